@@ -1,0 +1,31 @@
+# One image for every PaySystem process: portal (gunicorn), migrate, worker, scheduler.
+
+# htmx comes from its npm package; only the installed files are copied over.
+FROM node:20-bookworm-slim AS browser-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MEDIA_ROOT=/data/media \
+    NODE_MODULES=/app/node_modules
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+COPY --from=browser-deps /app/node_modules ./node_modules
+COPY pyproject.toml alembic.ini ./
+COPY paysystem ./paysystem
+COPY portal ./portal
+COPY jobs ./jobs
+COPY models ./models
+COPY migrations ./migrations
+RUN pip install --no-deps -e . \
+    && useradd --create-home --uid 10001 paysystem \
+    && mkdir -p /data/media && chown -R paysystem /data
+USER paysystem
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "--access-logfile", "-", "--no-control-socket", "portal.wsgi:app"]

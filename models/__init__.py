@@ -1,0 +1,50 @@
+"""SQLAlchemy models and the queries the portal and the jobs share.
+
+Importing this package registers every table on `Base.metadata` (alembic and the test
+fixtures rely on that). It never imports `portal` or `jobs`.
+"""
+
+from models.base import Base
+from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
+from models.catalog import Ad, AdSlot, Video, ad_slot_positions
+from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
+from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
+from models.stats import (
+    Metric,
+    PeriodKind,
+    RollupPeriod,
+    TopVideo,
+    VideoDailyStats,
+    VideoPeriodStats,
+)
+from models.users import Role, SocialIdentity, User
+
+__all__ = [
+    "Ad",
+    "AdSlot",
+    "AdView",
+    "Base",
+    "BatchPartition",
+    "BatchRun",
+    "Metric",
+    "PeriodKind",
+    "PlayHistory",
+    "PlaySession",
+    "PlayStatus",
+    "PricePlan",
+    "PriceTier",
+    "PricingBasis",
+    "RejectReason",
+    "Role",
+    "RollupPeriod",
+    "RunState",
+    "RunTrigger",
+    "SocialIdentity",
+    "TopVideo",
+    "User",
+    "Video",
+    "VideoDailySettlement",
+    "VideoDailyStats",
+    "VideoPeriodStats",
+    "ad_slot_positions",
+]

@@ -1,0 +1,79 @@
+"""Engine and session factory for MariaDB/MySQL (production, tests) and SQLite (first look)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+
+def normalize_url(url: str) -> str:
+    """Accept the common `mysql://` / `mariadb://` spellings and pick the PyMySQL driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername="mysql+pymysql")
+    if parsed.drivername.startswith("mysql") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # SQLite ignores foreign keys unless told; WAL lets the portal read while a job writes.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalize_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if parsed.database in (None, "", ":memory:"):
+            options["poolclass"] = StaticPool
+        options.update(kwargs)
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    options = {
+        "pool_pre_ping": True,
+        "pool_recycle": 3600,
+        # Commit-time microsecond timestamps and LOAD DATA for the bulk generator.
+        "connect_args": {"local_infile": True},
+    }
+    options.update(kwargs)
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _mysql_session(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # UTC on the connection so NOW() and server-side defaults agree with the app.
+        cursor.execute("SET time_zone = '+00:00'")
+        cursor.close()
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error, always close."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

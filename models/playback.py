@@ -1,0 +1,94 @@
+"""Raw facts of watching: play sessions, per-viewer resume state, ad views.
+
+These are the batch's input. Positions and watch time are whole milliseconds so the
+§4 credit formula is exact integer arithmetic on every database.
+Every session and ad view carries the business `day` it belongs to (§7: the day the
+session started), so the batch reads one day by index without time-zone arithmetic.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, enum_column_type, utcnow
+
+
+class RejectReason(enum.StrEnum):
+    """Why a play session is not a counted view (§6)."""
+
+    OWN_VIDEO = "own_video"
+    REPEAT_WITHIN_30S = "repeat_within_30s"
+
+
+class PlayStatus(enum.StrEnum):
+    PLAY = "PLAY"
+    PAUSE = "PAUSE"
+    END = "END"
+
+
+class PlaySession(Base):
+    __tablename__ = "play_sessions"
+    __table_args__ = (
+        # The batch reads a day by video-id range: this index is its access path.
+        Index(None, "day", "video_id"),
+        # The 30-second repeat rule looks up the viewer's latest sessions of a video.
+        Index(None, "viewer_id", "video_id", "started_at"),
+        # Data status: has anything of day D changed since the batch ran?
+        Index(None, "day", "updated_at"),
+        TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    viewer_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    video_id: Mapped[int] = mapped_column(BigId, ForeignKey("videos.id"))
+    day: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Server time of the latest progress report (t_prev of the §4 formula).
+    last_report_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    furthest_position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    watch_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    counted: Mapped[bool] = mapped_column(Boolean)
+    reject_reason: Mapped[RejectReason | None] = mapped_column(
+        enum_column_type(RejectReason, "reject_reason")
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every change of the session or its ad views; compared with batch run times.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlayHistory(Base):
+    """Where a viewer stopped in a video, so the next visit resumes there (§4)."""
+
+    __tablename__ = "play_history"
+    __table_args__ = (TABLE_ARGS,)
+
+    viewer_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), primary_key=True)
+    video_id: Mapped[int] = mapped_column(BigId, ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    last_position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[PlayStatus] = mapped_column(enum_column_type(PlayStatus, "play_status"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AdView(Base):
+    """An ad that started playing in a slot of a session: at most one per (session, slot)."""
+
+    __tablename__ = "ad_views"
+    __table_args__ = (
+        UniqueConstraint("session_id", "slot_index"),
+        Index(None, "day", "video_id"),
+        TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[int] = mapped_column(BigId, ForeignKey("play_sessions.id", ondelete="CASCADE"))
+    # Copied from the session so the batch can aggregate a day without a join per row.
+    video_id: Mapped[int] = mapped_column(BigId, ForeignKey("videos.id"))
+    day: Mapped[date] = mapped_column(Date)
+    slot_index: Mapped[int] = mapped_column(Integer)
+    ad_id: Mapped[int] = mapped_column(BigId, ForeignKey("ads.id"))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,64 @@
+"""Accounts: users with one role each, and the social identities that sign them in."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, enum_column_type, utcnow
+
+
+class Role(enum.StrEnum):
+    VIEWER = "viewer"
+    SELLER = "seller"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Lower-cased on write; NULL only for a social account whose provider gave no e-mail.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # argon2 hash; NULL for accounts that only ever sign in socially.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(enum_column_type(Role, "user_role"), default=Role.VIEWER)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    identities: Mapped[list[SocialIdentity]] = relationship(back_populates="user")
+
+    # flask-login reads is_active as an attribute; the column above provides it.
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_seller(self) -> bool:
+        return self.role in (Role.SELLER, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class SocialIdentity(Base):
+    """A (provider, subject) pair; the subject is the provider's stable id for the person."""
+
+    __tablename__ = "social_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"), TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="identities")

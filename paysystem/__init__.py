@@ -1,0 +1,1 @@
+"""PaySystem: configuration, command line and the first-look launcher."""

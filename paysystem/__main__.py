@@ -1,0 +1,3 @@
+from paysystem.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The `paysystem` command line: migrate, create an admin, seed the demo, run the services."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from paysystem.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """PaySystem: statistics and settlement portal of a video streaming platform."""
+
+
+@cli.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def migrate(revision: str) -> None:
+    """Bring the database schema up to date (alembic upgrade)."""
+    from paysystem import migrate as migrations
+
+    settings = _settings()
+    _ensure_sqlite_dir(settings)
+    try:
+        migrations.upgrade(settings.database_url, revision)
+    except Exception as exc:
+        raise click.ClickException(f"migration failed: {exc}") from exc
+    click.echo(f"database is at revision {revision}")
+
+
+@cli.command("create-admin")
+@click.option("--email", required=True, help="E-mail address of the new admin.")
+@click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
+@click.password_option(help="Password (asked for when not given).")
+def create_admin(email: str, name: str | None, password: str) -> None:
+    """Create an admin account; the first admin can only be made this way."""
+    from models import Role
+    from models.accounts import AccountError, create_user
+    from models.db import make_engine, make_sessionmaker, session_scope
+
+    settings = _settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    try:
+        with session_scope(factory) as session:
+            user = create_user(session, email=email, password=password, role=Role.ADMIN, display_name=name)
+            user_id, address = user.id, user.email
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"admin {address} created (id {user_id})")
+
+
+@cli.command("seed-demo")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+def seed_demo_command(days: int) -> None:
+    """Load demo accounts, media and 30 days of activity (skipped when already there)."""
+    from models.db import make_engine, make_sessionmaker, session_scope
+    from paysystem.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
+
+    settings = _settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with session_scope(factory) as session:
+        created = seed_demo(session, settings.media_root, settings.tz, days=days)
+    if not created:
+        click.echo("demo data already present; nothing changed")
+        return
+    click.echo(f"demo data created; accounts (password: {DEMO_PASSWORD}):")
+    for account in ACCOUNTS:
+        click.echo(f"  {account.role.value:<7} {account.email}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-demo", is_flag=True, help="Do not seed demo data.")
+def up(host: str, port: int, no_demo: bool) -> None:
+    """Migrate, seed the demo and run portal, worker and scheduler until Ctrl-C."""
+    from paysystem.launcher import run_all
+
+    sys.exit(run_all(host=host, port=port, seed=not no_demo))
+
+
+def _ensure_sqlite_dir(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _register_job_commands() -> None:
+    from jobs.cli import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register_job_commands()
+
+
+def main() -> None:
+    cli(prog_name="paysystem")

@@ -1,0 +1,221 @@
+"""Demo data that makes a first start look alive.
+
+Known accounts (one password for all), real playable media generated locally, ads, and
+30 days of play sessions and ad views that follow the §6 counting rules. Seeding is
+idempotent: a database that already has the demo admin is left alone.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from models import (
+    Ad,
+    AdView,
+    PlayHistory,
+    PlaySession,
+    PlayStatus,
+    RejectReason,
+    Role,
+    User,
+    Video,
+)
+from models.accounts import create_user, find_user_by_email
+from models.business_time import business_day
+from models.catalog import AdSlot, ad_slot_positions
+from paysystem.demo_media import write_clip
+
+DEMO_PASSWORD = "paysystem-demo"
+REPEAT_WINDOW = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    role: Role
+    name: str
+
+
+ACCOUNTS = (
+    DemoAccount("admin@demo.paysystem.test", Role.ADMIN, "Demo Admin"),
+    DemoAccount("seller1@demo.paysystem.test", Role.SELLER, "Hana Studio"),
+    DemoAccount("seller2@demo.paysystem.test", Role.SELLER, "Minsu Cooking"),
+    DemoAccount("viewer1@demo.paysystem.test", Role.VIEWER, "Jiwoo"),
+    DemoAccount("viewer2@demo.paysystem.test", Role.VIEWER, "Seoyeon"),
+    DemoAccount("viewer3@demo.paysystem.test", Role.VIEWER, "Doyun"),
+)
+
+# (seller index, title, duration seconds, background colour)
+VIDEOS = (
+    (1, "Han River at dawn", 720, (28, 64, 120)),
+    (1, "Street food tour: Gwangjang market", 299, (120, 52, 30)),
+    (1, "Five minutes of rain", 300, (40, 90, 80)),
+    (2, "Kimchi jjigae in 10 minutes", 610, (150, 40, 40)),
+    (2, "Knife skills for beginners", 95, (70, 70, 90)),
+    (2, "Weekend brunch ideas", 480, (160, 110, 30)),
+)
+
+# (title, duration seconds, background colour)
+ADS = (
+    ("Spring sale", 4, (200, 30, 90)),
+    ("Fast delivery", 5, (20, 140, 60)),
+    ("New phone launch", 6, (90, 30, 170)),
+)
+
+
+def _media_file(media_root: Path, relative: str, duration: int, colour: tuple[int, int, int], label: str) -> tuple[str, int]:
+    path = media_root / relative
+    if not path.exists():
+        write_clip(path, duration, colour, label)
+    return relative, path.stat().st_size
+
+
+def is_seeded(session: Session) -> bool:
+    return find_user_by_email(session, ACCOUNTS[0].email) is not None
+
+
+def seed_demo(session: Session, media_root: Path, tz: ZoneInfo, *, days: int = 30, seed: int = 7,
+              now: datetime | None = None) -> bool:
+    """Create the demo; returns False (and changes nothing) when it already exists."""
+    if is_seeded(session):
+        return False
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    users = [
+        create_user(session, email=a.email, password=DEMO_PASSWORD, role=a.role, display_name=a.name)
+        for a in ACCOUNTS
+    ]
+    admin, sellers, viewers = users[0], users[1:3], users[3:]
+
+    videos: list[Video] = []
+    for index, (seller_no, title, duration, colour) in enumerate(VIDEOS, start=1):
+        relative, size = _media_file(media_root, f"demo/video-{index}.webm", duration, colour, "")
+        video = Video(
+            seller_id=sellers[seller_no - 1].id,
+            title=title,
+            description=f"A {duration // 60}:{duration % 60:02d} demo clip that shows its own clock.",
+            media_path=relative,
+            content_type="video/webm",
+            size_bytes=size,
+            duration_seconds=duration,
+            is_published=True,
+            created_at=now - timedelta(days=days + 5 - index),
+        )
+        video.slots = [AdSlot(slot_index=i, position_seconds=p) for i, p in enumerate(ad_slot_positions(duration))]
+        session.add(video)
+        videos.append(video)
+    ads: list[Ad] = []
+    for index, (title, duration, colour) in enumerate(ADS, start=1):
+        relative, size = _media_file(media_root, f"demo/ad-{index}.webm", duration, colour, "AD")
+        ad = Ad(title=title, media_path=relative, content_type="video/webm", size_bytes=size,
+                duration_seconds=duration, is_active=True, created_by=admin.id)
+        session.add(ad)
+        ads.append(ad)
+    session.flush()
+
+    _seed_activity(session, rng, tz, now, days, videos, viewers, sellers, ads)
+    session.flush()
+    return True
+
+
+def _seed_activity(session: Session, rng: random.Random, tz: ZoneInfo, now: datetime, days: int,
+                   videos: list[Video], viewers: list[User], sellers: list[User], ads: list[Ad]) -> None:
+    """Play sessions and ad views for the last `days` business days and today so far."""
+    today = business_day(now, tz)
+    session_rows: list[dict] = []
+    last_counted: dict[tuple[int, int], datetime] = {}
+    ad_impressions = {ad.id: 0 for ad in ads}
+    planned: list[tuple[datetime, User, Video]] = []
+    for offset in range(days, -1, -1):
+        day: date = today - timedelta(days=offset)
+        day_start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+        for video_rank, video in enumerate(videos):
+            # Popularity differs per video and grows over the month, so charts have a shape.
+            base = (len(videos) - video_rank) * 3 + (days - offset) // 3
+            for _ in range(max(0, int(rng.gauss(base, base / 4)))):
+                started = day_start + timedelta(seconds=rng.uniform(0, 86_399))
+                if started >= now:
+                    continue
+                # Sellers mostly watch other people's videos; their own plays are filtered (§6).
+                who = rng.choice(sellers) if rng.random() < 0.06 else rng.choice(viewers)
+                planned.append((started, who, video))
+                if rng.random() < 0.05:  # an impatient reload a few seconds later
+                    planned.append((started + timedelta(seconds=rng.uniform(2, 25)), planned[-1][1], video))
+    planned.sort(key=lambda item: item[0])
+
+    for started, viewer, video in planned:
+        key = (viewer.id, video.id)
+        if viewer.id == video.seller_id:
+            counted, reason = False, RejectReason.OWN_VIDEO
+        elif key in last_counted and started - last_counted[key] < REPEAT_WINDOW:
+            counted, reason = False, RejectReason.REPEAT_WITHIN_30S
+        else:
+            counted, reason = True, None
+            last_counted[key] = started
+        duration_ms = video.duration_seconds * 1000
+        watched_ms = int(duration_ms * min(1.0, max(0.02, rng.betavariate(2, 1.4))))
+        ended = started + timedelta(milliseconds=watched_ms + rng.randint(0, 4000))
+        session_rows.append(
+            {
+                "viewer_id": viewer.id,
+                "video_id": video.id,
+                "day": business_day(started, tz),
+                "started_at": started,
+                "last_report_at": min(ended, now),
+                "last_position_ms": watched_ms,
+                "furthest_position_ms": watched_ms,
+                "watch_ms": watched_ms,
+                "counted": counted,
+                "reject_reason": reason,
+                "ended_at": ended if watched_ms >= duration_ms - 1000 else None,
+                "updated_at": min(ended, now),
+            }
+        )
+    if not session_rows:
+        return
+    session.execute(insert(PlaySession), session_rows)
+    stored = session.query(PlaySession).order_by(PlaySession.id).all()
+    by_video = {v.id: v for v in videos}
+
+    ad_rows: list[dict] = []
+    history: dict[tuple[int, int], PlaySession] = {}
+    for play in stored:
+        video = by_video[play.video_id]
+        for slot_index, position in enumerate(ad_slot_positions(video.duration_seconds)):
+            if position * 1000 > play.furthest_position_ms:
+                break
+            ad = min(ads, key=lambda a: (ad_impressions[a.id], a.id))
+            ad_impressions[ad.id] += 1
+            ad_rows.append(
+                {
+                    "session_id": play.id,
+                    "video_id": play.video_id,
+                    "day": play.day,
+                    "slot_index": slot_index,
+                    "ad_id": ad.id,
+                    "viewed_at": play.started_at + timedelta(seconds=position),
+                }
+            )
+        history[(play.viewer_id, play.video_id)] = play
+    if ad_rows:
+        session.execute(insert(AdView), ad_rows)
+    for ad in ads:
+        ad.impressions = ad_impressions[ad.id]
+    for (viewer_id, video_id), play in history.items():
+        finished = play.last_position_ms >= by_video[video_id].duration_seconds * 1000 - 1000
+        session.add(
+            PlayHistory(
+                viewer_id=viewer_id,
+                video_id=video_id,
+                last_position_ms=0 if finished else play.last_position_ms,
+                status=PlayStatus.END if finished else PlayStatus.PAUSE,
+                updated_at=play.updated_at,
+            )
+        )

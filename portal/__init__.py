@@ -1,0 +1,55 @@
+"""The PaySystem portal: a server-rendered Flask + htmx app and its JSON API."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask
+
+from paysystem.config import Settings, load_settings
+from portal.database import init_database
+from portal.extensions import csrf, htmx, login_manager
+from portal.redis_client import init_redis
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; refuses to start on unsafe settings (see Settings.validate)."""
+    settings = (settings or load_settings()).validate()
+    app = Flask(__name__)
+    app.config.update(
+        PAYSYSTEM_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=settings.environment == "test",
+    )
+    if settings.is_production:
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    init_database(app, settings.database_url)
+    init_redis(app, settings.redis_url)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from portal import auth, errors, health, home, vendor
+    from portal.api import api_bp
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(vendor.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(auth.bp)
+    # The JSON API authenticates with bearer tokens, not cookies, so CSRF does not apply.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    errors.register(app)
+    return app

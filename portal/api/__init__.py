@@ -1,0 +1,22 @@
+"""JSON API `/api/v1`: bearer-token authentication, JSON errors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api_bp.get("/")
+def index() -> ResponseReturnValue:
+    return jsonify(name="PaySystem API", version="v1")
+
+
+def api_error(status: int, code: str, message: str) -> ResponseReturnValue:
+    """The one error shape of the API: `{"error": code, "message": text}`."""
+    return jsonify(error=code, message=message), status
+
+
+# Endpoint modules register their routes on api_bp when imported.
+from portal.api import auth_endpoints  # noqa: E402,F401

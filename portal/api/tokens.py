@@ -1,0 +1,94 @@
+"""JWT access tokens for the JSON API (§2): HS256 or RS256, `sub`, `role`, `jti`, `exp`.
+
+Revocation is a Redis denylist of `jti` values kept until the token would expire anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import jwt
+
+from models import Role, User
+from paysystem.config import Settings
+
+DENYLIST_PREFIX = "paysystem:jwt:deny:"
+ISSUER = "paysystem"
+
+
+class TokenError(Exception):
+    """A token that must not be accepted; `code` is the API error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    role: Role
+    jti: str
+    expires_at: datetime
+
+
+@lru_cache(maxsize=8)
+def _read_key(path: str) -> str:
+    return Path(path).read_text()
+
+
+def _signing_key(settings: Settings) -> str:
+    if settings.jwt_algorithm == "RS256":
+        return _read_key(settings.jwt_private_key_file)
+    return settings.secret_key
+
+
+def _verification_key(settings: Settings) -> str:
+    if settings.jwt_algorithm == "RS256":
+        return _read_key(settings.jwt_public_key_file)
+    return settings.secret_key
+
+
+def issue_token(user: User, settings: Settings, now: datetime | None = None) -> tuple[str, TokenClaims]:
+    now = now or datetime.now(UTC)
+    expires = now + timedelta(seconds=settings.jwt_ttl_seconds)
+    claims = TokenClaims(user_id=user.id, role=user.role, jti=uuid.uuid4().hex, expires_at=expires)
+    payload = {
+        "iss": ISSUER,
+        "sub": str(user.id),
+        "role": user.role.value,
+        "jti": claims.jti,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    return jwt.encode(payload, _signing_key(settings), algorithm=settings.jwt_algorithm), claims
+
+
+def decode_token(token: str, settings: Settings) -> TokenClaims:
+    """Verified claims, or TokenError; only the configured algorithm is accepted."""
+    try:
+        payload = jwt.decode(
+            token,
+            _verification_key(settings),
+            algorithms=[settings.jwt_algorithm],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "jti", "iat"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("token_expired", "The access token has expired; request a new one.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise TokenError("invalid_token", "The access token is not valid.") from exc
+    try:
+        return TokenClaims(
+            user_id=int(payload["sub"]),
+            role=Role(payload.get("role")),
+            jti=str(payload["jti"]),
+            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        )
+    except (ValueError, TypeError) as exc:
+        raise TokenError("invalid_token", "The access token is not valid.") from exc

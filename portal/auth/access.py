@@ -1,0 +1,41 @@
+"""Who may open a page: flask-login for identity, the user's role for permission."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from models import Role, User
+from portal.database import db_session
+from portal.extensions import login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    try:
+        user = db_session().get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.is_active else None
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Signed-in users whose role is one of `roles`; admins pass every role check."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles and current_user.role != Role.ADMIN:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,11 @@
+"""Access to the `Settings` the app was created with."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from paysystem.config import Settings
+
+
+def settings() -> Settings:
+    return current_app.config["PAYSYSTEM_SETTINGS"]

@@ -1,0 +1,218 @@
+"""Test fixtures: real MariaDB and Redis, a fresh database per session, an isolated Redis DB.
+
+Services default to the usual local addresses and can be moved with
+TEST_DATABASE_URL (server URL without a database name) and TEST_REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Role, User
+from models.accounts import create_user
+from models.db import make_engine, make_sessionmaker
+from paysystem import migrate
+from paysystem.config import Settings
+from tests.support import (
+    MYSQL_SERVER_URL,
+    REDIS_SERVER_URL,
+    TEST_PASSWORD,
+    TEST_SECRET,
+    create_mysql_database,
+    drop_mysql_database,
+    unique_email,
+)
+
+_REDIS_LOCK_PREFIX = "paysystem:test-db-lock:"
+
+
+def _unreachable(what: str, url: str, exc: Exception, hint: str) -> None:
+    pytest.exit(f"{what} at {url} is unreachable ({type(exc).__name__}: {exc}).\n{hint}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh MariaDB database, migrated to head, for this test session."""
+    try:
+        url = create_mysql_database()
+    except Exception as exc:
+        _unreachable(
+            "MariaDB/MySQL",
+            MYSQL_SERVER_URL,
+            exc,
+            "Start it (start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd) "
+            "or point TEST_DATABASE_URL at a server where the user may create databases.",
+        )
+    migrate.upgrade(url)
+    yield url
+    drop_mysql_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis DB number no other concurrent test session uses, flushed before use."""
+    base = REDIS_SERVER_URL.rstrip("/")
+    try:
+        control = Redis.from_url(base + "/0", socket_connect_timeout=2)
+        control.ping()
+    except Exception as exc:
+        _unreachable(
+            "Redis",
+            REDIS_SERVER_URL,
+            exc,
+            "Start it (redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no) "
+            "or point TEST_REDIS_URL at a server.",
+        )
+    token = f"{os.getpid()}-{uuid.uuid4().hex}"
+    for number in range(1, 16):
+        if control.set(_REDIS_LOCK_PREFIX + str(number), token, nx=True, ex=4 * 3600):
+            break
+    else:
+        pytest.exit("all Redis DB numbers 1-15 are taken by other test sessions", returncode=3)
+    url = f"{base}/{number}"
+    client = Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    if control.get(_REDIS_LOCK_PREFIX + str(number)) == token.encode():
+        control.delete(_REDIS_LOCK_PREFIX + str(number))
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Redis:
+    return Redis.from_url(redis_url)
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str, media_root: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=TEST_SECRET,
+        media_root=media_root,
+    ).validate()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session on the session-wide test database; tests commit what they need."""
+    session = session_factory()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from portal import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    """Create committed users with unique e-mails: make_user(Role.SELLER)."""
+
+    def _make(role: Role = Role.VIEWER, password: str = TEST_PASSWORD, email: str | None = None) -> User:
+        with session_factory() as session:
+            user = create_user(session, email=email or unique_email(role.value), password=password, role=role)
+            session.commit()
+            session.refresh(user)
+            session.expunge(user)
+            return user
+
+    return _make
+
+
+class LiveServer:
+    """The app served over real HTTP on a loopback port, in a background thread."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

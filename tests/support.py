@@ -1,0 +1,51 @@
+"""Helpers shared by the tests (importable, unlike conftest)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from models.db import make_engine, normalize_url
+
+MYSQL_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
+REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+TEST_SECRET = "test-secret-" + "x" * 40
+TEST_PASSWORD = "correct horse battery"
+
+
+def server_url(database: str | None = None) -> str:
+    url = make_url(normalize_url(MYSQL_SERVER_URL))
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def create_mysql_database(prefix: str = "paysystem_test") -> str:
+    """A new empty database on the test server; returns its URL."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    engine = make_engine(server_url())
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    engine.dispose()
+    return server_url(name)
+
+
+def drop_mysql_database(url: str) -> None:
+    name = make_url(url).database
+    engine = make_engine(server_url())
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    engine.dispose()
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

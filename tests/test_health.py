@@ -1,0 +1,50 @@
+"""`/healthz` tells an operator whether the database and Redis are reachable."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from portal import create_app
+from tests.support import free_port
+
+
+def test_healthz_is_200_when_both_are_reachable(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
+    assert body["redis"]["ok"] is True
+
+
+def test_healthz_is_503_when_redis_is_down(settings):
+    app = create_app(replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["database"]["ok"] is True
+    assert body["redis"]["ok"] is False
+
+
+def test_healthz_is_503_when_the_database_is_down(settings):
+    app = create_app(replace(settings, database_url=f"mysql+pymysql://root@127.0.0.1:{free_port()}/nothing"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["database"]["ok"] is False
+    assert body["redis"]["ok"] is True
+
+
+def test_pages_and_installed_browser_code_are_served(client):
+    assert client.get("/").status_code == 200
+    htmx = client.get("/vendor/htmx.min.js")
+    assert htmx.status_code == 200 and b"htmx" in htmx.data
+    plotly = client.get("/vendor/plotly.min.js")
+    assert plotly.status_code == 200 and b"plotly" in plotly.data[:200]
+    assert client.get("/vendor/jquery.js").status_code == 404
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
