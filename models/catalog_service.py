@@ -1,0 +1,223 @@
+"""Catalog work shared by the portal pages and the JSON API: uploads, listing, toggles (§3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from models.catalog import Ad, AdSlot, Video, ad_slot_positions
+from models.media import MediaError, stored_media
+from models.users import Role, User
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+PAGE_SIZE = 12
+MAX_PAGE_SIZE = 100
+
+
+class CatalogError(ValueError):
+    """A catalog request that cannot be honoured; the message is safe to show."""
+
+
+def _clean_title(title: str | None) -> str:
+    value = (title or "").strip()
+    if not value:
+        raise CatalogError("A title is required.")
+    if len(value) > TITLE_MAX:
+        raise CatalogError(f"The title is longer than {TITLE_MAX} characters.")
+    return value
+
+
+def _clean_description(description: str | None) -> str:
+    value = (description or "").strip()
+    if len(value) > DESCRIPTION_MAX:
+        raise CatalogError(f"The description is longer than {DESCRIPTION_MAX} characters.")
+    return value
+
+
+def _commit_new(db: Session, row: Video | Ad) -> None:
+    """Commit a new row; on failure roll back and re-raise so `stored_media` removes the file."""
+    db.add(row)
+    try:
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def create_video(
+    db: Session,
+    *,
+    seller: User,
+    title: str | None,
+    description: str | None,
+    upload: BinaryIO,
+    filename: str,
+    media_root: Path,
+    max_bytes: int | None = None,
+    published: bool = True,
+) -> Video:
+    """Store an uploaded video and its ad slots, committed; CatalogError or MediaError otherwise.
+
+    Both the file and the row exist afterwards, or neither does.
+    """
+    if seller.role not in (Role.SELLER, Role.ADMIN):
+        raise CatalogError("Only sellers can upload videos.")
+    clean_title, clean_description = _clean_title(title), _clean_description(description)
+    with stored_media(upload, filename, media_root, "videos", max_bytes=max_bytes) as media:
+        video = Video(
+            seller_id=seller.id,
+            title=clean_title,
+            description=clean_description,
+            media_path=media.relative_path,
+            content_type=media.content_type,
+            size_bytes=media.size_bytes,
+            duration_seconds=media.duration_seconds,
+            is_published=published,
+        )
+        video.slots = [
+            AdSlot(slot_index=i, position_seconds=p) for i, p in enumerate(ad_slot_positions(media.duration_seconds))
+        ]
+        _commit_new(db, video)
+    return video
+
+
+def create_ad(
+    db: Session,
+    *,
+    admin: User,
+    title: str | None,
+    upload: BinaryIO,
+    filename: str,
+    media_root: Path,
+    max_bytes: int | None = None,
+    active: bool = True,
+) -> Ad:
+    """Store an uploaded ad, committed; the same all-or-nothing promise as `create_video`."""
+    if admin.role != Role.ADMIN:
+        raise CatalogError("Only admins can register ads.")
+    clean_title = _clean_title(title)
+    with stored_media(upload, filename, media_root, "ads", max_bytes=max_bytes) as media:
+        ad = Ad(
+            title=clean_title,
+            media_path=media.relative_path,
+            content_type=media.content_type,
+            size_bytes=media.size_bytes,
+            duration_seconds=media.duration_seconds,
+            is_active=active,
+            impressions=0,
+            created_by=admin.id,
+        )
+        _commit_new(db, ad)
+    return ad
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    videos: list[Video]
+    page: int
+    per_page: int
+    total: int
+    query: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_published(db: Session, *, page: int = 1, per_page: int = PAGE_SIZE, query: str = "") -> CatalogPage:
+    """Published videos, newest first, `per_page` at a time, optionally whose title contains `query`.
+
+    The match is case-insensitive (the utf8mb4_unicode_ci collation on MariaDB).
+    """
+    if page < 1:
+        raise CatalogError("page must be 1 or more.")
+    if not 1 <= per_page <= MAX_PAGE_SIZE:
+        raise CatalogError(f"per_page must be between 1 and {MAX_PAGE_SIZE}.")
+    query = (query or "").strip()[:TITLE_MAX]
+    where = [Video.is_published.is_(True)]
+    if query:
+        where.append(Video.title.ilike(_like_pattern(query), escape="\\"))
+    total = db.scalar(select(func.count()).select_from(Video).where(*where)) or 0
+    videos = db.scalars(
+        select(Video)
+        .options(joinedload(Video.seller))
+        .where(*where)
+        .order_by(Video.created_at.desc(), Video.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return CatalogPage(list(videos), page, per_page, total, query)
+
+
+def can_watch(video: Video, user: User | None) -> bool:
+    """Published videos are for every signed-in user; unpublished ones for their seller and admins."""
+    if user is None:
+        return False
+    return video.is_published or video.seller_id == user.id or user.role == Role.ADMIN
+
+
+def watchable_video(db: Session, video_id: int, user: User | None) -> Video:
+    video = db.get(Video, video_id)
+    if video is None or not can_watch(video, user):
+        raise CatalogError(f"There is no video {video_id}.")
+    return video
+
+
+def sellers_videos(db: Session, seller: User) -> list[Video]:
+    return list(db.scalars(select(Video).where(Video.seller_id == seller.id).order_by(Video.created_at.desc())).all())
+
+
+def set_published(db: Session, *, video_id: int, seller: User, published: bool) -> Video:
+    video = db.get(Video, video_id)
+    if video is None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
+        raise CatalogError(f"There is no video {video_id} of yours.")
+    video.is_published = published
+    db.commit()
+    return video
+
+
+def all_ads(db: Session) -> list[Ad]:
+    return list(db.scalars(select(Ad).order_by(Ad.is_active.desc(), Ad.id)).all())
+
+
+def set_ad_active(db: Session, *, ad_id: int, active: bool) -> Ad:
+    ad = db.get(Ad, ad_id)
+    if ad is None:
+        raise CatalogError(f"There is no ad {ad_id}.")
+    ad.is_active = active
+    db.commit()
+    return ad
+
+
+__all__ = [
+    "CatalogError",
+    "CatalogPage",
+    "MediaError",
+    "all_ads",
+    "can_watch",
+    "create_ad",
+    "create_video",
+    "list_published",
+    "sellers_videos",
+    "set_ad_active",
+    "set_published",
+    "watchable_video",
+]

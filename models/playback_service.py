@@ -1,0 +1,330 @@
+"""The database work of watching: play sessions, progress, resume state and ad views (§4–§7).
+
+The rules themselves live in models/watch_rules.py; this module reads the rows they need,
+writes what they decide, and commits. Every function takes the server time `now` (aware
+UTC) so callers and tests control the clock, and raises PlaybackError, with nothing
+changed, for a request the rules refuse.
+
+Progress reports are the hot path (one per viewer every few seconds): they run as one short
+transaction of three statements on primary keys — a locking read of the session row, an
+UPDATE of it and an UPDATE of the viewer's resume row — and touch no other row, so sessions
+never wait for each other. The video's duration comes from a subquery, which a locking read
+does not lock, so everybody watching the same video does not queue on its row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from models.business_time import business_day
+from models.catalog import Ad, AdSlot, Video
+from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
+from models.users import User
+from models.watch_rules import (
+    REPEAT_WINDOW,
+    PlaybackError,
+    ProgressReport,
+    SessionProgress,
+    apply_report,
+    check_ad_slot,
+    check_position,
+    classify_session,
+    due_slots,
+    history_position_ms,
+    resume_position_ms,
+)
+
+# Core UPDATEs on mapped classes: skip the ORM's search for affected objects in the session.
+_CORE = {"synchronize_session": False}
+
+_duration_seconds = select(Video.duration_seconds).where(Video.id == PlaySession.video_id).scalar_subquery()
+_SESSION_ROW = select(
+    PlaySession.viewer_id,
+    PlaySession.video_id,
+    PlaySession.day,
+    PlaySession.started_at,
+    PlaySession.last_report_at,
+    PlaySession.last_position_ms,
+    PlaySession.furthest_position_ms,
+    PlaySession.watch_ms,
+    PlaySession.ended_at,
+    PlaySession.counted,
+    PlaySession.reject_reason,
+    _duration_seconds.label("duration_seconds"),
+)
+
+
+@dataclass(frozen=True)
+class ResumeState:
+    position_ms: int
+    status: PlayStatus | None
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    session_id: int
+    video_id: int
+    counted: bool
+    reject_reason: RejectReason | None
+    day: date
+    start_position_ms: int
+    slot_positions: list[int]
+    due_slots: list[int]
+
+
+@dataclass(frozen=True)
+class ProgressResult:
+    session_id: int
+    position_ms: int
+    status: PlayStatus
+    ended: bool
+
+
+@dataclass(frozen=True)
+class SessionDetails:
+    session_id: int
+    video_id: int
+    day: date
+    counted: bool
+    reject_reason: RejectReason | None
+    started_at: datetime
+    last_position_ms: int
+    furthest_position_ms: int
+    watch_ms: int
+    ended: bool
+    slot_positions: list[int]
+    ad_views: dict[int, int]  # slot index → ad id
+
+    @property
+    def due_slots(self) -> list[int]:
+        return due_slots(self.slot_positions, self.furthest_position_ms, self.ad_views)
+
+
+def resume_state(db: Session, viewer_id: int, video: Video) -> ResumeState:
+    """Where `viewer_id` continues `video` on the next visit (§4)."""
+    history = db.get(PlayHistory, (viewer_id, video.id))
+    if history is None:
+        return ResumeState(0, None)
+    position = resume_position_ms(history.status, history.last_position_ms, video.duration_seconds * 1000)
+    return ResumeState(position, history.status)
+
+
+def _slot_positions(db: Session, video_id: int) -> list[int]:
+    return list(
+        db.scalars(select(AdSlot.position_seconds).where(AdSlot.video_id == video_id).order_by(AdSlot.slot_index))
+    )
+
+
+def open_session(
+    db: Session,
+    *,
+    viewer: User,
+    video: Video,
+    now: datetime,
+    tz: ZoneInfo,
+    start_position_ms: int | None = None,
+) -> OpenedSession:
+    """Start a play session when the viewer presses play; committed.
+
+    It starts at `start_position_ms`, or where the viewer stopped last time. Whether it is a
+    counted view is decided here, once (§6). The viewer's row is locked while deciding, so
+    two sessions opened at the same instant cannot both be counted.
+    """
+    duration_ms = video.duration_seconds * 1000
+    if start_position_ms is not None:
+        check_position(start_position_ms, duration_ms, "start_position_ms")
+    db.execute(select(User.id).where(User.id == viewer.id).with_for_update())
+    last_counted = db.scalar(
+        select(func.max(PlaySession.started_at)).where(
+            PlaySession.viewer_id == viewer.id,
+            PlaySession.video_id == video.id,
+            PlaySession.counted.is_(True),
+            PlaySession.started_at > now - REPEAT_WINDOW,
+        )
+    )
+    counted, reason = classify_session(viewer.id, video.seller_id, last_counted, now)
+    history = db.get(PlayHistory, (viewer.id, video.id))
+    if start_position_ms is None:
+        start_position_ms = (
+            0 if history is None else resume_position_ms(history.status, history.last_position_ms, duration_ms)
+        )
+    play = PlaySession(
+        viewer_id=viewer.id,
+        video_id=video.id,
+        day=business_day(now, tz),
+        started_at=now,
+        last_report_at=now,
+        last_position_ms=start_position_ms,
+        furthest_position_ms=start_position_ms,
+        watch_ms=0,
+        counted=counted,
+        reject_reason=reason,
+        updated_at=now,
+    )
+    db.add(play)
+    if history is None:
+        db.add(PlayHistory(viewer_id=viewer.id, video_id=video.id, last_position_ms=start_position_ms,
+                           status=PlayStatus.PLAY, updated_at=now))
+    else:
+        history.last_position_ms, history.status, history.updated_at = start_position_ms, PlayStatus.PLAY, now
+    db.flush()
+    slots = _slot_positions(db, video.id)
+    db.commit()
+    return OpenedSession(
+        session_id=play.id,
+        video_id=video.id,
+        counted=counted,
+        reject_reason=reason,
+        day=play.day,
+        start_position_ms=start_position_ms,
+        slot_positions=slots,
+        due_slots=due_slots(slots, start_position_ms, ()),
+    )
+
+
+def _session_row(db: Session, *, session_id: int, viewer_id: int, video_id: int, lock: bool) -> Row:
+    """The session's row (locked with `lock`); someone else's session is as unknown as a missing one."""
+    statement = _SESSION_ROW.where(PlaySession.id == session_id)
+    row = db.execute(statement.with_for_update() if lock else statement).one_or_none()
+    if row is None or row.viewer_id != viewer_id or row.video_id != video_id:
+        db.rollback()
+        raise PlaybackError("not_found", "unknown_session",
+                            f"There is no play session {session_id} of yours for video {video_id}.")
+    return row
+
+
+def _progress_of(row: Row) -> SessionProgress:
+    return SessionProgress(
+        started_at=row.started_at,
+        last_report_at=row.last_report_at,
+        last_position_ms=row.last_position_ms,
+        furthest_position_ms=row.furthest_position_ms,
+        watch_ms=row.watch_ms,
+        ended_at=row.ended_at,
+    )
+
+
+def report_progress(
+    db: Session, *, viewer_id: int, video_id: int, session_id: int, report: ProgressReport, now: datetime
+) -> ProgressResult:
+    """Credit watch time for one progress report and move the resume position; committed.
+
+    The credit uses the server time of the previous report, stored on the row, and the
+    row stays locked until commit so two reports of one session cannot both use it.
+    """
+    row = _session_row(db, session_id=session_id, viewer_id=viewer_id, video_id=video_id, lock=True)
+    try:
+        new = apply_report(_progress_of(row), report, now, row.duration_seconds * 1000)
+    except PlaybackError:
+        db.rollback()
+        raise
+    db.execute(
+        update(PlaySession)
+        .where(PlaySession.id == session_id)
+        .values(
+            last_report_at=new.last_report_at,
+            last_position_ms=new.last_position_ms,
+            furthest_position_ms=new.furthest_position_ms,
+            watch_ms=new.watch_ms,
+            ended_at=new.ended_at,
+            updated_at=now,
+        )
+        .execution_options(**_CORE)
+    )
+    history = {"last_position_ms": history_position_ms(new), "status": new.status, "updated_at": now}
+    moved = db.execute(
+        update(PlayHistory)
+        .where(PlayHistory.viewer_id == viewer_id, PlayHistory.video_id == video_id)
+        .values(**history)
+        .execution_options(**_CORE)
+    )
+    if moved.rowcount == 0:  # the resume row is made when the session opens; recreate it if it went
+        db.execute(insert(PlayHistory).values(viewer_id=viewer_id, video_id=video_id, **history))
+    db.commit()
+    return ProgressResult(session_id, new.last_position_ms, new.status, new.ended_at is not None)
+
+
+def _played_slots(db: Session, session_id: int) -> dict[int, int]:
+    rows = db.execute(select(AdView.slot_index, AdView.ad_id).where(AdView.session_id == session_id))
+    return {slot: ad for slot, ad in rows}
+
+
+def _check_slot_free(db: Session, row: Row, session_id: int, slot_index: int) -> None:
+    """The slot exists, has been reached in this session and has no ad view yet."""
+    if row.ended_at is not None:
+        raise PlaybackError("conflict", "session_ended", "This play session has ended; start a new one to watch again.")
+    check_ad_slot(_slot_positions(db, row.video_id), slot_index, row.furthest_position_ms)
+    if slot_index in _played_slots(db, session_id):
+        raise PlaybackError("conflict", "duplicate_ad_view",
+                            f"The ad of slot {slot_index} has already been shown in this session.")
+
+
+def pick_ad(db: Session, *, viewer_id: int, video_id: int, session_id: int, slot_index: int) -> Ad:
+    """The ad to show in a slot (§5): the active ad shown least so far (lowest id on a tie).
+
+    Picking changes nothing; the impression is counted when the ad view is recorded. Under
+    concurrency two players may get the same ad before either is counted, which evens out
+    on the next picks: an exact global order is not worth a lock every player queues on.
+    """
+    row = _session_row(db, session_id=session_id, viewer_id=viewer_id, video_id=video_id, lock=False)
+    _check_slot_free(db, row, session_id, slot_index)
+    ad = db.scalars(
+        select(Ad).where(Ad.is_active.is_(True)).order_by(Ad.impressions, Ad.id).limit(1)
+    ).first()
+    if ad is None:
+        raise PlaybackError("not_found", "no_active_ads", "There is no active ad to show; continue the video.")
+    return ad
+
+
+def record_ad_view(
+    db: Session, *, viewer_id: int, video_id: int, session_id: int, slot_index: int, ad_id: int, now: datetime
+) -> AdView:
+    """Record that an ad started playing in a slot (§5); committed.
+
+    At most one per (session, slot), only for a slot at or before the furthest position.
+    The view carries the session's business day (§7), even when it starts after midnight.
+    The ad's impressions counter is bumped as the last statement, so its row lock is held
+    only for the commit.
+    """
+    row = _session_row(db, session_id=session_id, viewer_id=viewer_id, video_id=video_id, lock=True)
+    try:
+        _check_slot_free(db, row, session_id, slot_index)
+        if isinstance(ad_id, bool) or not isinstance(ad_id, int):
+            raise PlaybackError("invalid", "invalid_ad", "ad_id must be a whole number.")
+        # An ad switched off between the pick and this report still played: record it.
+        if db.scalar(select(Ad.id).where(Ad.id == ad_id)) is None:
+            raise PlaybackError("invalid", "unknown_ad", f"There is no ad {ad_id}.")
+    except PlaybackError:
+        db.rollback()
+        raise
+    view = AdView(session_id=session_id, video_id=video_id, day=row.day, slot_index=slot_index, ad_id=ad_id,
+                  viewed_at=now)
+    db.add(view)
+    db.flush()
+    db.execute(update(PlaySession).where(PlaySession.id == session_id).values(updated_at=now).execution_options(**_CORE))
+    db.execute(update(Ad).where(Ad.id == ad_id).values(impressions=Ad.impressions + 1).execution_options(**_CORE))
+    db.commit()
+    return view
+
+
+def session_details(db: Session, *, viewer_id: int, video_id: int, session_id: int) -> SessionDetails:
+    row = _session_row(db, session_id=session_id, viewer_id=viewer_id, video_id=video_id, lock=False)
+    return SessionDetails(
+        session_id=session_id,
+        video_id=video_id,
+        day=row.day,
+        counted=row.counted,
+        reject_reason=row.reject_reason,
+        started_at=row.started_at,
+        last_position_ms=row.last_position_ms,
+        furthest_position_ms=row.furthest_position_ms,
+        watch_ms=row.watch_ms,
+        ended=row.ended_at is not None,
+        slot_positions=_slot_positions(db, video_id),
+        ad_views=_played_slots(db, session_id),
+    )
