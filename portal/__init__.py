@@ -41,13 +41,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from portal import auth, errors, health, home, vendor
+    from portal import auth, catalog, errors, health, home, vendor, watch
     from portal.api import api_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(catalog.bp)
+    app.register_blueprint(watch.bp)
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -1,0 +1,167 @@
+"""Catalog endpoints of the JSON API: browse, upload and fetch media (§3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from models import Ad, Role, Video
+from models.catalog_service import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    CatalogError,
+    all_ads,
+    create_ad,
+    create_video,
+    list_published,
+    watchable_video,
+)
+from models.media import MediaError
+from portal.api import api_bp, api_error
+from portal.api.auth import api_auth, current_api_user
+from portal.database import db_session
+from portal.media import send_media
+from portal.playback_http import ad_json
+from portal.settings import settings
+
+
+def media_url(kind: str, item_id: int) -> str:
+    if kind == "ad":
+        return url_for("api.ad_media", ad_id=item_id)
+    return url_for("api.video_media", video_id=item_id)
+
+
+def video_json(video: Video) -> dict[str, Any]:
+    return {
+        "id": video.id,
+        "title": video.title,
+        "description": video.description,
+        "seller": {"id": video.seller_id, "display_name": video.seller.display_name},
+        "duration_seconds": video.duration_seconds,
+        "content_type": video.content_type,
+        "size_bytes": video.size_bytes,
+        "published": video.is_published,
+        "created_at": video.created_at.isoformat(),
+        "ad_slots": [slot.position_seconds for slot in video.slots],
+        "media_url": media_url("video", video.id),
+    }
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise CatalogError(f"{name} must be a positive whole number, got {raw!r}.")
+    return int(raw)
+
+
+@api_bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    return api_error(413, "too_large", f"The request is larger than the upload limit of {settings().max_upload_mb} MB.")
+
+
+@api_bp.get("/videos")
+def list_videos() -> ResponseReturnValue:
+    """Published videos, newest first: `?page=1&per_page=12&q=title words`."""
+    try:
+        result = list_published(db_session(), page=_int_arg("page", 1),
+                                per_page=_int_arg("per_page", PAGE_SIZE), query=request.args.get("q", ""))
+    except CatalogError as exc:
+        return api_error(422, "invalid_query", str(exc))
+    return jsonify(
+        items=[video_json(v) for v in result.videos],
+        page=result.page,
+        per_page=result.per_page,
+        total=result.total,
+        pages=result.pages,
+        max_per_page=MAX_PAGE_SIZE,
+    )
+
+
+@api_bp.get("/videos/<int:video_id>")
+def get_video(video_id: int) -> ResponseReturnValue:
+    video = db_session().get(Video, video_id)
+    if video is None or not video.is_published:
+        return api_error(404, "unknown_video", f"There is no video {video_id}.")
+    return jsonify(video_json(video))
+
+
+def _upload() -> tuple[Any, str]:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise CatalogError("Send the video as a multipart form field named 'file'.")
+    return file.stream, file.filename
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = request.form.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise CatalogError(f"{name} must be true or false, got {raw!r}.")
+
+
+@api_bp.post("/videos")
+@api_auth(Role.SELLER)
+def upload_video() -> ResponseReturnValue:
+    """multipart/form-data: `title`, `description`, `file`, optional `published` (default true)."""
+    try:
+        stream, filename = _upload()
+        video = create_video(
+            db_session(), seller=current_api_user(), title=request.form.get("title"),
+            description=request.form.get("description"), upload=stream, filename=filename,
+            media_root=settings().media_root, max_bytes=settings().max_upload_mb * 1024 * 1024,
+            published=_flag("published", True),
+        )
+    except (CatalogError, MediaError) as exc:
+        return api_error(422, "invalid_upload", str(exc))
+    return jsonify(video_json(video)), 201
+
+
+@api_bp.get("/videos/<int:video_id>/media")
+@api_auth()
+def video_media(video_id: int) -> ResponseReturnValue:
+    try:
+        video = watchable_video(db_session(), video_id, current_api_user())
+    except CatalogError as exc:
+        return api_error(404, "unknown_video", str(exc))
+    return send_media(video.media_path, video.content_type)
+
+
+@api_bp.get("/ads")
+@api_auth(Role.ADMIN)
+def list_ads() -> ResponseReturnValue:
+    return jsonify(items=[dict(ad_json(ad, media_url), is_active=ad.is_active, impressions=ad.impressions)
+                          for ad in all_ads(db_session())])
+
+
+@api_bp.post("/ads")
+@api_auth(Role.ADMIN)
+def upload_ad() -> ResponseReturnValue:
+    """multipart/form-data: `title`, `file`, optional `active` (default true)."""
+    try:
+        stream, filename = _upload()
+        ad = create_ad(
+            db_session(), admin=current_api_user(), title=request.form.get("title"), upload=stream,
+            filename=filename, media_root=settings().media_root,
+            max_bytes=settings().max_upload_mb * 1024 * 1024, active=_flag("active", True),
+        )
+    except (CatalogError, MediaError) as exc:
+        return api_error(422, "invalid_upload", str(exc))
+    return jsonify(dict(ad_json(ad, media_url), is_active=ad.is_active, impressions=ad.impressions)), 201
+
+
+@api_bp.get("/ads/<int:ad_id>/media")
+@api_auth()
+def ad_media(ad_id: int) -> ResponseReturnValue:
+    ad = db_session().get(Ad, ad_id)
+    if ad is None:
+        return api_error(404, "unknown_ad", f"There is no ad {ad_id}.")
+    return send_media(ad.media_path, ad.content_type)

@@ -1,0 +1,30 @@
+"""Upload forms (flask-wtf: CSRF token included). The file itself is checked by models/media.py."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from models.catalog_service import DESCRIPTION_MAX, TITLE_MAX
+from models.media import ACCEPTED_EXTENSIONS
+
+ACCEPT = ",".join(sorted(set(ACCEPTED_EXTENSIONS) | set(ACCEPTED_EXTENSIONS.values())))
+
+
+class VideoUploadForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
+    file = FileField("Video file", validators=[FileRequired("Choose a video file.")], render_kw={"accept": ACCEPT})
+    published = BooleanField("Publish now", default=True)
+
+
+class AdUploadForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    file = FileField("Ad video file", validators=[FileRequired("Choose a video file.")], render_kw={"accept": ACCEPT})
+    active = BooleanField("Active", default=True)
+
+
+class ToggleForm(FlaskForm):
+    """An empty form: only its CSRF token matters for the publish / activate buttons."""

@@ -1,0 +1,149 @@
+"""Catalog pages: the public list of published videos, sellers' uploads, admins' ads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from models import Role
+from models.catalog_service import (
+    CatalogError,
+    all_ads,
+    create_ad,
+    create_video,
+    list_published,
+    sellers_videos,
+    set_ad_active,
+    set_published,
+)
+from models.media import MediaError
+from models.watch_rules import format_position
+from portal.auth import role_required
+from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
+from portal.database import db_session
+from portal.settings import settings
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.app_template_filter("clock")
+def clock(seconds: int) -> str:
+    """1:05:09 / 12:00 / 0:04 for a duration in seconds."""
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{format_position(seconds % 3600 * 1000):0>5}"
+    return format_position(seconds * 1000)
+
+
+def _limit_bytes() -> int:
+    return settings().max_upload_mb * 1024 * 1024
+
+
+def _too_large_message() -> str:
+    return f"The file is larger than the upload limit of {settings().max_upload_mb} MB."
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """An upload over MAX_UPLOAD_MB: show the form again with the limit, not a bare error page."""
+    if request.endpoint == "catalog.ads":
+        form, template, extra = AdUploadForm(formdata=None), "catalog/ads.html", {"ads": all_ads(db_session())}
+    else:
+        form, template, extra = VideoUploadForm(formdata=None), "catalog/upload.html", {}
+    form.file.errors = [_too_large_message()]
+    return render_template(template, form=form, toggle_form=ToggleForm(formdata=None), **extra), 413
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(400, description="page must be a positive whole number.")
+    return int(raw)
+
+
+@bp.get("/videos")
+def index() -> ResponseReturnValue:
+    """Published videos, newest first, with title search; open to everybody, watching needs sign-in."""
+    result = list_published(db_session(), page=_page_number(), query=request.args.get("q", ""))
+    return render_template("catalog/list.html", result=result)
+
+
+@bp.route("/videos/upload", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def upload() -> ResponseReturnValue:
+    form = VideoUploadForm()
+    if form.validate_on_submit():
+        file = form.file.data
+        try:
+            video = create_video(
+                db_session(), seller=current_user, title=form.title.data, description=form.description.data,
+                upload=file.stream, filename=file.filename or "", media_root=settings().media_root,
+                max_bytes=_limit_bytes(), published=bool(form.published.data),
+            )
+        except (CatalogError, MediaError) as exc:
+            form.file.errors = [str(exc)]
+            return render_template("catalog/upload.html", form=form), 422
+        slots = len(video.slots)
+        flash(f"“{video.title}” is uploaded: {clock(video.duration_seconds)} long, "
+              f"{slots} ad slot{'s' if slots != 1 else ''}.", "info")
+        return redirect(url_for("catalog.mine"))
+    return render_template("catalog/upload.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.get("/videos/mine")
+@role_required(Role.SELLER)
+def mine() -> ResponseReturnValue:
+    return render_template("catalog/mine.html", videos=sellers_videos(db_session(), current_user),
+                           toggle_form=ToggleForm())
+
+
+@bp.post("/videos/<int:video_id>/published")
+@role_required(Role.SELLER)
+def publish(video_id: int) -> ResponseReturnValue:
+    if not ToggleForm().validate_on_submit():
+        abort(400)
+    try:
+        video = set_published(db_session(), video_id=video_id, seller=current_user,
+                              published=request.form.get("published") == "1")
+    except CatalogError as exc:
+        abort(404, description=str(exc))
+    flash(f"“{video.title}” is {'published' if video.is_published else 'hidden from the catalog'}.", "info")
+    return redirect(url_for("catalog.mine"))
+
+
+@bp.route("/admin/ads", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def ads() -> ResponseReturnValue:
+    form = AdUploadForm()
+    status = 200
+    if form.validate_on_submit():
+        file = form.file.data
+        try:
+            ad = create_ad(
+                db_session(), admin=current_user, title=form.title.data, upload=file.stream,
+                filename=file.filename or "", media_root=settings().media_root, max_bytes=_limit_bytes(),
+                active=bool(form.active.data),
+            )
+        except (CatalogError, MediaError) as exc:
+            form.file.errors = [str(exc)]
+            status = 422
+        else:
+            flash(f"Ad “{ad.title}” ({clock(ad.duration_seconds)}) is registered.", "info")
+            return redirect(url_for("catalog.ads"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("catalog/ads.html", form=form, ads=all_ads(db_session()), toggle_form=ToggleForm()), status
+
+
+@bp.post("/admin/ads/<int:ad_id>/active")
+@role_required(Role.ADMIN)
+def ad_active(ad_id: int) -> ResponseReturnValue:
+    if not ToggleForm().validate_on_submit():
+        abort(400)
+    try:
+        ad = set_ad_active(db_session(), ad_id=ad_id, active=request.form.get("active") == "1")
+    except CatalogError as exc:
+        abort(404, description=str(exc))
+    flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
+    return redirect(url_for("catalog.ads"))

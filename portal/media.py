@@ -1,0 +1,26 @@
+"""Sending stored media with HTTP Range support, so players can seek without downloading it all."""
+
+from __future__ import annotations
+
+from flask import abort, send_file
+from flask.typing import ResponseReturnValue
+
+from models.media import MediaError, media_file
+from portal.settings import settings
+
+
+def send_media(relative_path: str, content_type: str) -> ResponseReturnValue:
+    """The file as a conditional response: `Range` gives 206 with the bytes asked for.
+
+    Media is only served to signed-in users, so shared caches must not keep it.
+    """
+    try:
+        path = media_file(settings().media_root, relative_path)
+    except MediaError:
+        abort(404)
+    if not path.is_file():
+        abort(404, description="The media file is missing on the server.")
+    response = send_file(path, mimetype=content_type, conditional=True, max_age=3600)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response

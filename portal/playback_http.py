@@ -1,0 +1,193 @@
+"""The playback endpoints as HTTP handlers, registered twice: for the browser and for the API.
+
+The browser player (cookie session, CSRF header) and other players (`/api/v1`, bearer
+token) do the same things with the same JSON. Each blueprint calls `add_playback_routes`
+with its own guard and its own way of naming the signed-in user and media URLs; the work is
+done by models/playback_service.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from models import Ad, User
+from models.catalog_service import CatalogError, watchable_video
+from models.playback_service import (
+    open_session,
+    pick_ad,
+    record_ad_view,
+    report_progress,
+    resume_state,
+    session_details,
+)
+from models.watch_rules import PlaybackError, ProgressReport
+from portal.api import api_error
+from portal.database import db_session
+from portal.settings import settings
+
+# Players report at least this often while playing (§4: at least every 10 s).
+REPORT_EVERY_SECONDS = 10
+_STATUS_OF_KIND = {"not_found": 404, "invalid": 422, "conflict": 409}
+
+Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
+MediaUrl = Callable[[str, int], str]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def playback_error(exc: PlaybackError) -> ResponseReturnValue:
+    return api_error(_STATUS_OF_KIND.get(exc.kind, 400), exc.code, exc.message)
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise PlaybackError("invalid", "invalid_json", "Send a JSON object with Content-Type: application/json.")
+    return body
+
+
+def whole_number(body: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    """A JSON number as whole units (fractions of a millisecond are rounded); 422 otherwise."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise PlaybackError("invalid", "missing_field", f"{name} is required.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PlaybackError("invalid", "not_a_number", f"{name} must be a number, got {value!r}.")
+    number = round(value)
+    if number < 0:
+        raise PlaybackError("invalid", "negative_value", f"{name} cannot be negative (got {value}).")
+    return number
+
+
+def parse_progress(body: dict[str, Any]) -> ProgressReport:
+    state = body.get("state", "playing")
+    if state not in ("playing", "paused"):
+        raise PlaybackError("invalid", "invalid_state", f"state must be 'playing' or 'paused', got {state!r}.")
+    position = whole_number(body, "position_ms")
+    assert position is not None
+    return ProgressReport(position, state == "playing", whole_number(body, "seek_to_ms", required=False))
+
+
+def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
+    return {
+        "id": ad.id,
+        "title": ad.title,
+        "duration_seconds": ad.duration_seconds,
+        "content_type": ad.content_type,
+        "media_url": media_url("ad", ad.id),
+    }
+
+
+def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Callable[[], User],
+                        media_url: MediaUrl) -> None:
+    """Register the session endpoints on `bp` under `prefix` + `/videos/<id>/...`."""
+    base = f"{prefix}/videos/<int:video_id>"
+    session_url = f"{base}/sessions/<int:session_id>"
+
+    def history(video_id: int) -> ResponseReturnValue:
+        viewer = user()
+        try:
+            video = watchable_video(db_session(), video_id, viewer)
+        except CatalogError as exc:
+            return api_error(404, "unknown_video", str(exc))
+        state = resume_state(db_session(), viewer.id, video)
+        return jsonify(video_id=video_id, resume_position_ms=state.position_ms,
+                       status=state.status.value if state.status else None)
+
+    def open_(video_id: int) -> ResponseReturnValue:
+        viewer = user()
+        db = db_session()
+        try:
+            video = watchable_video(db, video_id, viewer)
+        except CatalogError as exc:
+            return api_error(404, "unknown_video", str(exc))
+        try:
+            body = json_body() if request.content_length else {}
+            opened = open_session(db, viewer=viewer, video=video, now=now(), tz=settings().tz,
+                                  start_position_ms=whole_number(body, "start_position_ms", required=False))
+        except PlaybackError as exc:
+            return playback_error(exc)
+        return jsonify(
+            session_id=opened.session_id,
+            video_id=video_id,
+            counted=opened.counted,
+            reject_reason=opened.reject_reason.value if opened.reject_reason else None,
+            day=opened.day.isoformat(),
+            start_position_ms=opened.start_position_ms,
+            duration_ms=video.duration_seconds * 1000,
+            ad_slots=opened.slot_positions,
+            due_slots=opened.due_slots,
+            report_every_seconds=REPORT_EVERY_SECONDS,
+        ), 201
+
+    def progress(video_id: int, session_id: int) -> ResponseReturnValue:
+        try:
+            result = report_progress(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id,
+                                     report=parse_progress(json_body()), now=now())
+        except PlaybackError as exc:
+            return playback_error(exc)
+        return jsonify(session_id=session_id, position_ms=result.position_ms, status=result.status.value,
+                       ended=result.ended)
+
+    def details(video_id: int, session_id: int) -> ResponseReturnValue:
+        try:
+            found = session_details(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id)
+        except PlaybackError as exc:
+            return playback_error(exc)
+        return jsonify(
+            session_id=found.session_id,
+            video_id=found.video_id,
+            day=found.day.isoformat(),
+            counted=found.counted,
+            reject_reason=found.reject_reason.value if found.reject_reason else None,
+            started_at=found.started_at.isoformat(),
+            last_position_ms=found.last_position_ms,
+            furthest_position_ms=found.furthest_position_ms,
+            watch_ms=found.watch_ms,
+            ended=found.ended,
+            ad_slots=found.slot_positions,
+            ad_views=[{"slot_index": slot, "ad_id": ad} for slot, ad in sorted(found.ad_views.items())],
+            due_slots=found.due_slots,
+        )
+
+    def ad_for_slot(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
+        try:
+            ad = pick_ad(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id,
+                         slot_index=slot_index)
+        except PlaybackError as exc:
+            return playback_error(exc)
+        return jsonify(slot_index=slot_index, ad=ad_json(ad, media_url))
+
+    def ad_view(video_id: int, session_id: int) -> ResponseReturnValue:
+        try:
+            body = json_body()
+            view = record_ad_view(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id,
+                                  slot_index=whole_number(body, "slot_index"), ad_id=whole_number(body, "ad_id"),
+                                  now=now())
+        except PlaybackError as exc:
+            return playback_error(exc)
+        return jsonify(session_id=session_id, slot_index=view.slot_index, ad_id=view.ad_id,
+                       day=view.day.isoformat()), 201
+
+    name = bp.name
+    routes = [
+        (f"{base}/history", "history", history, ["GET"]),
+        (f"{base}/sessions", "open_session", open_, ["POST"]),
+        (session_url, "session", details, ["GET"]),
+        (f"{session_url}/progress", "progress", progress, ["POST"]),
+        (f"{session_url}/slots/<int:slot_index>/ad", "ad_for_slot", ad_for_slot, ["GET"]),
+        (f"{session_url}/ad-views", "ad_view", ad_view, ["POST"]),
+    ]
+    for rule, endpoint, view, methods in routes:
+        view.__name__ = f"{name}_{endpoint}"
+        bp.add_url_rule(rule, endpoint, guard(view), methods=methods)

@@ -1,0 +1,88 @@
+"""The player page and the endpoints its script calls (cookie session + CSRF header).
+
+Watching needs a signed-in user (a play session belongs to a viewer); so does fetching media.
+The catalog itself is public (portal/catalog).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from models import Ad, User
+from models.catalog_service import CatalogError, watchable_video
+from models.playback_service import resume_state
+from portal.api import api_error
+from portal.database import db_session
+from portal.media import send_media
+from portal.playback_http import REPORT_EVERY_SECONDS, add_playback_routes
+
+bp = Blueprint("watch", __name__)
+
+
+def signed_in_json(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Like login_required, but a script gets a JSON 401 instead of a redirect to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return api_error(401, "not_signed_in", "Sign in to watch videos.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _viewer() -> User:
+    return current_user._get_current_object()
+
+
+def _media_url(kind: str, item_id: int) -> str:
+    return url_for("watch.ad_media", ad_id=item_id) if kind == "ad" else url_for("watch.video_media", video_id=item_id)
+
+
+def _video_for_viewer(video_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return watchable_video(db_session(), video_id, _viewer())
+    except CatalogError as exc:
+        abort(404, description=str(exc))
+
+
+@bp.get("/videos/<int:video_id>")
+@login_required
+def player(video_id: int) -> ResponseReturnValue:
+    video = _video_for_viewer(video_id)
+    state = resume_state(db_session(), current_user.id, video)
+    config = {
+        "videoId": video.id,
+        "durationMs": video.duration_seconds * 1000,
+        "slots": [slot.position_seconds for slot in video.slots],
+        "resumeMs": state.position_ms,
+        "sessionsUrl": url_for("watch.open_session", video_id=video.id),
+        # A little under the §4 maximum of 10 s, so timer drift never stretches a gap past it.
+        "reportEveryMs": REPORT_EVERY_SECONDS * 1000 - 1000,
+    }
+    return render_template("watch/player.html", video=video, config=config, resume_ms=state.position_ms)
+
+
+@bp.get("/media/videos/<int:video_id>")
+@login_required
+def video_media(video_id: int) -> ResponseReturnValue:
+    video = _video_for_viewer(video_id)
+    return send_media(video.media_path, video.content_type)
+
+
+@bp.get("/media/ads/<int:ad_id>")
+@login_required
+def ad_media(ad_id: int) -> ResponseReturnValue:
+    ad = db_session().get(Ad, ad_id)
+    if ad is None:
+        abort(404)
+    return send_media(ad.media_path, ad.content_type)
+
+
+add_playback_routes(bp, prefix="", guard=signed_in_json, user=_viewer, media_url=_media_url)
