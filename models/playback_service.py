@@ -5,11 +5,11 @@ writes what they decide, and commits. Every function takes the server time `now`
 UTC) so callers and tests control the clock, and raises PlaybackError, with nothing
 changed, for a request the rules refuse.
 
-Progress reports are the hot path (one per viewer every few seconds): they run as one short
-transaction of three statements on primary keys — a locking read of the session row, an
-UPDATE of it and an UPDATE of the viewer's resume row — and touch no other row, so sessions
-never wait for each other. The video's duration comes from a subquery, which a locking read
-does not lock, so everybody watching the same video does not queue on its row.
+Progress reports are the hot path (one per viewer every few seconds): one short transaction
+on primary keys — a locking read of the session row, one UPDATE of it and of the viewer's
+resume row, commit — touching no other row, so sessions never wait for each other. The
+video's duration comes from a subquery, which a locking read does not lock, so everybody
+watching the same video does not queue on its row.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from models.base import UTCDateTime
 from models.business_time import business_day
 from models.catalog import Ad, AdSlot, Video
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
@@ -56,6 +57,43 @@ _SESSION_ROW = select(
     PlaySession.counted,
     PlaySession.reject_reason,
     _duration_seconds.label("duration_seconds"),
+)
+
+_PS, _PH = PlaySession.__table__, PlayHistory.__table__
+_AT = UTCDateTime()
+_LOCKED_SESSION = _SESSION_ROW.where(PlaySession.id == bindparam("p_session_id")).with_for_update()
+_SESSION_VALUES = {
+    _PS.c.last_report_at: bindparam("p_now", type_=_AT),
+    _PS.c.last_position_ms: bindparam("p_last_position_ms"),
+    _PS.c.furthest_position_ms: bindparam("p_furthest_position_ms"),
+    _PS.c.watch_ms: bindparam("p_watch_ms"),
+    _PS.c.ended_at: bindparam("p_ended_at", type_=_AT),
+    _PS.c.updated_at: bindparam("p_now", type_=_AT),
+}
+_HISTORY_VALUES = {
+    _PH.c.last_position_ms: bindparam("p_history_position_ms"),
+    _PH.c.status: bindparam("p_status", type_=_PH.c.status.type),
+    _PH.c.updated_at: bindparam("p_now", type_=_AT),
+}
+_UPDATE_SESSION = update(_PS).where(_PS.c.id == bindparam("p_session_id")).values(_SESSION_VALUES)
+_UPDATE_HISTORY = (
+    update(_PH)
+    .where(_PH.c.viewer_id == bindparam("p_viewer_id"), _PH.c.video_id == bindparam("p_video_id"))
+    .values(_HISTORY_VALUES)
+)
+_INSERT_HISTORY = insert(_PH).values(
+    {_PH.c.viewer_id: bindparam("p_viewer_id"), _PH.c.video_id: bindparam("p_video_id"), **_HISTORY_VALUES}
+)
+# MariaDB/MySQL only: one statement for both rows. Every value is a parameter, so the order
+# in which MySQL applies the assignments of a multi-table UPDATE cannot matter.
+_UPDATE_BOTH = (
+    update(_PS)
+    .where(
+        _PS.c.id == bindparam("p_session_id"),
+        _PH.c.viewer_id == _PS.c.viewer_id,
+        _PH.c.video_id == _PS.c.video_id,
+    )
+    .values({**_SESSION_VALUES, **_HISTORY_VALUES})
 )
 
 
@@ -193,9 +231,13 @@ def _session_row(db: Session, *, session_id: int, viewer_id: int, video_id: int,
     row = db.execute(statement.with_for_update() if lock else statement).one_or_none()
     if row is None or row.viewer_id != viewer_id or row.video_id != video_id:
         db.rollback()
-        raise PlaybackError("not_found", "unknown_session",
-                            f"There is no play session {session_id} of yours for video {video_id}.")
+        raise _unknown_session(session_id, video_id)
     return row
+
+
+def _unknown_session(session_id: int, video_id: int) -> PlaybackError:
+    return PlaybackError("not_found", "unknown_session",
+                         f"There is no play session {session_id} of yours for video {video_id}.")
 
 
 def _progress_of(row: Row) -> SessionProgress:
@@ -216,35 +258,38 @@ def report_progress(
 
     The credit uses the server time of the previous report, stored on the row, and the
     row stays locked until commit so two reports of one session cannot both use it.
+    This is the hot path: Core statements compiled once, run on the session's connection
+    (no ORM objects), and on MariaDB/MySQL the session and the resume row are written by a
+    single two-table UPDATE, so a report costs three round trips: read, write, commit.
     """
-    row = _session_row(db, session_id=session_id, viewer_id=viewer_id, video_id=video_id, lock=True)
+    conn = db.connection()
+    row = conn.execute(_LOCKED_SESSION, {"p_session_id": session_id}).one_or_none()
+    if row is None or row.viewer_id != viewer_id or row.video_id != video_id:
+        db.rollback()
+        raise _unknown_session(session_id, video_id)
     try:
         new = apply_report(_progress_of(row), report, now, row.duration_seconds * 1000)
     except PlaybackError:
         db.rollback()
         raise
-    db.execute(
-        update(PlaySession)
-        .where(PlaySession.id == session_id)
-        .values(
-            last_report_at=new.last_report_at,
-            last_position_ms=new.last_position_ms,
-            furthest_position_ms=new.furthest_position_ms,
-            watch_ms=new.watch_ms,
-            ended_at=new.ended_at,
-            updated_at=now,
-        )
-        .execution_options(**_CORE)
-    )
-    history = {"last_position_ms": history_position_ms(new), "status": new.status, "updated_at": now}
-    moved = db.execute(
-        update(PlayHistory)
-        .where(PlayHistory.viewer_id == viewer_id, PlayHistory.video_id == video_id)
-        .values(**history)
-        .execution_options(**_CORE)
-    )
-    if moved.rowcount == 0:  # the resume row is made when the session opens; recreate it if it went
-        db.execute(insert(PlayHistory).values(viewer_id=viewer_id, video_id=video_id, **history))
+    params = {
+        "p_session_id": session_id,
+        "p_viewer_id": viewer_id,
+        "p_video_id": video_id,
+        "p_now": now,
+        "p_last_position_ms": new.last_position_ms,
+        "p_furthest_position_ms": new.furthest_position_ms,
+        "p_watch_ms": new.watch_ms,
+        "p_ended_at": new.ended_at,
+        "p_history_position_ms": history_position_ms(new),
+        "p_status": new.status,
+    }
+    # Two-table UPDATE: both rows matched means both were written (FOUND_ROWS counts matches).
+    if conn.dialect.name not in ("mysql", "mariadb") or conn.execute(_UPDATE_BOTH, params).rowcount != 2:
+        conn.execute(_UPDATE_SESSION, params)
+        if conn.execute(_UPDATE_HISTORY, params).rowcount == 0:
+            # The resume row is made when the session opens; recreate it if it went.
+            conn.execute(_INSERT_HISTORY, params)
     db.commit()
     return ProgressResult(session_id, new.last_position_ms, new.status, new.ended_at is not None)
 

@@ -7,12 +7,28 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from models import Ad, AdView, PlayHistory, PlaySession, PlayStatus, RejectReason, Role, User, Video
+from models import (
+    Ad,
+    AdSlot,
+    AdView,
+    Base,
+    PlayHistory,
+    PlaySession,
+    PlayStatus,
+    RejectReason,
+    Role,
+    User,
+    Video,
+    ad_slot_positions,
+)
+from models.accounts import create_user
+from models.db import make_engine
 from models.playback_service import (
     _SESSION_ROW,
+    ResumeState,
     open_session,
     pick_ad,
     record_ad_view,
@@ -205,3 +221,37 @@ def test_a_progress_report_does_not_lock_the_video(cast, engine):
         editor.commit()
         db.rollback()
         db.close()
+
+
+def test_a_missing_resume_row_is_made_again(db, cast):
+    _, viewer, video = cast
+    opened = start(db, viewer, video)
+    db.execute(delete(PlayHistory).where(PlayHistory.viewer_id == viewer.id, PlayHistory.video_id == video.id))
+    db.commit()
+    report(db, viewer, video, opened.session_id, 10, 10_000, playing=False)
+    assert row(db, opened.session_id)["watch_ms"] == 10_000
+    history = db.get(PlayHistory, (viewer.id, video.id))
+    assert (history.last_position_ms, history.status) == (10_000, PlayStatus.PAUSE)
+
+
+def test_the_same_rules_hold_on_sqlite_for_the_first_look():
+    """`paysystem up` runs on SQLite: the portable statements must give the same results."""
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as db:
+        seller = create_user(db, email="seller@example.com", password=None, role=Role.SELLER)
+        viewer = create_user(db, email="viewer@example.com", password=None, role=Role.VIEWER)
+        video = Video(seller_id=seller.id, title="t", description="", media_path="x.webm", content_type="video/webm",
+                      size_bytes=1, duration_seconds=720)
+        video.slots = [AdSlot(slot_index=i, position_seconds=p) for i, p in enumerate(ad_slot_positions(720))]
+        db.add(video)
+        db.commit()
+        opened = start(db, viewer, video)
+        report(db, viewer, video, opened.session_id, 10, 10_000)
+        report(db, viewer, video, opened.session_id, 12, 12_000, seek_to_ms=400_000)
+        report(db, viewer, video, opened.session_id, 20, 405_000, playing=False)
+        stored = db.get(PlaySession, opened.session_id)
+        assert (stored.watch_ms, stored.furthest_position_ms) == (17_000, 405_000)
+        assert resume_state(db, viewer.id, video) == ResumeState(405_000, PlayStatus.PAUSE)
+        assert start(db, viewer, video, 20).reject_reason == RejectReason.REPEAT_WITHIN_30S
+    engine.dispose()

@@ -1,0 +1,310 @@
+"""Benchmark of the progress endpoint: gunicorn + MariaDB + Redis under concurrent players.
+
+    .venv/bin/python -m bench.progress                 # the default run, prints a table
+    .venv/bin/python -m bench.progress --help          # options
+
+It creates a scratch MariaDB database (dropped afterwards), migrates it, makes one hour-long
+video and one viewer with an open play session per simulated player, starts gunicorn on a
+free loopback port, and drives `POST /api/v1/videos/{id}/sessions/{sid}/progress` (bearer
+token, the path other players use) from a separate load-generator process:
+
+* `saturate`: every player sends its next report as soon as the previous one is answered —
+  the most reports per second the node manages;
+* `rate N`: reports go out at a fixed N per second whatever the latency (open loop); the
+  latency is measured from when each report was due, so queueing behind a slow server is
+  counted rather than hidden.
+
+The target (issue 4) is at least 1,000 reports/s with p99 under 50 ms on a 2-core machine:
+at one report per viewer every 10 s, about 10,000 viewers watching at once per node.
+Services: BENCH_DATABASE_URL (server URL, no database; default root@127.0.0.1:3306) and
+BENCH_REDIS_URL (default redis://127.0.0.1:6379; a free DB number is locked the way the
+test suite does it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from redis import Redis
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from models import PlaySession, Role, User, Video
+from models.accounts import create_user
+from models.catalog import AdSlot, ad_slot_positions
+from models.db import make_engine, make_sessionmaker, normalize_url
+from models.playback_service import open_session
+from paysystem import migrate
+from paysystem.config import PROJECT_ROOT, Settings
+from portal.api.tokens import issue_token
+
+DATABASE_SERVER = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
+REDIS_SERVER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+REDIS_LOCK_PREFIX = "paysystem:test-db-lock:"
+VIDEO_SECONDS = 3600
+STEP_MS = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- set-up ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Player:
+    url: str
+    token: str
+
+
+class ScratchServices:
+    """A fresh database and a locked Redis DB number, removed / released on exit."""
+
+    def __enter__(self) -> ScratchServices:
+        server = make_url(normalize_url(DATABASE_SERVER))
+        self.name = f"paysystem_bench_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = make_engine(server.render_as_string(hide_password=False))
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        admin.dispose()
+        self.database_url = server.set(database=self.name).render_as_string(hide_password=False)
+        self.control = Redis.from_url(REDIS_SERVER + "/0")
+        self.lock_token = uuid.uuid4().hex
+        for number in range(1, 16):
+            if self.control.set(REDIS_LOCK_PREFIX + str(number), self.lock_token, nx=True, ex=3600):
+                self.redis_number = number
+                break
+        else:
+            raise SystemExit("all Redis DB numbers 1-15 are in use by test sessions; try again later")
+        self.redis_url = f"{REDIS_SERVER}/{self.redis_number}"
+        Redis.from_url(self.redis_url).flushdb()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        server = make_url(normalize_url(DATABASE_SERVER)).render_as_string(hide_password=False)
+        admin = make_engine(server)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{self.name}`"))
+        admin.dispose()
+        Redis.from_url(self.redis_url).flushdb()
+        key = REDIS_LOCK_PREFIX + str(self.redis_number)
+        if self.control.get(key) == self.lock_token.encode():
+            self.control.delete(key)
+
+
+def seed(settings: Settings, players: int, base_url: str) -> list[Player]:
+    """One seller's hour-long video and `players` viewers, each with an open play session."""
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    result: list[Player] = []
+    with factory() as db:
+        seller = create_user(db, email="bench-seller@example.com", password=None, role=Role.SELLER)
+        video = Video(seller_id=seller.id, title="Benchmark clip", description="", media_path="videos/bench.webm",
+                      content_type="video/webm", size_bytes=1, duration_seconds=VIDEO_SECONDS, is_published=True)
+        video.slots = [AdSlot(slot_index=i, position_seconds=p)
+                       for i, p in enumerate(ad_slot_positions(VIDEO_SECONDS))]
+        db.add(video)
+        viewers = [create_user(db, email=f"bench-viewer-{i}@example.com", password=None, role=Role.VIEWER)
+                   for i in range(players)]
+        db.commit()
+        for viewer in viewers:
+            opened = open_session(db, viewer=viewer, video=video, now=datetime.now(UTC), tz=settings.tz,
+                                  start_position_ms=0)
+            token, _ = issue_token(viewer, settings)
+            url = f"{base_url}/api/v1/videos/{video.id}/sessions/{opened.session_id}/progress"
+            result.append(Player(url, token))
+    return result
+
+
+def start_gunicorn(settings: Settings, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PAYSYSTEM_ENV="production", DATABASE_URL=settings.database_url,
+               REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key)
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--threads", str(threads), "--worker-class", "gthread" if threads > 1 else "sync",
+               "--keep-alive", "30", "--backlog", "2048", "--no-control-socket", "--log-level", "warning",
+               "portal.wsgi:app"]
+    proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+    stop(proc)
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# --- load generator (runs in its own process) --------------------------------------------------
+
+async def _drive(players: list[tuple[str, str]], seconds: float, warmup: float, rate: float) -> dict:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    positions = [0] * len(players)
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        measure_from, end = start + warmup, start + warmup + seconds
+
+        async def one(index: int, due: float) -> None:
+            url, token = players[index]
+            positions[index] = (positions[index] + STEP_MS) % (VIDEO_SECONDS * 1000 - 5_000)
+            body = {"position_ms": positions[index], "state": "playing"}
+            try:
+                async with http.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
+                    await response.read()
+                    ok = response.status == 200
+                    code = str(response.status)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                ok, code = False, type(exc).__name__
+            done = loop.time()
+            if due >= measure_from and done <= end:
+                if ok:
+                    latencies.append(done - due)
+                else:
+                    errors[code] = errors.get(code, 0) + 1
+
+        if rate <= 0:  # closed loop: each player reports again as soon as it is answered
+            async def player(index: int) -> None:
+                while (now := loop.time()) < end:
+                    await one(index, now)
+
+            await asyncio.gather(*(player(i) for i in range(len(players))))
+        else:  # open loop: reports are due at a fixed rate, round-robin over the players
+            tasks: set[asyncio.Task[None]] = set()
+            interval, n = 1.0 / rate, 0
+            while (due := start + n * interval) < end:
+                delay = due - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                task = asyncio.create_task(one(n % len(players), due))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                n += 1
+            if tasks:
+                await asyncio.gather(*tasks)
+    return {"latencies": latencies, "errors": errors, "seconds": seconds}
+
+
+def _load_process(players: list[tuple[str, str]], seconds: float, warmup: float, rate: float, out) -> None:  # type: ignore[no-untyped-def]
+    out.send(asyncio.run(_drive(players, seconds, warmup, rate)))
+    out.close()
+
+
+def run_load(players: list[Player], seconds: float, warmup: float, rate: float) -> dict:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    pairs = [(p.url, p.token) for p in players]
+    proc = multiprocessing.get_context("spawn").Process(target=_load_process,
+                                                        args=(pairs, seconds, warmup, rate, sender))
+    proc.start()
+    result = receiver.recv()
+    proc.join()
+    return result
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--players", type=int, default=64, help="simulated players (sessions, connections)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per phase")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread when > 1)")
+    parser.add_argument("--rate", type=float, action="append", default=None,
+                        help="open-loop phase at this many reports/s (repeatable; default 1000)")
+    parser.add_argument("--no-saturate", action="store_true", help="skip the closed-loop phase")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    rates = args.rate if args.rate is not None else [1000.0]
+    if args.players < 1 or args.seconds <= 0:
+        parser.error("--players and --seconds must be positive")
+
+    rows = []
+    with ScratchServices() as services:
+        settings = Settings(environment="production", database_url=services.database_url,
+                            redis_url=services.redis_url, secret_key=secrets.token_urlsafe(48)).validate()
+        print(f"* scratch database {services.name}, Redis DB {services.redis_number}", flush=True)
+        migrate.upgrade(settings.database_url)
+        port = free_port()
+        players = seed(settings, args.players, f"http://127.0.0.1:{port}")
+        gunicorn = start_gunicorn(settings, port, args.workers, args.threads)
+        try:
+            phases = ([("saturate", 0.0)] if not args.no_saturate else []) + [(f"rate {r:g}/s", r) for r in rates]
+            for name, rate in phases:
+                print(f"* {name}: {args.players} players, {args.warmup:g} s warm-up + {args.seconds:g} s", flush=True)
+                result = run_load(players, args.seconds, args.warmup, rate)
+                lat = sorted(result["latencies"])
+                rows.append({
+                    "phase": name, "reports": len(lat), "reports_per_s": len(lat) / args.seconds,
+                    "p50_ms": percentile(lat, 0.50) * 1000, "p90_ms": percentile(lat, 0.90) * 1000,
+                    "p99_ms": percentile(lat, 0.99) * 1000, "max_ms": (lat[-1] * 1000) if lat else float("nan"),
+                    "errors": sum(result["errors"].values()), "error_kinds": result["errors"],
+                })
+        finally:
+            stop(gunicorn)
+        factory = make_sessionmaker(make_engine(settings.database_url))
+        with factory() as db:
+            credited = db.scalar(select(func.sum(PlaySession.watch_ms))) or 0
+            viewers = db.scalar(select(func.count()).select_from(User).where(User.role == Role.VIEWER))
+
+    print()
+    print(f"progress endpoint · gunicorn {args.workers} workers × {args.threads} threads · "
+          f"{args.players} players · MariaDB + Redis · {os.cpu_count()} cores")
+    header = f"{'phase':<14}{'reports':>9}{'reports/s':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(f"{row['phase']:<14}{row['reports']:>9}{row['reports_per_s']:>11.0f}{row['p50_ms']:>9.1f}"
+              f"{row['p90_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['max_ms']:>9.1f}{row['errors']:>8}")
+    print(f"\n{viewers} viewers' sessions were credited {credited / 1000:,.0f} s of watch time in all.")
+    for row in rows:
+        if row["error_kinds"]:
+            print(f"errors in {row['phase']}: {row['error_kinds']}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"workers": args.workers, "threads": args.threads,
+                                         "players": args.players, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
