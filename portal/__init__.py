@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from portal import admin_users, auth, errors, health, home, vendor
     from portal.api import api_bp
+    from portal.auth.social import init_social_login
     from portal.login_limits import init_login_limits
 
     app.register_blueprint(health.bp)
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_users.bp)
+    init_social_login(app, settings)
     # After every blueprint: it limits the views marked @login_attempt.
     init_login_limits(app, settings)
     errors.register(app)
