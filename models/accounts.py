@@ -1,16 +1,21 @@
-"""Creating and finding accounts: shared by sign-up, the CLI and the demo seed."""
+"""Creating, finding and administering accounts: shared by the portal, the API and the CLI."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
-from models.passwords import hash_password
+from models.base import utcnow
+from models.passwords import hash_password, needs_rehash, verify_password
 from models.users import Role, User
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Roles a person may pick at sign-up; admins are made from the command line or by an admin.
+SIGNUP_ROLES = (Role.VIEWER, Role.SELLER)
 
 
 class AccountError(ValueError):
@@ -54,3 +59,85 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (not committed).
+
+    Unknown e-mail, wrong password, social-only and deactivated accounts all give None and
+    cost the same argon2 work, so callers can answer them with one message. A hash made
+    with older argon2 parameters is upgraded on the way.
+    """
+    user = find_user_by_email(session, email)
+    if not verify_password(user.password_hash if user is not None else None, password):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def active_admin_count(session: Session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+    ) or 0
+
+
+def change_role(session: Session, user: User, role: Role, *, actor: User | None = None) -> User:
+    """Give `user` another role (not committed).
+
+    An admin cannot change their own role (another admin must), and the last active admin
+    cannot be demoted: either would leave nobody able to run the platform.
+    """
+    if actor is not None and actor.id == user.id and role != user.role:
+        raise AccountError("you cannot change your own role; ask another admin")
+    if user.role == Role.ADMIN and role != Role.ADMIN and user.is_active and active_admin_count(session) <= 1:
+        raise AccountError("the last admin cannot be demoted; make another admin first")
+    user.role = role
+    session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_users(
+    session: Session,
+    *,
+    search: str = "",
+    role: Role | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> UserPage:
+    """Users, newest first, filtered by e-mail / name fragment and role, with their identities."""
+    page = max(1, page)
+    per_page = min(max(1, per_page), 200)
+    conditions = []
+    if search.strip():
+        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(User.email.like(pattern, escape="\\"), func.lower(User.display_name).like(pattern, escape="\\"))
+        )
+    if role is not None:
+        conditions.append(User.role == role)
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    users = session.scalars(
+        select(User)
+        .where(*conditions)
+        .options(selectinload(User.identities))
+        .order_by(User.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return UserPage(users=list(users), total=total, page=page, per_page=per_page)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -16,11 +19,21 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """False for a wrong password and for accounts without a password (social-only)."""
-    if not password_hash:
-        return False
+    """False for a wrong password and for accounts without a password (social-only).
+
+    Without a hash it still runs one argon2 verification against a decoy, so an unknown
+    e-mail or a social-only account cannot be told apart from a wrong password by timing.
+    """
     try:
+        if not password_hash:
+            _hasher.verify(_decoy_hash(), password)
+            return False
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

@@ -57,6 +57,29 @@ def create_admin(email: str, name: str | None, password: str) -> None:
     click.echo(f"admin {address} created (id {user_id})")
 
 
+@cli.command("set-role")
+@click.option("--email", required=True, help="E-mail address of the account.")
+@click.option("--role", required=True, type=click.Choice(["viewer", "seller", "admin"]), help="The new role.")
+def set_role(email: str, role: str) -> None:
+    """Change an account's role (e.g. make an existing user an admin)."""
+    from models import Role
+    from models.accounts import AccountError, change_role, find_user_by_email
+    from models.db import make_engine, make_sessionmaker, session_scope
+
+    settings = _settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    try:
+        with session_scope(factory) as session:
+            user = find_user_by_email(session, email)
+            if user is None:
+                raise AccountError(f"there is no account with e-mail {email.strip().lower()}")
+            change_role(session, user, Role(role))
+            address = user.email
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{address} is now {role}")
+
+
 @cli.command("seed-demo")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
 def seed_demo_command(days: int) -> None:

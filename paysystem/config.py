@@ -127,6 +127,17 @@ def _oauth_providers() -> tuple[OAuthProvider, ...]:
     return tuple(providers)
 
 
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parsed = parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like '5 per 15 minutes', got {value!r}") from exc
+    if not parsed:
+        raise ConfigError(f"{name} must look like '5 per 15 minutes', got {value!r}")
+
+
 def default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'paysystem.db'}"
 
@@ -149,6 +160,9 @@ class Settings:
     jwt_ttl_seconds: int = 3600
     login_limit_per_account: str = "5 per 15 minutes"
     login_limit_per_ip: str = "20 per 15 minutes"
+    # Reverse proxies in front of the portal whose X-Forwarded-* headers are trusted (client IP
+    # for the per-IP sign-in limit, https scheme for OAuth redirect URIs).
+    trusted_proxy_hops: int = 0
     batch_partitions: int = 4
     batch_queue: str = "batch"
     nightly_time: str = "00:30"
@@ -173,6 +187,7 @@ class Settings:
             jwt_ttl_seconds=_int_env("JWT_TTL_SECONDS", 3600),
             login_limit_per_account=_env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
             login_limit_per_ip=_env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes"),
+            trusted_proxy_hops=_int_env("TRUSTED_PROXY_HOPS", 0),
             batch_partitions=_int_env("BATCH_PARTITIONS", 4),
             batch_queue=_env("BATCH_QUEUE", "batch"),
             nightly_time=_env("NIGHTLY_TIME", "00:30"),
@@ -207,6 +222,13 @@ class Settings:
             raise ConfigError("MAX_UPLOAD_MB must be at least 1")
         if self.jwt_ttl_seconds < 60:
             raise ConfigError("JWT_TTL_SECONDS must be at least 60")
+        for name, value in (
+            ("LOGIN_LIMIT_PER_ACCOUNT", self.login_limit_per_account),
+            ("LOGIN_LIMIT_PER_IP", self.login_limit_per_ip),
+        ):
+            _check_rate_limit(name, value)
+        if self.trusted_proxy_hops < 0:
+            raise ConfigError("TRUSTED_PROXY_HOPS must be 0 or more")
         hh, _, mm = self.nightly_time.partition(":")
         if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
             raise ConfigError(f"NIGHTLY_TIME must be HH:MM, got {self.nightly_time!r}")

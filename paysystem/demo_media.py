@@ -1,8 +1,8 @@
 """Playable demo media made locally with PyAV: small VP8/WebM clips that show their own clock.
 
 Nothing is downloaded. Each frame shows the playback position (mm:ss) and a progress bar,
-which makes seeking and resuming visible in the browser. At 2 frames per second and
-160×90 pixels a 12-minute clip takes about a second to encode and ~80 KB on disk.
+which makes seeking and resuming visible in the browser. At 1 frame per second and
+160×90 pixels a 12-minute clip takes one to two seconds to encode and ~550 KB on disk.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import av
 
-WIDTH, HEIGHT, FPS = 160, 90, 2
+WIDTH, HEIGHT, FPS = 160, 90, 1
 
 # 3×5 bitmap glyphs, one string per row.
 _GLYPHS = {
@@ -61,8 +61,8 @@ def write_clip(path: Path, duration_seconds: int, background: tuple[int, int, in
     with av.open(str(tmp), "w", format="webm") as out:
         stream = out.add_stream("libvpx", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        stream.gop_size = FPS * 5  # a key frame every 5 s keeps seeking snappy
-        stream.options = {"deadline": "realtime", "cpu-used": "8", "b": "40k"}
+        stream.gop_size = 5  # a key frame every 5 s keeps seeking snappy
+        stream.options = {"deadline": "realtime", "cpu-used": "16", "b": "40k"}
         for index in range(duration_seconds * FPS):
             second = index // FPS
             frame = bytearray(bg * (WIDTH * HEIGHT))

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from paysystem.config import Settings, load_settings
 from portal.database import init_database
@@ -33,6 +34,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     if settings.is_production:
         app.config["PREFERRED_URL_SCHEME"] = "https"
+    if settings.trusted_proxy_hops:
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     init_database(app, settings.database_url)
@@ -41,8 +45,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from portal import auth, catalog, errors, health, home, vendor, watch
+    from portal import admin_users, auth, catalog, errors, health, home, vendor, watch
     from portal.api import api_bp
+    from portal.auth.social import init_social_login
+    from portal.login_limits import init_login_limits
 
     app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
@@ -53,5 +59,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(admin_users.bp)
+    init_social_login(app, settings)
+    # After every blueprint: it limits the views marked @login_attempt.
+    init_login_limits(app, settings)
     errors.register(app)
     return app

@@ -49,3 +49,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def reset_login_limits(redis_url: str) -> None:
+    """Forget every sign-in failure counted so far (the limiter's keys in the test Redis DB).
+
+    All test clients come from 127.0.0.1, so tests that fail sign-ins on purpose clear the
+    counters afterwards instead of locking the rest of the session out.
+    """
+    from redis import Redis
+
+    client = Redis.from_url(redis_url)
+    for key in client.scan_iter("LIMITS:LIMITER/paysystem:login/*"):
+        client.delete(key)

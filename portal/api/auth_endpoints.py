@@ -1,16 +1,88 @@
-"""Token endpoints of the JSON API."""
+"""Token endpoints of the JSON API: issue a JWT for e-mail + password, revoke it, who am I."""
 
 from __future__ import annotations
 
-from flask import jsonify
-from flask.typing import ResponseReturnValue
+from datetime import UTC, datetime
+from typing import Any
 
-from portal.api import api_bp
-from portal.api.auth import api_auth, current_api_user
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+
+from models import User
+from models.accounts import authenticate
+from portal.api import api_bp, api_error
+from portal.api.auth import api_auth, current_api_claims, current_api_user
+from portal.api.tokens import DENYLIST_PREFIX, issue_token
+from portal.database import db_session
+from portal.login_limits import login_attempt
+from portal.redis_client import redis_client
+from portal.settings import settings
+
+
+def user_payload(user: User) -> dict[str, Any]:
+    """The API's view of an account (no password hash, ever)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "is_active": user.is_active,
+        "created_at": user.created_at.isoformat() if user.created_at else None,
+        "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+        "providers": sorted(identity.provider for identity in user.identities),
+    }
+
+
+def _credentials() -> tuple[str, str] | None:
+    body: Any = request.form
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email.strip() or not password:
+        return None
+    return email, password
+
+
+@api_bp.post("/auth/token")
+@login_attempt
+def issue_access_token() -> ResponseReturnValue:
+    """`{"email", "password"}` → a bearer JWT; failed attempts count toward the sign-in limits."""
+    credentials = _credentials()
+    if credentials is None:
+        return api_error(400, "invalid_request", 'Send a JSON body {"email": ..., "password": ...}.')
+    session = db_session()
+    user = authenticate(session, *credentials)
+    if user is None:
+        session.rollback()
+        return api_error(401, "invalid_credentials", "E-mail or password is not correct.")
+    session.commit()
+    token, claims = issue_token(user, settings())
+    return jsonify(
+        access_token=token,
+        token_type="Bearer",
+        expires_in=int((claims.expires_at - datetime.now(UTC)).total_seconds()),
+        expires_at=claims.expires_at.isoformat(),
+        role=user.role.value,
+    )
+
+
+@api_bp.post("/auth/logout")
+@api_auth()
+def revoke_access_token() -> ResponseReturnValue:
+    """Deny the caller's token (its `jti`) in Redis until it would have expired anyway."""
+    claims = current_api_claims()
+    ttl = int((claims.expires_at - datetime.now(UTC)).total_seconds()) + 1
+    try:
+        redis_client().set(DENYLIST_PREFIX + claims.jti, "1", ex=max(ttl, 1))
+    except RedisError:
+        return api_error(503, "unavailable", "The token cannot be revoked right now; try again.")
+    return jsonify(revoked=True, jti=claims.jti)
 
 
 @api_bp.get("/me")
 @api_auth()
 def me() -> ResponseReturnValue:
-    user = current_api_user()
-    return jsonify(id=user.id, email=user.email, display_name=user.display_name, role=user.role.value)
+    return jsonify(user_payload(current_api_user()))

@@ -1,14 +1,51 @@
-"""Sign-in form (flask-wtf: CSRF token included)."""
+"""Sign-in, sign-up and link-confirmation forms (flask-wtf: CSRF token included)."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from models import Role
+from models.passwords import MIN_PASSWORD_LENGTH
+
+ROLE_CHOICES = [
+    SelectChoice(Role.VIEWER.value, "Viewer — watch videos"),
+    SelectChoice(Role.SELLER.value, "Seller — upload videos and get paid for their views"),
+]
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    # No e-mail syntax check here: email-validator refuses reserved domains such as the demo's
+    # `*.paysystem.test`, and a malformed address is simply an unknown account.
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField("Keep me signed in")
     next = HiddenField()
+
+
+class SignUpForm(FlaskForm):
+    role = RadioField("I want to join as", choices=ROLE_CHOICES, default=Role.VIEWER.value)
+    display_name = StringField("Name shown to others", validators=[Optional(), Length(max=100)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters (at most 1024).",
+            ),
+        ],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+    confirm = PasswordField(
+        "Password again", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
+    )
+    next = HiddenField()
+
+
+class LinkForm(FlaskForm):
+    """Confirm or decline attaching a pending social identity to the signed-in account."""

@@ -1,42 +1,81 @@
-"""Sign-in and sign-out pages."""
+"""Sign-up, sign-in, sign-out and the account page."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
-from models.accounts import find_user_by_email
-from models.base import utcnow
-from models.passwords import verify_password
-from portal.auth.forms import SignInForm
+from models import Role
+from models.accounts import AccountError, authenticate, create_user
+from portal.auth.forms import SignInForm, SignUpForm
 from portal.auth.redirects import safe_next
+from portal.auth.sessions import pending_link, sign_in, sign_out
 from portal.database import db_session
+from portal.login_limits import login_attempt
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@login_attempt
 def signin() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = SignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = find_user_by_email(db_session(), form.email.data or "")
-        # One message for unknown e-mail and wrong password: no account enumeration.
-        if user is None or not user.is_active or not verify_password(user.password_hash, form.password.data or ""):
+        user = authenticate(db_session(), form.email.data or "", form.password.data or "")
+        if user is None:
+            # One message for unknown e-mail and wrong password: no account enumeration.
+            db_session().rollback()
             flash("E-mail or password is not correct.", "error")
             return render_template("auth/signin.html", form=form), 401
-        user.last_login_at = utcnow()
-        db_session().commit()
-        login_user(user, remember=bool(form.remember.data))
-        return redirect(safe_next(form.next.data))
+        return sign_in(user, next_url=form.next.data, remember=bool(form.remember.data))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/signin.html", form=form), status
 
 
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = SignUpForm(next=request.args.get("next", ""))
+    if request.method == "GET" and request.args.get("role") in (Role.VIEWER.value, Role.SELLER.value):
+        form.role.data = request.args["role"]
+    if form.validate_on_submit():
+        session = db_session()
+        try:
+            user = create_user(
+                session,
+                email=form.email.data or "",
+                password=form.password.data or "",
+                role=Role(form.role.data),
+                display_name=form.display_name.data or None,
+            )
+            session.flush()
+        except (AccountError, IntegrityError) as exc:
+            session.rollback()
+            taken = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            form.email.errors.append(
+                "An account with this e-mail already exists; sign in instead." if taken else str(exc)
+            )
+            return render_template("auth/signup.html", form=form), 409 if taken else 400
+        flash(f"Welcome, {user.display_name}! Your {user.role.value} account is ready.", "info")
+        return sign_in(user, next_url=form.next.data)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/signup.html", form=form), status
+
+
 @bp.post("/signout")
 def signout() -> ResponseReturnValue:
-    logout_user()
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("home.index"))
+
+
+@bp.get("/account")
+@login_required
+def account() -> ResponseReturnValue:
+    linked = {identity.provider for identity in current_user.identities}
+    return render_template("auth/account.html", linked=linked, pending=pending_link())

@@ -1,0 +1,73 @@
+"""Admin API over accounts: list users, change a user's role."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from models import Role, User
+from models.accounts import AccountError, change_role, list_users
+from portal.api import api_bp, api_error
+from portal.api.auth import api_auth, current_api_user
+from portal.api.auth_endpoints import user_payload
+from portal.database import db_session
+
+_ROLES = ", ".join(role.value for role in Role)
+
+
+def _int_arg(name: str, default: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if value >= 1 else None
+
+
+@api_bp.get("/admin/users")
+@api_auth(Role.ADMIN)
+def admin_list_users() -> ResponseReturnValue:
+    """`?q=` e-mail or name fragment, `?role=`, `?page=` (from 1), `?per_page=` (≤ 200)."""
+    page, per_page = _int_arg("page", 1), _int_arg("per_page", 50)
+    if page is None or per_page is None:
+        return api_error(400, "invalid_request", "page and per_page must be whole numbers of at least 1.")
+    role_arg = request.args.get("role") or None
+    if role_arg is not None and role_arg not in {r.value for r in Role}:
+        return api_error(400, "invalid_request", f"role must be one of {_ROLES}.")
+    result = list_users(
+        db_session(),
+        search=request.args.get("q", ""),
+        role=Role(role_arg) if role_arg else None,
+        page=page,
+        per_page=per_page,
+    )
+    return jsonify(
+        users=[user_payload(user) for user in result.users],
+        page=result.page,
+        per_page=result.per_page,
+        pages=result.pages,
+        total=result.total,
+    )
+
+
+@api_bp.patch("/admin/users/<int:user_id>")
+@api_auth(Role.ADMIN)
+def admin_change_role(user_id: int) -> ResponseReturnValue:
+    """`{"role": "viewer" | "seller" | "admin"}`."""
+    body = request.get_json(silent=True)
+    role = body.get("role") if isinstance(body, dict) else None
+    if role not in {r.value for r in Role}:
+        return api_error(400, "invalid_request", f'Send a JSON body {{"role": ...}} with one of {_ROLES}.')
+    session = db_session()
+    user = session.get(User, user_id)
+    if user is None:
+        return api_error(404, "not_found", f"There is no user {user_id}.")
+    try:
+        change_role(session, user, Role(role), actor=current_api_user())
+    except AccountError as exc:
+        session.rollback()
+        return api_error(409, "conflict", str(exc))
+    session.commit()
+    return jsonify(user_payload(user))

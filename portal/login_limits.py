@@ -1,0 +1,92 @@
+"""Sign-in attempts limited per account and per client IP (flask-limiter, Redis storage).
+
+Views that check a password carry `@login_attempt`; `init_login_limits` puts both limits on
+exactly those views of one app. Nothing else is limited (no default limits): the player
+reports progress at a high rate and must never meet this limiter.
+
+Only failed attempts (HTTP 401) count, so a person who types the right password is never
+slowed down; once an account or an IP address has used up its failures, even the right
+password gets 429 until the window has moved on. Both counters are shared by the sign-in
+page and `POST /api/v1/auth/token`, so the API is no side door.
+
+When Redis is unreachable the limiter keeps counting in the memory of each portal process
+(flask-limiter's in-memory fallback, same limits) and goes back to Redis once it answers
+again: sign-in stays possible and stays limited, per process instead of cluster-wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from paysystem.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = "_paysystem_login_attempt"
+_EXTENSION = "paysystem.login_limiter"
+MESSAGE = "Too many failed sign-in attempts. Wait a few minutes, then try again."
+
+
+def login_attempt(view: F) -> F:
+    """Mark a view that checks a password; its failed (401) attempts are limited."""
+    setattr(view, _MARK, True)
+    return view
+
+
+def attempted_account() -> str:
+    """The e-mail the request tries to sign in as (form or JSON body), normalised."""
+    email = request.form.get("email")
+    if email is None and request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return ""  # no account named: flask-limiter skips this limit, the IP limit still applies
+    return "account:" + email.strip().lower()[:254]
+
+
+def client_ip() -> str:
+    return "ip:" + get_remote_address()
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def init_login_limits(app: Flask, settings: Settings) -> Limiter:
+    """Bind a limiter to `app` and limit its `@login_attempt` views; call after the blueprints."""
+    limiter = Limiter(
+        key_func=client_ip,
+        storage_uri=settings.redis_url,
+        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        strategy="moving-window",
+        key_prefix="paysystem:login",
+        headers_enabled=True,
+        retry_after="delta-seconds",
+        in_memory_fallback_enabled=True,
+    )
+    limiter.init_app(app)
+    limited = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARK, False)}
+    # Every other request skips the limiter before it touches any storage.
+    limiter.request_filter(lambda: request.endpoint not in limited)
+    limits = (
+        (settings.login_limit_per_account, "login-account", attempted_account),
+        (settings.login_limit_per_ip, "login-ip", client_ip),
+    )
+    for endpoint in limited:
+        view = app.view_functions[endpoint]
+        for limit, scope, key_func in limits:
+            view = limiter.shared_limit(
+                limit, scope=scope, key_func=key_func, methods=["POST"], deduct_when=_failed, error_message=MESSAGE
+            )(view)
+        app.view_functions[endpoint] = view
+    app.extensions[_EXTENSION] = limiter
+    return limiter
+
+
+def login_limiter(app: Flask) -> Limiter:
+    return app.extensions[_EXTENSION]
