@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from models import AdView, PlayHistory, PlaySession, PlayStatus, Role
 from models.catalog_service import create_ad, create_video
+from tests.support import TEST_PASSWORD
 from tests.watching_support import add_ad, clip
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,7 +38,7 @@ def wait_for(condition, timeout: float = 10.0):  # type: ignore[no-untyped-def]
     raise AssertionError("condition not met in time")
 
 
-def test_viewer_watches_with_ad_breaks_pauses_and_resumes(app, live_server, page, make_user, session_factory, settings,
+def test_viewer_watches_with_ad_breaks_pauses_and_resumes(live_server, page, make_user, session_factory, settings,
                                                           tmp_path_factory):
     seller, viewer, admin = make_user(Role.SELLER), make_user(Role.VIEWER), make_user(Role.ADMIN)
     clips = tmp_path_factory.getbasetemp()
@@ -52,10 +53,11 @@ def test_viewer_watches_with_ad_breaks_pauses_and_resumes(app, live_server, page
                            media_root=settings.media_root)
         video_id, ad_id = video.id, ad.id
 
-    # Signed in as flask-login would sign the viewer in (the sign-in form is the accounts issue's).
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"_user_id": str(viewer.id), "_fresh": True})
-    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server.url}])
-    page.goto(f"{live_server.url}/videos/{video_id}")
+    page.goto(f"{live_server.url}/auth/signin?next=/videos/{video_id}")
+    page.fill("#email", viewer.email)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"**/videos/{video_id}")
     page.wait_for_function(f"{CONTENT}.readyState >= 1")
 
     # Play: the session opens and the pre-roll (slot 0) plays before the video.

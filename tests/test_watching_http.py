@@ -148,11 +148,12 @@ def test_only_sellers_upload_and_only_admins_manage_ads(client, make_user, setti
     sign_in(client, seller)
     assert client.get("/admin/ads").status_code == 403
     sign_in(client, admin)
-    response = client.post("/admin/ads", data={"csrf_token": csrf_token(client), "title": "Spring sale",
+    title = f"Spring sale {uuid.uuid4().hex[:6]}"
+    response = client.post("/admin/ads", data={"csrf_token": csrf_token(client), "title": title,
                                                "active": "y", "file": (source.open("rb"), "ad.webm")},
                            content_type="multipart/form-data")
     assert response.status_code == 302
-    ad = db.scalars(select(Ad).where(Ad.title == "Spring sale")).one()
+    ad = db.scalars(select(Ad).where(Ad.title == title)).one()
     assert (ad.duration_seconds, ad.is_active, ad.impressions, ad.created_by) == (3, True, 0, admin.id)
     off = client.post(f"/admin/ads/{ad.id}/active", data={"csrf_token": csrf_token(client), "active": "0"})
     assert off.status_code == 302
