@@ -44,6 +44,9 @@ from models.watch_rules import (
 _CORE = {"synchronize_session": False}
 
 _duration_seconds = select(Video.duration_seconds).where(Video.id == PlaySession.video_id).scalar_subquery()
+# Lets a caller that authenticated the viewer by token alone (the API's progress endpoint)
+# refuse a switched-off account without loading the user.
+_viewer_active = select(User.is_active).where(User.id == PlaySession.viewer_id).scalar_subquery()
 _SESSION_ROW = select(
     PlaySession.viewer_id,
     PlaySession.video_id,
@@ -57,6 +60,7 @@ _SESSION_ROW = select(
     PlaySession.counted,
     PlaySession.reject_reason,
     _duration_seconds.label("duration_seconds"),
+    _viewer_active.label("viewer_active"),
 )
 
 _PS, _PH = PlaySession.__table__, PlayHistory.__table__
@@ -267,6 +271,9 @@ def report_progress(
     if row is None or row.viewer_id != viewer_id or row.video_id != video_id:
         db.rollback()
         raise _unknown_session(session_id, video_id)
+    if not row.viewer_active:
+        db.rollback()
+        raise PlaybackError("unauthorized", "account_disabled", "This account is switched off.")
     try:
         new = apply_report(_progress_of(row), report, now, row.duration_seconds * 1000)
     except PlaybackError:

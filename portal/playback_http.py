@@ -33,7 +33,7 @@ from portal.settings import settings
 
 # Players report at least this often while playing (§4: at least every 10 s).
 REPORT_EVERY_SECONDS = 10
-_STATUS_OF_KIND = {"not_found": 404, "invalid": 422, "conflict": 409}
+_STATUS_OF_KIND = {"unauthorized": 401, "not_found": 404, "invalid": 422, "conflict": 409}
 
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 MediaUrl = Callable[[str, int], str]
@@ -89,8 +89,14 @@ def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
 
 
 def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Callable[[], User],
-                        media_url: MediaUrl) -> None:
-    """Register the session endpoints on `bp` under `prefix` + `/videos/<id>/...`."""
+                        viewer_id: Callable[[], int], media_url: MediaUrl, progress_guard: Guard | None = None) -> None:
+    """Register the session endpoints on `bp` under `prefix` + `/videos/<id>/...`.
+
+    `user` gives the signed-in User where a page needs one (opening a session, resume state);
+    `viewer_id` only the id, which is all the session endpoints need since they check the
+    session belongs to it. `progress_guard` may authenticate the hot progress endpoint more
+    cheaply than `guard` (the API verifies its token without loading the user).
+    """
     base = f"{prefix}/videos/<int:video_id>"
     session_url = f"{base}/sessions/<int:session_id>"
 
@@ -132,7 +138,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
 
     def progress(video_id: int, session_id: int) -> ResponseReturnValue:
         try:
-            result = report_progress(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id,
+            result = report_progress(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
                                      report=parse_progress(json_body()), now=now())
         except PlaybackError as exc:
             return playback_error(exc)
@@ -141,7 +147,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
 
     def details(video_id: int, session_id: int) -> ResponseReturnValue:
         try:
-            found = session_details(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id)
+            found = session_details(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id)
         except PlaybackError as exc:
             return playback_error(exc)
         return jsonify(
@@ -162,7 +168,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
 
     def ad_for_slot(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
         try:
-            ad = pick_ad(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id,
+            ad = pick_ad(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
                          slot_index=slot_index)
         except PlaybackError as exc:
             return playback_error(exc)
@@ -171,7 +177,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
     def ad_view(video_id: int, session_id: int) -> ResponseReturnValue:
         try:
             body = json_body()
-            view = record_ad_view(db_session(), viewer_id=user().id, video_id=video_id, session_id=session_id,
+            view = record_ad_view(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
                                   slot_index=whole_number(body, "slot_index"), ad_id=whole_number(body, "ad_id"),
                                   now=now())
         except PlaybackError as exc:
@@ -181,13 +187,13 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
 
     name = bp.name
     routes = [
-        (f"{base}/history", "history", history, ["GET"]),
-        (f"{base}/sessions", "open_session", open_, ["POST"]),
-        (session_url, "session", details, ["GET"]),
-        (f"{session_url}/progress", "progress", progress, ["POST"]),
-        (f"{session_url}/slots/<int:slot_index>/ad", "ad_for_slot", ad_for_slot, ["GET"]),
-        (f"{session_url}/ad-views", "ad_view", ad_view, ["POST"]),
+        (f"{base}/history", "history", history, ["GET"], guard),
+        (f"{base}/sessions", "open_session", open_, ["POST"], guard),
+        (session_url, "session", details, ["GET"], guard),
+        (f"{session_url}/progress", "progress", progress, ["POST"], progress_guard or guard),
+        (f"{session_url}/slots/<int:slot_index>/ad", "ad_for_slot", ad_for_slot, ["GET"], guard),
+        (f"{session_url}/ad-views", "ad_view", ad_view, ["POST"], guard),
     ]
-    for rule, endpoint, view, methods in routes:
+    for rule, endpoint, view, methods, view_guard in routes:
         view.__name__ = f"{name}_{endpoint}"
-        bp.add_url_rule(rule, endpoint, guard(view), methods=methods)
+        bp.add_url_rule(rule, endpoint, view_guard(view), methods=methods)

@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from models import Ad, AdView, PlaySession, Role, Video
+from models import Ad, AdView, PlaySession, Role, User, Video
 from portal import create_app
 from tests.watching_support import add_ad, add_video, bearer, clip, csrf_token, sign_in
 
@@ -307,3 +307,26 @@ def test_the_browser_endpoints_need_the_cookie_session_and_the_csrf_header(clien
     assert moved.status_code == 200
     # The next visit of the page starts where the viewer stopped.
     assert '"resumeMs": 310000' in client.get(f"/videos/{video.id}").get_data(as_text=True)
+
+
+def test_the_api_progress_endpoint_refuses_revoked_tokens_and_switched_off_accounts(client, settings, db, watching):
+    """Progress skips the per-request user load of api_auth, not any of its refusals."""
+    _, viewer, video, _ = watching
+    auth = bearer(viewer, settings)
+    base = f"/api/v1/videos/{video.id}"
+    sid = client.post(f"{base}/sessions", headers=auth).get_json()["session_id"]
+    progress = f"{base}/sessions/{sid}/progress"
+    assert client.post(progress, json={"position_ms": 1000}, headers=auth).status_code == 200
+    before = snapshot(db, sid)
+    garbage = client.post(progress, json={"position_ms": 2000}, headers={"Authorization": "Bearer not.a.token"})
+    assert (garbage.status_code, garbage.get_json()["error"]) == (401, "invalid_token")
+    db.execute(update(User).where(User.id == viewer.id).values(is_active=False))
+    db.commit()
+    disabled = client.post(progress, json={"position_ms": 2000}, headers=auth)
+    assert (disabled.status_code, disabled.get_json()["error"]) == (401, "account_disabled")
+    db.execute(update(User).where(User.id == viewer.id).values(is_active=True))
+    db.commit()
+    assert client.post("/api/v1/auth/logout", headers=auth).status_code in (200, 204)
+    revoked = client.post(progress, json={"position_ms": 2000}, headers=auth)
+    assert (revoked.status_code, revoked.get_json()["error"]) == (401, "token_revoked")
+    assert snapshot(db, sid) == before

@@ -85,4 +85,5 @@ def ad_media(ad_id: int) -> ResponseReturnValue:
     return send_media(ad.media_path, ad.content_type)
 
 
-add_playback_routes(bp, prefix="", guard=signed_in_json, user=_viewer, media_url=_media_url)
+add_playback_routes(bp, prefix="", guard=signed_in_json, user=_viewer, viewer_id=lambda: current_user.id,
+                    media_url=_media_url)
