@@ -40,13 +40,19 @@ def current_api_claims() -> TokenClaims:
     return g.api_claims
 
 
-def api_auth(*roles: Role) -> Callable[[F], F]:
+def api_auth(*roles: Role, load_user: bool = True) -> Callable[[F], F]:
     """Require a valid, unrevoked bearer token; with `roles`, one of them (admins pass all).
 
     401 when the caller is not authenticated, 403 when authenticated but not allowed.
     Revocation cannot be checked without Redis, so the API then answers 503 rather than
     accept a token that may have been revoked.
+
+    `load_user=False` (no roles then) skips the user's row: for a hot endpoint whose own
+    query checks that the account still exists and is active; it reads only
+    `current_api_claims()`.
     """
+    if roles and not load_user:
+        raise ValueError("a role check needs the user's row (load_user=True)")
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -64,6 +70,9 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
                 return api_error(503, "unavailable", "Token revocation cannot be checked right now; try again.")
             if revoked:
                 return api_error(401, "token_revoked", "The access token has been revoked.")
+            g.api_claims = claims
+            if not load_user:
+                return view(*args, **kwargs)
             user = db_session().get(User, claims.user_id)
             if user is None or not user.is_active:
                 return api_error(401, "invalid_token", "The access token is not valid.")
@@ -71,7 +80,6 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
             if roles and user.role not in roles and user.role != Role.ADMIN:
                 return api_error(403, "forbidden", "Your role does not allow this request.")
             g.api_user = user
-            g.api_claims = claims
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
