@@ -159,6 +159,7 @@ def start_gunicorn(settings: Settings, port: int, workers: int, threads: int) ->
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                "--threads", str(threads), "--worker-class", "gthread",
                "--keep-alive", "30", "--backlog", "2048", "--no-control-socket", "--log-level", "warning",
+               *(["-c", os.environ["BENCH_GUNICORN_CONF"]] if os.environ.get("BENCH_GUNICORN_CONF") else []),
                "portal.wsgi:app"]
     proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
     deadline = time.monotonic() + 60

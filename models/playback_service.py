@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.base import UTCDateTime
@@ -256,17 +256,19 @@ def _progress_of(row: Row) -> SessionProgress:
 
 
 def report_progress(
-    db: Session, *, viewer_id: int, video_id: int, session_id: int, report: ProgressReport, now: datetime
+    db: Session | Connection, *, viewer_id: int, video_id: int, session_id: int, report: ProgressReport,
+    now: datetime,
 ) -> ProgressResult:
     """Credit watch time for one progress report and move the resume position; committed.
 
     The credit uses the server time of the previous report, stored on the row, and the
     row stays locked until commit so two reports of one session cannot both use it.
-    This is the hot path: Core statements compiled once, run on the session's connection
-    (no ORM objects), and on MariaDB/MySQL the session and the resume row are written by a
-    single two-table UPDATE, so a report costs three round trips: read, write, commit.
+    This is the hot path: Core statements compiled once, no ORM objects (pass a plain
+    Connection to skip the ORM session's bookkeeping too), and on MariaDB/MySQL the session
+    and the resume row are written by a single two-table UPDATE, so a report costs three
+    round trips: read, write, commit.
     """
-    conn = db.connection()
+    conn = db.connection() if isinstance(db, Session) else db
     row = conn.execute(_LOCKED_SESSION, {"p_session_id": session_id}).one_or_none()
     if row is None or row.viewer_id != viewer_id or row.video_id != video_id:
         db.rollback()

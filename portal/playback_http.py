@@ -137,9 +137,12 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         ), 201
 
     def progress(video_id: int, session_id: int) -> ResponseReturnValue:
+        # The hot path: a Core connection of its own, without the ORM session's bookkeeping.
         try:
-            result = report_progress(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                                     report=parse_progress(json_body()), now=now())
+            report = parse_progress(json_body())
+            with db_session().get_bind().connect() as conn:
+                result = report_progress(conn, viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
+                                         report=report, now=now())
         except PlaybackError as exc:
             return playback_error(exc)
         return jsonify(session_id=session_id, position_ms=result.position_ms, status=result.status.value,
