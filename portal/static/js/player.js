@@ -41,7 +41,8 @@
     if (message !== undefined) statusLine.textContent = message;
   }
 
-  // One request at a time, in the order they were asked for; never rejects.
+  // One request at a time, in the order they were asked for; never rejects. A keepalive
+  // request (the page is going away) starts at once: there is no later for it.
   function send(method, url, body, options = {}) {
     const request = () =>
       fetch(url, {
@@ -56,6 +57,7 @@
       })
         .then(async (response) => ({ ok: response.ok, status: response.status, data: await response.json().catch(() => ({})) }))
         .catch((error) => ({ ok: false, status: 0, data: { message: String(error) } }));
+    if (options.keepalive) return request();
     queue = queue.then(request);
     return queue;
   }
