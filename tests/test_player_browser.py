@@ -1,7 +1,8 @@
-"""A viewer watches in headless Chromium: pre-roll, a seek past 5:00 and its ad, pause, resume.
+"""A viewer watches in headless Chromium: pre-roll, a seek past 5:00 and its ad, a report made
+by the player's timer while playing, pause, reload and resume.
 
-Real media (a 10:10 WebM video, so slots at 0:00 and 5:00, and a 2-second ad), the real player script, the real server;
-afterwards the database must hold one counted session, two ad views and a watch time
+Real media (a 10:10 WebM video, so slots at 0:00 and 5:00, and a 2-second ad), the real
+player script, the real server; afterwards the database must hold one counted session, two ad views and a watch time
 within 3 s of what the browser really played.
 """
 
