@@ -153,14 +153,14 @@ def seed(settings: Settings, viewers: int, base_url: str) -> list[Player]:
     return result
 
 
-def start_gunicorn(settings: Settings, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(settings: Settings, port: int, workers: int, threads: int,
+                   config: Path | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PAYSYSTEM_ENV="production", DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key)
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                "--threads", str(threads), "--worker-class", "gthread",
                "--keep-alive", "30", "--backlog", "2048", "--no-control-socket", "--log-level", "warning",
-               *(["-c", os.environ["BENCH_GUNICORN_CONF"]] if os.environ.get("BENCH_GUNICORN_CONF") else []),
-               "portal.wsgi:app"]
+               *(["--config", str(config)] if config else []), "portal.wsgi:app"]
     proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -314,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread workers: keep-alive even with one thread)")
     parser.add_argument("--rate", type=float, action="append", default=None,
                         help="open-loop phase at this many reports/s (repeatable; default 1000)")
+    parser.add_argument("--gunicorn-config", type=Path, help="a gunicorn config file to try (hooks, settings)")
     parser.add_argument("--no-saturate", action="store_true", help="skip the closed-loop phase")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -330,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         print(f"* seeding {args.viewers:,} viewers with open play sessions", flush=True)
         viewers = seed(settings, args.viewers, f"http://127.0.0.1:{port}")
-        gunicorn = start_gunicorn(settings, port, args.workers, args.threads)
+        gunicorn = start_gunicorn(settings, port, args.workers, args.threads, args.gunicorn_config)
         servers = server_processes(gunicorn)
         try:
             phases = ([("saturate", 0.0)] if not args.no_saturate else []) + [(f"rate {r:g}/s", r) for r in rates]
