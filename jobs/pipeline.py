@@ -123,12 +123,18 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
         _DAY,
         "video_id BIGINT NOT NULL PRIMARY KEY, seller_id BIGINT NOT NULL, views BIGINT NOT NULL, "
         "watch_seconds BIGINT NOT NULL, ad_views BIGINT NOT NULL, rejected_own_video BIGINT NOT NULL, "
-        "rejected_repeat BIGINT NOT NULL",
+        "rejected_repeat BIGINT NOT NULL, prev_views BIGINT NOT NULL, prev_watch BIGINT NOT NULL, "
+        "prev_ads BIGINT NOT NULL",
     )))
+    # The day's figures per video, read from the covering (day, video_id, …) index; ad views
+    # through their (session_id, slot) index from the day's counted sessions; and the running
+    # totals of each video's latest earlier row (found by the (video_id, day) index).
     conn.execute(text(f"""
-        INSERT INTO {_DAY} (video_id, seller_id, views, watch_seconds, ad_views, rejected_own_video, rejected_repeat)
+        INSERT INTO {_DAY} (video_id, seller_id, views, watch_seconds, ad_views, rejected_own_video,
+                            rejected_repeat, prev_views, prev_watch, prev_ads)
         SELECT p.video_id, v.seller_id, p.views, {d.idiv('p.watch_ms', 1000)}, COALESCE(a.ad_views, 0),
-               p.rej_own, p.rej_repeat
+               p.rej_own, p.rej_repeat, COALESCE(e.cum_views, 0), COALESCE(e.cum_watch_seconds, 0),
+               COALESCE(e.cum_ad_views, 0)
         FROM (
             SELECT video_id,
                    SUM(CASE WHEN counted = 1 THEN 1 ELSE 0 END) AS views,
@@ -141,11 +147,18 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
         ) p
         JOIN videos v ON v.id = p.video_id
         LEFT JOIN (
-            SELECT av.video_id, COUNT(*) AS ad_views
-            FROM ad_views av JOIN play_sessions s ON s.id = av.session_id
-            WHERE av.day = :day AND av.video_id BETWEEN :lo AND :hi AND s.counted = 1
-            GROUP BY av.video_id
+            SELECT s.video_id, COUNT(*) AS ad_views
+            FROM play_sessions s JOIN ad_views av ON av.session_id = s.id
+            WHERE s.day = :day AND s.video_id BETWEEN :lo AND :hi AND s.counted = 1
+            GROUP BY s.video_id
         ) a ON a.video_id = p.video_id
+        LEFT JOIN (
+            SELECT q.video_id, MAX(q.day) AS day
+            FROM video_daily_stats q
+            WHERE q.video_id BETWEEN :lo AND :hi AND q.day < :day
+            GROUP BY q.video_id
+        ) m ON m.video_id = p.video_id
+        LEFT JOIN video_daily_stats e ON e.video_id = m.video_id AND e.day = m.day
     """), params)
 
     later = conn.execute(text(
@@ -176,14 +189,10 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
     stats_rows = conn.execute(text(f"""
         INSERT INTO video_daily_stats (day, video_id, seller_id, views, watch_seconds, ad_views,
                                        rejected_own_video, rejected_repeat, cum_views, cum_watch_seconds, cum_ad_views)
-        SELECT :day, t.video_id, t.seller_id, t.views, t.watch_seconds, t.ad_views,
-               t.rejected_own_video, t.rejected_repeat,
-               COALESCE(p.cum_views, 0) + t.views, COALESCE(p.cum_watch_seconds, 0) + t.watch_seconds,
-               COALESCE(p.cum_ad_views, 0) + t.ad_views
-        FROM {_DAY} t
-        LEFT JOIN video_daily_stats p ON p.video_id = t.video_id AND p.day = (
-            SELECT MAX(q.day) FROM video_daily_stats q WHERE q.video_id = t.video_id AND q.day < :day)
-        ORDER BY t.video_id
+        SELECT :day, video_id, seller_id, views, watch_seconds, ad_views, rejected_own_video, rejected_repeat,
+               prev_views + views, prev_watch + watch_seconds, prev_ads + ad_views
+        FROM {_DAY}
+        ORDER BY video_id
     """), params).rowcount
     settlement_rows = insert_settlements(
         conn, plan, "s.day = :day AND s.video_id BETWEEN :lo AND :hi", params
@@ -226,8 +235,32 @@ def _carry_forward(conn: Connection, d: _Dialect, day: date) -> int:
     return rows
 
 
+def _tiers(conn: Connection, plan: Plan) -> list[tuple[int, int | None, int, int]]:
+    return [tuple(r) for r in conn.execute(text(
+        "SELECT from_unit, to_unit, view_rate_e4, ad_rate_e4 FROM price_tiers WHERE plan_id = :p ORDER BY position"
+    ), {"p": plan.id})]
+
+
+def _price(d: _Dialect, tiers: list[tuple[int, int | None, int, int]], before: str, units: str, ad: bool,
+           params: dict, prefix: str) -> str:
+    """A scalar SQL expression for §9: each bracket's units times its rate, floored, summed.
+
+    The plan's few brackets become bound parameters, so pricing a row needs no join.
+    """
+    terms = []
+    for i, (lo, hi, view_rate, ad_rate) in enumerate(tiers):
+        params[f"{prefix}lo{i}"], params[f"{prefix}r{i}"] = lo, ad_rate if ad else view_rate
+        last = f"({before} + {units})"
+        if hi is not None:
+            params[f"{prefix}hi{i}"] = hi
+            last = d.least(f":{prefix}hi{i}", last)
+        count = d.greatest(f"{last} - {d.greatest(f':{prefix}lo{i}', f'{before} + 1')} + 1", "0")
+        terms.append(d.idiv(f"{count} * :{prefix}r{i}", RATE_SCALE))
+    return " + ".join(terms) if terms else "0"
+
+
 def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, join: str = "") -> int:
-    """One settlement row per selected daily stats row, priced with `plan` (§9 marginal brackets).
+    """One settlement row per selected daily stats row `s`, priced with `plan` (§9 marginal brackets).
 
     Units of the day are numbered `before + 1 … before + units`; `before` is 0 on the
     daily basis and the running total before the day on the lifetime basis. Each
@@ -237,27 +270,22 @@ def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, j
     lifetime = plan.basis == PricingBasis.LIFETIME
     vb = "(s.cum_views - s.views)" if lifetime else "0"
     ab = "(s.cum_ad_views - s.ad_views)" if lifetime else "0"
-
-    def bracket(before: str, units: str, rate: str) -> str:
-        top = f"COALESCE({d.least('t.to_unit', f'{before} + {units}')}, {before} + {units})"
-        count = d.greatest(f"{top} - {d.greatest('t.from_unit', f'{before} + 1')} + 1", "0")
-        return f"COALESCE(SUM({d.idiv(f'{count} * t.{rate}', RATE_SCALE)}), 0)"
-
+    params = {**params, "plan_id": plan.id, "basis": plan.basis.value}
+    tiers = _tiers(conn, plan)
+    va = _price(d, tiers, vb, "s.views", False, params, "v")
+    aa = _price(d, tiers, ab, "s.ad_views", True, params, "a")
     sql = f"""
         INSERT INTO video_daily_settlements (day, video_id, seller_id, plan_id, basis, views, ad_views,
                                              views_before, ad_views_before, video_amount, ad_amount, total_amount)
         SELECT x.day, x.video_id, x.seller_id, :plan_id, :basis, x.views, x.ad_views, x.vb, x.ab, x.va, x.aa, x.va + x.aa
         FROM (
             SELECT s.day, s.video_id, s.seller_id, s.views, s.ad_views, {vb} AS vb, {ab} AS ab,
-                   {bracket(vb, 's.views', 'view_rate_e4')} AS va,
-                   {bracket(ab, 's.ad_views', 'ad_rate_e4')} AS aa
+                   {va} AS va, {aa} AS aa
             FROM video_daily_stats s {join}
-            LEFT JOIN price_tiers t ON t.plan_id = :plan_id
             WHERE {where}
-            GROUP BY s.day, s.video_id, s.seller_id, s.views, s.ad_views, s.cum_views, s.cum_ad_views
         ) x
         ORDER BY x.day, x.video_id"""
-    return conn.execute(text(sql), {**params, "plan_id": plan.id, "basis": plan.basis.value}).rowcount
+    return conn.execute(text(sql), params).rowcount
 
 
 # ---------------------------------------------------------------------------------- final step
@@ -276,7 +304,19 @@ def closed_through(conn: Connection, start: date, end: date, day: date) -> date:
 
 
 def write_rollup(conn: Connection, period: RollupPeriod, start: date, through: date) -> int:
-    """Sum the daily rows of `start` … `through` into the period's rows (money included)."""
+    """Sum the daily rows of `start` … `through` into the period's rows (money included).
+
+    When the period's rows hold exactly the days before `through` (the nightly run and a
+    backfill in order), `through`'s rows are added to them instead of summing the whole
+    period again; any other case (a re-run of an earlier day, gaps) recomputes the period.
+    """
+    key = {"period": period.value, "start": start, "through": through}
+    held = conn.execute(text(
+        "SELECT MIN(through_day), MAX(through_day), COUNT(*) FROM video_period_stats "
+        "WHERE period = :period AND period_start = :start"), key).one()
+    previous = through - timedelta(days=1)
+    if held[2] and _as_date(held[0]) == _as_date(held[1]) == previous:
+        return _append_day(conn, period, start, through)
     conn.execute(delete(VideoPeriodStats).where(VideoPeriodStats.period == period,
                                                 VideoPeriodStats.period_start == start))
     return conn.execute(text("""
@@ -289,7 +329,32 @@ def write_rollup(conn: Connection, period: RollupPeriod, start: date, through: d
         WHERE s.day BETWEEN :start AND :through
         GROUP BY s.video_id
         ORDER BY s.video_id
-    """), {"period": period.value, "start": start, "through": through}).rowcount
+    """), key).rowcount
+
+
+def _append_day(conn: Connection, period: RollupPeriod, start: date, day: date) -> int:
+    columns = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount")
+    if _Dialect(conn).mysql:
+        upsert = "ON DUPLICATE KEY UPDATE " + ", ".join(
+            f"video_period_stats.{c} = video_period_stats.{c} + VALUES({c})" for c in columns)
+    else:
+        upsert = "ON CONFLICT (period, period_start, video_id) DO UPDATE SET " + ", ".join(
+            f"{c} = {c} + excluded.{c}" for c in columns)
+    key = {"period": period.value, "start": start, "day": day}
+    rows = conn.execute(text(f"""
+        INSERT INTO video_period_stats (period, period_start, video_id, seller_id, through_day, views,
+                                        watch_seconds, ad_views, video_amount, ad_amount)
+        SELECT :period, :start, s.video_id, s.seller_id, :day, s.views, s.watch_seconds, s.ad_views,
+               COALESCE(m.video_amount, 0), COALESCE(m.ad_amount, 0)
+        FROM video_daily_stats s
+        LEFT JOIN video_daily_settlements m ON m.day = s.day AND m.video_id = s.video_id
+        WHERE s.day = :day
+        ORDER BY s.video_id
+        {upsert}
+    """), key).rowcount
+    conn.execute(text("UPDATE video_period_stats SET through_day = :day "
+                      "WHERE period = :period AND period_start = :start AND through_day <> :day"), key)
+    return rows
 
 
 def write_top(conn: Connection, kind: PeriodKind, start: date) -> int:
