@@ -258,3 +258,24 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
 def plan_ids(engine: Engine) -> dict[date, int]:
     with engine.connect() as conn:
         return {r.effective_from: r.id for r in conn.execute(select(PricePlan.id, PricePlan.effective_from))}
+
+
+DAY0 = date(2026, 3, 2)  # a Monday; the tests' days span two ISO weeks and two months
+
+
+def busy_world(backend: Backend, days: int = 4, lifetime: bool = False, sessions: int = 150) -> World:
+    """Seven videos of two sellers with random sessions and ad views over `days` days from DAY0."""
+    import random
+
+    world = World()
+    videos, viewer = add_users_and_videos(backend.engine, world, 2, 7)
+    if lifetime:
+        add_plan(backend.engine, world, DAY0, "lifetime",
+                 [(1, 3, 10_000, 100_000), (4, 8, 11_000, 120_000), (9, None, 15_000, 200_000)])
+    rng = random.Random(5)
+    rows = [dict(video_id=rng.choice(videos), viewer_id=viewer, day=DAY0 + timedelta(days=rng.randrange(days)),
+                 second=rng.randrange(86_400), watch_ms=rng.randrange(2_000_000),
+                 reason=rng.choice([None, None, None, "own_video", "repeat_within_30s"]))
+            for _ in range(sessions)]
+    add_sessions(backend.engine, world, rows, [rng.randrange(4) for _ in rows])
+    return world

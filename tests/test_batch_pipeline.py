@@ -20,18 +20,19 @@ from models.data_status import DataStatus, day_status
 from models.pricing import amount
 from models.settlement import PriceTier, PricingBasis
 from tests.batch_support import (
+    DAY0,
     DEFAULT_TIERS,
     Backend,
     World,
     add_plan,
     add_sessions,
     add_users_and_videos,
+    busy_world,
     plan_ids,
     reference,
     snapshot,
 )
 
-DAY0 = date(2026, 3, 2)  # a Monday; the tests' days span two ISO weeks and two months
 VideoDailyStatsInsert = insert(VideoDailyStats).values(
     watch_seconds=0, rejected_own_video=0, rejected_repeat=0, cum_watch_seconds=0)
 select_settlements = select(VideoDailySettlement).where(VideoDailySettlement.day == text(":day"))
@@ -132,24 +133,9 @@ def test_pipeline_equals_a_straightforward_recomputation(backend, rows, tiers, b
 
 # ------------------------------------------------------------------ idempotency, late events
 
-def _busy_world(backend: Backend, days: int = 4, lifetime: bool = False) -> World:
-    world = World()
-    videos, viewer = add_users_and_videos(backend.engine, world, 2, 7)
-    if lifetime:
-        add_plan(backend.engine, world, DAY0, "lifetime",
-                 [(1, 3, 10_000, 100_000), (4, 8, 11_000, 120_000), (9, None, 15_000, 200_000)])
-    rng = random.Random(5)
-    sessions = [dict(video_id=rng.choice(videos), viewer_id=viewer, day=DAY0 + timedelta(days=rng.randrange(days)),
-                     second=rng.randrange(86_400), watch_ms=rng.randrange(2_000_000),
-                     reason=rng.choice([None, None, None, "own_video", "repeat_within_30s"]))
-                for _ in range(150)]
-    add_sessions(backend.engine, world, sessions, [rng.randrange(4) for _ in sessions])
-    return world
-
-
 def test_running_a_day_twice_gives_identical_tables(backend):
     backend.reset()
-    world = _busy_world(backend)
+    world = busy_world(backend)
     days = [DAY0 + timedelta(days=i) for i in range(4)]
     run_days_inline(backend.settings, days, RunTrigger.BACKFILL, use_cache=False)
     first = snapshot(backend.engine)
@@ -161,7 +147,7 @@ def test_running_a_day_twice_gives_identical_tables(backend):
 
 def test_late_event_marks_the_day_stale_and_a_rerun_updates_later_days(backend):
     backend.reset()
-    world = _busy_world(backend, lifetime=True)
+    world = busy_world(backend, lifetime=True)
     days = [DAY0 + timedelta(days=i) for i in range(4)]
     run_days_inline(backend.settings, days, RunTrigger.BACKFILL, use_cache=False)
     now = datetime.now(UTC)
@@ -194,7 +180,7 @@ def test_late_event_marks_the_day_stale_and_a_rerun_updates_later_days(backend):
 
 def test_a_day_without_a_price_plan_fails_clearly_and_writes_nothing(backend):
     backend.reset()
-    _busy_world(backend, days=1)
+    busy_world(backend, days=1)
     with backend.engine.begin() as conn:
         conn.execute(update(PricePlanTable).values(effective_from=date(2030, 1, 1)))
     try:
