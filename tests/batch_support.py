@@ -279,3 +279,17 @@ def busy_world(backend: Backend, days: int = 4, lifetime: bool = False, sessions
             for _ in range(sessions)]
     add_sessions(backend.engine, world, rows, [rng.randrange(4) for _ in rows])
     return world
+
+
+def world_from_db(engine: Engine) -> World:
+    """The raw events as stored (for data the generator wrote), for the reference computation."""
+    world = World()
+    with engine.connect() as conn:
+        world.sellers = dict(conn.execute(select(Video.id, Video.seller_id)).all())
+        world.sessions = [dict(r._mapping) for r in conn.execute(select(
+            PlaySession.id, PlaySession.video_id, PlaySession.day, PlaySession.counted, PlaySession.reject_reason,
+            PlaySession.watch_ms))]
+        for s in world.sessions:
+            s["reject_reason"] = s["reject_reason"].value if s["reject_reason"] else None
+        world.ad_views = [dict(r._mapping) for r in conn.execute(select(AdView.session_id, AdView.video_id, AdView.day))]
+    return world
