@@ -21,6 +21,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,34 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """Work horses and RQ's scheduler process still alive under a worker."""
+    import psutil
+
+    return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+
+
+class RssSampler(threading.Thread):
+    """Largest resident set seen among the workers and their children (fork mode's horses
+    live too briefly for VmHWM to be read after them)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids, self.peak, self.stop = pids, 0.0, False
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.stop:
+            for pid in self.pids:
+                for child in [pid, *children(pid)]:
+                    try:
+                        self.peak = max(self.peak, psutil.Process(child).memory_info().rss / 2**20)
+                    except psutil.Error:
+                        pass
+            time.sleep(0.05)
 
 
 def count(engine: Engine, table: str) -> int:
@@ -185,6 +214,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--naive-events", type=int, default=300_000)
+    parser.add_argument("--fork", action="store_true", help="workers fork a work horse per job (rq.Worker)")
     args = parser.parse_args()
     stages: list[tuple[str, float, int]] = []
     total_events = args.sessions + args.ad_views
@@ -204,11 +234,15 @@ def main() -> None:
 
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
                "BATCH_QUEUE": settings.batch_queue, "PAYSYSTEM_ENV": "test"}
-        workers = [subprocess.Popen([sys.executable, "-m", "paysystem", "worker", "--name", f"bench-{os.getpid()}-{i}"],
+        worker_args = ["--fork"] if args.fork else []
+        workers = [subprocess.Popen([sys.executable, "-m", "paysystem", "worker", "--name", f"bench-{os.getpid()}-{i}",
+                                     *worker_args],
                                     env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                    for i in range(args.workers)]
         try:
             time.sleep(2.0)  # let both workers register before the clock starts
+            sampler = RssSampler([w.pid for w in workers])
+            sampler.start()
             print(f"backfilling {args.days} days with {args.workers} workers ...", flush=True)
             t0 = time.perf_counter()
             run_ids = enqueue_runs(settings, days_between(first, last), RunTrigger.BACKFILL)
@@ -220,7 +254,9 @@ def main() -> None:
             wait_runs(engine, nightly)
             day_events = count_day(engine, last)
             stages.append(("one nightly day (re-run of the last day)", time.perf_counter() - t0, day_events))
-            peak = max(peak_rss_mb(w.pid) for w in workers)
+            sampler.stop = True
+            sampler.join()
+            peak = max(sampler.peak, *(peak_rss_mb(w.pid) for w in workers))
         finally:
             for w in workers:
                 w.terminate()
@@ -267,6 +303,7 @@ def main() -> None:
     total = sum(s for _, s, _ in stages)
     print(f"{'total':<46} {total:>9.2f}")
     print(f"{'peak worker memory (VmHWM, MB)':<46} {peak:>9.1f}")
+    print(f"{'worker class':<46} {'Worker (fork per job)' if args.fork else 'SimpleWorker':>9}")
     if naive_s is not None:
         extrapolated = naive_s * total_events / args.naive_events
         backfill_s = stages[1][1]

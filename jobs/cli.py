@@ -35,11 +35,12 @@ DATE = _DateType()
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @click.option("--name", default=None, help="Worker name (default: host and pid).")
-def worker_command(burst: bool, name: str | None) -> None:
+@click.option("--fork", is_flag=True, help="Fork a work horse per job (RQ's default Worker).")
+def worker_command(burst: bool, name: str | None, fork: bool) -> None:
     """Run an RQ worker for the batch queue."""
     from jobs.worker import run_worker
 
-    run_worker(_settings(), burst=burst, name=name)
+    run_worker(_settings(), burst=burst, name=name, fork=fork)
 
 
 @click.command("scheduler")

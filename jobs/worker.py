@@ -9,19 +9,21 @@ partition is one database transaction that dies with the process's connection.
 
 from __future__ import annotations
 
-from rq import SimpleWorker
+from rq import SimpleWorker, Worker
 
 from jobs.logs import configure_job_logging
 from jobs.queues import batch_queue, queue_connection
 from paysystem.config import Settings
 
 
-def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, fork: bool = False) -> bool:
     """Work the batch queue until stopped (or until it is empty with `burst`).
 
-    The worker also runs RQ's scheduler for delayed retries (Retry intervals).
+    The worker also runs RQ's scheduler for delayed retries (Retry intervals). `fork`
+    selects RQ's forking Worker (a fresh process per job) for those who want isolation.
     """
     configure_job_logging()
     connection = queue_connection(settings)
-    worker = SimpleWorker([batch_queue(settings, connection)], connection=connection, name=name)
+    worker_class = Worker if fork else SimpleWorker
+    worker = worker_class([batch_queue(settings, connection)], connection=connection, name=name)
     return worker.work(burst=burst, logging_level="INFO", with_scheduler=True)
