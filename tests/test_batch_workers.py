@@ -107,23 +107,19 @@ def test_backfill_on_two_workers_matches_the_reference(backend, settings):
 
 
 def _waiting_writer(backend: Backend, timeout: float = 30) -> str | None:
-    """Wait until some transaction of our database modified rows and now waits for a lock."""
+    """Wait until a worker connection is carrying the day's change forward: by then it has
+    deleted and rewritten the day's rows in its (uncommitted) transaction, and it waits for
+    the row lock the test holds."""
     database = make_url(backend.url).database
     deadline = time.monotonic() + timeout
+    query = text("SELECT p.ID, p.COMMAND, p.STATE, p.INFO FROM information_schema.PROCESSLIST p WHERE p.DB = :db")
     with backend.engine.connect() as conn:
         while time.monotonic() < deadline:
-            found = conn.execute(text(
-                "SELECT t.trx_rows_modified FROM information_schema.INNODB_TRX t "
-                "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
-                "WHERE p.DB = :db AND t.trx_state = 'LOCK WAIT' AND t.trx_rows_modified > 0"
-            ), {"db": database}).first()
-            if found:
-                return
+            rows = conn.execute(query, {"db": database}).all()
+            if any((r.INFO or "").lstrip().startswith("UPDATE video_daily_stats s JOIN tmp_batch_change") for r in rows):
+                return None
             time.sleep(0.05)
-        seen = conn.execute(text(
-            "SELECT t.trx_state, t.trx_rows_modified, t.trx_query, p.DB FROM information_schema.INNODB_TRX t "
-            "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id")).all()
-    return f"the worker never reached the lock inside its partition: {seen}"
+    return f"the worker never reached the lock inside its partition: {rows}"
 
 
 def test_worker_killed_inside_a_partition_leaves_no_partial_rows(backend, settings):
