@@ -213,6 +213,7 @@ def main() -> None:
     parser.add_argument("--ad-views", type=int, default=3_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--partitions", type=int, default=Settings().batch_partitions, help="partitions per day")
     parser.add_argument("--naive-events", type=int, default=300_000)
     parser.add_argument("--fork", action="store_true", help="workers fork a work horse per job (rq.Worker)")
     args = parser.parse_args()
@@ -223,7 +224,7 @@ def main() -> None:
 
     with scratch_redis() as redis_url, scratch_database("main") as url:
         settings = replace(Settings(), environment="test", database_url=url, redis_url=redis_url,
-                           secret_key=SECRET, batch_queue=f"bench-{os.getpid()}")
+                           secret_key=SECRET, batch_queue=f"bench-{os.getpid()}", batch_partitions=args.partitions)
         engine = engine_for(url)
         spec = GenerateSpec(args.videos, 1_000, 100_000, args.days, args.sessions, args.ad_views, 1, last)
         print(f"generating {args.sessions:,} sessions + {args.ad_views:,} ad views over {args.days} days ...", flush=True)
@@ -304,6 +305,7 @@ def main() -> None:
     print(f"{'total':<46} {total:>9.2f}")
     print(f"{'peak worker memory (VmHWM, MB)':<46} {peak:>9.1f}")
     print(f"{'worker class':<46} {'Worker (fork per job)' if args.fork else 'SimpleWorker':>9}")
+    print(f"{'partitions per day':<46} {args.partitions:>9}")
     if naive_s is not None:
         extrapolated = naive_s * total_events / args.naive_events
         backfill_s = stages[1][1]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, and_, delete, func, insert, literal, select, text
+from sqlalchemy import Connection, delete, text
 
 from models.business_time import month_range, week_range
 from models.settlement import RATE_SCALE, PricingBasis
@@ -23,14 +23,13 @@ from models.stats import (
     Metric,
     PeriodKind,
     RollupPeriod,
-    TopVideo,
-    VideoDailyStats,
     VideoPeriodStats,
 )
 
 TOP_N = 5
 _DAY = "tmp_batch_day"
 _CHANGE = "tmp_batch_change"
+_RANK = "tmp_batch_rank"
 
 
 @dataclass(frozen=True)
@@ -358,35 +357,47 @@ def _append_day(conn: Connection, period: RollupPeriod, start: date, day: date) 
 
 
 def write_top(conn: Connection, kind: PeriodKind, start: date) -> int:
-    """Materialise the Top-5 of a day, week or month, platform-wide (seller 0) and per seller (§8)."""
-    top = TopVideo.__table__
-    conn.execute(delete(top).where(top.c.period == kind.value, top.c.period_start == start))
+    """Materialise the Top-5 of a day, week or month, platform-wide (seller 0) and per seller (§8).
+
+    One pass ranks every video four ways (views / watch time, platform / seller) into a
+    scratch table; the five best of each ranking are then copied out. Ties go to the lower
+    video id; videos with zero of a metric are left out of that metric's ranking.
+    """
+    d = _Dialect(conn)
+    rank = "`rank`" if d.mysql else '"rank"'
     if kind == PeriodKind.DAY:
-        source = VideoDailyStats.__table__
-        scope = source.c.day == start
+        source, scope = "video_daily_stats", "day = :start"
     else:
-        source = VideoPeriodStats.__table__
-        scope = and_(source.c.period == kind.value, source.c.period_start == start)
+        source, scope = "video_period_stats", "period = :kind AND period_start = :start"
+    params = {"kind": kind.value, "start": start}
+    conn.execute(text("DELETE FROM top_videos WHERE period = :kind AND period_start = :start"), params)
+    conn.execute(text(d.drop_temp(_RANK)))
+    conn.execute(text(d.temp_table(
+        _RANK,
+        "video_id BIGINT NOT NULL, seller_id BIGINT NOT NULL, views BIGINT NOT NULL, watch_seconds BIGINT NOT NULL, "
+        "views_all BIGINT NOT NULL, views_seller BIGINT NOT NULL, watch_all BIGINT NOT NULL, "
+        "watch_seller BIGINT NOT NULL",
+    )))
+    conn.execute(text(f"""
+        INSERT INTO {_RANK} (video_id, seller_id, views, watch_seconds, views_all, views_seller, watch_all, watch_seller)
+        SELECT video_id, seller_id, views, watch_seconds,
+               ROW_NUMBER() OVER (ORDER BY views DESC, video_id),
+               ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY views DESC, video_id),
+               ROW_NUMBER() OVER (ORDER BY watch_seconds DESC, video_id),
+               ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY watch_seconds DESC, video_id)
+        FROM {source}
+        WHERE {scope} AND (views > 0 OR watch_seconds > 0)
+    """), params)
     written = 0
     for metric in Metric:
-        value = source.c[metric.value]
-        ranked = (
-            select(
-                source.c.seller_id,
-                source.c.video_id,
-                value.label("value"),
-                func.row_number().over(order_by=(value.desc(), source.c.video_id)).label("overall"),
-                func.row_number().over(partition_by=source.c.seller_id,
-                                       order_by=(value.desc(), source.c.video_id)).label("in_seller"),
-            )
-            .where(scope, value > 0)
-            .subquery()
-        )
-        columns = ["period", "period_start", "metric", "seller_id", "rank", "video_id", "value"]
-        for seller, rank in ((literal(0), ranked.c.overall), (ranked.c.seller_id, ranked.c.in_seller)):
-            chosen = select(
-                literal(kind.value), literal(start), literal(metric.value), seller, rank,
-                ranked.c.video_id, ranked.c.value,
-            ).where(rank <= TOP_N)
-            written += conn.execute(insert(top).from_select(columns, chosen)).rowcount
+        column = metric.value
+        prefix = "views" if metric == Metric.VIEWS else "watch"
+        for seller, position in (("0", f"{prefix}_all"), ("seller_id", f"{prefix}_seller")):
+            written += conn.execute(text(f"""
+                INSERT INTO top_videos (period, period_start, metric, seller_id, {rank}, video_id, value)
+                SELECT :kind, :start, :metric, {seller}, {position}, video_id, {column}
+                FROM {_RANK}
+                WHERE {position} <= {TOP_N} AND {column} > 0
+            """), {**params, "metric": column}).rowcount
+    conn.execute(text(d.drop_temp(_RANK)))
     return written
