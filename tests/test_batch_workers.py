@@ -98,8 +98,15 @@ def test_backfill_on_two_workers_matches_the_reference(backend, settings):
         for index in range(settings.batch_partitions):
             job = Job.fetch(partition_job_id(run_id, index), connection=redis)
             assert job.failure_ttl and job.result_ttl
-    logs = [finish(p) for p in [start_worker(settings), start_worker(settings)]]
-    assert [r.state for r in runs(backend)] == [RunState.SUCCEEDED] * 4
+    workers = [start_worker(settings, burst=False), start_worker(settings, burst=False)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(r.state != RunState.SUCCEEDED for r in runs(backend)):
+        time.sleep(0.1)
+    logs = []
+    for worker in workers:
+        os.killpg(worker.pid, signal.SIGTERM)  # warm shutdown of the worker and its scheduler process
+        logs.append(worker.communicate(timeout=30)[0])
+    assert [r.state for r in runs(backend)] == [RunState.SUCCEEDED] * 4, "\n".join(logs)
     assert snapshot(backend.engine) == reference(world, set(days), plan_ids(backend.engine))
     joined = "\n".join(logs)
     assert f"[run={run_ids[0]} partition=0 day={days[0]}] partition started" in joined
