@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+import time
+from datetime import date
+
 import click
 
-from paysystem.config import load_settings
+from paysystem.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+class _DateType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+DATE = _DateType()
 
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @click.option("--name", default=None, help="Worker name (default: host and pid).")
-def worker_command(burst: bool, name: str | None) -> None:
+@click.option("--fork", is_flag=True, help="Fork a work horse per job (RQ's default Worker).")
+def worker_command(burst: bool, name: str | None, fork: bool) -> None:
     """Run an RQ worker for the batch queue."""
     from jobs.worker import run_worker
 
-    run_worker(load_settings(), burst=burst, name=name)
+    run_worker(_settings(), burst=burst, name=name, fork=fork)
 
 
 @click.command("scheduler")
@@ -24,7 +50,158 @@ def scheduler_command(interval: int) -> None:
     """Run the rq-scheduler process (enqueues the nightly batch when due)."""
     from jobs.scheduler import run_scheduler
 
-    run_scheduler(load_settings(), interval=interval)
+    run_scheduler(_settings(), interval=interval)
 
 
-COMMANDS = [worker_command, scheduler_command]
+def _report(results) -> None:  # type: ignore[no-untyped-def]
+    failed = [r for r in results if r.state.value != "succeeded"]
+    for r in results:
+        click.echo(f"{r.day.isoformat()}  run {r.run_id}  {r.state.value}  {r.rows_written} rows")
+    if failed:
+        raise click.ClickException(
+            f"{len(failed)} run(s) did not succeed; see `paysystem retry --run ID` and the job-runs page"
+        )
+
+
+def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None:
+    """Follow enqueued runs with a progress bar until they are all finished."""
+    from sqlalchemy import select
+    from tqdm import tqdm
+
+    from jobs.engine import engine_for
+    from models.batch import BatchRun, RunState
+
+    engine = engine_for(settings.database_url)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    done_states = (RunState.SUCCEEDED, RunState.FAILED)
+    with tqdm(total=len(run_ids), unit="day", desc="batch") as bar:
+        while True:
+            with engine.connect() as conn:
+                rows = conn.execute(select(BatchRun.id, BatchRun.state).where(BatchRun.id.in_(run_ids))).all()
+            finished = sum(1 for r in rows if r.state in done_states)
+            bar.update(finished - bar.n)
+            if finished == len(run_ids):
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise click.ClickException("timed out waiting for the workers; the jobs stay queued")
+            time.sleep(0.2)
+    with engine.connect() as conn:
+        failed = conn.execute(select(BatchRun.id, BatchRun.day, BatchRun.error)
+                              .where(BatchRun.id.in_(run_ids), BatchRun.state == RunState.FAILED)).all()
+    if failed:
+        for r in failed:
+            click.echo(f"run {r.id} ({r.day}) failed: {r.error}", err=True)
+        raise click.ClickException(f"{len(failed)} run(s) failed; retry them with `paysystem retry --run ID`")
+
+
+def _run_days(days: list[date], trigger_name: str, inline: bool, wait: bool, timeout: float | None) -> None:
+    from jobs.enqueue import BatchRequestError, check_closed_days, enqueue_runs
+    from models.batch import RunTrigger
+
+    settings = _settings()
+    trigger = RunTrigger(trigger_name)
+    try:
+        check_closed_days(settings, days[0], days[-1])
+    except BatchRequestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if inline:
+        from tqdm import tqdm
+
+        from jobs.inline import run_days_inline
+        from jobs.logs import configure_job_logging
+
+        configure_job_logging()
+        with tqdm(total=len(days), unit="day", desc="batch", disable=len(days) == 1) as bar:
+            results = run_days_inline(settings, days, trigger, progress=lambda _r: bar.update(1))
+        _report(results)
+        return
+    run_ids = enqueue_runs(settings, days, trigger)
+    click.echo(f"enqueued run(s) {run_ids[0]}" + (f"-{run_ids[-1]}" if len(run_ids) > 1 else "")
+               + f" on queue {settings.batch_queue!r}")
+    if wait:
+        _wait(settings, run_ids, timeout)
+        click.echo("all runs succeeded")
+
+
+@click.command("run")
+@click.option("--date", "day", required=True, type=DATE, help="Business day to compute.")
+@click.option("--inline", is_flag=True, help="Run in this process instead of enqueueing for workers.")
+@click.option("--wait/--no-wait", default=False, show_default=True, help="Follow the enqueued run until it ends.")
+@click.option("--timeout", type=float, default=None, help="Give up waiting after this many seconds.")
+def run_command(day: date, inline: bool, wait: bool, timeout: float | None) -> None:
+    """Compute one closed business day (stats, cumulative figures, settlements, rollups, Top-5)."""
+    _run_days([day], "manual", inline, wait, timeout)
+
+
+@click.command("backfill")
+@click.option("--from", "first", required=True, type=DATE, help="First business day.")
+@click.option("--to", "last", required=True, type=DATE, help="Last business day (inclusive).")
+@click.option("--inline", is_flag=True, help="Run in this process instead of enqueueing for workers.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the runs with a progress bar.")
+@click.option("--timeout", type=float, default=None, help="Give up waiting after this many seconds.")
+def backfill_command(first: date, last: date, inline: bool, wait: bool, timeout: float | None) -> None:
+    """Compute every day from --from to --to, in order."""
+    if last < first:
+        raise click.ClickException(f"--to ({last}) is before --from ({first})")
+    from models.business_time import days_between
+
+    _run_days(days_between(first, last), "backfill", inline, wait, timeout)
+
+
+@click.command("retry")
+@click.option("--run", "run_id", required=True, type=int, help="The batch run to finish.")
+@click.option("--force", is_flag=True, help="Also retry partitions still marked running (their worker is gone).")
+@click.option("--inline", is_flag=True, help="Run in this process instead of enqueueing for workers.")
+def retry_command(run_id: int, force: bool, inline: bool) -> None:
+    """Re-run only the partitions of a run that did not succeed, then its final step."""
+    from jobs.enqueue import BatchRequestError, enqueue_retry
+
+    settings = _settings()
+    try:
+        if inline:
+            from jobs.inline import execute_run, retry_inline_check
+            from jobs.logs import configure_job_logging
+
+            configure_job_logging()
+            retry_inline_check(settings, run_id, force=force)
+            _report([execute_run(settings, run_id)])
+            return
+        retried = enqueue_retry(settings, run_id, force=force)
+    except BatchRequestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"run {run_id}: re-enqueued partitions {retried or 'none'} and the final step")
+
+
+@click.command("generate")
+@click.option("--videos", default=10_000, show_default=True, type=int)
+@click.option("--sellers", default=1_000, show_default=True, type=int)
+@click.option("--viewers", default=100_000, show_default=True, type=int)
+@click.option("--days", default=30, show_default=True, type=int)
+@click.option("--sessions", default=3_000_000, show_default=True, type=int)
+@click.option("--ad-views", "ad_views", default=3_000_000, show_default=True, type=int)
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+@click.option("--last-day", type=DATE, default=None, help="Last generated day (default: yesterday).")
+def generate_command(videos: int, sellers: int, viewers: int, days: int, sessions: int, ad_views: int,
+                     seed: int, last_day: date | None) -> None:
+    """Write synthetic users, videos, play sessions and ad views (for benchmarks and trials)."""
+    from tqdm import tqdm
+
+    from jobs.engine import engine_for
+    from jobs.generate import GenerateError, GenerateSpec, default_last_day, generate
+
+    settings = _settings()
+    spec = GenerateSpec(videos, sellers, viewers, days, sessions, ad_views, seed,
+                        last_day or default_last_day(settings.tz))
+    started = time.perf_counter()
+    try:
+        with tqdm(total=days + 1, unit="step", desc="generate") as bar:
+            result = generate(engine_for(settings.database_url), spec, settings.tz,
+                              progress=lambda _what, _n: bar.update(1))
+    except GenerateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    elapsed = time.perf_counter() - started
+    click.echo(f"generated {result.users} users, {result.videos} videos, {result.sessions} play sessions and "
+               f"{result.ad_views} ad views for {result.first_day} to {result.last_day} in {elapsed:.1f} s")
+
+
+COMMANDS = [worker_command, scheduler_command, run_command, backfill_command, retry_command, generate_command]

@@ -94,6 +94,7 @@ def seed_demo_command(days: int) -> None:
     if not created:
         click.echo("demo data already present; nothing changed")
         return
+    _compute_demo_days(settings, days)
     click.echo(f"demo data created; accounts (password: {DEMO_PASSWORD}):")
     for account in ACCOUNTS:
         click.echo(f"  {account.role.value:<7} {account.email}")
@@ -108,6 +109,23 @@ def up(host: str, port: int, no_demo: bool) -> None:
     from paysystem.launcher import run_all
 
     sys.exit(run_all(host=host, port=port, seed=not no_demo))
+
+
+def _compute_demo_days(settings: Settings, days: int) -> None:
+    """Run the batch inline for the seeded closed days, so the demo opens with final figures."""
+    from datetime import timedelta
+
+    from jobs.inline import run_days_inline
+    from models.batch import RunTrigger
+    from models.business_time import days_between, today
+
+    yesterday = today(settings.tz) - timedelta(days=1)
+    results = run_days_inline(settings, days_between(yesterday - timedelta(days=days - 1), yesterday),
+                              RunTrigger.BACKFILL)
+    failed = [r for r in results if r.state.value != "succeeded"]
+    if failed:
+        raise click.ClickException(f"the batch failed for {len(failed)} demo day(s); see `paysystem retry`")
+    click.echo(f"batch computed {len(results)} demo days")
 
 
 def _ensure_sqlite_dir(settings: Settings) -> None:

@@ -55,6 +55,14 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _int_list_env(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = _env(name, ",".join(map(str, default)))
+    try:
+        return tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from exc
+
+
 def _bool_env(name: str, default: bool) -> bool:
     raw = _env(name, "1" if default else "0").strip().lower()
     if raw in ("1", "true", "yes", "on"):
@@ -166,6 +174,11 @@ class Settings:
     batch_partitions: int = 4
     batch_queue: str = "batch"
     nightly_time: str = "00:30"
+    # Attempts after the first for a batch step that failed transiently, and the waits between them.
+    batch_retries: int = 3
+    batch_retry_delays: tuple[int, ...] = (5, 30, 120)
+    # How long a partition waits for a row lock before failing (and being retried).
+    batch_lock_wait_seconds: int = 60
     oauth_providers: tuple[OAuthProvider, ...] = ()
 
     @classmethod
@@ -191,6 +204,9 @@ class Settings:
             batch_partitions=_int_env("BATCH_PARTITIONS", 4),
             batch_queue=_env("BATCH_QUEUE", "batch"),
             nightly_time=_env("NIGHTLY_TIME", "00:30"),
+            batch_retries=_int_env("BATCH_RETRIES", 3),
+            batch_retry_delays=_int_list_env("BATCH_RETRY_DELAYS", (5, 30, 120)),
+            batch_lock_wait_seconds=_int_env("BATCH_LOCK_WAIT_SECONDS", 60),
             oauth_providers=_oauth_providers(),
         )
 
@@ -218,6 +234,12 @@ class Settings:
             raise ConfigError("JWT_ALGORITHM=RS256 needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE")
         if self.batch_partitions < 1:
             raise ConfigError("BATCH_PARTITIONS must be at least 1")
+        if self.batch_retries < 0:
+            raise ConfigError("BATCH_RETRIES cannot be negative")
+        if any(d < 0 for d in self.batch_retry_delays):
+            raise ConfigError("BATCH_RETRY_DELAYS cannot contain negative numbers")
+        if self.batch_lock_wait_seconds < 1:
+            raise ConfigError("BATCH_LOCK_WAIT_SECONDS must be at least 1")
         if self.max_upload_mb < 1:
             raise ConfigError("MAX_UPLOAD_MB must be at least 1")
         if self.jwt_ttl_seconds < 60:

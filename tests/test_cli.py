@@ -13,7 +13,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select
 
-from models import PlaySession, Role, User, Video
+from models import BatchRun, PlaySession, Role, RunState, User, Video, VideoDailyStats
 from models.db import make_engine, make_sessionmaker
 from paysystem.config import PROJECT_ROOT
 from tests.support import TEST_SECRET, create_mysql_database, drop_mysql_database, unique_email
@@ -90,6 +90,11 @@ def test_seed_demo_is_idempotent(scratch_db, tmp_path):
         days = session.scalars(select(PlaySession.day).distinct()).all()
     assert len(videos) >= 5 and sessions_before > 100
     assert len(days) >= 30
+    with factory() as session:  # the seeded closed days were computed by the batch
+        states = session.scalars(select(BatchRun.state)).all()
+        stats_days = session.scalars(select(VideoDailyStats.day).distinct()).all()
+    assert len(states) == 30 and set(states) == {RunState.SUCCEEDED}
+    assert len(stats_days) >= 29
     for video in videos:
         media = tmp_path / video.media_path
         assert media.stat().st_size == video.size_bytes > 1000

@@ -256,7 +256,7 @@ def upgrade() -> None:
     mysql_engine='InnoDB'
     )
     op.create_index(op.f('ix_play_sessions_day_updated_at'), 'play_sessions', ['day', 'updated_at'], unique=False)
-    op.create_index(op.f('ix_play_sessions_day_video_id'), 'play_sessions', ['day', 'video_id'], unique=False)
+    op.create_index(op.f('ix_play_sessions_day_video_id_counted_reject_reason_watch_ms'), 'play_sessions', ['day', 'video_id', 'counted', 'reject_reason', 'watch_ms'], unique=False)
     op.create_index(op.f('ix_play_sessions_viewer_id_video_id_started_at'), 'play_sessions', ['viewer_id', 'video_id', 'started_at'], unique=False)
     op.create_table('price_tiers',
     sa.Column('plan_id', BIG_ID, nullable=False),

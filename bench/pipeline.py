@@ -1,0 +1,327 @@
+"""Benchmark of the batch pipeline on MariaDB: `.venv/bin/python -m bench.pipeline`.
+
+1. generate 3,000,000 play sessions + 3,000,000 ad views over 30 days for 10,000 videos
+   (1,000 sellers, 100,000 viewers) into a scratch database;
+2. backfill the 30 days with 2 real RQ worker processes (`paysystem worker`);
+3. re-run one nightly-size day (100,000 sessions + 100,000 ad views) on the same workers;
+4. the naive way on a 300,000-event subset (its own scratch database): every event read,
+   its figures updated and committed one row at a time; its output is checked against the
+   pipeline's on the same subset, and its time extrapolated to the full 6,000,000 events.
+
+Prints a table: time per stage, total, rows/s, peak worker memory (VmHWM), and the
+baseline ratio. Servers: BENCH_DATABASE_URL (a MariaDB server URL without database,
+default mysql+pymysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default
+redis://127.0.0.1:6379); both scratch database and Redis DB are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from redis import Redis
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from jobs.engine import engine_for
+from jobs.enqueue import enqueue_runs
+from jobs.generate import GenerateSpec, default_last_day, generate
+from jobs.inline import run_days_inline
+from models.batch import RunTrigger
+from models.business_time import days_between
+from models.db import make_engine, normalize_url
+from paysystem import migrate
+from paysystem.config import PROJECT_ROOT, Settings
+
+SERVER = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+LOCK_PREFIX = "paysystem:test-db-lock:"  # the same DB-number reservation the test fixtures use
+SECRET = "bench-secret-" + "x" * 40
+
+
+@contextmanager
+def scratch_database(tag: str) -> Iterator[str]:
+    name = f"paysystem_bench_{tag}_{os.getpid()}_{secrets.token_hex(3)}"
+    server = make_engine(SERVER)
+    with server.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    url = make_url(normalize_url(SERVER)).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
+
+
+@contextmanager
+def scratch_redis() -> Iterator[str]:
+    control = Redis.from_url(REDIS + "/0")
+    token = secrets.token_hex(8)
+    for number in range(15, 0, -1):
+        if control.set(LOCK_PREFIX + str(number), token, nx=True, ex=3600):
+            break
+    else:
+        raise SystemExit("no free Redis DB number (1-15) for the benchmark")
+    url = f"{REDIS}/{number}"
+    try:
+        Redis.from_url(url).flushdb()
+        yield url
+    finally:
+        Redis.from_url(url).flushdb()
+        if control.get(LOCK_PREFIX + str(number)) == token.encode():
+            control.delete(LOCK_PREFIX + str(number))
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the peak resident set of a process over its whole life."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """Work horses and RQ's scheduler process still alive under a worker."""
+    import psutil
+
+    return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+
+
+class RssSampler(threading.Thread):
+    """Largest resident set seen among the workers and their children (fork mode's horses
+    live too briefly for VmHWM to be read after them)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids, self.peak, self.stop = pids, 0.0, False
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.stop:
+            for pid in self.pids:
+                for child in [pid, *children(pid)]:
+                    try:
+                        self.peak = max(self.peak, psutil.Process(child).memory_info().rss / 2**20)
+                    except psutil.Error:
+                        pass
+            time.sleep(0.05)
+
+
+def count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
+
+
+def wait_runs(engine: Engine, run_ids: list[int], timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    ids = ",".join(map(str, run_ids))
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            states = [r[0] for r in conn.execute(text(f"SELECT state FROM batch_runs WHERE id IN ({ids})"))]
+        if all(s in ("succeeded", "failed") for s in states):
+            if any(s == "failed" for s in states):
+                raise SystemExit(f"runs failed: {states}")
+            return
+        time.sleep(0.05)
+    raise SystemExit("timed out waiting for the workers")
+
+
+def naive_day(engine: Engine, day: date) -> None:
+    """The row-by-row way: one event at a time, a read and a write per event, a commit each."""
+    with engine.connect() as conn:
+        sessions = conn.execute(text(
+            "SELECT s.id, s.video_id, v.seller_id, s.counted, s.reject_reason, s.watch_ms FROM play_sessions s "
+            "JOIN videos v ON v.id = s.video_id WHERE s.day = :d ORDER BY s.id"), {"d": day}).all()
+        conn.execute(text("DELETE FROM video_daily_settlements WHERE day = :d"), {"d": day})
+        conn.execute(text("DELETE FROM video_daily_stats WHERE day = :d"), {"d": day})
+        conn.commit()
+        watch_ms: dict[int, int] = {}
+        for _sid, vid, seller, counted, reason, watch in sessions:
+            exists = conn.execute(text("SELECT 1 FROM video_daily_stats WHERE day = :d AND video_id = :v"),
+                                  {"d": day, "v": vid}).first()
+            if not exists:
+                prev = conn.execute(text(
+                    "SELECT cum_views, cum_watch_seconds, cum_ad_views FROM video_daily_stats "
+                    "WHERE video_id = :v AND day < :d ORDER BY day DESC LIMIT 1"), {"v": vid, "d": day}).first()
+                cv, cw, ca = prev or (0, 0, 0)
+                conn.execute(text(
+                    "INSERT INTO video_daily_stats (day, video_id, seller_id, views, watch_seconds, ad_views, "
+                    "rejected_own_video, rejected_repeat, cum_views, cum_watch_seconds, cum_ad_views) "
+                    "VALUES (:d, :v, :s, 0, 0, 0, 0, 0, :cv, :cw, :ca)"),
+                    {"d": day, "v": vid, "s": seller, "cv": cv, "cw": cw, "ca": ca})
+            if counted:
+                old = watch_ms.get(vid, 0)
+                watch_ms[vid] = old + watch
+                extra = watch_ms[vid] // 1000 - old // 1000
+                conn.execute(text(
+                    "UPDATE video_daily_stats SET views = views + 1, cum_views = cum_views + 1, "
+                    "watch_seconds = watch_seconds + :w, cum_watch_seconds = cum_watch_seconds + :w "
+                    "WHERE day = :d AND video_id = :v"), {"w": extra, "d": day, "v": vid})
+            else:
+                column = "rejected_own_video" if reason == "own_video" else "rejected_repeat"
+                conn.execute(text(f"UPDATE video_daily_stats SET {column} = {column} + 1 "
+                                  "WHERE day = :d AND video_id = :v"), {"d": day, "v": vid})
+            conn.commit()
+        views = conn.execute(text("SELECT id, session_id, video_id FROM ad_views WHERE day = :d ORDER BY id"),
+                             {"d": day}).all()
+        for _, session_id, vid in views:
+            counted = conn.execute(text("SELECT counted FROM play_sessions WHERE id = :i"), {"i": session_id}).scalar()
+            if counted:
+                conn.execute(text("UPDATE video_daily_stats SET ad_views = ad_views + 1, cum_ad_views = cum_ad_views + 1 "
+                                  "WHERE day = :d AND video_id = :v"), {"d": day, "v": vid})
+            conn.commit()
+        tiers = conn.execute(text("SELECT from_unit, to_unit, view_rate_e4, ad_rate_e4 FROM price_tiers "
+                                  "WHERE plan_id = 1 ORDER BY position")).all()
+        rows = conn.execute(text("SELECT video_id, seller_id, views, ad_views FROM video_daily_stats WHERE day = :d"),
+                            {"d": day}).all()
+        for vid, seller, views_, ads in rows:
+            va = aa = 0
+            for lo, hi, vr, ar in tiers:
+                va += max(0, min(views_, hi or views_) - lo + 1) * vr // 10_000
+                aa += max(0, min(ads, hi or ads) - lo + 1) * ar // 10_000
+            conn.execute(text(
+                "INSERT INTO video_daily_settlements (day, video_id, seller_id, plan_id, basis, views, ad_views, "
+                "views_before, ad_views_before, video_amount, ad_amount, total_amount) "
+                "VALUES (:d, :v, :s, 1, 'daily', :vw, :ad, 0, 0, :va, :aa, :t)"),
+                {"d": day, "v": vid, "s": seller, "vw": views_, "ad": ads, "va": va, "aa": aa, "t": va + aa})
+            conn.commit()
+
+
+def snapshot(engine: Engine) -> list:
+    with engine.connect() as conn:
+        return [conn.execute(text(f"SELECT * FROM {t} ORDER BY day, video_id")).all()
+                for t in ("video_daily_stats", "video_daily_settlements")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", type=int, default=10_000)
+    parser.add_argument("--sessions", type=int, default=3_000_000)
+    parser.add_argument("--ad-views", type=int, default=3_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--partitions", type=int, default=Settings().batch_partitions, help="partitions per day")
+    parser.add_argument("--naive-events", type=int, default=300_000)
+    parser.add_argument("--fork", action="store_true", help="workers fork a work horse per job (rq.Worker)")
+    args = parser.parse_args()
+    stages: list[tuple[str, float, int]] = []
+    total_events = args.sessions + args.ad_views
+    last = default_last_day(Settings().tz)
+    first = last - timedelta(days=args.days - 1)
+
+    with scratch_redis() as redis_url, scratch_database("main") as url:
+        settings = replace(Settings(), environment="test", database_url=url, redis_url=redis_url,
+                           secret_key=SECRET, batch_queue=f"bench-{os.getpid()}", batch_partitions=args.partitions)
+        engine = engine_for(url)
+        spec = GenerateSpec(args.videos, 1_000, 100_000, args.days, args.sessions, args.ad_views, 1, last)
+        print(f"generating {args.sessions:,} sessions + {args.ad_views:,} ad views over {args.days} days ...", flush=True)
+        t0 = time.perf_counter()
+        generated = generate(engine, spec, settings.tz)
+        stages.append(("generate (LOAD DATA, key order)", time.perf_counter() - t0,
+                       generated.sessions + generated.ad_views + generated.users + generated.videos))
+
+        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
+               "BATCH_QUEUE": settings.batch_queue, "PAYSYSTEM_ENV": "test"}
+        worker_args = ["--fork"] if args.fork else []
+        workers = [subprocess.Popen([sys.executable, "-m", "paysystem", "worker", "--name", f"bench-{os.getpid()}-{i}",
+                                     *worker_args],
+                                    env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for i in range(args.workers)]
+        try:
+            time.sleep(2.0)  # let both workers register before the clock starts
+            sampler = RssSampler([w.pid for w in workers])
+            sampler.start()
+            print(f"backfilling {args.days} days with {args.workers} workers ...", flush=True)
+            t0 = time.perf_counter()
+            run_ids = enqueue_runs(settings, days_between(first, last), RunTrigger.BACKFILL)
+            wait_runs(engine, run_ids)
+            backfill_s = time.perf_counter() - t0
+            stages.append((f"backfill {args.days} days ({args.workers} workers)", backfill_s, total_events))
+            t0 = time.perf_counter()
+            nightly = enqueue_runs(settings, [last], RunTrigger.NIGHTLY)
+            wait_runs(engine, nightly)
+            day_events = count_day(engine, last)
+            stages.append(("one nightly day (re-run of the last day)", time.perf_counter() - t0, day_events))
+            sampler.stop = True
+            sampler.join()
+            peak = max(sampler.peak, *(peak_rss_mb(w.pid) for w in workers))
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                w.wait(timeout=30)
+        with engine.connect() as conn:
+            per_stage = conn.execute(text(
+                "SELECT MIN(p.started_at), MAX(p.finished_at), MIN(r.finalize_started_at), MAX(r.finished_at), "
+                "SUM(p.rows_written) FROM batch_partitions p JOIN batch_runs r ON r.id = p.run_id "
+                f"WHERE r.id IN ({','.join(map(str, run_ids))})")).one()
+        engine.dispose()
+
+    naive_s = None
+    if args.naive_events:
+        with scratch_database("naive") as url:
+            settings_n = replace(Settings(), environment="test", database_url=url, secret_key=SECRET)
+            engine = engine_for(url)
+            half = args.naive_events // 2
+            generate(engine, GenerateSpec(args.videos, 1_000, 100_000, args.days, half, args.naive_events - half, 2,
+                                          last), settings_n.tz)
+            print(f"naive row-by-row processing of {args.naive_events:,} events ...", flush=True)
+            t0 = time.perf_counter()
+            for day in days_between(first, last):
+                naive_day(engine, day)
+            naive_s = time.perf_counter() - t0
+            naive_rows = snapshot(engine)
+            t0 = time.perf_counter()
+            run_days_inline(settings_n, days_between(first, last), RunTrigger.BACKFILL, use_cache=False)
+            subset_fast = time.perf_counter() - t0
+            fast_rows = snapshot(engine)
+            if [[tuple(r) for r in t] for t in naive_rows] != [[tuple(r) for r in t] for t in fast_rows]:
+                raise SystemExit("the naive baseline and the pipeline disagree on the subset")
+            engine.dispose()
+
+    print()
+    print(f"{'stage':<46} {'seconds':>9} {'rows':>12} {'rows/s':>12}")
+    print("-" * 82)
+    for name, seconds, rows in stages:
+        print(f"{name:<46} {seconds:>9.2f} {rows:>12,} {rows / seconds:>12,.0f}")
+    partition_s = (per_stage[1] - per_stage[0]).total_seconds()
+    print(f"{'  partitions (first start to last end)':<46} {partition_s:>9.2f} {int(per_stage[4]):>12,}")
+    final_s = (per_stage[3] - per_stage[2]).total_seconds()
+    print(f"{'  final steps (first to last, overlapping)':<46} {final_s:>9.2f}")
+    total = sum(s for _, s, _ in stages)
+    print(f"{'total':<46} {total:>9.2f}")
+    print(f"{'peak worker memory (VmHWM, MB)':<46} {peak:>9.1f}")
+    print(f"{'worker class':<46} {'Worker (fork per job)' if args.fork else 'SimpleWorker':>9}")
+    print(f"{'partitions per day':<46} {args.partitions:>9}")
+    if naive_s is not None:
+        extrapolated = naive_s * total_events / args.naive_events
+        backfill_s = stages[1][1]
+        print(f"{'naive row-by-row, ' + format(args.naive_events, ',') + ' events':<46} {naive_s:>9.2f} "
+              f"{args.naive_events:>12,} {args.naive_events / naive_s:>12,.0f}")
+        print(f"{'  (pipeline on the same subset, inline)':<46} {subset_fast:>9.2f}")
+        print(f"{'naive extrapolated to ' + format(total_events, ',') + ' events':<46} {extrapolated:>9.2f}")
+        print(f"{'baseline ratio (naive / pipeline backfill)':<46} {extrapolated / backfill_s:>9.1f}x")
+
+
+def count_day(engine: Engine, day: date) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(
+            "SELECT (SELECT COUNT(*) FROM play_sessions WHERE day = :d) + (SELECT COUNT(*) FROM ad_views WHERE day = :d)"
+        ), {"d": day}).scalar())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""How the portal and the command line start batch work: plan runs, enqueue their jobs.
+
+Job ids are deterministic (run id + partition index), so an operator can find a run's
+jobs in the RQ dashboard and a retry reuses them. Work is ordered: a new run's
+partitions wait for the run enqueued before it, and in a backfill each partition waits
+for the same video range of the previous day, so the days' running totals build on
+each other while ranges of one day still run in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Dependency, Job, JobStatus
+from sqlalchemy import select, update
+
+from jobs.engine import engine_for
+from jobs.queues import batch_queue, queue_connection
+from jobs.runs import final_job_id, partition_job_id, plan_runs
+from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
+from models.business_time import days_between, today
+from models.db import make_sessionmaker, session_scope
+from paysystem.config import Settings
+
+# A partition of a huge day may take minutes; a hung one is stopped after this long.
+JOB_TIMEOUT_SECONDS = 30 * 60
+# Results are kept a day (the database keeps the history); failures a week, for the operator.
+RESULT_TTL_SECONDS = 24 * 3600
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+MAX_BACKFILL_DAYS = 3660
+
+
+class BatchRequestError(ValueError):
+    """A batch request that cannot be honoured; the message is safe to show."""
+
+
+def check_closed_days(settings: Settings, first: date, last: date) -> list[date]:
+    """The days `first` … `last`, refusing days that are not over yet in business time."""
+    if last < first:
+        raise BatchRequestError(f"the range ends ({last}) before it starts ({first})")
+    current = today(settings.tz)
+    if last >= current:
+        raise BatchRequestError(
+            f"{last.isoformat()} is not over yet in business time ({settings.timezone}); "
+            f"the latest day that can be computed is {(current - timedelta(days=1)).isoformat()}"
+        )
+    days = days_between(first, last)
+    if len(days) > MAX_BACKFILL_DAYS:
+        raise BatchRequestError(f"a backfill covers at most {MAX_BACKFILL_DAYS} days, not {len(days)}")
+    return days
+
+
+def _retry(settings: Settings) -> Retry | None:
+    if settings.batch_retries < 1:
+        return None
+    return Retry(max=settings.batch_retries, interval=list(settings.batch_retry_delays) or 0)
+
+
+def _pending_job(connection: Redis, job_id: str) -> str | None:
+    try:
+        status = Job.fetch(job_id, connection=connection).get_status()
+    except NoSuchJobError:
+        return None
+    return job_id if status in PENDING_STATUSES else None
+
+
+def _tail_job(settings: Settings, connection: Redis, exclude: Sequence[int]) -> str | None:
+    """The final job of the latest run still queued or running, if RQ still has it pending."""
+    factory = make_sessionmaker(engine_for(settings.database_url))
+    with factory() as session:
+        run_id = session.scalar(
+            select(BatchRun.id)
+            .where(BatchRun.state.in_([RunState.QUEUED, RunState.RUNNING]), BatchRun.id.not_in(list(exclude) or [0]))
+            .order_by(BatchRun.id.desc())
+            .limit(1)
+        )
+    return _pending_job(connection, final_job_id(run_id)) if run_id is not None else None
+
+
+def _enqueue(queue: Queue, settings: Settings, func: str, arg: int, job_id: str, after: list[str],
+             description: str) -> Job:
+    return queue.enqueue_call(
+        func,
+        args=(arg,),
+        job_id=job_id,
+        depends_on=Dependency(jobs=after, allow_failure=True) if after else None,
+        timeout=JOB_TIMEOUT_SECONDS,
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        retry=_retry(settings),
+        description=description,
+    )
+
+
+def enqueue_runs(settings: Settings, days: list[date], trigger: RunTrigger, requested_by: int | None = None,
+                 connection: Redis | None = None) -> list[int]:
+    """Plan one run per day (in order) and enqueue its partition jobs and final job."""
+    connection = connection or queue_connection(settings)
+    queue = batch_queue(settings, connection)
+    factory = make_sessionmaker(engine_for(settings.database_url))
+    with session_scope(factory) as session:
+        runs = plan_runs(session, days, trigger, partitions=settings.batch_partitions, requested_by=requested_by)
+        planned = [(run.id, run.day, [(p.id, p.partition_index) for p in run.partitions]) for run in runs]
+    tail = _tail_job(settings, connection, [run_id for run_id, _, _ in planned])
+    previous_parts: dict[int, str] = {}
+    previous_final = tail
+    for run_id, day, parts in planned:
+        part_jobs = []
+        for partition_id, index in parts:
+            after = [previous_parts[index]] if index in previous_parts else ([tail] if tail else [])
+            job = _enqueue(queue, settings, "jobs.tasks.partition_task", partition_id,
+                           partition_job_id(run_id, index), after, f"batch {day} run {run_id} partition {index}")
+            part_jobs.append(job.id)
+            previous_parts[index] = job.id
+        final_after = part_jobs + ([previous_final] if previous_final else [])
+        previous_final = _enqueue(queue, settings, "jobs.tasks.finalize_task", run_id, final_job_id(run_id),
+                                  final_after, f"batch {day} run {run_id} final step").id
+    return [run_id for run_id, _, _ in planned]
+
+
+def enqueue_day(settings: Settings, day: date, requested_by: int | None = None,
+                trigger: RunTrigger = RunTrigger.MANUAL, connection: Redis | None = None) -> int:
+    check_closed_days(settings, day, day)
+    return enqueue_runs(settings, [day], trigger, requested_by, connection)[0]
+
+
+def enqueue_backfill(settings: Settings, first: date, last: date, requested_by: int | None = None,
+                     connection: Redis | None = None) -> list[int]:
+    days = check_closed_days(settings, first, last)
+    return enqueue_runs(settings, days, RunTrigger.BACKFILL, requested_by, connection)
+
+
+def enqueue_nightly(settings: Settings, connection: Redis | None = None) -> int | None:
+    """Yesterday's run, once: a second trigger (scheduler restart, double fire) changes nothing."""
+    day = today(settings.tz) - timedelta(days=1)
+    factory = make_sessionmaker(engine_for(settings.database_url))
+    with factory() as session:
+        exists = session.scalar(
+            select(BatchRun.id).where(BatchRun.day == day, BatchRun.trigger == RunTrigger.NIGHTLY).limit(1)
+        )
+    if exists is not None:
+        return None
+    return enqueue_runs(settings, [day], RunTrigger.NIGHTLY, None, connection)[0]
+
+
+def retryable_partitions(settings: Settings, run_id: int, *, force: bool = False,
+                         connection: Redis | None = None) -> list[tuple[int, int]]:
+    """(partition id, index) of the partitions of a run that did not succeed and are not
+    still waiting or running in RQ (with `force`: also those, e.g. after a worker was killed)."""
+    factory = make_sessionmaker(engine_for(settings.database_url))
+    with factory() as session:
+        run = session.get(BatchRun, run_id)
+        if run is None:
+            raise BatchRequestError(f"batch run {run_id} does not exist")
+        parts = [(p.id, p.partition_index, p.state) for p in run.partitions]
+    if connection is None and not force:
+        connection = queue_connection(settings)
+    chosen = []
+    for partition_id, index, state in parts:
+        if state == RunState.SUCCEEDED:
+            continue
+        if not force and connection is not None and _pending_job(connection, partition_job_id(run_id, index)):
+            continue
+        chosen.append((partition_id, index))
+    return chosen
+
+
+def _reset_run(settings: Settings, run_id: int) -> None:
+    with engine_for(settings.database_url).begin() as conn:
+        conn.execute(update(BatchRun).where(BatchRun.id == run_id).values(
+            state=RunState.QUEUED, finished_at=None, error=None))
+
+
+def enqueue_retry(settings: Settings, run_id: int, *, force: bool = False,
+                  connection: Redis | None = None) -> list[int]:
+    """Re-enqueue only the partitions of a run that did not succeed, then its final step.
+
+    Returns the partition indexes retried; a run whose partitions all succeeded gets
+    only its final step again (e.g. after the final step itself failed).
+    """
+    connection = connection or queue_connection(settings)
+    queue = batch_queue(settings, connection)
+    parts = retryable_partitions(settings, run_id, force=force, connection=connection)
+    factory = make_sessionmaker(engine_for(settings.database_url))
+    with factory() as session:
+        run = session.get(BatchRun, run_id)
+        assert run is not None
+        day, state = run.day, run.state
+        waiting = [p.partition_index for p in run.partitions if p.state != RunState.SUCCEEDED]
+    if state == RunState.SUCCEEDED:
+        raise BatchRequestError(f"batch run {run_id} already succeeded; start a new run of {day} to recompute it")
+    if not parts and waiting:
+        raise BatchRequestError(
+            f"partitions {', '.join(map(str, waiting))} of run {run_id} are still queued or running; "
+            "use --force if their worker is gone"
+        )
+    _reset_run(settings, run_id)
+    jobs = []
+    for partition_id, index in parts:
+        job_id = partition_job_id(run_id, index)
+        _forget_job(connection, job_id)
+        with engine_for(settings.database_url).begin() as conn:
+            conn.execute(update(BatchPartition).where(BatchPartition.id == partition_id).values(
+                state=RunState.QUEUED, error=None))
+        jobs.append(_enqueue(queue, settings, "jobs.tasks.partition_task", partition_id, job_id, [],
+                             f"batch {day} run {run_id} partition {index} (retry)").id)
+    _forget_job(connection, final_job_id(run_id))
+    _enqueue(queue, settings, "jobs.tasks.finalize_task", run_id, final_job_id(run_id), jobs,
+             f"batch {day} run {run_id} final step (retry)")
+    return [index for _, index in parts]
+
+
+def _forget_job(connection: Redis, job_id: str) -> None:
+    """Drop RQ's record of a finished or failed job so the same id can be enqueued afresh."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return
+    job.delete(remove_from_queue=True, delete_dependents=False)

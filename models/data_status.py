@@ -1,0 +1,114 @@
+"""How trustworthy a day's figures are (§10): live, final, stale, or pending.
+
+- `live`: today (business time); figures are estimates computed from the raw events.
+- `final`: a succeeded batch run started after the last change of the day's raw events.
+- `stale`: raw events of the day changed after the latest succeeded run started.
+- `pending`: a closed day no batch run has finished yet (never ran, or only failed
+  runs), and days still in the future. The portal shows raw estimates or nothing.
+
+Every change of a session or of its ad views bumps `play_sessions.updated_at`, so one
+indexed MAX per day tells whether the batch saw the latest data.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from models.batch import BatchRun, RunState
+from models.business_time import days_between, today
+from models.playback import AdView, PlaySession
+
+
+class DataStatus(enum.StrEnum):
+    LIVE = "live"
+    FINAL = "final"
+    STALE = "stale"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class DayStatus:
+    day: date
+    status: DataStatus
+    run_id: int | None = None
+    computed_at: datetime | None = None  # when the latest succeeded run finished
+    last_change: datetime | None = None  # latest change of the day's raw events
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
+                 now: datetime | None = None) -> dict[date, DayStatus]:
+    """The status of every day from `first` to `last` (two grouped queries, any range length)."""
+    current = today(tz, now)
+    changes = dict(session.execute(
+        select(PlaySession.day, func.max(PlaySession.updated_at))
+        .where(PlaySession.day.between(first, last)).group_by(PlaySession.day)
+    ).all())
+    runs: dict[date, tuple[int, datetime, datetime | None]] = {}
+    rows = session.execute(
+        select(BatchRun.day, BatchRun.id, BatchRun.started_at, BatchRun.finished_at)
+        .where(BatchRun.day.between(first, last), BatchRun.state == RunState.SUCCEEDED)
+        .order_by(BatchRun.day, BatchRun.started_at, BatchRun.id)
+    ).all()
+    for day, run_id, started, finished in rows:
+        runs[day] = (run_id, started, finished)  # the latest started wins
+    result: dict[date, DayStatus] = {}
+    for day in days_between(first, last):
+        change = _aware(changes.get(day))
+        if day == current:
+            result[day] = DayStatus(day, DataStatus.LIVE, last_change=change)
+            continue
+        if day > current or day not in runs:
+            result[day] = DayStatus(day, DataStatus.PENDING, last_change=change)
+            continue
+        run_id, started, finished = runs[day]
+        stale = change is not None and change >= _aware(started)
+        result[day] = DayStatus(day, DataStatus.STALE if stale else DataStatus.FINAL, run_id, _aware(finished), change)
+    return result
+
+
+def day_status(session: Session, day: date, tz: ZoneInfo, now: datetime | None = None) -> DayStatus:
+    return day_statuses(session, day, day, tz, now)[day]
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    video_id: int
+    views: int
+    watch_seconds: int
+    ad_views: int
+
+
+def live_figures(session: Session, day: date, video_ids: list[int] | None = None) -> dict[int, LiveFigures]:
+    """Today's estimate straight from the raw events (the same counting rules as the batch)."""
+    counted = PlaySession.counted.is_(True)
+    sessions = (
+        select(PlaySession.video_id,
+               func.sum(case((counted, 1), else_=0)).label("views"),
+               func.sum(case((counted, PlaySession.watch_ms), else_=0)).label("watch_ms"))
+        .where(PlaySession.day == day)
+        .group_by(PlaySession.video_id)
+    )
+    ads = (
+        select(AdView.video_id, func.count().label("ad_views"))
+        .join(PlaySession, PlaySession.id == AdView.session_id)
+        .where(AdView.day == day, counted)
+        .group_by(AdView.video_id)
+    )
+    if video_ids is not None:
+        sessions = sessions.where(PlaySession.video_id.in_(video_ids))
+        ads = ads.where(AdView.video_id.in_(video_ids))
+    ad_counts = dict(session.execute(ads).all())
+    return {
+        r.video_id: LiveFigures(r.video_id, int(r.views), int(r.watch_ms) // 1000, int(ad_counts.get(r.video_id, 0)))
+        for r in session.execute(sessions)
+    }

@@ -1,0 +1,45 @@
+"""Read-aside figures in Redis: cached, invalidated per business day with one INCR, and
+computed from the database when Redis is unreachable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from redis import Redis
+
+from models.figure_cache import FigureCache, scope
+from models.redis_conn import make_redis
+from tests.support import free_port
+
+
+def test_figures_are_cached_until_their_day_is_invalidated(redis_url):
+    cache = FigureCache(Redis.from_url(redis_url))
+    calls = []
+    key = f"seller-{uuid.uuid4().hex}"
+
+    def compute():
+        calls.append(1)
+        return {"views": len(calls)}
+
+    day = date(2026, 3, 4)
+    for kind, start in (("day", day), ("week", date(2026, 3, 2)), ("month", date(2026, 3, 1))):
+        calls.clear()
+        assert cache.get_or_compute(scope(kind, start), key, compute) == {"views": 1}
+        assert cache.get_or_compute(scope(kind, start), key, compute) == {"views": 1}
+        assert len(calls) == 1
+        assert cache.invalidate([("day", day)])  # a day's change reaches its week and month
+        assert cache.get_or_compute(scope(kind, start), key, compute) == {"views": 2}
+    other = scope("day", date(2026, 3, 5))
+    calls.clear()
+    cache.get_or_compute(other, key, compute)
+    cache.invalidate([("day", day)])
+    cache.get_or_compute(other, key, compute)
+    assert len(calls) == 1  # other days keep their cache
+
+
+def test_an_unreachable_redis_falls_back_to_the_database():
+    cache = FigureCache(make_redis(f"redis://127.0.0.1:{free_port()}/0"))
+    for _ in range(5):  # past the breaker's threshold too
+        assert cache.get_or_compute(scope("day", date(2026, 3, 4)), "k", lambda: [1, 2]) == [1, 2]
+    assert cache.invalidate([("day", date(2026, 3, 4))]) is False
