@@ -96,7 +96,7 @@ class _Writer:
                 "impressions", "created_by", "created_at"],
         "play_sessions": ["id", "viewer_id", "video_id", "day", "started_at", "last_report_at", "last_position_ms",
                           "furthest_position_ms", "watch_ms", "counted", "reject_reason", "ended_at", "updated_at"],
-        "ad_views": ["id", "session_id", "video_id", "day", "slot_index", "ad_id", "viewed_at"],
+        "ad_views": ["id", "session_id", "video_id", "day", "counted", "slot_index", "ad_id", "viewed_at"],
     }
     TIMES = {"created_at", "last_login_at", "started_at", "last_report_at", "ended_at", "updated_at", "viewed_at"}
 
@@ -288,7 +288,7 @@ def generate(engine: Engine, spec: GenerateSpec, tz: ZoneInfo,
                     whole = int(rate)
                     take = min(reachable, day_ads, whole + (1 if rnd() < rate - whole else 0))
                     for slot in range(take):
-                        views.append((view_id, session_id, vid, day_str, slot, ad_ids[view_id % ADS],
+                        views.append((view_id, session_id, vid, day_str, 0 if reason else 1, slot, ad_ids[view_id % ADS],
                                       started + slot * SLOT_MS))
                         view_id += 1
                     day_ads -= take

@@ -3,11 +3,16 @@
 Everything here runs inside a transaction the caller owns, so a partition is all or
 nothing: a worker killed half-way leaves the previous rows of that day untouched.
 
-Invariant kept for every video: `cum_*` of each daily row equals the sum of the daily
-figures of that video's rows up to that day. Computing day D from the latest earlier
-row keeps it for D; when D's figures change, the difference is added to the rows after
-D (and the `lifetime`-basis amounts after D are recomputed), so days can be (re)run in
-any order and still agree with a run of every day in order.
+Invariants kept for every video, so days can be (re)run in any order and still agree
+with a run of every day in order:
+- `cum_*` of each daily row equals the sum of the daily figures of that video's rows up
+  to that day. Computing day D from the latest earlier row keeps it for D; when D's
+  figures change, the difference is added to the rows after D (and the `lifetime`-basis
+  amounts after D are re-priced).
+- each week and month row equals the sum of that video's daily rows (money included) in
+  the period: whatever a partition rewrites, it adds the difference (new minus old) to
+  the rollups in the same transaction, so they never need a re-scan of the period and
+  partitions of different video ranges update them in parallel.
 """
 
 from __future__ import annotations
@@ -15,21 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, delete, text
+from sqlalchemy import Connection, delete, insert, text
 
 from models.business_time import month_range, week_range
 from models.settlement import RATE_SCALE, PricingBasis
-from models.stats import (
-    Metric,
-    PeriodKind,
-    RollupPeriod,
-    VideoPeriodStats,
-)
+from models.stats import Metric, PeriodKind, RollupPeriod, TopVideo
 
 TOP_N = 5
 _DAY = "tmp_batch_day"
 _CHANGE = "tmp_batch_change"
-_RANK = "tmp_batch_rank"
+_ROLLUP = "tmp_batch_rollup"
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,22 @@ class _Dialect:
     def idiv(self, a: str, b: str | int) -> str:
         # Both operands are non-negative integers: DIV and SQLite's integer `/` truncate exactly.
         return f"({a}) DIV {b}" if self.mysql else f"({a}) / {b}"
+
+    def week_start(self, day: str) -> str:
+        if self.mysql:
+            return f"DATE_SUB({day}, INTERVAL WEEKDAY({day}) DAY)"
+        return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
+
+    def month_start(self, day: str) -> str:
+        if self.mysql:
+            return f"DATE_SUB({day}, INTERVAL DAYOFMONTH({day}) - 1 DAY)"
+        return f"date({day}, 'start of month')"
+
+    def add_on_conflict(self, key: str, columns: tuple[str, ...], table: str) -> str:
+        """Upsert tail that adds the inserted values to an existing row's."""
+        if self.mysql:
+            return "ON DUPLICATE KEY UPDATE " + ", ".join(f"{table}.{c} = {table}.{c} + VALUES({c})" for c in columns)
+        return f"ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(f"{c} = {c} + excluded.{c}" for c in columns)
 
     def temp_table(self, name: str, columns: str) -> str:
         if self.mysql:
@@ -112,11 +128,15 @@ def lock_videos(conn: Connection, lo: int, hi: int) -> None:
                      {"lo": lo, "hi": hi})
 
 
+_ROLLUP_COLUMNS = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount")
+
+
 def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan) -> PartitionResult:
-    """Replace day `day`'s stats and settlements of videos `lo`…`hi` and carry the change forward."""
+    """Replace day `day`'s stats and settlements of videos `lo`…`hi`, carry the change forward
+    and add it to the week and month rollups."""
     d = _Dialect(conn)
     params = {"day": day, "lo": lo, "hi": hi}
-    for name in (_DAY, _CHANGE):
+    for name in (_DAY, _CHANGE, _ROLLUP):
         conn.execute(text(d.drop_temp(name)))
     conn.execute(text(d.temp_table(
         _DAY,
@@ -125,9 +145,17 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
         "rejected_repeat BIGINT NOT NULL, prev_views BIGINT NOT NULL, prev_watch BIGINT NOT NULL, "
         "prev_ads BIGINT NOT NULL",
     )))
-    # The day's figures per video, read from the covering (day, video_id, …) index; ad views
-    # through their (session_id, slot) index from the day's counted sessions; and the running
-    # totals of each video's latest earlier row (found by the (video_id, day) index).
+    # Signed (day, video) figures this partition takes out of (old rows) and puts into
+    # (new rows) the daily tables: their sum per period is what the rollups must move by.
+    conn.execute(text(d.temp_table(
+        _ROLLUP,
+        "day DATE NOT NULL, video_id BIGINT NOT NULL, seller_id BIGINT NOT NULL, views BIGINT NOT NULL, "
+        "watch_seconds BIGINT NOT NULL, ad_views BIGINT NOT NULL, video_amount BIGINT NOT NULL, "
+        "ad_amount BIGINT NOT NULL",
+    )))
+    # The day's figures per video, each read from a covering (day, video_id, …) index, and
+    # the running totals of each video's latest earlier row: one seek per video in the
+    # (video_id, day) index, so the cost does not grow with the history.
     conn.execute(text(f"""
         INSERT INTO {_DAY} (video_id, seller_id, views, watch_seconds, ad_views, rejected_own_video,
                             rejected_repeat, prev_views, prev_watch, prev_ads)
@@ -146,18 +174,15 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
         ) p
         JOIN videos v ON v.id = p.video_id
         LEFT JOIN (
-            SELECT s.video_id, COUNT(*) AS ad_views
-            FROM play_sessions s JOIN ad_views av ON av.session_id = s.id
-            WHERE s.day = :day AND s.video_id BETWEEN :lo AND :hi AND s.counted = 1
-            GROUP BY s.video_id
+            SELECT video_id, COUNT(*) AS ad_views
+            FROM ad_views
+            WHERE day = :day AND video_id BETWEEN :lo AND :hi AND counted = 1
+            GROUP BY video_id
         ) a ON a.video_id = p.video_id
-        LEFT JOIN (
-            SELECT q.video_id, MAX(q.day) AS day
-            FROM video_daily_stats q
-            WHERE q.video_id BETWEEN :lo AND :hi AND q.day < :day
-            GROUP BY q.video_id
-        ) m ON m.video_id = p.video_id
-        LEFT JOIN video_daily_stats e ON e.video_id = m.video_id AND e.day = m.day
+        LEFT JOIN video_daily_stats e ON e.video_id = p.video_id AND e.day = (
+            SELECT q.day FROM video_daily_stats q WHERE q.video_id = p.video_id AND q.day < :day
+            ORDER BY q.day DESC LIMIT 1
+        )
     """), params)
 
     later = conn.execute(text(
@@ -183,8 +208,11 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
             HAVING SUM(views) <> 0 OR SUM(watch_seconds) <> 0 OR SUM(ad_views) <> 0
         """), params)
 
-    conn.execute(text("DELETE FROM video_daily_settlements WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
-    conn.execute(text("DELETE FROM video_daily_stats WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
+    day_rows = "s.day = :day AND s.video_id BETWEEN :lo AND :hi"
+    if _note_rollup(conn, -1, day_rows, params):  # a re-run: the day's old rows go
+        conn.execute(text("DELETE FROM video_daily_settlements WHERE day = :day AND video_id BETWEEN :lo AND :hi"),
+                     params)
+        conn.execute(text("DELETE FROM video_daily_stats WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
     stats_rows = conn.execute(text(f"""
         INSERT INTO video_daily_stats (day, video_id, seller_id, views, watch_seconds, ad_views,
                                        rejected_own_video, rejected_repeat, cum_views, cum_watch_seconds, cum_ad_views)
@@ -193,16 +221,50 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
         FROM {_DAY}
         ORDER BY video_id
     """), params).rowcount
-    settlement_rows = insert_settlements(
-        conn, plan, "s.day = :day AND s.video_id BETWEEN :lo AND :hi", params
-    )
+    settlement_rows = insert_settlements(conn, plan, day_rows, params)
+    _note_rollup(conn, 1, day_rows, params)
 
     later_rows = 0
     if later and conn.execute(text(f"SELECT 1 FROM {_CHANGE} LIMIT 1")).first() is not None:
         later_rows = _carry_forward(conn, d, day)
-    for name in (_DAY, _CHANGE):
+    rollup_rows = _apply_rollup(conn, d)
+    for name in (_DAY, _CHANGE, _ROLLUP):
         conn.execute(text(d.drop_temp(name)))
-    return PartitionResult(stats_rows, settlement_rows, later_rows)
+    return PartitionResult(stats_rows, settlement_rows, later_rows + rollup_rows)
+
+
+def _note_rollup(conn: Connection, sign: int, where: str, params: dict, join: str = "",
+                 figures: bool = True) -> int:
+    """Record the selected daily rows (stats `s` with their settlement) with `sign` for the rollups;
+    returns how many there were.
+
+    With `figures` False only the money is recorded (a re-pricing leaves the figures as they are).
+    """
+    views, watch, ads = ("s.views", "s.watch_seconds", "s.ad_views") if figures else ("0", "0", "0")
+    return conn.execute(text(f"""
+        INSERT INTO {_ROLLUP} (day, video_id, seller_id, views, watch_seconds, ad_views, video_amount, ad_amount)
+        SELECT s.day, s.video_id, s.seller_id, {sign} * {views}, {sign} * {watch}, {sign} * {ads},
+               {sign} * COALESCE(m.video_amount, 0), {sign} * COALESCE(m.ad_amount, 0)
+        FROM video_daily_stats s {join}
+        LEFT JOIN video_daily_settlements m ON m.day = s.day AND m.video_id = s.video_id
+        WHERE {where}
+    """), params).rowcount
+
+
+def _apply_rollup(conn: Connection, d: _Dialect) -> int:
+    """Add the recorded differences to the week and month rows of their videos."""
+    sums = ", ".join(f"SUM({c})" for c in _ROLLUP_COLUMNS)
+    rows = 0
+    for period, start in ((RollupPeriod.WEEK, d.week_start("day")), (RollupPeriod.MONTH, d.month_start("day"))):
+        rows += conn.execute(text(f"""
+            INSERT INTO video_period_stats (period, period_start, video_id, seller_id, {", ".join(_ROLLUP_COLUMNS)})
+            SELECT :period, {start}, video_id, MAX(seller_id), {sums}
+            FROM {_ROLLUP}
+            WHERE 1 = 1
+            GROUP BY {start}, video_id
+            {d.add_on_conflict("period, period_start, video_id", _ROLLUP_COLUMNS, "video_period_stats")}
+        """), {"period": period.value}).rowcount
+    return rows
 
 
 def _carry_forward(conn: Connection, d: _Dialect, day: date) -> int:
@@ -225,12 +287,13 @@ def _carry_forward(conn: Connection, d: _Dialect, day: date) -> int:
         if plan.basis != PricingBasis.LIFETIME:
             continue
         span = {"first": first, "last": last or date.max}
+        changed = f"JOIN {_CHANGE} c ON c.video_id = s.video_id"
+        _note_rollup(conn, -1, "s.day BETWEEN :first AND :last", span, join=changed, figures=False)
         conn.execute(text(f"""
             DELETE FROM video_daily_settlements
             WHERE day BETWEEN :first AND :last AND video_id IN (SELECT video_id FROM {_CHANGE})"""), span)
-        rows += insert_settlements(
-            conn, plan, "s.day BETWEEN :first AND :last", span, join=f"JOIN {_CHANGE} c ON c.video_id = s.video_id"
-        )
+        rows += insert_settlements(conn, plan, "s.day BETWEEN :first AND :last", span, join=changed)
+        _note_rollup(conn, 1, "s.day BETWEEN :first AND :last", span, join=changed, figures=False)
     return rows
 
 
@@ -294,110 +357,28 @@ def periods_of(day: date) -> list[tuple[RollupPeriod, date, date]]:
     return [(RollupPeriod.WEEK, *week_range(day)), (RollupPeriod.MONTH, *month_range(day))]
 
 
-def closed_through(conn: Connection, start: date, end: date, day: date) -> date:
-    """The last day of a period the batch has finished (a running period holds figures to date)."""
-    latest = conn.execute(text(
-        "SELECT MAX(day) FROM batch_runs WHERE state = 'succeeded' AND day BETWEEN :start AND :end"
-    ), {"start": start, "end": end}).scalar()
-    return max(day, _as_date(latest)) if latest is not None else day
-
-
-def write_rollup(conn: Connection, period: RollupPeriod, start: date, through: date) -> int:
-    """Sum the daily rows of `start` … `through` into the period's rows (money included).
-
-    When the period's rows hold exactly the days before `through` (the nightly run and a
-    backfill in order), `through`'s rows are added to them instead of summing the whole
-    period again; any other case (a re-run of an earlier day, gaps) recomputes the period.
-    """
-    key = {"period": period.value, "start": start, "through": through}
-    held = conn.execute(text(
-        "SELECT MIN(through_day), MAX(through_day), COUNT(*) FROM video_period_stats "
-        "WHERE period = :period AND period_start = :start"), key).one()
-    previous = through - timedelta(days=1)
-    if held[2] and _as_date(held[0]) == _as_date(held[1]) == previous:
-        return _append_day(conn, period, start, through)
-    conn.execute(delete(VideoPeriodStats).where(VideoPeriodStats.period == period,
-                                                VideoPeriodStats.period_start == start))
-    return conn.execute(text("""
-        INSERT INTO video_period_stats (period, period_start, video_id, seller_id, through_day, views,
-                                        watch_seconds, ad_views, video_amount, ad_amount)
-        SELECT :period, :start, s.video_id, MAX(s.seller_id), :through, SUM(s.views), SUM(s.watch_seconds),
-               SUM(s.ad_views), SUM(COALESCE(m.video_amount, 0)), SUM(COALESCE(m.ad_amount, 0))
-        FROM video_daily_stats s
-        LEFT JOIN video_daily_settlements m ON m.day = s.day AND m.video_id = s.video_id
-        WHERE s.day BETWEEN :start AND :through
-        GROUP BY s.video_id
-        ORDER BY s.video_id
-    """), key).rowcount
-
-
-def _append_day(conn: Connection, period: RollupPeriod, start: date, day: date) -> int:
-    columns = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount")
-    if _Dialect(conn).mysql:
-        upsert = "ON DUPLICATE KEY UPDATE " + ", ".join(
-            f"video_period_stats.{c} = video_period_stats.{c} + VALUES({c})" for c in columns)
-    else:
-        upsert = "ON CONFLICT (period, period_start, video_id) DO UPDATE SET " + ", ".join(
-            f"{c} = {c} + excluded.{c}" for c in columns)
-    key = {"period": period.value, "start": start, "day": day}
-    rows = conn.execute(text(f"""
-        INSERT INTO video_period_stats (period, period_start, video_id, seller_id, through_day, views,
-                                        watch_seconds, ad_views, video_amount, ad_amount)
-        SELECT :period, :start, s.video_id, s.seller_id, :day, s.views, s.watch_seconds, s.ad_views,
-               COALESCE(m.video_amount, 0), COALESCE(m.ad_amount, 0)
-        FROM video_daily_stats s
-        LEFT JOIN video_daily_settlements m ON m.day = s.day AND m.video_id = s.video_id
-        WHERE s.day = :day
-        ORDER BY s.video_id
-        {upsert}
-    """), key).rowcount
-    conn.execute(text("UPDATE video_period_stats SET through_day = :day "
-                      "WHERE period = :period AND period_start = :start AND through_day <> :day"), key)
-    return rows
-
-
 def write_top(conn: Connection, kind: PeriodKind, start: date) -> int:
-    """Materialise the Top-5 of a day, week or month, platform-wide (seller 0) and per seller (§8).
+    """Materialise the platform-wide Top-5 of a day, week or month (§8).
 
-    One pass ranks every video four ways (views / watch time, platform / seller) into a
-    scratch table; the five best of each ranking are then copied out. Ties go to the lower
-    video id; videos with zero of a metric are left out of that metric's ranking.
+    Ties go to the lower video id; videos with zero of a metric are left out of that
+    metric's ranking. The database sorts the period's rows; the five it returns are
+    numbered here (MariaDB 10.11 numbered them wrongly with ROW_NUMBER() over a sorted,
+    limited derived table inside INSERT … SELECT).
     """
-    d = _Dialect(conn)
-    rank = "`rank`" if d.mysql else '"rank"'
     if kind == PeriodKind.DAY:
         source, scope = "video_daily_stats", "day = :start"
     else:
         source, scope = "video_period_stats", "period = :kind AND period_start = :start"
     params = {"kind": kind.value, "start": start}
-    conn.execute(text("DELETE FROM top_videos WHERE period = :kind AND period_start = :start"), params)
-    conn.execute(text(d.drop_temp(_RANK)))
-    conn.execute(text(d.temp_table(
-        _RANK,
-        "video_id BIGINT NOT NULL, seller_id BIGINT NOT NULL, views BIGINT NOT NULL, watch_seconds BIGINT NOT NULL, "
-        "views_all BIGINT NOT NULL, views_seller BIGINT NOT NULL, watch_all BIGINT NOT NULL, "
-        "watch_seller BIGINT NOT NULL",
-    )))
-    conn.execute(text(f"""
-        INSERT INTO {_RANK} (video_id, seller_id, views, watch_seconds, views_all, views_seller, watch_all, watch_seller)
-        SELECT video_id, seller_id, views, watch_seconds,
-               ROW_NUMBER() OVER (ORDER BY views DESC, video_id),
-               ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY views DESC, video_id),
-               ROW_NUMBER() OVER (ORDER BY watch_seconds DESC, video_id),
-               ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY watch_seconds DESC, video_id)
-        FROM {source}
-        WHERE {scope} AND (views > 0 OR watch_seconds > 0)
-    """), params)
-    written = 0
+    conn.execute(delete(TopVideo).where(TopVideo.period == kind, TopVideo.period_start == start))
+    rows = []
     for metric in Metric:
-        column = metric.value
-        prefix = "views" if metric == Metric.VIEWS else "watch"
-        for seller, position in (("0", f"{prefix}_all"), ("seller_id", f"{prefix}_seller")):
-            written += conn.execute(text(f"""
-                INSERT INTO top_videos (period, period_start, metric, seller_id, {rank}, video_id, value)
-                SELECT :kind, :start, :metric, {seller}, {position}, video_id, {column}
-                FROM {_RANK}
-                WHERE {position} <= {TOP_N} AND {column} > 0
-            """), {**params, "metric": column}).rowcount
-    conn.execute(text(d.drop_temp(_RANK)))
-    return written
+        best = conn.execute(text(
+            f"SELECT video_id, {metric.value} FROM {source} WHERE {scope} AND {metric.value} > 0 "
+            f"ORDER BY {metric.value} DESC, video_id LIMIT {TOP_N}"
+        ), params).all()
+        rows += [{"period": kind, "period_start": start, "metric": metric, "rank": rank, "video_id": video_id,
+                  "value": value} for rank, (video_id, value) in enumerate(best, start=1)]
+    if rows:
+        conn.execute(insert(TopVideo), rows)
+    return len(rows)

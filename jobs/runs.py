@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.orm import Session
@@ -20,10 +20,10 @@ from jobs.errors import PermanentJobError
 from jobs.logs import job_context, log
 from models.base import utcnow
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
-from models.business_time import days_between, month_range, week_range
+from models.business_time import days_between
 from models.catalog import Video
 from models.figure_cache import FigureCache
-from models.stats import PeriodKind, RollupPeriod
+from models.stats import PeriodKind
 
 ERROR_LIMIT = 4000
 
@@ -229,29 +229,15 @@ def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = Non
 
 
 def _final_writes(conn: Connection, day: date) -> tuple[int, list[tuple[str, date]]]:
-    """Rollups of the week and month of `day` (and later ones whose `lifetime` amounts moved), Top-5."""
-    rows = 0
-    touched: list[tuple[str, date]] = [("day", day)]
-    periods = pipeline.periods_of(day)
-    last_day = conn.execute(text("SELECT MAX(day) FROM video_daily_stats")).scalar()
-    if last_day is not None:
-        last_day = pipeline._as_date(last_day)
-        lifetime_later = any(
-            plan.basis.value == "lifetime" for plan, _, _ in pipeline.plans_in_force(conn, day + timedelta(days=1), last_day)
-        ) if last_day > day else False
-        if lifetime_later:
-            # A change of `day` re-priced later lifetime-basis days: their periods' money moved too.
-            seen = {(p, s) for p, s, _ in periods}
-            for later in days_between(day + timedelta(days=1), last_day):
-                for period, (start, end) in ((RollupPeriod.WEEK, week_range(later)), (RollupPeriod.MONTH, month_range(later))):
-                    if (period, start) not in seen:
-                        seen.add((period, start))
-                        periods.append((period, start, end))
-    for period, start, end in periods:
-        through = pipeline.closed_through(conn, start, end, day)
-        rows += pipeline.write_rollup(conn, period, start, through)
-        touched.append((period.value, start))
-    rows += pipeline.write_top(conn, PeriodKind.DAY, day)
+    """Top-5 of the day, its week and its month; which cached figures the run changed.
+
+    The partitions already brought the rollups up to date. A re-run of a past day also
+    moved the running totals (and `lifetime` amounts) of every later day, so their cached
+    figures go too.
+    """
+    rows = pipeline.write_top(conn, PeriodKind.DAY, day)
     for period, start, _ in pipeline.periods_of(day):
         rows += pipeline.write_top(conn, PeriodKind(period.value), start)
-    return rows, touched
+    last_day = conn.execute(text("SELECT MAX(day) FROM video_daily_stats")).scalar()
+    later = days_between(day, pipeline._as_date(last_day)) if last_day is not None else [day]
+    return rows, [("day", d) for d in later or [day]]

@@ -100,8 +100,7 @@ def live_figures(session: Session, day: date, video_ids: list[int] | None = None
     )
     ads = (
         select(AdView.video_id, func.count().label("ad_views"))
-        .join(PlaySession, PlaySession.id == AdView.session_id)
-        .where(AdView.day == day, counted)
+        .where(AdView.day == day, AdView.counted.is_(True))
         .group_by(AdView.video_id)
     )
     if video_ids is not None:

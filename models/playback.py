@@ -81,7 +81,8 @@ class AdView(Base):
     __tablename__ = "ad_views"
     __table_args__ = (
         UniqueConstraint("session_id", "slot_index"),
-        Index(None, "day", "video_id"),
+        # The batch counts a day's ad views per video from this index alone.
+        Index(None, "day", "video_id", "counted"),
         TABLE_ARGS,
     )
 
@@ -90,6 +91,8 @@ class AdView(Base):
     # Copied from the session so the batch can aggregate a day without a join per row.
     video_id: Mapped[int] = mapped_column(BigId, ForeignKey("videos.id"))
     day: Mapped[date] = mapped_column(Date)
+    # The session's `counted` (fixed when it opened): only ad views of counted sessions count (§6).
+    counted: Mapped[bool] = mapped_column(Boolean)
     slot_index: Mapped[int] = mapped_column(Integer)
     ad_id: Mapped[int] = mapped_column(BigId, ForeignKey("ads.id"))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

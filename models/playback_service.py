@@ -356,7 +356,8 @@ def record_ad_view(
     except PlaybackError:
         db.rollback()
         raise
-    view = AdView(session_id=session_id, video_id=video_id, day=row.day, slot_index=slot_index, ad_id=ad_id,
+    view = AdView(session_id=session_id, video_id=video_id, day=row.day, counted=row.counted, slot_index=slot_index,
+                  ad_id=ad_id,
                   viewed_at=now)
     db.add(view)
     db.flush()

@@ -67,13 +67,17 @@ class VideoDailyStats(Base):
 
 
 class VideoPeriodStats(Base):
-    """Weekly (ISO, Monday start) and monthly sums of the daily rows, money included."""
+    """Weekly (ISO, Monday start) and monthly sums of the daily rows, money included.
+
+    Always equal to the sum of the video's daily rows in the period computed so far (a
+    running week or month holds its figures to date): every partition that replaces daily
+    rows adds the difference here in the same transaction. The platform-wide ranking is
+    materialized in `top_videos`, so no index by figure is kept up to date on every write.
+    """
 
     __tablename__ = "video_period_stats"
     __table_args__ = (
         PrimaryKeyConstraint("period", "period_start", "video_id"),
-        Index(None, "period", "period_start", "views"),
-        Index(None, "period", "period_start", "watch_seconds"),
         Index(None, "seller_id", "period", "period_start"),
         TABLE_ARGS,
     )
@@ -82,8 +86,6 @@ class VideoPeriodStats(Base):
     period_start: Mapped[date] = mapped_column(Date)
     video_id: Mapped[int] = mapped_column(BigId)
     seller_id: Mapped[int] = mapped_column(BigId)
-    # Last day included: a week or month still running holds its figures to date.
-    through_day: Mapped[date] = mapped_column(Date)
     views: Mapped[int] = mapped_column(BigInteger, default=0)
     watch_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     ad_views: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -92,21 +94,22 @@ class VideoPeriodStats(Base):
 
 
 class TopVideo(Base):
-    """Materialized Top-5 (§8) of a day, week or month, platform-wide and per seller.
+    """Materialized platform-wide Top-5 (§8) of a day, week or month.
 
-    `seller_id` 0 is the platform-wide ranking (no foreign key on purpose).
+    Ranking every video of the platform is the expensive query, so the final step of each
+    run stores it. A seller's Top-5 ranks only their own few videos through the per-seller
+    indexes of the stats tables and is read live (models/rankings.py).
     """
 
     __tablename__ = "top_videos"
     __table_args__ = (
-        PrimaryKeyConstraint("period", "period_start", "metric", "seller_id", "rank"),
+        PrimaryKeyConstraint("period", "period_start", "metric", "rank"),
         TABLE_ARGS,
     )
 
     period: Mapped[PeriodKind] = mapped_column(enum_column_type(PeriodKind, "top_period_kind"))
     period_start: Mapped[date] = mapped_column(Date)
     metric: Mapped[Metric] = mapped_column(enum_column_type(Metric, "top_metric"))
-    seller_id: Mapped[int] = mapped_column(BigId)
     rank: Mapped[int] = mapped_column(Integer)
     video_id: Mapped[int] = mapped_column(BigId)
     value: Mapped[int] = mapped_column(BigInteger)

@@ -198,6 +198,7 @@ def _seed_activity(session: Session, rng: random.Random, tz: ZoneInfo, now: date
                     "session_id": play.id,
                     "video_id": play.video_id,
                     "day": play.day,
+                    "counted": play.counted,
                     "slot_index": slot_index,
                     "ad_id": ad.id,
                     "viewed_at": play.started_at + timedelta(seconds=position),

@@ -27,6 +27,8 @@ from models import (
     VideoPeriodStats,
 )
 from models.business_time import month_range, week_range
+from models.rankings import top_videos
+from models.stats import Metric, PeriodKind
 from paysystem import migrate
 from paysystem.config import Settings
 from tests.support import TEST_SECRET, create_mysql_database, drop_mysql_database
@@ -133,7 +135,8 @@ def add_sessions(engine: Engine, world: World, rows: list[dict], ads_per_session
             world.sessions.append({**values, "id": session_id})
             for slot in range(ads):
                 conn.execute(insert(AdView).values(session_id=session_id, video_id=row["video_id"], day=row["day"],
-                                                   slot_index=slot, ad_id=ad_id, viewed_at=start))
+                                                   counted=values["counted"], slot_index=slot, ad_id=ad_id,
+                                                   viewed_at=start))
                 world.ad_views.append({"session_id": session_id, "video_id": row["video_id"], "day": row["day"]})
 
 
@@ -197,42 +200,40 @@ def reference(world: World, days_run: set[date], plan_ids: dict[date, int]) -> d
         va, aa = priced(views, vb, tiers, False), priced(ads, ab, tiers, True)
         settlements.append((day, vid, world.sellers[vid], plan_ids[effective], basis, views, ads, vb, ab, va, aa, va + aa))
 
-    periods, tops = [], []
-    by_period: dict[tuple[str, date], dict[int, list[int]]] = {}
-    throughs: dict[tuple[str, date], date] = {}
-    for day in days_run:
-        for kind, (start, _) in (("week", week_range(day)), ("month", month_range(day))):
-            throughs[(kind, start)] = max(day, throughs.get((kind, start), day))
-            by_period.setdefault((kind, start), {})
+    periods: dict[tuple[str, date, int], list[int]] = {}
     for row, money in zip(stats, settlements, strict=True):
         day, vid = row[0], row[1]
         for kind, (start, _) in (("week", week_range(day)), ("month", month_range(day))):
-            if day <= throughs[(kind, start)]:
-                acc = by_period[(kind, start)].setdefault(vid, [0, 0, 0, 0, 0])
-                for i, value in enumerate((row[3], row[4], row[5], money[9], money[10])):
-                    acc[i] += value
-    for (kind, start), videos in by_period.items():
-        for vid, acc in videos.items():
-            periods.append((kind, start, vid, world.sellers[vid], throughs[(kind, start)], *acc))
+            acc = periods.setdefault((kind, start, vid), [0, 0, 0, 0, 0])
+            for i, value in enumerate((row[3], row[4], row[5], money[9], money[10])):
+                acc[i] += value
 
-    def top(kind: str, start: date, values: dict[int, tuple[int, int]]) -> None:
+    tops, seller_tops = [], []
+    for kind, start, (metric, seller), ranked in rankings(stats, periods, world.sellers):
+        rows = [(rank, vid, value) for rank, (vid, value) in enumerate(ranked, 1)]
+        if seller is None:
+            tops.extend((kind, start, metric, *row) for row in rows)
+        else:
+            seller_tops.extend((kind, start, metric, seller, *row) for row in rows)
+    return {"stats": sorted(stats), "settlements": sorted(settlements),
+            "periods": sorted((kind, start, vid, world.sellers[vid], *acc) for (kind, start, vid), acc in periods.items()),
+            "top": sorted(tops), "seller_top": sorted(seller_tops)}
+
+
+def rankings(stats: list[tuple], periods: dict[tuple[str, date, int], list[int]], sellers: dict[int, int]):
+    """Every Top-5 (§8) of the reference: (kind, start, (metric, seller or None), [(video, value)…])."""
+    scopes: dict[tuple[str, date], dict[int, tuple[int, int]]] = defaultdict(dict)
+    for row in stats:
+        scopes[("day", row[0])][row[1]] = (row[3], row[4])
+    for (kind, start, vid), acc in periods.items():
+        scopes[(kind, start)][vid] = (acc[0], acc[1])
+    for (kind, start), values in scopes.items():
         for m, metric in enumerate(("views", "watch_seconds")):
-            ranked = sorted(((v[m], vid) for vid, v in values.items() if v[m] > 0), key=lambda x: (-x[0], x[1]))
-            for rank, (value, vid) in enumerate(ranked[:5], start=1):
-                tops.append((kind, start, metric, 0, rank, vid, value))
-            per_seller: dict[int, list] = defaultdict(list)
-            for value, vid in ranked:
-                per_seller[world.sellers[vid]].append((value, vid))
-            for seller, items in per_seller.items():
-                for rank, (value, vid) in enumerate(items[:5], start=1):
-                    tops.append((kind, start, metric, seller, rank, vid, value))
-
-    for day in days_run:
-        top("day", day, {r[1]: (r[3], r[4]) for r in stats if r[0] == day})
-    for (kind, start), videos in by_period.items():
-        top(kind, start, {vid: (acc[0], acc[1]) for vid, acc in videos.items()})
-    return {"stats": sorted(stats), "settlements": sorted(settlements), "periods": sorted(periods),
-            "top": sorted(tops)}
+            ranked = sorted(((vid, v[m]) for vid, v in values.items() if v[m] > 0), key=lambda x: (-x[1], x[0]))
+            yield kind, start, (metric, None), ranked[:5]
+            for seller in set(sellers.values()):
+                own = [item for item in ranked if sellers[item[0]] == seller]
+                yield kind, start, (metric, seller), own[:5]
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple]]:
@@ -243,16 +244,33 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
         return sorted(tuple(v.value if hasattr(v, "value") else v for v in r) for r in result)
 
     return {
+        "seller_top": seller_rankings(engine),
         "stats": rows(VideoDailyStats, ["day", "video_id", "seller_id", "views", "watch_seconds", "ad_views",
                                         "rejected_own_video", "rejected_repeat", "cum_views", "cum_watch_seconds",
                                         "cum_ad_views"]),
         "settlements": rows(VideoDailySettlement, ["day", "video_id", "seller_id", "plan_id", "basis", "views",
                                                    "ad_views", "views_before", "ad_views_before", "video_amount",
                                                    "ad_amount", "total_amount"]),
-        "periods": rows(VideoPeriodStats, ["period", "period_start", "video_id", "seller_id", "through_day",
+        "periods": rows(VideoPeriodStats, ["period", "period_start", "video_id", "seller_id",
                                            "views", "watch_seconds", "ad_views", "video_amount", "ad_amount"]),
-        "top": rows(TopVideo, ["period", "period_start", "metric", "seller_id", "rank", "video_id", "value"]),
+        "top": rows(TopVideo, ["period", "period_start", "metric", "rank", "video_id", "value"]),
     }
+
+
+def seller_rankings(engine: Engine) -> list[tuple]:
+    """Every seller's Top-5 of every computed day, week and month, read through models.rankings."""
+    with engine.connect() as conn:
+        sellers = sorted(set(conn.execute(select(Video.seller_id)).scalars()))
+        scopes = [("day", d) for d in conn.execute(select(VideoDailyStats.day).distinct()).scalars()]
+        scopes += [(p.value, s) for p, s in conn.execute(
+            select(VideoPeriodStats.period, VideoPeriodStats.period_start).distinct())]
+        found = []
+        for kind, start in scopes:
+            for metric in Metric:
+                for seller in sellers:
+                    found.extend((kind, start, metric.value, seller, r.rank, r.video_id, r.value)
+                                 for r in top_videos(conn, PeriodKind(kind), start, metric, seller))
+    return sorted(found)
 
 
 def plan_ids(engine: Engine) -> dict[date, int]:

@@ -72,9 +72,9 @@ def test_one_ad_view_per_session_and_slot(db, make_user):
     play = PlaySession(viewer_id=viewer.id, video_id=video.id, day=date(2026, 3, 1), counted=True)
     db.add(play)
     db.flush()
-    db.add(AdView(session_id=play.id, video_id=video.id, day=play.day, slot_index=0, ad_id=ad.id))
+    db.add(AdView(session_id=play.id, video_id=video.id, day=play.day, counted=True, slot_index=0, ad_id=ad.id))
     db.commit()
-    db.add(AdView(session_id=play.id, video_id=video.id, day=play.day, slot_index=0, ad_id=ad.id))
+    db.add(AdView(session_id=play.id, video_id=video.id, day=play.day, counted=True, slot_index=0, ad_id=ad.id))
     with pytest.raises(IntegrityError):
         db.commit()
     db.rollback()

@@ -39,11 +39,10 @@ def upgrade() -> None:
     sa.Column('period', sa.Enum('day', 'week', 'month', name='top_period_kind', native_enum=False, create_constraint=True, length=9), nullable=False),
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('metric', sa.Enum('views', 'watch_seconds', name='top_metric', native_enum=False, create_constraint=True, length=17), nullable=False),
-    sa.Column('seller_id', BIG_ID, nullable=False),
     sa.Column('rank', sa.Integer(), nullable=False),
     sa.Column('video_id', BIG_ID, nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('period', 'period_start', 'metric', 'seller_id', 'rank', name=op.f('pk_top_videos')),
+    sa.PrimaryKeyConstraint('period', 'period_start', 'metric', 'rank', name=op.f('pk_top_videos')),
     mysql_charset='utf8mb4',
     mysql_collate='utf8mb4_unicode_ci',
     mysql_engine='InnoDB'
@@ -89,7 +88,6 @@ def upgrade() -> None:
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('video_id', BIG_ID, nullable=False),
     sa.Column('seller_id', BIG_ID, nullable=False),
-    sa.Column('through_day', sa.Date(), nullable=False),
     sa.Column('views', sa.BigInteger(), nullable=False),
     sa.Column('watch_seconds', sa.BigInteger(), nullable=False),
     sa.Column('ad_views', sa.BigInteger(), nullable=False),
@@ -100,8 +98,6 @@ def upgrade() -> None:
     mysql_collate='utf8mb4_unicode_ci',
     mysql_engine='InnoDB'
     )
-    op.create_index(op.f('ix_video_period_stats_period_period_start_views'), 'video_period_stats', ['period', 'period_start', 'views'], unique=False)
-    op.create_index(op.f('ix_video_period_stats_period_period_start_watch_seconds'), 'video_period_stats', ['period', 'period_start', 'watch_seconds'], unique=False)
     op.create_index(op.f('ix_video_period_stats_seller_id_period_period_start'), 'video_period_stats', ['seller_id', 'period', 'period_start'], unique=False)
     op.create_table('ads',
     sa.Column('id', BIG_ID, nullable=False),
@@ -300,6 +296,7 @@ def upgrade() -> None:
     sa.Column('session_id', BIG_ID, nullable=False),
     sa.Column('video_id', BIG_ID, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('counted', sa.Boolean(), nullable=False),
     sa.Column('slot_index', sa.Integer(), nullable=False),
     sa.Column('ad_id', BIG_ID, nullable=False),
     sa.Column('viewed_at', UTC_DATETIME, nullable=False),
@@ -312,7 +309,7 @@ def upgrade() -> None:
     mysql_collate='utf8mb4_unicode_ci',
     mysql_engine='InnoDB'
     )
-    op.create_index(op.f('ix_ad_views_day_video_id'), 'ad_views', ['day', 'video_id'], unique=False)
+    op.create_index(op.f('ix_ad_views_day_video_id_counted'), 'ad_views', ['day', 'video_id', 'counted'], unique=False)
     _seed_default_price_plan()
 
 
