@@ -3,6 +3,7 @@ generator's data (LOAD DATA on MariaDB) through the pipeline against the referen
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -45,6 +46,37 @@ def test_generated_data_through_the_pipeline_equals_the_reference(mariadb):
     assert snapshot(mariadb.engine) == reference(world_from_db(mariadb.engine), set(days), plan_ids(mariadb.engine))
     with pytest.raises(GenerateError, match="already in this database"):
         generate(mariadb.engine, spec, mariadb.settings.tz)
+
+
+def _event_table_ddl(engine) -> list[str]:
+    with engine.connect() as conn:
+        return [conn.exec_driver_sql(f"SHOW CREATE TABLE {t}").one()[1] for t in ("play_sessions", "ad_views")]
+
+
+def test_bulk_load_rebuilds_the_deferred_keys_exactly_also_after_a_failure(mariadb):
+    """Into empty event tables the generator drops the random-order keys for the load; the
+    schema afterwards must be the migrated one, whether the load finished or not."""
+    mariadb.reset()
+    migrated = _event_table_ddl(mariadb.engine)
+    assert "fk_play_sessions_video_id_videos" in migrated[0] and "fk_ad_views_video_id_videos" in migrated[1]
+    seen: list[list[str]] = []
+
+    def fail_on_second_day(step: str, rows: int) -> None:
+        seen.append(_event_table_ddl(mariadb.engine))
+        if len(seen) == 3:
+            raise RuntimeError("stopped half-way")
+
+    spec = GenerateSpec(videos=10, sellers=2, viewers=30, days=3, sessions=600, ad_views=300, seed=21,
+                        last_day=LAST)
+    with pytest.raises(RuntimeError, match="half-way"):
+        generate(mariadb.engine, spec, mariadb.settings.tz, progress=fail_on_second_day)
+    assert "ix_play_sessions_viewer_id_video_id_started_at" not in seen[1][0], "keys were not deferred"
+    assert _event_table_ddl(mariadb.engine) == migrated
+    # Not empty any more: a second generation keeps every key in place while it loads.
+    seen.clear()
+    generate(mariadb.engine, replace(spec, seed=22), mariadb.settings.tz, progress=lambda *_: seen.append(
+        _event_table_ddl(mariadb.engine)))
+    assert all(ddl == migrated for ddl in seen) and _event_table_ddl(mariadb.engine) == migrated
 
 
 def test_generator_is_reproducible(mariadb, tmp_path):
