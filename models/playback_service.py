@@ -5,8 +5,10 @@ writes what they decide, and commits. Every function takes the server time `now`
 UTC) so callers and tests control the clock, and raises PlaybackError, with nothing
 changed, for a request the rules refuse.
 
-Progress reports are the hot path (one per viewer every few seconds): one short transaction
-on primary keys — a locking read of the session row, one UPDATE of it and of the viewer's
+Progress reports are the hot path (one per viewer every few seconds). On MariaDB/MySQL the
+portal records them with models/progress_recorder.py (the credit computed in SQL) and
+comes here only for what that does not match; here, portable to SQLite, it is one short
+transaction on primary keys — a locking read of the session row, one UPDATE of it and of the viewer's
 resume row, commit — touching no other row, so sessions never wait for each other. The
 video's duration comes from a subquery, which a locking read does not lock, so everybody
 watching the same video does not queue on its row.
@@ -297,10 +299,17 @@ def report_progress(
     if conn.dialect.name not in ("mysql", "mariadb") or conn.execute(_UPDATE_BOTH, params).rowcount != 2:
         conn.execute(_UPDATE_SESSION, params)
         if conn.execute(_UPDATE_HISTORY, params).rowcount == 0:
-            # The resume row is made when the session opens; recreate it if it went.
-            conn.execute(_INSERT_HISTORY, params)
+            ensure_history(conn, viewer_id=viewer_id, video_id=video_id,
+                           position_ms=params["p_history_position_ms"], status=new.status, now=now)
     db.commit()
     return ProgressResult(session_id, new.last_position_ms, new.status, new.ended_at is not None)
+
+
+def ensure_history(conn: Connection, *, viewer_id: int, video_id: int, position_ms: int, status: PlayStatus,
+                   now: datetime) -> None:
+    """Recreate a viewer's resume row (made when a session opens) if it went missing."""
+    conn.execute(_INSERT_HISTORY, {"p_viewer_id": viewer_id, "p_video_id": video_id, "p_now": now,
+                                   "p_history_position_ms": position_ms, "p_status": status})
 
 
 def _played_slots(db: Session, session_id: int) -> dict[int, int]:

@@ -6,13 +6,16 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import make_engine, make_sessionmaker
+from models.progress_recorder import ProgressRecorder
 
 _EXTENSION = "paysystem.db"
+_RECORDER = "paysystem.progress"
 
 
 def init_database(app: Flask, database_url: str) -> None:
     engine = make_engine(database_url)
     app.extensions[_EXTENSION] = make_sessionmaker(engine)
+    app.extensions[_RECORDER] = ProgressRecorder(engine)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -30,3 +33,8 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = session_factory()()
     return g.db_session
+
+
+def progress_recorder() -> ProgressRecorder:
+    """The app's recorder of progress reports (the hot path, with connections of its own)."""
+    return current_app.extensions[_RECORDER]

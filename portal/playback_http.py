@@ -22,13 +22,12 @@ from models.playback_service import (
     open_session,
     pick_ad,
     record_ad_view,
-    report_progress,
     resume_state,
     session_details,
 )
 from models.watch_rules import PlaybackError, ProgressReport
 from portal.api import api_error
-from portal.database import db_session
+from portal.database import db_session, progress_recorder
 from portal.settings import settings
 
 # Players report at least this often while playing (§4: at least every 10 s).
@@ -137,12 +136,11 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         ), 201
 
     def progress(video_id: int, session_id: int) -> ResponseReturnValue:
-        # The hot path: a Core connection of its own, without the ORM session's bookkeeping.
+        # The hot path: no ORM session, connections of its own (models/progress_recorder.py).
         try:
             report = parse_progress(json_body())
-            with db_session().get_bind().connect() as conn:
-                result = report_progress(conn, viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                                         report=report, now=now())
+            result = progress_recorder().record(viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
+                                                report=report, now=now())
         except PlaybackError as exc:
             return playback_error(exc)
         return jsonify(session_id=session_id, position_ms=result.position_ms, status=result.status.value,

@@ -1,0 +1,147 @@
+"""Progress reports on MariaDB/MySQL in two autocommitted single-row UPDATEs.
+
+Every player reports every few seconds, so a node's capacity is its cost per report. The
+portable path (`playback_service.report_progress`) reads the session under a row lock,
+applies models/watch_rules.py in Python and writes it back in a transaction: with the
+pool's ping and reset that is five round trips. Here the §4 credit is computed by the
+database inside the UPDATE of the session row, so the row lock lasts one statement and a
+report costs two round trips on a connection that is never pinged, reset or rolled back:
+
+1. `UPDATE play_sessions` — watch time, positions and end computed from the row's own
+   values, which MySQL reads before assigning them because `watch_ms` is assigned first
+   (single-table UPDATEs assign left to right); guarded by the owner, the video, the
+   session still open, the account still active and the video's duration the caller used;
+2. `UPDATE play_history` — the resume position, from the report alone.
+
+Each statement commits by itself. A crash between them leaves the resume position one
+report behind, never the session's watch time wrong; the next report repairs it.
+
+Anything the fast statement does not match (a session that is not the caller's, ended, a
+switched-off account, an invalid position, a stale cached duration) is handed to the
+portable path, which produces the precise error or — if a race made it valid meanwhile —
+applies the report exactly. Tests compare both paths on random report sequences.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.engine.interfaces import DBAPICursor
+
+from models.db import make_engine
+from models.playback import PlayStatus
+from models.playback_service import ProgressResult, ensure_history, report_progress
+from models.watch_rules import CREDIT_SLACK_MS, PlaybackError, ProgressReport, is_end
+
+_ELAPSED = "FLOOR(TIMESTAMPDIFF(MICROSECOND, {since}, %(now)s) / 1000)"
+# Raw DBAPI statements (pyformat): the hot path skips SQLAlchemy's execution machinery.
+_UPDATE_SESSION = f"""
+    UPDATE play_sessions SET
+        watch_ms = GREATEST(watch_ms, LEAST(
+            watch_ms + GREATEST(0, LEAST(%(position)s - last_position_ms,
+                                         {_ELAPSED.format(since="last_report_at")} + {CREDIT_SLACK_MS})),
+            {_ELAPSED.format(since="started_at")})),
+        furthest_position_ms = GREATEST(furthest_position_ms, %(position)s, %(final)s),
+        last_position_ms = %(final)s,
+        last_report_at = %(now)s,
+        ended_at = %(ended_at)s,
+        updated_at = %(now)s
+    WHERE id = %(session)s AND viewer_id = %(viewer)s AND video_id = %(video)s AND ended_at IS NULL
+      AND (SELECT duration_seconds FROM videos WHERE id = %(video)s) = %(duration_s)s
+      AND EXISTS (SELECT 1 FROM users WHERE id = %(viewer)s AND is_active = 1)
+"""
+_UPDATE_HISTORY = (
+    "UPDATE play_history SET last_position_ms = %(resume)s, status = %(status)s, updated_at = %(now)s "
+    "WHERE viewer_id = %(viewer)s AND video_id = %(video)s"
+)
+_DURATION = "SELECT duration_seconds FROM videos WHERE id = %(video)s"
+# Durations never change once a video is stored; the cache is a hint the UPDATE re-checks.
+_CACHE_LIMIT = 100_000
+
+
+class ProgressRecorder:
+    """Records progress reports for one database; one per process, shared by its threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.fast = engine.dialect.name in ("mysql", "mariadb")
+        self.hot: Engine | None = None
+        if self.fast:
+            self.hot = make_engine(
+                engine.url.render_as_string(hide_password=False),
+                isolation_level="AUTOCOMMIT",
+                pool_pre_ping=False,
+                pool_reset_on_return=None,
+                pool_size=engine.pool.size(),  # type: ignore[attr-defined]
+                max_overflow=10,
+            )
+        self._durations: dict[int, int] = {}
+
+    def dispose(self) -> None:
+        if self.hot is not None:
+            self.hot.dispose()
+
+    def record(self, *, viewer_id: int, video_id: int, session_id: int, report: ProgressReport,
+               now: datetime) -> ProgressResult:
+        """Apply one report (§4); raises PlaybackError with nothing changed when it is refused."""
+        if self.hot is not None:
+            done = self._fast(viewer_id, video_id, session_id, report, now)
+            if done is not None:
+                return done
+            self._durations.pop(video_id, None)  # perhaps stale: read again next time
+        with self.engine.connect() as conn:
+            return report_progress(conn, viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                                   report=report, now=now)
+
+    def _fast(self, viewer_id: int, video_id: int, session_id: int, report: ProgressReport,
+              now: datetime) -> ProgressResult | None:
+        """The two UPDATEs; None when the statement did not match and the portable path must decide."""
+        assert self.hot is not None
+        for attempt in (1, 2):
+            connection = self.hot.raw_connection()
+            try:
+                return self._statements(connection.cursor(), viewer_id, video_id, session_id, report, now)
+            except self.hot.dialect.loaded_dbapi.Error as error:
+                if attempt == 1 and self.hot.dialect.is_disconnect(error, connection.dbapi_connection, None):
+                    # The server dropped this pooled connection (restart, idle timeout): take a new one.
+                    connection.invalidate(error)
+                    continue
+                raise
+            finally:
+                connection.close()  # back to the pool (or discarded when invalidated)
+        raise AssertionError("unreachable")
+
+    def _statements(self, cursor: DBAPICursor, viewer_id: int, video_id: int, session_id: int,
+                    report: ProgressReport, now: datetime) -> ProgressResult | None:
+        duration_s = self._durations.get(video_id)
+        if duration_s is None:
+            cursor.execute(_DURATION, {"video": video_id})
+            found = cursor.fetchone()
+            if found is None:
+                return None
+            if len(self._durations) >= _CACHE_LIMIT:
+                self._durations.clear()
+            duration_s = self._durations[video_id] = int(found[0])
+        duration_ms = duration_s * 1000
+        try:
+            report.validated(duration_ms)
+        except PlaybackError:
+            return None  # the portable path says why, in the rules' order of checks
+        final = report.final_position_ms
+        ended = is_end(final, duration_ms)
+        status = PlayStatus.END if ended else (PlayStatus.PLAY if report.playing else PlayStatus.PAUSE)
+        at = now.astimezone(UTC).replace(tzinfo=None)
+        params = {"session": session_id, "viewer": viewer_id, "video": video_id, "now": at,
+                  "position": report.position_ms, "final": final, "ended_at": at if ended else None,
+                  "duration_s": duration_s, "resume": 0 if ended else final, "status": status.value}
+        cursor.execute(_UPDATE_SESSION, params)
+        if cursor.rowcount != 1:
+            return None
+        cursor.execute(_UPDATE_HISTORY, params)
+        if cursor.rowcount != 1:
+            # The resume row is made when the session opens; recreate it if it went.
+            with self.engine.begin() as conn:
+                ensure_history(conn, viewer_id=viewer_id, video_id=video_id, position_ms=params["resume"],
+                               status=status, now=now)
+        return ProgressResult(session_id, final, status, ended)
