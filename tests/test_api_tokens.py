@@ -163,3 +163,28 @@ def test_without_redis_revocation_cannot_be_checked_so_tokens_get_503(settings, 
     user = make_user(Role.VIEWER)
     token = token_for(api, user.email)  # issuing needs no Redis; the limiter counts in memory
     assert_refused(api.get("/api/v1/me", headers=bearer(token)), 503, "unavailable")
+
+
+
+def test_a_remembered_token_still_expires_on_time_and_needs_the_same_key(make_user, settings):
+    """Verified tokens are remembered per process; expiry is checked on every use, and a
+    token remembered under one key is not accepted under another."""
+    import time
+
+    from portal.api.tokens import TokenError, decode_token
+
+    user = make_user(Role.VIEWER)
+    token, claims = issue_token(user, settings)
+    assert decode_token(token, settings).jti == claims.jti
+    with pytest.raises(TokenError) as forged:
+        decode_token(token, replace(settings, secret_key="another-" + "k" * 40))
+    assert forged.value.code == "invalid_token"
+
+    almost = datetime.now(UTC) - timedelta(seconds=settings.jwt_ttl_seconds - 2)
+    token, claims = issue_token(user, settings, now=almost)
+    assert decode_token(token, settings).jti == claims.jti
+    assert decode_token(token, settings).jti == claims.jti  # the remembered claims
+    time.sleep(max(0.0, (claims.expires_at - datetime.now(UTC)).total_seconds()) + 0.1)
+    with pytest.raises(TokenError) as expired:
+        decode_token(token, settings)
+    assert expired.value.code == "token_expired"

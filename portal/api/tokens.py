@@ -69,8 +69,30 @@ def issue_token(user: User, settings: Settings, now: datetime | None = None) -> 
     return jwt.encode(payload, _signing_key(settings), algorithm=settings.jwt_algorithm), claims
 
 
+# Every player sends its token with each progress report: a token whose signature has been
+# verified once is remembered (bounded), and only its expiry is checked again on later uses.
+_VERIFIED_LIMIT = 50_000
+_verified: dict[tuple[str, str, str], TokenClaims] = {}
+
+
 def decode_token(token: str, settings: Settings) -> TokenClaims:
     """Verified claims, or TokenError; only the configured algorithm is accepted."""
+    key = (token, settings.jwt_algorithm, _verification_key(settings))
+    claims = _verified.get(key)
+    if claims is None:
+        claims = _verify(token, settings)
+        if len(_verified) >= _VERIFIED_LIMIT:
+            try:
+                del _verified[next(iter(_verified))]  # the oldest entry
+            except (KeyError, RuntimeError, StopIteration):
+                pass  # another thread evicted it first
+        _verified[key] = claims
+    if datetime.now(UTC) >= claims.expires_at:
+        raise TokenError("token_expired", "The access token has expired; request a new one.")
+    return claims
+
+
+def _verify(token: str, settings: Settings) -> TokenClaims:
     try:
         payload = jwt.decode(
             token,
