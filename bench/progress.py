@@ -189,49 +189,50 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 # --- load generator (runs in its own process) --------------------------------------------------
 
 async def _drive(players: list[tuple[str, str]], seconds: float, warmup: float, rate: float) -> dict:
-    import aiohttp
+    from urllib.parse import urlsplit
+
+    from bench.http_load import ConnectionPool, HttpError
 
     records: list[tuple[float, float, str]] = []  # (due, done, "200" or the failure)
     positions = [0] * len(players)
     cpu_start = time.process_time()
-    connector = aiohttp.TCPConnector(limit=0, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        measure_from, end = start + warmup, start + warmup + seconds
+    target = urlsplit(players[0][0])
+    http = ConnectionPool(target.hostname or "127.0.0.1", target.port or 80, timeout=30)
+    prepared = [(urlsplit(url).path, f"Authorization: Bearer {token}\r\n".encode()) for url, token in players]
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    measure_from, end = start + warmup, start + warmup + seconds
 
-        async def one(index: int, due: float) -> None:
-            url, token = players[index]
-            positions[index] = (positions[index] + STEP_MS) % (VIDEO_SECONDS * 1000 - 5_000)
-            body = {"position_ms": positions[index], "state": "playing"}
-            try:
-                async with http.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
-                    await response.read()
-                    outcome = str(response.status)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                outcome = type(exc).__name__
-            records.append((due, loop.time(), outcome))
+    async def one(index: int, due: float) -> None:
+        path, auth = prepared[index]
+        positions[index] = (positions[index] + STEP_MS) % (VIDEO_SECONDS * 1000 - 5_000)
+        body = b'{"position_ms": %d, "state": "playing"}' % positions[index]
+        try:
+            outcome = str(await http.post(path, body, auth))
+        except (HttpError, OSError, TimeoutError) as exc:
+            outcome = type(exc).__name__
+        records.append((due, loop.time(), outcome))
 
-        if rate <= 0:  # closed loop: each player reports again as soon as it is answered
-            async def player(index: int) -> None:
-                while (now := loop.time()) < end:
-                    await one(index, now)
+    if rate <= 0:  # closed loop: each player reports again as soon as it is answered
+        async def player(index: int) -> None:
+            while (now := loop.time()) < end:
+                await one(index, now)
 
-            await asyncio.gather(*(player(i) for i in range(len(players))))
-        else:  # open loop: reports are due at a fixed rate, round the sessions
-            tasks: set[asyncio.Task[None]] = set()
-            interval, n = 1.0 / rate, 0
-            while (due := start + n * interval) < end:
-                delay = due - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                task = asyncio.create_task(one(n % len(players), due))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                n += 1
-            if tasks:
-                await asyncio.gather(*tasks)
+        await asyncio.gather(*(player(i) for i in range(len(players))))
+    else:  # open loop: reports are due at a fixed rate, round the sessions
+        tasks: set[asyncio.Task[None]] = set()
+        interval, n = 1.0 / rate, 0
+        while (due := start + n * interval) < end:
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(one(n % len(players), due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            n += 1
+        if tasks:
+            await asyncio.gather(*tasks)
+    http.close()
     # Throughput: answers that arrived inside the window. Latency: every report due inside
     # it, however late its answer came (open loop: late answers are the point).
     answered = sum(1 for _, done, outcome in records if outcome == "200" and measure_from <= done < end)
@@ -311,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread workers: keep-alive even with one thread)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker (gthread workers: keep-alive even with one thread)")
     parser.add_argument("--rate", type=float, action="append", default=None,
                         help="open-loop phase at this many reports/s (repeatable; default 1000)")
     parser.add_argument("--gunicorn-config", type=Path, help="a gunicorn config file to try (hooks, settings)")
