@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
+from models.listing import Paged, contains_pattern
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.users import Role, User
 
@@ -101,15 +102,11 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None 
 
 
 @dataclass(frozen=True)
-class UserPage:
+class UserPage(Paged):
     users: list[User]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def list_users(
@@ -125,7 +122,7 @@ def list_users(
     per_page = min(max(1, per_page), 200)
     conditions = []
     if search.strip():
-        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(search.strip().lower())
         conditions.append(
             or_(User.email.like(pattern, escape="\\"), func.lower(User.display_name).like(pattern, escape="\\"))
         )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
+from models.listing import Paged, contains_pattern
 from models.media import MediaError, stored_media
 from models.users import Role, User
 
@@ -117,29 +118,12 @@ def create_ad(
 
 
 @dataclass(frozen=True)
-class CatalogPage:
+class CatalogPage(Paged):
     videos: list[Video]
     page: int
     per_page: int
     total: int
     query: str
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def list_published(db: Session, *, page: int = 1, per_page: int = PAGE_SIZE, query: str = "") -> CatalogPage:
@@ -154,7 +138,7 @@ def list_published(db: Session, *, page: int = 1, per_page: int = PAGE_SIZE, que
     query = (query or "").strip()[:TITLE_MAX]
     where = [Video.is_published.is_(True)]
     if query:
-        where.append(Video.title.ilike(_like_pattern(query), escape="\\"))
+        where.append(Video.title.ilike(contains_pattern(query), escape="\\"))
     total = db.scalar(select(func.count()).select_from(Video).where(*where)) or 0
     videos = db.scalars(
         select(Video)

@@ -43,13 +43,7 @@ def admin_list_users() -> ResponseReturnValue:
         page=page,
         per_page=per_page,
     )
-    return jsonify(
-        users=[user_payload(user) for user in result.users],
-        page=result.page,
-        per_page=result.per_page,
-        pages=result.pages,
-        total=result.total,
-    )
+    return jsonify(users=[user_payload(user) for user in result.users], **result.page_meta())
 
 
 @api_bp.patch("/admin/users/<int:user_id>")

@@ -72,14 +72,7 @@ def list_videos() -> ResponseReturnValue:
                                 per_page=_int_arg("per_page", PAGE_SIZE), query=request.args.get("q", ""))
     except CatalogError as exc:
         return api_error(422, "invalid_query", str(exc))
-    return jsonify(
-        items=[video_json(v) for v in result.videos],
-        page=result.page,
-        per_page=result.per_page,
-        total=result.total,
-        pages=result.pages,
-        max_per_page=MAX_PAGE_SIZE,
-    )
+    return jsonify(items=[video_json(v) for v in result.videos], **result.page_meta(), max_per_page=MAX_PAGE_SIZE)
 
 
 @api_bp.get("/videos/<int:video_id>")
