@@ -90,19 +90,6 @@ _UPDATE_HISTORY = (
 _INSERT_HISTORY = insert(_PH).values(
     {_PH.c.viewer_id: bindparam("p_viewer_id"), _PH.c.video_id: bindparam("p_video_id"), **_HISTORY_VALUES}
 )
-# MariaDB/MySQL only: one statement for both rows. Every value is a parameter, so the order
-# in which MySQL applies the assignments of a multi-table UPDATE cannot matter.
-_UPDATE_BOTH = (
-    update(_PS)
-    .where(
-        _PS.c.id == bindparam("p_session_id"),
-        _PH.c.viewer_id == _PS.c.viewer_id,
-        _PH.c.video_id == _PS.c.video_id,
-    )
-    .values({**_SESSION_VALUES, **_HISTORY_VALUES})
-)
-
-
 @dataclass(frozen=True)
 class ResumeState:
     position_ms: int
@@ -265,10 +252,8 @@ def report_progress(
 
     The credit uses the server time of the previous report, stored on the row, and the
     row stays locked until commit so two reports of one session cannot both use it.
-    This is the hot path: Core statements compiled once, no ORM objects (pass a plain
-    Connection to skip the ORM session's bookkeeping too), and on MariaDB/MySQL the session
-    and the resume row are written by a single two-table UPDATE, so a report costs three
-    round trips: read, write, commit.
+    Portable (SQLite too); on MariaDB/MySQL the portal's hot path is
+    models/progress_recorder.py, which comes here only for what it does not match.
     """
     conn = db.connection() if isinstance(db, Session) else db
     row = conn.execute(_LOCKED_SESSION, {"p_session_id": session_id}).one_or_none()
@@ -295,12 +280,10 @@ def report_progress(
         "p_history_position_ms": history_position_ms(new),
         "p_status": new.status,
     }
-    # Two-table UPDATE: both rows matched means both were written (FOUND_ROWS counts matches).
-    if conn.dialect.name not in ("mysql", "mariadb") or conn.execute(_UPDATE_BOTH, params).rowcount != 2:
-        conn.execute(_UPDATE_SESSION, params)
-        if conn.execute(_UPDATE_HISTORY, params).rowcount == 0:
-            ensure_history(conn, viewer_id=viewer_id, video_id=video_id,
-                           position_ms=params["p_history_position_ms"], status=new.status, now=now)
+    conn.execute(_UPDATE_SESSION, params)
+    if conn.execute(_UPDATE_HISTORY, params).rowcount == 0:
+        ensure_history(conn, viewer_id=viewer_id, video_id=video_id,
+                       position_ms=params["p_history_position_ms"], status=new.status, now=now)
     db.commit()
     return ProgressResult(session_id, new.last_position_ms, new.status, new.ended_at is not None)
 
