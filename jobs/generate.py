@@ -237,14 +237,14 @@ def _keys_to_defer(conn: Connection, table: str) -> _DeferredKeys:
     return deferred
 
 
-def _defer_keys(engine: Engine) -> list[_DeferredKeys]:
-    """Drop the random-order keys of the event tables if they are empty; what to rebuild."""
+def _defer_keys(engine: Engine, dropped: list[_DeferredKeys]) -> None:
+    """Drop the random-order keys of the event tables if they are empty, noting in `dropped`
+    each table's as soon as they are gone, so a failure half-way still restores them."""
     if engine.dialect.name not in ("mysql", "mariadb"):
-        return []
-    dropped: list[_DeferredKeys] = []
+        return
     with engine.connect() as conn:
         if any(conn.execute(text(f"SELECT 1 FROM {t} LIMIT 1")).first() for t in _DEFERRED_COLUMNS):
-            return []
+            return
         for table in _DEFERRED_COLUMNS:
             keys = _keys_to_defer(conn, table)
             drops = [f"DROP FOREIGN KEY `{n}`" for n, _ in keys.foreign_keys]
@@ -252,7 +252,6 @@ def _defer_keys(engine: Engine) -> list[_DeferredKeys]:
             if drops:
                 conn.exec_driver_sql(f"ALTER TABLE {table} " + ", ".join(drops))
                 dropped.append(keys)
-    return dropped
 
 
 def _restore_keys(engine: Engine, dropped: list[_DeferredKeys]) -> None:
@@ -281,12 +280,9 @@ def generate(engine: Engine, spec: GenerateSpec, tz: ZoneInfo,
     result = GenerateResult(first_day=spec.first_day, last_day=spec.last_day)
     created_ms = _epoch_ms(spec.first_day - timedelta(days=7), tz)
     writer = _Writer(engine)
+    deferred: list[_DeferredKeys] = []
     try:
-        deferred = _defer_keys(engine)
-    except BaseException:
-        writer.close()
-        raise
-    try:
+        _defer_keys(engine, deferred)
         seller_ids = list(range(next_user, next_user + spec.sellers))
         viewer_lo = next_user + spec.sellers
         users = [(uid, f"gen{spec.seed}-seller-{i + 1}@{EMAIL_DOMAIN}", NULL, f"Seller {i + 1}", "seller", 1,

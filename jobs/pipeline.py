@@ -260,7 +260,6 @@ def _apply_rollup(conn: Connection, d: _Dialect) -> int:
             INSERT INTO video_period_stats (period, period_start, video_id, seller_id, {", ".join(_ROLLUP_COLUMNS)})
             SELECT :period, {start}, video_id, MAX(seller_id), {sums}
             FROM {_ROLLUP}
-            WHERE 1 = 1
             GROUP BY {start}, video_id
             {d.add_on_conflict("period, period_start, video_id", _ROLLUP_COLUMNS, "video_period_stats")}
         """), {"period": period.value}).rowcount
