@@ -1,31 +1,36 @@
-"""Progress reports on MariaDB/MySQL in two autocommitted single-row UPDATEs.
+"""Progress reports on MariaDB/MySQL: one transaction, sent in one round trip.
 
-Every player reports every few seconds, so a node's capacity is its cost per report. The
-portable path (`playback_service.report_progress`) reads the session under a row lock,
-applies models/watch_rules.py in Python and writes it back in a transaction: with the
-pool's ping and reset that is five round trips. Here the §4 credit is computed by the
-database inside the UPDATE of the session row, so the row lock lasts one statement and a
-report costs two round trips on a connection that is never pinged, reset or rolled back:
+Every player reports every few seconds, so a node's capacity is its cost per report, and on
+a small node much of that cost is the network stack: each statement is a send and a receive
+on both sides. The portable path (`playback_service.report_progress`) reads the session
+under a row lock, applies models/watch_rules.py in Python and writes it back: with the pool's
+ping and reset that is five round trips. Here the §4 credit is computed by the database
+inside the UPDATE of the session row, and the whole report is one multi-statement batch on a
+connection that is never pinged, reset or rolled back:
 
-1. `UPDATE play_sessions` — watch time, positions and end computed from the row's own
-   values, which MySQL reads before assigning them because `watch_ms` is assigned first
-   (single-table UPDATEs assign left to right); guarded by the owner, the video, the
-   session still open, the account still active and the video's duration the caller used;
-2. `UPDATE play_history` — the resume position, from the report alone.
+    START TRANSACTION;
+    UPDATE play_sessions ...;   -- watch time, positions and end computed from the row's own
+                                -- values (single-table UPDATEs assign left to right and
+                                -- `watch_ms` comes first); guarded by the owner, the video,
+                                -- the session still open, the account still active and the
+                                -- video's duration the caller used
+    UPDATE play_history ... AND ROW_COUNT() = 1;   -- the resume position, only if the
+                                                   -- session row matched (FOUND_ROWS)
+    COMMIT
 
-Each statement commits by itself. A crash between them leaves the resume position one
-report behind, never the session's watch time wrong; the next report repairs it.
-
-Anything the fast statement does not match (a session that is not the caller's, ended, a
-switched-off account, an invalid position, a stale cached duration) is handed to the
-portable path, which produces the precise error or — if a race made it valid meanwhile —
-applies the report exactly. Tests compare both paths on random report sequences.
+Both rows change together or not at all. Anything the session statement does not match (a
+session that is not the caller's, ended, a switched-off account, an invalid position, a stale
+cached duration) commits nothing and is handed to the portable path, which produces the
+precise error or — if a race made it valid meanwhile — applies the report exactly. Tests
+compare both paths on random report sequences. A batch that fails part-way may leave its
+transaction open, so its connection is discarded rather than pooled.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pymysql.constants import CLIENT
 from sqlalchemy import Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 
@@ -53,8 +58,10 @@ _UPDATE_SESSION = f"""
 """
 _UPDATE_HISTORY = (
     "UPDATE play_history SET last_position_ms = %(resume)s, status = %(status)s, updated_at = %(now)s "
-    "WHERE viewer_id = %(viewer)s AND video_id = %(video)s"
+    "WHERE viewer_id = %(viewer)s AND video_id = %(video)s AND ROW_COUNT() = 1"
 )
+# Results in order: START TRANSACTION, the session UPDATE, the history UPDATE, COMMIT.
+_REPORT = f"START TRANSACTION; {_UPDATE_SESSION}; {_UPDATE_HISTORY}; COMMIT"
 _DURATION = "SELECT duration_seconds FROM videos WHERE id = %(video)s"
 # Durations never change once a video is stored; the cache is a hint the UPDATE re-checks.
 _CACHE_LIMIT = 100_000
@@ -75,6 +82,8 @@ class ProgressRecorder:
                 pool_reset_on_return=None,
                 pool_size=engine.pool.size(),  # type: ignore[attr-defined]
                 max_overflow=10,
+                # FOUND_ROWS: matched rows count (ROW_COUNT() and rowcount), changed or not.
+                connect_args={"client_flag": CLIENT.FOUND_ROWS | CLIENT.MULTI_STATEMENTS},
             )
         self._durations: dict[int, int] = {}
 
@@ -96,17 +105,19 @@ class ProgressRecorder:
 
     def _fast(self, viewer_id: int, video_id: int, session_id: int, report: ProgressReport,
               now: datetime) -> ProgressResult | None:
-        """The two UPDATEs; None when the statement did not match and the portable path must decide."""
+        """The batch; None when the session statement did not match and the portable path must decide."""
         assert self.hot is not None
         for attempt in (1, 2):
             connection = self.hot.raw_connection()
             try:
                 return self._statements(connection.cursor(), viewer_id, video_id, session_id, report, now)
             except self.hot.dialect.loaded_dbapi.Error as error:
-                if attempt == 1 and self.hot.dialect.is_disconnect(error, connection.dbapi_connection, None):
-                    # The server dropped this pooled connection (restart, idle timeout): take a new one.
-                    connection.invalidate(error)
-                    continue
+                dropped = self.hot.dialect.is_disconnect(error, connection.dbapi_connection, None)
+                # Never pool a connection whose batch stopped part-way (its transaction may be open).
+                connection.invalidate(error)
+                if attempt == 1 and dropped:
+                    continue  # the server dropped this pooled connection (restart, idle timeout); a
+                    # repeated report credits nothing twice (no position gained since the first)
                 raise
             finally:
                 connection.close()  # back to the pool (or discarded when invalidated)
@@ -135,11 +146,14 @@ class ProgressRecorder:
         params = {"session": session_id, "viewer": viewer_id, "video": video_id, "now": at,
                   "position": report.position_ms, "final": final, "ended_at": at if ended else None,
                   "duration_s": duration_s, "resume": 0 if ended else final, "status": status.value}
-        cursor.execute(_UPDATE_SESSION, params)
-        if cursor.rowcount != 1:
+        cursor.execute(_REPORT, params)
+        counts = [cursor.rowcount]
+        while cursor.nextset():
+            counts.append(cursor.rowcount)
+        _, session_rows, history_rows, _ = counts
+        if session_rows != 1:
             return None
-        cursor.execute(_UPDATE_HISTORY, params)
-        if cursor.rowcount != 1:
+        if history_rows != 1:
             # The resume row is made when the session opens; recreate it if it went.
             with self.engine.begin() as conn:
                 ensure_history(conn, viewer_id=viewer_id, video_id=video_id, position_ms=params["resume"],

@@ -5,6 +5,7 @@ rows, for random report sequences including seeks, pauses, long gaps and clocks 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -156,3 +157,25 @@ def test_a_stale_cached_duration_is_caught_by_the_statement(session_factory, rec
                              report=ProgressReport(49_500, True), now=T0 + timedelta(seconds=60))
     assert not result.ended  # judged against the real 100 s, not the stale 50 s
     assert video.id not in recorder._durations
+
+
+def test_a_connection_the_server_dropped_is_replaced(session_factory, recorder, engine):  # type: ignore[no-untyped-def]
+    seller, viewer = _user(session_factory, Role.SELLER), _user(session_factory, Role.VIEWER)
+    video = add_video(session_factory, seller, seconds=100)
+    with session_factory() as db:
+        sid = open_session(db, viewer=viewer, video=video, now=T0, tz=SEOUL).session_id
+    send = partial(recorder.record, viewer_id=viewer.id, video_id=video.id, session_id=sid)
+    send(report=ProgressReport(1_000, True), now=T0 + timedelta(seconds=1))
+    pooled = recorder.hot.raw_connection()
+    thread_id = pooled.dbapi_connection.thread_id()
+    pooled.close()
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"KILL CONNECTION {int(thread_id)}")
+    result = send(report=ProgressReport(2_000, True), now=T0 + timedelta(seconds=2))
+    assert result.position_ms == 2_000
+    replacement = recorder.hot.raw_connection()
+    assert replacement.dbapi_connection.thread_id() != thread_id
+    replacement.close()
+    with session_factory() as db:
+        assert db.scalar(select(PlaySession.watch_ms).where(PlaySession.id == sid)) == 2_000
+        assert db.scalar(select(PlayHistory.last_position_ms).where(PlayHistory.viewer_id == viewer.id)) == 2_000
