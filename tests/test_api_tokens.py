@@ -12,7 +12,8 @@ from flask import jsonify
 from models import Role
 from portal import create_app
 from portal.api.auth import api_auth, current_api_user
-from portal.api.tokens import DENYLIST_PREFIX, ISSUER, issue_token
+from portal.api.tokens import ISSUER, issue_token
+from portal.revocations import DENYLIST_PREFIX
 from tests.support import TEST_PASSWORD, free_port, reset_login_limits, unique_email
 
 SELLER_SECRET = {"revenue_krw": 1_234_567}

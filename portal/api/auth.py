@@ -11,9 +11,9 @@ from redis.exceptions import RedisError
 
 from models import Role, User
 from portal.api import api_error
-from portal.api.tokens import DENYLIST_PREFIX, TokenClaims, TokenError, decode_token
+from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
-from portal.redis_client import redis_client
+from portal.redis_client import revocations
 from portal.settings import settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +28,8 @@ def bearer_token() -> str | None:
 
 
 def is_revoked(jti: str) -> bool:
-    return bool(redis_client().exists(DENYLIST_PREFIX + jti))
+    """From this process's mirror of the denylist, or Redis while the mirror is not in sync."""
+    return revocations().is_revoked(jti)
 
 
 def current_api_user() -> User:

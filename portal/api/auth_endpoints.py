@@ -13,10 +13,10 @@ from models import User
 from models.accounts import authenticate
 from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_claims, current_api_user
-from portal.api.tokens import DENYLIST_PREFIX, issue_token
+from portal.api.tokens import issue_token
 from portal.database import db_session
 from portal.login_limits import login_attempt
-from portal.redis_client import redis_client
+from portal.redis_client import revocations
 from portal.settings import settings
 
 
@@ -74,9 +74,8 @@ def issue_access_token() -> ResponseReturnValue:
 def revoke_access_token() -> ResponseReturnValue:
     """Deny the caller's token (its `jti`) in Redis until it would have expired anyway."""
     claims = current_api_claims()
-    ttl = int((claims.expires_at - datetime.now(UTC)).total_seconds()) + 1
     try:
-        redis_client().set(DENYLIST_PREFIX + claims.jti, "1", ex=max(ttl, 1))
+        revocations().revoke(claims.jti, claims.expires_at.timestamp())
     except RedisError:
         return api_error(503, "unavailable", "The token cannot be revoked right now; try again.")
     return jsonify(revoked=True, jti=claims.jti)

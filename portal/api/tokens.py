@@ -1,6 +1,7 @@
 """JWT access tokens for the JSON API (§2): HS256 or RS256, `sub`, `role`, `jti`, `exp`.
 
-Revocation is a Redis denylist of `jti` values kept until the token would expire anyway.
+Revocation is a Redis denylist of `jti` values kept until the token would expire anyway
+(portal/revocations.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import jwt
 from models import Role, User
 from paysystem.config import Settings
 
-DENYLIST_PREFIX = "paysystem:jwt:deny:"
 ISSUER = "paysystem"
 
 
