@@ -17,7 +17,7 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 COPY --from=browser-deps /app/node_modules ./node_modules
-COPY pyproject.toml alembic.ini ./
+COPY pyproject.toml alembic.ini gunicorn.conf.py ./
 COPY paysystem ./paysystem
 COPY portal ./portal
 COPY jobs ./jobs
@@ -28,4 +28,5 @@ RUN pip install --no-deps -e . \
     && mkdir -p /data/media && chown -R paysystem /data
 USER paysystem
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "--access-logfile", "-", "--no-control-socket", "portal.wsgi:app"]
+# Workers and threads: gunicorn.conf.py (PORTAL_WORKERS, PORTAL_THREADS).
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "portal.wsgi:app"]

@@ -106,8 +106,7 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int
         processes.append(subprocess.Popen([*cli, "scheduler", "--interval", "5"], env=env))
         processes.append(
             subprocess.Popen(
-                [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
-                 "--access-logfile", "-", "--no-control-socket", "portal.wsgi:app"],
+                [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--access-logfile", "-", "portal.wsgi:app"],
                 env=env,
                 cwd=PROJECT_ROOT,
             )

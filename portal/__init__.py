@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from paysystem.config import Settings, load_settings
+from portal.cookie_session import CookieSessionInterface
 from portal.database import init_database
 from portal.extensions import csrf, htmx, login_manager
 from portal.redis_client import init_redis
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; refuses to start on unsafe settings (see Settings.validate)."""
     settings = (settings or load_settings()).validate()
     app = Flask(__name__)
+    app.session_interface = CookieSessionInterface()
     app.config.update(
         PAYSYSTEM_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,

@@ -80,12 +80,12 @@ def test_oauth_providers_are_enabled_by_their_client_id(monkeypatch):
     assert providers["kakao"].authorize_url.startswith("https://kauth.kakao.com/")
 
 
-def test_every_variable_the_settings_read_is_documented():
+def test_every_variable_the_settings_and_gunicorn_read_is_documented():
     import re
 
     from paysystem.config import PROJECT_ROOT
 
-    source = (PROJECT_ROOT / "paysystem" / "config.py").read_text()
+    source = (PROJECT_ROOT / "paysystem" / "config.py").read_text() + (PROJECT_ROOT / "gunicorn.conf.py").read_text()
     documented = (PROJECT_ROOT / ".env.example").read_text()
     names = set(re.findall(r'_env\("([A-Z_]+)"', source)) | set(re.findall(r'environ\.get\("([A-Z_]+)"', source))
     names |= {f"OAUTH_{p}_CLIENT_ID" for p in ("GOOGLE", "KAKAO", "NAVER")}
