@@ -35,6 +35,6 @@ def db_session() -> Session:
     return g.db_session
 
 
-def progress_recorder() -> ProgressRecorder:
+def progress_recorder(app: Flask | None = None) -> ProgressRecorder:
     """The app's recorder of progress reports (the hot path, with connections of its own)."""
-    return current_app.extensions[_RECORDER]
+    return (app or current_app).extensions[_RECORDER]

@@ -3,7 +3,8 @@
 The browser player (cookie session, CSRF header) and other players (`/api/v1`, bearer
 token) do the same things with the same JSON. Each blueprint calls `add_playback_routes`
 with its own guard and its own way of naming the signed-in user and media URLs; the work is
-done by models/playback_service.py.
+done by models/playback_service.py. The API's progress endpoint, the hottest of all, is
+served in front of Flask (portal/api/progress_fast_path.py) with the same `progress_reply`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from models.playback_service import (
     resume_state,
     session_details,
 )
+from models.progress_recorder import ProgressRecorder
 from models.watch_rules import PlaybackError, ProgressReport
 from portal.api import api_error
 from portal.database import db_session, progress_recorder
@@ -46,11 +48,15 @@ def playback_error(exc: PlaybackError) -> ResponseReturnValue:
     return api_error(_STATUS_OF_KIND.get(exc.kind, 400), exc.code, exc.message)
 
 
-def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+def json_object(body: Any) -> dict[str, Any]:
+    """`body` (a decoded request body, None when it was not JSON) if it is an object; 422 otherwise."""
     if not isinstance(body, dict):
         raise PlaybackError("invalid", "invalid_json", "Send a JSON object with Content-Type: application/json.")
     return body
+
+
+def json_body() -> dict[str, Any]:
+    return json_object(request.get_json(silent=True))
 
 
 def whole_number(body: dict[str, Any], name: str, *, required: bool = True) -> int | None:
@@ -68,13 +74,26 @@ def whole_number(body: dict[str, Any], name: str, *, required: bool = True) -> i
     return number
 
 
-def parse_progress(body: dict[str, Any]) -> ProgressReport:
+def parse_progress(body: Any) -> ProgressReport:
+    body = json_object(body)
     state = body.get("state", "playing")
     if state not in ("playing", "paused"):
         raise PlaybackError("invalid", "invalid_state", f"state must be 'playing' or 'paused', got {state!r}.")
     position = whole_number(body, "position_ms")
     assert position is not None
     return ProgressReport(position, state == "playing", whole_number(body, "seek_to_ms", required=False))
+
+
+def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int, session_id: int,
+                   body: Any) -> tuple[int, dict[str, Any]]:
+    """Status and JSON of a progress report (§4) whose decoded body is `body` (None if not JSON)."""
+    try:
+        result = recorder.record(viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                                 report=parse_progress(body), now=now())
+    except PlaybackError as exc:
+        return _STATUS_OF_KIND.get(exc.kind, 400), {"error": exc.code, "message": exc.message}
+    return 200, {"session_id": session_id, "position_ms": result.position_ms, "status": result.status.value,
+                 "ended": result.ended}
 
 
 def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
@@ -88,13 +107,13 @@ def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
 
 
 def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Callable[[], User],
-                        viewer_id: Callable[[], int], media_url: MediaUrl, progress_guard: Guard | None = None) -> None:
+                        viewer_id: Callable[[], int], media_url: MediaUrl, with_progress: bool = True) -> None:
     """Register the session endpoints on `bp` under `prefix` + `/videos/<id>/...`.
 
     `user` gives the signed-in User where a page needs one (opening a session, resume state);
     `viewer_id` only the id, which is all the session endpoints need since they check the
-    session belongs to it. `progress_guard` may authenticate the hot progress endpoint more
-    cheaply than `guard` (the API verifies its token without loading the user).
+    session belongs to it. `with_progress=False` leaves the progress endpoint to a handler
+    of the caller's own.
     """
     base = f"{prefix}/videos/<int:video_id>"
     session_url = f"{base}/sessions/<int:session_id>"
@@ -137,14 +156,9 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
 
     def progress(video_id: int, session_id: int) -> ResponseReturnValue:
         # The hot path: no ORM session, connections of its own (models/progress_recorder.py).
-        try:
-            report = parse_progress(json_body())
-            result = progress_recorder().record(viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                                                report=report, now=now())
-        except PlaybackError as exc:
-            return playback_error(exc)
-        return jsonify(session_id=session_id, position_ms=result.position_ms, status=result.status.value,
-                       ended=result.ended)
+        status, reply = progress_reply(progress_recorder(), viewer_id=viewer_id(), video_id=video_id,
+                                       session_id=session_id, body=request.get_json(silent=True))
+        return jsonify(reply), status
 
     def details(video_id: int, session_id: int) -> ResponseReturnValue:
         try:
@@ -191,7 +205,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         (f"{base}/history", "history", history, ["GET"], guard),
         (f"{base}/sessions", "open_session", open_, ["POST"], guard),
         (session_url, "session", details, ["GET"], guard),
-        (f"{session_url}/progress", "progress", progress, ["POST"], progress_guard or guard),
+        *([(f"{session_url}/progress", "progress", progress, ["POST"], guard)] if with_progress else []),
         (f"{session_url}/slots/<int:slot_index>/ad", "ad_for_slot", ad_for_slot, ["GET"], guard),
         (f"{session_url}/ad-views", "ad_view", ad_view, ["POST"], guard),
     ]

@@ -330,3 +330,29 @@ def test_the_api_progress_endpoint_refuses_revoked_tokens_and_switched_off_accou
     revoked = client.post(progress, json={"position_ms": 2000}, headers=auth)
     assert (revoked.status_code, revoked.get_json()["error"]) == (401, "token_revoked")
     assert snapshot(db, sid) == before
+
+
+def test_the_api_progress_endpoint_speaks_plain_http_correctly(client, settings, db, watching):
+    """It is answered in front of Flask (portal/api/progress_fast_path.py): methods, content
+    types and sizes get the answers Flask would give, and refusals change nothing."""
+    _, viewer, video, _ = watching
+    auth = bearer(viewer, settings)
+    base = f"/api/v1/videos/{video.id}"
+    sid = client.post(f"{base}/sessions", headers=auth).get_json()["session_id"]
+    progress = f"{base}/sessions/{sid}/progress"
+    before = snapshot(db, sid)
+    as_form = client.post(progress, data={"position_ms": "5000"}, headers=auth)
+    assert (as_form.status_code, as_form.get_json()["error"]) == (422, "invalid_json")
+    huge = client.post(progress, data='{"position_ms": 5000, "pad": "' + "x" * 20_000 + '"}',
+                       headers={**auth, "Content-Type": "application/json"})
+    assert huge.status_code == 413 and huge.get_json()["message"]
+    wrong_method = client.get(progress, headers=auth)
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
+    assert client.options(progress).status_code == 200
+    assert snapshot(db, sid) == before
+    vendor_json = client.post(progress, data='{"position_ms": 4000, "state": "paused"}',
+                              headers={**auth, "Content-Type": "application/vnd.player+json; charset=utf-8"})
+    assert vendor_json.status_code == 200 and vendor_json.headers["Content-Type"] == "application/json"
+    assert vendor_json.get_json() == {"session_id": sid, "position_ms": 4000, "status": "PAUSE", "ended": False}
+    # Paths that only look alike are Flask's.
+    assert client.post(f"{base}/sessions/{sid}/progress/extra", json={}, headers=auth).status_code == 404

@@ -1,4 +1,5 @@
-"""`api_auth`: the decorator every protected API endpoint carries."""
+"""`api_auth`: the decorator every protected API endpoint carries, and `verified_claims`, the
+token check it runs, which the progress fast path (portal/api/progress_fast_path.py) runs too."""
 
 from __future__ import annotations
 
@@ -10,26 +11,46 @@ from flask import g, request
 from redis.exceptions import RedisError
 
 from models import Role, User
+from paysystem.config import Settings
 from portal.api import api_error
 from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
 from portal.redis_client import revocations
+from portal.revocations import RevocationMirror
 from portal.settings import settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+class Refusal(Exception):
+    """A request the API refuses: HTTP status, error code, message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
 
 
-def is_revoked(jti: str) -> bool:
-    """From this process's mirror of the denylist, or Redis while the mirror is not in sync."""
-    return revocations().is_revoked(jti)
+def verified_claims(authorization: str | None, config: Settings, revoked: RevocationMirror) -> TokenClaims:
+    """The claims of a valid, unrevoked `Authorization: Bearer` header; Refusal otherwise.
+
+    Revocation cannot be checked without Redis, so that is a 503 rather than accepting a
+    token that may have been revoked.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Refusal(401, "missing_token", "Send an 'Authorization: Bearer <token>' header.")
+    try:
+        claims = decode_token(token, config)
+    except TokenError as exc:
+        raise Refusal(401, exc.code, exc.message) from exc
+    try:
+        is_revoked = revoked.is_revoked(claims.jti)
+    except RedisError as exc:
+        raise Refusal(503, "unavailable", "Token revocation cannot be checked right now; try again.") from exc
+    if is_revoked:
+        raise Refusal(401, "token_revoked", "The access token has been revoked.")
+    return claims
 
 
 def current_api_user() -> User:
@@ -41,39 +62,22 @@ def current_api_claims() -> TokenClaims:
     return g.api_claims
 
 
-def api_auth(*roles: Role, load_user: bool = True) -> Callable[[F], F]:
+def api_auth(*roles: Role) -> Callable[[F], F]:
     """Require a valid, unrevoked bearer token; with `roles`, one of them (admins pass all).
 
-    401 when the caller is not authenticated, 403 when authenticated but not allowed.
-    Revocation cannot be checked without Redis, so the API then answers 503 rather than
-    accept a token that may have been revoked.
-
-    `load_user=False` (no roles then) skips the user's row: for a hot endpoint whose own
-    query checks that the account still exists and is active; it reads only
-    `current_api_claims()`.
+    401 when the caller is not authenticated, 403 when authenticated but not allowed; the
+    user's row is read on every request, so a switched-off or demoted account loses access
+    at once.
     """
-    if roles and not load_user:
-        raise ValueError("a role check needs the user's row (load_user=True)")
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            token = bearer_token()
-            if token is None:
-                return api_error(401, "missing_token", "Send an 'Authorization: Bearer <token>' header.")
             try:
-                claims = decode_token(token, settings())
-            except TokenError as exc:
-                return api_error(401, exc.code, exc.message)
-            try:
-                revoked = is_revoked(claims.jti)
-            except RedisError:
-                return api_error(503, "unavailable", "Token revocation cannot be checked right now; try again.")
-            if revoked:
-                return api_error(401, "token_revoked", "The access token has been revoked.")
+                claims = verified_claims(request.headers.get("Authorization"), settings(), revocations())
+            except Refusal as refusal:
+                return api_error(refusal.status, refusal.code, refusal.message)
             g.api_claims = claims
-            if not load_user:
-                return view(*args, **kwargs)
             user = db_session().get(User, claims.user_id)
             if user is None or not user.is_active:
                 return api_error(401, "invalid_token", "The access token is not valid.")
