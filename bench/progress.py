@@ -153,13 +153,12 @@ def seed(settings: Settings, viewers: int, base_url: str) -> list[Player]:
     return result
 
 
-def start_gunicorn(settings: Settings, port: int, workers: int, threads: int,
+def start_gunicorn(settings: Settings, port: int, workers: int, threads: int, worker_class: str,
                    config: Path | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PAYSYSTEM_ENV="production", DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key)
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--threads", str(threads), "--worker-class", "gthread",
-               "--keep-alive", "30", "--backlog", "2048", "--no-control-socket", "--log-level", "warning",
+               "--threads", str(threads), "--worker-class", worker_class, "--log-level", "warning",
                *(["--config", str(config)] if config else []), "portal.wsgi:app"]
     proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -313,9 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker (gthread workers: keep-alive even with one thread)")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, gevent, sync)")
     parser.add_argument("--rate", type=float, action="append", default=None,
                         help="open-loop phase at this many reports/s (repeatable; default 1000)")
-    parser.add_argument("--gunicorn-config", type=Path, help="a gunicorn config file to try (hooks, settings)")
+    parser.add_argument("--gunicorn-config", type=Path, help="a gunicorn config file to use instead of the portal's gunicorn.conf.py")
     parser.add_argument("--no-saturate", action="store_true", help="skip the closed-loop phase")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -332,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         print(f"* seeding {args.viewers:,} viewers with open play sessions", flush=True)
         viewers = seed(settings, args.viewers, f"http://127.0.0.1:{port}")
-        gunicorn = start_gunicorn(settings, port, args.workers, args.threads, args.gunicorn_config)
+        gunicorn = start_gunicorn(settings, port, args.workers, args.threads, args.worker_class,
+                                  args.gunicorn_config)
         servers = server_processes(gunicorn)
         try:
             phases = ([("saturate", 0.0)] if not args.no_saturate else []) + [(f"rate {r:g}/s", r) for r in rates]
