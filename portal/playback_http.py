@@ -28,7 +28,7 @@ from models.playback_service import (
 )
 from models.progress_recorder import ProgressRecorder
 from models.watch_rules import PlaybackError, ProgressReport
-from portal.api import api_error
+from portal.api import api_error, error_body
 from portal.database import db_session, progress_recorder
 from portal.settings import settings
 
@@ -91,7 +91,7 @@ def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int,
         result = recorder.record(viewer_id=viewer_id, video_id=video_id, session_id=session_id,
                                  report=parse_progress(body), now=now())
     except PlaybackError as exc:
-        return _STATUS_OF_KIND.get(exc.kind, 400), {"error": exc.code, "message": exc.message}
+        return _STATUS_OF_KIND.get(exc.kind, 400), error_body(exc.code, exc.message)
     return 200, {"session_id": session_id, "position_ms": result.position_ms, "status": result.status.value,
                  "ended": result.ended}
 

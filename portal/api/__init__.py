@@ -13,9 +13,13 @@ def index() -> ResponseReturnValue:
     return jsonify(name="PaySystem API", version="v1")
 
 
-def api_error(status: int, code: str, message: str) -> ResponseReturnValue:
+def error_body(code: str, message: str) -> dict[str, str]:
     """The one error shape of the API: `{"error": code, "message": text}`."""
-    return jsonify(error=code, message=message), status
+    return {"error": code, "message": message}
+
+
+def api_error(status: int, code: str, message: str) -> ResponseReturnValue:
+    return jsonify(error_body(code, message)), status
 
 
 # Endpoint modules register their routes on api_bp when imported.

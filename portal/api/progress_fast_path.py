@@ -22,6 +22,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import InternalServerError
 
+from portal.api import error_body
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
 from portal.playback_http import progress_reply
@@ -53,26 +54,24 @@ class ProgressFastPath:
         if method == "OPTIONS":
             return _answer(start_response, 200, None, [("Allow", "POST, OPTIONS")])
         if method != "POST":
-            return _answer(start_response, 405, {"error": "method_not_allowed",
-                                                 "message": "Progress is reported with POST."},
+            return _answer(start_response, 405, error_body("method_not_allowed", "Progress is reported with POST."),
                            [("Allow", "POST, OPTIONS")])
         try:
             status, reply = self._report(environ, int(match[1]), int(match[2]))
         except Exception:  # the same outcome as an unexpected error inside Flask: logged, 500 JSON
             self.app.logger.exception("Exception on %s [POST]", environ.get("PATH_INFO"))
-            status, reply = 500, {"error": "internal_server_error", "message": InternalServerError.description}
+            status, reply = 500, error_body("internal_server_error", InternalServerError.description)
         return _answer(start_response, status, reply)
 
     def _report(self, environ: dict[str, Any], video_id: int, session_id: int) -> tuple[int, dict[str, Any]]:
         try:
             claims = verified_claims(environ.get("HTTP_AUTHORIZATION"), self.settings, self.revocations)
         except Refusal as refusal:
-            return refusal.status, {"error": refusal.code, "message": refusal.message}
+            return refusal.status, error_body(refusal.code, refusal.message)
         try:
             body = _json_body(environ)
         except _TooLarge:
-            return 413, {"error": "request_entity_too_large",
-                         "message": f"A progress report is at most {MAX_BODY_BYTES} bytes."}
+            return 413, error_body("request_entity_too_large", f"A progress report is at most {MAX_BODY_BYTES} bytes.")
         return progress_reply(self.recorder, viewer_id=claims.user_id, video_id=video_id, session_id=session_id,
                               body=body)
 
