@@ -99,8 +99,6 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
     limited = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARK, False)}
     with _hooks_confined_to(app, limited):
         limiter.init_app(app)
-    # Belt and braces: should a hook run elsewhere, it still touches no storage.
-    limiter.request_filter(lambda: request.endpoint not in limited)
     limits = (
         (settings.login_limit_per_account, "login-account", attempted_account),
         (settings.login_limit_per_ip, "login-ip", client_ip),
