@@ -17,7 +17,7 @@ from models.stats import (
     VideoDailyStats,
     VideoPeriodStats,
 )
-from models.users import Role, SocialIdentity, User
+from models.users import RememberToken, Role, SocialIdentity, User
 
 __all__ = [
     "Ad",
@@ -35,6 +35,7 @@ __all__ = [
     "PriceTier",
     "PricingBasis",
     "RejectReason",
+    "RememberToken",
     "Role",
     "RollupPeriod",
     "RunState",

@@ -73,6 +73,9 @@ class PlayHistory(Base):
     last_position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[PlayStatus] = mapped_column(enum_column_type(PlayStatus, "play_status"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Start of the viewer's latest counted session of this video (§6). Opening a session locks
+    # this row and decides from it, so concurrent opens cannot both be counted.
+    last_counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AdView(Base):

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.base import UTCDateTime
@@ -29,7 +31,6 @@ from models.catalog import Ad, AdSlot, Video
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
 from models.users import User
 from models.watch_rules import (
-    REPEAT_WINDOW,
     PlaybackError,
     ProgressReport,
     SessionProgress,
@@ -163,27 +164,28 @@ def open_session(
     """Start a play session when the viewer presses play; committed.
 
     It starts at `start_position_ms`, or where the viewer stopped last time. Whether it is a
-    counted view is decided here, once (§6). The viewer's row is locked while deciding, so
-    two sessions opened at the same instant cannot both be counted.
+    counted view is decided here, once (§6), from the viewer's resume row of the video, read
+    locked and updated in the same transaction: however many sessions open at the same
+    instant, on MariaDB or SQLite, one is counted and none fails on the resume row.
     """
     duration_ms = video.duration_seconds * 1000
     if start_position_ms is not None:
         check_position(start_position_ms, duration_ms, "start_position_ms")
+    # MariaDB: one viewer's opens queue here, so the resume row below is claimed by one at a time.
     db.execute(select(User.id).where(User.id == viewer.id).with_for_update())
-    last_counted = db.scalar(
-        select(func.max(PlaySession.started_at)).where(
-            PlaySession.viewer_id == viewer.id,
-            PlaySession.video_id == video.id,
-            PlaySession.counted.is_(True),
-            PlaySession.started_at > now - REPEAT_WINDOW,
-        )
-    )
-    counted, reason = classify_session(viewer.id, video.seller_id, last_counted, now)
-    history = db.get(PlayHistory, (viewer.id, video.id))
+    # A write first: SQLite takes its database write lock here, which serialises the decision.
+    insert_history_if_missing(db, viewer_id=viewer.id, video_id=video.id,
+                              position_ms=start_position_ms or 0, now=now)
+    # A locking read sees the latest committed row, not the snapshot of the request's first
+    # read (MariaDB's repeatable read), and keeps it locked until commit.
+    history = db.execute(
+        select(PlayHistory.last_position_ms, PlayHistory.status, PlayHistory.last_counted_at)
+        .where(PlayHistory.viewer_id == viewer.id, PlayHistory.video_id == video.id)
+        .with_for_update()
+    ).one()
+    counted, reason = classify_session(viewer.id, video.seller_id, history.last_counted_at, now)
     if start_position_ms is None:
-        start_position_ms = (
-            0 if history is None else resume_position_ms(history.status, history.last_position_ms, duration_ms)
-        )
+        start_position_ms = resume_position_ms(history.status, history.last_position_ms, duration_ms)
     play = PlaySession(
         viewer_id=viewer.id,
         video_id=video.id,
@@ -198,11 +200,10 @@ def open_session(
         updated_at=now,
     )
     db.add(play)
-    if history is None:
-        db.add(PlayHistory(viewer_id=viewer.id, video_id=video.id, last_position_ms=start_position_ms,
-                           status=PlayStatus.PLAY, updated_at=now))
-    else:
-        history.last_position_ms, history.status, history.updated_at = start_position_ms, PlayStatus.PLAY, now
+    resumed = {_PH.c.last_position_ms: start_position_ms, _PH.c.status: PlayStatus.PLAY, _PH.c.updated_at: now}
+    if counted:
+        resumed[_PH.c.last_counted_at] = now
+    db.execute(update(_PH).where(_PH.c.viewer_id == viewer.id, _PH.c.video_id == video.id).values(resumed))
     db.flush()
     slots = _slot_positions(db, video.id)
     db.commit()
@@ -293,6 +294,20 @@ def ensure_history(conn: Connection, *, viewer_id: int, video_id: int, position_
     """Recreate a viewer's resume row (made when a session opens) if it went missing."""
     conn.execute(_INSERT_HISTORY, {"p_viewer_id": viewer_id, "p_video_id": video_id, "p_now": now,
                                    "p_history_position_ms": position_ms, "p_status": status})
+
+
+def insert_history_if_missing(db: Session, *, viewer_id: int, video_id: int, position_ms: int,
+                              now: datetime) -> None:
+    """Create the viewer's resume row of a video unless it exists; a concurrent creator is no error."""
+    values = {"viewer_id": viewer_id, "video_id": video_id, "last_position_ms": position_ms,
+              "status": PlayStatus.PLAY, "updated_at": now}
+    if db.get_bind().dialect.name == "sqlite":
+        statement = sqlite_insert(_PH).values(values).on_conflict_do_nothing()
+    else:
+        # Not INSERT IGNORE, which would also swallow a foreign-key error; a no-op update
+        # of the existing row also takes its exclusive lock at once (no shared-lock upgrade).
+        statement = mysql_insert(_PH).values(values).on_duplicate_key_update(viewer_id=_PH.c.viewer_id)
+    db.execute(statement)
 
 
 def _played_slots(db: Session, session_id: int) -> dict[int, int]:
