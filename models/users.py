@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, enum_column_type, utcnow
@@ -65,6 +65,13 @@ class SocialIdentity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="identities")
+
+
+@event.listens_for(User.is_active, "set")
+def _deactivation_ends_sessions(user: User, active: bool, was_active: object, _initiator: object) -> None:
+    """Switching an account off ends its sessions for good: reactivating it revives none."""
+    if active is False and was_active is True:
+        user.session_version = (user.session_version or 0) + 1
 
 
 class RememberToken(Base):

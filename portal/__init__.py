@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_database(app, settings.database_url)
     init_redis(app, settings.redis_url)
     login_manager.init_app(app)
+    from portal.auth.server_sessions import init_server_sessions
+
+    init_server_sessions(app)
     csrf.init_app(app)
     htmx.init_app(app)
 

@@ -70,6 +70,7 @@ def sign_in(client, user: User) -> None:  # type: ignore[no-untyped-def]
     """Give a Flask test client the cookie session flask-login would after signing in."""
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
+        session["_sv"] = user.session_version  # portal/auth/server_sessions.py
         session["_fresh"] = True
 
 

@@ -10,6 +10,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from models import Role, User
+from portal.auth.server_sessions import session_is_current
 from portal.database import db_session
 from portal.extensions import login_manager
 
@@ -22,7 +23,9 @@ def _load_user(user_id: str) -> User | None:
         user = db_session().get(User, int(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or not session_is_current(user):
+        return None
+    return user
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:

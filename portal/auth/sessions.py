@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass
 
 from flask import redirect, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, logout_user
 
 from models import User
 from models.social import SocialProfile
 from portal.auth.redirects import safe_next
+from portal.auth.server_sessions import end_sessions, start_session
 from portal.database import db_session
 
 _PENDING_LINK = "paysystem.pending_link"
@@ -93,7 +94,7 @@ def sign_in(user: User, *, next_url: str | None, remember: bool = False) -> Resp
     `next`: the owner is asked about it before anything else.
     """
     db_session().commit()
-    login_user(user, remember=remember)
+    start_session(user, remember=remember)
     pending = pending_link()
     if pending is not None and pending.user_id == user.id:
         return redirect(url_for("auth.link"))
@@ -101,6 +102,7 @@ def sign_in(user: User, *, next_url: str | None, remember: bool = False) -> Resp
 
 
 def sign_out() -> None:
+    end_sessions(current_user._get_current_object())
     logout_user()
     clear_pending_link()
     session.pop(_SOCIAL_NEXT, None)
