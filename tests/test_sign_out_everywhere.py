@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from models import RememberToken, Role, User
 from models.base import utcnow
 from models.sign_in_sessions import end_all_sessions
+from portal.database import session_factory
 from tests.support import TEST_PASSWORD, reset_login_limits
 
 SESSION, REMEMBER = "session", "remember_token"
@@ -83,36 +84,31 @@ def test_the_remember_me_token_is_random_and_expires_on_the_server(app, make_use
     assert not _signed_in_with(app, **{REMEMBER: two})
 
 
-def test_a_password_change_or_deactivation_ends_every_session(app, make_user, session_factory):
-    user = make_user(Role.VIEWER)
+def _assert_ended_by(app, user: User, end) -> None:  # type: ignore[no-untyped-def]
+    """Both cookies of a fresh sign-in work, and neither does after `end(db, account)`."""
     browser = app.test_client()
     _sign_in(browser, user.email)
-    session_cookie, remember_cookie = _cookie(browser, SESSION), _cookie(browser, REMEMBER)
-    with session_factory() as db:
-        end_all_sessions(db, db.get(User, user.id))  # what a password change calls
-    assert not _signed_in_with(app, **{SESSION: session_cookie})
-    assert not _signed_in_with(app, **{REMEMBER: remember_cookie})
-
-    _sign_in(browser, user.email)
-    session_cookie, remember_cookie = _cookie(browser, SESSION), _cookie(browser, REMEMBER)
-    assert _signed_in_with(app, **{SESSION: session_cookie})
-    with session_factory() as db:
-        db.execute(update(User).where(User.id == user.id).values(is_active=False))
-        db.commit()
-    assert not _signed_in_with(app, **{SESSION: session_cookie})
-    assert not _signed_in_with(app, **{REMEMBER: remember_cookie})
+    cookies = {SESSION: _cookie(browser, SESSION), REMEMBER: _cookie(browser, REMEMBER)}
+    assert _signed_in_with(app, **{SESSION: cookies[SESSION]})
+    with session_factory(app)() as db:
+        end(db, db.get(User, user.id))
+    for name, value in cookies.items():
+        assert not _signed_in_with(app, **{name: value}), name
 
 
-def test_switching_an_account_off_and_on_again_revives_no_old_session(app, make_user, session_factory):
-    user = make_user(Role.VIEWER)
-    browser = app.test_client()
-    _sign_in(browser, user.email)
-    session_cookie, remember_cookie = _cookie(browser, SESSION), _cookie(browser, REMEMBER)
-    with session_factory() as db:
-        account = db.get(User, user.id)
-        account.is_active = False
-        db.commit()
-        account.is_active = True
-        db.commit()
-    assert not _signed_in_with(app, **{SESSION: session_cookie})
-    assert not _signed_in_with(app, **{REMEMBER: remember_cookie})
+def _switch_off(db, account: User) -> None:  # type: ignore[no-untyped-def]
+    db.execute(update(User).where(User.id == account.id).values(is_active=False))
+    db.commit()
+
+
+def _switch_off_and_on(db, account: User) -> None:  # type: ignore[no-untyped-def]
+    account.is_active = False
+    db.commit()
+    account.is_active = True
+    db.commit()
+
+
+@pytest.mark.parametrize("end", [end_all_sessions, _switch_off, _switch_off_and_on],
+                         ids=["password_change", "deactivation", "off_and_on_again"])
+def test_a_password_change_or_deactivation_ends_every_session(app, make_user, end):  # type: ignore[no-untyped-def]
+    _assert_ended_by(app, make_user(Role.VIEWER), end)
