@@ -6,7 +6,11 @@ reports progress at a high rate and must never meet this limiter.
 
 Only failed attempts (HTTP 401) count, so a person who types the right password is never
 slowed down; once an account or an IP address has used up its failures, even the right
-password gets 429 until the window has moved on. Both counters are shared by the sign-in
+password gets 429 until the window has moved on. The count is atomic: every attempt takes
+its place in both limits (one atomic Redis script each) *before* its password is checked,
+and an attempt that did not fail gives its place back afterwards. Counting only after the
+answer, as flask-limiter's `deduct_when` does, let parallel wrong passwords all pass the
+check before any of them was counted. Both counters are shared by the sign-in
 page and `POST /api/v1/auth/token`, so the API is no side door.
 
 When Redis is unreachable the limiter keeps counting in the memory of each portal process
@@ -21,7 +25,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -55,8 +59,15 @@ def client_ip() -> str:
     return "ip:" + get_remote_address()
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code == 401
+def _give_back_unless_failed(response: Response) -> Response:
+    """After a limited attempt: an attempt that did not fail (not 401) stops counting."""
+    if response.status_code == 401:
+        return response
+    limiter = login_limiter(current_app)
+    for taken in limiter.current_limits:
+        if not taken.breached:  # a breached limit refused the hit: nothing was taken
+            limiter.limiter.hit(taken.limit, *taken.request_args, cost=-1)
+    return response
 
 
 @contextmanager
@@ -90,7 +101,8 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
         key_func=client_ip,
         storage_uri=settings.redis_url,
         storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
-        strategy="moving-window",
+        # Its atomic hit can be given back (cost -1), unlike a moving window's.
+        strategy="sliding-window-counter",
         key_prefix="paysystem:login",
         headers_enabled=True,
         retry_after="delta-seconds",
@@ -99,6 +111,7 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
     limited = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARK, False)}
     with _hooks_confined_to(app, limited):
         limiter.init_app(app)
+        app.after_request(_give_back_unless_failed)
     limits = (
         (settings.login_limit_per_account, "login-account", attempted_account),
         (settings.login_limit_per_ip, "login-ip", client_ip),
@@ -107,7 +120,7 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
         view = app.view_functions[endpoint]
         for limit, scope, key_func in limits:
             view = limiter.shared_limit(
-                limit, scope=scope, key_func=key_func, methods=["POST"], deduct_when=_failed, error_message=MESSAGE
+                limit, scope=scope, key_func=key_func, methods=["POST"], error_message=MESSAGE
             )(view)
         app.view_functions[endpoint] = view
     app.extensions[_EXTENSION] = limiter

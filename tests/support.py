@@ -60,5 +60,6 @@ def reset_login_limits(redis_url: str) -> None:
     from redis import Redis
 
     client = Redis.from_url(redis_url)
-    for key in client.scan_iter("LIMITS:LIMITER/paysystem:login/*"):
+    # The sliding-window counter keeps "{key}" and "{key}/-1" (braces: one Redis cluster slot).
+    for key in client.scan_iter("LIMITS:*LIMITER/paysystem:login/*"):
         client.delete(key)
