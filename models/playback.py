@@ -99,3 +99,20 @@ class AdView(Base):
     slot_index: Mapped[int] = mapped_column(Integer)
     ad_id: Mapped[int] = mapped_column(BigId, ForeignKey("ads.id"))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AdPick(Base):
+    """The ad the server chose for a slot of a session (§5: the server chooses).
+
+    Written when the player asks which ad to play; an ad view is accepted only for this ad,
+    so a player cannot credit an ad of its own choosing (or one that is switched off).
+    """
+
+    __tablename__ = "ad_picks"
+    __table_args__ = (TABLE_ARGS,)
+
+    session_id: Mapped[int] = mapped_column(BigId, ForeignKey("play_sessions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    slot_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ad_id: Mapped[int] = mapped_column(BigId, ForeignKey("ads.id"))
+    picked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,14 +21,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.base import UTCDateTime
+from models.base import UTCDateTime, utcnow
 from models.business_time import business_day
 from models.catalog import Ad, AdSlot, Video
-from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
+from models.playback import AdPick, AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
+from models.upserts import insert_if_missing
 from models.users import User
 from models.watch_rules import (
     PlaybackError,
@@ -66,7 +66,7 @@ _SESSION_ROW = select(
     _viewer_active.label("viewer_active"),
 )
 
-_PS, _PH = PlaySession.__table__, PlayHistory.__table__
+_PS, _PH, _PICK = PlaySession.__table__, PlayHistory.__table__, AdPick.__table__
 _AT = UTCDateTime()
 _LOCKED_SESSION = _SESSION_ROW.where(PlaySession.id == bindparam("p_session_id")).with_for_update()
 _SESSION_VALUES = {
@@ -174,8 +174,9 @@ def open_session(
     # MariaDB: one viewer's opens queue here, so the resume row below is claimed by one at a time.
     db.execute(select(User.id).where(User.id == viewer.id).with_for_update())
     # A write first: SQLite takes its database write lock here, which serialises the decision.
-    insert_history_if_missing(db, viewer_id=viewer.id, video_id=video.id,
-                              position_ms=start_position_ms or 0, now=now)
+    insert_if_missing(db, _PH, {"viewer_id": viewer.id, "video_id": video.id,
+                                "last_position_ms": start_position_ms or 0, "status": PlayStatus.PLAY,
+                                "updated_at": now})
     # A locking read sees the latest committed row, not the snapshot of the request's first
     # read (MariaDB's repeatable read), and keeps it locked until commit.
     history = db.execute(
@@ -296,20 +297,6 @@ def ensure_history(conn: Connection, *, viewer_id: int, video_id: int, position_
                                    "p_history_position_ms": position_ms, "p_status": status})
 
 
-def insert_history_if_missing(db: Session, *, viewer_id: int, video_id: int, position_ms: int,
-                              now: datetime) -> None:
-    """Create the viewer's resume row of a video unless it exists; a concurrent creator is no error."""
-    values = {"viewer_id": viewer_id, "video_id": video_id, "last_position_ms": position_ms,
-              "status": PlayStatus.PLAY, "updated_at": now}
-    if db.get_bind().dialect.name == "sqlite":
-        statement = sqlite_insert(_PH).values(values).on_conflict_do_nothing()
-    else:
-        # Not INSERT IGNORE, which would also swallow a foreign-key error; a no-op update
-        # of the existing row also takes its exclusive lock at once (no shared-lock upgrade).
-        statement = mysql_insert(_PH).values(values).on_duplicate_key_update(viewer_id=_PH.c.viewer_id)
-    db.execute(statement)
-
-
 def _played_slots(db: Session, session_id: int) -> dict[int, int]:
     rows = db.execute(select(AdView.slot_index, AdView.ad_id).where(AdView.session_id == session_id))
     return {slot: ad for slot, ad in rows}
@@ -321,24 +308,59 @@ def _check_slot_free(db: Session, row: Row, session_id: int, slot_index: int) ->
         raise PlaybackError("conflict", "session_ended", "This play session has ended; start a new one to watch again.")
     check_ad_slot(_slot_positions(db, row.video_id), slot_index, row.furthest_position_ms)
     if slot_index in _played_slots(db, session_id):
-        raise PlaybackError("conflict", "duplicate_ad_view",
-                            f"The ad of slot {slot_index} has already been shown in this session.")
+        raise _duplicate_ad_view(slot_index)
 
 
-def pick_ad(db: Session, *, viewer_id: int, video_id: int, session_id: int, slot_index: int) -> Ad:
-    """The ad to show in a slot (§5): the active ad shown least so far (lowest id on a tie).
+def _duplicate_ad_view(slot_index: int) -> PlaybackError:
+    return PlaybackError("conflict", "duplicate_ad_view",
+                         f"The ad of slot {slot_index} has already been shown in this session.")
 
-    Picking changes nothing; the impression is counted when the ad view is recorded. Under
-    concurrency two players may get the same ad before either is counted, which evens out
-    on the next picks: an exact global order is not worth a lock every player queues on.
+
+def _check_chosen_ad(db: Session, session_id: int, slot_index: int, ad_id: int) -> None:
+    """§5: the ad view names the ad the server chose for the slot (even if switched off since)."""
+    chosen = db.scalar(select(_PICK.c.ad_id).where(_PICK.c.session_id == session_id,
+                                                   _PICK.c.slot_index == slot_index))
+    if chosen is None:
+        raise PlaybackError("conflict", "ad_not_chosen",
+                            f"No ad has been chosen for slot {slot_index} yet; ask which ad to play first.")
+    if chosen != ad_id:
+        raise PlaybackError("invalid", "not_the_chosen_ad",
+                            f"Slot {slot_index} plays ad {chosen}, the ad the server chose; not ad {ad_id}.")
+
+
+def pick_ad(db: Session, *, viewer_id: int, video_id: int, session_id: int, slot_index: int,
+            now: datetime | None = None) -> Ad:
+    """The ad to show in a slot (§5): the active ad shown least so far (lowest id on a tie); committed.
+
+    The choice is stored (ad_picks) and asking again gives the same ad while it is active;
+    the ad view of the slot must name it. The impression is counted when the ad view is
+    recorded. Under concurrency two players may get the same ad before either is counted,
+    which evens out on the next picks: an exact global order is not worth a lock every
+    player queues on.
     """
     row = _session_row(db, session_id=session_id, viewer_id=viewer_id, video_id=video_id, lock=False)
-    _check_slot_free(db, row, session_id, slot_index)
+    try:
+        _check_slot_free(db, row, session_id, slot_index)
+    except PlaybackError:
+        db.rollback()
+        raise
     ad = db.scalars(
         select(Ad).where(Ad.is_active.is_(True)).order_by(Ad.impressions, Ad.id).limit(1)
     ).first()
     if ad is None:
+        db.rollback()
         raise PlaybackError("not_found", "no_active_ads", "There is no active ad to show; continue the video.")
+    key = (_PICK.c.session_id == session_id, _PICK.c.slot_index == slot_index)
+    insert_if_missing(db, _PICK, {"session_id": session_id, "slot_index": slot_index, "ad_id": ad.id,
+                                  "picked_at": now or utcnow()})
+    chosen_id = db.scalar(select(_PICK.c.ad_id).where(*key).with_for_update())
+    if chosen_id != ad.id:
+        chosen = db.get(Ad, chosen_id)
+        if chosen is not None and chosen.is_active:
+            ad = chosen
+        else:
+            db.execute(update(_PICK).where(*key).values(ad_id=ad.id, picked_at=now or utcnow()))
+    db.commit()
     return ad
 
 
@@ -357,9 +379,7 @@ def record_ad_view(
         _check_slot_free(db, row, session_id, slot_index)
         if isinstance(ad_id, bool) or not isinstance(ad_id, int):
             raise PlaybackError("invalid", "invalid_ad", "ad_id must be a whole number.")
-        # An ad switched off between the pick and this report still played: record it.
-        if db.scalar(select(Ad.id).where(Ad.id == ad_id)) is None:
-            raise PlaybackError("invalid", "unknown_ad", f"There is no ad {ad_id}.")
+        _check_chosen_ad(db, session_id, slot_index, ad_id)
     except PlaybackError:
         db.rollback()
         raise
@@ -367,7 +387,12 @@ def record_ad_view(
                   ad_id=ad_id,
                   viewed_at=now)
     db.add(view)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError:
+        # A concurrent request recorded this slot between our check and our insert.
+        db.rollback()
+        raise _duplicate_ad_view(slot_index) from None
     db.execute(update(PlaySession).where(PlaySession.id == session_id).values(updated_at=now).execution_options(**_CORE))
     db.execute(update(Ad).where(Ad.id == ad_id).values(impressions=Ad.impressions + 1).execution_options(**_CORE))
     db.commit()

@@ -246,6 +246,7 @@ def test_bad_playback_input_gets_a_4xx_and_changes_nothing(client, settings, db,
     auth = bearer(viewer, settings)
     base = f"/api/v1/videos/{video.id}"
     sid = client.post(f"{base}/sessions", headers=auth).get_json()["session_id"]
+    assert client.get(f"{base}/sessions/{sid}/slots/0/ad", headers=auth).get_json()["ad"]["id"] == ad.id
     assert client.post(f"{base}/sessions/{sid}/ad-views", json={"slot_index": 0, "ad_id": ad.id},
                        headers=auth).status_code == 201
     before = snapshot(db, sid)

@@ -5,6 +5,7 @@
 - users.session_version: bumped by sign-out, password change and deactivation; a cookie
   session carries the version it was made with and is refused once it differs (defect 2).
 - remember_tokens: random, expiring remember-me tokens, stored as SHA-256 digests (defect 2).
+- ad_picks: the ad the server chose for a slot of a session; an ad view must be it (defect 7).
 
 Revision ID: 0003
 Revises: 0001
@@ -56,9 +57,23 @@ def upgrade() -> None:
     mysql_engine='InnoDB'
     )
     op.create_index(op.f('ix_remember_tokens_user_id'), 'remember_tokens', ['user_id'], unique=False)
+    op.create_table('ad_picks',
+    sa.Column('session_id', BIG_ID, nullable=False),
+    sa.Column('slot_index', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('ad_id', BIG_ID, nullable=False),
+    sa.Column('picked_at', UTC_DATETIME, nullable=False),
+    sa.ForeignKeyConstraint(['ad_id'], ['ads.id'], name=op.f('fk_ad_picks_ad_id_ads')),
+    sa.ForeignKeyConstraint(['session_id'], ['play_sessions.id'], name=op.f('fk_ad_picks_session_id_play_sessions'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', 'slot_index', name=op.f('pk_ad_picks')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci',
+    mysql_engine='InnoDB'
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('ad_picks')
     op.drop_table('remember_tokens')
     with op.batch_alter_table('users') as batch:
         batch.drop_column('session_version')
