@@ -12,6 +12,7 @@ from paysystem.config import Settings, load_settings
 from portal.cookie_session import CookieSessionInterface
 from portal.database import init_database
 from portal.extensions import csrf, htmx, login_manager
+from portal.numbers import IdConverter, JSONProvider
 from portal.redis_client import init_redis
 
 
@@ -19,6 +20,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; refuses to start on unsafe settings (see Settings.validate)."""
     settings = (settings or load_settings()).validate()
     app = Flask(__name__)
+    # Before any route is added: ids beyond 64 bits or in non-ASCII digits match no route.
+    app.url_map.converters["int"] = IdConverter
+    app.json = JSONProvider(app)
     app.session_interface = CookieSessionInterface()
     app.config.update(
         PAYSYSTEM_SETTINGS=settings,

@@ -11,6 +11,7 @@ from models.accounts import AccountError, change_role, list_users
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
+from portal.numbers import MAX_PAGE, whole_number
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -18,10 +19,7 @@ ROLES = [role.value for role in Role]
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return whole_number(request.args.get("page"), maximum=MAX_PAGE) or 1
 
 
 @bp.get("/")

@@ -11,6 +11,7 @@ from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload
 from portal.database import db_session
+from portal.numbers import MAX_PAGE, whole_number
 
 _ROLES = ", ".join(role.value for role in Role)
 
@@ -19,11 +20,7 @@ def _int_arg(name: str, default: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if value >= 1 else None
+    return whole_number(raw, maximum=MAX_PAGE)
 
 
 @api_bp.get("/admin/users")
@@ -32,7 +29,7 @@ def admin_list_users() -> ResponseReturnValue:
     """`?q=` e-mail or name fragment, `?role=`, `?page=` (from 1), `?per_page=` (≤ 200)."""
     page, per_page = _int_arg("page", 1), _int_arg("per_page", 50)
     if page is None or per_page is None:
-        return api_error(400, "invalid_request", "page and per_page must be whole numbers of at least 1.")
+        return api_error(400, "invalid_request", f"page and per_page must be whole numbers from 1 to {MAX_PAGE}.")
     role_arg = request.args.get("role") or None
     if role_arg is not None and role_arg not in {r.value for r in Role}:
         return api_error(400, "invalid_request", f"role must be one of {_ROLES}.")
@@ -52,7 +49,7 @@ def admin_change_role(user_id: int) -> ResponseReturnValue:
     """`{"role": "viewer" | "seller" | "admin"}`."""
     body = request.get_json(silent=True)
     role = body.get("role") if isinstance(body, dict) else None
-    if role not in {r.value for r in Role}:
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
         return api_error(400, "invalid_request", f'Send a JSON body {{"role": ...}} with one of {_ROLES}.')
     session = db_session()
     user = session.get(User, user_id)

@@ -24,6 +24,7 @@ from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_user
 from portal.database import db_session
 from portal.media import send_media
+from portal.numbers import MAX_PAGE, whole_number
 from portal.playback_http import ad_json
 from portal.settings import settings
 
@@ -54,9 +55,10 @@ def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit():
-        raise CatalogError(f"{name} must be a positive whole number, got {raw!r}.")
-    return int(raw)
+    value = whole_number(raw, minimum=0, maximum=MAX_PAGE)
+    if value is None:
+        raise CatalogError(f"{name} must be a positive whole number (at most {MAX_PAGE}), got {raw!r}.")
+    return value
 
 
 @api_bp.errorhandler(RequestEntityTooLarge)

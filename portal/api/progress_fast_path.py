@@ -25,10 +25,12 @@ from werkzeug.exceptions import InternalServerError
 from portal.api import error_body
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
+from portal.numbers import MAX_ID, loads
 from portal.playback_http import progress_reply
 from portal.redis_client import revocations
 
-PATH = re.compile(r"/api/v1/videos/(\d+)/sessions/(\d+)/progress")
+# The same ids as the `<int:...>` routes (portal/numbers.py); other paths go to Flask (404 there).
+PATH = re.compile(r"/api/v1/videos/([0-9]{1,19})/sessions/([0-9]{1,19})/progress")
 # A report is a few dozen bytes; anything much larger is not one.
 MAX_BODY_BYTES = 16 * 1024
 
@@ -48,7 +50,7 @@ class ProgressFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None:
+        if match is None or max(int(match[1]), int(match[2])) > MAX_ID:
             return self.wrapped(environ, start_response)
         method = environ.get("REQUEST_METHOD", "")
         if method == "OPTIONS":
@@ -102,7 +104,7 @@ def _json_body(environ: dict[str, Any]) -> Any:
     else:
         return None
     try:
-        return json.loads(raw)
+        return loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -23,6 +23,7 @@ from models.watch_rules import format_position
 from portal.auth import role_required
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
+from portal.numbers import MAX_PAGE, whole_number
 from portal.settings import settings
 
 bp = Blueprint("catalog", __name__)
@@ -57,9 +58,10 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description="page must be a positive whole number.")
-    return int(raw)
+    page = whole_number(raw, maximum=MAX_PAGE)
+    if page is None:
+        abort(400, description=f"page must be a whole number from 1 to {MAX_PAGE}.")
+    return page
 
 
 @bp.get("/videos")
