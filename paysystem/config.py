@@ -159,6 +159,8 @@ class Settings:
     timezone: str = "Asia/Seoul"
     media_root: Path = PROJECT_ROOT / "var" / "media"
     max_upload_mb: int = 512
+    # Every request body except uploads (portal/body_limits.py).
+    max_body_kb: int = 1024
     # Where installed third-party browser code lives (npm package / plotly wheel).
     node_modules: Path = PROJECT_ROOT / "node_modules"
     public_base_url: str = ""
@@ -192,6 +194,7 @@ class Settings:
             timezone=_env("PAYSYSTEM_TIMEZONE", "Asia/Seoul"),
             media_root=media_root,
             max_upload_mb=_int_env("MAX_UPLOAD_MB", 512),
+            max_body_kb=_int_env("MAX_BODY_KB", 1024),
             node_modules=Path(_env("NODE_MODULES", str(PROJECT_ROOT / "node_modules"))),
             public_base_url=_env("PUBLIC_BASE_URL", ""),
             jwt_algorithm=_env("JWT_ALGORITHM", "HS256"),
@@ -242,6 +245,8 @@ class Settings:
             raise ConfigError("BATCH_LOCK_WAIT_SECONDS must be at least 1")
         if self.max_upload_mb < 1:
             raise ConfigError("MAX_UPLOAD_MB must be at least 1")
+        if self.max_body_kb < 1:
+            raise ConfigError("MAX_BODY_KB must be at least 1")
         if self.jwt_ttl_seconds < 60:
             raise ConfigError("JWT_TTL_SECONDS must be at least 60")
         for name, value in (

@@ -27,7 +27,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         PAYSYSTEM_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
@@ -70,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_users.bp)
     init_social_login(app, settings)
+    from portal.body_limits import init_body_limits
+
+    init_body_limits(app, settings)
     # After every blueprint: it limits the views marked @login_attempt.
     init_login_limits(app, settings)
     errors.register(app)

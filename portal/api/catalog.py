@@ -22,6 +22,7 @@ from models.catalog_service import (
 from models.media import MediaError
 from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_user
+from portal.body_limits import accepts_uploads, too_large_message
 from portal.database import db_session
 from portal.media import send_media
 from portal.numbers import MAX_PAGE, whole_number
@@ -63,7 +64,7 @@ def _int_arg(name: str, default: int) -> int:
 
 @api_bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return api_error(413, "too_large", f"The request is larger than the upload limit of {settings().max_upload_mb} MB.")
+    return api_error(413, "too_large", too_large_message())
 
 
 @api_bp.get("/videos")
@@ -104,6 +105,7 @@ def _flag(name: str, default: bool) -> bool:
 
 
 @api_bp.post("/videos")
+@accepts_uploads
 @api_auth(Role.SELLER)
 def upload_video() -> ResponseReturnValue:
     """multipart/form-data: `title`, `description`, `file`, optional `published` (default true)."""
@@ -138,6 +140,7 @@ def list_ads() -> ResponseReturnValue:
 
 
 @api_bp.post("/ads")
+@accepts_uploads
 @api_auth(Role.ADMIN)
 def upload_ad() -> ResponseReturnValue:
     """multipart/form-data: `title`, `file`, optional `active` (default true)."""

@@ -21,6 +21,7 @@ from models.catalog_service import (
 from models.media import MediaError
 from models.watch_rules import format_position
 from portal.auth import role_required
+from portal.body_limits import accepts_uploads, is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
 from portal.numbers import MAX_PAGE, whole_number
@@ -41,18 +42,16 @@ def _limit_bytes() -> int:
     return settings().max_upload_mb * 1024 * 1024
 
 
-def _too_large_message() -> str:
-    return f"The file is larger than the upload limit of {settings().max_upload_mb} MB."
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     """An upload over MAX_UPLOAD_MB: show the form again with the limit, not a bare error page."""
+    if not is_upload_request():
+        return render_template("errors/error.html", code=413, title="Too large", message=too_large_message()), 413
     if request.endpoint == "catalog.ads":
         form, template, extra = AdUploadForm(formdata=None), "catalog/ads.html", {"ads": all_ads(db_session())}
     else:
         form, template, extra = VideoUploadForm(formdata=None), "catalog/upload.html", {}
-    form.file.errors = [_too_large_message()]
+    form.file.errors = [too_large_message()]
     return render_template(template, form=form, toggle_form=ToggleForm(formdata=None), **extra), 413
 
 
@@ -72,6 +71,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/videos/upload", methods=["GET", "POST"])
+@accepts_uploads
 @role_required(Role.SELLER)
 def upload() -> ResponseReturnValue:
     form = VideoUploadForm()
@@ -115,6 +115,7 @@ def publish(video_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/admin/ads", methods=["GET", "POST"])
+@accepts_uploads
 @role_required(Role.ADMIN)
 def ads() -> ResponseReturnValue:
     form = AdUploadForm()

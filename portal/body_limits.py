@@ -1,0 +1,58 @@
+"""How large a request body may be: MAX_BODY_KB everywhere, MAX_UPLOAD_MB on upload routes.
+
+A single app-wide limit as large as an upload let any endpoint, the public token endpoint
+included, read and parse hundreds of megabytes. Views that take files carry
+`@accepts_uploads`; every other request whose declared length is over the small limit is
+refused with 413 before anything reads the body (before the sign-in limiter's hook, which
+reads it), and a body without a declared length is cut off at the limit by werkzeug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from paysystem.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = "_paysystem_accepts_uploads"
+_UPLOAD_ENDPOINTS = "paysystem.upload_endpoints"
+
+
+def accepts_uploads(view: F) -> F:
+    """Mark a view that receives files: its body may be up to MAX_UPLOAD_MB."""
+    setattr(view, _MARK, True)
+    return view
+
+
+def is_upload_request() -> bool:
+    return request.endpoint in current_app.extensions.get(_UPLOAD_ENDPOINTS, ())
+
+
+def too_large_message() -> str:
+    """What a 413 says: the upload limit on upload routes, the body limit elsewhere."""
+    settings: Settings = current_app.config["PAYSYSTEM_SETTINGS"]
+    if is_upload_request():
+        return f"The file is larger than the upload limit of {settings.max_upload_mb} MB."
+    return f"The request body is too large: this endpoint takes at most {settings.max_body_kb:,} KB."
+
+
+def init_body_limits(app: Flask, settings: Settings) -> None:
+    """Apply the limits to `app`; call after the blueprints and before any hook that reads bodies."""
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_kb * 1024
+    app.extensions[_UPLOAD_ENDPOINTS] = frozenset(
+        endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARK, False)
+    )
+    upload_bytes = settings.max_upload_mb * 1024 * 1024
+
+    def _limit_body() -> None:
+        if is_upload_request():
+            request.max_content_length = upload_bytes
+        elif (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge(too_large_message())
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _limit_body)
