@@ -16,6 +16,7 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from paysystem.config import Settings
+from portal.view_marks import mark_view, marked_endpoints
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,8 +26,7 @@ _UPLOAD_ENDPOINTS = "paysystem.upload_endpoints"
 
 def accepts_uploads(view: F) -> F:
     """Mark a view that receives files: its body may be up to MAX_UPLOAD_MB."""
-    setattr(view, _MARK, True)
-    return view
+    return mark_view(view, _MARK)
 
 
 def is_upload_request() -> bool:
@@ -44,9 +44,7 @@ def too_large_message() -> str:
 def init_body_limits(app: Flask, settings: Settings) -> None:
     """Apply the limits to `app`; call after the blueprints and before any hook that reads bodies."""
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_kb * 1024
-    app.extensions[_UPLOAD_ENDPOINTS] = frozenset(
-        endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARK, False)
-    )
+    app.extensions[_UPLOAD_ENDPOINTS] = marked_endpoints(app, _MARK)
     upload_bytes = settings.max_upload_mb * 1024 * 1024
 
     def _limit_body() -> None:

@@ -30,6 +30,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from paysystem.config import Settings
+from portal.view_marks import mark_view, marked_endpoints
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,8 +41,7 @@ MESSAGE = "Too many failed sign-in attempts. Wait a few minutes, then try again.
 
 def login_attempt(view: F) -> F:
     """Mark a view that checks a password; its failed (401) attempts are limited."""
-    setattr(view, _MARK, True)
-    return view
+    return mark_view(view, _MARK)
 
 
 def attempted_account() -> str:
@@ -108,7 +108,7 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
         retry_after="delta-seconds",
         in_memory_fallback_enabled=True,
     )
-    limited = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARK, False)}
+    limited = set(marked_endpoints(app, _MARK))
     with _hooks_confined_to(app, limited):
         limiter.init_app(app)
         app.after_request(_give_back_unless_failed)
