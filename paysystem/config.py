@@ -170,6 +170,9 @@ class Settings:
     jwt_ttl_seconds: int = 3600
     login_limit_per_account: str = "5 per 15 minutes"
     login_limit_per_ip: str = "20 per 15 minutes"
+    # Sign-up forms sent from one client address (every attempt counts): bounds how fast
+    # anyone can probe which e-mails are registered.
+    signup_limit_per_ip: str = "20 per hour"
     # Reverse proxies in front of the portal whose X-Forwarded-* headers are trusted (client IP
     # for the per-IP sign-in limit, https scheme for OAuth redirect URIs).
     trusted_proxy_hops: int = 0
@@ -203,6 +206,7 @@ class Settings:
             jwt_ttl_seconds=_int_env("JWT_TTL_SECONDS", 3600),
             login_limit_per_account=_env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
             login_limit_per_ip=_env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes"),
+            signup_limit_per_ip=_env("SIGNUP_LIMIT_PER_IP", "20 per hour"),
             trusted_proxy_hops=_int_env("TRUSTED_PROXY_HOPS", 0),
             batch_partitions=_int_env("BATCH_PARTITIONS", 4),
             batch_queue=_env("BATCH_QUEUE", "batch"),
@@ -252,6 +256,7 @@ class Settings:
         for name, value in (
             ("LOGIN_LIMIT_PER_ACCOUNT", self.login_limit_per_account),
             ("LOGIN_LIMIT_PER_IP", self.login_limit_per_ip),
+            ("SIGNUP_LIMIT_PER_IP", self.signup_limit_per_ip),
         ):
             _check_rate_limit(name, value)
         if self.trusted_proxy_hops < 0:

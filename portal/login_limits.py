@@ -35,13 +35,21 @@ from portal.view_marks import mark_view, marked_endpoints
 F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "_paysystem_login_attempt"
+_SIGNUP_MARK = "_paysystem_signup_attempt"
+_GIVE_BACK = "paysystem.login_endpoints"
 _EXTENSION = "paysystem.login_limiter"
 MESSAGE = "Too many failed sign-in attempts. Wait a few minutes, then try again."
+SIGNUP_MESSAGE = "Too many sign-ups from your address. Try again later."
 
 
 def login_attempt(view: F) -> F:
     """Mark a view that checks a password; its failed (401) attempts are limited."""
     return mark_view(view, _MARK)
+
+
+def signup_attempt(view: F) -> F:
+    """Mark a sign-up view: every attempt from a client address counts (SIGNUP_LIMIT_PER_IP)."""
+    return mark_view(view, _SIGNUP_MARK)
 
 
 def attempted_account() -> str:
@@ -61,7 +69,7 @@ def client_ip() -> str:
 
 def _give_back_unless_failed(response: Response) -> Response:
     """After a limited attempt: an attempt that did not fail (not 401) stops counting."""
-    if response.status_code == 401:
+    if response.status_code == 401 or request.endpoint not in current_app.extensions[_GIVE_BACK]:
         return response
     limiter = login_limiter(current_app)
     for taken in limiter.current_limits:
@@ -96,7 +104,8 @@ def _only_for(endpoints: set[str], hook: Callable[..., Any]) -> Callable[..., An
 
 
 def init_login_limits(app: Flask, settings: Settings) -> Limiter:
-    """Bind a limiter to `app` and limit its `@login_attempt` views; call after the blueprints."""
+    """Bind a limiter to `app` and limit its `@login_attempt` and `@signup_attempt` views; call
+    after the blueprints."""
     limiter = Limiter(
         key_func=client_ip,
         storage_uri=settings.redis_url,
@@ -109,7 +118,9 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=True,
     )
     limited = set(marked_endpoints(app, _MARK))
-    with _hooks_confined_to(app, limited):
+    signups = marked_endpoints(app, _SIGNUP_MARK)
+    app.extensions[_GIVE_BACK] = frozenset(limited)
+    with _hooks_confined_to(app, limited | signups):
         limiter.init_app(app)
         app.after_request(_give_back_unless_failed)
     limits = (
@@ -123,6 +134,11 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
                 limit, scope=scope, key_func=key_func, methods=["POST"], error_message=MESSAGE
             )(view)
         app.view_functions[endpoint] = view
+    for endpoint in signups:
+        app.view_functions[endpoint] = limiter.shared_limit(
+            settings.signup_limit_per_ip, scope="signup-ip", key_func=client_ip, methods=["POST"],
+            error_message=SIGNUP_MESSAGE,
+        )(app.view_functions[endpoint])
     app.extensions[_EXTENSION] = limiter
     return limiter
 

@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from models import Role
-from models.accounts import AccountError, authenticate, create_user
+from models.accounts import AccountError, EmailTaken, authenticate, create_user
 from portal.auth.forms import SignInForm, SignUpForm
 from portal.auth.redirects import safe_next
 from portal.auth.sessions import pending_link, sign_in, sign_out
 from portal.database import db_session
-from portal.login_limits import login_attempt
+from portal.login_limits import login_attempt, signup_attempt
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -37,6 +37,7 @@ def signin() -> ResponseReturnValue:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@signup_attempt
 def signup() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -56,11 +57,14 @@ def signup() -> ResponseReturnValue:
             session.flush()
         except (AccountError, IntegrityError) as exc:
             session.rollback()
-            taken = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            taken = isinstance(exc, IntegrityError) or isinstance(exc, EmailTaken)
+            # Not "this e-mail is registered": the same status as any refusal, and a message
+            # that is true whatever the reason (sign-up is also throttled per address).
             form.email.errors.append(
-                "An account with this e-mail already exists; sign in instead." if taken else str(exc)
+                "We could not create an account with this e-mail. If you have signed up before, sign in "
+                "instead." if taken else str(exc)
             )
-            return render_template("auth/signup.html", form=form), 409 if taken else 400
+            return render_template("auth/signup.html", form=form), 400
         flash(f"Welcome, {user.display_name}! Your {user.role.value} account is ready.", "info")
         return sign_in(user, next_url=form.next.data)
     status = 400 if request.method == "POST" else 200
