@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
@@ -85,21 +85,33 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def active_admin_count(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
-    ) or 0
+def _locked_active_admins(session: Session) -> set[int]:
+    """Ids of the active admins as committed now, locked until the transaction ends.
+
+    MariaDB: a locking read (current rows, not the request's snapshot) through the role
+    index, in index order so concurrent callers cannot deadlock. SQLite ignores FOR UPDATE,
+    so a write that changes nothing first takes its database write lock.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(User).where(false()).values(role=User.role)
+                        .execution_options(synchronize_session=False))
+    return set(session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id).with_for_update()
+    ))
 
 
 def change_role(session: Session, user: User, role: Role, *, actor: User | None = None) -> User:
     """Give `user` another role (not committed).
 
     An admin cannot change their own role (another admin must), and the last active admin
-    cannot be demoted: either would leave nobody able to run the platform.
+    cannot be demoted: either would leave nobody able to run the platform. The active admins
+    are read locked until commit, so two admins demoting each other at the same moment are
+    decided one after the other and the second finds the first is the last admin.
     """
     if actor is not None and actor.id == user.id and role != user.role:
         raise AccountError("you cannot change your own role; ask another admin")
-    if user.role == Role.ADMIN and role != Role.ADMIN and user.is_active and active_admin_count(session) <= 1:
+    admins = _locked_active_admins(session)
+    if role != Role.ADMIN and user.id in admins and not admins - {user.id}:
         raise AccountError("the last admin cannot be demoted; make another admin first")
     user.role = role
     session.flush()

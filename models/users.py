@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, enum_column_type, utcnow
@@ -20,7 +20,8 @@ class Role(enum.StrEnum):
 
 class User(UserMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (TABLE_ARGS,)
+    # Changing a role locks the active admins through this index (models/accounts.py).
+    __table_args__ = (Index(None, "role", "is_active"), TABLE_ARGS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # Lower-cased on write; NULL only for a social account whose provider gave no e-mail.

@@ -5,6 +5,7 @@
 - users.session_version: bumped by sign-out, password change and deactivation; a cookie
   session carries the version it was made with and is refused once it differs (defect 2).
 - remember_tokens: random, expiring remember-me tokens, stored as SHA-256 digests (defect 2).
+- ix_users_role_is_active: a role change locks the active admins through it (defect 9).
 - ad_picks: the ad the server chose for a slot of a session; an ad view must be it (defect 7).
 
 Revision ID: 0003
@@ -41,6 +42,7 @@ def upgrade() -> None:
     ).bindparams(cutoff=cutoff))
     with op.batch_alter_table('users') as batch:
         batch.add_column(sa.Column('session_version', sa.Integer(), nullable=False, server_default='0'))
+    op.create_index(op.f('ix_users_role_is_active'), 'users', ['role', 'is_active'], unique=False)
     op.create_table('remember_tokens',
     sa.Column('id', BIG_ID, nullable=False),
     sa.Column('user_id', BIG_ID, nullable=False),
@@ -75,6 +77,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('ad_picks')
     op.drop_table('remember_tokens')
+    op.drop_index(op.f('ix_users_role_is_active'), table_name='users')
     with op.batch_alter_table('users') as batch:
         batch.drop_column('session_version')
     with op.batch_alter_table('play_history') as batch:
