@@ -17,3 +17,11 @@ backlog = 2048
 # The workers' heartbeat file is touched on every request: keep it in memory, not on disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Refuse to listen beyond loopback with the published development secret (paysystem/public_bind.py)."""
+    from paysystem.config import load_settings
+    from paysystem.public_bind import check_bind
+
+    check_bind(server.cfg.bind, load_settings().secret_key)

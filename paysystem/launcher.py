@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from paysystem.config import PROJECT_ROOT, load_settings
+from paysystem.public_bind import is_loopback, secret_for_host
 
 
 def free_port() -> int:
@@ -95,6 +96,11 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int
             redis_proc, env["REDIS_URL"] = start_embedded_redis(Path(tempfile.mkdtemp(prefix="paysystem-redis-")))
             processes.append(redis_proc)
             print(f"* embedded Redis at {env['REDIS_URL']}", flush=True)
+        secret = secret_for_host(host, env)
+        if secret != env.get("SECRET_KEY") and not is_loopback(host):
+            print(f"* listening on {host}: a random SECRET_KEY for this run instead of the published "
+                  "development one (sessions end when it stops; set SECRET_KEY to keep them)", flush=True)
+        env["SECRET_KEY"] = secret
         os.environ.update(env)
         settings = load_settings()
         python = sys.executable

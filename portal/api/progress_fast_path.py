@@ -28,6 +28,7 @@ from portal.database import progress_recorder
 from portal.numbers import MAX_ID, loads
 from portal.playback_http import progress_reply
 from portal.redis_client import revocations
+from portal.security_headers import security_headers
 
 # The same ids as the `<int:...>` routes (portal/numbers.py); other paths go to Flask (404 there).
 PATH = re.compile(r"/api/v1/videos/([0-9]{1,19})/sessions/([0-9]{1,19})/progress")
@@ -47,11 +48,13 @@ class ProgressFastPath:
         self.settings = app.config["PAYSYSTEM_SETTINGS"]
         self.recorder = progress_recorder(app)
         self.revocations = revocations(app)
+        self.headers = security_headers(self.settings)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None or max(int(match[1]), int(match[2])) > MAX_ID:
             return self.wrapped(environ, start_response)
+        start_response = _with_headers(start_response, self.headers)
         method = environ.get("REQUEST_METHOD", "")
         if method == "OPTIONS":
             return _answer(start_response, 200, None, [("Allow", "POST, OPTIONS")])
@@ -76,6 +79,13 @@ class ProgressFastPath:
             return 413, error_body("request_entity_too_large", f"A progress report is at most {MAX_BODY_BYTES} bytes.")
         return progress_reply(self.recorder, viewer_id=claims.user_id, video_id=video_id, session_id=session_id,
                               body=body)
+
+
+def _with_headers(start_response: StartResponse, extra: list[tuple[str, str]]) -> StartResponse:
+    def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        return start_response(status, [*headers, *extra], *args)
+
+    return start
 
 
 class _TooLarge(Exception):
