@@ -36,8 +36,8 @@ def partition_task(partition_id: int) -> dict:
 def finalize_task(run_id: int) -> dict:
     settings = load_settings()
     try:
-        return finalize_run(engine_for(settings.database_url), run_id,
-                            cache=FigureCache(make_redis(settings.redis_url)),
+        engine = engine_for(settings.database_url)
+        return finalize_run(engine, run_id, cache=FigureCache(make_redis(settings.redis_url), engine=engine),
                             lock_wait_seconds=settings.batch_lock_wait_seconds).as_dict()
     except BaseException as exc:
         _no_retry_unless_transient(exc)

@@ -7,6 +7,7 @@ fixtures rely on that). It never imports `portal` or `jobs`.
 from models.base import Base
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
+from models.figure_cache import FigureVersion
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
 from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
 from models.stats import (
@@ -26,6 +27,7 @@ __all__ = [
     "Base",
     "BatchPartition",
     "BatchRun",
+    "FigureVersion",
     "Metric",
     "PeriodKind",
     "PlayHistory",

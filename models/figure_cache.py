@@ -1,10 +1,16 @@
 """Read-aside cache of portal figures in Redis, versioned per business day and period.
 
 A cached value's key carries the current version number of its scope (a day, an ISO
-week or a month), so the batch invalidates everything computed from a day with one
-INCR per scope: old keys are never read again and expire on their own. When Redis is
-slow or down the figures are computed from the database; a circuit breaker stops a
+week or a month), so the batch invalidates everything computed from a day by bumping
+one version per scope: old keys are never read again and expire on their own. When Redis
+is slow or down the figures are computed from the database; a circuit breaker stops a
 dead Redis from adding its timeout to every page.
+
+Given an engine, the versions live in the database (`figure_versions`), not in Redis: a
+batch that re-runs a day while Redis is down still bumps them, so once Redis is back no
+reader is served the figures from before the re-run (with versions in Redis that bump was
+lost and old figures lived up to their 6-hour TTL). Reading a version is one primary-key
+lookup. The Redis versions are still bumped, for readers built without an engine.
 """
 
 from __future__ import annotations
@@ -12,14 +18,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import pybreaker
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import BigInteger, Engine, String, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
 
+from models.base import TABLE_ARGS, Base, UTCDateTime, utcnow
 from models.business_time import month_start, week_start
+from models.upserts import insert_if_missing
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -38,10 +49,25 @@ def scopes_of_day(day: date) -> list[str]:
     return [scope("day", day), scope("week", week_start(day)), scope("month", month_start(day))]
 
 
+class FigureVersion(Base):
+    """The version of one cache scope; bumped whenever the batch changes its figures."""
+
+    __tablename__ = "figure_versions"
+    __table_args__ = (TABLE_ARGS,)
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+_FV = FigureVersion.__table__
+
+
 class FigureCache:
-    def __init__(self, redis: Redis | None, *, ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    def __init__(self, redis: Redis | None, *, engine: Engine | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS,
                  breaker: pybreaker.CircuitBreaker | None = None) -> None:
         self.redis = redis
+        self.engine = engine
         self.ttl = ttl_seconds
         self.breaker = breaker or pybreaker.CircuitBreaker(fail_max=3, reset_timeout=30,
                                                            exclude=[lambda e: not isinstance(e, RedisError)])
@@ -49,17 +75,21 @@ class FigureCache:
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.breaker.call(fn, *args)
 
-    def _version(self, scope_name: str) -> int:
+    def _key(self, scope_name: str, key: str) -> str:
+        if self.engine is not None:
+            with self.engine.connect() as conn:
+                version = conn.scalar(select(_FV.c.version).where(_FV.c.scope == scope_name)) or 0
+            return f"{PREFIX}:{scope_name}:d{version}:{key}"
         assert self.redis is not None
-        value = self._call(self.redis.get, f"{PREFIX}:version:{scope_name}")
-        return int(value or 0)
+        version = int(self._call(self.redis.get, f"{PREFIX}:version:{scope_name}") or 0)
+        return f"{PREFIX}:{scope_name}:v{version}:{key}"
 
     def get_or_compute(self, scope_name: str, key: str, compute: Callable[[], T]) -> T:
         """The cached JSON value of `key` in `scope_name`, or `compute()` (cached when possible)."""
         if self.redis is None:
             return compute()
         try:
-            full_key = f"{PREFIX}:{scope_name}:v{self._version(scope_name)}:{key}"
+            full_key = self._key(scope_name, key)
             cached = self._call(self.redis.get, full_key)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("figure cache unavailable, reading the database: %s", exc)
@@ -74,10 +104,32 @@ class FigureCache:
         return value
 
     def invalidate_scopes(self, scope_names: Iterable[str]) -> bool:
-        """One INCR per scope; False (and nothing raised) when Redis is unavailable."""
+        """Bump each scope's version; False (and nothing raised) when it could not be recorded.
+
+        With an engine the database versions decide and Redis is only bumped as a courtesy;
+        without one, an unavailable Redis means the invalidation is lost.
+        """
+        names = list(dict.fromkeys(scope_names))
+        recorded = self.engine is not None and self._bump_database(names)
+        return self._bump_redis(names) or recorded
+
+    def _bump_database(self, names: list[str]) -> bool:
+        assert self.engine is not None
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                for name in names:
+                    insert_if_missing(conn, _FV, {"scope": name, "version": 0, "updated_at": now})
+                conn.execute(update(_FV).where(_FV.c.scope.in_(names))
+                             .values(version=_FV.c.version + 1, updated_at=now))
+        except SQLAlchemyError as exc:
+            log.warning("could not record the invalidation of cached figures %s: %s", names, exc)
+            return False
+        return True
+
+    def _bump_redis(self, names: list[str]) -> bool:
         if self.redis is None:
             return False
-        names = list(dict.fromkeys(scope_names))
         try:
             pipe = self.redis.pipeline(transaction=False)
             for name in names:

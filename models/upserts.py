@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 
-def insert_if_missing(db: Session, table: Table, values: dict[str, Any]) -> None:
+def insert_if_missing(db: Session | Connection, table: Table, values: dict[str, Any]) -> None:
     """Insert `values` into `table` unless a row with the same key exists (not committed).
 
     On SQLite this write takes the database write lock, which serialises what follows in
@@ -24,7 +24,8 @@ def insert_if_missing(db: Session, table: Table, values: dict[str, Any]) -> None
     foreign-key error; the no-op update of an existing row takes its exclusive lock at once,
     so two transactions never hold shared locks they both want to upgrade (a deadlock).
     """
-    if db.get_bind().dialect.name == "sqlite":
+    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
+    if dialect.name == "sqlite":
         statement = sqlite_insert(table).values(values).on_conflict_do_nothing()
     else:
         first_key = next(iter(table.primary_key.columns))

@@ -43,3 +43,15 @@ def test_an_unreachable_redis_falls_back_to_the_database():
     for _ in range(5):  # past the breaker's threshold too
         assert cache.get_or_compute(scope("day", date(2026, 3, 4)), "k", lambda: [1, 2]) == [1, 2]
     assert cache.invalidate([("day", date(2026, 3, 4))]) is False
+
+
+def test_an_invalidation_made_while_redis_is_down_is_not_lost(redis_url, engine):
+    """Issue 13 (faults): the batch re-runs a day while Redis is unreachable; once Redis answers
+    again, no reader gets the figures from before the re-run."""
+    reader = FigureCache(Redis.from_url(redis_url), engine=engine)
+    day, key = date(2026, 4, 7), f"seller-{uuid.uuid4().hex}"
+    assert reader.get_or_compute(scope("week", date(2026, 4, 6)), key, lambda: {"views": 1}) == {"views": 1}
+    batch = FigureCache(make_redis(f"redis://127.0.0.1:{free_port()}/0"), engine=engine)  # Redis down for it
+    assert batch.invalidate([("day", day)]) is True  # recorded in the database all the same
+    assert reader.get_or_compute(scope("week", date(2026, 4, 6)), key, lambda: {"views": 2}) == {"views": 2}
+    assert reader.get_or_compute(scope("week", date(2026, 4, 6)), key, lambda: {"views": 3}) == {"views": 2}

@@ -6,6 +6,8 @@
   session carries the version it was made with and is refused once it differs (defect 2).
 - remember_tokens: random, expiring remember-me tokens, stored as SHA-256 digests (defect 2).
 - ix_users_role_is_active: a role change locks the active admins through it (defect 9).
+- figure_versions: the figure cache's versions, so an invalidation made while Redis is
+  down is not lost (issue 13, faults).
 - ad_picks: the ad the server chose for a slot of a session; an ad view must be it (defect 7).
 
 Revision ID: 0003
@@ -74,7 +76,19 @@ def upgrade() -> None:
     )
 
 
+    op.create_table('figure_versions',
+    sa.Column('scope', sa.String(length=40), nullable=False),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', UTC_DATETIME, nullable=False),
+    sa.PrimaryKeyConstraint('scope', name=op.f('pk_figure_versions')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci',
+    mysql_engine='InnoDB'
+    )
+
+
 def downgrade() -> None:
+    op.drop_table('figure_versions')
     op.drop_table('ad_picks')
     op.drop_table('remember_tokens')
     op.drop_index(op.f('ix_users_role_is_active'), table_name='users')
