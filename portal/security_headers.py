@@ -10,7 +10,7 @@ Styles allow 'unsafe-inline' because plotly.js and htmx set style attributes and
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from paysystem.config import Settings
 
@@ -26,6 +26,11 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "base-uri 'self'",
     "frame-ancestors 'none'",
 ])
+# rq-dashboard (an installed package, admins only, mounted at /admin/rq) runs inline scripts
+# and compiles underscore templates; it gets them there and nowhere else.
+THIRD_PARTY_ADMIN_PREFIXES = ("/admin/rq",)
+RELAXED_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'", "script-src 'self' 'unsafe-inline' 'unsafe-eval'")
 # A year, the usual preload-ready value; only ever sent by a production (HTTPS) portal.
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -48,6 +53,8 @@ def init_security_headers(app: Flask, settings: Settings) -> None:
     headers = security_headers(settings)
 
     def _add(response: Response) -> Response:
+        if request.path.startswith(THIRD_PARTY_ADMIN_PREFIXES):
+            response.headers.setdefault("Content-Security-Policy", RELAXED_POLICY)
         for name, value in headers:
             response.headers.setdefault(name, value)
         return response

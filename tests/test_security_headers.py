@@ -39,6 +39,12 @@ def test_every_response_carries_the_security_headers(client, path):
     assert "Strict-Transport-Security" not in response.headers  # plain-HTTP development and tests
 
 
+def test_only_the_third_party_admin_dashboard_may_run_inline_script(client):
+    csp = _csp(client.get("/admin/rq/"))
+    assert "'unsafe-inline'" in csp["script-src"] and csp["frame-ancestors"] == ["'none'"]
+    assert _csp(client.get("/admin/users/"))["script-src"] == ["'self'"]
+
+
 def test_the_progress_fast_path_answers_with_the_same_headers(client, make_user, settings):
     viewer = make_user(Role.VIEWER)
     response = client.post("/api/v1/videos/1/sessions/1/progress", json={"position_ms": 1}, headers=bearer(viewer, settings))
