@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
+from redis import Redis
+from redis.exceptions import RedisError
 
 from paysystem import migrate
 from paysystem.config import Settings
+from paysystem.launcher import embedded_redis_binary
 
 
 def at_once(count: int, call: Callable[[int], Any]) -> list[Any]:
@@ -36,3 +42,18 @@ def sqlite_settings(base: Settings, directory: Path) -> Settings:
     url = f"sqlite:///{directory / 'portal.db'}"
     migrate.upgrade(url)
     return replace(base, database_url=url).validate()
+
+
+def private_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    """A private, memory-only redis-server on `port`, answering PING."""
+    proc = subprocess.Popen([embedded_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if Redis(port=port, socket_connect_timeout=0.2).ping():
+                return proc
+        except RedisError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail("the private redis-server did not start")

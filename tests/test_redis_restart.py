@@ -4,21 +4,17 @@ again on the same port; the shared test Redis is not touched."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections import Counter
 from dataclasses import replace
 
-import pytest
 import requests
-from redis import Redis
-from redis.exceptions import RedisError
 
 from models import Role
-from paysystem.launcher import embedded_redis_binary
 from portal import create_app
 from tests.conftest import LiveServer
+from tests.security_support import private_redis
 from tests.support import free_port
 from tests.watching_support import add_video, bearer
 
@@ -26,24 +22,9 @@ from tests.watching_support import add_video, bearer
 API_WHILE_DOWN = {200, 201, 503}
 
 
-def _redis(port: int, workdir) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
-    """A private, memory-only redis-server on `port`, answering PING."""
-    proc = subprocess.Popen([embedded_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if Redis(port=port, socket_connect_timeout=0.2).ping():
-                return proc
-        except RedisError:
-            time.sleep(0.05)
-    proc.kill()
-    pytest.fail("the private redis-server did not start")
-
-
 def test_pages_api_and_progress_survive_a_redis_restart(settings, make_user, session_factory, tmp_path):
     port = free_port()
-    proc = _redis(port, tmp_path)
+    proc = private_redis(port, tmp_path)
     app = create_app(replace(settings, redis_url=f"redis://127.0.0.1:{port}/0"))
     server = LiveServer(app).start()
     seller, viewer = make_user(Role.SELLER), make_user(Role.VIEWER)
@@ -74,7 +55,7 @@ def test_pages_api_and_progress_survive_a_redis_restart(settings, make_user, ses
         proc.kill()
         proc.wait()
         time.sleep(2.0)
-        proc = _redis(port, tmp_path)
+        proc = private_redis(port, tmp_path)
         time.sleep(2.0)
         stop.set()
         worker.join(timeout=30)

@@ -1,0 +1,71 @@
+"""Fault of issue 13: Redis (the queue) killed while a worker is inside a partition of a day's
+re-run, and started again empty. The run does not complete by itself; the database's
+bookkeeping tells what is left, a retry completes it, and every batch table equals an
+undisturbed run's. A private redis-server, so the shared test Redis is not touched."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from jobs.enqueue import enqueue_day, enqueue_retry
+from jobs.inline import run_days_inline
+from models import RunState, RunTrigger
+from tests.batch_support import (
+    DAY0,
+    Backend,
+    add_sessions,
+    busy_world,
+    plan_ids,
+    reference,
+    snapshot,
+)
+from tests.security_support import private_redis
+from tests.support import free_port
+from tests.test_batch_workers import _waiting_writer, finish, runs, start_worker
+
+
+def test_a_run_interrupted_by_a_redis_restart_completes_on_retry(tmp_path):
+    port = free_port()
+    redis = private_redis(port, tmp_path)
+    backend = Backend("mariadb", f"redis://127.0.0.1:{port}/0", tmp_path)
+    try:
+        settings = backend.with_settings(batch_queue="batch-redis-fault")
+        world = busy_world(backend, days=4)
+        days = [DAY0 + timedelta(days=i) for i in range(4)]
+        run_days_inline(settings, days, RunTrigger.BACKFILL, use_cache=False)
+        # A late event for day 1 of a video with later rows: the re-run carries it forward.
+        video = next(s["video_id"] for s in world.sessions if s["day"] == days[3])
+        add_sessions(backend.engine, world, [dict(video_id=video, viewer_id=world.sessions[0]["viewer_id"],
+                                                  day=days[1], second=5, watch_ms=90_000, reason=None)], [1])
+        blocker = backend.engine.connect()
+        tx = blocker.begin()
+        blocker.execute(text("SELECT * FROM video_daily_stats WHERE day = :d AND video_id = :v FOR UPDATE"),
+                        {"d": days[3], "v": video})
+        run_id = enqueue_day(settings, days[1])
+        worker = start_worker(settings, burst=False)
+        try:
+            assert _waiting_writer(backend) is None  # the worker is inside a partition
+            redis.kill()
+            redis.wait()
+        finally:
+            tx.rollback()  # the partition goes on without Redis
+            blocker.close()
+        time.sleep(2)
+        redis = private_redis(port, tmp_path)  # back, and empty: the queue and its jobs are gone
+        time.sleep(1)
+        os.killpg(worker.pid, signal.SIGKILL)  # whatever state the worker is in, it is gone too
+        worker.communicate(timeout=30)
+        assert runs(backend)[-1].state != RunState.SUCCEEDED
+
+        enqueue_retry(settings, run_id, force=True)
+        finish(start_worker(settings))
+        assert runs(backend)[-1].state == RunState.SUCCEEDED
+        assert snapshot(backend.engine) == reference(world, set(days), plan_ids(backend.engine))
+    finally:
+        backend.close()
+        redis.kill()
