@@ -129,12 +129,9 @@ def _waiting_writer(backend: Backend, timeout: float = 30) -> str | None:
     return f"the worker never reached the lock inside its partition: {rows}"
 
 
-def test_worker_killed_inside_a_partition_leaves_no_partial_rows(backend, settings):
-    world = busy_world(backend, days=4)
-    days = [DAY0 + timedelta(days=i) for i in range(4)]
-    run_days_inline(settings, days, RunTrigger.BACKFILL, use_cache=False)
-    before = snapshot(backend.engine)
-    # A late event for day 1 of a video with rows after it: the re-run must carry it forward.
+def late_event_behind_a_lock(backend: Backend, world: World, days: list) -> tuple:  # type: ignore[type-arg]
+    """A late event for day 1 of a video with rows after it, which a re-run of day 1 must carry
+    forward, and a row lock on the last of those rows: the re-run's partition waits there."""
     video = next(s["video_id"] for s in world.sessions if s["day"] == days[3])
     add_sessions(backend.engine, world, [dict(video_id=video, viewer_id=world.sessions[0]["viewer_id"],
                                               day=days[1], second=5, watch_ms=90_000, reason=None)], [1])
@@ -142,6 +139,15 @@ def test_worker_killed_inside_a_partition_leaves_no_partial_rows(backend, settin
     tx = blocker.begin()
     blocker.execute(text("SELECT * FROM video_daily_stats WHERE day = :d AND video_id = :v FOR UPDATE"),
                     {"d": days[3], "v": video})
+    return blocker, tx
+
+
+def test_worker_killed_inside_a_partition_leaves_no_partial_rows(backend, settings):
+    world = busy_world(backend, days=4)
+    days = [DAY0 + timedelta(days=i) for i in range(4)]
+    run_days_inline(settings, days, RunTrigger.BACKFILL, use_cache=False)
+    before = snapshot(backend.engine)
+    blocker, tx = late_event_behind_a_lock(backend, world, days)
     run_id = enqueue_day(settings, days[1])
     worker = start_worker(settings, burst=False)
     try:

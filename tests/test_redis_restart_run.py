@@ -10,15 +10,12 @@ import signal
 import time
 from datetime import timedelta
 
-from sqlalchemy import text
-
 from jobs.enqueue import enqueue_day, enqueue_retry
 from jobs.inline import run_days_inline
 from models import RunState, RunTrigger
 from tests.batch_support import (
     DAY0,
     Backend,
-    add_sessions,
     busy_world,
     plan_ids,
     reference,
@@ -26,7 +23,13 @@ from tests.batch_support import (
 )
 from tests.security_support import private_redis
 from tests.support import free_port
-from tests.test_batch_workers import _waiting_writer, finish, runs, start_worker
+from tests.test_batch_workers import (
+    _waiting_writer,
+    finish,
+    late_event_behind_a_lock,
+    runs,
+    start_worker,
+)
 
 
 def test_a_run_interrupted_by_a_redis_restart_completes_on_retry(tmp_path):
@@ -38,14 +41,7 @@ def test_a_run_interrupted_by_a_redis_restart_completes_on_retry(tmp_path):
         world = busy_world(backend, days=4)
         days = [DAY0 + timedelta(days=i) for i in range(4)]
         run_days_inline(settings, days, RunTrigger.BACKFILL, use_cache=False)
-        # A late event for day 1 of a video with later rows: the re-run carries it forward.
-        video = next(s["video_id"] for s in world.sessions if s["day"] == days[3])
-        add_sessions(backend.engine, world, [dict(video_id=video, viewer_id=world.sessions[0]["viewer_id"],
-                                                  day=days[1], second=5, watch_ms=90_000, reason=None)], [1])
-        blocker = backend.engine.connect()
-        tx = blocker.begin()
-        blocker.execute(text("SELECT * FROM video_daily_stats WHERE day = :d AND video_id = :v FOR UPDATE"),
-                        {"d": days[3], "v": video})
+        blocker, tx = late_event_behind_a_lock(backend, world, days)
         run_id = enqueue_day(settings, days[1])
         worker = start_worker(settings, burst=False)
         try:
