@@ -8,6 +8,7 @@ happen or neither does, whatever kills the process.
 
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import date
@@ -174,13 +175,24 @@ class _writer:
             self.conn.close()
 
 
+# Waits between attempts to record a partition's failure: a database that restarted under the
+# partition is usually back within seconds, and the run should then say FAILED, not RUNNING.
+RECORD_FAILURE_WAITS = (0.5, 1, 2, 4, 4)
+
+
 def _record_partition_failure(engine: Engine, partition_id: int, exc: BaseException) -> None:
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(BatchPartition).where(BatchPartition.id == partition_id).values(
-                state=RunState.FAILED, finished_at=utcnow(), error=_error_text(exc)))
-    except Exception:  # the database may be what failed; the job failure itself is still reported
-        log.exception("could not record the failure of partition %s", partition_id)
+    for wait in (*RECORD_FAILURE_WAITS, None):
+        try:
+            with engine.begin() as conn:
+                conn.execute(update(BatchPartition).where(BatchPartition.id == partition_id).values(
+                    state=RunState.FAILED, finished_at=utcnow(), error=_error_text(exc)))
+            return
+        except Exception:  # the database may be what failed; the job failure itself is still reported
+            if wait is None:
+                log.exception("could not record the failure of partition %s", partition_id)
+                return
+            log.warning("could not record the failure of partition %s yet; trying again in %ss", partition_id, wait)
+            time.sleep(wait)
 
 
 def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = None,

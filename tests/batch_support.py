@@ -41,9 +41,11 @@ DEFAULT_TIERS = [(1, 100_000, 10_000, 100_000), (100_001, 500_000, 11_000, 120_0
 class Backend:
     """A migrated scratch database (MariaDB or SQLite) the test may fill and empty at will."""
 
-    def __init__(self, kind: str, redis_url: str, tmp: Path, **overrides) -> None:
+    def __init__(self, kind: str, redis_url: str, tmp: Path, url: str | None = None, **overrides) -> None:
         self.kind = kind
-        if kind == "mariadb":
+        if url is not None:  # a database the caller made (and drops)
+            self.kind, self.url = "given", url
+        elif kind == "mariadb":
             self.url = create_mysql_database("paysystem_batch")
         else:
             self.url = f"sqlite:///{tmp / 'batch.db'}"
