@@ -8,6 +8,7 @@ from models.base import Base
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
+from models.recovery import PasswordResetToken
 from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
 from models.stats import (
     Metric,
@@ -28,6 +29,7 @@ __all__ = [
     "BatchRun",
     "Metric",
     "PeriodKind",
+    "PasswordResetToken",
     "PlayHistory",
     "PlaySession",
     "PlayStatus",

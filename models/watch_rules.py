@@ -170,13 +170,27 @@ def classify_session(
 
 
 def due_slots(slot_positions: Sequence[int], furthest_position_ms: int, played: Iterable[int]) -> list[int]:
-    """Slot indexes whose ad is due: reached or skipped past (§5) and not yet played."""
-    done = set(played)
-    return [
-        index
-        for index, position in enumerate(slot_positions)
-        if position * 1000 <= furthest_position_ms and index not in done
-    ]
+    """The slot whose break is due (§5): the last slot reached or jumped past, if none at or after it has played.
+
+    A jump past several unplayed slots plays one break, for the last of them; the slots it
+    jumped over are spent. So the answer holds at most one index (a list, as the API says).
+    """
+    reached = [index for index, position in enumerate(slot_positions) if position * 1000 <= furthest_position_ms]
+    if not reached:
+        return []
+    last, done = reached[-1], set(played)
+    return [] if done and max(done) >= last else [last]
+
+
+def check_slot_not_spent(slot_positions: Sequence[int], slot_index: int, furthest_position_ms: int,
+                         played: Iterable[int]) -> None:
+    """PlaybackError(conflict) for a reached slot that is no longer due: jumped over, or before a played one (§5)."""
+    if slot_index not in due_slots(slot_positions, furthest_position_ms, played):
+        raise PlaybackError(
+            "conflict",
+            "slot_spent",
+            f"Ad slot {slot_index} was passed in a jump; only the break of the last slot passed plays (§5).",
+        )
 
 
 def check_ad_slot(slot_positions: Sequence[int], slot_index: int, furthest_position_ms: int) -> int:

@@ -18,6 +18,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Ad, User
+from models.ad_breaks import SKIP_AFTER_SECONDS, is_skippable, record_ad_skip
 from models.catalog_service import CatalogError, watchable_video
 from models.playback_service import (
     open_session,
@@ -103,6 +104,8 @@ def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
         "duration_seconds": ad.duration_seconds,
         "content_type": ad.content_type,
         "media_url": media_url("ad", ad.id),
+        # §5: when the player may offer Skip (seconds into the ad), or None for a short ad.
+        "skippable_after_seconds": SKIP_AFTER_SECONDS if is_skippable(ad.duration_seconds) else None,
     }
 
 
@@ -200,6 +203,15 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         return jsonify(session_id=session_id, slot_index=view.slot_index, ad_id=view.ad_id,
                        day=view.day.isoformat()), 201
 
+    def ad_skip(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
+        try:
+            view = record_ad_skip(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
+                                  slot_index=slot_index, now=now())
+        except PlaybackError as exc:
+            return playback_error(exc)
+        return jsonify(session_id=session_id, slot_index=slot_index, ad_id=view.ad_id,
+                       skipped_at=view.skipped_at.isoformat() if view.skipped_at else None)
+
     name = bp.name
     routes = [
         (f"{base}/history", "history", history, ["GET"], guard),
@@ -208,6 +220,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         *([(f"{session_url}/progress", "progress", progress, ["POST"], guard)] if with_progress else []),
         (f"{session_url}/slots/<int:slot_index>/ad", "ad_for_slot", ad_for_slot, ["GET"], guard),
         (f"{session_url}/ad-views", "ad_view", ad_view, ["POST"], guard),
+        (f"{session_url}/slots/<int:slot_index>/skip", "ad_skip", ad_skip, ["POST"], guard),
     ]
     for rule, endpoint, view, methods, view_guard in routes:
         view.__name__ = f"{name}_{endpoint}"

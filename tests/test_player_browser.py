@@ -8,13 +8,12 @@ within 3 s of what the browser really played.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
 from models import AdView, PlayHistory, PlaySession, PlayStatus, Role
 from models.catalog_service import create_ad, create_video
+from tests.browser_support import wait_for
 from tests.support import TEST_PASSWORD
 from tests.watching_support import add_ad, clip
 
@@ -27,16 +26,6 @@ PLAYED_SECONDS = f"""(() => {{
   for (let i = 0; i < ranges.length; i++) total += ranges.end(i) - ranges.start(i);
   return total;
 }})()"""
-
-
-def wait_for(condition, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_viewer_watches_with_ad_breaks_pauses_and_resumes(live_server, page, make_user, session_factory, settings,
