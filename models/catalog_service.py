@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.listing import Paged, contains_pattern
 from models.media import MediaError, stored_media
+from models.posters import remove_media, write_poster
 from models.users import Role, User
 
 TITLE_MAX = 200
@@ -83,7 +84,12 @@ def create_video(
         video.slots = [
             AdSlot(slot_index=i, position_seconds=p) for i, p in enumerate(ad_slot_positions(media.duration_seconds))
         ]
-        _commit_new(db, video)
+        video.poster_path = write_poster(media_root, media.relative_path, media.duration_seconds)
+        try:
+            _commit_new(db, video)
+        except BaseException:
+            remove_media(media_root, video.poster_path)
+            raise
     return video
 
 
@@ -136,7 +142,7 @@ def list_published(db: Session, *, page: int = 1, per_page: int = PAGE_SIZE, que
     if not 1 <= per_page <= MAX_PAGE_SIZE:
         raise CatalogError(f"per_page must be between 1 and {MAX_PAGE_SIZE}.")
     query = (query or "").strip()[:TITLE_MAX]
-    where = [Video.is_published.is_(True)]
+    where = [Video.is_published.is_(True), Video.deleted_at.is_(None)]
     if query:
         where.append(Video.title.ilike(contains_pattern(query), escape="\\"))
     total = db.scalar(select(func.count()).select_from(Video).where(*where)) or 0
@@ -160,13 +166,14 @@ def can_watch(video: Video, user: User | None) -> bool:
 
 def watchable_video(db: Session, video_id: int, user: User | None) -> Video:
     video = db.get(Video, video_id)
-    if video is None or not can_watch(video, user):
+    if video is None or video.deleted_at is not None or not can_watch(video, user):
         raise CatalogError(f"There is no video {video_id}.")
     return video
 
 
 def sellers_videos(db: Session, seller: User) -> list[Video]:
-    return list(db.scalars(select(Video).where(Video.seller_id == seller.id).order_by(Video.created_at.desc())).all())
+    return list(db.scalars(select(Video).where(Video.seller_id == seller.id, Video.deleted_at.is_(None))
+                           .order_by(Video.created_at.desc())).all())
 
 
 def set_published(db: Session, *, video_id: int, seller: User, published: bool) -> Video:

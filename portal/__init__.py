@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    from portal import presentation
+
+    presentation.init_app(app)
 
     from portal import admin_users, auth, catalog, errors, health, home, vendor, watch
     from portal.api import api_bp

@@ -7,10 +7,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import Role
+from models import Role, Video
+from models.catalog_cards import cards_for
 from models.catalog_service import (
     CatalogError,
     all_ads,
+    can_watch,
     create_ad,
     create_video,
     list_published,
@@ -23,6 +25,7 @@ from models.watch_rules import format_position
 from portal.auth import role_required
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
+from portal.media import send_media
 from portal.settings import settings
 
 bp = Blueprint("catalog", __name__)
@@ -66,7 +69,8 @@ def _page_number() -> int:
 def index() -> ResponseReturnValue:
     """Published videos, newest first, with title search; open to everybody, watching needs sign-in."""
     result = list_published(db_session(), page=_page_number(), query=request.args.get("q", ""))
-    return render_template("catalog/list.html", result=result)
+    viewer_id = current_user.id if current_user.is_authenticated else None
+    return render_template("catalog/list.html", result=result, cards=cards_for(db_session(), result.videos, viewer_id))
 
 
 @bp.route("/videos/upload", methods=["GET", "POST"])
@@ -147,3 +151,14 @@ def ad_active(ad_id: int) -> ResponseReturnValue:
         abort(404, description=str(exc))
     flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
     return redirect(url_for("catalog.ads"))
+
+
+@bp.get("/videos/<int:video_id>/poster.jpg")
+def poster(video_id: int) -> ResponseReturnValue:
+    """A video's poster frame: public for published videos, like the catalog card that shows it."""
+    video = db_session().get(Video, video_id)
+    user = current_user if current_user.is_authenticated else None
+    if video is None or video.poster_path is None or video.deleted_at is not None or not (
+            video.is_published or can_watch(video, user)):
+        abort(404, description="This video has no poster.")
+    return send_media(video.poster_path, "image/jpeg")
