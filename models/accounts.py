@@ -138,3 +138,28 @@ def list_users(
         .offset((page - 1) * per_page)
     ).all()
     return UserPage(users=list(users), total=total, page=page, per_page=per_page)
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Give `user` a new password; committed.
+
+    The one place a password changes (account page and reset link alike). Sessions signed
+    in with the old password stop working: the portal compares a fingerprint of the
+    password hash on every request (portal/auth/password_sessions.py), so every session
+    except the one that re-stamps itself afterwards is signed out.
+    """
+    try:
+        user.password_hash = hash_password(new_password)
+    except ValueError as exc:
+        session.rollback()
+        raise AccountError(str(exc)) from exc
+    session.commit()
+
+
+def rename(session: Session, user: User, display_name: str) -> None:
+    """Change the name shown to others; committed. 1–100 characters after trimming."""
+    name = (display_name or "").strip()
+    if not name or len(name) > 100:
+        raise AccountError("A name needs 1 to 100 characters.")
+    user.display_name = name
+    session.commit()

@@ -180,6 +180,13 @@ class Settings:
     # How long a partition waits for a row lock before failing (and being retried).
     batch_lock_wait_seconds: int = 60
     oauth_providers: tuple[OAuthProvider, ...] = ()
+    # Outgoing e-mail (password-reset links). Without SMTP_HOST the mail is written to the log.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "PaySystem <no-reply@paysystem.invalid>"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -208,6 +215,12 @@ class Settings:
             batch_retry_delays=_int_list_env("BATCH_RETRY_DELAYS", (5, 30, 120)),
             batch_lock_wait_seconds=_int_env("BATCH_LOCK_WAIT_SECONDS", 60),
             oauth_providers=_oauth_providers(),
+            smtp_host=_env("SMTP_HOST", ""),
+            smtp_port=_int_env("SMTP_PORT", 25),
+            smtp_username=_env("SMTP_USERNAME", ""),
+            smtp_password=_env("SMTP_PASSWORD", ""),
+            smtp_starttls=_bool_env("SMTP_STARTTLS", False),
+            mail_from=_env("MAIL_FROM", "PaySystem <no-reply@paysystem.invalid>"),
         )
 
     @property

@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_social_login(app, settings)
     # After every blueprint: it limits the views marked @login_attempt.
     init_login_limits(app, settings)
+    from portal.auth import password_sessions
+
+    password_sessions.init_app(app)
     errors.register(app)
     from portal.api.progress_fast_path import ProgressFastPath
 

@@ -7,6 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.error_pages import page_for
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (
@@ -31,4 +33,6 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         if wants_json():
             return jsonify(error=error_code(exc), message=exc.description), code
-        return render_template("errors/error.html", code=code, title=exc.name, message=exc.description), code
+        page = page_for(exc)
+        return render_template("errors/error.html", code=code, title=page.title, message=page.message,
+                               actions=page.actions), code

@@ -11,7 +11,7 @@ from models import Role
 from models.accounts import AccountError, authenticate, create_user
 from portal.auth.forms import SignInForm, SignUpForm
 from portal.auth.redirects import safe_next
-from portal.auth.sessions import pending_link, sign_in, sign_out
+from portal.auth.sessions import sign_in, sign_out
 from portal.database import db_session
 from portal.login_limits import login_attempt
 
@@ -77,5 +77,6 @@ def signout() -> ResponseReturnValue:
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
-    linked = {identity.provider for identity in current_user.identities}
-    return render_template("auth/account.html", linked=linked, pending=pending_link())
+    from portal.auth.recovery import account_page  # recovery imports this module's blueprint
+
+    return account_page()
