@@ -41,6 +41,10 @@ def _clean_description(description: str | None) -> str:
     return value
 
 
+# The same checks for editing as for uploading (models/video_management.py).
+clean_title, clean_description = _clean_title, _clean_description
+
+
 def _commit_new(db: Session, row: Video | Ad) -> None:
     """Commit a new row; on failure roll back and re-raise so `stored_media` removes the file."""
     db.add(row)
@@ -178,7 +182,7 @@ def sellers_videos(db: Session, seller: User) -> list[Video]:
 
 def set_published(db: Session, *, video_id: int, seller: User, published: bool) -> Video:
     video = db.get(Video, video_id)
-    if video is None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
+    if video is None or video.deleted_at is not None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
         raise CatalogError(f"There is no video {video_id} of yours.")
     video.is_published = published
     db.commit()
@@ -186,12 +190,12 @@ def set_published(db: Session, *, video_id: int, seller: User, published: bool) 
 
 
 def all_ads(db: Session) -> list[Ad]:
-    return list(db.scalars(select(Ad).order_by(Ad.is_active.desc(), Ad.id)).all())
+    return list(db.scalars(select(Ad).where(Ad.deleted_at.is_(None)).order_by(Ad.is_active.desc(), Ad.id)).all())
 
 
 def set_ad_active(db: Session, *, ad_id: int, active: bool) -> Ad:
     ad = db.get(Ad, ad_id)
-    if ad is None:
+    if ad is None or ad.deleted_at is not None:
         raise CatalogError(f"There is no ad {ad_id}.")
     ad.is_active = active
     db.commit()
