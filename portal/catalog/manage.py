@@ -6,11 +6,13 @@ statistics and settlements of a deleted video stay (models/video_management.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from models import Ad, Role
 from models.catalog_service import CatalogError
@@ -29,37 +31,54 @@ def _owned(video_id: int):  # type: ignore[no-untyped-def]
         abort(404, description=str(exc))
 
 
+def _edit_page(form: FlaskForm, save: Callable[[], object], template: str, saved: str, back: str,
+               **context: object) -> ResponseReturnValue:
+    """Show an edit form; on a valid POST save it (CatalogError → the form again) and go back."""
+    if form.validate_on_submit():
+        try:
+            save()
+        except CatalogError as exc:
+            form.title.errors = [str(exc)]
+            return render_template(template, form=form, **context), 400
+        flash(saved, "info")
+        return redirect(back)
+    return render_template(template, form=form, **context), 400 if request.method == "POST" else 200
+
+
+def _delete_page(item: object, kind: str, remove: Callable[[], object], deleted: str,
+                 back: str) -> ResponseReturnValue:
+    """A confirmation page; its POST deletes for good."""
+    form = ToggleForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, description="The form expired; open the delete page again.")
+        remove()
+        flash(deleted, "info")
+        return redirect(back)
+    return render_template("catalog/delete.html", form=form, item=item, kind=kind, back=back)
+
+
 @bp.route("/videos/<int:video_id>/edit", methods=["GET", "POST"])
 @role_required(Role.SELLER)
 def edit(video_id: int) -> ResponseReturnValue:
     video = _owned(video_id)
     form = VideoEditForm(obj=video)
-    if form.validate_on_submit():
-        try:
-            edit_video(db_session(), video_id=video_id, seller=current_user, title=form.title.data,
-                       description=form.description.data)
-        except CatalogError as exc:
-            form.title.errors = [str(exc)]
-            return render_template("catalog/edit.html", form=form, video=video), 400
-        flash(f"“{video.title}” is saved.", "info")
-        return redirect(url_for("catalog.mine"))
-    return render_template("catalog/edit.html", form=form, video=video), 400 if request.method == "POST" else 200
+    return _edit_page(
+        form,
+        lambda: edit_video(db_session(), video_id=video_id, seller=current_user, title=form.title.data,
+                           description=form.description.data),
+        "catalog/edit.html", f"“{form.title.data}” is saved.", url_for("catalog.mine"), video=video)
 
 
 @bp.route("/videos/<int:video_id>/delete", methods=["GET", "POST"])
 @role_required(Role.SELLER)
 def delete(video_id: int) -> ResponseReturnValue:
     video = _owned(video_id)
-    form = ToggleForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, description="The form expired; open the delete page again.")
-        delete_video(db_session(), video_id=video_id, seller=current_user, media_root=settings().media_root,
-                     now=datetime.now(UTC))
-        flash(f"“{video.title}” is deleted. Its statistics and settlements stay in your history.", "info")
-        return redirect(url_for("catalog.mine"))
-    return render_template("catalog/delete.html", form=form, item=video, kind="video",
-                           back=url_for("catalog.mine"))
+    return _delete_page(
+        video, "video",
+        lambda: delete_video(db_session(), video_id=video_id, seller=current_user,
+                             media_root=settings().media_root, now=datetime.now(UTC)),
+        f"“{video.title}” is deleted. Its statistics and settlements stay in your history.", url_for("catalog.mine"))
 
 
 def _ad(ad_id: int) -> Ad:
@@ -75,26 +94,14 @@ def ad_edit(ad_id: int) -> ResponseReturnValue:
     """An ad's page: a preview player and its title."""
     ad = _ad(ad_id)
     form = AdEditForm(obj=ad)
-    if form.validate_on_submit():
-        try:
-            edit_ad(db_session(), ad_id=ad_id, title=form.title.data)
-        except CatalogError as exc:
-            form.title.errors = [str(exc)]
-            return render_template("catalog/ad_edit.html", form=form, ad=ad), 400
-        flash(f"Ad “{ad.title}” is saved.", "info")
-        return redirect(url_for("catalog.ads"))
-    return render_template("catalog/ad_edit.html", form=form, ad=ad), 400 if request.method == "POST" else 200
+    return _edit_page(form, lambda: edit_ad(db_session(), ad_id=ad_id, title=form.title.data),
+                      "catalog/ad_edit.html", f"Ad “{form.title.data}” is saved.", url_for("catalog.ads"), ad=ad)
 
 
 @bp.route("/admin/ads/<int:ad_id>/delete", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def ad_delete(ad_id: int) -> ResponseReturnValue:
     ad = _ad(ad_id)
-    form = ToggleForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, description="The form expired; open the delete page again.")
-        delete_ad(db_session(), ad_id=ad_id, media_root=settings().media_root, now=datetime.now(UTC))
-        flash(f"Ad “{ad.title}” is deleted. The ad views it collected stay counted.", "info")
-        return redirect(url_for("catalog.ads"))
-    return render_template("catalog/delete.html", form=form, item=ad, kind="ad", back=url_for("catalog.ads"))
+    return _delete_page(
+        ad, "ad", lambda: delete_ad(db_session(), ad_id=ad_id, media_root=settings().media_root, now=datetime.now(UTC)),
+        f"Ad “{ad.title}” is deleted. The ad views it collected stay counted.", url_for("catalog.ads"))
