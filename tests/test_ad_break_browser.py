@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import AdView, PlayHistory, PlaySession, PlayStatus, Role
 from models.catalog_service import create_ad, create_video
@@ -104,3 +104,44 @@ def test_resuming_past_two_slots_plays_one_skippable_ad_in_the_player(
     assert [(v.slot_index, v.ad_id) for v in views] == [(1, ad_id)]
     assert views[0].skipped_at is not None and (views[0].skipped_at - views[0].viewed_at).total_seconds() >= 4
     assert session.counted
+
+
+def test_the_ad_view_waits_until_the_page_is_visible_and_the_controls_answer_keys(
+        live_server, page, make_user, session_factory, settings, tmp_path_factory):
+    seller, viewer, admin = make_user(Role.SELLER), make_user(Role.VIEWER), make_user(Role.ADMIN)
+    clips = tmp_path_factory.getbasetemp()
+    add_ad(session_factory, only=True, active=False)
+    with session_factory() as db:
+        with clip(clips, 720).open("rb") as upload:
+            video = create_video(db, seller=db.merge(seller), title="Hidden tab", description="", upload=upload,
+                                 filename="tab.webm", media_root=settings.media_root)
+        with clip(clips, 3).open("rb") as upload:
+            create_ad(db, admin=db.merge(admin), title="Short ad", upload=upload, filename="ad3.webm",
+                      media_root=settings.media_root)
+        video_id = video.id
+    # The test decides what document.visibilityState says (a headless page is always "visible").
+    page.add_init_script("""Object.defineProperty(Document.prototype, 'visibilityState',
+      {configurable: true, get() { return window.__hidden ? 'hidden' : 'visible'; }});""")
+    sign_in_browser(page, live_server.url, viewer, f"/videos/{video_id}")
+    page.wait_for_function(f"{CONTENT}.readyState >= 1")
+
+    # The seek bar marks both slots (0:00 and 5:00 of 12:00).
+    marks = page.eval_on_selector_all(".slot-mark", "marks => marks.map(m => m.style.left)")
+    assert [round(float(m.rstrip("%")), 2) for m in marks] == [0.0, 41.67]
+    page.keyboard.press("m")
+    assert page.evaluate(f"{CONTENT}.muted") and page.get_attribute(".ctl-mute", "aria-pressed") == "true"
+
+    page.evaluate("window.__hidden = true")
+    page.click(".ctl-play")
+    page.wait_for_function(f"{PLAYER}.state === 'ad'")
+    page.wait_for_timeout(1_500)
+    assert page.evaluate(f"{PLAYER}.adsPlayed") == "0" and page.evaluate(f"{AD}.paused")
+    page.evaluate("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_function(f"{PLAYER}.adsPlayed === '1'")
+    assert page.evaluate(f"{AD}.muted")  # the mute carried over to the ad
+    page.wait_for_function(f"!{CONTENT}.paused", timeout=15_000)  # the 3-second ad ends, the video plays
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"{CONTENT}.currentTime >= 5")
+    with session_factory() as db:
+        assert db.scalar(select(func.count()).select_from(AdView).join(PlaySession)
+                         .where(PlaySession.viewer_id == viewer.id)) == 1
