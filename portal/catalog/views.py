@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -91,6 +91,9 @@ def upload() -> ResponseReturnValue:
         slots = len(video.slots)
         flash(f"“{video.title}” is uploaded: {clock(video.duration_seconds)} long, "
               f"{slots} ad slot{'s' if slots != 1 else ''}.", "info")
+        if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+            # static/js/upload.js: it navigates itself, so the flash is shown on the next page.
+            return jsonify(redirect=url_for("catalog.mine"))
         return redirect(url_for("catalog.mine"))
     return render_template("catalog/upload.html", form=form), 400 if request.method == "POST" else 200
 

@@ -16,6 +16,7 @@
         event.preventDefault();
         const request = new XMLHttpRequest();
         request.open("POST", form.action);
+        request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
         request.upload.addEventListener("progress", (progress) => {
           if (!progress.lengthComputable) return;
           const done = Math.floor((progress.loaded * 100) / progress.total);
@@ -23,9 +24,9 @@
           percent.textContent = done < 100 ? `${done} % sent` : "Sent; checking the video…";
         });
         request.addEventListener("load", () => {
-          // A redirect (success) lands on its page; a form with errors comes back as a page.
-          if (request.responseURL && new URL(request.responseURL).pathname !== new URL(form.action).pathname) {
-            window.location.assign(request.responseURL);
+          // Success answers {"redirect": url}; a form with errors comes back as a page.
+          if ((request.getResponseHeader("Content-Type") || "").startsWith("application/json")) {
+            window.location.assign(JSON.parse(request.responseText).redirect);
             return;
           }
           const page = new DOMParser().parseFromString(request.responseText, "text/html");
