@@ -11,7 +11,7 @@ from models import Role
 from models.ad_breaks import record_ad_skip
 from models.playback_service import open_session, record_ad_view
 from models.watch_rules import PlaybackError
-from tests.watching_support import add_ad, add_video, csrf_token, sign_in
+from tests.watching_support import add_ad, add_video, bearer, csrf_token, sign_in
 
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
@@ -68,3 +68,19 @@ def test_skip_over_http_says_when_and_why(client, make_user, session_factory):
     assert early.status_code == 409 and early.get_json()["error"] == "skip_too_early"
     missing = client.post(f"/videos/{video.id}/sessions/{sid}/slots/1/skip", json={}, headers=headers)
     assert missing.status_code == 404 and "slot 1" in missing.get_json()["message"]
+
+
+def test_other_players_skip_through_the_api(client, make_user, session_factory, settings):
+    seller, viewer = make_user(Role.SELLER), make_user(Role.VIEWER)
+    video = add_video(session_factory, seller, seconds=720)
+    ad = add_ad(session_factory, seconds=3, only=True)
+    auth = bearer(viewer, settings)
+    base = f"/api/v1/videos/{video.id}"
+    sid = client.post(f"{base}/sessions", json={"start_position_ms": 0}, headers=auth).get_json()["session_id"]
+    assert client.get(f"{base}/sessions/{sid}/slots/0/ad", headers=auth).get_json()["ad"][
+        "skippable_after_seconds"] is None
+    assert client.post(f"{base}/sessions/{sid}/ad-views", json={"slot_index": 0, "ad_id": ad.id},
+                       headers=auth).status_code == 201
+    short = client.post(f"{base}/sessions/{sid}/slots/0/skip", headers=auth)
+    assert short.status_code == 409 and short.get_json()["error"] == "not_skippable"
+    assert client.post(f"{base}/sessions/{sid}/slots/0/skip").status_code == 401

@@ -114,3 +114,12 @@ def test_upload_extracts_a_poster_frame_served_with_the_card(client, make_user, 
         assert db.get(Video, video_id).poster_path == poster
     html = client.get("/videos?q=Poster+please").get_data(as_text=True)
     assert f'src="/videos/{video_id}/poster.jpg"' in html
+
+
+def test_a_seller_reads_on_their_own_player_that_their_plays_do_not_count(client, make_user, session_factory):
+    seller, viewer = make_user(Role.SELLER), make_user(Role.VIEWER)
+    video = add_video(session_factory, seller)
+    sign_in(client, seller)
+    assert "your plays here are not counted" in client.get(f"/videos/{video.id}").get_data(as_text=True)
+    sign_in(client, viewer)
+    assert "your plays here are not counted" not in client.get(f"/videos/{video.id}").get_data(as_text=True)
