@@ -24,7 +24,7 @@ from jobs.runs import final_job_id, partition_job_id, plan_runs
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between, today
 from models.db import make_sessionmaker, session_scope
-from paysystem.config import Settings
+from settings import Settings
 
 # A partition of a huge day may take minutes; a hung one is stopped after this long.
 JOB_TIMEOUT_SECONDS = 30 * 60

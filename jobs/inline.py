@@ -22,7 +22,7 @@ from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.db import make_sessionmaker, session_scope
 from models.figure_cache import FigureCache
 from models.redis_conn import make_redis
-from paysystem.config import Settings
+from settings import Settings
 
 
 def _with_retries(settings: Settings, step: Callable[[], StepResult]) -> StepResult | None:

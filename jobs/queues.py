@@ -6,7 +6,7 @@ from redis import Redis
 from rq import Queue
 
 from models.redis_conn import make_redis
-from paysystem.config import Settings
+from settings import Settings
 
 
 def queue_connection(settings: Settings) -> Redis:

@@ -11,13 +11,13 @@ from flask import g, request
 from redis.exceptions import RedisError
 
 from models import Role, User
-from paysystem.config import Settings
 from portal.api import api_error
 from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
 from portal.redis_client import revocations
 from portal.revocations import RevocationMirror
 from portal.settings import settings
+from settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -28,7 +28,6 @@ from models import Role
 from models.accounts import SIGNUP_ROLES, AccountError
 from models.base import utcnow
 from models.social import SocialProfile, create_social_user, find_identity, owner_of_email
-from paysystem.config import ConfigError, OAuthProvider, Settings
 from portal.auth.sessions import (
     pop_social_next,
     remember_pending_link,
@@ -39,6 +38,7 @@ from portal.auth.social_profiles import OAUTH2_PROFILE_READERS, ProfileError, oi
 from portal.auth.views import bp
 from portal.database import db_session
 from portal.settings import settings
+from settings import ConfigError, OAuthProvider, Settings
 
 _PROVIDERS = "paysystem.oauth_providers"
 _OAUTH = "paysystem.oauth"
