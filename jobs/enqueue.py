@@ -24,6 +24,7 @@ from jobs.runs import final_job_id, partition_job_id, plan_runs
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between, today
 from models.db import make_sessionmaker, session_scope
+from models.errors import DomainError
 from settings import Settings
 
 # A partition of a huge day may take minutes; a hung one is stopped after this long.
@@ -35,7 +36,7 @@ PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, Job
 MAX_BACKFILL_DAYS = 3660
 
 
-class BatchRequestError(ValueError):
+class BatchRequestError(DomainError, ValueError):
     """A batch request that cannot be honoured; the message is safe to show."""
 
 

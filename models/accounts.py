@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
+from models.errors import DomainError
 from models.listing import Paged, contains_pattern
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.users import Role, User
@@ -17,9 +18,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Roles a person may pick at sign-up; admins are made from the command line or by an admin.
 SIGNUP_ROLES = (Role.VIEWER, Role.SELLER)
+# The most users one page of the admin listing shows.
+MAX_USERS_PAGE = 200
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """An account request that cannot be honoured; the message is safe to show."""
 
 
@@ -119,7 +122,7 @@ def list_users(
 ) -> UserPage:
     """Users, newest first, filtered by e-mail / name fragment and role, with their identities."""
     page = max(1, page)
-    per_page = min(max(1, per_page), 200)
+    per_page = min(max(1, per_page), MAX_USERS_PAGE)
     conditions = []
     if search.strip():
         pattern = contains_pattern(search.strip().lower())

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from models.errors import DomainError
 from models.playback import PlayStatus, RejectReason
 
 # §4: each report may credit at most the server time since the previous report plus this.
@@ -21,19 +22,15 @@ END_MARGIN_MS = 1_000
 REPEAT_WINDOW = timedelta(seconds=30)
 _ONE_MS = timedelta(milliseconds=1)
 
-class PlaybackError(Exception):
-    """A request the rules refuse; nothing has been changed when it is raised.
+class PlaybackError(DomainError):
+    """A request the rules of watching refuse; nothing has been changed when it is raised.
 
-    `kind` says what went wrong in transport-neutral terms (`not_found`, `invalid`,
-    `conflict`); the portal maps it to an HTTP status, `code` is the machine-readable
-    error and `message` is safe to show to the viewer.
+    The shape of every domain error (models/errors.py), built kind first because every
+    playback refusal names its kind and code.
     """
 
     def __init__(self, kind: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.code = code
-        self.message = message
+        super().__init__(message, kind=kind, code=code)
 
 
 def elapsed_ms(earlier: datetime, later: datetime) -> int:

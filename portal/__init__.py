@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # After every blueprint: it limits the views marked @login_attempt.
     init_login_limits(app, settings)
     errors.register(app)
-    from portal.api.progress_fast_path import ProgressFastPath
+    from portal.playback.fast_path import ProgressFastPath
 
     app.wsgi_app = ProgressFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

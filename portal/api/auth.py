@@ -1,5 +1,5 @@
 """`api_auth`: the decorator every protected API endpoint carries, and `verified_claims`, the
-token check it runs, which the progress fast path (portal/api/progress_fast_path.py) runs too."""
+token check it runs, which the progress fast path (portal/playback/fast_path.py) runs too."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from flask import g, request
 from redis.exceptions import RedisError
 
 from models import Role, User
-from portal.api import api_error
 from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
+from portal.errors import api_error
 from portal.redis_client import revocations
 from portal.revocations import RevocationMirror
 from portal.settings import settings

@@ -23,6 +23,7 @@ from models.watch_rules import format_position
 from portal.auth import role_required
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
+from portal.paging import page_arg
 from portal.settings import settings
 
 bp = Blueprint("catalog", __name__)
@@ -55,17 +56,10 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     return render_template(template, form=form, toggle_form=ToggleForm(formdata=None), **extra), 413
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description="page must be a positive whole number.")
-    return int(raw)
-
-
 @bp.get("/videos")
 def index() -> ResponseReturnValue:
     """Published videos, newest first, with title search; open to everybody, watching needs sign-in."""
-    result = list_published(db_session(), page=_page_number(), query=request.args.get("q", ""))
+    result = list_published(db_session(), page=page_arg(request.args), query=request.args.get("q", ""))
     return render_template("catalog/list.html", result=result)
 
 
