@@ -23,6 +23,8 @@ from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between
 from models.catalog import Video
 from models.figure_cache import FigureCache
+from models.pricing import as_date, plan_for_day
+from models.rankings import materialize_top
 from models.stats import PeriodKind
 
 ERROR_LIMIT = 4000
@@ -108,7 +110,7 @@ def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = Non
         ).first()
         if row is None:
             raise PermanentJobError(f"batch partition {partition_id} does not exist")
-        day = pipeline._as_date(row.day)
+        day = as_date(row.day)
         if row.state == RunState.SUCCEEDED:
             # Delivered twice (a requeue of a finished job): its rows are already there.
             with job_context(row.run_id, day, row.partition_index):
@@ -129,7 +131,7 @@ def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = Non
         try:
             with _writer(engine, lock_wait_seconds) as conn:
                 pipeline.lock_videos(conn, row.video_id_lo, row.video_id_hi)
-                plan = pipeline.plan_for_day(conn, day)
+                plan = plan_for_day(conn, day)
                 if plan is None:
                     raise PermanentJobError(f"no price plan is in force on {day.isoformat()}")
                 result = pipeline.compute_partition(conn, day, row.video_id_lo, row.video_id_hi, plan)
@@ -191,7 +193,7 @@ def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = Non
         run = conn.execute(select(BatchRun.day, BatchRun.state).where(BatchRun.id == run_id)).first()
         if run is None:
             raise PermanentJobError(f"batch run {run_id} does not exist")
-        day = pipeline._as_date(run.day)
+        day = as_date(run.day)
         parts = conn.execute(
             select(BatchPartition.partition_index, BatchPartition.state, BatchPartition.rows_written)
             .where(BatchPartition.run_id == run_id).order_by(BatchPartition.partition_index)
@@ -235,9 +237,9 @@ def _final_writes(conn: Connection, day: date) -> tuple[int, list[tuple[str, dat
     moved the running totals (and `lifetime` amounts) of every later day, so their cached
     figures go too.
     """
-    rows = pipeline.write_top(conn, PeriodKind.DAY, day)
+    rows = materialize_top(conn, PeriodKind.DAY, day)
     for period, start, _ in pipeline.periods_of(day):
-        rows += pipeline.write_top(conn, PeriodKind(period.value), start)
+        rows += materialize_top(conn, PeriodKind(period.value), start)
     last_day = conn.execute(text("SELECT MAX(day) FROM video_daily_stats")).scalar()
-    later = days_between(day, pipeline._as_date(last_day)) if last_day is not None else [day]
+    later = days_between(day, as_date(last_day)) if last_day is not None else [day]
     return rows, [("day", d) for d in later or [day]]

@@ -12,7 +12,7 @@ from models.base import utcnow
 from models.errors import DomainError
 from models.listing import Paged, contains_pattern
 from models.passwords import hash_password, needs_rehash, verify_password
-from models.users import Role, User
+from models.users import Role, User, is_active_account
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -75,7 +75,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = find_user_by_email(session, email)
     if not verify_password(user.password_hash if user is not None else None, password):
         return None
-    if user is None or not user.is_active:
+    if not is_active_account(user):
         return None
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

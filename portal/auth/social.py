@@ -28,6 +28,7 @@ from models import Role
 from models.accounts import SIGNUP_ROLES, AccountError
 from models.base import utcnow
 from models.social import SocialProfile, create_social_user, find_identity, owner_of_email
+from models.users import is_active_account
 from portal.auth.sessions import (
     pop_social_next,
     remember_pending_link,
@@ -175,7 +176,7 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
         if current_user.is_authenticated and current_user.id != user.id:
             flash(f"That {label} account is already linked to another PaySystem account.", "error")
             return redirect(url_for("auth.account"))
-        if not user.is_active:
+        if not is_active_account(user):
             abort(403, description="This account is deactivated.")
         user.last_login_at = utcnow()
         return sign_in(user, next_url=pop_social_next())
