@@ -65,32 +65,28 @@ def _report(results) -> None:  # type: ignore[no-untyped-def]
 
 def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None:
     """Follow enqueued runs with a progress bar until they are all finished."""
-    from sqlalchemy import select
     from tqdm import tqdm
 
     from jobs.engine import engine_for
-    from models.batch import BatchRun, RunState
+    from jobs.runs import failed_runs, run_states
+    from models.batch import RunState
 
     engine = engine_for(settings.database_url)
     deadline = None if timeout is None else time.monotonic() + timeout
     done_states = (RunState.SUCCEEDED, RunState.FAILED)
     with tqdm(total=len(run_ids), unit="day", desc="batch") as bar:
         while True:
-            with engine.connect() as conn:
-                rows = conn.execute(select(BatchRun.id, BatchRun.state).where(BatchRun.id.in_(run_ids))).all()
-            finished = sum(1 for r in rows if r.state in done_states)
+            finished = sum(1 for state in run_states(engine, run_ids).values() if state in done_states)
             bar.update(finished - bar.n)
             if finished == len(run_ids):
                 break
             if deadline is not None and time.monotonic() > deadline:
                 raise click.ClickException("timed out waiting for the workers; the jobs stay queued")
             time.sleep(0.2)
-    with engine.connect() as conn:
-        failed = conn.execute(select(BatchRun.id, BatchRun.day, BatchRun.error)
-                              .where(BatchRun.id.in_(run_ids), BatchRun.state == RunState.FAILED)).all()
+    failed = failed_runs(engine, run_ids)
     if failed:
-        for r in failed:
-            click.echo(f"run {r.id} ({r.day}) failed: {r.error}", err=True)
+        for run_id, day, error in failed:
+            click.echo(f"run {run_id} ({day}) failed: {error}", err=True)
         raise click.ClickException(f"{len(failed)} run(s) failed; retry them with `paysystem retry --run ID`")
 
 
@@ -159,12 +155,11 @@ def retry_command(run_id: int, force: bool, inline: bool) -> None:
     settings = _settings()
     try:
         if inline:
-            from jobs.inline import execute_run, retry_inline_check
+            from jobs.inline import retry_inline
             from jobs.logs import configure_job_logging
 
             configure_job_logging()
-            retry_inline_check(settings, run_id, force=force)
-            _report([execute_run(settings, run_id)])
+            _report([retry_inline(settings, run_id, force=force)])
             return
         retried = enqueue_retry(settings, run_id, force=force)
     except BatchRequestError as exc:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time
 
 from rq_scheduler import Scheduler
 
-from jobs.enqueue import RESULT_TTL_SECONDS
+from jobs.queues import RESULT_TTL_SECONDS
 from models.business_time import today
 from settings import Settings
 
