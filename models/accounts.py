@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
@@ -45,7 +46,7 @@ def create_user(
     role: Role,
     display_name: str | None = None,
 ) -> User:
-    """Add a user (not committed). Refuses a taken e-mail and passwords that are too short."""
+    """Add a user; committed. Refuses a taken e-mail and passwords that are too short."""
     address = normalize_email(email)
     if find_user_by_email(session, address) is not None:
         raise AccountError(f"an account with e-mail {address} already exists")
@@ -61,12 +62,17 @@ def create_user(
         is_active=True,
     )
     session.add(user)
-    session.flush()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the same e-mail signed up at the same instant
+        session.rollback()
+        raise AccountError(f"an account with e-mail {address} already exists", kind="conflict") from exc
     return user
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (not committed).
+    """The active user with this e-mail and password, or None; a successful sign-in is recorded
+    and committed (`record_sign_in`).
 
     Unknown e-mail, wrong password, social-only and deactivated accounts all give None and
     cost the same argon2 work, so callers can answer them with one message. A hash made
@@ -79,7 +85,13 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return record_sign_in(session, user)
+
+
+def record_sign_in(session: Session, user: User) -> User:
+    """Note when the user signed in (password or social); committed."""
     user.last_login_at = utcnow()
+    session.commit()
     return user
 
 
@@ -90,7 +102,7 @@ def active_admin_count(session: Session) -> int:
 
 
 def change_role(session: Session, user: User, role: Role, *, actor: User | None = None) -> User:
-    """Give `user` another role (not committed).
+    """Give `user` another role; committed.
 
     An admin cannot change their own role (another admin must), and the last active admin
     cannot be demoted: either would leave nobody able to run the platform.
@@ -100,7 +112,7 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None 
     if user.role == Role.ADMIN and role != Role.ADMIN and user.is_active and active_admin_count(session) <= 1:
         raise AccountError("the last admin cannot be demoted; make another admin first")
     user.role = role
-    session.flush()
+    session.commit()
     return user
 
 

@@ -44,7 +44,6 @@ def set_role(user_id: int) -> ResponseReturnValue:
     else:
         try:
             change_role(session, user, Role(role), actor=current_user._get_current_object())
-            session.commit()
         except AccountError as exc:
             session.rollback()
             session.refresh(user)

@@ -143,3 +143,15 @@ def test_the_walk_sees_a_violation() -> None:
     assert _allowed("portal.admin_users", "jobs.enqueue")
     assert _allowed("portal.api", "models.stats")
     assert _allowed("paysystem.cli", "jobs.cli")
+
+
+def test_views_and_commands_never_commit() -> None:
+    """The transaction rule (models/db.py): service functions commit, views and CLI commands
+    do not. The synthetic-data loader is a bulk writer of its own, not a command."""
+    callers = [*sorted((ROOT / "portal").rglob("*.py")), ROOT / "paysystem" / "cli.py", ROOT / "jobs" / "cli.py"]
+    committing = []
+    for path in callers:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
+                committing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert committing == []

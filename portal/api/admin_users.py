@@ -52,5 +52,4 @@ def admin_change_role(user_id: int) -> ResponseReturnValue:
     except AccountError as exc:
         session.rollback()
         return api_error(409, "conflict", str(exc))
-    session.commit()
     return jsonify(user_payload(user))

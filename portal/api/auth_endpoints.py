@@ -59,7 +59,6 @@ def issue_access_token() -> ResponseReturnValue:
     if user is None:
         session.rollback()
         return api_error(401, "invalid_credentials", "E-mail or password is not correct.")
-    session.commit()
     token, claims = issue_token(user, settings())
     return jsonify(
         access_token=token,

@@ -22,11 +22,9 @@ from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from joserfc.errors import JoseError
-from sqlalchemy.exc import IntegrityError
 
 from models import Role
-from models.accounts import SIGNUP_ROLES, AccountError
-from models.base import utcnow
+from models.accounts import SIGNUP_ROLES, AccountError, record_sign_in
 from models.social import SocialProfile, create_social_user, find_identity, owner_of_email
 from models.users import is_active_account
 from portal.auth.sessions import (
@@ -178,7 +176,7 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
             return redirect(url_for("auth.account"))
         if not is_active_account(user):
             abort(403, description="This account is deactivated.")
-        user.last_login_at = utcnow()
+        record_sign_in(session, user)
         return sign_in(user, next_url=pop_social_next())
     if current_user.is_authenticated:
         # Connecting another provider to the signed-in account: the owner confirms it.
@@ -195,9 +193,9 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
         return redirect(url_for("auth.signin", next=url_for("auth.link")))
     try:
         user = create_social_user(session, profile, role)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
+    except AccountError as exc:
+        if exc.code != "identity_race":
+            raise
         abort(409, description="This sign-in was just used to create an account; sign in again.")
     flash(f"Welcome, {user.display_name}! Your {role.value} account is ready.", "info")
     return sign_in(user, next_url=pop_social_next())
