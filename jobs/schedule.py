@@ -11,9 +11,9 @@ from datetime import UTC, datetime, time
 
 from rq_scheduler import Scheduler
 
-from jobs.enqueue import RESULT_TTL_SECONDS
+from jobs.queues import RESULT_TTL_SECONDS
 from models.business_time import today
-from paysystem.config import Settings
+from settings import Settings
 
 NIGHTLY_JOB_ID = "paysystem-nightly"
 NIGHTLY_FUNC = "jobs.tasks.nightly_task"

@@ -11,7 +11,7 @@ from jobs.logs import log
 from jobs.runs import finalize_run, run_partition
 from models.figure_cache import FigureCache
 from models.redis_conn import make_redis
-from paysystem.config import load_settings
+from settings import load_settings
 
 
 def _no_retry_unless_transient(exc: BaseException) -> None:

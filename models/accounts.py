@@ -6,20 +6,24 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
+from models.errors import DomainError
 from models.listing import Paged, contains_pattern
 from models.passwords import hash_password, needs_rehash, verify_password
-from models.users import Role, User
+from models.users import Role, User, is_active_account
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Roles a person may pick at sign-up; admins are made from the command line or by an admin.
 SIGNUP_ROLES = (Role.VIEWER, Role.SELLER)
+# The most users one page of the admin listing shows.
+MAX_USERS_PAGE = 200
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """An account request that cannot be honoured; the message is safe to show."""
 
 
@@ -42,7 +46,7 @@ def create_user(
     role: Role,
     display_name: str | None = None,
 ) -> User:
-    """Add a user (not committed). Refuses a taken e-mail and passwords that are too short."""
+    """Add a user; committed. Refuses a taken e-mail and passwords that are too short."""
     address = normalize_email(email)
     if find_user_by_email(session, address) is not None:
         raise AccountError(f"an account with e-mail {address} already exists")
@@ -58,12 +62,17 @@ def create_user(
         is_active=True,
     )
     session.add(user)
-    session.flush()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the same e-mail signed up at the same instant
+        session.rollback()
+        raise AccountError(f"an account with e-mail {address} already exists", kind="conflict") from exc
     return user
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (not committed).
+    """The active user with this e-mail and password, or None; a successful sign-in is recorded
+    and committed (`record_sign_in`).
 
     Unknown e-mail, wrong password, social-only and deactivated accounts all give None and
     cost the same argon2 work, so callers can answer them with one message. A hash made
@@ -72,11 +81,17 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = find_user_by_email(session, email)
     if not verify_password(user.password_hash if user is not None else None, password):
         return None
-    if user is None or not user.is_active:
+    if not is_active_account(user):
         return None
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return record_sign_in(session, user)
+
+
+def record_sign_in(session: Session, user: User) -> User:
+    """Note when the user signed in (password or social); committed."""
     user.last_login_at = utcnow()
+    session.commit()
     return user
 
 
@@ -87,7 +102,7 @@ def active_admin_count(session: Session) -> int:
 
 
 def change_role(session: Session, user: User, role: Role, *, actor: User | None = None) -> User:
-    """Give `user` another role (not committed).
+    """Give `user` another role; committed.
 
     An admin cannot change their own role (another admin must), and the last active admin
     cannot be demoted: either would leave nobody able to run the platform.
@@ -97,7 +112,7 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None 
     if user.role == Role.ADMIN and role != Role.ADMIN and user.is_active and active_admin_count(session) <= 1:
         raise AccountError("the last admin cannot be demoted; make another admin first")
     user.role = role
-    session.flush()
+    session.commit()
     return user
 
 
@@ -119,7 +134,7 @@ def list_users(
 ) -> UserPage:
     """Users, newest first, filtered by e-mail / name fragment and role, with their identities."""
     page = max(1, page)
-    per_page = min(max(1, per_page), 200)
+    per_page = min(max(1, per_page), MAX_USERS_PAGE)
     conditions = []
     if search.strip():
         pattern = contains_pattern(search.strip().lower())

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
+from models.errors import DomainError
 from models.listing import Paged, contains_pattern
 from models.media import MediaError, stored_media
 from models.posters import remove_media, write_poster
@@ -21,7 +22,7 @@ PAGE_SIZE = 12
 MAX_PAGE_SIZE = 100
 
 
-class CatalogError(ValueError):
+class CatalogError(DomainError, ValueError):
     """A catalog request that cannot be honoured; the message is safe to show."""
 
 
@@ -72,7 +73,7 @@ def create_video(
     Both the file and the row exist afterwards, or neither does.
     """
     if seller.role not in (Role.SELLER, Role.ADMIN):
-        raise CatalogError("Only sellers can upload videos.")
+        raise CatalogError("Only sellers can upload videos.", kind="forbidden", code="forbidden")
     clean_title, clean_description = _clean_title(title), _clean_description(description)
     with stored_media(upload, filename, media_root, "videos", max_bytes=max_bytes) as media:
         video = Video(
@@ -110,7 +111,7 @@ def create_ad(
 ) -> Ad:
     """Store an uploaded ad, committed; the same all-or-nothing promise as `create_video`."""
     if admin.role != Role.ADMIN:
-        raise CatalogError("Only admins can register ads.")
+        raise CatalogError("Only admins can register ads.", kind="forbidden", code="forbidden")
     clean_title = _clean_title(title)
     with stored_media(upload, filename, media_root, "ads", max_bytes=max_bytes) as media:
         ad = Ad(
@@ -171,7 +172,7 @@ def can_watch(video: Video, user: User | None) -> bool:
 def watchable_video(db: Session, video_id: int, user: User | None) -> Video:
     video = db.get(Video, video_id)
     if video is None or video.deleted_at is not None or not can_watch(video, user):
-        raise CatalogError(f"There is no video {video_id}.")
+        raise CatalogError(f"There is no video {video_id}.", kind="not_found", code="unknown_video")
     return video
 
 
@@ -183,7 +184,7 @@ def sellers_videos(db: Session, seller: User) -> list[Video]:
 def set_published(db: Session, *, video_id: int, seller: User, published: bool) -> Video:
     video = db.get(Video, video_id)
     if video is None or video.deleted_at is not None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
-        raise CatalogError(f"There is no video {video_id} of yours.")
+        raise CatalogError(f"There is no video {video_id} of yours.", kind="not_found", code="unknown_video")
     video.is_published = published
     db.commit()
     return video
@@ -196,7 +197,7 @@ def all_ads(db: Session) -> list[Ad]:
 def set_ad_active(db: Session, *, ad_id: int, active: bool) -> Ad:
     ad = db.get(Ad, ad_id)
     if ad is None or ad.deleted_at is not None:
-        raise CatalogError(f"There is no ad {ad_id}.")
+        raise CatalogError(f"There is no ad {ad_id}.", kind="not_found", code="unknown_ad")
     ad.is_active = active
     db.commit()
     return ad

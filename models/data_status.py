@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.batch import BatchRun, RunState
 from models.business_time import days_between, today
-from models.playback import AdView, PlaySession
+from models.playback import PlaySession
 
 
 class DataStatus(enum.StrEnum):
@@ -78,36 +78,3 @@ def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
 
 def day_status(session: Session, day: date, tz: ZoneInfo, now: datetime | None = None) -> DayStatus:
     return day_statuses(session, day, day, tz, now)[day]
-
-
-@dataclass(frozen=True)
-class LiveFigures:
-    video_id: int
-    views: int
-    watch_seconds: int
-    ad_views: int
-
-
-def live_figures(session: Session, day: date, video_ids: list[int] | None = None) -> dict[int, LiveFigures]:
-    """Today's estimate straight from the raw events (the same counting rules as the batch)."""
-    counted = PlaySession.counted.is_(True)
-    sessions = (
-        select(PlaySession.video_id,
-               func.sum(case((counted, 1), else_=0)).label("views"),
-               func.sum(case((counted, PlaySession.watch_ms), else_=0)).label("watch_ms"))
-        .where(PlaySession.day == day)
-        .group_by(PlaySession.video_id)
-    )
-    ads = (
-        select(AdView.video_id, func.count().label("ad_views"))
-        .where(AdView.day == day, AdView.counted.is_(True))
-        .group_by(AdView.video_id)
-    )
-    if video_ids is not None:
-        sessions = sessions.where(PlaySession.video_id.in_(video_ids))
-        ads = ads.where(AdView.video_id.in_(video_ids))
-    ad_counts = dict(session.execute(ads).all())
-    return {
-        r.video_id: LiveFigures(r.video_id, int(r.views), int(r.watch_ms) // 1000, int(ad_counts.get(r.video_id, 0)))
-        for r in session.execute(sessions)
-    }

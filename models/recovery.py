@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts import AccountError, change_password
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, utcnow
+from models.errors import DomainError
 from models.users import User
 
 # How long a reset link works: long enough to reach the mailbox, short enough to be safe.
@@ -38,8 +39,11 @@ __all__ = ["AccountError", "PasswordResetToken", "RecoveryError", "create_reset_
            "user_for_reset_token"]
 
 
-class RecoveryError(ValueError):
-    """A reset link that cannot be used; the message is safe to show."""
+class RecoveryError(DomainError, ValueError):
+    """A reset link that cannot be used (unknown, spent, expired); the message is safe to show."""
+
+    kind = "conflict"
+    code = "reset_link_unusable"
 
 
 def _digest(token: str) -> str:

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from paysystem.config import PROJECT_ROOT, load_settings
+from settings import PROJECT_ROOT, load_settings
 
 
 def free_port() -> int:

@@ -8,11 +8,11 @@ from datetime import timedelta
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from paysystem.config import Settings, load_settings
 from portal.cookie_session import CookieSessionInterface
 from portal.database import init_database
 from portal.extensions import csrf, htmx, login_manager
 from portal.redis_client import init_redis
+from settings import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -72,7 +72,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     password_sessions.init_app(app)
     errors.register(app)
-    from portal.api.progress_fast_path import ProgressFastPath
+    from portal import error_pages
+
+    error_pages.register(app)
+    from portal.playback.fast_path import ProgressFastPath
 
     app.wsgi_app = ProgressFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -13,10 +13,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask import current_app, request, url_for
+from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from models.errors import DomainError
+from portal.errors import domain_error, error_code, status_of, wants_json
 from portal.presentation import local_time
 
 
@@ -99,3 +102,35 @@ def page_for(exc: HTTPException) -> ErrorPage:
                          "It is not something you did. The error has been logged; try again in a minute, "
                          "and if it keeps happening, tell us what you were doing.", [home])
     return ErrorPage(code, exc.name or "Error", specific or "The request could not be completed.", [home])
+
+
+_DOMAIN_TITLES = {
+    "bad_request": "Something in that request was not right",
+    "invalid": "Something in that request was not right",
+    "not_found": "We could not find that",
+    "conflict": "That cannot be done right now",
+    "forbidden": "You cannot do that",
+    "unauthorized": "Please sign in",
+}
+
+
+def register(app: Flask) -> None:
+    """Answer errors with these pages (after portal.errors.register, whose HTML handlers these
+    replace; the JSON answers of the API and the player's endpoints stay the same)."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> ResponseReturnValue:
+        if wants_json():
+            return domain_error(exc)
+        return render_template("errors/error.html", code=status_of(exc), title=_DOMAIN_TITLES.get(exc.kind, "Error"),
+                               message=exc.message, actions=[("Go to the start page", url_for("home.index"))]), \
+            status_of(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        code = exc.code or 500
+        if wants_json():
+            return jsonify(error=error_code(exc), message=exc.description), code
+        page = page_for(exc)
+        return render_template("errors/error.html", code=code, title=page.title, message=page.message,
+                               actions=page.actions), code

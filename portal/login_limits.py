@@ -25,7 +25,7 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from paysystem.config import Settings
+from settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,6 +113,3 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
     app.extensions[_EXTENSION] = limiter
     return limiter
 
-
-def login_limiter(app: Flask) -> Limiter:
-    return app.extensions[_EXTENSION]

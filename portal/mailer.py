@@ -10,7 +10,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from paysystem.config import Settings
+from settings import Settings
 
 _log = logging.getLogger(__name__)
 _TIMEOUT_SECONDS = 10

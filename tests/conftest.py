@@ -21,7 +21,7 @@ from models import Role, User
 from models.accounts import create_user
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
-from paysystem.config import Settings
+from settings import Settings
 from tests.support import (
     MYSQL_SERVER_URL,
     REDIS_SERVER_URL,

@@ -19,7 +19,8 @@ def test_browser_errors_say_why_and_what_next(client, make_user):
     assert not_found.status_code == 404 and "We could not find that" in html and 'href="/videos"' in html
     assert "The requested URL was not found on the server" not in html
     bad = client.get("/videos?page=zero")
-    assert bad.status_code == 400 and "page must be a positive whole number" in bad.get_data(as_text=True)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "page must be a whole number of at least 1" in html and "not right" in html
 
 
 def test_the_api_keeps_its_json_errors(client):

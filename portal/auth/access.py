@@ -10,6 +10,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from models import Role, User
+from models.users import active_user
 from portal.database import db_session
 from portal.extensions import login_manager
 
@@ -19,10 +20,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     try:
-        user = db_session().get(User, int(user_id))
+        return active_user(db_session(), int(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.is_active else None
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from models import Role
 from models.accounts import AccountError, authenticate, create_user
@@ -53,10 +52,9 @@ def signup() -> ResponseReturnValue:
                 role=Role(form.role.data),
                 display_name=form.display_name.data or None,
             )
-            session.flush()
-        except (AccountError, IntegrityError) as exc:
+        except AccountError as exc:
             session.rollback()
-            taken = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            taken = "already exists" in str(exc)
             form.email.errors.append(
                 "An account with this e-mail already exists; sign in instead." if taken else str(exc)
             )

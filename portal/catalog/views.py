@@ -26,6 +26,7 @@ from portal.auth import role_required
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
 from portal.media import send_media
+from portal.paging import page_arg
 from portal.settings import settings
 
 bp = Blueprint("catalog", __name__)
@@ -58,17 +59,10 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     return render_template(template, form=form, toggle_form=ToggleForm(formdata=None), **extra), 413
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description="page must be a positive whole number.")
-    return int(raw)
-
-
 @bp.get("/videos")
 def index() -> ResponseReturnValue:
     """Published videos, newest first, with title search; open to everybody, watching needs sign-in."""
-    result = list_published(db_session(), page=_page_number(), query=request.args.get("q", ""))
+    result = list_published(db_session(), page=page_arg(request.args), query=request.args.get("q", ""))
     viewer_id = current_user.id if current_user.is_authenticated else None
     return render_template("catalog/list.html", result=result, cards=cards_for(db_session(), result.videos, viewer_id))
 

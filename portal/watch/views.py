@@ -17,10 +17,10 @@ from flask_login import current_user, login_required
 from models import Ad, User
 from models.catalog_service import CatalogError, watchable_video
 from models.playback_service import resume_state
-from portal.api import api_error
 from portal.database import db_session
+from portal.errors import api_error
 from portal.media import send_media
-from portal.playback_http import REPORT_EVERY_SECONDS, add_playback_routes
+from portal.playback.http import REPORT_EVERY_SECONDS, add_playback_routes
 from portal.watch.visitors import account_needed
 
 bp = Blueprint("watch", __name__)

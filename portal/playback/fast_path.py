@@ -22,10 +22,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import InternalServerError
 
-from portal.api import error_body
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
-from portal.playback_http import progress_reply
+from portal.errors import error_body
+from portal.playback.http import progress_reply
 from portal.redis_client import revocations
 
 PATH = re.compile(r"/api/v1/videos/(\d+)/sessions/(\d+)/progress")
