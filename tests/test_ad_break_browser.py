@@ -61,6 +61,11 @@ def test_resuming_past_two_slots_plays_one_skippable_ad_in_the_player(
     page.wait_for_function(f"{PLAYER}.adsPlayed === '1'")
     assert page.inner_text(".ad-number") == "2 of 2"
     assert page.evaluate(f"{CONTENT}.paused")
+    # On a phone the ad, its label and the controls fit the width.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    screenshot(page, "player-ad-390")
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # Full screen during the ad: the container is the fullscreen element and the ad is on top.
     page.keyboard.press("f")
