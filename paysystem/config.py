@@ -7,6 +7,7 @@ secret above all). Portal, jobs and the CLI all read the same `Settings`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +181,13 @@ class Settings:
     # How long a partition waits for a row lock before failing (and being retried).
     batch_lock_wait_seconds: int = 60
     oauth_providers: tuple[OAuthProvider, ...] = ()
+    # Operations (issue 12): by this hour (business time) yesterday's nightly run must have
+    # succeeded, or `GET /healthz/batch` answers 503.
+    batch_health_deadline: str = "06:00"
+    # `/metrics`: readable with `Authorization: Bearer <METRICS_TOKEN>` and/or from these
+    # networks (comma-separated CIDRs); with neither set only signed-in admins read it.
+    metrics_token: str = ""
+    metrics_networks: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -208,6 +216,9 @@ class Settings:
             batch_retry_delays=_int_list_env("BATCH_RETRY_DELAYS", (5, 30, 120)),
             batch_lock_wait_seconds=_int_env("BATCH_LOCK_WAIT_SECONDS", 60),
             oauth_providers=_oauth_providers(),
+            batch_health_deadline=_env("BATCH_HEALTH_DEADLINE", "06:00"),
+            metrics_token=_env("METRICS_TOKEN", ""),
+            metrics_networks=tuple(n.strip() for n in _env("METRICS_NETWORKS", "").split(",") if n.strip()),
         )
 
     @property
@@ -254,6 +265,14 @@ class Settings:
         hh, _, mm = self.nightly_time.partition(":")
         if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
             raise ConfigError(f"NIGHTLY_TIME must be HH:MM, got {self.nightly_time!r}")
+        hh, _, mm = self.batch_health_deadline.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ConfigError(f"BATCH_HEALTH_DEADLINE must be HH:MM, got {self.batch_health_deadline!r}")
+        for network in self.metrics_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"METRICS_NETWORKS: {network!r} is not an IP network (CIDR)") from exc
         if self.is_production:
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ConfigError(

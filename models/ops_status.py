@@ -1,0 +1,133 @@
+"""What the operations console and monitoring ask about the batch (issue 12).
+
+- `nightly_health`: did yesterday's run succeed by the configured time? One rule for
+  `GET /healthz/batch` (monitoring pages someone) and the data-status calendar (which
+  shows a missing nightly run loudly).
+- `month_calendar`: every business day of a month as final, stale (with how many raw
+  events changed since its run started), pending, live or failed. Staleness itself is
+  decided by `models.data_status.day_statuses`, the one home of that rule.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from models.batch import BatchRun, RunState, RunTrigger
+from models.business_time import today
+from models.data_status import DataStatus, day_statuses
+from models.playback import PlaySession
+
+
+class CalendarStatus(enum.StrEnum):
+    FINAL = "final"
+    STALE = "stale"
+    PENDING = "pending"
+    LIVE = "live"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class NightlyHealth:
+    """Whether monitoring should page someone about yesterday's batch."""
+
+    day: date
+    ok: bool
+    reason: str  # machine-readable: succeeded, not_due, missing, failed, running, queued
+    message: str
+    deadline: datetime  # when yesterday's run must have succeeded (aware, business time)
+    run_id: int | None = None
+    run_state: RunState | None = None
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "day": self.day.isoformat(), "reason": self.reason, "message": self.message,
+                "deadline": self.deadline.isoformat(), "run_id": self.run_id,
+                "run_state": self.run_state.value if self.run_state else None}
+
+
+def _latest_runs(session: Session, first: date, last: date) -> dict[date, tuple[int, RunState, RunTrigger]]:
+    """The most recently created run of each day in the range."""
+    rows = session.execute(
+        select(BatchRun.day, BatchRun.id, BatchRun.state, BatchRun.trigger)
+        .where(BatchRun.day.between(first, last)).order_by(BatchRun.day, BatchRun.id)
+    ).all()
+    return {day: (run_id, state, trigger) for day, run_id, state, trigger in rows}
+
+
+def nightly_health(session: Session, tz: ZoneInfo, deadline_hhmm: str, now: datetime | None = None) -> NightlyHealth:
+    """Yesterday (business time) must have a succeeded run by `deadline_hhmm` today.
+
+    Any succeeded run of the day counts, the nightly one or an admin's re-run that fixed it:
+    what monitoring cares about is whether yesterday's figures exist.
+    """
+    now = now or datetime.now(UTC)
+    current = today(tz, now)
+    day = current - timedelta(days=1)
+    hour, minute = (int(part) for part in deadline_hhmm.split(":"))
+    deadline = datetime.combine(current, time(hour, minute), tzinfo=tz)
+    succeeded = session.scalar(
+        select(func.max(BatchRun.id)).where(BatchRun.day == day, BatchRun.state == RunState.SUCCEEDED))
+    latest = _latest_runs(session, day, day).get(day)
+    run_id, state = (latest[0], latest[1]) if latest else (None, None)
+    if succeeded is not None:
+        return NightlyHealth(day, True, "succeeded", f"{day.isoformat()} was computed (run {succeeded}).",
+                             deadline, succeeded, RunState.SUCCEEDED)
+    if now < deadline:
+        return NightlyHealth(day, True, "not_due", f"{day.isoformat()} is due by {deadline_hhmm} business time.",
+                             deadline, run_id, state)
+    if latest is None:
+        return NightlyHealth(day, False, "missing", f"No batch run of {day.isoformat()} exists; "
+                             f"the nightly run did not start. Run the day from the job-runs page.", deadline)
+    assert state is not None
+    if state == RunState.FAILED:
+        message = f"The latest run of {day.isoformat()} (run {run_id}) failed; retry its failed partitions."
+    else:
+        message = f"The run of {day.isoformat()} (run {run_id}) is still {state.value} after {deadline_hhmm}."
+    return NightlyHealth(day, False, state.value, message, deadline, run_id, state)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    status: CalendarStatus
+    run_id: int | None = None  # the latest run of the day (any state)
+    run_state: RunState | None = None
+    changed_events: int = 0  # raw events changed since the succeeded run started (stale days)
+    plan_changed: bool = False  # stale because a later-created price plan is in force on it
+    computed_at: datetime | None = None
+
+
+def changed_event_counts(session: Session, since: dict[date, datetime]) -> dict[date, int]:
+    """Per day, how many play sessions (with their ad views) changed at or after `since[day]`."""
+    if not since:
+        return {}
+    condition = or_(*(and_(PlaySession.day == day, PlaySession.updated_at >= moment) for day, moment in since.items()))
+    rows = session.execute(select(PlaySession.day, func.count()).where(condition).group_by(PlaySession.day)).all()
+    return {day: int(count) for day, count in rows}
+
+
+def calendar(session: Session, first: date, last: date, tz: ZoneInfo,
+             now: datetime | None = None) -> list[CalendarDay]:
+    """The status of every day from `first` to `last` for the operator (a handful of queries)."""
+    statuses = day_statuses(session, first, last, tz, now)
+    latest = _latest_runs(session, first, last)
+    starts = dict(session.execute(
+        select(BatchRun.id, BatchRun.started_at).where(BatchRun.id.in_([s.run_id for s in statuses.values()
+                                                                        if s.status == DataStatus.STALE]))
+    ).all()) if any(s.status == DataStatus.STALE for s in statuses.values()) else {}
+    counts = changed_event_counts(
+        session, {s.day: starts[s.run_id] for s in statuses.values() if s.run_id in starts and starts[s.run_id]})
+    result = []
+    for day, status in statuses.items():
+        run_id, run_state, _ = latest.get(day, (None, None, None))
+        kind = CalendarStatus(status.status.value)
+        if run_state == RunState.FAILED and kind != CalendarStatus.LIVE:
+            kind = CalendarStatus.FAILED
+        result.append(CalendarDay(day, kind, run_id, run_state, counts.get(day, 0), status.plan_changed,
+                                  status.computed_at))
+    return result

@@ -1,0 +1,15 @@
+"""The operations console (issue 12): queue dashboard, job runs, data status, price plans,
+ad impressions, batch health and metrics. `init_ops` mounts all of it on the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from paysystem.config import Settings
+
+
+def init_ops(app: Flask, settings: Settings) -> None:
+    from portal.ops import health, rq
+
+    rq.init_rq_dashboard(app, settings.redis_url)
+    app.register_blueprint(health.bp)

@@ -1,0 +1,67 @@
+"""Helpers of the operations-console tests: signed-in clients per role, batch rows."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Role, User
+from models.accounts import create_user
+from models.base import utcnow
+from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
+from tests.support import TEST_PASSWORD, unique_email
+
+ROLES = (Role.VIEWER, Role.SELLER, Role.ADMIN)
+
+
+def signed_in(app, user):  # type: ignore[no-untyped-def]
+    """A test client with `user` signed in; `client.csrf` holds the page's CSRF token."""
+    client = app.test_client()
+    page = client.get("/auth/signin").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = client.post("/auth/signin", data={"csrf_token": token, "email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    client.csrf = token
+    return client
+
+
+def make_account(factory: sessionmaker[Session], role: Role) -> User:
+    with factory() as session:
+        user = create_user(session, email=unique_email(role.value), password=TEST_PASSWORD, role=role)
+        session.commit()
+        session.refresh(user)
+        session.expunge(user)
+        return user
+
+
+def clients_by_role(app, factory: sessionmaker[Session]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """anonymous, viewer, seller and admin clients of `app`."""
+    clients: dict[str, object] = {"anonymous": app.test_client()}
+    for role in ROLES:
+        clients[role.value] = signed_in(app, make_account(factory, role))
+    return clients
+
+
+def add_run(factory: sessionmaker[Session], day: date, state: RunState,
+            trigger: RunTrigger = RunTrigger.NIGHTLY, partitions: int = 0) -> int:
+    """A batch run row as the pipeline would leave it (no jobs behind it)."""
+    with factory() as session:
+        now = utcnow()
+        finished = now if state in (RunState.SUCCEEDED, RunState.FAILED) else None
+        run = BatchRun(day=day, trigger=trigger, state=state, partitions_total=partitions, rows_written=0,
+                       created_at=now, started_at=now, finished_at=finished,
+                       error="boom" if state == RunState.FAILED else None)
+        run.partitions = [BatchPartition(partition_index=i, video_id_lo=i * 10, video_id_hi=i * 10 + 9, state=state,
+                                         attempt=1, rows_written=0) for i in range(partitions)]
+        session.add(run)
+        session.commit()
+        return run.id
+
+
+def forget_runs(factory: sessionmaker[Session], *days: date) -> None:
+    with factory() as session:
+        session.execute(delete(BatchRun).where(BatchRun.day.in_(days)))
+        session.commit()
