@@ -10,6 +10,7 @@ each other while ranges of one day still run in parallel.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from redis import Redis
@@ -21,6 +22,7 @@ from sqlalchemy import select, update
 from jobs.engine import engine_for
 from jobs.queues import batch_queue, queue_connection
 from jobs.runs import final_job_id, partition_job_id, plan_runs
+from models.base import utcnow
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between, today
 from models.db import make_sessionmaker, session_scope
@@ -222,3 +224,109 @@ def _forget_job(connection: Redis, job_id: str) -> None:
     except NoSuchJobError:
         return
     job.delete(remove_from_queue=True, delete_dependents=False)
+
+
+# --- Requests from the operations console (issue 12) --------------------------------------
+# A button pressed twice, or two admins pressing at once, must start one run: every request
+# below checks what is already queued or running and enqueues under one Redis lock, so the
+# check and the enqueue cannot interleave between portal processes.
+
+REQUEST_LOCK_KEY = "paysystem:batch:request-lock"
+ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """What a request did: runs it started, and runs it found already queued or running."""
+
+    started: list[int]
+    already_active: list[int]
+
+
+def _request_lock(connection: Redis):  # type: ignore[no-untyped-def]
+    return connection.lock(REQUEST_LOCK_KEY, timeout=120, blocking_timeout=60)
+
+
+def active_runs(settings: Settings, days: Sequence[date]) -> dict[date, int]:
+    """The latest queued or running run of each of `days` that has one."""
+    factory = make_sessionmaker(engine_for(settings.database_url))
+    with factory() as session:
+        rows = session.execute(
+            select(BatchRun.day, BatchRun.id)
+            .where(BatchRun.day.in_(list(days)), BatchRun.state.in_(ACTIVE_STATES)).order_by(BatchRun.id)
+        ).all()
+    return {day: run_id for day, run_id in rows}
+
+
+def request_days(settings: Settings, first: date, last: date, *, requested_by: int | None = None,
+                 connection: Redis | None = None) -> BatchRequest:
+    """Run `first` … `last` (one day: an admin run; more: a backfill), skipping the days that
+    already have a run queued or running. The runs of one backfill share `backfill_id`."""
+    days = check_closed_days(settings, first, last)
+    connection = connection or queue_connection(settings)
+    trigger = RunTrigger.MANUAL if len(days) == 1 else RunTrigger.BACKFILL
+    with _request_lock(connection):
+        active = active_runs(settings, days)
+        todo = [day for day in days if day not in active]
+        started = enqueue_runs(settings, todo, trigger, requested_by, connection) if todo else []
+    if trigger == RunTrigger.BACKFILL and started:
+        with engine_for(settings.database_url).begin() as conn:
+            conn.execute(update(BatchRun).where(BatchRun.id.in_(started)).values(backfill_id=started[0]))
+    return BatchRequest(started, sorted(active.values()))
+
+
+def request_retry(settings: Settings, run_id: int, *, connection: Redis | None = None) -> list[int]:
+    """`enqueue_retry` under the request lock: a second press finds the partitions queued
+    again and is refused with a BatchRequestError instead of enqueueing them twice."""
+    connection = connection or queue_connection(settings)
+    with _request_lock(connection):
+        factory = make_sessionmaker(engine_for(settings.database_url))
+        with factory() as session:
+            run = session.get(BatchRun, run_id)
+            state = run.state if run is not None else None
+        if state in ACTIVE_STATES:
+            raise BatchRequestError(f"batch run {run_id} is already {state.value}; wait for it to finish")
+        if state == RunState.CANCELLED:
+            raise BatchRequestError(f"batch run {run_id} was cancelled; run its day again instead")
+        return enqueue_retry(settings, run_id, connection=connection)
+
+
+def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis | None = None) -> list[int]:
+    """Cancel the days of a backfill that have not started, latest first; returns their runs.
+
+    A day is cancelled only when none of its partitions has started: its partition rows are
+    locked and checked in one transaction, and a worker claims a partition only if it is not
+    cancelled (`jobs.runs.run_partition`), so a day is either cancelled whole or runs whole.
+    The RQ jobs stay: they find their rows cancelled and finish at once, so nothing that
+    depends on them (the backfill's next day, a run enqueued later) is stranded.
+    """
+    connection = connection or queue_connection(settings)
+    engine = engine_for(settings.database_url)
+    cancelled: list[int] = []
+    with _request_lock(connection):
+        with engine.connect() as conn:
+            runs = conn.execute(
+                select(BatchRun.id).where(BatchRun.backfill_id == backfill_id).order_by(BatchRun.day.desc())
+            ).scalars().all()
+        if not runs:
+            raise BatchRequestError(f"there is no backfill {backfill_id}")
+        for run_id in runs:
+            with engine.begin() as conn:
+                state = conn.execute(select(BatchRun.state).where(BatchRun.id == run_id).with_for_update()).scalar()
+                parts = conn.execute(
+                    select(BatchPartition.state, BatchPartition.attempt)
+                    .where(BatchPartition.run_id == run_id).with_for_update()
+                ).all()
+                if state == RunState.CANCELLED:
+                    continue
+                if state != RunState.QUEUED or any(p.state != RunState.QUEUED or p.attempt for p in parts):
+                    break
+                now = utcnow()
+                conn.execute(update(BatchPartition).where(BatchPartition.run_id == run_id).values(
+                    state=RunState.CANCELLED, finished_at=now))
+                conn.execute(update(BatchRun).where(BatchRun.id == run_id).values(
+                    state=RunState.CANCELLED, finished_at=now, error="cancelled by an admin before it started"))
+            cancelled.append(run_id)
+    if not cancelled:
+        raise BatchRequestError(f"every remaining day of backfill {backfill_id} has already started")
+    return cancelled

@@ -95,8 +95,9 @@ def _error_text(exc: BaseException) -> str:
 
 
 def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = None,
-                  lock_wait_seconds: int = 60) -> StepResult:
-    """Compute one partition; raises on failure after recording it."""
+                  lock_wait_seconds: int = 60, worker: str | None = None) -> StepResult:
+    """Compute one partition; raises on failure after recording it. A partition an admin
+    cancelled is skipped: the claim below only takes a row that is not cancelled."""
     now = utcnow()
     with engine.begin() as conn:
         row = conn.execute(
@@ -114,11 +115,15 @@ def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = Non
             with job_context(row.run_id, day, row.partition_index):
                 log.info("partition already succeeded; nothing to do")
             return StepResult(row.run_id, day, RunState.SUCCEEDED, row.rows_written, skipped=True)
-        conn.execute(
-            update(BatchPartition).where(BatchPartition.id == partition_id).values(
+        claimed = conn.execute(
+            update(BatchPartition).where(BatchPartition.id == partition_id,
+                                         BatchPartition.state != RunState.CANCELLED).values(
                 state=RunState.RUNNING, attempt=BatchPartition.attempt + 1, started_at=now,
-                finished_at=None, error=None, **({"job_id": job_id} if job_id else {}))
-        )
+                finished_at=None, error=None, **({"job_id": job_id} if job_id else {}),
+                **({"worker": worker} if worker else {}))
+        ).rowcount
+        if not claimed:
+            return StepResult(row.run_id, day, RunState.CANCELLED, 0, skipped=True)
         conn.execute(
             update(BatchRun).where(BatchRun.id == row.run_id).values(
                 state=RunState.RUNNING, started_at=func.coalesce(BatchRun.started_at, now), error=None,
@@ -192,6 +197,8 @@ def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = Non
         if run is None:
             raise PermanentJobError(f"batch run {run_id} does not exist")
         day = pipeline._as_date(run.day)
+        if run.state == RunState.CANCELLED:
+            return StepResult(run_id, day, RunState.CANCELLED, 0, skipped=True)
         parts = conn.execute(
             select(BatchPartition.partition_index, BatchPartition.state, BatchPartition.rows_written)
             .where(BatchPartition.run_id == run_id).order_by(BatchPartition.partition_index)

@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models.batch import BatchRun, RunState, RunTrigger
 from models.business_time import today
 from models.data_status import DataStatus, day_statuses
+from models.listing import Paged
 from models.playback import PlaySession
 
 
@@ -131,3 +132,39 @@ def calendar(session: Session, first: date, last: date, tz: ZoneInfo,
         result.append(CalendarDay(day, kind, run_id, run_state, counts.get(day, 0), status.plan_changed,
                                   status.computed_at))
     return result
+
+
+@dataclass
+class RunHistory(Paged):
+    """Runs grouped by business day, newest day first, a page of days at a time."""
+
+    days: list[tuple[date, list[BatchRun]]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def active(self) -> bool:
+        """Whether a shown run is still queued or running (the page keeps polling while so)."""
+        return any(run.state in (RunState.QUEUED, RunState.RUNNING) for _, runs in self.days for run in runs)
+
+
+def run_history(session: Session, page: int = 1, per_page: int = 10) -> RunHistory:
+    """The runs (with their partitions) of `per_page` business days per page."""
+    total = session.scalar(select(func.count(func.distinct(BatchRun.day)))) or 0
+    days = session.scalars(
+        select(BatchRun.day).group_by(BatchRun.day).order_by(BatchRun.day.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    runs = session.scalars(
+        select(BatchRun).where(BatchRun.day.in_(days)).order_by(BatchRun.day.desc(), BatchRun.id.desc())
+        .options(selectinload(BatchRun.partitions))
+    ).all() if days else []
+    grouped: dict[date, list[BatchRun]] = {day: [] for day in days}
+    for run in runs:
+        grouped[run.day].append(run)
+    return RunHistory(list(grouped.items()), int(total), page, per_page)
+
+
+def run_detail(session: Session, run_id: int) -> BatchRun | None:
+    return session.scalar(select(BatchRun).where(BatchRun.id == run_id).options(selectinload(BatchRun.partitions)))

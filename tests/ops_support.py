@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 
+import requests
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,3 +67,25 @@ def forget_runs(factory: sessionmaker[Session], *days: date) -> None:
     with factory() as session:
         session.execute(delete(BatchRun).where(BatchRun.day.in_(days)))
         session.commit()
+
+
+def http_signed_in(base_url: str, user) -> requests.Session:  # type: ignore[no-untyped-def]
+    """A real HTTP session (against a live server) with `user` signed in; `.csrf` holds the token."""
+    http = requests.Session()
+    page = http.get(base_url + "/auth/signin").text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = http.post(base_url + "/auth/signin", data={"csrf_token": token, "email": user.email,
+                                                          "password": TEST_PASSWORD}, allow_redirects=False)
+    assert response.status_code == 302, response.text[:300]
+    page = http.get(base_url + "/").text
+    http.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[attr-defined]
+    return http
+
+
+def ops_app(settings):  # type: ignore[no-untyped-def]
+    """An app on a batch queue of its own, so no other test's worker takes these jobs."""
+    from dataclasses import replace
+
+    from portal import create_app
+
+    return create_app(replace(settings, batch_queue=f"ops-{uuid.uuid4().hex[:8]}"))

@@ -9,7 +9,9 @@ from paysystem.config import Settings
 
 
 def init_ops(app: Flask, settings: Settings) -> None:
-    from portal.ops import health, rq
+    from portal.ops import health, rq, runs, status
 
     rq.init_rq_dashboard(app, settings.redis_url)
     app.register_blueprint(health.bp)
+    app.register_blueprint(runs.bp)
+    app.register_blueprint(status.bp)
