@@ -188,6 +188,8 @@ class Settings:
     # networks (comma-separated CIDRs); with neither set only signed-in admins read it.
     metrics_token: str = ""
     metrics_networks: tuple[str, ...] = ()
+    # Tests and demos: fire the nightly job every this many seconds instead of at NIGHTLY_TIME.
+    nightly_interval_seconds: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -218,6 +220,7 @@ class Settings:
             oauth_providers=_oauth_providers(),
             batch_health_deadline=_env("BATCH_HEALTH_DEADLINE", "06:00"),
             metrics_token=_env("METRICS_TOKEN", ""),
+            nightly_interval_seconds=_int_env("NIGHTLY_INTERVAL_SECONDS", 0),
             metrics_networks=tuple(n.strip() for n in _env("METRICS_NETWORKS", "").split(",") if n.strip()),
         )
 

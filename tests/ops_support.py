@@ -89,3 +89,53 @@ def ops_app(settings):  # type: ignore[no-untyped-def]
     from portal import create_app
 
     return create_app(replace(settings, batch_queue=f"ops-{uuid.uuid4().hex[:8]}"))
+
+
+def assert_admin_only_page(by_role, url: str) -> None:  # type: ignore[no-untyped-def]
+    """Anonymous -> sign-in page, viewer and seller -> 403, admin -> 200."""
+    anonymous = by_role["anonymous"].get(url)
+    assert anonymous.status_code == 302 and "/auth/signin" in anonymous.headers["Location"]
+    assert by_role["viewer"].get(url).status_code == 403
+    assert by_role["seller"].get(url).status_code == 403
+    assert by_role["admin"].get(url).status_code == 200
+
+
+def process_env(settings, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The environment of a real worker / scheduler process on the test's database and queue."""
+    import os
+
+    from tests.support import TEST_SECRET
+
+    return {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+            "BATCH_QUEUE": settings.batch_queue, "SECRET_KEY": TEST_SECRET, "PAYSYSTEM_ENV": "test",
+            "BATCH_PARTITIONS": str(settings.batch_partitions), "BATCH_RETRIES": "0",
+            "BATCH_LOCK_WAIT_SECONDS": "30", **extra}
+
+
+def start_process(settings, *command: str, **extra: str):  # type: ignore[no-untyped-def]
+    """`python -m paysystem <command>` in a session of its own (RQ's worker forks helpers)."""
+    import subprocess
+    import sys
+
+    from paysystem.config import PROJECT_ROOT
+
+    return subprocess.Popen([sys.executable, "-m", "paysystem", *command], env=process_env(settings, **extra),
+                            cwd=PROJECT_ROOT, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def stop_process(proc) -> str:  # type: ignore[no-untyped-def]
+    """Warm shutdown (SIGTERM to its process group); its output for failure messages."""
+    import os
+    import signal
+    import subprocess
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        return proc.communicate(timeout=30)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return proc.communicate(timeout=10)[0]

@@ -12,7 +12,7 @@ from models.batch import RunState
 from models.business_time import today
 from models.ops_status import nightly_health
 from portal import create_app
-from tests.ops_support import add_run, clients_by_role, forget_runs
+from tests.ops_support import add_run, assert_admin_only_page, clients_by_role, forget_runs
 
 RQ_URLS = [
     "/admin/rq/",
@@ -33,11 +33,7 @@ def by_role(app, session_factory):
 
 @pytest.mark.parametrize("url", RQ_URLS)
 def test_rq_dashboard_pages_and_data_are_for_admins_only(by_role, url):
-    anonymous = by_role["anonymous"].get(url)
-    assert anonymous.status_code == 302 and "/auth/signin" in anonymous.headers["Location"]
-    assert by_role["viewer"].get(url).status_code == 403
-    assert by_role["seller"].get(url).status_code == 403
-    assert by_role["admin"].get(url).status_code == 200
+    assert_admin_only_page(by_role, url)
 
 
 @pytest.mark.parametrize("url", RQ_ACTIONS)
@@ -79,6 +75,7 @@ def test_rq_dashboard_shows_our_queue_its_jobs_and_the_scheduled_nightly_job(by_
         assert nightly.status_code == 200 and "nightly" in nightly.get_json()["description"]
     finally:
         job.delete()
+        Scheduler(queue_name=settings.batch_queue, connection=connection).cancel(NIGHTLY_JOB_ID)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from models.batch import BatchRun, RunState, RunTrigger
 from tests.conftest import LiveServer
 from tests.ops_support import (
     add_run,
+    assert_admin_only_page,
     clients_by_role,
     forget_runs,
     http_signed_in,
@@ -47,11 +48,7 @@ def runs_of(factory, day: date) -> list:
 
 @pytest.mark.parametrize("url", PAGES)
 def test_ops_pages_are_for_admins_only(by_role, url):
-    anonymous = by_role["anonymous"].get(url)
-    assert anonymous.status_code == 302 and "/auth/signin" in anonymous.headers["Location"]
-    assert by_role["viewer"].get(url).status_code == 403
-    assert by_role["seller"].get(url).status_code == 403
-    assert by_role["admin"].get(url).status_code == 200
+    assert_admin_only_page(by_role, url)
 
 
 @pytest.mark.parametrize(("url", "form"), ACTIONS)
@@ -87,6 +84,7 @@ def test_pressing_run_twice_starts_one_run(by_role, session_factory):
     first = admin.post("/admin/runs/day", data={"day": day.isoformat(), "csrf_token": admin.csrf},
                        headers={"HX-Request": "true", "HX-Target": "runs"})
     assert first.status_code == 200 and "Started a run of 2020-01-10" in first.get_data(as_text=True)
+    assert 'data-state="queued"' in first.get_data(as_text=True)  # the fragment shows the new run
     assert "HX-Request" in first.headers["Vary"]
     second = admin.post("/admin/runs/day", data={"day": day.isoformat(), "csrf_token": admin.csrf},
                         headers={"HX-Request": "true", "HX-Target": "runs"})

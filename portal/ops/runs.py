@@ -87,6 +87,9 @@ def _answer(message: str, category: str = "info", status: int = 200) -> Response
     """After a button: htmx gets the refreshed runs fragment with the message; a plain form
     post is redirected back to the page (303) with the message flashed."""
     if htmx:
+        # The request's transaction began (signed-in user lookup) before jobs.enqueue planned
+        # the runs on its own connection; end that read snapshot so the fragment shows them.
+        db_session().rollback()
         response = render_template(
             "ops/_runs.html", history=run_history(db_session(), 1), message=message, category=category,
             latest=today(settings().tz) - timedelta(days=1), active=ACTIVE, RunState=RunState)
