@@ -139,3 +139,18 @@ def stop_process(proc) -> str:  # type: ignore[no-untyped-def]
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         return proc.communicate(timeout=10)[0]
+
+
+def bearer(client, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {"Authorization": "Bearer " + response.get_json()["access_token"]}
+
+
+def tokens_by_role(app, factory: sessionmaker[Session]) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Authorization headers: none for anonymous, a bearer token for viewer, seller and admin."""
+    client = app.test_client()
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    for role in ROLES:
+        headers[role.value] = bearer(client, make_account(factory, role))
+    return headers

@@ -75,6 +75,26 @@ def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, medi
         page.goto(server.url + f"/admin/rq/0/view/jobs/{settings.batch_queue}/finished/100/asc/1")
         page.locator("text=batch-run-").first.wait_for(timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "ops_rq_dashboard.png"), full_page=True)
+
+        # A plan dated in the past: the page offers the backfill that re-prices the days it covers.
+        page.goto(server.url + "/admin/plans/")
+        plan_form = page.locator("#plan-form")
+        plan_form.get_by_label("Name").fill("Retroactive")
+        plan_form.get_by_label("In force from").fill((DAY0 + timedelta(days=1)).isoformat())
+        plan_form.get_by_label("bracket 1 first unit").fill("1")
+        plan_form.get_by_label("bracket 1 won per view").fill("2.5")
+        plan_form.get_by_label("bracket 1 won per ad view").fill("20")
+        plan_form.get_by_role("button", name="Add plan").click()
+        offer = page.locator("#repricing")
+        offer.wait_for()
+        assert "2 computed days" in offer.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "ops_price_plans.png"), full_page=True)
+        offer.get_by_role("button").click()
+        page.wait_for_url("**/admin/runs/")
+        page.wait_for_function(
+            "document.querySelectorAll('#runs article.ops-run[data-state=succeeded]').length === 5", timeout=60_000)
+        page.goto(server.url + f"/admin/status/?month={DAY0.strftime('%Y-%m')}")
+        assert page.locator(".calendar .cell[data-status=final]").count() == 3
     finally:
         log = stop_process(worker)
         server.stop()

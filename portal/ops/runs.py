@@ -11,6 +11,7 @@ fragment rendered once nothing is active has no trigger, so polling stops by its
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -48,6 +49,12 @@ def ops_duration(start: datetime | None, end: datetime | None = None) -> str:
         return f"{seconds:.2f} s"
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes} min {rest:02d} s"
+
+
+@bp.app_template_filter("ops_rate")
+def ops_rate(value: Decimal) -> str:
+    """A rate as typed: 1.1, 10, 0.0005 (never 1E+1)."""
+    return format(value.normalize(), "f")
 
 
 @bp.app_template_filter("ops_int")
