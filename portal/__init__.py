@@ -72,4 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.api.progress_fast_path import ProgressFastPath
 
     app.wsgi_app = ProgressFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    from portal.ops.metrics import init_metrics
+
+    init_metrics(app)  # outermost: counts the fast path's requests too
     return app
