@@ -205,3 +205,39 @@ def batch_figures(session: Session) -> BatchFigures:
         BatchRun.trigger == RunTrigger.NIGHTLY, BatchRun.state == RunState.SUCCEEDED))
     return BatchFigures(runs, _seconds(session, BatchRun, BatchRun.state), partitions,
                         _seconds(session, BatchPartition, BatchPartition.state), last)
+
+
+@dataclass(frozen=True)
+class AdImpressions:
+    """One ad's impressions per business day: every recorded ad view, and those inside counted
+    play sessions (the ones a seller's ad revenue is computed from, §6)."""
+
+    ad_id: int
+    title: str
+    is_active: bool
+    by_day: dict[date, tuple[int, int]]  # day -> (impressions, counted)
+
+    @property
+    def total(self) -> tuple[int, int]:
+        return sum(v[0] for v in self.by_day.values()), sum(v[1] for v in self.by_day.values())
+
+
+MAX_IMPRESSION_DAYS = 93
+
+
+def ad_impressions(session: Session, first: date, last: date) -> list[AdImpressions]:
+    """Impressions per ad per day from the ad views (one grouped query), every ad listed."""
+    from sqlalchemy import case
+
+    from models.catalog import Ad
+    from models.playback import AdView
+
+    rows = session.execute(
+        select(AdView.ad_id, AdView.day, func.count(), func.sum(case((AdView.counted.is_(True), 1), else_=0)))
+        .where(AdView.day.between(first, last)).group_by(AdView.ad_id, AdView.day)
+    ).all()
+    by_ad: dict[int, dict[date, tuple[int, int]]] = {}
+    for ad_id, day, count, counted in rows:
+        by_ad.setdefault(ad_id, {})[day] = (int(count), int(counted or 0))
+    ads = session.execute(select(Ad.id, Ad.title, Ad.is_active).order_by(Ad.id)).all()
+    return [AdImpressions(ad_id, title, active, by_ad.get(ad_id, {})) for ad_id, title, active in ads]

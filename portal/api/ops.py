@@ -20,7 +20,7 @@ from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, reque
 from models import Role
 from models.batch import BatchRun
 from models.business_time import month_range, today
-from models.ops_status import calendar, nightly_health, run_detail, run_history
+from models.ops_status import ad_impressions, calendar, nightly_health, run_detail, run_history
 from models.price_plans import (
     PlanError,
     create_plan,
@@ -210,3 +210,21 @@ def api_status() -> ResponseReturnValue:
                    days=[{"day": d.day.isoformat(), "status": d.status.value, "run_id": d.run_id,
                           "run_state": d.run_state.value if d.run_state else None,
                           "changed_events": d.changed_events, "plan_changed": d.plan_changed} for d in days])
+
+
+@api_bp.get("/admin/ads/impressions")
+@api_auth(Role.ADMIN)
+def api_ad_impressions() -> ResponseReturnValue:
+    """`?from=&to=` (YYYY-MM-DD, at most 93 days; default the last 14 days): per ad, impressions
+    per business day and how many of them were inside counted play sessions."""
+    from portal.ops.ads import RangeError, date_range
+
+    try:
+        first, last = date_range()
+    except RangeError as exc:
+        return api_error(400, "invalid_request", str(exc).capitalize() + ".")
+    ads = ad_impressions(db_session(), first, last)
+    return jsonify(first=first.isoformat(), last=last.isoformat(), ads=[
+        {"ad_id": a.ad_id, "title": a.title, "active": a.is_active, "impressions": a.total[0], "counted": a.total[1],
+         "days": [{"day": d.isoformat(), "impressions": v[0], "counted": v[1]} for d, v in sorted(a.by_day.items())]}
+        for a in ads])

@@ -9,10 +9,11 @@ from paysystem.config import Settings
 
 
 def init_ops(app: Flask, settings: Settings) -> None:
-    from portal.ops import health, plans, rq, runs, status
+    from portal.ops import ads, health, plans, rq, runs, status
 
     rq.init_rq_dashboard(app, settings.redis_url)
     app.register_blueprint(health.bp)
     app.register_blueprint(runs.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(ads.bp)
