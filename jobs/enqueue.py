@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from redis import Redis
 from rq import Queue, Retry
@@ -330,3 +330,17 @@ def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis |
     if not cancelled:
         raise BatchRequestError(f"every remaining day of backfill {backfill_id} has already started")
     return cancelled
+
+
+def next_nightly(settings: Settings, connection: Redis | None = None) -> tuple[str, datetime] | None:
+    """(job id, next UTC fire time) of the scheduled nightly job, or None when rq-scheduler
+    holds none (the scheduler never started against this Redis)."""
+    from rq_scheduler import Scheduler
+
+    from jobs.schedule import scheduled_nightly_jobs
+
+    scheduler = Scheduler(queue_name=settings.batch_queue, connection=connection or queue_connection(settings))
+    nightly = {job.id for job in scheduled_nightly_jobs(scheduler)}
+    times = [(job.id, when.replace(tzinfo=UTC)) for job, when in scheduler.get_jobs(with_times=True)
+             if job.id in nightly]
+    return min(times, key=lambda item: item[1]) if times else None

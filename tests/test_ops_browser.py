@@ -62,6 +62,10 @@ def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, medi
         assert page.locator("#runs").get_attribute("data-polling") == "off"  # polling stopped by itself
         assert page.locator("#runs td", has_text=f"{settings.batch_queue}-worker").count() >= 3
         page.screenshot(path=str(ARTIFACTS / "ops_runs_backfill.png"), full_page=True)
+        page.locator("#runs article.ops-run header a").first.click()
+        page.wait_for_url("**/admin/runs/*")
+        assert page.locator("#run-detail").get_attribute("data-polling") == "off"
+        page.screenshot(path=str(ARTIFACTS / "ops_run_detail.png"), full_page=True)
 
         page.get_by_role("link", name="Data status").first.click()
         page.wait_for_url("**/admin/status/")

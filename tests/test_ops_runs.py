@@ -178,3 +178,41 @@ def test_cancel_stops_at_a_day_that_has_started(app, session_factory):
     assert [runs_of(session_factory, d)[0].state for d in days] == [RunState.QUEUED, RunState.RUNNING,
                                                                      RunState.CANCELLED]
     forget_runs(session_factory, *days)
+
+
+def test_runs_page_shows_the_next_nightly_run_or_that_none_is_scheduled(app, by_role):
+    from jobs.schedule import reconcile_nightly, scheduled_nightly_jobs
+    from jobs.scheduler import make_scheduler
+
+    config = app.config["PAYSYSTEM_SETTINGS"]
+    scheduler = make_scheduler(config)
+    for job in scheduled_nightly_jobs(scheduler):
+        scheduler.cancel(job)
+    assert "No nightly run is scheduled" in by_role["admin"].get("/admin/runs/").get_data(as_text=True)
+    reconcile_nightly(scheduler, config)
+    try:
+        page = by_role["admin"].get("/admin/runs/").get_data(as_text=True)
+        assert "Next nightly run:" in page and "00:30:00 KST" in page
+        assert "/admin/rq/0/view/job/paysystem-nightly" in page
+    finally:
+        for job in scheduled_nightly_jobs(scheduler):
+            scheduler.cancel(job)
+
+
+def test_a_run_page_is_for_admins_and_follows_the_run(by_role, session_factory):
+    day = date(2020, 4, 1)
+    forget_runs(session_factory, day)
+    run_id = add_run(session_factory, day, RunState.RUNNING, partitions=2)
+    try:
+        assert_admin_only_page(by_role, f"/admin/runs/{run_id}")
+        page = by_role["admin"].get(f"/admin/runs/{run_id}").get_data(as_text=True)
+        assert 'hx-trigger="every 2s"' in page and f'id="run-{run_id}"' in page
+        fragment = by_role["admin"].get(f"/admin/runs/{run_id}", headers={"HX-Request": "true"})
+        assert fragment.get_data(as_text=True).startswith('<div id="run-detail" hx-get=')
+        with session_factory() as session:
+            session.get(BatchRun, run_id).state = RunState.SUCCEEDED
+            session.commit()
+        ended = by_role["admin"].get(f"/admin/runs/{run_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert ended.startswith('<div id="run-detail" data-polling="off">')  # polling stops by itself
+    finally:
+        forget_runs(session_factory, day)

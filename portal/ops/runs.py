@@ -16,8 +16,15 @@ from decimal import Decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from redis.exceptions import RedisError
 
-from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, request_retry
+from jobs.enqueue import (
+    BatchRequestError,
+    cancel_backfill,
+    next_nightly,
+    request_days,
+    request_retry,
+)
 from models import Role
 from models.batch import RunState
 from models.business_time import today
@@ -84,10 +91,12 @@ def _render(message: str | None = None, category: str = "info", status: int = 20
     context = dict(history=history, message=message, category=category, latest=latest, active=ACTIVE,
                    RunState=RunState)
     if htmx:
-        response = render_template("ops/_runs.html", **context), status
-    else:
-        response = render_template("ops/runs.html", **context), status
-    return response
+        return render_template("ops/_runs.html", **context), status
+    try:
+        nightly = next_nightly(settings())
+    except RedisError:
+        nightly = None
+    return render_template("ops/runs.html", nightly=nightly, **context), status
 
 
 def _answer(message: str, category: str = "info", status: int = 200) -> ResponseReturnValue:
@@ -121,7 +130,7 @@ def run(run_id: int) -> ResponseReturnValue:
     found = run_detail(db_session(), run_id)
     if found is None:
         abort(404, description=f"There is no batch run {run_id}.")
-    template = "ops/_run.html" if htmx else "ops/run.html"
+    template = "ops/_run_detail.html" if htmx else "ops/run.html"
     return render_template(template, run=found, active=ACTIVE, RunState=RunState), 200, {"Vary": "HX-Request"}
 
 
