@@ -79,6 +79,11 @@ def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, medi
         page.goto(server.url + f"/admin/rq/0/view/jobs/{settings.batch_queue}/finished/100/asc/1")
         page.locator("text=batch-run-").first.wait_for(timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "ops_rq_dashboard.png"), full_page=True)
+        # Its actions work from its own page: the script sends the CSRF token from our cookie.
+        with page.expect_response(lambda r: "/admin/rq/job/" in r.url and r.url.endswith("/delete")) as deleted:
+            page.locator("[data-role=delete-job-btn]").first.click()
+            page.locator("#confirmation-modal-yes").click()
+        assert deleted.value.status == 200 and deleted.value.json()["status"] == "OK"
 
         # A plan dated in the past: the page offers the backfill that re-prices the days it covers.
         page.goto(server.url + "/admin/plans/")
