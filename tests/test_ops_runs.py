@@ -216,3 +216,18 @@ def test_a_run_page_is_for_admins_and_follows_the_run(by_role, session_factory):
         assert ended.startswith('<div id="run-detail" data-polling="off">')  # polling stops by itself
     finally:
         forget_runs(session_factory, day)
+
+
+def test_buttons_answer_503_with_a_message_when_the_queue_is_down(settings, session_factory):
+    from dataclasses import replace
+
+    from portal import create_app
+    from tests.ops_support import signed_in
+    from tests.support import free_port
+
+    down = create_app(replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    admin = signed_in(down, make_account(session_factory, Role.ADMIN))
+    answer = admin.post("/admin/runs/day", data={"day": "2020-05-01", "csrf_token": admin.csrf})
+    assert answer.status_code == 503 and "cannot be reached" in answer.get_data(as_text=True)
+    assert runs_of(session_factory, date(2020, 5, 1)) == []
+    assert admin.get("/admin/runs/").status_code == 200  # the page itself reads the database

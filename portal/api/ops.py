@@ -15,6 +15,7 @@ from datetime import date
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 
 from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, request_retry
 from models import Role
@@ -37,6 +38,7 @@ from models.price_plans import (
 from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_user
 from portal.database import db_session
+from portal.ops.runs import QUEUE_DOWN
 from portal.settings import settings
 
 STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
@@ -168,6 +170,8 @@ def api_start_runs() -> ResponseReturnValue:
         result = request_days(settings(), first, last, requested_by=current_api_user().id)
     except BatchRequestError as exc:
         return api_error(409, "conflict", str(exc))
+    except RedisError:
+        return api_error(503, "unavailable", QUEUE_DOWN)
     return jsonify(started=result.started, already_active=result.already_active), 202 if result.started else 200
 
 
@@ -180,6 +184,8 @@ def api_retry_run(run_id: int) -> ResponseReturnValue:
         indexes = request_retry(settings(), run_id)
     except BatchRequestError as exc:
         return api_error(409, "conflict", str(exc))
+    except RedisError:
+        return api_error(503, "unavailable", QUEUE_DOWN)
     return jsonify(run_id=run_id, partitions=indexes), 202
 
 
@@ -190,6 +196,8 @@ def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
         cancelled = cancel_backfill(settings(), backfill_id)
     except BatchRequestError as exc:
         return api_error(404 if "there is no backfill" in str(exc) else 409, "conflict", str(exc))
+    except RedisError:
+        return api_error(503, "unavailable", QUEUE_DOWN)
     return jsonify(cancelled=sorted(cancelled))
 
 

@@ -36,6 +36,7 @@ from portal.settings import settings
 
 bp = Blueprint("ops_runs", __name__, url_prefix="/admin/runs")
 ACTIVE = (RunState.QUEUED, RunState.RUNNING)
+QUEUE_DOWN = "The job queue (Redis) cannot be reached right now, so nothing was started; try again shortly."
 
 
 @bp.app_template_filter("ops_time")
@@ -153,6 +154,8 @@ def run_day() -> ResponseReturnValue:
         result = request_days(settings(), day, day, requested_by=current_user.id)
     except BatchRequestError as exc:
         return _answer(str(exc).capitalize() + ".", "error", 409)
+    except RedisError:
+        return _answer(QUEUE_DOWN, "error", 503)
     return _answer(_started(result, f"a run of {day.isoformat()}"))
 
 
@@ -164,6 +167,8 @@ def backfill() -> ResponseReturnValue:
         result = request_days(settings(), first, last, requested_by=current_user.id)
     except BatchRequestError as exc:
         return _answer(str(exc).capitalize() + ".", "error", 409 if first <= last else 400)
+    except RedisError:
+        return _answer(QUEUE_DOWN, "error", 503)
     return _answer(_started(result, f"a backfill of {first.isoformat()} to {last.isoformat()}"))
 
 
@@ -176,6 +181,8 @@ def retry(run_id: int) -> ResponseReturnValue:
         indexes = request_retry(settings(), run_id)
     except BatchRequestError as exc:
         return _answer(str(exc).capitalize() + ".", "error", 409)
+    except RedisError:
+        return _answer(QUEUE_DOWN, "error", 503)
     what = f"partitions {', '.join(map(str, indexes))}" if indexes else "its final step"
     return _answer(f"Retrying run {run_id}: {what}.")
 
@@ -188,5 +195,7 @@ def cancel(backfill_id: int) -> ResponseReturnValue:
     except BatchRequestError as exc:
         status = 404 if "there is no backfill" in str(exc) else 409
         return _answer(str(exc).capitalize() + ".", "error", status)
+    except RedisError:
+        return _answer(QUEUE_DOWN, "error", 503)
     return _answer(f"Cancelled {len(cancelled)} day{'s' if len(cancelled) > 1 else ''} of backfill {backfill_id} "
                    f"(runs {', '.join(map(str, sorted(cancelled)))}).")
