@@ -75,6 +75,9 @@ def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, medi
             assert cell.get_attribute("data-status") == "final"
         assert page.locator(".calendar .cell[data-status=final]").count() == 3
         page.screenshot(path=str(ARTIFACTS / "ops_status_calendar.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        page.screenshot(path=str(ARTIFACTS / "ops_status_calendar_phone.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         page.goto(server.url + f"/admin/rq/0/view/jobs/{settings.batch_queue}/finished/100/asc/1")
         page.locator("text=batch-run-").first.wait_for(timeout=20_000)
