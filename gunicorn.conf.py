@@ -17,3 +17,26 @@ backlog = 2048
 # The workers' heartbeat file is touched on every request: keep it in memory, not on disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True
+
+
+# prometheus-client's multi-process mode (/metrics, portal/ops/metrics.py): with
+# PROMETHEUS_MULTIPROC_DIR set, the workers share their counters through files there.
+# The master empties the directory before the first fork (left-over files of an earlier
+# run would be counted again) and forgets a dead worker's live gauges.
+_METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    if _METRICS_DIR:
+        import glob
+
+        os.makedirs(_METRICS_DIR, exist_ok=True)
+        for stale in glob.glob(os.path.join(_METRICS_DIR, "*.db")):
+            os.remove(stale)
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    if _METRICS_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -10,13 +10,15 @@ each other while ranges of one day still run in parallel.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Dependency, Job
 
+from jobs import runs
 from jobs.engine import engine_for
 from jobs.errors import BatchRequestError
 from jobs.queues import (
@@ -36,7 +38,7 @@ from jobs.runs import (
     plan_days,
     reset_for_retry,
 )
-from models.batch import RunTrigger
+from models.batch import RunState, RunTrigger
 from models.business_time import days_between, today
 from settings import Settings
 
@@ -178,3 +180,95 @@ def _forget_job(connection: Redis, job_id: str) -> None:
     except NoSuchJobError:
         return
     job.delete(remove_from_queue=True, delete_dependents=False)
+
+
+# --- Requests from the operations console (issue 12) --------------------------------------
+# A button pressed twice, or two admins pressing at once, must start one run: every request
+# below checks what is already queued or running and enqueues under one Redis lock, so the
+# check and the enqueue cannot interleave between portal processes.
+
+REQUEST_LOCK_KEY = "paysystem:batch:request-lock"
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """What a request did: runs it started, and runs it found already queued or running."""
+
+    started: list[int]
+    already_active: list[int]
+
+
+def _request_lock(connection: Redis):  # type: ignore[no-untyped-def]
+    return connection.lock(REQUEST_LOCK_KEY, timeout=120, blocking_timeout=60)
+
+
+def active_runs(settings: Settings, days: Sequence[date]) -> dict[date, int]:
+    """The latest queued or running run of each of `days` that has one."""
+    return runs.active_runs(engine_for(settings.database_url), days)
+
+
+def request_days(settings: Settings, first: date, last: date, *, requested_by: int | None = None,
+                 connection: Redis | None = None) -> BatchRequest:
+    """Run `first` … `last` (one day: an admin run; more: a backfill), skipping the days that
+    already have a run queued or running. The runs of one backfill share `backfill_id`."""
+    days = check_closed_days(settings, first, last)
+    connection = connection or queue_connection(settings)
+    trigger = RunTrigger.MANUAL if len(days) == 1 else RunTrigger.BACKFILL
+    with _request_lock(connection):
+        active = active_runs(settings, days)
+        todo = [day for day in days if day not in active]
+        started = enqueue_runs(settings, todo, trigger, requested_by, connection) if todo else []
+    if trigger == RunTrigger.BACKFILL and started:
+        runs.mark_backfill(engine_for(settings.database_url), started)
+    return BatchRequest(started, sorted(active.values()))
+
+
+def request_retry(settings: Settings, run_id: int, *, connection: Redis | None = None) -> list[int]:
+    """`enqueue_retry` under the request lock: a second press finds the partitions queued
+    again and is refused with a BatchRequestError instead of enqueueing them twice."""
+    connection = connection or queue_connection(settings)
+    with _request_lock(connection):
+        state = runs.run_state(engine_for(settings.database_url), run_id)
+        if state in runs.ACTIVE_STATES:
+            raise BatchRequestError(f"batch run {run_id} is already {state.value}; wait for it to finish")
+        if state == RunState.CANCELLED:
+            raise BatchRequestError(f"batch run {run_id} was cancelled; run its day again instead")
+        return enqueue_retry(settings, run_id, connection=connection)
+
+
+def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis | None = None) -> list[int]:
+    """Cancel the days of a backfill that have not started, latest first; returns their runs.
+
+    The RQ jobs stay: they find their rows cancelled and finish at once, so nothing that
+    depends on them (the backfill's next day, a run enqueued later) is stranded.
+    """
+    connection = connection or queue_connection(settings)
+    engine = engine_for(settings.database_url)
+    cancelled: list[int] = []
+    with _request_lock(connection):
+        run_ids = runs.backfill_runs(engine, backfill_id)
+        if not run_ids:
+            raise BatchRequestError(f"there is no backfill {backfill_id}")
+        for run_id in run_ids:
+            outcome = runs.cancel_unstarted_run(engine, run_id)
+            if outcome is False:
+                break
+            if outcome:
+                cancelled.append(run_id)
+    if not cancelled:
+        raise BatchRequestError(f"every remaining day of backfill {backfill_id} has already started")
+    return cancelled
+
+
+def next_nightly(settings: Settings, connection: Redis | None = None) -> tuple[str, datetime] | None:
+    """(job id, next UTC fire time) of the scheduled nightly job, or None when rq-scheduler
+    holds none (the scheduler never started against this Redis)."""
+    from rq_scheduler import Scheduler
+
+    from jobs.schedule import scheduled_nightly_jobs
+
+    scheduler = Scheduler(queue_name=settings.batch_queue, connection=connection or queue_connection(settings))
+    nightly = {job.id for job in scheduled_nightly_jobs(scheduler)}
+    times = [(job.id, when.replace(tzinfo=UTC)) for job, when in scheduler.get_jobs(with_times=True)
+             if job.id in nightly]
+    return min(times, key=lambda item: item[1]) if times else None

@@ -177,6 +177,64 @@ def run_result(engine: Engine, run_id: int) -> StepResult:
     return StepResult(run_id, as_date(run.day), RunState(run.state), run.rows_written)
 
 
+ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
+
+
+def active_runs(engine: Engine, days: Sequence[date]) -> dict[date, int]:
+    """The latest queued or running run of each of `days` that has one."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(BatchRun.day, BatchRun.id)
+            .where(BatchRun.day.in_(list(days)), BatchRun.state.in_(ACTIVE_STATES)).order_by(BatchRun.id)
+        ).all()
+    return {as_date(day): run_id for day, run_id in rows}
+
+
+def mark_backfill(engine: Engine, run_ids: Sequence[int]) -> None:
+    """The runs of one backfill share `backfill_id` (its first run's id), so it can be cancelled whole."""
+    with engine.begin() as conn:
+        conn.execute(update(BatchRun).where(BatchRun.id.in_(list(run_ids))).values(backfill_id=run_ids[0]))
+
+
+def run_state(engine: Engine, run_id: int) -> RunState | None:
+    with engine.connect() as conn:
+        return conn.execute(select(BatchRun.state).where(BatchRun.id == run_id)).scalar()
+
+
+def backfill_runs(engine: Engine, backfill_id: int) -> list[int]:
+    """A backfill's runs, latest day first (the order in which they are cancelled)."""
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(BatchRun.id).where(BatchRun.backfill_id == backfill_id).order_by(BatchRun.day.desc())
+        ).scalars())
+
+
+def cancel_unstarted_run(engine: Engine, run_id: int) -> bool | None:
+    """Cancel a run none of whose partitions has started: True when cancelled now, None when
+    it already was, False when it has started (then it runs whole).
+
+    The partition rows are locked and checked in one transaction, and a worker claims a
+    partition only if it is not cancelled (`run_partition`), so a day is either cancelled
+    whole or runs whole.
+    """
+    with engine.begin() as conn:
+        state = conn.execute(select(BatchRun.state).where(BatchRun.id == run_id).with_for_update()).scalar()
+        parts = conn.execute(
+            select(BatchPartition.state, BatchPartition.attempt)
+            .where(BatchPartition.run_id == run_id).with_for_update()
+        ).all()
+        if state == RunState.CANCELLED:
+            return None
+        if state != RunState.QUEUED or any(p.state != RunState.QUEUED or p.attempt for p in parts):
+            return False
+        now = utcnow()
+        conn.execute(update(BatchPartition).where(BatchPartition.run_id == run_id).values(
+            state=RunState.CANCELLED, finished_at=now))
+        conn.execute(update(BatchRun).where(BatchRun.id == run_id).values(
+            state=RunState.CANCELLED, finished_at=now, error="cancelled by an admin before it started"))
+    return True
+
+
 def run_states(engine: Engine, run_ids: Sequence[int]) -> dict[int, RunState]:
     with engine.connect() as conn:
         rows = conn.execute(select(BatchRun.id, BatchRun.state).where(BatchRun.id.in_(list(run_ids)))).all()
@@ -210,8 +268,9 @@ def _error_text(exc: BaseException) -> str:
 
 
 def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = None,
-                  lock_wait_seconds: int = 60) -> StepResult:
-    """Compute one partition; raises on failure after recording it."""
+                  lock_wait_seconds: int = 60, worker: str | None = None) -> StepResult:
+    """Compute one partition; raises on failure after recording it. A partition an admin
+    cancelled is skipped: the claim below only takes a row that is not cancelled."""
     now = utcnow()
     with engine.begin() as conn:
         row = conn.execute(
@@ -229,11 +288,15 @@ def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = Non
             with job_context(row.run_id, day, row.partition_index):
                 log.info("partition already succeeded; nothing to do")
             return StepResult(row.run_id, day, RunState.SUCCEEDED, row.rows_written, skipped=True)
-        conn.execute(
-            update(BatchPartition).where(BatchPartition.id == partition_id).values(
+        claimed = conn.execute(
+            update(BatchPartition).where(BatchPartition.id == partition_id,
+                                         BatchPartition.state != RunState.CANCELLED).values(
                 state=RunState.RUNNING, attempt=BatchPartition.attempt + 1, started_at=now,
-                finished_at=None, error=None, **({"job_id": job_id} if job_id else {}))
-        )
+                finished_at=None, error=None, **({"job_id": job_id} if job_id else {}),
+                **({"worker": worker} if worker else {}))
+        ).rowcount
+        if not claimed:
+            return StepResult(row.run_id, day, RunState.CANCELLED, 0, skipped=True)
         conn.execute(
             update(BatchRun).where(BatchRun.id == row.run_id).values(
                 state=RunState.RUNNING, started_at=func.coalesce(BatchRun.started_at, now), error=None,
@@ -307,6 +370,8 @@ def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = Non
         if run is None:
             raise PermanentJobError(f"batch run {run_id} does not exist")
         day = as_date(run.day)
+        if run.state == RunState.CANCELLED:
+            return StepResult(run_id, day, RunState.CANCELLED, 0, skipped=True)
         parts = conn.execute(
             select(BatchPartition.partition_index, BatchPartition.state, BatchPartition.rows_written)
             .where(BatchPartition.run_id == run_id).order_by(BatchPartition.partition_index)

@@ -2,7 +2,8 @@
 
 - `live`: today (business time); figures are estimates computed from the raw events.
 - `final`: a succeeded batch run started after the last change of the day's raw events.
-- `stale`: raw events of the day changed after the latest succeeded run started.
+- `stale`: raw events of the day changed after the latest succeeded run started, or the
+  price plan in force on the day was created after that run started (§9: re-run to re-price).
 - `pending`: a closed day no batch run has finished yet (never ran, or only failed
   runs), and days still in the future. The portal shows raw estimates or nothing.
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from models.batch import BatchRun, RunState
 from models.business_time import days_between, today
 from models.playback import PlaySession
+from models.settlement import PricePlan
 
 
 class DataStatus(enum.StrEnum):
@@ -39,6 +41,8 @@ class DayStatus:
     run_id: int | None = None
     computed_at: datetime | None = None  # when the latest succeeded run finished
     last_change: datetime | None = None  # latest change of the day's raw events
+    # Stale because the price plan now in force for the day was created after its run started.
+    plan_changed: bool = False
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -61,6 +65,11 @@ def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
     ).all()
     for day, run_id, started, finished in rows:
         runs[day] = (run_id, started, finished)  # the latest started wins
+    # A plan created after a day's run started, and in force on that day, re-prices it (§9).
+    plans = session.execute(
+        select(PricePlan.effective_from, PricePlan.created_at).where(PricePlan.effective_from <= last)
+        .order_by(PricePlan.effective_from)
+    ).all()
     result: dict[date, DayStatus] = {}
     for day in days_between(first, last):
         change = _aware(changes.get(day))
@@ -71,8 +80,11 @@ def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
             result[day] = DayStatus(day, DataStatus.PENDING, last_change=change)
             continue
         run_id, started, finished = runs[day]
-        stale = change is not None and change >= _aware(started)
-        result[day] = DayStatus(day, DataStatus.STALE if stale else DataStatus.FINAL, run_id, _aware(finished), change)
+        in_force = [created for effective, created in plans if effective <= day]
+        repriced = bool(in_force) and _aware(in_force[-1]) >= _aware(started)
+        stale = (change is not None and change >= _aware(started)) or repriced
+        result[day] = DayStatus(day, DataStatus.STALE if stale else DataStatus.FINAL, run_id, _aware(finished), change,
+                                plan_changed=repriced)
     return result
 
 

@@ -65,6 +65,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_users.bp)
+    from portal.ops import init_ops
+
+    init_ops(app, settings)
     init_social_login(app, settings)
     # After every blueprint: it limits the views marked @login_attempt.
     init_login_limits(app, settings)
@@ -78,4 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.playback.fast_path import ProgressFastPath
 
     app.wsgi_app = ProgressFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    from portal.ops.metrics import init_metrics
+
+    init_metrics(app)  # outermost: counts the fast path's requests too
     return app

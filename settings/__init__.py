@@ -10,6 +10,7 @@ portal/ and the command line may all import it (tests/test_layers.py keeps it so
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,6 +184,15 @@ class Settings:
     # How long a partition waits for a row lock before failing (and being retried).
     batch_lock_wait_seconds: int = 60
     oauth_providers: tuple[OAuthProvider, ...] = ()
+    # Operations (issue 12): by this hour (business time) yesterday's nightly run must have
+    # succeeded, or `GET /healthz/batch` answers 503.
+    batch_health_deadline: str = "06:00"
+    # `/metrics`: readable with `Authorization: Bearer <METRICS_TOKEN>` and/or from these
+    # networks (comma-separated CIDRs); with neither set only signed-in admins read it.
+    metrics_token: str = ""
+    metrics_networks: tuple[str, ...] = ()
+    # Tests and demos: fire the nightly job every this many seconds instead of at NIGHTLY_TIME.
+    nightly_interval_seconds: int = 0
     # Outgoing e-mail (password-reset links). Without SMTP_HOST the mail is written to the log.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -218,6 +228,10 @@ class Settings:
             batch_retry_delays=_int_list_env("BATCH_RETRY_DELAYS", (5, 30, 120)),
             batch_lock_wait_seconds=_int_env("BATCH_LOCK_WAIT_SECONDS", 60),
             oauth_providers=_oauth_providers(),
+            batch_health_deadline=_env("BATCH_HEALTH_DEADLINE", "06:00"),
+            metrics_token=_env("METRICS_TOKEN", ""),
+            nightly_interval_seconds=_int_env("NIGHTLY_INTERVAL_SECONDS", 0),
+            metrics_networks=tuple(n.strip() for n in _env("METRICS_NETWORKS", "").split(",") if n.strip()),
             smtp_host=_env("SMTP_HOST", ""),
             smtp_port=_int_env("SMTP_PORT", 25),
             smtp_username=_env("SMTP_USERNAME", ""),
@@ -270,6 +284,14 @@ class Settings:
         hh, _, mm = self.nightly_time.partition(":")
         if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
             raise ConfigError(f"NIGHTLY_TIME must be HH:MM, got {self.nightly_time!r}")
+        hh, _, mm = self.batch_health_deadline.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ConfigError(f"BATCH_HEALTH_DEADLINE must be HH:MM, got {self.batch_health_deadline!r}")
+        for network in self.metrics_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"METRICS_NETWORKS: {network!r} is not an IP network (CIDR)") from exc
         if self.is_production:
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ConfigError(

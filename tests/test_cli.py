@@ -44,7 +44,7 @@ def test_migrate_creates_the_schema(scratch_db):
     assert result.returncode == 0, result.stderr
     engine = make_engine(scratch_db)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() in migrate.heads()
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == migrate.heads()[0]
     engine.dispose()
 
 

@@ -11,3 +11,4 @@ from portal.api.blueprint import api_bp
 from portal.playback import api as playback_api  # noqa: F401  (registers the playback routes)
 
 __all__ = ["api_bp"]
+from portal.api import ops  # noqa: E402,F401,I001  (registers the operations routes)
