@@ -6,9 +6,8 @@ Importing this package registers every endpoint module's routes on `api_bp`
 
 from __future__ import annotations
 
-from portal.api import admin_users, auth_endpoints, catalog  # noqa: F401  (register their routes)
+from portal.api import admin_users, auth_endpoints, catalog, ops  # noqa: F401  (register their routes)
 from portal.api.blueprint import api_bp
 from portal.playback import api as playback_api  # noqa: F401  (registers the playback routes)
 
 __all__ = ["api_bp"]
-from portal.api import ops  # noqa: E402,F401,I001  (registers the operations routes)

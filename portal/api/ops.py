@@ -35,9 +35,10 @@ from models.price_plans import (
     update_plan,
     used_plan_ids,
 )
-from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_user
+from portal.api.blueprint import api_bp
 from portal.database import db_session
+from portal.errors import api_error
 from portal.ops.runs import QUEUE_DOWN
 from portal.settings import settings
 
