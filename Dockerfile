@@ -18,6 +18,7 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 COPY --from=browser-deps /app/node_modules ./node_modules
 COPY pyproject.toml alembic.ini gunicorn.conf.py ./
+COPY settings ./settings
 COPY paysystem ./paysystem
 COPY portal ./portal
 COPY jobs ./jobs

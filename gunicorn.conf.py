@@ -19,9 +19,30 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True
 
 
+# prometheus-client's multi-process mode (/metrics, portal/ops/metrics.py): with
+# PROMETHEUS_MULTIPROC_DIR set, the workers share their counters through files there.
+# The master empties the directory before the first fork (left-over files of an earlier
+# run would be counted again) and forgets a dead worker's live gauges.
+_METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
 def on_starting(server):  # type: ignore[no-untyped-def]
-    """Refuse to listen beyond loopback with the published development secret (paysystem/public_bind.py)."""
-    from paysystem.config import load_settings
+    """Refuse to listen beyond loopback with the published development secret
+    (paysystem/public_bind.py); empty the metrics directory before the first fork."""
     from paysystem.public_bind import check_bind
+    from settings import load_settings
 
     check_bind(server.cfg.bind, load_settings().secret_key)
+    if _METRICS_DIR:
+        import glob
+
+        os.makedirs(_METRICS_DIR, exist_ok=True)
+        for stale in glob.glob(os.path.join(_METRICS_DIR, "*.db")):
+            os.remove(stale)
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    if _METRICS_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -35,13 +35,13 @@ from sqlalchemy.engine import make_url
 
 from jobs.engine import engine_for
 from jobs.enqueue import enqueue_runs
-from jobs.generate import GenerateSpec, default_last_day, generate
 from jobs.inline import run_days_inline
 from models.batch import RunTrigger
 from models.business_time import days_between
 from models.db import make_engine, normalize_url
 from paysystem import migrate
-from paysystem.config import PROJECT_ROOT, Settings
+from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
+from settings import PROJECT_ROOT, Settings
 
 SERVER = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")

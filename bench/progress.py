@@ -52,8 +52,8 @@ from models.business_time import business_day
 from models.catalog import AdSlot, ad_slot_positions
 from models.db import make_engine, make_sessionmaker, normalize_url
 from paysystem import migrate
-from paysystem.config import PROJECT_ROOT, Settings
 from portal.api.tokens import issue_token
+from settings import PROJECT_ROOT, Settings
 
 DATABASE_SERVER = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
 REDIS_SERVER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")

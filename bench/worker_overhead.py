@@ -18,7 +18,7 @@ from redis import Redis
 from rq import Queue
 
 from bench.pipeline import SECRET, scratch_redis
-from paysystem.config import PROJECT_ROOT
+from settings import PROJECT_ROOT
 
 
 def main() -> None:

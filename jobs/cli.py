@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from paysystem.config import ConfigError, Settings, load_settings
+from settings import ConfigError, Settings, load_settings
 
 
 def _settings() -> Settings:
@@ -65,32 +65,28 @@ def _report(results) -> None:  # type: ignore[no-untyped-def]
 
 def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None:
     """Follow enqueued runs with a progress bar until they are all finished."""
-    from sqlalchemy import select
     from tqdm import tqdm
 
     from jobs.engine import engine_for
-    from models.batch import BatchRun, RunState
+    from jobs.runs import failed_runs, run_states
+    from models.batch import RunState
 
     engine = engine_for(settings.database_url)
     deadline = None if timeout is None else time.monotonic() + timeout
     done_states = (RunState.SUCCEEDED, RunState.FAILED)
     with tqdm(total=len(run_ids), unit="day", desc="batch") as bar:
         while True:
-            with engine.connect() as conn:
-                rows = conn.execute(select(BatchRun.id, BatchRun.state).where(BatchRun.id.in_(run_ids))).all()
-            finished = sum(1 for r in rows if r.state in done_states)
+            finished = sum(1 for state in run_states(engine, run_ids).values() if state in done_states)
             bar.update(finished - bar.n)
             if finished == len(run_ids):
                 break
             if deadline is not None and time.monotonic() > deadline:
                 raise click.ClickException("timed out waiting for the workers; the jobs stay queued")
             time.sleep(0.2)
-    with engine.connect() as conn:
-        failed = conn.execute(select(BatchRun.id, BatchRun.day, BatchRun.error)
-                              .where(BatchRun.id.in_(run_ids), BatchRun.state == RunState.FAILED)).all()
+    failed = failed_runs(engine, run_ids)
     if failed:
-        for r in failed:
-            click.echo(f"run {r.id} ({r.day}) failed: {r.error}", err=True)
+        for run_id, day, error in failed:
+            click.echo(f"run {run_id} ({day}) failed: {error}", err=True)
         raise click.ClickException(f"{len(failed)} run(s) failed; retry them with `paysystem retry --run ID`")
 
 
@@ -159,12 +155,11 @@ def retry_command(run_id: int, force: bool, inline: bool) -> None:
     settings = _settings()
     try:
         if inline:
-            from jobs.inline import execute_run, retry_inline_check
+            from jobs.inline import retry_inline
             from jobs.logs import configure_job_logging
 
             configure_job_logging()
-            retry_inline_check(settings, run_id, force=force)
-            _report([execute_run(settings, run_id)])
+            _report([retry_inline(settings, run_id, force=force)])
             return
         retried = enqueue_retry(settings, run_id, force=force)
     except BatchRequestError as exc:
@@ -172,36 +167,4 @@ def retry_command(run_id: int, force: bool, inline: bool) -> None:
     click.echo(f"run {run_id}: re-enqueued partitions {retried or 'none'} and the final step")
 
 
-@click.command("generate")
-@click.option("--videos", default=10_000, show_default=True, type=int)
-@click.option("--sellers", default=1_000, show_default=True, type=int)
-@click.option("--viewers", default=100_000, show_default=True, type=int)
-@click.option("--days", default=30, show_default=True, type=int)
-@click.option("--sessions", default=3_000_000, show_default=True, type=int)
-@click.option("--ad-views", "ad_views", default=3_000_000, show_default=True, type=int)
-@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
-@click.option("--last-day", type=DATE, default=None, help="Last generated day (default: yesterday).")
-def generate_command(videos: int, sellers: int, viewers: int, days: int, sessions: int, ad_views: int,
-                     seed: int, last_day: date | None) -> None:
-    """Write synthetic users, videos, play sessions and ad views (for benchmarks and trials)."""
-    from tqdm import tqdm
-
-    from jobs.engine import engine_for
-    from jobs.generate import GenerateError, GenerateSpec, default_last_day, generate
-
-    settings = _settings()
-    spec = GenerateSpec(videos, sellers, viewers, days, sessions, ad_views, seed,
-                        last_day or default_last_day(settings.tz))
-    started = time.perf_counter()
-    try:
-        with tqdm(total=days + 1, unit="step", desc="generate") as bar:
-            result = generate(engine_for(settings.database_url), spec, settings.tz,
-                              progress=lambda _what, _n: bar.update(1))
-    except GenerateError as exc:
-        raise click.ClickException(str(exc)) from exc
-    elapsed = time.perf_counter() - started
-    click.echo(f"generated {result.users} users, {result.videos} videos, {result.sessions} play sessions and "
-               f"{result.ad_views} ad views for {result.first_day} to {result.last_day} in {elapsed:.1f} s")
-
-
-COMMANDS = [worker_command, scheduler_command, run_command, backfill_command, retry_command, generate_command]
+COMMANDS = [worker_command, scheduler_command, run_command, backfill_command, retry_command]

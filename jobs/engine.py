@@ -22,8 +22,3 @@ def engine_for(database_url: str) -> Engine:
         engine = _engines[key] = make_engine(database_url)
     return engine
 
-
-def dispose_all() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()

@@ -9,34 +9,43 @@ each other while ranges of one day still run in parallel.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
-from rq.job import Dependency, Job, JobStatus
-from sqlalchemy import select, update
+from rq.job import Dependency, Job
 
+from jobs import runs
 from jobs.engine import engine_for
-from jobs.queues import batch_queue, queue_connection
-from jobs.runs import final_job_id, partition_job_id, plan_runs
-from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
+from jobs.errors import BatchRequestError
+from jobs.queues import (
+    FAILURE_TTL_SECONDS,
+    JOB_TIMEOUT_SECONDS,
+    PENDING_STATUSES,
+    RESULT_TTL_SECONDS,
+    batch_queue,
+    queue_connection,
+)
+from jobs.runs import (
+    check_retry,
+    final_job_id,
+    latest_open_run,
+    nightly_run_exists,
+    partition_job_id,
+    plan_days,
+    reset_for_retry,
+)
+from models.batch import RunState, RunTrigger
 from models.business_time import days_between, today
-from models.db import make_sessionmaker, session_scope
-from paysystem.config import Settings
+from settings import Settings
 
-# A partition of a huge day may take minutes; a hung one is stopped after this long.
-JOB_TIMEOUT_SECONDS = 30 * 60
-# Results are kept a day (the database keeps the history); failures a week, for the operator.
-RESULT_TTL_SECONDS = 24 * 3600
-FAILURE_TTL_SECONDS = 7 * 24 * 3600
-PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 MAX_BACKFILL_DAYS = 3660
 
-
-class BatchRequestError(ValueError):
-    """A batch request that cannot be honoured; the message is safe to show."""
+__all__ = ["BatchRequestError", "check_closed_days", "enqueue_backfill", "enqueue_day", "enqueue_nightly",
+           "enqueue_retry", "enqueue_runs"]
 
 
 def check_closed_days(settings: Settings, first: date, last: date) -> list[date]:
@@ -71,14 +80,7 @@ def _pending_job(connection: Redis, job_id: str) -> str | None:
 
 def _tail_job(settings: Settings, connection: Redis, exclude: Sequence[int]) -> str | None:
     """The final job of the latest run still queued or running, if RQ still has it pending."""
-    factory = make_sessionmaker(engine_for(settings.database_url))
-    with factory() as session:
-        run_id = session.scalar(
-            select(BatchRun.id)
-            .where(BatchRun.state.in_([RunState.QUEUED, RunState.RUNNING]), BatchRun.id.not_in(list(exclude) or [0]))
-            .order_by(BatchRun.id.desc())
-            .limit(1)
-        )
+    run_id = latest_open_run(engine_for(settings.database_url), exclude)
     return _pending_job(connection, final_job_id(run_id)) if run_id is not None else None
 
 
@@ -102,10 +104,9 @@ def enqueue_runs(settings: Settings, days: list[date], trigger: RunTrigger, requ
     """Plan one run per day (in order) and enqueue its partition jobs and final job."""
     connection = connection or queue_connection(settings)
     queue = batch_queue(settings, connection)
-    factory = make_sessionmaker(engine_for(settings.database_url))
-    with session_scope(factory) as session:
-        runs = plan_runs(session, days, trigger, partitions=settings.batch_partitions, requested_by=requested_by)
-        planned = [(run.id, run.day, [(p.id, p.partition_index) for p in run.partitions]) for run in runs]
+    planned = [(run.run_id, run.day, run.partitions) for run in plan_days(
+        engine_for(settings.database_url), days, trigger, partitions=settings.batch_partitions,
+        requested_by=requested_by)]
     tail = _tail_job(settings, connection, [run_id for run_id, _, _ in planned])
     previous_parts: dict[int, str] = {}
     previous_final = tail
@@ -138,42 +139,14 @@ def enqueue_backfill(settings: Settings, first: date, last: date, requested_by: 
 def enqueue_nightly(settings: Settings, connection: Redis | None = None) -> int | None:
     """Yesterday's run, once: a second trigger (scheduler restart, double fire) changes nothing."""
     day = today(settings.tz) - timedelta(days=1)
-    factory = make_sessionmaker(engine_for(settings.database_url))
-    with factory() as session:
-        exists = session.scalar(
-            select(BatchRun.id).where(BatchRun.day == day, BatchRun.trigger == RunTrigger.NIGHTLY).limit(1)
-        )
-    if exists is not None:
+    if nightly_run_exists(engine_for(settings.database_url), day):
         return None
     return enqueue_runs(settings, [day], RunTrigger.NIGHTLY, None, connection)[0]
 
 
-def retryable_partitions(settings: Settings, run_id: int, *, force: bool = False,
-                         connection: Redis | None = None) -> list[tuple[int, int]]:
-    """(partition id, index) of the partitions of a run that did not succeed and are not
-    still waiting or running in RQ (with `force`: also those, e.g. after a worker was killed)."""
-    factory = make_sessionmaker(engine_for(settings.database_url))
-    with factory() as session:
-        run = session.get(BatchRun, run_id)
-        if run is None:
-            raise BatchRequestError(f"batch run {run_id} does not exist")
-        parts = [(p.id, p.partition_index, p.state) for p in run.partitions]
-    if connection is None and not force:
-        connection = queue_connection(settings)
-    chosen = []
-    for partition_id, index, state in parts:
-        if state == RunState.SUCCEEDED:
-            continue
-        if not force and connection is not None and _pending_job(connection, partition_job_id(run_id, index)):
-            continue
-        chosen.append((partition_id, index))
-    return chosen
-
-
-def _reset_run(settings: Settings, run_id: int) -> None:
-    with engine_for(settings.database_url).begin() as conn:
-        conn.execute(update(BatchRun).where(BatchRun.id == run_id).values(
-            state=RunState.QUEUED, finished_at=None, error=None))
+def held_by_rq(connection: Redis, run_id: int) -> Callable[[int], bool]:
+    """`is_pending` for check_retry: RQ still has the partition's job waiting or running."""
+    return lambda index: _pending_job(connection, partition_job_id(run_id, index)) is not None
 
 
 def enqueue_retry(settings: Settings, run_id: int, *, force: bool = False,
@@ -185,28 +158,13 @@ def enqueue_retry(settings: Settings, run_id: int, *, force: bool = False,
     """
     connection = connection or queue_connection(settings)
     queue = batch_queue(settings, connection)
-    parts = retryable_partitions(settings, run_id, force=force, connection=connection)
-    factory = make_sessionmaker(engine_for(settings.database_url))
-    with factory() as session:
-        run = session.get(BatchRun, run_id)
-        assert run is not None
-        day, state = run.day, run.state
-        waiting = [p.partition_index for p in run.partitions if p.state != RunState.SUCCEEDED]
-    if state == RunState.SUCCEEDED:
-        raise BatchRequestError(f"batch run {run_id} already succeeded; start a new run of {day} to recompute it")
-    if not parts and waiting:
-        raise BatchRequestError(
-            f"partitions {', '.join(map(str, waiting))} of run {run_id} are still queued or running; "
-            "use --force if their worker is gone"
-        )
-    _reset_run(settings, run_id)
+    engine = engine_for(settings.database_url)
+    day, parts = check_retry(engine, run_id, held_by_rq(connection, run_id), force=force)
+    reset_for_retry(engine, run_id, [partition_id for partition_id, _ in parts])
     jobs = []
     for partition_id, index in parts:
         job_id = partition_job_id(run_id, index)
         _forget_job(connection, job_id)
-        with engine_for(settings.database_url).begin() as conn:
-            conn.execute(update(BatchPartition).where(BatchPartition.id == partition_id).values(
-                state=RunState.QUEUED, error=None))
         jobs.append(_enqueue(queue, settings, "jobs.tasks.partition_task", partition_id, job_id, [],
                              f"batch {day} run {run_id} partition {index} (retry)").id)
     _forget_job(connection, final_job_id(run_id))
@@ -222,3 +180,95 @@ def _forget_job(connection: Redis, job_id: str) -> None:
     except NoSuchJobError:
         return
     job.delete(remove_from_queue=True, delete_dependents=False)
+
+
+# --- Requests from the operations console (issue 12) --------------------------------------
+# A button pressed twice, or two admins pressing at once, must start one run: every request
+# below checks what is already queued or running and enqueues under one Redis lock, so the
+# check and the enqueue cannot interleave between portal processes.
+
+REQUEST_LOCK_KEY = "paysystem:batch:request-lock"
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """What a request did: runs it started, and runs it found already queued or running."""
+
+    started: list[int]
+    already_active: list[int]
+
+
+def _request_lock(connection: Redis):  # type: ignore[no-untyped-def]
+    return connection.lock(REQUEST_LOCK_KEY, timeout=120, blocking_timeout=60)
+
+
+def active_runs(settings: Settings, days: Sequence[date]) -> dict[date, int]:
+    """The latest queued or running run of each of `days` that has one."""
+    return runs.active_runs(engine_for(settings.database_url), days)
+
+
+def request_days(settings: Settings, first: date, last: date, *, requested_by: int | None = None,
+                 connection: Redis | None = None) -> BatchRequest:
+    """Run `first` … `last` (one day: an admin run; more: a backfill), skipping the days that
+    already have a run queued or running. The runs of one backfill share `backfill_id`."""
+    days = check_closed_days(settings, first, last)
+    connection = connection or queue_connection(settings)
+    trigger = RunTrigger.MANUAL if len(days) == 1 else RunTrigger.BACKFILL
+    with _request_lock(connection):
+        active = active_runs(settings, days)
+        todo = [day for day in days if day not in active]
+        started = enqueue_runs(settings, todo, trigger, requested_by, connection) if todo else []
+    if trigger == RunTrigger.BACKFILL and started:
+        runs.mark_backfill(engine_for(settings.database_url), started)
+    return BatchRequest(started, sorted(active.values()))
+
+
+def request_retry(settings: Settings, run_id: int, *, connection: Redis | None = None) -> list[int]:
+    """`enqueue_retry` under the request lock: a second press finds the partitions queued
+    again and is refused with a BatchRequestError instead of enqueueing them twice."""
+    connection = connection or queue_connection(settings)
+    with _request_lock(connection):
+        state = runs.run_state(engine_for(settings.database_url), run_id)
+        if state in runs.ACTIVE_STATES:
+            raise BatchRequestError(f"batch run {run_id} is already {state.value}; wait for it to finish")
+        if state == RunState.CANCELLED:
+            raise BatchRequestError(f"batch run {run_id} was cancelled; run its day again instead")
+        return enqueue_retry(settings, run_id, connection=connection)
+
+
+def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis | None = None) -> list[int]:
+    """Cancel the days of a backfill that have not started, latest first; returns their runs.
+
+    The RQ jobs stay: they find their rows cancelled and finish at once, so nothing that
+    depends on them (the backfill's next day, a run enqueued later) is stranded.
+    """
+    connection = connection or queue_connection(settings)
+    engine = engine_for(settings.database_url)
+    cancelled: list[int] = []
+    with _request_lock(connection):
+        run_ids = runs.backfill_runs(engine, backfill_id)
+        if not run_ids:
+            raise BatchRequestError(f"there is no backfill {backfill_id}")
+        for run_id in run_ids:
+            outcome = runs.cancel_unstarted_run(engine, run_id)
+            if outcome is False:
+                break
+            if outcome:
+                cancelled.append(run_id)
+    if not cancelled:
+        raise BatchRequestError(f"every remaining day of backfill {backfill_id} has already started")
+    return cancelled
+
+
+def next_nightly(settings: Settings, connection: Redis | None = None) -> tuple[str, datetime] | None:
+    """(job id, next UTC fire time) of the scheduled nightly job, or None when rq-scheduler
+    holds none (the scheduler never started against this Redis)."""
+    from rq_scheduler import Scheduler
+
+    from jobs.schedule import scheduled_nightly_jobs
+
+    scheduler = Scheduler(queue_name=settings.batch_queue, connection=connection or queue_connection(settings))
+    nightly = {job.id for job in scheduled_nightly_jobs(scheduler)}
+    times = [(job.id, when.replace(tzinfo=UTC)) for job, when in scheduler.get_jobs(with_times=True)
+             if job.id in nightly]
+    return min(times, key=lambda item: item[1]) if times else None

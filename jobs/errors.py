@@ -1,4 +1,5 @@
-"""Which failures are worth retrying: the ones a second attempt can get past."""
+"""Errors of batch work: which failures are worth retrying (the ones a second attempt can get
+past), and the refusal of a batch request."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from models.errors import DomainError
+
 # MariaDB/MySQL: lock wait timeout, deadlock, too many connections, cannot connect,
 # server gone away, lost connection, query interrupted by a shutdown.
 TRANSIENT_MYSQL_CODES = {1205, 1213, 1040, 2003, 2006, 2013, 1053}
+
+
+class BatchRequestError(DomainError, ValueError):
+    """A batch request that cannot be honoured; the message is safe to show."""
 
 
 class PermanentJobError(RuntimeError):

@@ -11,18 +11,24 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from jobs.engine import engine_for
+from jobs.enqueue import held_by_rq
 from jobs.errors import is_transient
 from jobs.logs import log
-from jobs.runs import StepResult, finalize_run, plan_runs, run_partition
-from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
-from models.db import make_sessionmaker, session_scope
+from jobs.queues import queue_connection
+from jobs.runs import (
+    StepResult,
+    check_retry,
+    finalize_run,
+    plan_days,
+    run_partition,
+    run_result,
+    unfinished_partitions,
+)
+from models.batch import RunTrigger
 from models.figure_cache import FigureCache
 from models.redis_conn import make_redis
-from paysystem.config import Settings
+from settings import Settings
 
 
 def _with_retries(settings: Settings, step: Callable[[], StepResult]) -> StepResult | None:
@@ -46,58 +52,33 @@ def _cache(settings: Settings, use_cache: bool) -> FigureCache | None:
 def execute_run(settings: Settings, run_id: int, *, use_cache: bool = True) -> StepResult:
     """Every partition of the run not yet succeeded, then the final step."""
     engine = engine_for(settings.database_url)
-    with Session(engine) as session:
-        partition_ids = session.scalars(
-            select(BatchPartition.id)
-            .where(BatchPartition.run_id == run_id, BatchPartition.state != RunState.SUCCEEDED)
-            .order_by(BatchPartition.partition_index)
-        ).all()
-    for partition_id in partition_ids:
+    for partition_id in unfinished_partitions(engine, run_id):
         _with_retries(settings, lambda pid=partition_id: run_partition(
             engine, pid, lock_wait_seconds=settings.batch_lock_wait_seconds))
     result = _with_retries(settings, lambda: finalize_run(
         engine, run_id, cache=_cache(settings, use_cache), lock_wait_seconds=settings.batch_lock_wait_seconds))
-    if result is None:
-        with Session(engine) as session:
-            run = session.get(BatchRun, run_id)
-            assert run is not None
-            return StepResult(run_id, run.day, run.state, run.rows_written)
-    return result
+    return result if result is not None else run_result(engine, run_id)
 
 
 def run_days_inline(settings: Settings, days: Iterable[date], trigger: RunTrigger = RunTrigger.MANUAL, *,
                     requested_by: int | None = None, use_cache: bool = True,
                     progress: Callable[[StepResult], None] | None = None) -> list[StepResult]:
     """Plan the days (in order) and run each completely before the next."""
-    days = list(days)
-    factory = make_sessionmaker(engine_for(settings.database_url))
-    with session_scope(factory) as session:
-        run_ids = [run.id for run in plan_runs(session, days, trigger, partitions=settings.batch_partitions,
-                                                 requested_by=requested_by)]
+    planned = plan_days(engine_for(settings.database_url), list(days), trigger,
+                        partitions=settings.batch_partitions, requested_by=requested_by)
     results = []
-    for run_id in run_ids:
-        result = execute_run(settings, run_id, use_cache=use_cache)
+    for run in planned:
+        result = execute_run(settings, run.run_id, use_cache=use_cache)
         results.append(result)
         if progress is not None:
             progress(result)
     return results
 
 
-def retry_inline_check(settings: Settings, run_id: int, *, force: bool = False) -> None:
-    """Refuse an inline retry that could race a worker still holding the partition."""
-    from jobs.enqueue import BatchRequestError, retryable_partitions
-
+def retry_inline(settings: Settings, run_id: int, *, force: bool = False) -> StepResult:
+    """Finish a run in this process: the same preconditions as an RQ retry, refusing while a
+    worker may still hold one of its partitions (unless `force`), then `execute_run`."""
     engine = engine_for(settings.database_url)
-    with Session(engine) as session:
-        run = session.get(BatchRun, run_id)
-        if run is None:
-            raise BatchRequestError(f"batch run {run_id} does not exist")
-        if run.state == RunState.SUCCEEDED:
-            raise BatchRequestError(f"batch run {run_id} already succeeded; start a new run of {run.day} instead")
-        waiting = {p.partition_index for p in run.partitions if p.state != RunState.SUCCEEDED}
-    chosen = {index for _, index in retryable_partitions(settings, run_id, force=force)}
-    if waiting - chosen:
-        raise BatchRequestError(
-            f"partitions {', '.join(map(str, sorted(waiting - chosen)))} of run {run_id} are still queued or "
-            "running on a worker; use --force if their worker is gone"
-        )
+    is_pending = (lambda _index: False) if force else held_by_rq(queue_connection(settings), run_id)
+    check_retry(engine, run_id, is_pending, force=force, all_or_nothing=True)
+    return execute_run(settings, run_id)

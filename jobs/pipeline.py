@@ -20,23 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, delete, insert, text
+from sqlalchemy import Connection, text
 
 from models.business_time import month_range, week_range
-from models.settlement import RATE_SCALE, PricingBasis
-from models.stats import Metric, PeriodKind, RollupPeriod, TopVideo
+from models.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
+from models.pricing import Plan, plans_in_force, price_sql, tiers_of
+from models.settlement import PricingBasis
+from models.sql_dialect import Dialect
+from models.stats import RollupPeriod
 
-TOP_N = 5
 _DAY = "tmp_batch_day"
 _CHANGE = "tmp_batch_change"
 _ROLLUP = "tmp_batch_rollup"
-
-
-@dataclass(frozen=True)
-class Plan:
-    id: int
-    basis: PricingBasis
-    effective_from: date
 
 
 @dataclass(frozen=True)
@@ -50,80 +45,13 @@ class PartitionResult:
         return self.stats_rows + self.settlement_rows + self.later_rows
 
 
-class _Dialect:
-    """The few spellings that differ between MariaDB/MySQL and SQLite."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.mysql = conn.dialect.name in ("mysql", "mariadb")
-
-    def greatest(self, a: str, b: str) -> str:
-        return f"GREATEST({a}, {b})" if self.mysql else f"MAX({a}, {b})"
-
-    def least(self, a: str, b: str) -> str:
-        return f"LEAST({a}, {b})" if self.mysql else f"MIN({a}, {b})"
-
-    def idiv(self, a: str, b: str | int) -> str:
-        # Both operands are non-negative integers: DIV and SQLite's integer `/` truncate exactly.
-        return f"({a}) DIV {b}" if self.mysql else f"({a}) / {b}"
-
-    def week_start(self, day: str) -> str:
-        if self.mysql:
-            return f"DATE_SUB({day}, INTERVAL WEEKDAY({day}) DAY)"
-        return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
-
-    def month_start(self, day: str) -> str:
-        if self.mysql:
-            return f"DATE_SUB({day}, INTERVAL DAYOFMONTH({day}) - 1 DAY)"
-        return f"date({day}, 'start of month')"
-
-    def add_on_conflict(self, key: str, columns: tuple[str, ...], table: str) -> str:
-        """Upsert tail that adds the inserted values to an existing row's."""
-        if self.mysql:
-            return "ON DUPLICATE KEY UPDATE " + ", ".join(f"{table}.{c} = {table}.{c} + VALUES({c})" for c in columns)
-        return f"ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(f"{c} = {c} + excluded.{c}" for c in columns)
-
-    def temp_table(self, name: str, columns: str) -> str:
-        if self.mysql:
-            return f"CREATE TEMPORARY TABLE {name} ({columns}) ENGINE=MEMORY"
-        return f"CREATE TEMP TABLE {name} ({columns})"
-
-    def drop_temp(self, name: str) -> str:
-        return f"DROP TEMPORARY TABLE IF EXISTS {name}" if self.mysql else f"DROP TABLE IF EXISTS temp.{name}"
-
-
-def plans_in_force(conn: Connection, first: date, last: date | None = None) -> list[tuple[Plan, date, date | None]]:
-    """The plans covering `first` … `last` (open when None), each with the days it covers there."""
-    rows = conn.execute(
-        text("SELECT id, basis, effective_from FROM price_plans ORDER BY effective_from")
-    ).all()
-    plans = [Plan(int(r.id), PricingBasis(r.basis), _as_date(r.effective_from)) for r in rows]
-    spans: list[tuple[Plan, date, date | None]] = []
-    for index, plan in enumerate(plans):
-        until = plans[index + 1].effective_from - timedelta(days=1) if index + 1 < len(plans) else None
-        start = max(plan.effective_from, first)
-        end = until if last is None else (last if until is None else min(until, last))
-        if end is not None and end < start:
-            continue
-        spans.append((plan, start, end))
-    return spans
-
-
-def plan_for_day(conn: Connection, day: date) -> Plan | None:
-    spans = plans_in_force(conn, day, day)
-    return spans[0][0] if spans else None
-
-
-def _as_date(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
 def lock_videos(conn: Connection, lo: int, hi: int) -> None:
     """Serialise writers of the same videos (two runs touching one video's running totals).
 
     MariaDB: row locks on the partition's videos, held until commit. SQLite has a single
     writer anyway; the first write of the transaction takes its lock.
     """
-    if _Dialect(conn).mysql:
+    if Dialect(conn).mysql:
         conn.execute(text("SELECT id FROM videos WHERE id BETWEEN :lo AND :hi ORDER BY id FOR UPDATE"),
                      {"lo": lo, "hi": hi})
 
@@ -134,7 +62,7 @@ _ROLLUP_COLUMNS = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amo
 def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan) -> PartitionResult:
     """Replace day `day`'s stats and settlements of videos `lo`…`hi`, carry the change forward
     and add it to the week and month rollups."""
-    d = _Dialect(conn)
+    d = Dialect(conn)
     params = {"day": day, "lo": lo, "hi": hi}
     for name in (_DAY, _CHANGE, _ROLLUP):
         conn.execute(text(d.drop_temp(name)))
@@ -153,31 +81,20 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
         "watch_seconds BIGINT NOT NULL, ad_views BIGINT NOT NULL, video_amount BIGINT NOT NULL, "
         "ad_amount BIGINT NOT NULL",
     )))
-    # The day's figures per video, each read from a covering (day, video_id, …) index, and
+    # The day's figures per video (models/daily_counts.py defines them), each read from a
+    # covering (day, video_id, …) index, and
     # the running totals of each video's latest earlier row: one seek per video in the
     # (video_id, day) index, so the cost does not grow with the history.
     conn.execute(text(f"""
         INSERT INTO {_DAY} (video_id, seller_id, views, watch_seconds, ad_views, rejected_own_video,
                             rejected_repeat, prev_views, prev_watch, prev_ads)
-        SELECT p.video_id, v.seller_id, p.views, {d.idiv('p.watch_ms', 1000)}, COALESCE(a.ad_views, 0),
+        SELECT p.video_id, v.seller_id, p.views, {watch_seconds(d, 'p.watch_ms')}, COALESCE(a.ad_views, 0),
                p.rej_own, p.rej_repeat, COALESCE(e.cum_views, 0), COALESCE(e.cum_watch_seconds, 0),
                COALESCE(e.cum_ad_views, 0)
-        FROM (
-            SELECT video_id,
-                   SUM(CASE WHEN counted = 1 THEN 1 ELSE 0 END) AS views,
-                   SUM(CASE WHEN counted = 1 THEN watch_ms ELSE 0 END) AS watch_ms,
-                   SUM(CASE WHEN reject_reason = 'own_video' THEN 1 ELSE 0 END) AS rej_own,
-                   SUM(CASE WHEN reject_reason = 'repeat_within_30s' THEN 1 ELSE 0 END) AS rej_repeat
-            FROM play_sessions
-            WHERE day = :day AND video_id BETWEEN :lo AND :hi
-            GROUP BY video_id
+        FROM ({SESSION_COUNTS}
         ) p
         JOIN videos v ON v.id = p.video_id
-        LEFT JOIN (
-            SELECT video_id, COUNT(*) AS ad_views
-            FROM ad_views
-            WHERE day = :day AND video_id BETWEEN :lo AND :hi AND counted = 1
-            GROUP BY video_id
+        LEFT JOIN ({AD_COUNTS}
         ) a ON a.video_id = p.video_id
         LEFT JOIN video_daily_stats e ON e.video_id = p.video_id AND e.day = (
             SELECT q.day FROM video_daily_stats q WHERE q.video_id = p.video_id AND q.day < :day
@@ -251,7 +168,7 @@ def _note_rollup(conn: Connection, sign: int, where: str, params: dict, join: st
     """), params).rowcount
 
 
-def _apply_rollup(conn: Connection, d: _Dialect) -> int:
+def _apply_rollup(conn: Connection, d: Dialect) -> int:
     """Add the recorded differences to the week and month rows of their videos."""
     sums = ", ".join(f"SUM({c})" for c in _ROLLUP_COLUMNS)
     rows = 0
@@ -266,7 +183,7 @@ def _apply_rollup(conn: Connection, d: _Dialect) -> int:
     return rows
 
 
-def _carry_forward(conn: Connection, d: _Dialect, day: date) -> int:
+def _carry_forward(conn: Connection, d: Dialect, day: date) -> int:
     """Move the running totals after `day` by the change, and re-price `lifetime` days after it."""
     if d.mysql:
         sql = f"""
@@ -296,30 +213,6 @@ def _carry_forward(conn: Connection, d: _Dialect, day: date) -> int:
     return rows
 
 
-def _tiers(conn: Connection, plan: Plan) -> list[tuple[int, int | None, int, int]]:
-    return [tuple(r) for r in conn.execute(text(
-        "SELECT from_unit, to_unit, view_rate_e4, ad_rate_e4 FROM price_tiers WHERE plan_id = :p ORDER BY position"
-    ), {"p": plan.id})]
-
-
-def _price(d: _Dialect, tiers: list[tuple[int, int | None, int, int]], before: str, units: str, ad: bool,
-           params: dict, prefix: str) -> str:
-    """A scalar SQL expression for §9: each bracket's units times its rate, floored, summed.
-
-    The plan's few brackets become bound parameters, so pricing a row needs no join.
-    """
-    terms = []
-    for i, (lo, hi, view_rate, ad_rate) in enumerate(tiers):
-        params[f"{prefix}lo{i}"], params[f"{prefix}r{i}"] = lo, ad_rate if ad else view_rate
-        last = f"({before} + {units})"
-        if hi is not None:
-            params[f"{prefix}hi{i}"] = hi
-            last = d.least(f":{prefix}hi{i}", last)
-        count = d.greatest(f"{last} - {d.greatest(f':{prefix}lo{i}', f'{before} + 1')} + 1", "0")
-        terms.append(d.idiv(f"{count} * :{prefix}r{i}", RATE_SCALE))
-    return " + ".join(terms) if terms else "0"
-
-
 def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, join: str = "") -> int:
     """One settlement row per selected daily stats row `s`, priced with `plan` (§9 marginal brackets).
 
@@ -327,14 +220,14 @@ def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, j
     daily basis and the running total before the day on the lifetime basis. Each
     bracket's share is floored to whole won, then the brackets are summed.
     """
-    d = _Dialect(conn)
+    d = Dialect(conn)
     lifetime = plan.basis == PricingBasis.LIFETIME
     vb = "(s.cum_views - s.views)" if lifetime else "0"
     ab = "(s.cum_ad_views - s.ad_views)" if lifetime else "0"
     params = {**params, "plan_id": plan.id, "basis": plan.basis.value}
-    tiers = _tiers(conn, plan)
-    va = _price(d, tiers, vb, "s.views", False, params, "v")
-    aa = _price(d, tiers, ab, "s.ad_views", True, params, "a")
+    tiers = tiers_of(conn, plan.id)
+    va = price_sql(d, tiers, vb, "s.views", False, params, "v")
+    aa = price_sql(d, tiers, ab, "s.ad_views", True, params, "a")
     sql = f"""
         INSERT INTO video_daily_settlements (day, video_id, seller_id, plan_id, basis, views, ad_views,
                                              views_before, ad_views_before, video_amount, ad_amount, total_amount)
@@ -350,34 +243,8 @@ def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, j
 
 
 # ---------------------------------------------------------------------------------- final step
+# The final step materializes the Top-5 through models/rankings.py (the ranking rule's home).
 
 
 def periods_of(day: date) -> list[tuple[RollupPeriod, date, date]]:
     return [(RollupPeriod.WEEK, *week_range(day)), (RollupPeriod.MONTH, *month_range(day))]
-
-
-def write_top(conn: Connection, kind: PeriodKind, start: date) -> int:
-    """Materialise the platform-wide Top-5 of a day, week or month (§8).
-
-    Ties go to the lower video id; videos with zero of a metric are left out of that
-    metric's ranking. The database sorts the period's rows; the five it returns are
-    numbered here (MariaDB 10.11 numbered them wrongly with ROW_NUMBER() over a sorted,
-    limited derived table inside INSERT … SELECT).
-    """
-    if kind == PeriodKind.DAY:
-        source, scope = "video_daily_stats", "day = :start"
-    else:
-        source, scope = "video_period_stats", "period = :kind AND period_start = :start"
-    params = {"kind": kind.value, "start": start}
-    conn.execute(delete(TopVideo).where(TopVideo.period == kind, TopVideo.period_start == start))
-    rows = []
-    for metric in Metric:
-        best = conn.execute(text(
-            f"SELECT video_id, {metric.value} FROM {source} WHERE {scope} AND {metric.value} > 0 "
-            f"ORDER BY {metric.value} DESC, video_id LIMIT {TOP_N}"
-        ), params).all()
-        rows += [{"period": kind, "period_start": start, "metric": metric, "rank": rank, "video_id": video_id,
-                  "value": value} for rank, (video_id, value) in enumerate(best, start=1)]
-    if rows:
-        conn.execute(insert(TopVideo), rows)
-    return len(rows)

@@ -1,12 +1,21 @@
-"""RQ queues and their Redis connection."""
+"""RQ queues, their Redis connection and how long their jobs and results are kept."""
 
 from __future__ import annotations
 
 from redis import Redis
 from rq import Queue
+from rq.job import JobStatus
 
 from models.redis_conn import make_redis
-from paysystem.config import Settings
+from settings import Settings
+
+# A partition of a huge day may take minutes; a hung one is stopped after this long.
+JOB_TIMEOUT_SECONDS = 30 * 60
+# Results are kept a day (the database keeps the history); failures a week, for the operator.
+RESULT_TTL_SECONDS = 24 * 3600
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+# A job in one of these states will still run (or is running).
+PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 def queue_connection(settings: Settings) -> Redis:

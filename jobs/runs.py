@@ -1,15 +1,20 @@
-"""Runs and partitions: planning them, and executing one partition or the final step.
+"""Runs and partitions: the one owner of the batch's bookkeeping (`batch_runs` /
+`batch_partitions`) — planning runs, executing one partition or the final step, the
+preconditions of a retry, and every read of run and partition state the enqueuer, the
+in-process runner and the command line need.
 
-Each step records what it did in `batch_runs` / `batch_partitions` so an operator can
-see state, attempt, timings, rows and errors, and retry exactly what failed. The data
-of a partition is written in the same transaction that marks it succeeded: either both
-happen or neither does, whatever kills the process.
+Each step records what it did so an operator can see state, attempt, timings, rows and
+errors, and retry exactly what failed. The data of a partition is written in the same
+transaction that marks it succeeded: either both happen or neither does, whatever kills the
+process. The RQ path (jobs/enqueue.py, jobs/tasks.py) and the in-process runner
+(jobs/inline.py) call the same functions here and differ only in who calls them.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,13 +22,15 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from jobs import pipeline
-from jobs.errors import PermanentJobError
+from jobs.errors import BatchRequestError, PermanentJobError
 from jobs.logs import job_context, log
 from models.base import utcnow
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between
 from models.catalog import Video
 from models.figure_cache import FigureCache
+from models.pricing import as_date, plan_for_day
+from models.rankings import materialize_top
 from models.stats import PeriodKind
 
 ERROR_LIMIT = 4000
@@ -78,6 +85,172 @@ def plan_runs(session: Session, days: list[date], trigger: RunTrigger, *, partit
 
 
 @dataclass(frozen=True)
+class PlannedRun:
+    run_id: int
+    day: date
+    partitions: list[tuple[int, int]]  # (partition id, index)
+
+
+def plan_days(engine: Engine, days: list[date], trigger: RunTrigger, *, partitions: int,
+              requested_by: int | None = None) -> list[PlannedRun]:
+    """Plan one run per day (in order) and commit them, for the RQ path and the inline runner alike."""
+    with Session(engine) as session, session.begin():
+        runs = plan_runs(session, days, trigger, partitions=partitions, requested_by=requested_by)
+        return [PlannedRun(run.id, run.day, [(p.id, p.partition_index) for p in run.partitions]) for run in runs]
+
+
+def latest_open_run(engine: Engine, exclude: Sequence[int]) -> int | None:
+    """The latest run still queued or running, other than `exclude`."""
+    with engine.connect() as conn:
+        return conn.scalar(
+            select(BatchRun.id)
+            .where(BatchRun.state.in_([RunState.QUEUED, RunState.RUNNING]), BatchRun.id.not_in(list(exclude) or [0]))
+            .order_by(BatchRun.id.desc())
+            .limit(1)
+        )
+
+
+def nightly_run_exists(engine: Engine, day: date) -> bool:
+    with engine.connect() as conn:
+        return conn.scalar(
+            select(BatchRun.id).where(BatchRun.day == day, BatchRun.trigger == RunTrigger.NIGHTLY).limit(1)
+        ) is not None
+
+
+def check_retry(engine: Engine, run_id: int, is_pending: Callable[[int], bool], *, force: bool = False,
+                all_or_nothing: bool = False) -> tuple[date, list[tuple[int, int]]]:
+    """The preconditions of a retry, for both paths; the run's day and the (partition id, index)
+    of the partitions to run again.
+
+    The run must exist and not have succeeded. A partition that did not succeed is run again
+    unless RQ still holds its job (`is_pending(index)`), which `force` overrides (its worker
+    is gone). The RQ path refuses only when every such partition is still held; the
+    in-process runner (`all_or_nothing`) runs every unfinished partition, so it refuses when
+    any is still held, rather than race a worker.
+    """
+    with engine.connect() as conn:
+        run = conn.execute(select(BatchRun.day, BatchRun.state).where(BatchRun.id == run_id)).first()
+        if run is None:
+            raise BatchRequestError(f"batch run {run_id} does not exist")
+        parts = conn.execute(
+            select(BatchPartition.id, BatchPartition.partition_index)
+            .where(BatchPartition.run_id == run_id, BatchPartition.state != RunState.SUCCEEDED)
+            .order_by(BatchPartition.partition_index)
+        ).all()
+    day = as_date(run.day)
+    if run.state == RunState.SUCCEEDED:
+        raise BatchRequestError(f"batch run {run_id} already succeeded; start a new run of {day} to recompute it")
+    chosen = [(p.id, p.partition_index) for p in parts if force or not is_pending(p.partition_index)]
+    held = sorted({p.partition_index for p in parts} - {index for _, index in chosen})
+    if held and (all_or_nothing or not chosen):
+        raise BatchRequestError(
+            f"partitions {', '.join(map(str, held))} of run {run_id} are still queued or running on a worker; "
+            "use --force if their worker is gone"
+        )
+    return day, chosen
+
+
+def reset_for_retry(engine: Engine, run_id: int, partition_ids: Sequence[int]) -> None:
+    """Mark a run and the partitions about to run again as queued."""
+    with engine.begin() as conn:
+        conn.execute(update(BatchRun).where(BatchRun.id == run_id).values(
+            state=RunState.QUEUED, finished_at=None, error=None))
+        if partition_ids:
+            conn.execute(update(BatchPartition).where(BatchPartition.id.in_(list(partition_ids))).values(
+                state=RunState.QUEUED, error=None))
+
+
+def unfinished_partitions(engine: Engine, run_id: int) -> list[int]:
+    """Ids of the run's partitions that have not succeeded, in partition order."""
+    with engine.connect() as conn:
+        return list(conn.scalars(
+            select(BatchPartition.id)
+            .where(BatchPartition.run_id == run_id, BatchPartition.state != RunState.SUCCEEDED)
+            .order_by(BatchPartition.partition_index)
+        ))
+
+
+def run_result(engine: Engine, run_id: int) -> StepResult:
+    """Where a run stands, as a step result."""
+    with engine.connect() as conn:
+        run = conn.execute(select(BatchRun.day, BatchRun.state, BatchRun.rows_written)
+                           .where(BatchRun.id == run_id)).one()
+    return StepResult(run_id, as_date(run.day), RunState(run.state), run.rows_written)
+
+
+ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
+
+
+def active_runs(engine: Engine, days: Sequence[date]) -> dict[date, int]:
+    """The latest queued or running run of each of `days` that has one."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(BatchRun.day, BatchRun.id)
+            .where(BatchRun.day.in_(list(days)), BatchRun.state.in_(ACTIVE_STATES)).order_by(BatchRun.id)
+        ).all()
+    return {as_date(day): run_id for day, run_id in rows}
+
+
+def mark_backfill(engine: Engine, run_ids: Sequence[int]) -> None:
+    """The runs of one backfill share `backfill_id` (its first run's id), so it can be cancelled whole."""
+    with engine.begin() as conn:
+        conn.execute(update(BatchRun).where(BatchRun.id.in_(list(run_ids))).values(backfill_id=run_ids[0]))
+
+
+def run_state(engine: Engine, run_id: int) -> RunState | None:
+    with engine.connect() as conn:
+        return conn.execute(select(BatchRun.state).where(BatchRun.id == run_id)).scalar()
+
+
+def backfill_runs(engine: Engine, backfill_id: int) -> list[int]:
+    """A backfill's runs, latest day first (the order in which they are cancelled)."""
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(BatchRun.id).where(BatchRun.backfill_id == backfill_id).order_by(BatchRun.day.desc())
+        ).scalars())
+
+
+def cancel_unstarted_run(engine: Engine, run_id: int) -> bool | None:
+    """Cancel a run none of whose partitions has started: True when cancelled now, None when
+    it already was, False when it has started (then it runs whole).
+
+    The partition rows are locked and checked in one transaction, and a worker claims a
+    partition only if it is not cancelled (`run_partition`), so a day is either cancelled
+    whole or runs whole.
+    """
+    with engine.begin() as conn:
+        state = conn.execute(select(BatchRun.state).where(BatchRun.id == run_id).with_for_update()).scalar()
+        parts = conn.execute(
+            select(BatchPartition.state, BatchPartition.attempt)
+            .where(BatchPartition.run_id == run_id).with_for_update()
+        ).all()
+        if state == RunState.CANCELLED:
+            return None
+        if state != RunState.QUEUED or any(p.state != RunState.QUEUED or p.attempt for p in parts):
+            return False
+        now = utcnow()
+        conn.execute(update(BatchPartition).where(BatchPartition.run_id == run_id).values(
+            state=RunState.CANCELLED, finished_at=now))
+        conn.execute(update(BatchRun).where(BatchRun.id == run_id).values(
+            state=RunState.CANCELLED, finished_at=now, error="cancelled by an admin before it started"))
+    return True
+
+
+def run_states(engine: Engine, run_ids: Sequence[int]) -> dict[int, RunState]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(BatchRun.id, BatchRun.state).where(BatchRun.id.in_(list(run_ids)))).all()
+    return {r.id: RunState(r.state) for r in rows}
+
+
+def failed_runs(engine: Engine, run_ids: Sequence[int]) -> list[tuple[int, date, str | None]]:
+    """(run id, day, error) of the runs among `run_ids` that failed."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(BatchRun.id, BatchRun.day, BatchRun.error)
+                            .where(BatchRun.id.in_(list(run_ids)), BatchRun.state == RunState.FAILED)).all()
+    return [(r.id, as_date(r.day), r.error) for r in rows]
+
+
+@dataclass(frozen=True)
 class StepResult:
     run_id: int
     day: date
@@ -96,8 +269,9 @@ def _error_text(exc: BaseException) -> str:
 
 
 def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = None,
-                  lock_wait_seconds: int = 60) -> StepResult:
-    """Compute one partition; raises on failure after recording it."""
+                  lock_wait_seconds: int = 60, worker: str | None = None) -> StepResult:
+    """Compute one partition; raises on failure after recording it. A partition an admin
+    cancelled is skipped: the claim below only takes a row that is not cancelled."""
     now = utcnow()
     with engine.begin() as conn:
         row = conn.execute(
@@ -109,17 +283,21 @@ def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = Non
         ).first()
         if row is None:
             raise PermanentJobError(f"batch partition {partition_id} does not exist")
-        day = pipeline._as_date(row.day)
+        day = as_date(row.day)
         if row.state == RunState.SUCCEEDED:
             # Delivered twice (a requeue of a finished job): its rows are already there.
             with job_context(row.run_id, day, row.partition_index):
                 log.info("partition already succeeded; nothing to do")
             return StepResult(row.run_id, day, RunState.SUCCEEDED, row.rows_written, skipped=True)
-        conn.execute(
-            update(BatchPartition).where(BatchPartition.id == partition_id).values(
+        claimed = conn.execute(
+            update(BatchPartition).where(BatchPartition.id == partition_id,
+                                         BatchPartition.state != RunState.CANCELLED).values(
                 state=RunState.RUNNING, attempt=BatchPartition.attempt + 1, started_at=now,
-                finished_at=None, error=None, **({"job_id": job_id} if job_id else {}))
-        )
+                finished_at=None, error=None, **({"job_id": job_id} if job_id else {}),
+                **({"worker": worker} if worker else {}))
+        ).rowcount
+        if not claimed:
+            return StepResult(row.run_id, day, RunState.CANCELLED, 0, skipped=True)
         conn.execute(
             update(BatchRun).where(BatchRun.id == row.run_id).values(
                 state=RunState.RUNNING, started_at=func.coalesce(BatchRun.started_at, now), error=None,
@@ -130,7 +308,7 @@ def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = Non
         try:
             with _writer(engine, lock_wait_seconds) as conn:
                 pipeline.lock_videos(conn, row.video_id_lo, row.video_id_hi)
-                plan = pipeline.plan_for_day(conn, day)
+                plan = plan_for_day(conn, day)
                 if plan is None:
                     raise PermanentJobError(f"no price plan is in force on {day.isoformat()}")
                 result = pipeline.compute_partition(conn, day, row.video_id_lo, row.video_id_hi, plan)
@@ -203,7 +381,9 @@ def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = Non
         run = conn.execute(select(BatchRun.day, BatchRun.state).where(BatchRun.id == run_id)).first()
         if run is None:
             raise PermanentJobError(f"batch run {run_id} does not exist")
-        day = pipeline._as_date(run.day)
+        day = as_date(run.day)
+        if run.state == RunState.CANCELLED:
+            return StepResult(run_id, day, RunState.CANCELLED, 0, skipped=True)
         parts = conn.execute(
             select(BatchPartition.partition_index, BatchPartition.state, BatchPartition.rows_written)
             .where(BatchPartition.run_id == run_id).order_by(BatchPartition.partition_index)
@@ -247,9 +427,9 @@ def _final_writes(conn: Connection, day: date) -> tuple[int, list[tuple[str, dat
     moved the running totals (and `lifetime` amounts) of every later day, so their cached
     figures go too.
     """
-    rows = pipeline.write_top(conn, PeriodKind.DAY, day)
+    rows = materialize_top(conn, PeriodKind.DAY, day)
     for period, start, _ in pipeline.periods_of(day):
-        rows += pipeline.write_top(conn, PeriodKind(period.value), start)
+        rows += materialize_top(conn, PeriodKind(period.value), start)
     last_day = conn.execute(text("SELECT MAX(day) FROM video_daily_stats")).scalar()
-    later = days_between(day, pipeline._as_date(last_day)) if last_day is not None else [day]
+    later = days_between(day, as_date(last_day)) if last_day is not None else [day]
     return rows, [("day", d) for d in later or [day]]

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, time
 
 from rq_scheduler import Scheduler
 
-from jobs.enqueue import RESULT_TTL_SECONDS
+from jobs.queues import RESULT_TTL_SECONDS
 from models.business_time import today
-from paysystem.config import Settings
+from settings import Settings
 
 NIGHTLY_JOB_ID = "paysystem-nightly"
 NIGHTLY_FUNC = "jobs.tasks.nightly_task"
@@ -32,7 +32,12 @@ def _is_nightly(job) -> bool:  # type: ignore[no-untyped-def]
 
 
 def reconcile_nightly(scheduler: Scheduler, settings: Settings) -> str:
-    """Leave exactly one nightly job scheduled, with the configured time; returns its cron line."""
+    """Leave exactly one nightly job scheduled, with the configured time; returns its cron line.
+
+    With NIGHTLY_INTERVAL_SECONDS set (tests, demos) the job fires every that many seconds
+    instead; enqueue_nightly still starts yesterday's run only once."""
+    if settings.nightly_interval_seconds:
+        return _reconcile_interval(scheduler, settings)
     cron = nightly_cron(settings)
     keep = None
     for job in scheduler.get_jobs():
@@ -56,3 +61,15 @@ def scheduled_nightly_jobs(scheduler: Scheduler) -> list:
     return [job for job in scheduler.get_jobs() if _is_nightly(job)]
 
 
+
+
+def _reconcile_interval(scheduler: Scheduler, settings: Settings) -> str:
+    every = settings.nightly_interval_seconds
+    for job in scheduler.get_jobs():
+        if _is_nightly(job):
+            scheduler.cancel(job)
+            job.delete()
+    scheduler.schedule(datetime.now(UTC).replace(tzinfo=None), NIGHTLY_FUNC, interval=every, repeat=None,
+                       id=NIGHTLY_JOB_ID, queue_name=settings.batch_queue, result_ttl=RESULT_TTL_SECONDS,
+                       timeout=600, description=f"nightly batch for the previous day, every {every} s (testing)")
+    return f"every {every} s"

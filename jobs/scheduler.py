@@ -8,7 +8,7 @@ from rq_scheduler import Scheduler
 
 from jobs.queues import queue_connection
 from jobs.schedule import reconcile_nightly
-from paysystem.config import Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

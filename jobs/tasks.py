@@ -11,7 +11,7 @@ from jobs.logs import log
 from jobs.runs import finalize_run, run_partition
 from models.figure_cache import FigureCache
 from models.redis_conn import make_redis
-from paysystem.config import load_settings
+from settings import load_settings
 
 
 def _no_retry_unless_transient(exc: BaseException) -> None:
@@ -26,7 +26,7 @@ def partition_task(partition_id: int) -> dict:
     job = get_current_job()
     try:
         return run_partition(engine_for(settings.database_url), partition_id,
-                             job_id=job.id if job else None,
+                             job_id=job.id if job else None, worker=job.worker_name if job else None,
                              lock_wait_seconds=settings.batch_lock_wait_seconds).as_dict()
     except BaseException as exc:
         _no_retry_unless_transient(exc)

@@ -15,7 +15,7 @@ from rq import SimpleWorker, Worker
 
 from jobs.logs import configure_job_logging
 from jobs.queues import batch_queue, queue_connection
-from paysystem.config import Settings
+from settings import Settings
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, fork: bool = False) -> bool:

@@ -8,7 +8,7 @@ from alembic import context
 
 from models import Base
 from models.db import make_engine
-from paysystem.config import load_settings
+from settings import load_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -9,6 +9,7 @@ from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.figure_cache import FigureVersion
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
+from models.recovery import PasswordResetToken
 from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
 from models.stats import (
     Metric,
@@ -30,6 +31,7 @@ __all__ = [
     "FigureVersion",
     "Metric",
     "PeriodKind",
+    "PasswordResetToken",
     "PlayHistory",
     "PlaySession",
     "PlayStatus",

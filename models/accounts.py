@@ -6,20 +6,25 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
+from models.errors import DomainError
 from models.listing import Paged, contains_pattern
 from models.passwords import hash_password, needs_rehash, verify_password
-from models.users import Role, User
+from models.sign_in_sessions import end_sessions_in
+from models.users import Role, User, is_active_account
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Roles a person may pick at sign-up; admins are made from the command line or by an admin.
 SIGNUP_ROLES = (Role.VIEWER, Role.SELLER)
+# The most users one page of the admin listing shows.
+MAX_USERS_PAGE = 200
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """An account request that cannot be honoured; the message is safe to show."""
 
 
@@ -46,7 +51,7 @@ def create_user(
     role: Role,
     display_name: str | None = None,
 ) -> User:
-    """Add a user (not committed). Refuses a taken e-mail and passwords that are too short."""
+    """Add a user; committed. Refuses a taken e-mail and passwords that are too short."""
     address = normalize_email(email)
     # Hashed first, so a taken e-mail costs the same argon2 time as a new account.
     try:
@@ -63,12 +68,17 @@ def create_user(
         is_active=True,
     )
     session.add(user)
-    session.flush()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the same e-mail signed up at the same instant
+        session.rollback()
+        raise EmailTaken(f"an account with e-mail {address} already exists", kind="conflict") from exc
     return user
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (not committed).
+    """The active user with this e-mail and password, or None; a successful sign-in is recorded
+    and committed (`record_sign_in`).
 
     Unknown e-mail, wrong password, social-only and deactivated accounts all give None and
     cost the same argon2 work, so callers can answer them with one message. A hash made
@@ -77,11 +87,17 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = find_user_by_email(session, email)
     if not verify_password(user.password_hash if user is not None else None, password):
         return None
-    if user is None or not user.is_active:
+    if not is_active_account(user):
         return None
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return record_sign_in(session, user)
+
+
+def record_sign_in(session: Session, user: User) -> User:
+    """Note when the user signed in (password or social); committed."""
     user.last_login_at = utcnow()
+    session.commit()
     return user
 
 
@@ -101,7 +117,7 @@ def _locked_active_admins(session: Session) -> set[int]:
 
 
 def change_role(session: Session, user: User, role: Role, *, actor: User | None = None) -> User:
-    """Give `user` another role (not committed).
+    """Give `user` another role; committed.
 
     An admin cannot change their own role (another admin must), and the last active admin
     cannot be demoted: either would leave nobody able to run the platform. The active admins
@@ -114,7 +130,7 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None 
     if role != Role.ADMIN and user.id in admins and not admins - {user.id}:
         raise AccountError("the last admin cannot be demoted; make another admin first")
     user.role = role
-    session.flush()
+    session.commit()
     return user
 
 
@@ -136,7 +152,7 @@ def list_users(
 ) -> UserPage:
     """Users, newest first, filtered by e-mail / name fragment and role, with their identities."""
     page = max(1, page)
-    per_page = min(max(1, per_page), 200)
+    per_page = min(max(1, per_page), MAX_USERS_PAGE)
     conditions = []
     if search.strip():
         pattern = contains_pattern(search.strip().lower())
@@ -155,3 +171,30 @@ def list_users(
         .offset((page - 1) * per_page)
     ).all()
     return UserPage(users=list(users), total=total, page=page, per_page=per_page)
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Give `user` a new password and end every session of the account; committed together.
+
+    The one place a password changes (account page and reset link alike). The account's
+    session version is bumped and its remember-me tokens deleted in the same unit of work
+    (models/sign_in_sessions.py), so every cookie made with the old password stops working;
+    the portal re-stamps the one session that made the change, which stays signed in.
+    """
+    try:
+        user.password_hash = hash_password(new_password)
+    except ValueError as exc:
+        session.rollback()
+        raise AccountError(str(exc)) from exc
+    end_sessions_in(session, user)
+    session.commit()
+    session.refresh(user)  # the new session version, for the session that stays signed in
+
+
+def rename(session: Session, user: User, display_name: str) -> None:
+    """Change the name shown to others; committed. 1–100 characters after trimming."""
+    name = (display_name or "").strip()
+    if not name or len(name) > 100:
+        raise AccountError("A name needs 1 to 100 characters.")
+    user.display_name = name
+    session.commit()

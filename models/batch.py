@@ -20,6 +20,8 @@ class RunState(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # A backfill day an admin cancelled before it started (it never computed anything).
+    CANCELLED = "cancelled"
 
 
 class RunTrigger(enum.StrEnum):
@@ -45,6 +47,8 @@ class BatchRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # The first run of the backfill this run belongs to (None outside backfills).
+    backfill_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
     partitions: Mapped[list[BatchPartition]] = relationship(
         back_populates="run", order_by="BatchPartition.partition_index", cascade="all, delete-orphan"
@@ -69,5 +73,7 @@ class BatchPartition(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # The RQ worker that last ran the partition.
+    worker: Mapped[str | None] = mapped_column(String(200))
 
     run: Mapped[BatchRun] = relationship(back_populates="partitions")

@@ -42,6 +42,10 @@ class Video(Base):
     duration_seconds: Mapped[int] = mapped_column(Integer)
     is_published: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A poster frame (JPEG) taken from the file at upload, relative to the media root.
+    poster_path: Mapped[str | None] = mapped_column(String(500))
+    # Deleting keeps the row (statistics and settlements refer to it) but removes the media.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     seller: Mapped[User] = relationship()
     slots: Mapped[list[AdSlot]] = relationship(
@@ -77,3 +81,5 @@ class Ad(Base):
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     created_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Deleting keeps the row (ad views refer to it) but removes the media.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
+from models.errors import DomainError
 from models.listing import Paged, contains_pattern
 from models.media import MediaError, stored_media
+from models.posters import remove_media, write_poster
 from models.users import Role, User
 
 TITLE_MAX = 200
@@ -20,7 +22,7 @@ PAGE_SIZE = 12
 MAX_PAGE_SIZE = 100
 
 
-class CatalogError(ValueError):
+class CatalogError(DomainError, ValueError):
     """A catalog request that cannot be honoured; the message is safe to show."""
 
 
@@ -38,6 +40,10 @@ def _clean_description(description: str | None) -> str:
     if len(value) > DESCRIPTION_MAX:
         raise CatalogError(f"The description is longer than {DESCRIPTION_MAX} characters.")
     return value
+
+
+# The same checks for editing as for uploading (models/video_management.py).
+clean_title, clean_description = _clean_title, _clean_description
 
 
 def _commit_new(db: Session, row: Video | Ad) -> None:
@@ -67,7 +73,7 @@ def create_video(
     Both the file and the row exist afterwards, or neither does.
     """
     if seller.role not in (Role.SELLER, Role.ADMIN):
-        raise CatalogError("Only sellers can upload videos.")
+        raise CatalogError("Only sellers can upload videos.", kind="forbidden", code="forbidden")
     clean_title, clean_description = _clean_title(title), _clean_description(description)
     with stored_media(upload, filename, media_root, "videos", max_bytes=max_bytes) as media:
         video = Video(
@@ -83,7 +89,12 @@ def create_video(
         video.slots = [
             AdSlot(slot_index=i, position_seconds=p) for i, p in enumerate(ad_slot_positions(media.duration_seconds))
         ]
-        _commit_new(db, video)
+        video.poster_path = write_poster(media_root, media.relative_path, media.duration_seconds)
+        try:
+            _commit_new(db, video)
+        except BaseException:
+            remove_media(media_root, video.poster_path)
+            raise
     return video
 
 
@@ -100,7 +111,7 @@ def create_ad(
 ) -> Ad:
     """Store an uploaded ad, committed; the same all-or-nothing promise as `create_video`."""
     if admin.role != Role.ADMIN:
-        raise CatalogError("Only admins can register ads.")
+        raise CatalogError("Only admins can register ads.", kind="forbidden", code="forbidden")
     clean_title = _clean_title(title)
     with stored_media(upload, filename, media_root, "ads", max_bytes=max_bytes) as media:
         ad = Ad(
@@ -136,7 +147,7 @@ def list_published(db: Session, *, page: int = 1, per_page: int = PAGE_SIZE, que
     if not 1 <= per_page <= MAX_PAGE_SIZE:
         raise CatalogError(f"per_page must be between 1 and {MAX_PAGE_SIZE}.")
     query = (query or "").strip()[:TITLE_MAX]
-    where = [Video.is_published.is_(True)]
+    where = [Video.is_published.is_(True), Video.deleted_at.is_(None)]
     if query:
         where.append(Video.title.ilike(contains_pattern(query), escape="\\"))
     total = db.scalar(select(func.count()).select_from(Video).where(*where)) or 0
@@ -160,32 +171,33 @@ def can_watch(video: Video, user: User | None) -> bool:
 
 def watchable_video(db: Session, video_id: int, user: User | None) -> Video:
     video = db.get(Video, video_id)
-    if video is None or not can_watch(video, user):
-        raise CatalogError(f"There is no video {video_id}.")
+    if video is None or video.deleted_at is not None or not can_watch(video, user):
+        raise CatalogError(f"There is no video {video_id}.", kind="not_found", code="unknown_video")
     return video
 
 
 def sellers_videos(db: Session, seller: User) -> list[Video]:
-    return list(db.scalars(select(Video).where(Video.seller_id == seller.id).order_by(Video.created_at.desc())).all())
+    return list(db.scalars(select(Video).where(Video.seller_id == seller.id, Video.deleted_at.is_(None))
+                           .order_by(Video.created_at.desc())).all())
 
 
 def set_published(db: Session, *, video_id: int, seller: User, published: bool) -> Video:
     video = db.get(Video, video_id)
-    if video is None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
-        raise CatalogError(f"There is no video {video_id} of yours.")
+    if video is None or video.deleted_at is not None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
+        raise CatalogError(f"There is no video {video_id} of yours.", kind="not_found", code="unknown_video")
     video.is_published = published
     db.commit()
     return video
 
 
 def all_ads(db: Session) -> list[Ad]:
-    return list(db.scalars(select(Ad).order_by(Ad.is_active.desc(), Ad.id)).all())
+    return list(db.scalars(select(Ad).where(Ad.deleted_at.is_(None)).order_by(Ad.is_active.desc(), Ad.id)).all())
 
 
 def set_ad_active(db: Session, *, ad_id: int, active: bool) -> Ad:
     ad = db.get(Ad, ad_id)
-    if ad is None:
-        raise CatalogError(f"There is no ad {ad_id}.")
+    if ad is None or ad.deleted_at is not None:
+        raise CatalogError(f"There is no ad {ad_id}.", kind="not_found", code="unknown_ad")
     ad.is_active = active
     db.commit()
     return ad

@@ -2,7 +2,8 @@
 
 - `live`: today (business time); figures are estimates computed from the raw events.
 - `final`: a succeeded batch run started after the last change of the day's raw events.
-- `stale`: raw events of the day changed after the latest succeeded run started.
+- `stale`: raw events of the day changed after the latest succeeded run started, or the
+  price plan in force on the day was created after that run started (§9: re-run to re-price).
 - `pending`: a closed day no batch run has finished yet (never ran, or only failed
   runs), and days still in the future. The portal shows raw estimates or nothing.
 
@@ -17,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.batch import BatchRun, RunState
 from models.business_time import days_between, today
-from models.playback import AdView, PlaySession
+from models.playback import PlaySession
+from models.settlement import PricePlan
 
 
 class DataStatus(enum.StrEnum):
@@ -39,6 +41,8 @@ class DayStatus:
     run_id: int | None = None
     computed_at: datetime | None = None  # when the latest succeeded run finished
     last_change: datetime | None = None  # latest change of the day's raw events
+    # Stale because the price plan now in force for the day was created after its run started.
+    plan_changed: bool = False
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -61,6 +65,11 @@ def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
     ).all()
     for day, run_id, started, finished in rows:
         runs[day] = (run_id, started, finished)  # the latest started wins
+    # A plan created after a day's run started, and in force on that day, re-prices it (§9).
+    plans = session.execute(
+        select(PricePlan.effective_from, PricePlan.created_at).where(PricePlan.effective_from <= last)
+        .order_by(PricePlan.effective_from)
+    ).all()
     result: dict[date, DayStatus] = {}
     for day in days_between(first, last):
         change = _aware(changes.get(day))
@@ -71,43 +80,13 @@ def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
             result[day] = DayStatus(day, DataStatus.PENDING, last_change=change)
             continue
         run_id, started, finished = runs[day]
-        stale = change is not None and change >= _aware(started)
-        result[day] = DayStatus(day, DataStatus.STALE if stale else DataStatus.FINAL, run_id, _aware(finished), change)
+        in_force = [created for effective, created in plans if effective <= day]
+        repriced = bool(in_force) and _aware(in_force[-1]) >= _aware(started)
+        stale = (change is not None and change >= _aware(started)) or repriced
+        result[day] = DayStatus(day, DataStatus.STALE if stale else DataStatus.FINAL, run_id, _aware(finished), change,
+                                plan_changed=repriced)
     return result
 
 
 def day_status(session: Session, day: date, tz: ZoneInfo, now: datetime | None = None) -> DayStatus:
     return day_statuses(session, day, day, tz, now)[day]
-
-
-@dataclass(frozen=True)
-class LiveFigures:
-    video_id: int
-    views: int
-    watch_seconds: int
-    ad_views: int
-
-
-def live_figures(session: Session, day: date, video_ids: list[int] | None = None) -> dict[int, LiveFigures]:
-    """Today's estimate straight from the raw events (the same counting rules as the batch)."""
-    counted = PlaySession.counted.is_(True)
-    sessions = (
-        select(PlaySession.video_id,
-               func.sum(case((counted, 1), else_=0)).label("views"),
-               func.sum(case((counted, PlaySession.watch_ms), else_=0)).label("watch_ms"))
-        .where(PlaySession.day == day)
-        .group_by(PlaySession.video_id)
-    )
-    ads = (
-        select(AdView.video_id, func.count().label("ad_views"))
-        .where(AdView.day == day, AdView.counted.is_(True))
-        .group_by(AdView.video_id)
-    )
-    if video_ids is not None:
-        sessions = sessions.where(PlaySession.video_id.in_(video_ids))
-        ads = ads.where(AdView.video_id.in_(video_ids))
-    ad_counts = dict(session.execute(ads).all())
-    return {
-        r.video_id: LiveFigures(r.video_id, int(r.views), int(r.watch_ms) // 1000, int(ad_counts.get(r.video_id, 0)))
-        for r in session.execute(sessions)
-    }

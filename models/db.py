@@ -1,4 +1,13 @@
-"""Engine and session factory for MariaDB/MySQL (production, tests) and SQLite (first look)."""
+"""Engine and session factory for MariaDB/MySQL (production, tests) and SQLite (first look).
+
+The transaction rule of the whole code base: **service functions in models/ are units of
+work and commit; views and command-line commands never commit.** A service function that
+changes rows commits them before it returns (and rolls back, raising a `DomainError`, when
+it refuses), so a page, an API endpoint and a CLI command doing the same thing cannot
+differ in what ends up stored. A caller may roll back its session after a refusal, which
+writes nothing. The batch's set-based steps (jobs/) own their transactions the same way:
+each step is one transaction it opens and commits itself.
+"""
 
 from __future__ import annotations
 

@@ -21,6 +21,8 @@ from typing import BinaryIO
 
 import av
 
+from models.errors import DomainError
+
 # PyAV demuxer name → (content type served to browsers, file extension kept on disk).
 _CONTAINERS = {
     "matroska,webm": ("video/webm", ".webm"),
@@ -34,7 +36,7 @@ BROWSER_CODECS = {"vp8", "vp9", "av1", "h264", "theora"}
 _COPY_CHUNK = 1024 * 1024
 
 
-class MediaError(ValueError):
+class MediaError(DomainError, ValueError):
     """A file that cannot be used as a video; the message is safe to show to the uploader."""
 
 

@@ -99,6 +99,8 @@ class AdView(Base):
     slot_index: Mapped[int] = mapped_column(Integer)
     ad_id: Mapped[int] = mapped_column(BigId, ForeignKey("ads.id"))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # §5: an ad longer than 15 s may be skipped after 5 s; the view stays, the skip is noted.
+    skipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AdPick(Base):

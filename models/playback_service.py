@@ -37,6 +37,7 @@ from models.watch_rules import (
     apply_report,
     check_ad_slot,
     check_position,
+    check_slot_not_spent,
     classify_session,
     due_slots,
     history_position_ms,
@@ -306,9 +307,12 @@ def _check_slot_free(db: Session, row: Row, session_id: int, slot_index: int) ->
     """The slot exists, has been reached in this session and has no ad view yet."""
     if row.ended_at is not None:
         raise PlaybackError("conflict", "session_ended", "This play session has ended; start a new one to watch again.")
-    check_ad_slot(_slot_positions(db, row.video_id), slot_index, row.furthest_position_ms)
-    if slot_index in _played_slots(db, session_id):
+    slots = _slot_positions(db, row.video_id)
+    check_ad_slot(slots, slot_index, row.furthest_position_ms)
+    played = _played_slots(db, session_id)
+    if slot_index in played:
         raise _duplicate_ad_view(slot_index)
+    check_slot_not_spent(slots, slot_index, row.furthest_position_ms, played)
 
 
 def _duplicate_ad_view(slot_index: int) -> PlaybackError:

@@ -18,7 +18,9 @@ connection that is never pinged, reset or rolled back:
                                                    -- session row matched (FOUND_ROWS)
     COMMIT
 
-Both rows change together or not at all. Anything the session statement does not match (a
+The §4 rule itself lives in models/watch_rules.py: status and resume position come from its
+`status_after` / `stored_resume_ms`; only the credit is repeated in SQL (next to `credit_ms`
+it says why). Both rows change together or not at all. Anything the session statement does not match (a
 session that is not the caller's, ended, a switched-off account, an invalid position, a stale
 cached duration) commits nothing and is handed to the portable path, which produces the
 precise error or — if a race made it valid meanwhile — applies the report exactly. Tests
@@ -37,7 +39,13 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from models.db import make_engine
 from models.playback import PlayStatus
 from models.playback_service import ProgressResult, ensure_history, report_progress
-from models.watch_rules import CREDIT_SLACK_MS, PlaybackError, ProgressReport, is_end
+from models.watch_rules import (
+    CREDIT_SLACK_MS,
+    PlaybackError,
+    ProgressReport,
+    status_after,
+    stored_resume_ms,
+)
 
 _ELAPSED = "FLOOR(TIMESTAMPDIFF(MICROSECOND, {since}, %(now)s) / 1000)"
 # Raw DBAPI statements (pyformat): the hot path skips SQLAlchemy's execution machinery.
@@ -140,12 +148,12 @@ class ProgressRecorder:
         except PlaybackError:
             return None  # the portable path says why, in the rules' order of checks
         final = report.final_position_ms
-        ended = is_end(final, duration_ms)
-        status = PlayStatus.END if ended else (PlayStatus.PLAY if report.playing else PlayStatus.PAUSE)
+        status = status_after(final, report.playing, duration_ms)
+        ended = status == PlayStatus.END
         at = now.astimezone(UTC).replace(tzinfo=None)
         params = {"session": session_id, "viewer": viewer_id, "video": video_id, "now": at,
                   "position": report.position_ms, "final": final, "ended_at": at if ended else None,
-                  "duration_s": duration_s, "resume": 0 if ended else final, "status": status.value}
+                  "duration_s": duration_s, "resume": stored_resume_ms(status, final), "status": status.value}
         cursor.execute(_REPORT, params)
         counts = [cursor.rowcount]
         while cursor.nextset():

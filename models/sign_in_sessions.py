@@ -4,8 +4,10 @@ A signed cookie proves only that the server once issued it; without server state
 copied before sign-out would sign in forever. So every cookie session carries the account's
 `session_version` from when it was made and is accepted only while the account still has
 that version, and "keep me signed in" is a random token whose digest is stored with an
-expiry. Ending the account's sessions (sign-out, password change, deactivation) bumps the
-version and deletes its tokens: every copy of every cookie stops working at once.
+expiry. Ending the account's sessions (sign-out, password change or reset, deactivation)
+bumps the version and deletes its tokens: every copy of every cookie stops working at once.
+The session that changed the password takes the new version and stays signed in
+(portal/auth/server_sessions.py `keep_this_session`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from models.users import RememberToken, User
+from models.users import RememberToken, User, is_active_account
 
 REMEMBER_DAYS = 30
 
@@ -26,15 +28,25 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def end_all_sessions(db: Session, user: User) -> None:
-    """Invalidate every cookie session and remember-me token of `user`; committed.
+def end_sessions_in(db: Session, user: User) -> None:
+    """Invalidate every cookie session and remember-me token of `user` inside the caller's
+    unit of work (not committed): for a change that must end the sessions with it, such as a
+    new password (models/accounts.py change_password). Refresh `user` after the commit.
 
-    Called by sign-out, a password change and deactivation. The bump is done in SQL so two
-    concurrent calls both count and neither is lost.
+    The bump is done in SQL so two concurrent calls both count and neither is lost.
     """
     db.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
                .execution_options(synchronize_session=False))
     db.execute(delete(RememberToken).where(RememberToken.user_id == user.id))
+
+
+def end_all_sessions(db: Session, user: User) -> None:
+    """Invalidate every cookie session and remember-me token of `user`; committed.
+
+    Called by sign-out; a password change ends them in its own unit of work
+    (`end_sessions_in`) and deactivation bumps the version itself (models/users.py).
+    """
+    end_sessions_in(db, user)
     db.commit()
     db.refresh(user)
 
@@ -60,7 +72,7 @@ def user_for_remember_token(db: Session, token: str, now: datetime) -> User | No
     if row is None:
         return None
     remembered, user = row
-    if remembered.expires_at <= now or not user.is_active or remembered.session_version != user.session_version:
+    if remembered.expires_at <= now or not is_active_account(user) or remembered.session_version != user.session_version:
         return None
     return user
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.accounts import SIGNUP_ROLES, AccountError, find_user_by_email, normalize_email
@@ -56,7 +57,7 @@ def owner_of_email(session: Session, profile: SocialProfile) -> User | None:
 
 
 def create_social_user(session: Session, profile: SocialProfile, role: Role) -> User:
-    """A new account signed in by this identity (not committed).
+    """A new account signed in by this identity; committed.
 
     The e-mail is kept on the account only when the provider verified it and nobody uses it;
     an unverified address would otherwise lock its real owner out of signing up.
@@ -76,12 +77,17 @@ def create_social_user(session: Session, profile: SocialProfile, role: Role) -> 
     )
     session.add(user)
     session.add(SocialIdentity(user=user, provider=profile.provider, subject=profile.subject, email=profile.email))
-    session.flush()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the same sign-in created an account at the same instant
+        session.rollback()
+        raise AccountError("this identity already belongs to an account", kind="conflict",
+                           code="identity_race") from exc
     return user
 
 
 def link_identity(session: Session, user: User, profile: SocialProfile) -> SocialIdentity:
-    """Attach the identity to `user` (not committed); the owner has confirmed it."""
+    """Attach the identity to `user`; committed. The owner has confirmed it."""
     existing = find_identity(session, profile.provider, profile.subject)
     if existing is not None:
         if existing.user_id == user.id:
@@ -89,5 +95,9 @@ def link_identity(session: Session, user: User, profile: SocialProfile) -> Socia
         raise AccountError("this identity is already linked to another account")
     identity = SocialIdentity(user_id=user.id, provider=profile.provider, subject=profile.subject, email=profile.email)
     session.add(identity)
-    session.flush()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # linked to another account at the same instant
+        session.rollback()
+        raise AccountError("this identity is already linked to another account", kind="conflict") from exc
     return identity

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, enum_column_type, utcnow
 
@@ -66,6 +66,23 @@ class SocialIdentity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="identities")
+
+
+def is_active_account(user: User | None) -> bool:
+    """The one check that an account may act: it exists and has not been switched off.
+
+    Sign-in (password and social), the session loader and the API's token check all ask
+    this. The progress paths check the same column in SQL, inside the statement that writes
+    (models/playback_service.py, models/progress_recorder.py), so a switched-off account
+    cannot slip between a check and the write.
+    """
+    return user is not None and bool(user.is_active)
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    """The user with this id if `is_active_account`, else None."""
+    user = session.get(User, user_id)
+    return user if is_active_account(user) else None
 
 
 @event.listens_for(User.is_active, "set")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from models.errors import DomainError
 from models.playback import PlayStatus, RejectReason
 
 # §4: each report may credit at most the server time since the previous report plus this.
@@ -21,19 +22,15 @@ END_MARGIN_MS = 1_000
 REPEAT_WINDOW = timedelta(seconds=30)
 _ONE_MS = timedelta(milliseconds=1)
 
-class PlaybackError(Exception):
-    """A request the rules refuse; nothing has been changed when it is raised.
+class PlaybackError(DomainError):
+    """A request the rules of watching refuse; nothing has been changed when it is raised.
 
-    `kind` says what went wrong in transport-neutral terms (`not_found`, `invalid`,
-    `conflict`); the portal maps it to an HTTP status, `code` is the machine-readable
-    error and `message` is safe to show to the viewer.
+    The shape of every domain error (models/errors.py), built kind first because every
+    playback refusal names its kind and code.
     """
 
     def __init__(self, kind: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.code = code
-        self.message = message
+        super().__init__(message, kind=kind, code=code)
 
 
 def elapsed_ms(earlier: datetime, later: datetime) -> int:
@@ -52,12 +49,31 @@ def credit_ms(prev_position_ms: int, position_ms: int, prev_report_at: datetime,
     The server time bounds the credit, so a client whose clock (or playback rate) runs fast
     gains nothing, a backwards seek credits nothing, and a server clock that stepped back
     between two reports credits nothing rather than a negative amount.
+
+    The one place this rule is repeated is the SQL of models/progress_recorder.py: there the
+    database computes the credit (and the wall-clock cap of `apply_report`) from the row's own
+    values inside the UPDATE, so a report costs one round trip instead of a locked read and
+    a write; the previous report's time and position never leave the database. It uses
+    `CREDIT_SLACK_MS` from here, and tests/test_progress_recorder.py compares both on random
+    report sequences. Status and resume position it takes from the functions below.
     """
     return max(0, min(position_ms - prev_position_ms, elapsed_ms(prev_report_at, now) + CREDIT_SLACK_MS))
 
 
 def is_end(position_ms: int, duration_ms: int) -> bool:
     return position_ms >= duration_ms - END_MARGIN_MS
+
+
+def status_after(final_position_ms: int, playing: bool, duration_ms: int) -> PlayStatus:
+    """§4: END once the position reaches the end, otherwise PLAY or PAUSE as the player says."""
+    if is_end(final_position_ms, duration_ms):
+        return PlayStatus.END
+    return PlayStatus.PLAY if playing else PlayStatus.PAUSE
+
+
+def stored_resume_ms(status: PlayStatus, final_position_ms: int) -> int:
+    """§4: what the resume state stores — the position, or 0 once the video has ended."""
+    return 0 if status == PlayStatus.END else final_position_ms
 
 
 def check_position(value: int, duration_ms: int, name: str = "position_ms") -> int:
@@ -126,11 +142,8 @@ def apply_report(state: SessionProgress, report: ProgressReport, now: datetime, 
     wall_ms = elapsed_ms(state.started_at, now)
     watch = max(state.watch_ms, min(state.watch_ms + credit, wall_ms))
     final = report.final_position_ms
-    ended = is_end(final, duration_ms)
-    if ended:
-        status = PlayStatus.END
-    else:
-        status = PlayStatus.PLAY if report.playing else PlayStatus.PAUSE
+    status = status_after(final, report.playing, duration_ms)
+    ended = status == PlayStatus.END
     return replace(
         state,
         last_report_at=now,
@@ -151,7 +164,7 @@ def resume_position_ms(status: PlayStatus | None, last_position_ms: int, duratio
 
 def history_position_ms(progress: SessionProgress) -> int:
     """What the resume state stores: the position, or 0 once the video has ended."""
-    return 0 if progress.status == PlayStatus.END else progress.last_position_ms
+    return stored_resume_ms(progress.status, progress.last_position_ms)
 
 
 def classify_session(
@@ -170,13 +183,27 @@ def classify_session(
 
 
 def due_slots(slot_positions: Sequence[int], furthest_position_ms: int, played: Iterable[int]) -> list[int]:
-    """Slot indexes whose ad is due: reached or skipped past (§5) and not yet played."""
-    done = set(played)
-    return [
-        index
-        for index, position in enumerate(slot_positions)
-        if position * 1000 <= furthest_position_ms and index not in done
-    ]
+    """The slot whose break is due (§5): the last slot reached or jumped past, if none at or after it has played.
+
+    A jump past several unplayed slots plays one break, for the last of them; the slots it
+    jumped over are spent. So the answer holds at most one index (a list, as the API says).
+    """
+    reached = [index for index, position in enumerate(slot_positions) if position * 1000 <= furthest_position_ms]
+    if not reached:
+        return []
+    last, done = reached[-1], set(played)
+    return [] if done and max(done) >= last else [last]
+
+
+def check_slot_not_spent(slot_positions: Sequence[int], slot_index: int, furthest_position_ms: int,
+                         played: Iterable[int]) -> None:
+    """PlaybackError(conflict) for a reached slot that is no longer due: jumped over, or before a played one (§5)."""
+    if slot_index not in due_slots(slot_positions, furthest_position_ms, played):
+        raise PlaybackError(
+            "conflict",
+            "slot_spent",
+            f"Ad slot {slot_index} was passed in a jump; only the break of the last slot passed plays (§5).",
+        )
 
 
 def check_ad_slot(slot_positions: Sequence[int], slot_index: int, furthest_position_ms: int) -> int:

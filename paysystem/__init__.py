@@ -1,1 +1,1 @@
-"""PaySystem: configuration, command line and the first-look launcher."""
+"""PaySystem: the command line, demo and synthetic data, and the first-look launcher (settings live in `settings`)."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 import click
 
-from paysystem.config import ConfigError, Settings, load_settings
+from jobs.cli import DATE as DATE_PARAM
+from settings import ConfigError, Settings, load_settings
 
 
 def _settings() -> Settings:
@@ -136,6 +138,40 @@ def _ensure_sqlite_dir(settings: Settings) -> None:
         from pathlib import Path
 
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+@cli.command("generate")
+@click.option("--videos", default=10_000, show_default=True, type=int)
+@click.option("--sellers", default=1_000, show_default=True, type=int)
+@click.option("--viewers", default=100_000, show_default=True, type=int)
+@click.option("--days", default=30, show_default=True, type=int)
+@click.option("--sessions", default=3_000_000, show_default=True, type=int)
+@click.option("--ad-views", "ad_views", default=3_000_000, show_default=True, type=int)
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+@click.option("--last-day", type=DATE_PARAM, default=None, help="Last generated day (default: yesterday).")
+def generate_command(videos: int, sellers: int, viewers: int, days: int, sessions: int, ad_views: int,
+                     seed: int, last_day: date | None) -> None:
+    """Write synthetic users, videos, play sessions and ad views (for benchmarks and trials)."""
+    import time
+
+    from tqdm import tqdm
+
+    from jobs.engine import engine_for
+    from paysystem.synthetic_data import GenerateError, GenerateSpec, default_last_day, generate
+
+    settings = _settings()
+    spec = GenerateSpec(videos, sellers, viewers, days, sessions, ad_views, seed,
+                        last_day or default_last_day(settings.tz))
+    started = time.perf_counter()
+    try:
+        with tqdm(total=days + 1, unit="step", desc="generate") as bar:
+            result = generate(engine_for(settings.database_url), spec, settings.tz,
+                              progress=lambda _what, _n: bar.update(1))
+    except GenerateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    elapsed = time.perf_counter() - started
+    click.echo(f"generated {result.users} users, {result.videos} videos, {result.sessions} play sessions and "
+               f"{result.ad_views} ad views for {result.first_day} to {result.last_day} in {elapsed:.1f} s")
 
 
 def _register_job_commands() -> None:

@@ -30,6 +30,7 @@ from models import (
 from models.accounts import create_user, find_user_by_email
 from models.business_time import business_day
 from models.catalog import AdSlot, ad_slot_positions
+from models.posters import write_poster
 from paysystem.demo_media import write_clip
 
 DEMO_PASSWORD = "paysystem-demo"
@@ -107,6 +108,7 @@ def seed_demo(session: Session, media_root: Path, tz: ZoneInfo, *, days: int = 3
             duration_seconds=duration,
             is_published=True,
             created_at=now - timedelta(days=days + 5 - index),
+            poster_path=write_poster(media_root, relative, duration),
         )
         video.slots = [AdSlot(slot_index=i, position_seconds=p) for i, p in enumerate(ad_slot_positions(duration))]
         session.add(video)

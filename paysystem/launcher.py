@@ -18,8 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from paysystem.config import PROJECT_ROOT, load_settings
 from paysystem.public_bind import is_loopback, secret_for_host
+from settings import PROJECT_ROOT, load_settings
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from paysystem.config import PROJECT_ROOT
+from settings import PROJECT_ROOT
 
 
 def alembic_config(database_url: str, configure_logging: bool = False) -> Config:

@@ -12,7 +12,7 @@ import ipaddress
 import secrets
 from collections.abc import Iterable, Mapping
 
-from paysystem.config import DEV_SECRET_KEY
+from settings import DEV_SECRET_KEY
 
 
 class PublicBindError(RuntimeError):

@@ -8,12 +8,12 @@ from datetime import timedelta
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from paysystem.config import Settings, load_settings
 from portal.cookie_session import CookieSessionInterface
 from portal.database import init_database
 from portal.extensions import csrf, htmx, login_manager
 from portal.numbers import IdConverter, JSONProvider
 from portal.redis_client import init_redis
+from settings import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_server_sessions(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    from portal import presentation
+
+    presentation.init_app(app)
 
     from portal import admin_users, auth, catalog, errors, health, home, vendor, watch
     from portal.api import api_bp
@@ -68,6 +71,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_users.bp)
+    from portal.ops import init_ops
+
+    init_ops(app, settings)
     init_social_login(app, settings)
     from portal.body_limits import init_body_limits
 
@@ -75,10 +81,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     # After every blueprint: it limits the views marked @login_attempt.
     init_login_limits(app, settings)
     errors.register(app)
+    from portal import error_pages
+
+    error_pages.register(app)
     from portal.security_headers import init_security_headers
 
     init_security_headers(app, settings)
-    from portal.api.progress_fast_path import ProgressFastPath
+    from portal.playback.fast_path import ProgressFastPath
 
     app.wsgi_app = ProgressFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    from portal.ops.metrics import init_metrics
+
+    init_metrics(app)  # outermost: counts the fast path's requests too
     return app

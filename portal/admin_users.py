@@ -11,15 +11,11 @@ from models.accounts import AccountError, change_role, list_users
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
-from portal.numbers import MAX_PAGE, whole_number
+from portal.paging import page_arg
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
 ROLES = [role.value for role in Role]
-
-
-def _page_arg() -> int:
-    return whole_number(request.args.get("page"), maximum=MAX_PAGE) or 1
 
 
 @bp.get("/")
@@ -29,7 +25,7 @@ def index() -> ResponseReturnValue:
     if role and role not in ROLES:
         abort(400, description=f"role must be one of {', '.join(ROLES)}")
     search = request.args.get("q", "")
-    result = list_users(db_session(), search=search, role=Role(role) if role else None, page=_page_arg())
+    result = list_users(db_session(), search=search, role=Role(role) if role else None, page=page_arg(request.args))
     template = "admin_users/_table.html" if htmx and htmx.target == "user-table" else "admin_users/list.html"
     return render_template(template, result=result, roles=ROLES, search=search, role=role)
 
@@ -48,7 +44,6 @@ def set_role(user_id: int) -> ResponseReturnValue:
     else:
         try:
             change_role(session, user, Role(role), actor=current_user._get_current_object())
-            session.commit()
         except AccountError as exc:
             session.rollback()
             session.refresh(user)

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from paysystem.config import Settings
 from portal.view_marks import mark_view, marked_endpoints
+from settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,4 +1,10 @@
-"""Error pages for the browser and JSON errors for the API (`{"error", "message"}`)."""
+"""Error pages for the browser and JSON errors for the API (`{"error", "message"}`).
+
+A leaf of the portal (it imports nothing of the portal): the API, the player's endpoints,
+the pages and the progress fast path all build their errors here. A `DomainError` that a
+view does not handle itself is answered by one handler, which maps its `kind` to the HTTP
+status (`STATUS_OF_KIND`), as JSON for scripts and the API and as the error page for people.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,29 @@ from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from models.errors import DomainError
+
+# The one mapping from a domain error's kind to an HTTP status.
+STATUS_OF_KIND = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 422, "conflict": 409}
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    """The one error shape of the API: `{"error": code, "message": text}`."""
+    return {"error": code, "message": message}
+
+
+def api_error(status: int, code: str, message: str) -> ResponseReturnValue:
+    return jsonify(error_body(code, message)), status
+
+
+def status_of(exc: DomainError) -> int:
+    return STATUS_OF_KIND.get(exc.kind, 400)
+
+
+def domain_error(exc: DomainError) -> ResponseReturnValue:
+    """A refused request as JSON: the status its kind maps to, its code and message."""
+    return api_error(status_of(exc), exc.code, exc.message)
 
 
 def wants_json() -> bool:
@@ -25,6 +54,13 @@ def register(app: Flask) -> None:
         if wants_json():
             return jsonify(error="csrf_failed", message=message), 400
         return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> ResponseReturnValue:
+        code = status_of(exc)
+        if wants_json():
+            return domain_error(exc)
+        return render_template("errors/error.html", code=code, title="Request refused", message=exc.message), code
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:

@@ -29,8 +29,8 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from paysystem.config import Settings
 from portal.view_marks import mark_view, marked_endpoints
+from settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,7 +71,7 @@ def _give_back_unless_failed(response: Response) -> Response:
     """After a limited attempt: an attempt that did not fail (not 401) stops counting."""
     if response.status_code == 401 or request.endpoint not in current_app.extensions[_GIVE_BACK]:
         return response
-    limiter = login_limiter(current_app)
+    limiter: Limiter = current_app.extensions[_EXTENSION]
     for taken in limiter.current_limits:
         if not taken.breached:  # a breached limit refused the hit: nothing was taken
             limiter.limiter.hit(taken.limit, *taken.request_args, cost=-1)
@@ -142,6 +142,3 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
     app.extensions[_EXTENSION] = limiter
     return limiter
 
-
-def login_limiter(app: Flask) -> Limiter:
-    return app.extensions[_EXTENSION]

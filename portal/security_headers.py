@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from paysystem.config import Settings
+from settings import Settings
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",

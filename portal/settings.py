@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from paysystem.config import Settings
+from settings import Settings
 
 
 def settings() -> Settings:

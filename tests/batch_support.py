@@ -30,7 +30,7 @@ from models.business_time import month_range, week_range
 from models.rankings import top_videos
 from models.stats import Metric, PeriodKind
 from paysystem import migrate
-from paysystem.config import Settings
+from settings import Settings
 from tests.support import TEST_SECRET, create_mysql_database, drop_mysql_database
 
 SEOUL_OFFSET = timedelta(hours=9)

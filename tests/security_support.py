@@ -17,8 +17,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from paysystem import migrate
-from paysystem.config import Settings
 from paysystem.launcher import embedded_redis_binary
+from settings import Settings
 
 
 def at_once(count: int, call: Callable[[int], Any]) -> list[Any]:

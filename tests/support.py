@@ -63,3 +63,4 @@ def reset_login_limits(redis_url: str) -> None:
     # The sliding-window counter keeps "{key}" and "{key}/-1" (braces: one Redis cluster slot).
     for key in client.scan_iter("LIMITS:*LIMITER/paysystem:login/*"):
         client.delete(key)
+

@@ -83,3 +83,32 @@ def test_an_ad_view_must_be_the_ad_the_server_chose(player, session_factory):
     assert _views(session_factory, sid) == 0
     assert post_json(url, {"slot_index": 0, "ad_id": chosen}, auth).status_code == 201
     assert _views(session_factory, sid) == 1
+
+
+def test_one_break_per_jump_and_the_chosen_ad_hold_together(make_user, session_factory, settings, live_server):
+    """§5 twice: a session opened at 5:22 of a 12:00 video (slots at 0:00 and 5:00) has spent
+    the pre-roll (no ad may be chosen or viewed for it), and its one break, the 5:00 slot's,
+    still takes only the ad the server chose."""
+    seller, viewer = make_user(Role.SELLER), make_user(Role.VIEWER)
+    video = add_video(session_factory, seller, seconds=720)
+    add_ad(session_factory, only=True, impressions=0)
+    other = add_ad(session_factory, impressions=50)
+    auth = bearer(viewer, settings)
+    base = f"{live_server.url}/api/v1/videos/{video.id}"
+    opened = post_json(f"{base}/sessions", {"start_position_ms": 322_000}, auth).json()
+    assert opened["due_slots"] == [1]
+    session_url, sid = f"{base}/sessions/{opened['session_id']}", opened["session_id"]
+    import requests
+
+    spent_pick = requests.get(f"{session_url}/slots/0/ad", headers=auth, timeout=30)
+    assert (spent_pick.status_code, spent_pick.json()["error"]) == (409, "slot_spent")
+    spent_view = post_json(f"{session_url}/ad-views", {"slot_index": 0, "ad_id": other.id}, auth)
+    assert (spent_view.status_code, spent_view.json()["error"]) == (409, "slot_spent")
+    unasked = post_json(f"{session_url}/ad-views", {"slot_index": 1, "ad_id": other.id}, auth)
+    assert (unasked.status_code, unasked.json()["error"]) == (409, "ad_not_chosen")
+    chosen = _chosen(session_url, auth, slot=1)
+    assert chosen != other.id
+    wrong = post_json(f"{session_url}/ad-views", {"slot_index": 1, "ad_id": other.id}, auth)
+    assert (wrong.status_code, wrong.json()["error"]) == (422, "not_the_chosen_ad")
+    assert post_json(f"{session_url}/ad-views", {"slot_index": 1, "ad_id": chosen}, auth).status_code == 201
+    assert _views(session_factory, sid) == 1

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from jobs.engine import engine_for
-from jobs.generate import GenerateError, GenerateSpec, generate
 from jobs.inline import run_days_inline
 from models import AdView, BatchRun, PlaySession, RunState, RunTrigger, User, Video
 from models.business_time import days_between, today
 from paysystem import migrate
-from paysystem.config import Settings
+from paysystem.synthetic_data import GenerateError, GenerateSpec, generate
+from settings import Settings
 from tests.batch_support import Backend, plan_ids, reference, snapshot, world_from_db
 from tests.test_cli import run_cli
 

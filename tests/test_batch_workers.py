@@ -29,7 +29,7 @@ from jobs.enqueue import (
 from jobs.inline import run_days_inline
 from jobs.runs import final_job_id, partition_job_id
 from models import BatchPartition, BatchRun, RunState, RunTrigger
-from paysystem.config import PROJECT_ROOT
+from settings import PROJECT_ROOT
 from tests.batch_support import (
     DAY0,
     Backend,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from models import BatchRun, PlaySession, Role, RunState, User, Video, VideoDailyStats
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
-from paysystem.config import PROJECT_ROOT
+from settings import PROJECT_ROOT
 from tests.support import TEST_SECRET, create_mysql_database, drop_mysql_database, unique_email
 
 

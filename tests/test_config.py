@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paysystem.config import DEV_SECRET_KEY, ConfigError, Settings
+from settings import DEV_SECRET_KEY, ConfigError, Settings
 
 
 def _env(monkeypatch, **values):
@@ -83,7 +83,7 @@ def test_oauth_providers_are_enabled_by_their_client_id(monkeypatch):
 def test_every_variable_the_settings_and_gunicorn_read_is_documented():
     import re
 
-    from paysystem.config import PROJECT_ROOT
+    from settings import PROJECT_ROOT
 
     source = (PROJECT_ROOT / "paysystem" / "config.py").read_text() + (PROJECT_ROOT / "gunicorn.conf.py").read_text()
     documented = (PROJECT_ROOT / ".env.example").read_text()

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from paysystem.config import PROJECT_ROOT
+from settings import PROJECT_ROOT
 
 SERVICES = {"mysql", "redis", "migrate", "web", "worker", "scheduler"}
 

@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from paysystem.config import PROJECT_ROOT
+from settings import PROJECT_ROOT
 from tests.support import free_port
 
 pytestmark = pytest.mark.slow

@@ -86,7 +86,7 @@ def test_deeply_nested_json_is_refused_on_every_json_endpoint(target):
     headers = {"Content-Type": "application/json"}
     for method, url in [*_urls(app, "1"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/videos"),
                         ("POST", "/api/v1/ads")]:
-        if method not in MUTATING:
+        if method not in MUTATING or method == "DELETE":  # a DELETE reads no body (and would delete)
             continue
         for auth in ({}, admin):
             response = client.open(url, method=method, data=NESTED, headers={**headers, **auth})

@@ -130,7 +130,7 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_counter(settings
     ],
 )
 def test_malformed_limit_settings_are_refused_at_start(settings, changes, message):
-    from paysystem.config import ConfigError
+    from settings import ConfigError
 
     with pytest.raises(ConfigError, match=message):
         create_app(replace(settings, **changes))

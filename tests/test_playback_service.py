@@ -93,7 +93,7 @@ def test_pause_keeps_the_resume_position_and_end_resets_it(db, cast):
     db.rollback()
     resumed = start(db, viewer, video, 100)
     assert resumed.start_position_ms == 309_000
-    assert resumed.due_slots == [0, 1]  # resuming past 5:00 skipped both slots
+    assert resumed.due_slots == [1]  # resuming past 5:00: one break, for the last slot passed (§5)
     result = report(db, viewer, video, resumed.session_id, 520, 719_500)
     assert result.ended and result.status == PlayStatus.END
     assert row(db, resumed.session_id)["ended_at"] == at(520)
@@ -204,9 +204,32 @@ def test_ad_views_follow_the_slots(db, cast, session_factory):
     with pytest.raises(PlaybackError) as no_ads:
         db.execute(text("UPDATE ads SET is_active = 0"))
         db.commit()
-        other = start(db, viewer, video, 100)
-        pick_ad(db, viewer_id=viewer.id, video_id=video.id, session_id=other.session_id, slot_index=0)
+        other = start(db, viewer, video, 100)  # resumes at 5:01
+        pick_ad(db, viewer_id=viewer.id, video_id=video.id, session_id=other.session_id, slot_index=1)
     assert no_ads.value.code == "no_active_ads"
+
+
+def test_a_jump_past_two_slots_plays_one_break_for_the_last(db, cast, session_factory):
+    """§5: resuming a 12:00 video at 5:22 plays the 5:00 break only; the pre-roll is spent."""
+    _, viewer, video = cast
+    ad = add_ad(session_factory, only=True)
+    opened = start(db, viewer, video, start_position_ms=322_000)
+    assert opened.due_slots == [1]
+    for slot, code in ((0, "slot_spent"), (1, None)):
+        if code is None:
+            assert pick_ad(db, viewer_id=viewer.id, video_id=video.id, session_id=opened.session_id,
+                           slot_index=slot).id == ad.id
+            record_ad_view(db, viewer_id=viewer.id, video_id=video.id, session_id=opened.session_id,
+                           slot_index=slot, ad_id=ad.id, now=at(1))
+            continue
+        with pytest.raises(PlaybackError) as spent:
+            record_ad_view(db, viewer_id=viewer.id, video_id=video.id, session_id=opened.session_id,
+                           slot_index=slot, ad_id=ad.id, now=at(1))
+        assert spent.value.code == code
+    # Going back before 5:00 and playing on does not bring the spent pre-roll back.
+    report(db, viewer, video, opened.session_id, 10, 330_000, seek_to_ms=10_000)
+    details = session_details(db, viewer_id=viewer.id, video_id=video.id, session_id=opened.session_id)
+    assert details.ad_views == {1: ad.id} and details.due_slots == []
 
 
 def test_a_progress_report_does_not_lock_the_video(cast, engine):

@@ -8,13 +8,12 @@ within 3 s of what the browser really played.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
 from models import AdView, PlayHistory, PlaySession, PlayStatus, Role
 from models.catalog_service import create_ad, create_video
+from tests.browser_support import wait_for, wait_for_js
 from tests.support import TEST_PASSWORD
 from tests.watching_support import add_ad, clip
 
@@ -27,16 +26,6 @@ PLAYED_SECONDS = f"""(() => {{
   for (let i = 0; i < ranges.length; i++) total += ranges.end(i) - ranges.start(i);
   return total;
 }})()"""
-
-
-def wait_for(condition, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_viewer_watches_with_ad_breaks_pauses_and_resumes(live_server, page, make_user, session_factory, settings,
@@ -59,18 +48,18 @@ def test_viewer_watches_with_ad_breaks_pauses_and_resumes(live_server, page, mak
     page.fill("#password", TEST_PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_url(f"**/videos/{video_id}")
-    page.wait_for_function(f"{CONTENT}.readyState >= 1")
+    wait_for_js(page, f"{CONTENT}.readyState >= 1")
 
     # Play: the session opens and the pre-roll (slot 0) plays before the video.
     page.evaluate(f"{CONTENT}.play()")
-    page.wait_for_function(f"{PLAYER}.adsPlayed === '1'")
-    page.wait_for_function(f"!{CONTENT}.paused && {CONTENT}.currentTime > 0.5")
+    wait_for_js(page, f"{PLAYER}.adsPlayed === '1'")
+    wait_for_js(page, f"!{CONTENT}.paused && {CONTENT}.currentTime > 0.5")
     page.wait_for_timeout(3_000)
 
     # Seek past 5:00: the content pauses and the second ad (slot 1) plays, then the video goes on.
     page.evaluate(f"{CONTENT}.currentTime = 305")
-    page.wait_for_function(f"{PLAYER}.adsPlayed === '2'")
-    page.wait_for_function(f"!{CONTENT}.paused && {CONTENT}.currentTime > 305.5")
+    wait_for_js(page, f"{PLAYER}.adsPlayed === '2'")
+    wait_for_js(page, f"!{CONTENT}.paused && {CONTENT}.currentTime > 305.5")
 
     # While it plays, the player reports on its own at least every 10 s.
     def reported_while_playing():  # type: ignore[no-untyped-def]
@@ -94,7 +83,7 @@ def test_viewer_watches_with_ad_breaks_pauses_and_resumes(live_server, page, mak
 
     # Reload: the player starts where the viewer paused.
     page.reload()
-    page.wait_for_function(f"{CONTENT}.readyState >= 1 && {CONTENT}.currentTime > 300")
+    wait_for_js(page, f"{CONTENT}.readyState >= 1 && {CONTENT}.currentTime > 300")
     assert abs(page.evaluate(f"{CONTENT}.currentTime") - history.last_position_ms / 1000) < 0.01
     assert page.evaluate(f"{CONTENT}.paused")
 

@@ -12,9 +12,9 @@ from dataclasses import replace
 import pytest
 
 from models import Role
-from paysystem.config import DEV_SECRET_KEY, PROJECT_ROOT
 from paysystem.public_bind import PublicBindError, check_bind, secret_for_host
 from portal import create_app
+from settings import DEV_SECRET_KEY, PROJECT_ROOT
 from tests.support import TEST_PASSWORD, free_port
 from tests.watching_support import bearer
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from models import RememberToken, Role, User
+from models.accounts import change_password
 from models.base import utcnow
 from models.sign_in_sessions import end_all_sessions
 from portal.database import session_factory
@@ -108,7 +109,33 @@ def _switch_off_and_on(db, account: User) -> None:  # type: ignore[no-untyped-de
     db.commit()
 
 
-@pytest.mark.parametrize("end", [end_all_sessions, _switch_off, _switch_off_and_on],
-                         ids=["password_change", "deactivation", "off_and_on_again"])
+def _change_password(db, account: User) -> None:  # type: ignore[no-untyped-def]
+    change_password(db, account, "a-brand-new-password")
+
+
+@pytest.mark.parametrize("end", [end_all_sessions, _change_password, _switch_off, _switch_off_and_on],
+                         ids=["sign_out_everywhere", "password_change", "deactivation", "off_and_on_again"])
 def test_a_password_change_or_deactivation_ends_every_session(app, make_user, end):  # type: ignore[no-untyped-def]
     _assert_ended_by(app, make_user(Role.VIEWER), end)
+
+
+def test_a_password_change_on_the_account_page_keeps_only_this_browser(app, make_user):
+    """The other browser's session and remember-me cookies stop working; this browser stays
+    signed in, and its remember-me cookie is replaced by one that still works."""
+    user = make_user(Role.VIEWER)
+    here, elsewhere = app.test_client(), app.test_client()
+    _sign_in(here, user.email)
+    _sign_in(elsewhere, user.email)
+    theirs = {SESSION: _cookie(elsewhere, SESSION), REMEMBER: _cookie(elsewhere, REMEMBER)}
+    old_remember = _cookie(here, REMEMBER)
+    changed = here.post("/auth/account/password", data={
+        "csrf_token": _csrf(here, "/auth/account"), "current": TEST_PASSWORD,
+        "password": "a-brand-new-password", "confirm": "a-brand-new-password"})
+    assert changed.status_code == 302, changed.get_data(as_text=True)[:300]
+    assert here.get("/auth/account").status_code == 200
+    for name, value in theirs.items():
+        assert not _signed_in_with(app, **{name: value}), name
+    new_remember = _cookie(here, REMEMBER)
+    assert new_remember and new_remember != old_remember
+    assert _signed_in_with(app, **{REMEMBER: new_remember})
+    assert not _signed_in_with(app, **{REMEMBER: old_remember})

@@ -20,8 +20,8 @@ import requests
 from sqlalchemy import func, select
 
 from models import Role, SocialIdentity, User
-from paysystem.config import Settings
 from portal import create_app
+from settings import Settings
 from tests.conftest import LiveServer
 from tests.oauth_provider import Person, TestProvider
 from tests.support import TEST_PASSWORD, unique_email
@@ -350,7 +350,7 @@ def test_provider_answers_are_mapped_and_checked():
 
 
 def test_provider_configuration_mistakes_are_refused_at_start(settings):
-    from paysystem.config import ConfigError, OAuthProvider
+    from settings import ConfigError, OAuthProvider
 
     github = OAuthProvider(name="github", client_id="x", client_secret="y", authorize_url="https://a",
                            access_token_url="https://t", userinfo_url="https://u")

@@ -168,7 +168,10 @@ def test_due_slots_are_reached_or_skipped_and_not_yet_played():
     assert due_slots(slots, 0, ()) == [0]
     assert due_slots(slots, 299_999, [0]) == []
     assert due_slots(slots, 300_000, [0]) == [1]
-    assert due_slots(slots, 650_000, [0]) == [1, 2]  # a seek past two slots plays both, in order
+    assert due_slots(slots, 650_000, [0]) == [2]  # a jump past two slots: one break, the last (§5)
+    assert due_slots(slots, 650_000, []) == [2]
+    assert due_slots(slots, 650_000, [2]) == []  # slots 0 and 1 were spent by the jump
+    assert due_slots(slots, 950_000, [2]) == [3]
     assert due_slots(slots, 650_000, [0, 1, 2]) == []
 
 

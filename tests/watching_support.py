@@ -11,9 +11,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Ad, AdSlot, User, Video, ad_slot_positions
-from paysystem.config import Settings
 from paysystem.demo_media import write_clip
 from portal.api.tokens import issue_token
+from settings import Settings
 
 _CLIPS: dict[tuple[Path, int], Path] = {}
 

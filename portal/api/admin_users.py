@@ -6,30 +6,22 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Role, User
-from models.accounts import AccountError, change_role, list_users
-from portal.api import api_bp, api_error
+from models.accounts import MAX_USERS_PAGE, AccountError, change_role, list_users
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload
+from portal.api.blueprint import api_bp
 from portal.database import db_session
-from portal.numbers import MAX_PAGE, whole_number
+from portal.errors import api_error
+from portal.paging import paging_args
 
 _ROLES = ", ".join(role.value for role in Role)
-
-
-def _int_arg(name: str, default: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    return whole_number(raw, maximum=MAX_PAGE)
 
 
 @api_bp.get("/admin/users")
 @api_auth(Role.ADMIN)
 def admin_list_users() -> ResponseReturnValue:
     """`?q=` e-mail or name fragment, `?role=`, `?page=` (from 1), `?per_page=` (≤ 200)."""
-    page, per_page = _int_arg("page", 1), _int_arg("per_page", 50)
-    if page is None or per_page is None:
-        return api_error(400, "invalid_request", f"page and per_page must be whole numbers from 1 to {MAX_PAGE}.")
+    paging = paging_args(request.args, per_page=50, max_per_page=MAX_USERS_PAGE)
     role_arg = request.args.get("role") or None
     if role_arg is not None and role_arg not in {r.value for r in Role}:
         return api_error(400, "invalid_request", f"role must be one of {_ROLES}.")
@@ -37,8 +29,8 @@ def admin_list_users() -> ResponseReturnValue:
         db_session(),
         search=request.args.get("q", ""),
         role=Role(role_arg) if role_arg else None,
-        page=page,
-        per_page=per_page,
+        page=paging.page,
+        per_page=paging.per_page,
     )
     return jsonify(users=[user_payload(user) for user in result.users], **result.page_meta())
 
@@ -60,5 +52,4 @@ def admin_change_role(user_id: int) -> ResponseReturnValue:
     except AccountError as exc:
         session.rollback()
         return api_error(409, "conflict", str(exc))
-    session.commit()
     return jsonify(user_payload(user))

@@ -1,5 +1,5 @@
 """`api_auth`: the decorator every protected API endpoint carries, and `verified_claims`, the
-token check it runs, which the progress fast path (portal/api/progress_fast_path.py) runs too."""
+token check it runs, which the progress fast path (portal/playback/fast_path.py) runs too."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from flask import g, request
 from redis.exceptions import RedisError
 
 from models import Role, User
-from paysystem.config import Settings
-from portal.api import api_error
+from models.users import active_user
 from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
+from portal.errors import api_error
 from portal.redis_client import revocations
 from portal.revocations import RevocationMirror
 from portal.settings import settings
+from settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,8 +79,8 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
             except Refusal as refusal:
                 return api_error(refusal.status, refusal.code, refusal.message)
             g.api_claims = claims
-            user = db_session().get(User, claims.user_id)
-            if user is None or not user.is_active:
+            user = active_user(db_session(), claims.user_id)
+            if user is None:
                 return api_error(401, "invalid_token", "The access token is not valid.")
             # The role in the database wins over the one in the token: a demoted user loses access at once.
             if roles and user.role not in roles and user.role != Role.ADMIN:

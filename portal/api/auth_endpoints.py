@@ -11,10 +11,11 @@ from redis.exceptions import RedisError
 
 from models import User
 from models.accounts import authenticate
-from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_claims, current_api_user
+from portal.api.blueprint import api_bp
 from portal.api.tokens import issue_token
 from portal.database import db_session
+from portal.errors import api_error
 from portal.login_limits import login_attempt
 from portal.redis_client import revocations
 from portal.settings import settings
@@ -58,7 +59,6 @@ def issue_access_token() -> ResponseReturnValue:
     if user is None:
         session.rollback()
         return api_error(401, "invalid_credentials", "E-mail or password is not correct.")
-    session.commit()
     token, claims = issue_token(user, settings())
     return jsonify(
         access_token=token,

@@ -20,13 +20,14 @@ from models.catalog_service import (
     watchable_video,
 )
 from models.media import MediaError
-from portal.api import api_bp, api_error
 from portal.api.auth import api_auth, current_api_user
+from portal.api.blueprint import api_bp
 from portal.body_limits import accepts_uploads, too_large_message
 from portal.database import db_session
+from portal.errors import api_error
 from portal.media import send_media
-from portal.numbers import MAX_PAGE, whole_number
-from portal.playback_http import ad_json
+from portal.paging import PagingError, paging_args
+from portal.playback.http import ad_json
 from portal.settings import settings
 
 
@@ -52,16 +53,6 @@ def video_json(video: Video) -> dict[str, Any]:
     }
 
 
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    value = whole_number(raw, minimum=0, maximum=MAX_PAGE)
-    if value is None:
-        raise CatalogError(f"{name} must be a positive whole number (at most {MAX_PAGE}), got {raw!r}.")
-    return value
-
-
 @api_bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     return api_error(413, "too_large", too_large_message())
@@ -71,10 +62,11 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
 def list_videos() -> ResponseReturnValue:
     """Published videos, newest first: `?page=1&per_page=12&q=title words`."""
     try:
-        result = list_published(db_session(), page=_int_arg("page", 1),
-                                per_page=_int_arg("per_page", PAGE_SIZE), query=request.args.get("q", ""))
-    except CatalogError as exc:
-        return api_error(422, "invalid_query", str(exc))
+        paging = paging_args(request.args, per_page=PAGE_SIZE, max_per_page=MAX_PAGE_SIZE)
+    except PagingError as exc:  # 422 here, where the one parser's refusal is 400: pinned by the tests
+        return api_error(422, "invalid_query", exc.message)
+    result = list_published(db_session(), page=paging.page, per_page=paging.per_page,
+                            query=request.args.get("q", ""))
     return jsonify(items=[video_json(v) for v in result.videos], **result.page_meta(), max_per_page=MAX_PAGE_SIZE)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import jwt
 
 from models import Role, User
-from paysystem.config import Settings
+from settings import Settings
 
 ISSUER = "paysystem"
 

@@ -10,6 +10,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from models import Role, User
+from models.users import active_user
 from portal.auth.server_sessions import session_is_current
 from portal.database import db_session
 from portal.extensions import login_manager
@@ -20,12 +21,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     try:
-        user = db_session().get(User, int(user_id))
+        user = active_user(db_session(), int(user_id))
     except ValueError:
         return None
-    if user is None or not user.is_active or not session_is_current(user):
-        return None
-    return user
+    # A session made before the account's sessions were ended (sign-out elsewhere, password
+    # change, deactivation) no longer signs in (portal/auth/server_sessions.py).
+    return user if user is not None and session_is_current(user) else None
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from models.accounts import AccountError
 from models.social import link_identity
@@ -42,11 +41,9 @@ def link() -> ResponseReturnValue:
         session = db_session()
         try:
             link_identity(session, current_user._get_current_object(), pending.profile)
-            session.commit()
-        except (AccountError, IntegrityError) as exc:
+        except AccountError as exc:
             session.rollback()
-            message = str(exc) if isinstance(exc, AccountError) else "this identity is already linked to another account"
-            flash(f"Not linked: {message}.", "error")
+            flash(f"Not linked: {exc}.", "error")
             return redirect(url_for("auth.account"))
         flash(f"Your {pending.label} account is linked; you can sign in with it from now on.", "info")
         return redirect(url_for("auth.account"))

@@ -43,6 +43,15 @@ def start_session(user: User, *, remember: bool) -> None:
         g.setdefault(_SET, issue_remember_token(db_session(), user, datetime.now(UTC)))
 
 
+def keep_this_session(user: User) -> None:
+    """After `user`'s sessions were ended by a change made here (a new password), this browser
+    stays signed in: it takes the new session version, and a new remember-me token if it had one."""
+    session[SESSION_VERSION_KEY] = user.session_version
+    if request.cookies.get(REMEMBER_COOKIE):
+        g.pop(_CLEAR, None)
+        g.setdefault(_SET, issue_remember_token(db_session(), user, datetime.now(UTC)))
+
+
 def end_sessions(user: User | None) -> None:
     """Sign-out: end every session and remember-me token of the account, on every browser."""
     if user is not None and user.is_authenticated:

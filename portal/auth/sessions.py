@@ -14,7 +14,6 @@ from models import User
 from models.social import SocialProfile
 from portal.auth.redirects import safe_next
 from portal.auth.server_sessions import end_sessions, start_session
-from portal.database import db_session
 
 _PENDING_LINK = "paysystem.pending_link"
 _SOCIAL_NEXT = "paysystem.social_next"
@@ -88,12 +87,12 @@ def pop_social_next() -> str:
 
 
 def sign_in(user: User, *, next_url: str | None, remember: bool = False) -> ResponseReturnValue:
-    """Commit the sign-in, start the flask-login session and send the browser on.
+    """Start the flask-login session and send the browser on (the service that checked the
+    sign-in has committed it).
 
     A social identity waiting to be linked to this very account takes precedence over
     `next`: the owner is asked about it before anything else.
     """
-    db_session().commit()
     start_session(user, remember=remember)
     pending = pending_link()
     if pending is not None and pending.user_id == user.id:

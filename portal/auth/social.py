@@ -22,13 +22,11 @@ from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from joserfc.errors import JoseError
-from sqlalchemy.exc import IntegrityError
 
 from models import Role
-from models.accounts import SIGNUP_ROLES, AccountError
-from models.base import utcnow
+from models.accounts import SIGNUP_ROLES, AccountError, record_sign_in
 from models.social import SocialProfile, create_social_user, find_identity, owner_of_email
-from paysystem.config import ConfigError, OAuthProvider, Settings
+from models.users import is_active_account
 from portal.auth.sessions import (
     pop_social_next,
     remember_pending_link,
@@ -39,6 +37,7 @@ from portal.auth.social_profiles import OAUTH2_PROFILE_READERS, ProfileError, oi
 from portal.auth.views import bp
 from portal.database import db_session
 from portal.settings import settings
+from settings import ConfigError, OAuthProvider, Settings
 
 _PROVIDERS = "paysystem.oauth_providers"
 _OAUTH = "paysystem.oauth"
@@ -175,9 +174,9 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
         if current_user.is_authenticated and current_user.id != user.id:
             flash(f"That {label} account is already linked to another PaySystem account.", "error")
             return redirect(url_for("auth.account"))
-        if not user.is_active:
+        if not is_active_account(user):
             abort(403, description="This account is deactivated.")
-        user.last_login_at = utcnow()
+        record_sign_in(session, user)
         return sign_in(user, next_url=pop_social_next())
     if current_user.is_authenticated:
         # Connecting another provider to the signed-in account: the owner confirms it.
@@ -194,9 +193,9 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
         return redirect(url_for("auth.signin", next=url_for("auth.link")))
     try:
         user = create_social_user(session, profile, role)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
+    except AccountError as exc:
+        if exc.code != "identity_race":
+            raise
         abort(409, description="This sign-in was just used to create an account; sign in again.")
     flash(f"Welcome, {user.display_name}! Your {role.value} account is ready.", "info")
     return sign_in(user, next_url=pop_social_next())

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from models import Role
 from models.accounts import AccountError, EmailTaken, authenticate, create_user
 from portal.auth.forms import SignInForm, SignUpForm
 from portal.auth.redirects import safe_next
-from portal.auth.sessions import pending_link, sign_in, sign_out
+from portal.auth.sessions import sign_in, sign_out
 from portal.database import db_session
 from portal.login_limits import login_attempt, signup_attempt
 
@@ -54,10 +53,9 @@ def signup() -> ResponseReturnValue:
                 role=Role(form.role.data),
                 display_name=form.display_name.data or None,
             )
-            session.flush()
-        except (AccountError, IntegrityError) as exc:
+        except AccountError as exc:
             session.rollback()
-            taken = isinstance(exc, IntegrityError) or isinstance(exc, EmailTaken)
+            taken = isinstance(exc, EmailTaken)
             # Not "this e-mail is registered": the same status as any refusal, and a message
             # that is true whatever the reason (sign-up is also throttled per address).
             form.email.errors.append(
@@ -81,5 +79,6 @@ def signout() -> ResponseReturnValue:
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
-    linked = {identity.provider for identity in current_user.identities}
-    return render_template("auth/account.html", linked=linked, pending=pending_link())
+    from portal.auth.recovery import account_page  # recovery imports this module's blueprint
+
+    return account_page()

@@ -17,7 +17,8 @@ class VideoUploadForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
     file = FileField("Video file", validators=[FileRequired("Choose a video file.")], render_kw={"accept": ACCEPT})
-    published = BooleanField("Publish now", default=True)
+    # Not published by default: the seller checks the upload (player, poster) before viewers see it.
+    published = BooleanField("Publish now", default=False)
 
 
 class AdUploadForm(FlaskForm):
@@ -28,3 +29,12 @@ class AdUploadForm(FlaskForm):
 
 class ToggleForm(FlaskForm):
     """An empty form: only its CSRF token matters for the publish / activate buttons."""
+
+
+class VideoEditForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
+
+
+class AdEditForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import Role
+from models import Role, Video
+from models.catalog_cards import cards_for
 from models.catalog_service import (
     CatalogError,
     all_ads,
+    can_watch,
     create_ad,
     create_video,
     list_published,
@@ -24,7 +26,8 @@ from portal.auth import role_required
 from portal.body_limits import accepts_uploads, is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
-from portal.numbers import MAX_PAGE, whole_number
+from portal.media import send_media
+from portal.paging import page_arg
 from portal.settings import settings
 
 bp = Blueprint("catalog", __name__)
@@ -55,19 +58,12 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     return render_template(template, form=form, toggle_form=ToggleForm(formdata=None), **extra), 413
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    page = whole_number(raw, maximum=MAX_PAGE)
-    if page is None:
-        abort(400, description=f"page must be a whole number from 1 to {MAX_PAGE}.")
-    return page
-
-
 @bp.get("/videos")
 def index() -> ResponseReturnValue:
     """Published videos, newest first, with title search; open to everybody, watching needs sign-in."""
-    result = list_published(db_session(), page=_page_number(), query=request.args.get("q", ""))
-    return render_template("catalog/list.html", result=result)
+    result = list_published(db_session(), page=page_arg(request.args), query=request.args.get("q", ""))
+    viewer_id = current_user.id if current_user.is_authenticated else None
+    return render_template("catalog/list.html", result=result, cards=cards_for(db_session(), result.videos, viewer_id))
 
 
 @bp.route("/videos/upload", methods=["GET", "POST"])
@@ -89,6 +85,9 @@ def upload() -> ResponseReturnValue:
         slots = len(video.slots)
         flash(f"“{video.title}” is uploaded: {clock(video.duration_seconds)} long, "
               f"{slots} ad slot{'s' if slots != 1 else ''}.", "info")
+        if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+            # static/js/upload.js: it navigates itself, so the flash is shown on the next page.
+            return jsonify(redirect=url_for("catalog.mine"))
         return redirect(url_for("catalog.mine"))
     return render_template("catalog/upload.html", form=form), 400 if request.method == "POST" else 200
 
@@ -150,3 +149,14 @@ def ad_active(ad_id: int) -> ResponseReturnValue:
         abort(404, description=str(exc))
     flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
     return redirect(url_for("catalog.ads"))
+
+
+@bp.get("/videos/<int:video_id>/poster.jpg")
+def poster(video_id: int) -> ResponseReturnValue:
+    """A video's poster frame: public for published videos, like the catalog card that shows it."""
+    video = db_session().get(Video, video_id)
+    user = current_user if current_user.is_authenticated else None
+    if video is None or video.poster_path is None or video.deleted_at is not None or not (
+            video.is_published or can_watch(video, user)):
+        abort(404, description="This video has no poster.")
+    return send_media(video.poster_path, "image/jpeg")

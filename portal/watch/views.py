@@ -17,10 +17,11 @@ from flask_login import current_user, login_required
 from models import Ad, User
 from models.catalog_service import CatalogError, watchable_video
 from models.playback_service import resume_state
-from portal.api import api_error
 from portal.database import db_session
+from portal.errors import api_error
 from portal.media import send_media
-from portal.playback_http import REPORT_EVERY_SECONDS, add_playback_routes
+from portal.playback.http import REPORT_EVERY_SECONDS, add_playback_routes
+from portal.watch.visitors import account_needed
 
 bp = Blueprint("watch", __name__)
 
@@ -53,8 +54,9 @@ def _video_for_viewer(video_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/videos/<int:video_id>")
-@login_required
 def player(video_id: int) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return account_needed(video_id)
     video = _video_for_viewer(video_id)
     state = resume_state(db_session(), current_user.id, video)
     config = {

@@ -2,32 +2,53 @@
 //
 // The server measures watch time; this script only says where playback is. It opens a play
 // session when the viewer presses play, reports the position at least every 10 s while
-// playing and on play / pause / seek / end, and plays the ad of every slot the playback
-// reaches or skips past, once per session. Requests go out one after another, in order, so
-// the server always sees the position before the ad break that depends on it.
+// playing and on play / pause / seek / end, and plays one ad break when playback reaches a
+// slot or jumps past slots (§5: one break per jump, for the last slot passed; the slots
+// jumped over are spent). Requests go out one after another, in order, so the server always
+// sees the position before the ad break that depends on it.
+//
+// Content and ad share one container (.stage) with its own controls: that container is what
+// goes full screen, so an ad always shows on top of the content, with its number, its
+// remaining time, pause, mute and (for ads longer than 15 s, after 5 s) Skip.
 (() => {
   "use strict";
 
   const root = document.querySelector("[data-player]");
   if (!root) return;
   const config = JSON.parse(document.getElementById("player-config").textContent);
+  const stage = root.querySelector(".stage");
   const content = root.querySelector("video.content");
   const breakBox = root.querySelector(".ad-break");
   const adVideo = breakBox.querySelector("video.ad");
-  const adCount = breakBox.querySelector(".ad-count");
+  const adNumber = breakBox.querySelector(".ad-number");
+  const adRemaining = breakBox.querySelector(".ad-remaining");
+  const skipButton = breakBox.querySelector(".ad-skip");
+  const controls = root.querySelector(".controls");
+  const playButton = controls.querySelector(".ctl-play");
+  const seekBar = controls.querySelector(".ctl-seek");
+  const timeLabel = controls.querySelector(".ctl-time");
+  const muteButton = controls.querySelector(".ctl-mute");
+  const volumeBar = controls.querySelector(".ctl-volume");
+  const fullscreenButton = controls.querySelector(".ctl-fullscreen");
   const statusLine = root.querySelector(".player-status");
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   // A jump larger than this between two reports was a seek the browser did not announce.
   const SEEK_THRESHOLD_MS = 1000;
+  // Arrow keys move this far.
+  const ARROW_SEEK_SECONDS = 5;
+  // An ad that has not started (or stalls) this long is given up, so the video goes on.
+  const AD_STALL_MS = 15000;
 
   let sessionId = null;
-  let played = new Set(); // slot indexes whose ad has played in this session
+  let played = new Set(); // slot indexes whose break has been taken in this session
   let lastMs = 0; // last position seen during normal playback
   let furthestMs = 0;
   let busy = false; // opening a session or inside an ad break
+  let inAd = false; // the ad video is the one the controls drive
   let timer = null;
   let queue = Promise.resolve();
   let resumed = config.resumeMs === 0;
+  let dragging = false;
 
   const toMs = (seconds) => Math.max(0, Math.min(config.durationMs, Math.round(seconds * 1000)));
   const clock = (ms) => {
@@ -35,10 +56,12 @@
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   };
   const sessionUrl = () => `${config.sessionsUrl}/${sessionId}`;
+  const bump = (name) => { root.dataset[name] = String(Number(root.dataset[name] || 0) + 1); };
 
   function setState(state, message) {
     root.dataset.state = state;
     if (message !== undefined) statusLine.textContent = message;
+    renderPlayButton();
   }
 
   // One request at a time, in the order they were asked for; never rejects. A keepalive
@@ -72,7 +95,7 @@
     furthestMs = Math.max(furthestMs, now);
     const id = sessionId;
     return send("POST", `${config.sessionsUrl}/${id}/progress`, body, { keepalive }).then((result) => {
-      root.dataset.reports = String(Number(root.dataset.reports || 0) + 1);
+      bump("reports");
       if (result.ok && result.data.ended && sessionId === id) closeSession();
       if (!result.ok && (result.status === 404 || result.status === 409) && sessionId === id) {
         // The session is gone or over: the next play opens a new one.
@@ -99,63 +122,123 @@
     timer = null;
   }
 
-  const dueSlots = () =>
-    config.slots.map((position, index) => [position, index])
-      .filter(([position, index]) => position * 1000 <= furthestMs && !played.has(index))
-      .map(([, index]) => index);
+  // §5, as the server decides it: the last slot reached or jumped past, unless a slot at or
+  // after it has had its break already. At most one.
+  function dueSlot() {
+    let last = -1;
+    config.slots.forEach((position, index) => {
+      if (position * 1000 <= furthestMs) last = index;
+    });
+    const latestPlayed = played.size ? Math.max(...played) : -1;
+    return last > latestPlayed ? last : null;
+  }
 
-  function playAd(ad, slot, number, total) {
+  // The ad view counts from the moment the ad really starts playing where the viewer can see
+  // it (§5): a page in a background tab waits until it is visible again.
+  function whenVisible() {
+    if (document.visibilityState === "visible") return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (document.visibilityState !== "visible") return;
+        document.removeEventListener("visibilitychange", check);
+        resolve();
+      };
+      document.addEventListener("visibilitychange", check);
+    });
+  }
+
+  function playAd(ad, slot) {
     return new Promise((resolve) => {
       let finished = false;
-      const finish = () => {
+      let recorded = null; // the ad-view request, once sent
+      let stall = null;
+      const skipAfter = ad.skippable_after_seconds;
+      const armStall = () => {
+        window.clearTimeout(stall);
+        stall = window.setTimeout(finish, AD_STALL_MS);
+      };
+      const tick = () => {
+        const left = Math.max(0, ad.duration_seconds - adVideo.currentTime);
+        adRemaining.textContent = clock(Math.ceil(left) * 1000);
+        root.dataset.adRemaining = String(Math.ceil(left));
+        if (skipAfter !== null && skipAfter !== undefined && adVideo.currentTime >= skipAfter && skipButton.hidden) {
+          skipButton.hidden = false;
+        }
+      };
+      function finish() {
         if (finished) return;
         finished = true;
-        window.clearTimeout(guard);
+        window.clearTimeout(stall);
         adVideo.removeEventListener("ended", finish);
         adVideo.removeEventListener("error", finish);
         adVideo.removeEventListener("playing", started);
+        adVideo.removeEventListener("waiting", armStall);
+        adVideo.removeEventListener("timeupdate", tick);
+        skipButton.removeEventListener("click", skip);
+        skipButton.hidden = true;
         adVideo.pause();
-        resolve();
-      };
-      // The ad view counts from the moment the ad starts playing (§5).
-      const started = () => {
-        adVideo.removeEventListener("playing", started);
-        send("POST", `${sessionUrl()}/ad-views`, { slot_index: slot, ad_id: ad.id }).then((result) => {
-          if (result.ok) root.dataset.adsPlayed = String(Number(root.dataset.adsPlayed) + 1);
+        resolve(recorded);
+      }
+      function started() {
+        window.clearTimeout(stall);
+        if (recorded !== null) return;
+        if (document.visibilityState !== "visible") {
+          adVideo.pause();
+          whenVisible().then(() => adVideo.play().catch(() => setState("ad", "Press play to watch the ad.")));
+          return;
+        }
+        recorded = send("POST", `${sessionUrl()}/ad-views`, { slot_index: slot, ad_id: ad.id }).then((result) => {
+          if (result.ok) bump("adsPlayed");
+          return result;
         });
-      };
-      // A broken ad must not keep the viewer from the video forever.
-      const guard = window.setTimeout(finish, (ad.duration_seconds + 15) * 1000);
+      }
+      async function skip() {
+        skipButton.disabled = true;
+        const result = await send("POST", `${sessionUrl()}/slots/${slot}/skip`, {});
+        if (result.ok) bump("adsSkipped");
+        skipButton.disabled = false;
+        finish();
+      }
+      armStall();
       adVideo.addEventListener("ended", finish);
       adVideo.addEventListener("error", finish);
       adVideo.addEventListener("playing", started);
-      adCount.textContent = total > 1 ? `${number} of ${total}` : "";
+      adVideo.addEventListener("waiting", armStall);
+      adVideo.addEventListener("timeupdate", tick);
+      skipButton.addEventListener("click", skip);
+      adNumber.textContent = `${slot + 1} of ${config.slots.length}`;
+      adRemaining.textContent = clock(ad.duration_seconds * 1000);
+      root.dataset.adRemaining = String(ad.duration_seconds);
+      adVideo.muted = content.muted;
+      adVideo.volume = content.volume;
       adVideo.src = ad.media_url;
-      adVideo.play().catch(() => {
+      whenVisible().then(() => adVideo.play().catch(() => {
         // Autoplay with sound refused: muted playback is always allowed.
         adVideo.muted = true;
+        renderMute();
         adVideo.play().catch(finish);
-      });
+      }));
     });
   }
 
   async function adBreak() {
-    const due = dueSlots();
-    if (due.length === 0) return;
+    const slot = dueSlot();
+    if (slot === null) return;
     busy = true;
     content.pause();
     await report("paused");
-    breakBox.hidden = false;
-    setState("ad", "Ad break · the video continues after it");
-    for (const [i, slot] of due.entries()) {
-      if (sessionId === null) break;
-      played.add(slot);
-      const pick = await send("GET", `${sessionUrl()}/slots/${slot}/ad`);
-      if (!pick.ok) continue; // no active ad, or already shown: nothing to play
-      await playAd(pick.data.ad, slot, i + 1, due.length);
+    played.add(slot);
+    const pick = await send("GET", `${sessionUrl()}/slots/${slot}/ad`);
+    if (pick.ok && sessionId !== null) {
+      inAd = true;
+      breakBox.hidden = false;
+      setState("ad", "Ad break · the video continues after it");
+      await playAd(pick.data.ad, slot);
+      inAd = false;
+      breakBox.hidden = true;
+      adVideo.removeAttribute("src");
+      adVideo.load();
     }
-    breakBox.hidden = true;
-    adVideo.removeAttribute("src");
     busy = false;
     setState("playing", "");
     content.play().catch(() => setState("paused", "Press play to continue."));
@@ -182,7 +265,7 @@
     lastMs = start;
     furthestMs = start;
     busy = false;
-    if (dueSlots().length > 0) {
+    if (dueSlot() !== null) {
       await adBreak();
     } else {
       setState("playing", "");
@@ -195,12 +278,14 @@
     resumed = true;
     content.currentTime = config.resumeMs / 1000;
     lastMs = config.resumeMs;
+    renderTime();
   }
   // A cached video may have its metadata before this script runs.
   if (content.readyState >= HTMLMediaElement.HAVE_METADATA) resume();
   else content.addEventListener("loadedmetadata", resume);
 
   content.addEventListener("play", () => {
+    renderPlayButton();
     if (busy) {
       content.pause();
       return;
@@ -216,6 +301,7 @@
   });
 
   content.addEventListener("pause", () => {
+    renderPlayButton();
     stopTimer();
     if (busy || sessionId === null || content.ended) return;
     setState("paused");
@@ -223,19 +309,22 @@
   });
 
   content.addEventListener("seeking", () => {
+    renderTime();
     if (busy || sessionId === null) return;
     report(content.paused ? "paused" : "playing", { seek: true });
-    if (dueSlots().length > 0) adBreak();
+    if (dueSlot() !== null) adBreak();
   });
 
   content.addEventListener("timeupdate", () => {
+    renderTime();
     if (busy || sessionId === null || content.seeking || content.paused) return;
     lastMs = toMs(content.currentTime);
     furthestMs = Math.max(furthestMs, lastMs);
-    if (dueSlots().length > 0) adBreak();
+    if (dueSlot() !== null) adBreak();
   });
 
   content.addEventListener("ended", () => {
+    renderPlayButton();
     if (sessionId === null) return;
     stopTimer();
     report("paused").then(() => setState("ended", "Finished. Play again to start from the beginning."));
@@ -244,5 +333,120 @@
   // Leaving the page while playing: keep the resume position (keepalive outlives the page).
   window.addEventListener("pagehide", () => {
     if (sessionId !== null && !content.paused && !busy) report("paused", { keepalive: true });
+  });
+
+  // --- Controls: they drive the ad during a break and the content otherwise. ---------------
+
+  const active = () => (inAd ? adVideo : content);
+
+  function togglePlay() {
+    const media = active();
+    if (media.paused) media.play().catch(() => {});
+    else media.pause();
+  }
+
+  function renderPlayButton() {
+    const paused = active().paused;
+    playButton.setAttribute("aria-label", paused ? "Play" : "Pause");
+    playButton.firstElementChild.textContent = paused ? "▶" : "❚❚";
+  }
+
+  function renderTime() {
+    const ms = toMs(content.currentTime);
+    if (!dragging) seekBar.value = String(ms);
+    const shown = dragging ? Number(seekBar.value) : ms;
+    timeLabel.textContent = `${clock(shown)} / ${clock(config.durationMs)}`;
+    seekBar.setAttribute("aria-valuetext", `${clock(shown)} of ${clock(config.durationMs)}`);
+  }
+
+  function renderMute() {
+    const muted = content.muted || content.volume === 0;
+    muteButton.setAttribute("aria-label", muted ? "Unmute" : "Mute");
+    muteButton.setAttribute("aria-pressed", String(muted));
+  }
+
+  function setMuted(muted) {
+    content.muted = muted;
+    adVideo.muted = muted;
+    renderMute();
+  }
+
+  function seekBy(seconds) {
+    if (inAd || busy) return; // the ad cannot be seeked; content waits for the break to end
+    content.currentTime = Math.max(0, Math.min(config.durationMs / 1000, content.currentTime + seconds));
+  }
+
+  function toggleFullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else if (stage.requestFullscreen) stage.requestFullscreen().catch(() => {});
+  }
+
+  // The native controls would act on the content only (and go full screen without the ad).
+  content.controls = false;
+  controls.hidden = false;
+  for (const mark of controls.querySelectorAll(".slot-mark")) {
+    mark.style.left = `${(Number(mark.dataset.position) * 1000 * 100) / config.durationMs}%`;
+  }
+  renderTime();
+  renderMute();
+
+  playButton.addEventListener("click", togglePlay);
+  content.addEventListener("click", togglePlay);
+  adVideo.addEventListener("click", togglePlay);
+  stage.addEventListener("dblclick", (event) => {
+    if (!controls.contains(event.target)) toggleFullscreen();
+  });
+  adVideo.addEventListener("play", renderPlayButton);
+  adVideo.addEventListener("pause", renderPlayButton);
+  muteButton.addEventListener("click", () => setMuted(!(content.muted || content.volume === 0)));
+  volumeBar.addEventListener("input", () => {
+    content.volume = Number(volumeBar.value);
+    adVideo.volume = content.volume;
+    setMuted(content.volume === 0);
+  });
+  seekBar.addEventListener("input", () => {
+    dragging = true;
+    renderTime();
+  });
+  seekBar.addEventListener("change", () => {
+    dragging = false;
+    if (inAd || busy) {
+      renderTime();
+      return;
+    }
+    content.currentTime = Number(seekBar.value) / 1000;
+  });
+  fullscreenButton.addEventListener("click", toggleFullscreen);
+  document.addEventListener("fullscreenchange", () => {
+    const on = document.fullscreenElement === stage;
+    root.dataset.fullscreen = String(on);
+    fullscreenButton.setAttribute("aria-label", on ? "Exit full screen" : "Full screen");
+    fullscreenButton.setAttribute("aria-pressed", String(on));
+  });
+
+  // Keyboard, as on the large platforms: Space / k pause, f full screen, m mute, arrows seek.
+  // Keys typed into a form field are left alone; a focused button keeps Space and Enter.
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) {
+      if (!(target === seekBar || target === volumeBar) || event.key.startsWith("Arrow")) return;
+    }
+    if (target instanceof HTMLButtonElement && (event.key === " " || event.key === "Enter")) return;
+    const actions = {
+      " ": togglePlay,
+      k: togglePlay,
+      K: togglePlay,
+      f: toggleFullscreen,
+      F: toggleFullscreen,
+      m: () => setMuted(!content.muted),
+      M: () => setMuted(!content.muted),
+      ArrowLeft: () => seekBy(-ARROW_SEEK_SECONDS),
+      ArrowRight: () => seekBy(ARROW_SEEK_SECONDS),
+    };
+    const action = actions[event.key];
+    if (!action) return;
+    event.preventDefault(); // Space must not scroll the page
+    action();
   });
 })();

@@ -4,7 +4,7 @@ The browser player (cookie session, CSRF header) and other players (`/api/v1`, b
 token) do the same things with the same JSON. Each blueprint calls `add_playback_routes`
 with its own guard and its own way of naming the signed-in user and media URLs; the work is
 done by models/playback_service.py. The API's progress endpoint, the hottest of all, is
-served in front of Flask (portal/api/progress_fast_path.py) with the same `progress_reply`.
+served in front of Flask (portal/playback/fast_path.py) with the same `progress_reply`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Ad, User
+from models.ad_breaks import SKIP_AFTER_SECONDS, is_skippable, record_ad_skip
 from models.catalog_service import CatalogError, watchable_video
 from models.playback_service import (
     open_session,
@@ -28,13 +29,12 @@ from models.playback_service import (
 )
 from models.progress_recorder import ProgressRecorder
 from models.watch_rules import PlaybackError, ProgressReport
-from portal.api import api_error, error_body
 from portal.database import db_session, progress_recorder
+from portal.errors import api_error, domain_error, error_body, status_of
 from portal.settings import settings
 
 # Players report at least this often while playing (§4: at least every 10 s).
 REPORT_EVERY_SECONDS = 10
-_STATUS_OF_KIND = {"unauthorized": 401, "not_found": 404, "invalid": 422, "conflict": 409}
 
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 MediaUrl = Callable[[str, int], str]
@@ -45,7 +45,7 @@ def now() -> datetime:
 
 
 def playback_error(exc: PlaybackError) -> ResponseReturnValue:
-    return api_error(_STATUS_OF_KIND.get(exc.kind, 400), exc.code, exc.message)
+    return domain_error(exc)
 
 
 def json_object(body: Any) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int,
         result = recorder.record(viewer_id=viewer_id, video_id=video_id, session_id=session_id,
                                  report=parse_progress(body), now=now())
     except PlaybackError as exc:
-        return _STATUS_OF_KIND.get(exc.kind, 400), error_body(exc.code, exc.message)
+        return status_of(exc), error_body(exc.code, exc.message)
     return 200, {"session_id": session_id, "position_ms": result.position_ms, "status": result.status.value,
                  "ended": result.ended}
 
@@ -103,17 +103,18 @@ def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
         "duration_seconds": ad.duration_seconds,
         "content_type": ad.content_type,
         "media_url": media_url("ad", ad.id),
+        # §5: when the player may offer Skip (seconds into the ad), or None for a short ad.
+        "skippable_after_seconds": SKIP_AFTER_SECONDS if is_skippable(ad.duration_seconds) else None,
     }
 
 
 def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Callable[[], User],
-                        viewer_id: Callable[[], int], media_url: MediaUrl, with_progress: bool = True) -> None:
+                        viewer_id: Callable[[], int], media_url: MediaUrl) -> None:
     """Register the session endpoints on `bp` under `prefix` + `/videos/<id>/...`.
 
     `user` gives the signed-in User where a page needs one (opening a session, resume state);
     `viewer_id` only the id, which is all the session endpoints need since they check the
-    session belongs to it. `with_progress=False` leaves the progress endpoint to a handler
-    of the caller's own.
+    session belongs to it.
     """
     base = f"{prefix}/videos/<int:video_id>"
     session_url = f"{base}/sessions/<int:session_id>"
@@ -200,14 +201,24 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         return jsonify(session_id=session_id, slot_index=view.slot_index, ad_id=view.ad_id,
                        day=view.day.isoformat()), 201
 
+    def ad_skip(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
+        try:
+            view = record_ad_skip(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
+                                  slot_index=slot_index, now=now())
+        except PlaybackError as exc:
+            return playback_error(exc)
+        return jsonify(session_id=session_id, slot_index=slot_index, ad_id=view.ad_id,
+                       skipped_at=view.skipped_at.isoformat() if view.skipped_at else None)
+
     name = bp.name
     routes = [
         (f"{base}/history", "history", history, ["GET"], guard),
         (f"{base}/sessions", "open_session", open_, ["POST"], guard),
         (session_url, "session", details, ["GET"], guard),
-        *([(f"{session_url}/progress", "progress", progress, ["POST"], guard)] if with_progress else []),
+        (f"{session_url}/progress", "progress", progress, ["POST"], guard),
         (f"{session_url}/slots/<int:slot_index>/ad", "ad_for_slot", ad_for_slot, ["GET"], guard),
         (f"{session_url}/ad-views", "ad_view", ad_view, ["POST"], guard),
+        (f"{session_url}/slots/<int:slot_index>/skip", "ad_skip", ad_skip, ["POST"], guard),
     ]
     for rule, endpoint, view, methods, view_guard in routes:
         view.__name__ = f"{name}_{endpoint}"

@@ -22,11 +22,11 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import InternalServerError
 
-from portal.api import error_body
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
+from portal.errors import error_body
 from portal.numbers import MAX_ID, loads
-from portal.playback_http import progress_reply
+from portal.playback.http import progress_reply
 from portal.redis_client import revocations
 from portal.security_headers import security_headers
 

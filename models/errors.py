@@ -1,0 +1,27 @@
+"""The one shape of a refused request in the domain: `kind`, `code`, `message`.
+
+Service functions raise a `DomainError` subclass, with nothing changed, for a request the
+rules refuse. `kind` says what went wrong in transport-neutral terms — `invalid`,
+`not_found`, `conflict`, `forbidden`, `unauthorized`, `bad_request` (a malformed request) — and the portal maps it to an HTTP
+status in one place (portal/errors.py); `code` is the machine-readable error and `message`
+is safe to show to the person who asked.
+"""
+
+from __future__ import annotations
+
+KINDS = ("invalid", "not_found", "conflict", "forbidden", "unauthorized", "bad_request")
+
+
+class DomainError(Exception):
+    """Base of every domain error; subclasses set a default `kind` and `code`."""
+
+    kind = "invalid"
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, kind: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if kind is not None:
+            self.kind = kind
+        if code is not None:
+            self.code = code

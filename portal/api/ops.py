@@ -1,0 +1,239 @@
+"""Admin API of the operations console: price plans, batch runs and the data status.
+
+- `GET /admin/plans`, `POST /admin/plans`, `GET|PUT|DELETE /admin/plans/{id}`: plans (rules
+  in models.price_plans); a created plan's answer lists the computed days it made stale and
+  the backfill that re-prices them.
+- `GET /admin/runs?page=`, `GET /admin/runs/{id}`, `POST /admin/runs` `{first, last?}`,
+  `POST /admin/runs/{id}/retry`, `POST /admin/backfills/{id}/cancel`: the batch, through
+  jobs.enqueue like the page.
+- `GET /admin/status?month=YYYY-MM`: the data-status calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+
+from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, request_retry
+from models import Role
+from models.batch import BatchRun
+from models.business_time import month_range, today
+from models.ops_status import ad_impressions, calendar, nightly_health, run_detail, run_history
+from models.price_plans import (
+    PlanError,
+    create_plan,
+    delete_plan,
+    get_plan,
+    is_used,
+    list_plans,
+    parse_plan,
+    plan_payload,
+    stale_days,
+    update_plan,
+    used_plan_ids,
+)
+from portal.api.auth import api_auth, current_api_user
+from portal.api.blueprint import api_bp
+from portal.database import db_session
+from portal.errors import api_error
+from portal.ops.runs import QUEUE_DOWN
+from portal.settings import settings
+
+STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
+
+
+def _plan_error(exc: PlanError) -> ResponseReturnValue:
+    return api_error(STATUS[exc.kind], exc.code, exc.message)
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _parsed():  # type: ignore[no-untyped-def]
+    body = _body()
+    return parse_plan(body.get("name"), body.get("basis", "daily"), body.get("effective_from"), body.get("brackets"))
+
+
+@api_bp.get("/admin/plans")
+@api_auth(Role.ADMIN)
+def api_list_plans() -> ResponseReturnValue:
+    session = db_session()
+    used = used_plan_ids(session)
+    return jsonify(plans=[plan_payload(plan, plan.id in used) for plan in list_plans(session)])
+
+
+@api_bp.post("/admin/plans")
+@api_auth(Role.ADMIN)
+def api_create_plan() -> ResponseReturnValue:
+    """`{name, basis, effective_from, brackets: [{from_unit, to_unit|null, view_rate, ad_rate}]}`;
+    rates as strings ("1.1") or numbers."""
+    session = db_session()
+    try:
+        plan = create_plan(session, _parsed(), created_by=current_api_user().id)
+    except PlanError as exc:
+        return _plan_error(exc)
+    stale = stale_days(session, plan, settings().tz)
+    backfill = {"first": stale[0].isoformat(), "last": stale[-1].isoformat()} if stale else None
+    return jsonify(plan=plan_payload(plan, False), stale_days=[d.isoformat() for d in stale],
+                   backfill=backfill), 201
+
+
+@api_bp.get("/admin/plans/<int:plan_id>")
+@api_auth(Role.ADMIN)
+def api_get_plan(plan_id: int) -> ResponseReturnValue:
+    session = db_session()
+    try:
+        plan = get_plan(session, plan_id)
+    except PlanError as exc:
+        return _plan_error(exc)
+    return jsonify(plan_payload(plan, is_used(session, plan)))
+
+
+@api_bp.put("/admin/plans/<int:plan_id>")
+@api_auth(Role.ADMIN)
+def api_update_plan(plan_id: int) -> ResponseReturnValue:
+    session = db_session()
+    try:
+        get_plan(session, plan_id)
+        plan = update_plan(session, plan_id, _parsed())
+    except PlanError as exc:
+        session.rollback()
+        return _plan_error(exc)
+    return jsonify(plan_payload(plan, False))
+
+
+@api_bp.delete("/admin/plans/<int:plan_id>")
+@api_auth(Role.ADMIN)
+def api_delete_plan(plan_id: int) -> ResponseReturnValue:
+    try:
+        delete_plan(db_session(), plan_id)
+    except PlanError as exc:
+        return _plan_error(exc)
+    return "", 204
+
+
+def _run_payload(run: BatchRun) -> dict:
+    def instant(value):  # type: ignore[no-untyped-def]
+        return value.isoformat() if value else None
+
+    return {"id": run.id, "day": run.day.isoformat(), "state": run.state.value, "trigger": run.trigger.value,
+            "backfill_id": run.backfill_id, "created_at": instant(run.created_at),
+            "started_at": instant(run.started_at), "finished_at": instant(run.finished_at),
+            "rows_written": run.rows_written, "error": run.error,
+            "partitions": [{"index": p.partition_index, "video_id_lo": p.video_id_lo, "video_id_hi": p.video_id_hi,
+                            "state": p.state.value, "attempt": p.attempt, "worker": p.worker,
+                            "started_at": instant(p.started_at), "finished_at": instant(p.finished_at),
+                            "rows_written": p.rows_written, "error": p.error} for p in run.partitions]}
+
+
+@api_bp.get("/admin/runs")
+@api_auth(Role.ADMIN)
+def api_runs() -> ResponseReturnValue:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        return api_error(400, "invalid_request", "page must be a whole number from 1.")
+    history = run_history(db_session(), int(raw))
+    return jsonify(days=[{"day": day.isoformat(), "runs": [_run_payload(r) for r in runs]}
+                         for day, runs in history.days], **history.page_meta())
+
+
+@api_bp.get("/admin/runs/<int:run_id>")
+@api_auth(Role.ADMIN)
+def api_run(run_id: int) -> ResponseReturnValue:
+    run = run_detail(db_session(), run_id)
+    if run is None:
+        return api_error(404, "not_found", f"There is no batch run {run_id}.")
+    return jsonify(_run_payload(run))
+
+
+def _date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@api_bp.post("/admin/runs")
+@api_auth(Role.ADMIN)
+def api_start_runs() -> ResponseReturnValue:
+    """`{"first": "YYYY-MM-DD", "last"?: "YYYY-MM-DD"}`: one day, or a backfill of the range."""
+    body = _body()
+    first = _date(body.get("first"))
+    last = _date(body.get("last", body.get("first")))
+    if first is None or last is None:
+        return api_error(422, "invalid_date", "Send first (and optionally last) as YYYY-MM-DD.")
+    try:
+        result = request_days(settings(), first, last, requested_by=current_api_user().id)
+    except BatchRequestError as exc:
+        return api_error(409, "conflict", str(exc))
+    except RedisError:
+        return api_error(503, "unavailable", QUEUE_DOWN)
+    return jsonify(started=result.started, already_active=result.already_active), 202 if result.started else 200
+
+
+@api_bp.post("/admin/runs/<int:run_id>/retry")
+@api_auth(Role.ADMIN)
+def api_retry_run(run_id: int) -> ResponseReturnValue:
+    if run_detail(db_session(), run_id) is None:
+        return api_error(404, "not_found", f"There is no batch run {run_id}.")
+    try:
+        indexes = request_retry(settings(), run_id)
+    except BatchRequestError as exc:
+        return api_error(409, "conflict", str(exc))
+    except RedisError:
+        return api_error(503, "unavailable", QUEUE_DOWN)
+    return jsonify(run_id=run_id, partitions=indexes), 202
+
+
+@api_bp.post("/admin/backfills/<int:backfill_id>/cancel")
+@api_auth(Role.ADMIN)
+def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
+    try:
+        cancelled = cancel_backfill(settings(), backfill_id)
+    except BatchRequestError as exc:
+        return api_error(404 if "there is no backfill" in str(exc) else 409, "conflict", str(exc))
+    except RedisError:
+        return api_error(503, "unavailable", QUEUE_DOWN)
+    return jsonify(cancelled=sorted(cancelled))
+
+
+@api_bp.get("/admin/status")
+@api_auth(Role.ADMIN)
+def api_status() -> ResponseReturnValue:
+    config = settings()
+    raw = request.args.get("month") or today(config.tz).strftime("%Y-%m")
+    try:
+        month = date.fromisoformat(raw + "-01")
+    except ValueError:
+        return api_error(400, "invalid_request", "month must look like 2026-11.")
+    first, last = month_range(month)
+    session = db_session()
+    health = nightly_health(session, config.tz, config.batch_health_deadline)
+    days = calendar(session, first, last, config.tz)
+    return jsonify(month=month.strftime("%Y-%m"), nightly=health.as_dict(),
+                   days=[{"day": d.day.isoformat(), "status": d.status.value, "run_id": d.run_id,
+                          "run_state": d.run_state.value if d.run_state else None,
+                          "changed_events": d.changed_events, "plan_changed": d.plan_changed} for d in days])
+
+
+@api_bp.get("/admin/ads/impressions")
+@api_auth(Role.ADMIN)
+def api_ad_impressions() -> ResponseReturnValue:
+    """`?from=&to=` (YYYY-MM-DD, at most 93 days; default the last 14 days): per ad, impressions
+    per business day and how many of them were inside counted play sessions."""
+    from portal.ops.ads import RangeError, date_range
+
+    try:
+        first, last = date_range()
+    except RangeError as exc:
+        return api_error(400, "invalid_request", str(exc).capitalize() + ".")
+    ads = ad_impressions(db_session(), first, last)
+    return jsonify(first=first.isoformat(), last=last.isoformat(), ads=[
+        {"ad_id": a.ad_id, "title": a.title, "active": a.is_active, "impressions": a.total[0], "counted": a.total[1],
+         "days": [{"day": d.isoformat(), "impressions": v[0], "counted": v[1]} for d, v in sorted(a.by_day.items())]}
+        for a in ads])

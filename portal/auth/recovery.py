@@ -1,0 +1,168 @@
+"""Account recovery and the account page's changes (issue 14, item 6).
+
+"Forgot password?" sends a single-use link that works for an hour; the answer is the same
+whether or not the address has an account, so the form does not reveal who is registered.
+Setting a new password (by link or on the account page) goes through
+models.accounts.change_password, which ends every other session of the account.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from models.accounts import AccountError, change_password, find_user_by_email, rename
+from models.passwords import MIN_PASSWORD_LENGTH, verify_password
+from models.recovery import (
+    RESET_TOKEN_LIFETIME,
+    RecoveryError,
+    create_reset_token,
+    reset_password,
+    reset_requests_since,
+    user_for_reset_token,
+)
+from portal.auth.server_sessions import keep_this_session
+from portal.auth.sessions import pending_link, sign_out
+from portal.auth.views import bp
+from portal.database import db_session
+from portal.mailer import send_mail
+from portal.settings import settings
+
+_log = logging.getLogger(__name__)
+# At most this many reset mails per account per hour: the form cannot be used to flood a mailbox.
+RESET_MAILS_PER_HOUR = 3
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField("New password", validators=[
+            DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024,
+                                   message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")],
+            description=f"At least {MIN_PASSWORD_LENGTH} characters."),
+        PasswordField("New password again", validators=[
+            DataRequired(), EqualTo("password", message="The passwords differ.")]),
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    password, confirm = _new_password_fields()
+
+
+class RenameForm(FlaskForm):
+    display_name = StringField("Name shown to others", validators=[DataRequired(), Length(max=100)])
+
+
+class PasswordForm(FlaskForm):
+    # Checked in the view: an account that signs in only socially has no current password.
+    current = PasswordField("Current password", validators=[Length(max=1024)])
+    password, confirm = _new_password_fields()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot() -> ResponseReturnValue:
+    form = ForgotForm()
+    if form.validate_on_submit():
+        db = db_session()
+        user = find_user_by_email(db, form.email.data or "")
+        now = _now()
+        if user is not None and user.is_active and user.email and \
+                reset_requests_since(db, user.id, now - timedelta(hours=1)) < RESET_MAILS_PER_HOUR:
+            token = create_reset_token(db, user, now)
+            link = url_for("auth.reset", token=token, _external=True)
+            minutes = int(RESET_TOKEN_LIFETIME.total_seconds() // 60)
+            try:
+                send_mail(settings(), to=user.email, subject="Reset your PaySystem password", body=(
+                    f"Hello {user.display_name},\n\nsomeone (hopefully you) asked to reset the password of your "
+                    f"PaySystem account. Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n"
+                    "The link works once. If you did not ask for it, ignore this mail: your password stays as it is."
+                ))
+            except OSError as exc:  # smtplib errors too: the mail server's trouble is ours, not the visitor's
+                _log.error("could not send the reset mail to user %s: %s", user.id, exc)
+                flash("We could not send the e-mail just now. Please try again in a few minutes.", "error")
+                return render_template("auth/forgot.html", form=form), 503
+        # The same answer either way: the form does not tell who has an account.
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> ResponseReturnValue:
+    db = db_session()
+    try:
+        _, user = user_for_reset_token(db, token, _now())
+    except RecoveryError as exc:
+        return render_template("auth/reset_invalid.html", message=str(exc)), 410
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(db, token, form.password.data or "", _now())
+        except RecoveryError as exc:
+            return render_template("auth/reset_invalid.html", message=str(exc)), 410
+        except AccountError as exc:
+            form.password.errors = [str(exc)]
+            return render_template("auth/reset.html", form=form, email=user.email), 400
+        if current_user.is_authenticated:
+            sign_out()
+        flash("Your password is changed and every other session is signed out. Sign in with the new password.",
+              "info")
+        return redirect(url_for("auth.signin"))
+    return render_template("auth/reset.html", form=form, email=user.email), 400 if request.method == "POST" else 200
+
+
+def account_page(rename_form: RenameForm | None = None, password_form: PasswordForm | None = None,
+                  status: int = 200) -> ResponseReturnValue:
+    linked = {identity.provider for identity in current_user.identities}
+    return render_template(
+        "auth/account.html", linked=linked, pending=pending_link(),
+        rename_form=rename_form or RenameForm(formdata=None, display_name=current_user.display_name),
+        password_form=password_form or PasswordForm(formdata=None),
+    ), status
+
+
+@bp.post("/account/name")
+@login_required
+def account_name() -> ResponseReturnValue:
+    form = RenameForm()
+    if form.validate_on_submit():
+        try:
+            rename(db_session(), current_user, form.display_name.data or "")
+        except AccountError as exc:
+            form.display_name.errors = [str(exc)]
+            return account_page(rename_form=form, status=400)
+        flash("Your name is changed.", "info")
+        return redirect(url_for("auth.account"))
+    return account_page(rename_form=form, status=400)
+
+
+@bp.post("/account/password")
+@login_required
+def account_password() -> ResponseReturnValue:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if current_user.password_hash and not verify_password(current_user.password_hash, form.current.data or ""):
+            form.current.errors = ["That is not your current password."]
+            return account_page(password_form=form, status=400)
+        try:
+            change_password(db_session(), current_user, form.password.data or "")
+        except AccountError as exc:
+            form.password.errors = [str(exc)]
+            return account_page(password_form=form, status=400)
+        keep_this_session(current_user)  # this session stays signed in; every other one has ended
+        flash("Your password is changed. Every other session of your account is signed out.", "info")
+        return redirect(url_for("auth.account"))
+    return account_page(password_form=form, status=400)

@@ -1,0 +1,136 @@
+"""Error pages in the portal's own words (issue 14, item 7): why it happened and what to do next.
+
+The framework's stock texts ("The server could not verify that you are authorized…") tell
+a viewer nothing. Each status gets a title, an explanation that fits the page that failed
+(a viewer opening the upload page learns that uploading needs a seller account) and the
+links that help from there. A view that already wrote a specific message keeps it.
+The JSON API keeps its `{"error", "message"}` bodies (portal/errors.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from models.errors import DomainError
+from portal.errors import domain_error, error_code, status_of, wants_json
+from portal.presentation import local_time
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    code: int
+    title: str
+    message: str
+    # (label, url) pairs, the most useful first.
+    actions: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _specific(exc: HTTPException) -> str | None:
+    """The view's own description, or None when it is werkzeug's stock text."""
+    description = exc.description
+    return None if not description or description == type(exc).description else str(description)
+
+
+def _forbidden_message() -> str:
+    path = request.path
+    if path.startswith("/videos/upload") or path.startswith("/videos/mine"):
+        return ("Uploading needs a seller account. Yours is a viewer account: sign up again with another "
+                "e-mail as a seller, or ask an administrator to make this account a seller.")
+    if path.startswith("/admin"):
+        return "This page is for administrators. If you should have access, ask an administrator."
+    return "Your account does not have access to this page."
+
+
+def _login_wait() -> tuple[str, int | None]:
+    """How long the sign-in limit still holds: ('in 12 minutes (at 14:05 Asia/Seoul)', seconds)."""
+    limiter = current_app.extensions.get("paysystem.login_limiter")
+    limit = getattr(limiter, "current_limit", None) if limiter is not None else None
+    if limit is None:
+        return "in a few minutes", None
+    seconds = max(1, int(limit.reset_at - time.time()))
+    minutes = -(-seconds // 60)
+    at = local_time(datetime.fromtimestamp(limit.reset_at, UTC))
+    return f"in {minutes} minute{'s' if minutes != 1 else ''} (at {at[11:]})", seconds
+
+
+def page_for(exc: HTTPException) -> ErrorPage:
+    code = exc.code or 500
+    specific = _specific(exc)
+    home = ("Go to the start page", url_for("home.index"))
+    videos = ("Browse the videos", url_for("catalog.index"))
+    if code == 400:
+        return ErrorPage(code, "Something in that request was not right",
+                         specific or "A value was missing or not in the form we expected. Go back, check what you "
+                                     "entered, and try again.", [home])
+    if code == 401:
+        return ErrorPage(code, "Please sign in", specific or "This page needs you to be signed in.",
+                         [("Sign in", url_for("auth.signin", next=request.path)), ("Create an account",
+                                                                                    url_for("auth.signup"))])
+    if code == 403:
+        actions = [home]
+        if current_user.is_authenticated:
+            actions.insert(0, ("Your account", url_for("auth.account")))
+        return ErrorPage(code, "You cannot open this page", _forbidden_message(), actions)
+    if code == 404:
+        message = "The link may be old or mistyped, or the video was removed by its seller."
+        return ErrorPage(code, "We could not find that", f"{specific} {message}" if specific else message,
+                         [videos, home])
+    if code == 405:
+        return ErrorPage(code, "That is not something this page does",
+                         "The page was asked to do something it does not support. Go back and use its buttons.",
+                         [home])
+    if code == 413:
+        return ErrorPage(code, "That file is too large", specific or "The upload is larger than we accept.", [home])
+    if code == 429:
+        if request.endpoint == "auth.signin":
+            when, _ = _login_wait()
+            return ErrorPage(code, "Too many failed sign-in attempts",
+                             f"To protect the account, signing in is paused after several wrong passwords. "
+                             f"You can try again {when}. Forgot the password? Reset it now instead of guessing.",
+                             [("Reset your password", url_for("auth.forgot")), home])
+        return ErrorPage(code, "Slow down a little",
+                         specific or "Too many requests in a short time. Wait a minute and try again.", [home])
+    if code >= 500:
+        return ErrorPage(code, "Something went wrong on our side",
+                         "It is not something you did. The error has been logged; try again in a minute, "
+                         "and if it keeps happening, tell us what you were doing.", [home])
+    return ErrorPage(code, exc.name or "Error", specific or "The request could not be completed.", [home])
+
+
+_DOMAIN_TITLES = {
+    "bad_request": "Something in that request was not right",
+    "invalid": "Something in that request was not right",
+    "not_found": "We could not find that",
+    "conflict": "That cannot be done right now",
+    "forbidden": "You cannot do that",
+    "unauthorized": "Please sign in",
+}
+
+
+def register(app: Flask) -> None:
+    """Answer errors with these pages (after portal.errors.register, whose HTML handlers these
+    replace; the JSON answers of the API and the player's endpoints stay the same)."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> ResponseReturnValue:
+        if wants_json():
+            return domain_error(exc)
+        return render_template("errors/error.html", code=status_of(exc), title=_DOMAIN_TITLES.get(exc.kind, "Error"),
+                               message=exc.message, actions=[("Go to the start page", url_for("home.index"))]), \
+            status_of(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        code = exc.code or 500
+        if wants_json():
+            return jsonify(error=error_code(exc), message=exc.description), code
+        page = page_for(exc)
+        return render_template("errors/error.html", code=code, title=page.title, message=page.message,
+                               actions=page.actions), code

@@ -1,0 +1,34 @@
+"""Sending e-mail: through the configured SMTP server, or into the log in development.
+
+Only the password-reset mail uses it so far. Without SMTP_HOST nothing is sent and the
+whole message (with its link) is logged, so a developer can follow the link from the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from settings import Settings
+
+_log = logging.getLogger(__name__)
+_TIMEOUT_SECONDS = 10
+
+
+def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> None:
+    """Send a plain-text mail; raises OSError / smtplib.SMTPException when the server refuses it."""
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    if not settings.smtp_host:
+        _log.info("SMTP_HOST is not set; this mail was not sent:\n%s", message.as_string())
+        return
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=_TIMEOUT_SECONDS) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(message)

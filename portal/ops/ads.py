@@ -1,0 +1,57 @@
+"""Ad impressions per ad per business day (`/admin/ads/impressions`), from the ad views.
+
+A date range (at most MAX_IMPRESSION_DAYS days) picked with htmx: the same URL serves the
+page or, with HX-Request, the table, and the range goes into the address bar.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
+
+from models import Role
+from models.business_time import days_between, today
+from models.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
+from portal.auth import role_required
+from portal.database import db_session
+from portal.extensions import htmx
+from portal.settings import settings
+
+bp = Blueprint("ops_ads", __name__, url_prefix="/admin/ads")
+
+
+class RangeError(ValueError):
+    """A date range the page or the API refuses; the message is safe to show."""
+
+
+def date_range() -> tuple[date, date]:
+    """`from` / `to` query arguments; the last 14 business days up to today by default."""
+    current = today(settings().tz)
+    try:
+        last = date.fromisoformat(request.args["to"]) if request.args.get("to") else current
+        first = date.fromisoformat(request.args["from"]) if request.args.get("from") else last - timedelta(days=13)
+    except ValueError:
+        raise RangeError("from and to must be dates (YYYY-MM-DD)") from None
+    if last < first:
+        raise RangeError(f"the range ends ({last}) before it starts ({first})")
+    if (last - first).days + 1 > MAX_IMPRESSION_DAYS:
+        raise RangeError(f"choose at most {MAX_IMPRESSION_DAYS} days")
+    return first, last
+
+
+@bp.get("/impressions")
+@role_required(Role.ADMIN)
+def impressions() -> ResponseReturnValue:
+    try:
+        first, last = date_range()
+    except RangeError as exc:
+        abort(400, description=str(exc).capitalize() + ".")
+    ads = ad_impressions(db_session(), first, last)
+    days = list(reversed(days_between(first, last)))
+    totals = {day: (sum(a.by_day.get(day, (0, 0))[0] for a in ads), sum(a.by_day.get(day, (0, 0))[1] for a in ads))
+              for day in days}
+    template = "ops/_impressions.html" if htmx else "ops/impressions.html"
+    return render_template(template, ads=ads, days=days, first=first, last=last, totals=totals,
+                           current=today(settings().tz)), 200, {"Vary": "HX-Request"}

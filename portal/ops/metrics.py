@@ -1,0 +1,196 @@
+"""`GET /metrics`: Prometheus text format (prometheus-client), for operators' monitoring.
+
+Two kinds of figures:
+- counted in the portal processes: HTTP requests and latency by endpoint (the progress
+  endpoint answered in front of Flask included) and progress reports by outcome. Under
+  gunicorn these use prometheus-client's multi-process mode: set PROMETHEUS_MULTIPROC_DIR
+  (gunicorn.conf.py empties it at start and forgets dead workers), and whichever worker
+  answers the scrape reports the sum over all of them;
+- read at scrape time from the systems of record, so they are right however many worker
+  hosts there are: batch runs and partitions by outcome with their durations and the time
+  of the last succeeded nightly run (database), queue depth, failed jobs and workers (Redis).
+
+Access: `Authorization: Bearer <METRICS_TOKEN>`, or a client address inside METRICS_NETWORKS,
+or a signed-in admin. Anyone else gets 401 (no credentials) or 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from redis.exceptions import RedisError
+from rq import Queue, Worker
+
+from models import Role
+from models.ops_status import batch_figures
+from portal.database import session_factory
+from portal.redis_client import redis_client
+from portal.settings import settings
+
+ENDPOINT_KEY = "paysystem.endpoint"
+PROGRESS_PATH = re.compile(r"^(/api/v1)?/videos/\d+/sessions/\d+/progress$")
+
+REQUESTS = Counter("paysystem_http_requests", "HTTP requests answered, by endpoint, method and status.",
+                   ["endpoint", "method", "status"])
+LATENCY = Histogram("paysystem_http_request_duration_seconds", "Time to answer an HTTP request, by endpoint.",
+                    ["endpoint"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+PROGRESS = Counter("paysystem_progress_reports", "Player progress reports, by HTTP status (204 = recorded).",
+                   ["status"])
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class RequestMetrics:
+    """Outermost WSGI layer: counts and times every request, Flask's and the fast path's."""
+
+    def __init__(self, wrapped: WsgiApp) -> None:
+        self.wrapped = wrapped
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        seen: list[str] = []
+
+        def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            seen.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        try:
+            return self.wrapped(environ, recording_start_response)
+        finally:
+            status = seen[-1] if seen else "500"
+            path = environ.get("PATH_INFO", "")
+            endpoint = environ.get(ENDPOINT_KEY)
+            is_progress = environ.get("REQUEST_METHOD") == "POST" and PROGRESS_PATH.match(path) is not None
+            if endpoint is None:
+                endpoint = "api.progress_fast_path" if is_progress else "unmatched"
+            REQUESTS.labels(endpoint, environ.get("REQUEST_METHOD", ""), status).inc()
+            LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+            if is_progress:
+                PROGRESS.labels(status).inc()
+
+
+def _note_endpoint() -> None:
+    request.environ[ENDPOINT_KEY] = request.endpoint or "unmatched"
+
+
+class StoreCollector:
+    """Figures read at scrape time from the database and Redis (custom collectors work in the
+    per-scrape registry, also in multi-process mode)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterable[Any]:
+        with session_factory(self.app)() as session:
+            figures = batch_figures(session)
+        runs = CounterMetricFamily("paysystem_batch_runs", "Batch runs by trigger and state.",
+                                   labels=["trigger", "state"])
+        for (trigger, state), count in sorted(figures.runs.items()):
+            runs.add_metric([trigger, state], count)
+        yield runs
+        parts = CounterMetricFamily("paysystem_batch_partitions", "Batch partitions by state.", labels=["state"])
+        for state, count in sorted(figures.partitions.items()):
+            parts.add_metric([state], count)
+        yield parts
+        for name, what, values in (("paysystem_batch_run_duration_seconds", "runs", figures.run_seconds),
+                                   ("paysystem_batch_partition_duration_seconds", "partitions",
+                                    figures.partition_seconds)):
+            summary = SummaryMetricFamily(name, f"Durations of finished batch {what}, by final state.",
+                                          labels=["state"])
+            for state, (count, total) in sorted(values.items()):
+                summary.add_metric([state], count_value=count, sum_value=total)
+            yield summary
+        last = GaugeMetricFamily("paysystem_batch_last_nightly_success_timestamp_seconds",
+                                 "When the latest succeeded nightly run finished (Unix time; 0: never).")
+        last.add_metric([], figures.last_nightly_success.timestamp() if figures.last_nightly_success else 0)
+        yield last
+        yield from self._queues()
+
+    def _queues(self) -> Iterable[Any]:
+        config = self.app.config["PAYSYSTEM_SETTINGS"]
+        jobs = GaugeMetricFamily("paysystem_queue_jobs", "Jobs of the batch queue by registry.",
+                                 labels=["queue", "registry"])
+        workers = GaugeMetricFamily("paysystem_queue_workers", "RQ workers listening on the batch queue.",
+                                    labels=["queue"])
+        up = GaugeMetricFamily("paysystem_queue_redis_up", "Whether the queue's Redis answered this scrape.")
+        try:
+            with self.app.app_context():
+                connection = redis_client()
+            queue = Queue(config.batch_queue, connection=connection)
+            counts = {"queued": queue.count, "started": queue.started_job_registry.count,
+                      "deferred": queue.deferred_job_registry.count, "scheduled": queue.scheduled_job_registry.count,
+                      "failed": queue.failed_job_registry.count}
+            listening = Worker.count(queue=queue)
+        except RedisError:
+            up.add_metric([], 0)
+            yield up
+            return
+        for registry, count in counts.items():
+            jobs.add_metric([config.batch_queue, registry], count)
+        workers.add_metric([config.batch_queue], listening)
+        up.add_metric([], 1)
+        yield from (jobs, workers, up)
+
+
+def _allowed() -> bool | None:
+    """True: may read; False: signed in or credentialed but not allowed (403); None: who? (401)."""
+    config = settings()
+    header = request.headers.get("Authorization", "")
+    if config.metrics_token and header.lower().startswith("bearer "):
+        return hmac.compare_digest(header[7:].strip().encode(), config.metrics_token.encode())
+    if config.metrics_networks and request.remote_addr:
+        try:
+            address = ipaddress.ip_address(request.remote_addr)
+        except ValueError:
+            address = None
+        if address is not None and any(address in ipaddress.ip_network(n, strict=False)
+                                       for n in config.metrics_networks):
+            return True
+    if current_user.is_authenticated:
+        return current_user.role == Role.ADMIN
+    return None
+
+
+def metrics_view() -> ResponseReturnValue:
+    allowed = _allowed()
+    if not allowed:
+        status = 401 if allowed is None else 403
+        return Response("metrics: send the metrics token or sign in as an admin\n", status,
+                        {"WWW-Authenticate": 'Bearer realm="metrics"'} if status == 401 else {},
+                        mimetype="text/plain")
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        for collector in (REQUESTS, LATENCY, PROGRESS):
+            registry.register(collector)
+    registry.register(StoreCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
+    return Response(generate_latest(registry), 200, {"Cache-Control": "no-store"}, mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_metrics(app: Flask) -> None:
+    """Mount /metrics and wrap the app (call last in create_app, around every other layer)."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _note_endpoint)
+    app.add_url_rule("/metrics", "ops_metrics", metrics_view, methods=["GET"])
+    app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]
+

@@ -1,0 +1,125 @@
+"""Price plans (`/admin/plans`): the effective-dated plans, a form to add one (or fix an
+unused one), and, after a plan dated in the past, the backfill that re-prices the days it
+made stale. The rules themselves live in `models.price_plans`."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from models import Role
+from models.business_time import today
+from models.price_plans import (
+    PlanError,
+    create_plan,
+    delete_plan,
+    get_plan,
+    list_plans,
+    parse_plan,
+    stale_days,
+    update_plan,
+    used_plan_ids,
+)
+from models.settlement import PricePlan
+from portal.auth import role_required
+from portal.database import db_session
+from portal.settings import settings
+
+bp = Blueprint("ops_plans", __name__, url_prefix="/admin/plans")
+FORM_ROWS = 6
+STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
+
+
+def form_brackets() -> list[dict[str, str]]:
+    """The bracket rows the admin filled in (rows left blank are ignored)."""
+    rows = []
+    for i in range(FORM_ROWS):
+        row = {key: (request.form.get(f"b{i}_{key}") or "").strip()
+               for key in ("from_unit", "to_unit", "view_rate", "ad_rate")}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def _values(plan: PricePlan | None) -> dict:
+    if plan is None:
+        return {"name": "", "basis": "daily", "effective_from": (today(settings().tz) + timedelta(days=1)).isoformat(),
+                "brackets": []}
+    return {"name": plan.name, "basis": plan.basis.value, "effective_from": plan.effective_from.isoformat(),
+            "brackets": [{"from_unit": t.from_unit, "to_unit": "" if t.to_unit is None else t.to_unit,
+                          "view_rate": format(t.view_rate.normalize(), "f"),
+                          "ad_rate": format(t.ad_rate.normalize(), "f")} for t in plan.tiers]}
+
+
+def _page(values: dict, error: str | None = None, status: int = 200, editing: PricePlan | None = None,
+          stale: list[date] | None = None, created: PricePlan | None = None) -> ResponseReturnValue:
+    session = db_session()
+    return render_template("ops/plans.html", plans=list_plans(session), used=used_plan_ids(session), values=values,
+                           error=error, rows=FORM_ROWS, editing=editing, stale=stale or [], created=created), status
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index() -> ResponseReturnValue:
+    created = stale = None
+    if request.args.get("created", "").isdigit():
+        session = db_session()
+        try:
+            created = get_plan(session, int(request.args["created"]))
+            stale = stale_days(session, created, settings().tz)
+        except PlanError:
+            created = None
+    return _page(_values(None), stale=stale, created=created)
+
+
+def _submitted() -> dict:
+    return {"name": request.form.get("name", ""), "basis": request.form.get("basis", ""),
+            "effective_from": request.form.get("effective_from", ""), "brackets": form_brackets()}
+
+
+@bp.post("/")
+@role_required(Role.ADMIN)
+def create() -> ResponseReturnValue:
+    values = _submitted()
+    session = db_session()
+    try:
+        plan = create_plan(session, parse_plan(**values), created_by=current_user.id)
+    except PlanError as exc:
+        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", STATUS[exc.kind])
+    flash(f"Plan {plan.id} ({plan.name}) takes effect on {plan.effective_from.isoformat()}.", "info")
+    return redirect(url_for("ops_plans.index", created=plan.id), 303)
+
+
+@bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit(plan_id: int) -> ResponseReturnValue:
+    session = db_session()
+    try:
+        plan = get_plan(session, plan_id)
+    except PlanError as exc:
+        abort(404, description=exc.message)
+    if request.method == "GET":
+        return _page(_values(plan), editing=plan)
+    values = _submitted()
+    try:
+        update_plan(session, plan_id, parse_plan(**values))
+    except PlanError as exc:
+        session.rollback()
+        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", STATUS[exc.kind],
+                     editing=get_plan(session, plan_id))
+    flash(f"Plan {plan_id} saved.", "info")
+    return redirect(url_for("ops_plans.index", created=plan_id), 303)
+
+
+@bp.post("/<int:plan_id>/delete")
+@role_required(Role.ADMIN)
+def delete(plan_id: int) -> ResponseReturnValue:
+    try:
+        delete_plan(db_session(), plan_id)
+    except PlanError as exc:
+        abort(STATUS[exc.kind], description=exc.message[0].upper() + exc.message[1:] + ".")
+    flash(f"Plan {plan_id} deleted.", "info")
+    return redirect(url_for("ops_plans.index"), 303)

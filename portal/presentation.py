@@ -1,0 +1,69 @@
+"""How pages show times: in the business time zone, labelled, and ages like "3 days ago".
+
+Timestamps are stored in UTC (§7); people read them in the business time zone
+(Asia/Seoul by default), so every page formats them through these filters and says which
+zone it used.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from portal.settings import settings
+
+
+def _local(instant: datetime) -> datetime:
+    if instant.tzinfo is None:  # stored UTC, read back naive by some drivers
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(settings().tz)
+
+
+def local_time(instant: datetime | None, with_zone: bool = True) -> str:
+    """'2026-11-30 19:58 KST' (the zone's abbreviation, or its name when it has none)."""
+    if instant is None:
+        return ""
+    local = _local(instant)
+    text = local.strftime("%Y-%m-%d %H:%M")
+    return f"{text} {local.tzname() or settings().tz.key}" if with_zone else text
+
+
+def local_date(instant: datetime | None) -> str:
+    return "" if instant is None else _local(instant).strftime("%Y-%m-%d")
+
+
+def age(instant: datetime | None, now: datetime | None = None) -> str:
+    """'today', 'yesterday', '3 days ago', '2 months ago': counted in business days."""
+    if instant is None:
+        return ""
+    days = (_local(now or datetime.now(UTC)).date() - _local(instant).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 31:
+        return f"{days} days ago"
+    if days < 365:
+        months = days // 30
+        return f"{months} month{'s' if months != 1 else ''} ago"
+    years = days // 365
+    return f"{years} year{'s' if years != 1 else ''} ago"
+
+
+def zone_label() -> str:
+    """The business time zone as pages name it next to times, e.g. 'Asia/Seoul'."""
+    return settings().tz.key
+
+
+def count(value: int) -> str:
+    """1,234 views: whole numbers with thousands separators."""
+    return f"{value:,}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(age, "age")
+    app.add_template_filter(count, "count")
+    app.add_template_global(zone_label, "zone_label")

@@ -1,0 +1,323 @@
+"""Settings read from environment variables.
+
+Every value has a development default so a first look needs no configuration, and
+`validate()` refuses the defaults that would be unsafe in production (the development
+secret above all). Portal, jobs and the CLI all read the same `Settings`.
+
+This package is the bottom of the house: it imports nothing of ours, so models/, jobs/,
+portal/ and the command line may all import it (tests/test_layers.py keeps it so).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """Configuration that must not be run with; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class OAuthProvider:
+    """One social-login provider switched on by configuration."""
+
+    name: str
+    client_id: str
+    client_secret: str
+    # OpenID Connect providers are configured by their discovery document; plain OAuth 2
+    # providers (Kakao, Naver) by explicit endpoints.
+    server_metadata_url: str | None = None
+    authorize_url: str | None = None
+    access_token_url: str | None = None
+    userinfo_url: str | None = None
+    scope: str = "openid email profile"
+    label: str = ""
+
+    @property
+    def is_oidc(self) -> bool:
+        return self.server_metadata_url is not None
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _int_list_env(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = _env(name, ",".join(map(str, default)))
+    try:
+        return tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from exc
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    raw = _env(name, "1" if default else "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+# Presets: the endpoints are public facts of each provider; only the credentials come from env.
+_PRESETS: dict[str, dict[str, str]] = {
+    "google": {
+        "label": "Google",
+        "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
+        "scope": "openid email profile",
+    },
+    "kakao": {
+        "label": "Kakao",
+        "authorize_url": "https://kauth.kakao.com/oauth/authorize",
+        "access_token_url": "https://kauth.kakao.com/oauth/token",
+        "userinfo_url": "https://kapi.kakao.com/v2/user/me",
+        "scope": "account_email profile_nickname",
+    },
+    "naver": {
+        "label": "Naver",
+        "authorize_url": "https://nid.naver.com/oauth2.0/authorize",
+        "access_token_url": "https://nid.naver.com/oauth2.0/token",
+        "userinfo_url": "https://openapi.naver.com/v1/nid/me",
+        "scope": "",
+    },
+}
+
+
+def _oauth_providers() -> tuple[OAuthProvider, ...]:
+    providers: list[OAuthProvider] = []
+    for name, preset in _PRESETS.items():
+        prefix = f"OAUTH_{name.upper()}_"
+        client_id = os.environ.get(prefix + "CLIENT_ID", "")
+        if not client_id:
+            continue
+        providers.append(
+            OAuthProvider(
+                name=name,
+                client_id=client_id,
+                client_secret=os.environ.get(prefix + "CLIENT_SECRET", ""),
+                server_metadata_url=_env(prefix + "METADATA_URL", preset.get("server_metadata_url", "")) or None,
+                authorize_url=_env(prefix + "AUTHORIZE_URL", preset.get("authorize_url", "")) or None,
+                access_token_url=_env(prefix + "TOKEN_URL", preset.get("access_token_url", "")) or None,
+                userinfo_url=_env(prefix + "USERINFO_URL", preset.get("userinfo_url", "")) or None,
+                scope=_env(prefix + "SCOPE", preset.get("scope", "")),
+                label=preset["label"],
+            )
+        )
+    # Any other OpenID Connect provider, configured by its discovery document.
+    oidc_id = os.environ.get("OAUTH_OIDC_CLIENT_ID", "")
+    if oidc_id:
+        metadata = os.environ.get("OAUTH_OIDC_METADATA_URL", "")
+        if not metadata:
+            raise ConfigError("OAUTH_OIDC_METADATA_URL is required when OAUTH_OIDC_CLIENT_ID is set")
+        providers.append(
+            OAuthProvider(
+                name=_env("OAUTH_OIDC_NAME", "oidc"),
+                client_id=oidc_id,
+                client_secret=os.environ.get("OAUTH_OIDC_CLIENT_SECRET", ""),
+                server_metadata_url=metadata,
+                scope=_env("OAUTH_OIDC_SCOPE", "openid email profile"),
+                label=_env("OAUTH_OIDC_LABEL", "Single sign-on"),
+            )
+        )
+    return tuple(providers)
+
+
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parsed = parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like '5 per 15 minutes', got {value!r}") from exc
+    if not parsed:
+        raise ConfigError(f"{name} must look like '5 per 15 minutes', got {value!r}")
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'paysystem.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    database_url: str = field(default_factory=default_database_url)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = DEV_SECRET_KEY
+    timezone: str = "Asia/Seoul"
+    media_root: Path = PROJECT_ROOT / "var" / "media"
+    max_upload_mb: int = 512
+    # Every request body except uploads (portal/body_limits.py).
+    max_body_kb: int = 1024
+    # Where installed third-party browser code lives (npm package / plotly wheel).
+    node_modules: Path = PROJECT_ROOT / "node_modules"
+    public_base_url: str = ""
+    jwt_algorithm: str = "HS256"
+    jwt_private_key_file: str = ""
+    jwt_public_key_file: str = ""
+    jwt_ttl_seconds: int = 3600
+    login_limit_per_account: str = "5 per 15 minutes"
+    login_limit_per_ip: str = "20 per 15 minutes"
+    # Sign-up forms sent from one client address (every attempt counts): bounds how fast
+    # anyone can probe which e-mails are registered.
+    signup_limit_per_ip: str = "20 per hour"
+    # Reverse proxies in front of the portal whose X-Forwarded-* headers are trusted (client IP
+    # for the per-IP sign-in limit, https scheme for OAuth redirect URIs).
+    trusted_proxy_hops: int = 0
+    batch_partitions: int = 4
+    batch_queue: str = "batch"
+    nightly_time: str = "00:30"
+    # Attempts after the first for a batch step that failed transiently, and the waits between them.
+    batch_retries: int = 3
+    batch_retry_delays: tuple[int, ...] = (5, 30, 120)
+    # How long a partition waits for a row lock before failing (and being retried).
+    batch_lock_wait_seconds: int = 60
+    oauth_providers: tuple[OAuthProvider, ...] = ()
+    # Operations (issue 12): by this hour (business time) yesterday's nightly run must have
+    # succeeded, or `GET /healthz/batch` answers 503.
+    batch_health_deadline: str = "06:00"
+    # `/metrics`: readable with `Authorization: Bearer <METRICS_TOKEN>` and/or from these
+    # networks (comma-separated CIDRs); with neither set only signed-in admins read it.
+    metrics_token: str = ""
+    metrics_networks: tuple[str, ...] = ()
+    # Tests and demos: fire the nightly job every this many seconds instead of at NIGHTLY_TIME.
+    nightly_interval_seconds: int = 0
+    # Outgoing e-mail (password-reset links). Without SMTP_HOST the mail is written to the log.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "PaySystem <no-reply@paysystem.invalid>"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        media_root = Path(_env("MEDIA_ROOT", str(PROJECT_ROOT / "var" / "media")))
+        return cls(
+            environment=_env("PAYSYSTEM_ENV", "development"),
+            database_url=_env("DATABASE_URL", default_database_url()),
+            redis_url=_env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
+            timezone=_env("PAYSYSTEM_TIMEZONE", "Asia/Seoul"),
+            media_root=media_root,
+            max_upload_mb=_int_env("MAX_UPLOAD_MB", 512),
+            max_body_kb=_int_env("MAX_BODY_KB", 1024),
+            node_modules=Path(_env("NODE_MODULES", str(PROJECT_ROOT / "node_modules"))),
+            public_base_url=_env("PUBLIC_BASE_URL", ""),
+            jwt_algorithm=_env("JWT_ALGORITHM", "HS256"),
+            jwt_private_key_file=_env("JWT_PRIVATE_KEY_FILE", ""),
+            jwt_public_key_file=_env("JWT_PUBLIC_KEY_FILE", ""),
+            jwt_ttl_seconds=_int_env("JWT_TTL_SECONDS", 3600),
+            login_limit_per_account=_env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+            login_limit_per_ip=_env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes"),
+            signup_limit_per_ip=_env("SIGNUP_LIMIT_PER_IP", "20 per hour"),
+            trusted_proxy_hops=_int_env("TRUSTED_PROXY_HOPS", 0),
+            batch_partitions=_int_env("BATCH_PARTITIONS", 4),
+            batch_queue=_env("BATCH_QUEUE", "batch"),
+            nightly_time=_env("NIGHTLY_TIME", "00:30"),
+            batch_retries=_int_env("BATCH_RETRIES", 3),
+            batch_retry_delays=_int_list_env("BATCH_RETRY_DELAYS", (5, 30, 120)),
+            batch_lock_wait_seconds=_int_env("BATCH_LOCK_WAIT_SECONDS", 60),
+            oauth_providers=_oauth_providers(),
+            batch_health_deadline=_env("BATCH_HEALTH_DEADLINE", "06:00"),
+            metrics_token=_env("METRICS_TOKEN", ""),
+            nightly_interval_seconds=_int_env("NIGHTLY_INTERVAL_SECONDS", 0),
+            metrics_networks=tuple(n.strip() for n in _env("METRICS_NETWORKS", "").split(",") if n.strip()),
+            smtp_host=_env("SMTP_HOST", ""),
+            smtp_port=_int_env("SMTP_PORT", 25),
+            smtp_username=_env("SMTP_USERNAME", ""),
+            smtp_password=_env("SMTP_PASSWORD", ""),
+            smtp_starttls=_bool_env("SMTP_STARTTLS", False),
+            mail_from=_env("MAIL_FROM", "PaySystem <no-reply@paysystem.invalid>"),
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def validate(self) -> Settings:
+        """Refuse settings that would be unsafe or cannot work; returns self for chaining."""
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError(
+                f"PAYSYSTEM_ENV must be one of {', '.join(ENVIRONMENTS)}, got {self.environment!r}"
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"PAYSYSTEM_TIMEZONE {self.timezone!r} is not a known IANA time zone") from exc
+        if self.jwt_algorithm not in ("HS256", "RS256"):
+            raise ConfigError(f"JWT_ALGORITHM must be HS256 or RS256, got {self.jwt_algorithm!r}")
+        if self.jwt_algorithm == "RS256" and not (self.jwt_private_key_file and self.jwt_public_key_file):
+            raise ConfigError("JWT_ALGORITHM=RS256 needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE")
+        if self.batch_partitions < 1:
+            raise ConfigError("BATCH_PARTITIONS must be at least 1")
+        if self.batch_retries < 0:
+            raise ConfigError("BATCH_RETRIES cannot be negative")
+        if any(d < 0 for d in self.batch_retry_delays):
+            raise ConfigError("BATCH_RETRY_DELAYS cannot contain negative numbers")
+        if self.batch_lock_wait_seconds < 1:
+            raise ConfigError("BATCH_LOCK_WAIT_SECONDS must be at least 1")
+        if self.max_upload_mb < 1:
+            raise ConfigError("MAX_UPLOAD_MB must be at least 1")
+        if self.max_body_kb < 1:
+            raise ConfigError("MAX_BODY_KB must be at least 1")
+        if self.jwt_ttl_seconds < 60:
+            raise ConfigError("JWT_TTL_SECONDS must be at least 60")
+        for name, value in (
+            ("LOGIN_LIMIT_PER_ACCOUNT", self.login_limit_per_account),
+            ("LOGIN_LIMIT_PER_IP", self.login_limit_per_ip),
+            ("SIGNUP_LIMIT_PER_IP", self.signup_limit_per_ip),
+        ):
+            _check_rate_limit(name, value)
+        if self.trusted_proxy_hops < 0:
+            raise ConfigError("TRUSTED_PROXY_HOPS must be 0 or more")
+        hh, _, mm = self.nightly_time.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ConfigError(f"NIGHTLY_TIME must be HH:MM, got {self.nightly_time!r}")
+        hh, _, mm = self.batch_health_deadline.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ConfigError(f"BATCH_HEALTH_DEADLINE must be HH:MM, got {self.batch_health_deadline!r}")
+        for network in self.metrics_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"METRICS_NETWORKS: {network!r} is not an IP network (CIDR)") from exc
+        if self.is_production:
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ConfigError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ConfigError("DATABASE_URL must point to MySQL/MariaDB in production, not SQLite")
+        return self
+
+
+def load_settings() -> Settings:
+    """Settings from the environment (and a `.env` file in the project root when present)."""
+    env_file = PROJECT_ROOT / ".env"
+    if env_file.exists():
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)
+    return Settings.from_env().validate()

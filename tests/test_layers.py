@@ -1,0 +1,157 @@
+"""The house's layers, checked by reading every module's imports with `ast`.
+
+Arrows point down only: `settings` imports nothing of ours; `models/` imports only itself; `jobs/` and `portal/` import `models/` and the settings, and `portal/`
+reaches `jobs/` only through `jobs/enqueue.py`; the command line (`paysystem/`) sits on top.
+No module-level import circle anywhere. Imports inside functions count for the layers
+(they still run), not for circles (they run after every module has loaded).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = ("settings", "models", "jobs", "portal", "paysystem", "migrations")
+# What each top-level package may import of ours (besides itself).
+ALLOWED = {
+    "settings": set(),
+    "models": set(),
+    "jobs": {"models", "settings"},
+    "portal": {"models", "settings", "jobs.enqueue"},
+    "migrations": {"models", "settings"},
+    "paysystem": {"settings", "models", "jobs", "portal", "migrations"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for top in OURS:
+        base = ROOT / top
+        for path in sorted(base.rglob("*.py")):
+            if "versions" in path.parts:  # alembic revisions are loaded by alembic, by path
+                continue
+            found[_module_name(path)] = path
+    return found
+
+
+def _imports(path: Path, name: str, modules: dict[str, Path]) -> Iterator[tuple[str, bool]]:
+    """(imported module of ours, at module level?) for every import statement in the file."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    top_level = {id(node) for node in tree.body}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            # `from pkg import sub` imports the submodule when there is one.
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+        else:
+            continue
+        for target in targets:
+            if target.split(".")[0] in OURS:
+                yield target, id(node) in top_level
+
+
+def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    modules = _modules()
+    every: dict[str, set[str]] = {}
+    eager: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        every[name], eager[name] = set(), set()
+        for target, at_top in _imports(path, name, modules):
+            every[name].add(target)
+            if at_top:
+                eager[name].add(target)
+    return every, eager
+
+
+def _allowed(importer: str, target: str) -> bool:
+    layer, goal = importer.split(".")[0], target.split(".")[0]
+    if layer == goal:
+        return True
+    return any(target == rule or target.startswith(rule + ".") or (rule == goal and "." not in rule)
+               for rule in ALLOWED[layer])
+
+
+def test_every_arrow_points_down() -> None:
+    every, _ = _graph()
+    assert len(every) > 50, "the walk found too few modules"
+    wrong = sorted(f"{importer} -> {target}" for importer, targets in every.items() for target in targets
+                   if not _allowed(importer, target))
+    assert wrong == []
+
+
+def test_no_import_circle() -> None:
+    _, eager = _graph()
+    # Tarjan's strongly connected components over the module-level imports.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in eager.get(node, ()):
+            if nxt not in eager:
+                continue
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            members = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                members.append(member)
+                if member == node:
+                    break
+            if len(members) > 1 or node in eager.get(node, ()):
+                circles.append(sorted(members))
+
+    for module in sorted(eager):
+        if module not in index:
+            visit(module)
+    assert circles == []
+
+
+def test_the_walk_sees_a_violation() -> None:
+    """The checker itself: an upward arrow and a lateral one are refused, downward ones pass."""
+    assert not _allowed("models.stats", "jobs.pipeline")
+    assert not _allowed("settings", "models")
+    assert not _allowed("portal.watch.views", "jobs.runs")
+    assert not _allowed("jobs.runs", "portal.database")
+    assert not _allowed("jobs.cli", "paysystem.synthetic_data")
+    assert _allowed("portal.admin_users", "jobs.enqueue")
+    assert _allowed("portal.api", "models.stats")
+    assert _allowed("paysystem.cli", "jobs.cli")
+
+
+def test_views_and_commands_never_commit() -> None:
+    """The transaction rule (models/db.py): service functions commit, views and CLI commands
+    do not. The synthetic-data loader is a bulk writer of its own, not a command."""
+    callers = [*sorted((ROOT / "portal").rglob("*.py")), ROOT / "paysystem" / "cli.py", ROOT / "jobs" / "cli.py"]
+    committing = []
+    for path in callers:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
+                committing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert committing == []
