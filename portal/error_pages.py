@@ -97,6 +97,8 @@ def page_for(exc: HTTPException) -> ErrorPage:
                              [("Reset your password", url_for("auth.forgot")), home])
         return ErrorPage(code, "Slow down a little",
                          specific or "Too many requests in a short time. Wait a minute and try again.", [home])
+    if code == 503 and specific:
+        return ErrorPage(code, "Temporarily unavailable", f"{specific} Try again in a minute.", [home])
     if code >= 500:
         return ErrorPage(code, "Something went wrong on our side",
                          "It is not something you did. The error has been logged; try again in a minute, "
