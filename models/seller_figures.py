@@ -106,6 +106,17 @@ def _statuses(session: Session, first: date, last: date, tz: ZoneInfo) -> dict[d
 # ------------------------------------------------------------------------------ totals and cards
 
 
+def _scoped(stats: Select, money: Select, seller_id: int | None, video_id: int | None) -> tuple[Select, Select]:
+    """The stats and settlement queries narrowed to a seller's (or one video's) rows."""
+    if seller_id is not None:
+        stats = stats.where(VideoDailyStats.seller_id == seller_id)
+        money = money.where(VideoDailySettlement.seller_id == seller_id)
+    if video_id is not None:
+        stats = stats.where(VideoDailyStats.video_id == video_id)
+        money = money.where(VideoDailySettlement.video_id == video_id)
+    return stats, money
+
+
 def _range_totals(session: Session, seller_id: int | None, first: date, last: date,
                   video_id: int | None = None) -> dict[str, int]:
     stats = select(func.coalesce(func.sum(VideoDailyStats.views), 0),
@@ -116,12 +127,7 @@ def _range_totals(session: Session, seller_id: int | None, first: date, last: da
                    func.coalesce(func.sum(VideoDailySettlement.ad_amount), 0),
                    func.coalesce(func.sum(VideoDailySettlement.total_amount), 0)).where(
         VideoDailySettlement.day.between(first, last))
-    if seller_id is not None:
-        stats = stats.where(VideoDailyStats.seller_id == seller_id)
-        money = money.where(VideoDailySettlement.seller_id == seller_id)
-    if video_id is not None:
-        stats = stats.where(VideoDailyStats.video_id == video_id)
-        money = money.where(VideoDailySettlement.video_id == video_id)
+    stats, money = _scoped(stats, money, seller_id, video_id)
     views, watch, ads = session.execute(stats).one()
     video_amount, ad_amount, total = session.execute(money).one()
     return dict(zip(FIGURES, map(int, (views, watch, ads, video_amount, ad_amount, total)), strict=True))
@@ -206,12 +212,7 @@ def _daily_rows(session: Session, seller_id: int | None, first: date, last: date
     money = select(VideoDailySettlement.day, func.sum(VideoDailySettlement.video_amount),
                    func.sum(VideoDailySettlement.ad_amount), func.sum(VideoDailySettlement.total_amount)).where(
         VideoDailySettlement.day.between(first, last)).group_by(VideoDailySettlement.day)
-    if seller_id is not None:
-        stats = stats.where(VideoDailyStats.seller_id == seller_id)
-        money = money.where(VideoDailySettlement.seller_id == seller_id)
-    if video_id is not None:
-        stats = stats.where(VideoDailyStats.video_id == video_id)
-        money = money.where(VideoDailySettlement.video_id == video_id)
+    stats, money = _scoped(stats, money, seller_id, video_id)
     out: dict[str, dict[str, int]] = {}
     for day in days_between(first, last):
         out[day.isoformat()] = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
