@@ -349,6 +349,8 @@ def settlement_lines(session: Session, seller_id: int | None, granularity: str, 
     """Every line of the table in period then video order, streamed (for CSV exports)."""
     _check_granularity(granularity)
     check_range(first, last)
+    if video_id is not None:
+        seller_video(session, seller_id, video_id)
     query = _settlement_query(seller_id, granularity, first, last, video_id)
     cols = query.selected_columns
     result = session.execute(query.order_by(cols.period_start, cols.video_id).execution_options(yield_per=1000))

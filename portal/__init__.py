@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_users.bp)
+    from portal import seller_portal
+
+    app.register_blueprint(seller_portal.bp)
     init_social_login(app, settings)
     # After every blueprint: it limits the views marked @login_attempt.
     init_login_limits(app, settings)

@@ -4,11 +4,13 @@ range crosses ISO weeks and a month start), computed by the real batch, served b
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -75,3 +77,21 @@ def build(redis_url: str, tmp: Path) -> PortalData:
     add_sessions(backend.engine, world, rows, [rng.randrange(4) for _ in rows])
     run_days_inline(backend.settings, [first + timedelta(days=i) for i in range(DAYS)])
     return data
+
+
+@pytest.fixture(scope="session")
+def portal_data(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalData]:
+    """The generated data set, shared by the portal's test modules (built once per session)."""
+    data = build(redis_url, tmp_path_factory.mktemp("portal"))
+    yield data
+    data.backend.close()
+
+
+@pytest.fixture(scope="session")
+def portal_app(portal_data: PortalData, media_root: Path):  # type: ignore[no-untyped-def]
+    """An app serving the generated data set."""
+    from dataclasses import replace
+
+    from portal import create_app
+
+    return create_app(replace(portal_data.backend.settings, media_root=media_root))

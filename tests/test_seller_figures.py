@@ -30,14 +30,12 @@ from models.seller_figures import (
 )
 from models.stats import Metric, PeriodKind
 from tests.batch_support import add_sessions, plan_ids, reference
-from tests.portal_support import TZ, build
+from tests.portal_support import TZ
 
 
 @pytest.fixture(scope="module")
-def data(redis_url, tmp_path_factory):
-    built = build(redis_url, tmp_path_factory.mktemp("figures"))
-    yield built
-    built.backend.close()
+def data(portal_data):
+    return portal_data
 
 
 @pytest.fixture
