@@ -25,3 +25,4 @@ def api_error(status: int, code: str, message: str) -> ResponseReturnValue:
 # Endpoint modules register their routes on api_bp when imported.
 from portal.api import admin_users, auth_endpoints  # noqa: E402,F401,I001
 from portal.api import catalog, playback  # noqa: E402,F401,I001
+from portal.api import stats  # noqa: E402,F401,I001

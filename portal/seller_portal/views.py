@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
 from models import Role, User
 from models.business_time import month_range, today
-from models.figure_cache import FigureCache
 from models.seller_figures import (
     FigureError,
     cards,
@@ -34,23 +33,14 @@ from models.stats import Metric, PeriodKind
 from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
-from portal.redis_client import redis_client
+from portal.figures import figure_cache
 from portal.seller_portal import charts
 from portal.seller_portal.formatting import hmm, number, signed_pct, won
 from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
 
-_CACHE = "paysystem.figure_cache"
 RANGE_PRESETS = ("7", "28", "90", "this_month", "last_month", "custom")
-
-
-def figure_cache() -> FigureCache:
-    """One cache (and circuit breaker) per app, shared by pages and API."""
-    cache = current_app.extensions.get(_CACHE)
-    if cache is None:
-        cache = current_app.extensions[_CACHE] = FigureCache(redis_client())
-    return cache
 
 
 @bp.app_template_filter("won")
