@@ -19,7 +19,8 @@ _NICE_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 7200, 
 
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     fig.update_layout(title={"text": title, "font": {"size": 15}}, margin={"l": 70, "r": 20, "t": 40, "b": 60},
-                      height=320, template="plotly_white", legend={"orientation": "h", "y": -0.25},
+                      height=320, template="plotly_white",
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
                       yaxis={"title": {"text": y_title}, "rangemode": "tozero"}, font={"family": "system-ui"})
     return fig
 
@@ -29,6 +30,16 @@ def duration_ticks(top: int) -> dict[str, Any]:
     step = next((m * 60 for m in _NICE_MINUTES if top / (m * 60) <= 5), _NICE_MINUTES[-1] * 60)
     values = list(range(0, max(top, step) + step, step))
     return {"tickvals": values, "ticktext": [hmm(v) for v in values]}
+
+
+def count_step(top: int) -> int:
+    """A whole-number tick step giving at most about five ticks up to `top`: 1, 2, 5, 10, 20, 50, …"""
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if top / step <= 5:
+                return step
+        magnitude *= 10
 
 
 def top5_figure(top: dict[str, Any]) -> str:
@@ -46,7 +57,7 @@ def top5_figure(top: dict[str, Any]) -> str:
     if watch:
         fig.update_xaxes(title_text="watch time (h:mm)", **duration_ticks(max(values, default=0)))
     else:
-        fig.update_xaxes(title_text="views", tickformat=",d")
+        fig.update_xaxes(title_text="views", tickformat=",d", tick0=0, dtick=count_step(max(values, default=0)))
     return fig.to_json()
 
 
