@@ -323,6 +323,19 @@ def _settlement_query(seller_id: int | None, granularity: str, first: date, last
     return query
 
 
+def _mark_restated(session: Session, lines: list[dict[str, Any]]) -> None:
+    """Flag the lines with a restated day (the seller sees it on the line, §9), in one query."""
+    if not lines:
+        return
+    first = min(date.fromisoformat(line["period_start"]) for line in lines)
+    last = max(date.fromisoformat(line["period_end"]) for line in lines)
+    restated = session.execute(select(Restatement.video_id, Restatement.day).where(
+        Restatement.video_id.in_({line["video_id"] for line in lines}), Restatement.day.between(first, last))).all()
+    for line in lines:
+        start, end = line["period_start"], line["period_end"]
+        line["restated"] = any(vid == line["video_id"] and start <= day.isoformat() <= end for vid, day in restated)
+
+
 def _period_end(granularity: str, start: date) -> date:
     if granularity == "week":
         return week_range(start)[1]
@@ -384,7 +397,9 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
         periods = [{"period_start": p[0].isoformat(), "period_end": _period_end(granularity, p[0]).isoformat(),
                     **{n: int(v) for n, v in zip(names, p[1:], strict=True)}} for p in per_period]
         totals = {n: sum(p[n] for p in periods) for n in names}
-        return {"rows": [_line(granularity, r) for r in rows], "periods": periods, "totals": totals,
+        lines = [_line(granularity, r) for r in rows]
+        _mark_restated(session, lines)
+        return {"rows": lines, "periods": periods, "totals": totals,
                 "total_rows": int(count), "pages": max(1, -(-int(count) // per_page))}
 
     start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))

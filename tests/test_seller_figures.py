@@ -253,3 +253,42 @@ def test_rerun_of_a_final_day_records_restatements_and_refreshes_cached_figures(
     run_days_inline(data.backend.settings, [day])
     db.rollback()
     assert db.query(Restatement).count() == count
+
+
+def test_restatement_reasons_late_events_earlier_day_and_price_plan(redis_url, tmp_path):
+    """On a lifetime-basis plan, late events of day 0 re-price the later days (earlier_day); a plan
+    created afterwards with an earlier effective date re-prices a re-run day (price_plan)."""
+    from tests.batch_support import DAY0, DEFAULT_TIERS, Backend, add_plan, busy_world
+
+    backend = Backend("mariadb", redis_url, tmp_path)
+    try:
+        world = busy_world(backend, days=4, lifetime=True)
+        days = [DAY0 + timedelta(days=i) for i in range(4)]
+        run_days_inline(backend.settings, days)
+        vid = next(iter(world.sellers))
+        viewer = world.sessions[0]["viewer_id"]
+        add_sessions(backend.engine, world, [dict(video_id=vid, viewer_id=viewer, day=DAY0, second=10,
+                                                  watch_ms=5_000)] * 6, [1] * 6)
+        run_days_inline(backend.settings, [DAY0])
+        with Session(backend.engine) as s:
+            rows = restatement_list(s, None)
+            assert {r["reason"] for r in rows} == {"events_changed", "earlier_day"}
+            assert all(r["day"] > DAY0.isoformat() for r in rows if r["reason"] == "earlier_day")
+            changed = [r for r in rows if r["reason"] == "earlier_day"]
+            assert all(r["was"]["views"] == r["now"]["views"] and r["was"] != r["now"] for r in changed)
+            # The stored amounts now are what the receipts of those days add up to.
+            for r in changed:
+                receipt = day_receipt(s, None, r["video_id"], date.fromisoformat(r["day"]))
+                assert receipt["computed_total"] == r["now"]["total_amount"]
+        add_plan(backend.engine, world, days[3], "daily", [(lo, hi, v * 2, a) for lo, hi, v, a in DEFAULT_TIERS])
+        run_days_inline(backend.settings, [days[3]])
+        with Session(backend.engine) as s:
+            plan_rows = [r for r in restatement_list(s, None) if r["day"] == days[3].isoformat()
+                         and r["reason"] == "price_plan"]
+            assert plan_rows and all(r["now"]["video_amount"] > r["was"]["video_amount"] for r in plan_rows
+                                     if r["now"]["views"] > 0)
+            table = settlement_table(s, None, None, "day", days[3], days[3], TZ)
+            assert table["rows"] and all(line["restated"] for line in table["rows"]
+                                         if line["video_id"] in {r["video_id"] for r in plan_rows})
+    finally:
+        backend.close()

@@ -135,6 +135,7 @@ class SettlementLine(BaseModel):
     video_amount: int
     ad_amount: int
     total_amount: int
+    restated: bool = Field(False, description="A day of this line was restated; see its receipt.")
 
 
 class PeriodTotal(BaseModel):

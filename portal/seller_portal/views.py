@@ -160,7 +160,8 @@ def dashboard() -> ResponseReturnValue:
     )
     if not request.headers.get("HX-Request"):
         context.update(cards=cards(session, cache, seller_id, tz)["cards"],
-                       progress=tier_progress(session, seller_id, tz),
+                       # Platform-wide, the per-video tier progress would list every video: pick a seller.
+                       progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
                        restatements=restatement_list(session, seller_id, limit=10))
     return _render("seller/dashboard.html", {"top5": "seller/_top5.html", "revenue": "seller/_revenue.html"},
                    **context)
