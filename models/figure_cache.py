@@ -60,6 +60,15 @@ class FigureCache:
             return compute()
         try:
             full_key = f"{PREFIX}:{scope_name}:v{self._version(scope_name)}:{key}"
+        except (RedisError, pybreaker.CircuitBreakerError) as exc:
+            log.warning("figure cache unavailable, reading the database: %s", exc)
+            return compute()
+        return self.read_through(full_key, compute)
+
+    def read_through(self, full_key: str, compute: Callable[[], T]) -> T:
+        """The JSON value stored under `full_key` (already versioned), or `compute()` stored there."""
+        assert self.redis is not None
+        try:
             cached = self._call(self.redis.get, full_key)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("figure cache unavailable, reading the database: %s", exc)
@@ -120,4 +129,4 @@ def get_or_compute_in(cache: FigureCache | None, scope_names: list[str], key: st
         log.warning("figure cache unavailable, reading the database: %s", exc)
         return compute()
     tag = ",".join(f"{name}@{int(v or 0)}" for name, v in zip(scope_names, versions, strict=True))
-    return cache.get_or_compute("multi", f"{tag}:{key}", compute)
+    return cache.read_through(f"{PREFIX}:multi:{tag}:{key}", compute)

@@ -292,3 +292,23 @@ def test_restatement_reasons_late_events_earlier_day_and_price_plan(redis_url, t
                                          if line["video_id"] in {r["video_id"] for r in plan_rows})
     finally:
         backend.close()
+
+
+def test_a_range_value_is_invalidated_by_any_day_it_contains(cache):
+    from models.figure_cache import get_or_compute_in, month_scopes
+
+    first, last = date(2031, 1, 20), date(2031, 3, 5)
+    assert month_scopes(first, last) == ["month:2031-01-01", "month:2031-02-01", "month:2031-03-01"]
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    scopes = month_scopes(first, last)
+    assert get_or_compute_in(cache, scopes, "range-test", compute) == {"n": 1}
+    assert get_or_compute_in(cache, scopes, "range-test", compute) == {"n": 1}  # cached
+    cache.invalidate([("day", date(2031, 2, 14))])  # a day in the middle month
+    assert get_or_compute_in(cache, scopes, "range-test", compute) == {"n": 2}
+    cache.invalidate([("day", date(2031, 4, 1))])  # outside the range: still cached
+    assert get_or_compute_in(cache, scopes, "range-test", compute) == {"n": 2}
