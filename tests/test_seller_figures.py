@@ -224,7 +224,7 @@ def test_bad_ranges_are_refused(data, db, cache):
         daily_series(db, cache, None, data.last - timedelta(days=400), data.last, TZ)
 
 
-def test_rerun_of_a_final_day_records_restatements_and_refreshes_cached_figures(data, db, cache):
+def test_rerun_of_a_final_day_records_restatements_and_refreshes_cached_figures(data, db, cache, portal_app):
     """Late events on a final day: the re-run stores was/now and the cached figures follow."""
     seller = data.sellers[1]
     vid = data.videos[seller.id][1]
@@ -248,6 +248,16 @@ def test_rerun_of_a_final_day_records_restatements_and_refreshes_cached_figures(
     assert settlement_table(db, cache, seller.id, "week", day, day, TZ)["totals"]["views"] == week["totals"]["views"] + 3
     receipt = day_receipt(db, seller.id, vid, day)
     assert receipt["restatements"][0]["now"]["views"] == old_views + 3
+    # The seller sees it on the dashboard, on the line and on the day of the video's page.
+    from tests.watching_support import sign_in
+
+    client = portal_app.test_client()
+    sign_in(client, seller)
+    assert "Restated on" in client.get("/dashboard").get_data(as_text=True)
+    page = client.get(f"/videos/{vid}/stats?from={data.first}&to={data.last}").get_data(as_text=True)
+    assert f"<tr><td>{day}</td>" in page and "data-restated" in page
+    lines = client.get(f"/settlements?from={day}&to={day}").get_data(as_text=True)
+    assert "data-restated" in lines
     # Running the day again with nothing new changes nothing, so nothing more is recorded.
     count = db.query(Restatement).count()
     run_days_inline(data.backend.settings, [day])

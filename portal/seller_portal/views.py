@@ -287,10 +287,11 @@ def video_stats(video_id: int) -> ResponseReturnValue:
         ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
     except FigureError as exc:
         return _figure_error(exc)
+    restated = restatement_list(session, seller_id, video_id=video_id, limit=50)
     return _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
                    video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series),
                    progress=tier_progress(session, seller_id, tz, video_id=video_id),
-                   restatements=restatement_list(session, seller_id, video_id=video_id, limit=50),
+                   restatements=restated, restated_days={r["day"] for r in restated},
                    first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone)
 
 
