@@ -9,6 +9,7 @@ from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
 from models.recovery import PasswordResetToken
+from models.restatements import Restatement
 from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
 from models.stats import (
     Metric,
@@ -37,6 +38,7 @@ __all__ = [
     "PriceTier",
     "PricingBasis",
     "RejectReason",
+    "Restatement",
     "Role",
     "RollupPeriod",
     "RunState",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import pybreaker
@@ -60,6 +60,15 @@ class FigureCache:
             return compute()
         try:
             full_key = f"{PREFIX}:{scope_name}:v{self._version(scope_name)}:{key}"
+        except (RedisError, pybreaker.CircuitBreakerError) as exc:
+            log.warning("figure cache unavailable, reading the database: %s", exc)
+            return compute()
+        return self.read_through(full_key, compute)
+
+    def read_through(self, full_key: str, compute: Callable[[], T]) -> T:
+        """The JSON value stored under `full_key` (already versioned), or `compute()` stored there."""
+        assert self.redis is not None
+        try:
             cached = self._call(self.redis.get, full_key)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("figure cache unavailable, reading the database: %s", exc)
@@ -94,3 +103,30 @@ class FigureCache:
         for kind, start in touched:
             names.extend(scopes_of_day(start) if kind == "day" else [scope(kind, start)])
         return self.invalidate_scopes(names)
+
+
+def month_scopes(first: date, last: date) -> list[str]:
+    """The month scopes a range of days overlaps: a value computed from any of its days is
+    invalidated by the batch's per-month INCR of the day it recomputed."""
+    names, current = [], month_start(first)
+    while current <= last:
+        names.append(scope("month", current))
+        current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return names
+
+
+def get_or_compute_in(cache: FigureCache | None, scope_names: list[str], key: str, compute: Callable[[], T]) -> T:
+    """Like `FigureCache.get_or_compute`, for a value that depends on several scopes (a range of
+    days): its key carries every scope's version, read in one MGET, so invalidating any one of
+    them makes it unreachable."""
+    if cache is None or cache.redis is None:
+        return compute()
+    if len(scope_names) == 1:
+        return cache.get_or_compute(scope_names[0], key, compute)
+    try:
+        versions = cache._call(cache.redis.mget, [f"{PREFIX}:version:{name}" for name in scope_names])
+    except (RedisError, pybreaker.CircuitBreakerError) as exc:
+        log.warning("figure cache unavailable, reading the database: %s", exc)
+        return compute()
+    tag = ",".join(f"{name}@{int(v or 0)}" for name, v in zip(scope_names, versions, strict=True))
+    return cache.read_through(f"{PREFIX}:multi:{tag}:{key}", compute)

@@ -1,0 +1,19 @@
+"""The app's figure cache (`models/figure_cache.py`) shared by pages and API in a process."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from models.figure_cache import FigureCache
+from portal.redis_client import redis_client
+
+_CACHE = "paysystem.figure_cache"
+
+
+def figure_cache() -> FigureCache:
+    """One cache, and so one circuit breaker, per app: when Redis dies the first few requests
+    notice and the rest go straight to the database until the breaker tries again."""
+    cache = current_app.extensions.get(_CACHE)
+    if cache is None:
+        cache = current_app.extensions[_CACHE] = FigureCache(redis_client())
+    return cache
