@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
+from models import restatements
 from models.business_time import month_range, week_range
 from models.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
 from models.pricing import Plan, plans_in_force, price_sql, tiers_of
@@ -59,9 +60,15 @@ def lock_videos(conn: Connection, lo: int, hi: int) -> None:
 _ROLLUP_COLUMNS = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount")
 
 
-def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan) -> PartitionResult:
+def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan,
+                      run_id: int | None = None) -> PartitionResult:
     """Replace day `day`'s stats and settlements of videos `lo`…`hi`, carry the change forward
-    and add it to the week and month rollups."""
+    and add it to the week and month rollups; changes to already-final video-days are kept as
+    restatements of run `run_id`."""
+    # --- restatements (§9): remember what the seller was shown before it is rewritten
+    was_final = restatements.day_was_final(conn, day)
+    snapshotted = restatements.snapshot(conn, day, lo, hi)
+    # ---
     d = Dialect(conn)
     params = {"day": day, "lo": lo, "hi": hi}
     for name in (_DAY, _CHANGE, _ROLLUP):
@@ -147,6 +154,9 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan)
     rollup_rows = _apply_rollup(conn, d)
     for name in (_DAY, _CHANGE, _ROLLUP):
         conn.execute(text(d.drop_temp(name)))
+    # --- restatements (§9): store what changed, in the same transaction as the new rows
+    restatements.record(conn, day, lo, hi, run_id, was_final, snapshotted)
+    # ---
     return PartitionResult(stats_rows, settlement_rows, later_rows + rollup_rows)
 
 

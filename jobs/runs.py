@@ -311,7 +311,8 @@ def run_partition(engine: Engine, partition_id: int, *, job_id: str | None = Non
                 plan = plan_for_day(conn, day)
                 if plan is None:
                     raise PermanentJobError(f"no price plan is in force on {day.isoformat()}")
-                result = pipeline.compute_partition(conn, day, row.video_id_lo, row.video_id_hi, plan)
+                result = pipeline.compute_partition(conn, day, row.video_id_lo, row.video_id_hi, plan,
+                                                   run_id=row.run_id)
                 conn.execute(
                     update(BatchPartition).where(BatchPartition.id == partition_id).values(
                         state=RunState.SUCCEEDED, finished_at=utcnow(), rows_written=result.rows_written)

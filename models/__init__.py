@@ -10,6 +10,7 @@ from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.figure_cache import FigureVersion
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
 from models.recovery import PasswordResetToken
+from models.restatements import Restatement
 from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
 from models.stats import (
     Metric,
@@ -40,6 +41,7 @@ __all__ = [
     "PricingBasis",
     "RejectReason",
     "RememberToken",
+    "Restatement",
     "Role",
     "RollupPeriod",
     "RunState",

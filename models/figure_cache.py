@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import pybreaker
@@ -84,12 +84,34 @@ class FigureCache:
         version = int(self._call(self.redis.get, f"{PREFIX}:version:{scope_name}") or 0)
         return f"{PREFIX}:{scope_name}:v{version}:{key}"
 
+    def _multi_key(self, scope_names: list[str], key: str) -> str:
+        """The key of a value that depends on several scopes: every scope's version, read in
+        one query (database) or one MGET (Redis)."""
+        if self.engine is not None:
+            with self.engine.connect() as conn:
+                found = dict(conn.execute(select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(scope_names))).all())
+            tag = ",".join(f"{name}@d{int(found.get(name) or 0)}" for name in scope_names)
+        else:
+            assert self.redis is not None
+            versions = self._call(self.redis.mget, [f"{PREFIX}:version:{name}" for name in scope_names])
+            tag = ",".join(f"{name}@{int(v or 0)}" for name, v in zip(scope_names, versions, strict=True))
+        return f"{PREFIX}:multi:{tag}:{key}"
+
     def get_or_compute(self, scope_name: str, key: str, compute: Callable[[], T]) -> T:
         """The cached JSON value of `key` in `scope_name`, or `compute()` (cached when possible)."""
         if self.redis is None:
             return compute()
         try:
             full_key = self._key(scope_name, key)
+        except (RedisError, pybreaker.CircuitBreakerError) as exc:
+            log.warning("figure cache unavailable, reading the database: %s", exc)
+            return compute()
+        return self.read_through(full_key, compute)
+
+    def read_through(self, full_key: str, compute: Callable[[], T]) -> T:
+        """The JSON value stored under `full_key` (already versioned), or `compute()` stored there."""
+        assert self.redis is not None
+        try:
             cached = self._call(self.redis.get, full_key)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("figure cache unavailable, reading the database: %s", exc)
@@ -146,3 +168,29 @@ class FigureCache:
         for kind, start in touched:
             names.extend(scopes_of_day(start) if kind == "day" else [scope(kind, start)])
         return self.invalidate_scopes(names)
+
+
+def month_scopes(first: date, last: date) -> list[str]:
+    """The month scopes a range of days overlaps: a value computed from any of its days is
+    invalidated by the batch's per-month INCR of the day it recomputed."""
+    names, current = [], month_start(first)
+    while current <= last:
+        names.append(scope("month", current))
+        current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return names
+
+
+def get_or_compute_in(cache: FigureCache | None, scope_names: list[str], key: str, compute: Callable[[], T]) -> T:
+    """Like `FigureCache.get_or_compute`, for a value that depends on several scopes (a range of
+    days): its key carries every scope's version, read at once, so invalidating any one of
+    them makes it unreachable."""
+    if cache is None or cache.redis is None:
+        return compute()
+    if len(scope_names) == 1:
+        return cache.get_or_compute(scope_names[0], key, compute)
+    try:
+        full_key = cache._multi_key(scope_names, key)
+    except (RedisError, pybreaker.CircuitBreakerError) as exc:
+        log.warning("figure cache unavailable, reading the database: %s", exc)
+        return compute()
+    return cache.read_through(full_key, compute)

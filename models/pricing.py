@@ -24,8 +24,9 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session, selectinload
 
-from models.settlement import RATE_SCALE, PricingBasis
+from models.settlement import RATE_SCALE, PricePlan, PricingBasis
 from models.sql_dialect import Dialect
 
 
@@ -90,6 +91,13 @@ def plan_for_day(conn: Connection, day: date) -> Plan | None:
     """The plan in force on `day`, or None when no plan is effective yet (settling would invent prices)."""
     spans = plans_in_force(conn, day, day)
     return spans[0][0] if spans else None
+
+
+def plan_row_for_day(session: Session, day: date) -> PricePlan | None:
+    """The plan in force on `day` as its ORM row with its brackets, for pages that show a
+    seller the plan behind a figure; the rule itself is `plan_for_day`'s."""
+    plan = plan_for_day(session.connection(), day)
+    return None if plan is None else session.get(PricePlan, plan.id, options=[selectinload(PricePlan.tiers)])
 
 
 def as_date(value: object) -> date:

@@ -128,6 +128,14 @@ def _compute_demo_days(settings: Settings, days: int) -> None:
     if failed:
         raise click.ClickException(f"the batch failed for {len(failed)} demo day(s); see `paysystem retry`")
     click.echo(f"batch computed {len(results)} demo days")
+    # Late plays of a computed day, and its re-run: the demo shows a restatement (§9).
+    from models.db import make_engine, make_sessionmaker, session_scope
+    from paysystem.demo import add_late_plays
+
+    with session_scope(make_sessionmaker(make_engine(settings.database_url))) as session:
+        late_day = add_late_plays(session, settings.tz)
+    run_days_inline(settings, [late_day], RunTrigger.MANUAL)
+    click.echo(f"late plays of {late_day} restated")
 
 
 def _ensure_sqlite_dir(settings: Settings) -> None:

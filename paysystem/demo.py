@@ -1,7 +1,9 @@
 """Demo data that makes a first start look alive.
 
-Known accounts (one password for all), real playable media generated locally, ads, and
-30 days of play sessions and ad views that follow the §6 counting rules. Seeding is
+Known accounts (one password for all), real playable media generated locally (some
+titles in Korean), ads, 30 days of play sessions and ad views that follow the §6 counting
+rules (filtered plays of both reasons), a `lifetime`-basis price plan for the last days,
+and late plays of a computed day whose re-run the seller sees as a restatement. Seeding is
 idempotent: a database that already has the demo admin is left alone.
 """
 
@@ -22,6 +24,9 @@ from models import (
     PlayHistory,
     PlaySession,
     PlayStatus,
+    PricePlan,
+    PriceTier,
+    PricingBasis,
     RejectReason,
     Role,
     User,
@@ -61,7 +66,17 @@ VIDEOS = (
     (2, "Kimchi jjigae in 10 minutes", 610, (150, 40, 40)),
     (2, "Knife skills for beginners", 95, (70, 70, 90)),
     (2, "Weekend brunch ideas", 480, (160, 110, 30)),
+    (1, "한강 자전거 라이딩", 360, (30, 110, 150)),
+    (2, "김치찌개 황금 레시피", 540, (170, 60, 30)),
+    (1, "서울 야경 타임랩스", 330, (20, 20, 60)),
 )
+
+# A `lifetime`-basis plan in force for the last LIFETIME_DAYS days, with brackets small
+# enough that the demo's videos cross them: tier progress and receipts show the basis at work.
+LIFETIME_DAYS = 12
+LIFETIME_TIERS = ((1, 300, 10_000, 100_000), (301, 800, 11_000, 120_000), (801, None, 13_000, 150_000))
+# Late plays of a day that the batch had already computed: its re-run is a restatement (§9).
+RESTATED_DAY_OFFSET = 6
 
 # (title, duration seconds, background colour)
 ADS = (
@@ -123,8 +138,35 @@ def seed_demo(session: Session, media_root: Path, tz: ZoneInfo, *, days: int = 3
     session.flush()
 
     _seed_activity(session, rng, tz, now, days, videos, viewers, sellers, ads)
+    start = business_day(now, tz) - timedelta(days=LIFETIME_DAYS)
+    session.add(PricePlan(
+        name="Launch promotion (lifetime)", basis=PricingBasis.LIFETIME, effective_from=start, created_by=admin.id,
+        tiers=[PriceTier(position=i, from_unit=lo, to_unit=hi, view_rate_e4=v, ad_rate_e4=a)
+               for i, (lo, hi, v, a) in enumerate(LIFETIME_TIERS, start=1)]))
     session.flush()
     return True
+
+
+def add_late_plays(session: Session, tz: ZoneInfo, now: datetime | None = None, count: int = 7) -> date:
+    """Counted plays of the demo's most popular video that reach the server late, on a day the
+    batch already computed; returns the day, which must be re-run to restate it."""
+    now = now or datetime.now(UTC)
+    day = business_day(now, tz) - timedelta(days=RESTATED_DAY_OFFSET)
+    video = session.query(Video).order_by(Video.id).first()
+    viewers = session.query(User).filter(User.role == Role.VIEWER).order_by(User.id).all()
+    if video is None or not viewers:
+        raise ValueError("seed the demo first")
+    start = datetime.combine(day, time(20, 0), tzinfo=tz).astimezone(UTC)
+    rows = []
+    for i in range(count):
+        started = start + timedelta(minutes=5 * i)
+        watched = video.duration_seconds * 1000 // 2
+        rows.append({"viewer_id": viewers[i % len(viewers)].id, "video_id": video.id, "day": day,
+                     "started_at": started, "last_report_at": started + timedelta(milliseconds=watched),
+                     "last_position_ms": watched, "furthest_position_ms": watched, "watch_ms": watched,
+                     "counted": True, "reject_reason": None, "ended_at": None, "updated_at": now})
+    session.execute(insert(PlaySession), rows)
+    return day
 
 
 def _seed_activity(session: Session, rng: random.Random, tz: ZoneInfo, now: datetime, days: int,

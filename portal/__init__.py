@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.ops import init_ops
 
     init_ops(app, settings)
+    from portal import seller_portal
+
+    app.register_blueprint(seller_portal.bp)
     init_social_login(app, settings)
     from portal.body_limits import init_body_limits
 

@@ -22,6 +22,9 @@ from models.accounts import create_user
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
 from settings import Settings
+
+# The seller portal's generated data set and its app (tests/portal_support.py).
+from tests.portal_support import portal_app, portal_data  # noqa: E402,F401,I001
 from tests.support import (
     MYSQL_SERVER_URL,
     REDIS_SERVER_URL,

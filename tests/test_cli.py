@@ -13,7 +13,17 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select
 
-from models import BatchRun, PlaySession, Role, RunState, User, Video, VideoDailyStats
+from models import (
+    BatchRun,
+    PlaySession,
+    Restatement,
+    Role,
+    RunState,
+    User,
+    Video,
+    VideoDailySettlement,
+    VideoDailyStats,
+)
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
 from settings import PROJECT_ROOT
@@ -44,6 +54,7 @@ def test_migrate_creates_the_schema(scratch_db):
     assert result.returncode == 0, result.stderr
     engine = make_engine(scratch_db)
     with engine.connect() as conn:
+        # the single head, whatever revision the newest one is
         assert [conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()] == migrate.heads()
     engine.dispose()
 
@@ -94,7 +105,16 @@ def test_seed_demo_is_idempotent(scratch_db, tmp_path):
     with factory() as session:  # the seeded closed days were computed by the batch
         states = session.scalars(select(BatchRun.state)).all()
         stats_days = session.scalars(select(VideoDailyStats.day).distinct()).all()
-    assert len(states) == 30 and set(states) == {RunState.SUCCEEDED}
+        restated = session.scalars(select(Restatement)).all()
+        lifetime = session.scalars(select(VideoDailySettlement.basis).distinct()).all()
+    # 30 days, then the re-run of the day with late plays, which restated it (and, on the
+    # lifetime basis, the later days priced from its running total).
+    assert len(states) == 31 and set(states) == {RunState.SUCCEEDED}
+    assert restated and {r.reason for r in restated} >= {"events_changed"}
+    assert {b.value for b in lifetime} == {"daily", "lifetime"}
+    with factory() as session:
+        titles = session.scalars(select(Video.title)).all()
+    assert any("한강" in t for t in titles) and len(titles) >= 9
     assert len(stats_days) >= 29
     for video in videos:
         media = tmp_path / video.media_path

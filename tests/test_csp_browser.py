@@ -1,6 +1,6 @@
 """The pages work under the enforced Content-Security-Policy (issue 13, defect 10): Chromium
 reports no violation on the pages of every role (the player's, the sellers' and the
-operations pages included) or on the player while a video and its pre-roll play.
+operations and seller-portal pages included) or on the player while a video and its pre-roll play.
 
 The shared `page` fixture (tests/conftest.py) enforces the policy and fails a test on any
 violation, so every browser test checks its own pages too; this one walks the rest.
@@ -23,7 +23,8 @@ PLAYER = "document.querySelector('[data-player]').dataset"
 # Pages each role looks at, beyond the player (which is played below).
 PAGES = {
     Role.VIEWER: ["/auth/account", "/videos"],
-    Role.SELLER: ["/videos/mine", "/videos/upload", "/videos/{video_id}/edit", "/videos/{video_id}/delete"],
+    Role.SELLER: ["/videos/mine", "/videos/upload", "/videos/{video_id}/edit", "/videos/{video_id}/delete",
+                  "/dashboard", "/settlements", "/videos/{video_id}/stats"],
     Role.ADMIN: ["/admin/users/", "/admin/ads", "/admin/ads/{ad_id}", "/admin/runs/", "/admin/status/",
                  "/admin/plans/", "/admin/ads/impressions"],
 }

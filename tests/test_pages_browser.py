@@ -33,13 +33,15 @@ RUN_AXE = """async () => {
   return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
     .map(v => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`);
 }"""
+DOWNLOADS = (".csv",)  # files, not pages (tests/test_seller_portal_browser.py downloads them)
 SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
 
 
 def _page_paths(app) -> list[str]:  # type: ignore[no-untyped-def]
     paths = set()
     for rule in app.url_map.iter_rules():
-        if rule.arguments or "GET" not in (rule.methods or ()) or rule.rule.startswith(SKIP_PREFIXES):
+        if rule.arguments or "GET" not in (rule.methods or ()) or rule.rule.startswith(SKIP_PREFIXES) \
+                or rule.rule.endswith(DOWNLOADS):
             continue
         paths.add(rule.rule)
     return sorted(paths)

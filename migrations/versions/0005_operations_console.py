@@ -7,7 +7,7 @@
 - `batch_partitions.worker`: the RQ worker that last ran the partition.
 
 Revision ID: 0005
-Revises: 0003 (0004 once the seller-portal revision is merged)
+Revises: 0004
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -97,7 +97,8 @@ def sign_in(user: User, *, next_url: str | None, remember: bool = False) -> Resp
     pending = pending_link()
     if pending is not None and pending.user_id == user.id:
         return redirect(url_for("auth.link"))
-    return redirect(safe_next(next_url))
+    # Sellers (and admins) land on their dashboard (§11), viewers on the home page.
+    return redirect(safe_next(next_url, default=url_for("seller_portal.dashboard") if user.is_seller else "/"))
 
 
 def sign_out() -> None:

@@ -1,0 +1,542 @@
+"""The figures of the seller portal (§8, §9, §11): one query function per figure.
+
+Pages, CSV exports and the JSON API all call these, so a number can only differ between
+them if the data changed. Every function is scoped by `seller_id` (None: platform-wide,
+for admins); a video of another seller is "not found", never someone else's numbers.
+
+Values are plain JSON-ready dicts (dates as ISO strings) because they are read through
+the Redis figure cache (`models/figure_cache.py`): a cache hit and a miss must look the
+same. Closed days are cached under the scopes the batch invalidates (day, ISO week,
+month; a range under every month it overlaps); today's live estimate and the data
+status of days are never cached. The rules themselves (ranking, pricing, data status,
+business periods) are called from their own modules, never re-implemented here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from models.business_time import days_between, month_range, month_start, today, week_range
+from models.catalog import Video
+from models.daily_counts import live_figures
+from models.data_status import DataStatus, day_statuses
+from models.figure_cache import FigureCache, get_or_compute_in, month_scopes, scope
+from models.pricing import bracket_lines, plan_row_for_day
+from models.rankings import period_start, top_videos
+from models.restatements import REASON_TEXT, Restatement, RestatementReason
+from models.settlement import PricePlan, PricingBasis, VideoDailySettlement, scaled_to_rate
+from models.stats import Metric, PeriodKind, RollupPeriod, VideoDailyStats, VideoPeriodStats
+
+MAX_RANGE_DAYS = 366
+FIGURES = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount", "total_amount")
+MONEY = ("video_amount", "ad_amount", "total_amount")
+SETTLEMENT_SORTS = ("period", "video", "views", "ad_views", "video_amount", "ad_amount", "total_amount")
+GRANULARITIES = ("day", "week", "month")
+
+
+class FigureError(Exception):
+    """A figure request refused; `kind` is transport-neutral (`not_found`, `invalid`)."""
+
+    def __init__(self, kind: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.code = code
+        self.message = message
+
+
+# ------------------------------------------------------------------------------ scope and input
+
+
+def seller_video(session: Session, seller_id: int | None, video_id: int) -> Video:
+    """The video if the caller may see it (its seller, or anybody when seller_id is None)."""
+    video = session.get(Video, video_id)
+    if video is None or (seller_id is not None and video.seller_id != seller_id):
+        raise FigureError("not_found", "video_not_found", "There is no such video among yours.")
+    return video
+
+
+def check_range(first: date, last: date) -> None:
+    """A range the portal computes: ordered and at most 366 days."""
+    if last < first:
+        raise FigureError("invalid", "inverted_range", "The end date is before the start date.")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise FigureError("invalid", "range_too_long", f"A range covers at most {MAX_RANGE_DAYS} days.")
+
+
+def parse_day(value: str | None, name: str, default: date | None = None) -> date:
+    """An ISO date (YYYY-MM-DD) from a request, with a message that says which field is wrong."""
+    if value is None or value == "":
+        if default is None:
+            raise FigureError("invalid", "missing_date", f"{name} is required (YYYY-MM-DD).")
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FigureError("invalid", "bad_date", f"{name} must be a date like 2026-03-01, got {value[:40]!r}.") \
+            from None
+
+
+def _titles(session: Session, video_ids: list[int]) -> dict[int, str]:
+    if not video_ids:
+        return {}
+    return dict(session.execute(select(Video.id, Video.title).where(Video.id.in_(video_ids))).all())
+
+
+def _key(*parts: object) -> str:
+    return ":".join("all" if p is None else str(p) for p in parts)
+
+
+def _status_summary(statuses: list[DataStatus]) -> str:
+    """One status for a set of days: the least trustworthy of them."""
+    for status in (DataStatus.PENDING, DataStatus.STALE, DataStatus.LIVE):
+        if status in statuses:
+            return status.value
+    return DataStatus.FINAL.value
+
+
+def _statuses(session: Session, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:
+    return {d: s.status.value for d, s in day_statuses(session, first, last, tz).items()}
+
+
+# ------------------------------------------------------------------------------ totals and cards
+
+
+def _scoped(stats: Select, money: Select, seller_id: int | None, video_id: int | None) -> tuple[Select, Select]:
+    """The stats and settlement queries narrowed to a seller's (or one video's) rows."""
+    if seller_id is not None:
+        stats = stats.where(VideoDailyStats.seller_id == seller_id)
+        money = money.where(VideoDailySettlement.seller_id == seller_id)
+    if video_id is not None:
+        stats = stats.where(VideoDailyStats.video_id == video_id)
+        money = money.where(VideoDailySettlement.video_id == video_id)
+    return stats, money
+
+
+def _range_totals(session: Session, seller_id: int | None, first: date, last: date,
+                  video_id: int | None = None) -> dict[str, int]:
+    stats = select(func.coalesce(func.sum(VideoDailyStats.views), 0),
+                   func.coalesce(func.sum(VideoDailyStats.watch_seconds), 0),
+                   func.coalesce(func.sum(VideoDailyStats.ad_views), 0)).where(
+        VideoDailyStats.day.between(first, last))
+    money = select(func.coalesce(func.sum(VideoDailySettlement.video_amount), 0),
+                   func.coalesce(func.sum(VideoDailySettlement.ad_amount), 0),
+                   func.coalesce(func.sum(VideoDailySettlement.total_amount), 0)).where(
+        VideoDailySettlement.day.between(first, last))
+    stats, money = _scoped(stats, money, seller_id, video_id)
+    views, watch, ads = session.execute(stats).one()
+    video_amount, ad_amount, total = session.execute(money).one()
+    return dict(zip(FIGURES, map(int, (views, watch, ads, video_amount, ad_amount, total)), strict=True))
+
+
+def period_totals(session: Session, cache: FigureCache | None, seller_id: int | None, first: date,
+                  last: date) -> dict[str, int]:
+    """Views, watch seconds, ad views and money of a seller's (or the platform's) closed days."""
+    return get_or_compute_in(cache, month_scopes(first, last), _key("totals", seller_id, first, last),
+                             lambda: _range_totals(session, seller_id, first, last))
+
+
+def _change(current: dict[str, int], previous: dict[str, int]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name in FIGURES:
+        now, before = current[name], previous[name]
+        pct = None if before == 0 else round((now - before) * 100 / before, 1)
+        out[name] = {"value": now, "previous": before, "delta": now - before, "pct": pct}
+    return out
+
+
+def _same_days_previous_month(first: date, last: date) -> tuple[date, date]:
+    prev_first, prev_last = month_range(month_start(first) - timedelta(days=1))
+    return prev_first, min(prev_last, prev_first + timedelta(days=(last - first).days))
+
+
+def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz: ZoneInfo,
+          on: date | None = None) -> dict[str, Any]:
+    """Yesterday and month-to-date (the month of yesterday, up to yesterday), each against the
+    previous period (the day before; the same days of the previous month), with data status."""
+    current = on or today(tz)
+    yesterday = current - timedelta(days=1)
+    mtd_first = month_start(yesterday)
+    prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
+    statuses = _statuses(session, min(prev_first, yesterday - timedelta(days=1)), yesterday, tz)
+
+    def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:
+        now = period_totals(session, cache, seller_id, first, last)
+        before = period_totals(session, cache, seller_id, pfirst, plast)
+        return {"label": label, "first": first.isoformat(), "last": last.isoformat(),
+                "previous_first": pfirst.isoformat(), "previous_last": plast.isoformat(),
+                "status": _status_summary([DataStatus(statuses[d]) for d in days_between(first, last)]),
+                "figures": _change(now, before)}
+
+    day_before = yesterday - timedelta(days=1)
+    return {"today": current.isoformat(), "cards": [
+        card("yesterday", yesterday, yesterday, day_before, day_before),
+        card("month_to_date", mtd_first, yesterday, prev_first, prev_last),
+    ]}
+
+
+# ------------------------------------------------------------------------------ Top-5
+
+
+def top5(session: Session, cache: FigureCache | None, seller_id: int | None, metric: Metric,
+         kind: PeriodKind, day: date, tz: ZoneInfo) -> dict[str, Any]:
+    """The Top-5 of a day, week or month (§8), ranked by `models.rankings`, with titles."""
+    start = period_start(kind, day)
+    end = {PeriodKind.DAY: start, PeriodKind.WEEK: week_range(start)[1], PeriodKind.MONTH: month_range(start)[1]}[kind]
+
+    def compute() -> dict[str, Any]:
+        ranked = top_videos(session, kind, day, metric, seller_id)
+        titles = _titles(session, [r.video_id for r in ranked])
+        return {"items": [{"rank": r.rank, "video_id": r.video_id, "title": titles.get(r.video_id, ""),
+                           "value": r.value} for r in ranked]}
+
+    body = get_or_compute_in(cache, [scope(kind.value, start)], _key("top5", seller_id, metric.value), compute)
+    statuses = _statuses(session, start, end, tz)
+    return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
+            "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
+
+
+# ------------------------------------------------------------------------------ daily series
+
+
+def _daily_rows(session: Session, seller_id: int | None, first: date, last: date,
+                video_id: int | None) -> dict[str, dict[str, int]]:
+    stats = select(VideoDailyStats.day, func.sum(VideoDailyStats.views), func.sum(VideoDailyStats.watch_seconds),
+                   func.sum(VideoDailyStats.ad_views), func.sum(VideoDailyStats.rejected_own_video),
+                   func.sum(VideoDailyStats.rejected_repeat)).where(
+        VideoDailyStats.day.between(first, last)).group_by(VideoDailyStats.day)
+    money = select(VideoDailySettlement.day, func.sum(VideoDailySettlement.video_amount),
+                   func.sum(VideoDailySettlement.ad_amount), func.sum(VideoDailySettlement.total_amount)).where(
+        VideoDailySettlement.day.between(first, last)).group_by(VideoDailySettlement.day)
+    stats, money = _scoped(stats, money, seller_id, video_id)
+    out: dict[str, dict[str, int]] = {}
+    for day in days_between(first, last):
+        out[day.isoformat()] = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
+    for day, views, watch, ads, own, repeat in session.execute(stats):
+        out[day.isoformat()].update(views=int(views), watch_seconds=int(watch), ad_views=int(ads),
+                                    rejected_own_video=int(own), rejected_repeat=int(repeat))
+    for day, video_amount, ad_amount, total in session.execute(money):
+        out[day.isoformat()].update(video_amount=int(video_amount), ad_amount=int(ad_amount), total_amount=int(total))
+    return out
+
+
+def _live_estimate(session: Session, seller_id: int | None, day: date, video_id: int | None) -> dict[str, int]:
+    """Today's figures from the raw events, priced with the plan in force (an estimate, §10)."""
+    query = select(Video.id)
+    if seller_id is not None:
+        query = query.where(Video.seller_id == seller_id)
+    if video_id is not None:
+        query = query.where(Video.id == video_id)
+    ids = list(session.scalars(query))
+    figures = live_figures(session, day, ids) if ids else {}
+    totals = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
+    plan = plan_row_for_day(session, day)
+    before: dict[int, tuple[int, int]] = {}
+    if plan is not None and plan.basis == PricingBasis.LIFETIME and figures:
+        latest = select(VideoDailyStats.video_id, func.max(VideoDailyStats.day).label("day")).where(
+            VideoDailyStats.video_id.in_(list(figures)), VideoDailyStats.day < day).group_by(
+            VideoDailyStats.video_id).subquery()
+        before = {vid: (int(v), int(a)) for vid, v, a in session.execute(
+            select(VideoDailyStats.video_id, VideoDailyStats.cum_views, VideoDailyStats.cum_ad_views).join(
+                latest, (latest.c.video_id == VideoDailyStats.video_id) & (latest.c.day == VideoDailyStats.day)))}
+    for vid, fig in figures.items():
+        totals["views"] += fig.views
+        totals["watch_seconds"] += fig.watch_seconds
+        totals["ad_views"] += fig.ad_views
+        if plan is not None:
+            vb, ab = before.get(vid, (0, 0))
+            va = sum(line.amount for line in bracket_lines(plan.tiers, fig.views, vb))
+            aa = sum(line.amount for line in bracket_lines(plan.tiers, fig.ad_views, ab, ad=True))
+            totals["video_amount"] += va
+            totals["ad_amount"] += aa
+            totals["total_amount"] += va + aa
+    return totals
+
+
+def daily_series(session: Session, cache: FigureCache | None, seller_id: int | None, first: date, last: date,
+                 tz: ZoneInfo, video_id: int | None = None) -> dict[str, Any]:
+    """Per business day: views, watch seconds, ad views, filtered sessions and money, zero-filled,
+    each day with its data status; today (when in range) is the live estimate."""
+    check_range(first, last)
+    if video_id is not None:
+        seller_video(session, seller_id, video_id)
+    current = today(tz)
+    closed_last = min(last, current - timedelta(days=1))
+    rows: dict[str, dict[str, int]] = {}
+    if closed_last >= first:
+        rows = get_or_compute_in(cache, month_scopes(first, closed_last),
+                                 _key("series", seller_id, video_id, first, closed_last),
+                                 lambda: _daily_rows(session, seller_id, first, closed_last, video_id))
+    if first <= current <= last:
+        rows[current.isoformat()] = _live_estimate(session, seller_id, current, video_id)
+    statuses = _statuses(session, first, last, tz)
+    zero = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
+    days = [{"day": d.isoformat(), "status": statuses[d], **rows.get(d.isoformat(), zero)}
+            for d in days_between(first, last)]
+    return {"first": first.isoformat(), "last": last.isoformat(), "video_id": video_id, "days": days,
+            "totals": {name: sum(d[name] for d in days) for name in FIGURES}}
+
+
+def view_ledger(session: Session, cache: FigureCache | None, seller_id: int | None, video_id: int, first: date,
+                last: date, tz: ZoneInfo) -> dict[str, Any]:
+    """Per day: play sessions started, counted, filtered by reason (§6), average watch per view."""
+    series = daily_series(session, cache, seller_id, first, last, tz, video_id)
+    days = []
+    for d in series["days"]:
+        started = d["views"] + d["rejected_own_video"] + d["rejected_repeat"]
+        avg = d["watch_seconds"] // d["views"] if d["views"] else 0
+        days.append({"day": d["day"], "status": d["status"], "started": started, "counted": d["views"],
+                     "own_video": d["rejected_own_video"], "repeat_within_30s": d["rejected_repeat"],
+                     "avg_watch_seconds": avg})
+    return {"first": series["first"], "last": series["last"], "video_id": video_id, "days": days}
+
+
+# ------------------------------------------------------------------------------ settlement tables
+
+
+def _settlement_query(seller_id: int | None, granularity: str, first: date, last: date,
+                      video_id: int | None) -> Select:
+    """Per-video lines of the settlement table: days, or the weeks / months overlapping the range."""
+    if granularity == "day":
+        t = VideoDailySettlement
+        query = select(t.day.label("period_start"), t.video_id, Video.title, t.views, t.ad_views, t.video_amount,
+                       t.ad_amount, t.total_amount).join(Video, Video.id == t.video_id).where(t.day.between(first, last))
+        seller_col, video_col = t.seller_id, t.video_id
+    else:
+        t = VideoPeriodStats
+        start = week_range(first)[0] if granularity == "week" else month_start(first)
+        query = select(t.period_start, t.video_id, Video.title, t.views, t.ad_views, t.video_amount, t.ad_amount,
+                       (t.video_amount + t.ad_amount).label("total_amount")).join(Video, Video.id == t.video_id).where(
+            t.period == RollupPeriod(granularity), t.period_start.between(start, last))
+        seller_col, video_col = t.seller_id, t.video_id
+    if seller_id is not None:
+        query = query.where(seller_col == seller_id)
+    if video_id is not None:
+        query = query.where(video_col == video_id)
+    return query
+
+
+def _mark_restated(session: Session, lines: list[dict[str, Any]]) -> None:
+    """Flag the lines with a restated day (the seller sees it on the line, §9), in one query."""
+    if not lines:
+        return
+    first = min(date.fromisoformat(line["period_start"]) for line in lines)
+    last = max(date.fromisoformat(line["period_end"]) for line in lines)
+    restated = session.execute(select(Restatement.video_id, Restatement.day).where(
+        Restatement.video_id.in_({line["video_id"] for line in lines}), Restatement.day.between(first, last))).all()
+    for line in lines:
+        start, end = line["period_start"], line["period_end"]
+        line["restated"] = any(vid == line["video_id"] and start <= day.isoformat() <= end for vid, day in restated)
+
+
+def _period_end(granularity: str, start: date) -> date:
+    if granularity == "week":
+        return week_range(start)[1]
+    if granularity == "month":
+        return month_range(start)[1]
+    return start
+
+
+def _line(granularity: str, row: Any) -> dict[str, Any]:
+    return {"period_start": row.period_start.isoformat(),
+            "period_end": _period_end(granularity, row.period_start).isoformat(),
+            "video_id": row.video_id, "title": row.title, "views": int(row.views), "ad_views": int(row.ad_views),
+            "video_amount": int(row.video_amount), "ad_amount": int(row.ad_amount),
+            "total_amount": int(row.total_amount)}
+
+
+def _check_granularity(granularity: str) -> None:
+    if granularity not in GRANULARITIES:
+        raise FigureError("invalid", "bad_granularity", "granularity must be day, week or month.")
+
+
+def settlement_lines(session: Session, seller_id: int | None, granularity: str, first: date, last: date,
+                     video_id: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every line of the table in period then video order, streamed (for CSV exports)."""
+    _check_granularity(granularity)
+    check_range(first, last)
+    if video_id is not None:
+        seller_video(session, seller_id, video_id)
+    query = _settlement_query(seller_id, granularity, first, last, video_id)
+    cols = query.selected_columns
+    result = session.execute(query.order_by(cols.period_start, cols.video_id).execution_options(yield_per=1000))
+    for row in result:
+        yield _line(granularity, row)
+
+
+def settlement_table(session: Session, cache: FigureCache | None, seller_id: int | None, granularity: str,
+                     first: date, last: date, tz: ZoneInfo, *, video_id: int | None = None, sort: str = "period",
+                     descending: bool = False, page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """One page of per-video lines, sorted, plus the totals of each period and of the whole range."""
+    _check_granularity(granularity)
+    check_range(first, last)
+    if sort not in SETTLEMENT_SORTS:
+        raise FigureError("invalid", "bad_sort", f"sort must be one of {', '.join(SETTLEMENT_SORTS)}.")
+    if page < 1 or not 1 <= per_page <= 500:
+        raise FigureError("invalid", "bad_page", "page must be 1 or more and per_page between 1 and 500.")
+    if video_id is not None:
+        seller_video(session, seller_id, video_id)
+
+    def compute() -> dict[str, Any]:
+        query = _settlement_query(seller_id, granularity, first, last, video_id).subquery()
+        column = {"period": query.c.period_start, "video": query.c.title}.get(sort, getattr(query.c, sort, None))
+        order = [column.desc() if descending else column, query.c.period_start, query.c.video_id]
+        count = session.scalar(select(func.count()).select_from(query)) or 0
+        rows = session.execute(select(query).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+        sums = [func.coalesce(func.sum(getattr(query.c, n)), 0) for n in ("views", "ad_views", *MONEY)]
+        per_period = session.execute(select(query.c.period_start, *sums).group_by(query.c.period_start)
+                                     .order_by(query.c.period_start)).all()
+        names = ("views", "ad_views", *MONEY)
+        periods = [{"period_start": p[0].isoformat(), "period_end": _period_end(granularity, p[0]).isoformat(),
+                    **{n: int(v) for n, v in zip(names, p[1:], strict=True)}} for p in per_period]
+        totals = {n: sum(p[n] for p in periods) for n in names}
+        lines = [_line(granularity, r) for r in rows]
+        _mark_restated(session, lines)
+        return {"rows": lines, "periods": periods, "totals": totals,
+                "total_rows": int(count), "pages": max(1, -(-int(count) // per_page))}
+
+    start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))
+    end = _period_end(granularity, period_start(PeriodKind(granularity), last))
+    body = get_or_compute_in(cache, month_scopes(start, end),
+                             _key("settlements", seller_id, granularity, first, last, video_id, sort, descending,
+                                  page, per_page), compute)
+    statuses = _statuses(session, start, min(end, today(tz)), tz)
+    return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
+            "descending": descending, "page": page, "per_page": per_page,
+            "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
+
+
+# ------------------------------------------------------------------------------ receipts
+
+
+def _restatement_dicts(session: Session, video_id: int, first: date, last: date) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Restatement).where(Restatement.video_id == video_id,
+                                                     Restatement.day.between(first, last))
+                           .order_by(Restatement.recorded_at.desc(), Restatement.id.desc()))
+    return [restatement_dict(r) for r in rows]
+
+
+def restatement_dict(r: Restatement) -> dict[str, Any]:
+    reason = RestatementReason(r.reason)
+    return {"id": r.id, "day": r.day.isoformat(), "video_id": r.video_id, "run_id": r.run_id,
+            "recorded_at": r.recorded_at.isoformat(), "reason": reason.value, "reason_text": REASON_TEXT[reason],
+            "was": {n: getattr(r, f"was_{n}") for n in FIGURES}, "now": {n: getattr(r, f"now_{n}") for n in FIGURES}}
+
+
+def _brackets(tiers: list, units: int, before: int, ad: bool) -> list[dict[str, Any]]:
+    return [{"from_unit": line.from_unit, "to_unit": line.to_unit, "units": line.units,
+             "unit_price": str(scaled_to_rate(line.rate_e4)), "exact": str(scaled_to_rate(line.units * line.rate_e4)),
+             "amount": line.amount} for line in bracket_lines(tiers, units, before, ad=ad)]
+
+
+def day_receipt(session: Session, seller_id: int | None, video_id: int, day: date) -> dict[str, Any]:
+    """The arithmetic behind one video-day line (§9): plan, basis, units before the day, each
+    bracket's units × unit price floored, and the sums, next to the stored amounts."""
+    video = seller_video(session, seller_id, video_id)
+    line = session.get(VideoDailySettlement, (day, video_id))
+    if line is None:
+        raise FigureError("not_found", "no_settlement", f"{video.title} has no settlement on {day.isoformat()}.")
+    plan = session.get(PricePlan, line.plan_id)
+    assert plan is not None
+    views = _brackets(plan.tiers, line.views, line.views_before, False)
+    ads = _brackets(plan.tiers, line.ad_views, line.ad_views_before, True)
+    video_amount, ad_amount = sum(b["amount"] for b in views), sum(b["amount"] for b in ads)
+    return {"kind": "day", "video_id": video_id, "title": video.title, "day": day.isoformat(),
+            "plan": {"id": plan.id, "name": plan.name, "effective_from": plan.effective_from.isoformat(),
+                     "basis": line.basis.value},
+            "views": {"units": line.views, "before": line.views_before, "brackets": views, "sum": video_amount},
+            "ad_views": {"units": line.ad_views, "before": line.ad_views_before, "brackets": ads, "sum": ad_amount},
+            "computed_total": video_amount + ad_amount,
+            "stored": {"video_amount": line.video_amount, "ad_amount": line.ad_amount,
+                       "total_amount": line.total_amount},
+            "restatements": _restatement_dicts(session, video_id, day, day)}
+
+
+def period_receipt(session: Session, seller_id: int | None, video_id: int, granularity: str,
+                   day: date) -> dict[str, Any]:
+    """A week or month line of a video: the days that add up to it, and the stored period row."""
+    if granularity not in ("week", "month"):
+        raise FigureError("invalid", "bad_granularity", "A period receipt is of a week or a month.")
+    video = seller_video(session, seller_id, video_id)
+    first, last = week_range(day) if granularity == "week" else month_range(day)
+    days = [{"day": r.day.isoformat(), "views": r.views, "ad_views": r.ad_views, "video_amount": r.video_amount,
+             "ad_amount": r.ad_amount, "total_amount": r.total_amount}
+            for r in session.scalars(select(VideoDailySettlement).where(
+                VideoDailySettlement.video_id == video_id, VideoDailySettlement.day.between(first, last))
+                .order_by(VideoDailySettlement.day))]
+    stored = session.get(VideoPeriodStats, (RollupPeriod(granularity), first, video_id))
+    if stored is None and not days:
+        raise FigureError("not_found", "no_settlement", f"{video.title} has no settlement in that {granularity}.")
+    sums = {n: sum(d[n] for d in days) for n in ("views", "ad_views", *MONEY)}
+    return {"kind": granularity, "video_id": video_id, "title": video.title, "first": first.isoformat(),
+            "last": last.isoformat(), "days": days, "sum": sums,
+            "stored": None if stored is None else {
+                "views": stored.views, "ad_views": stored.ad_views, "video_amount": stored.video_amount,
+                "ad_amount": stored.ad_amount, "total_amount": stored.video_amount + stored.ad_amount},
+            "restatements": _restatement_dicts(session, video_id, first, last)}
+
+
+# ------------------------------------------------------------------------------ tier progress
+
+
+def tier_progress(session: Session, seller_id: int | None, tz: ZoneInfo, on: date | None = None,
+                  video_id: int | None = None) -> list[dict[str, Any]]:
+    """Per video: where this month's count (or, on the `lifetime` basis, the cumulative count)
+    stands against the bracket boundaries of the plan in force, and how many views to the next."""
+    current = on or today(tz)
+    plan = plan_row_for_day(session, current)
+    if plan is None:
+        return []
+    videos = select(Video.id, Video.title)
+    if seller_id is not None:
+        videos = videos.where(Video.seller_id == seller_id)
+    if video_id is not None:
+        videos = videos.where(Video.id == video_id)
+    titles = dict(session.execute(videos.order_by(Video.id)).all())
+    if not titles:
+        return []
+    if plan.basis == PricingBasis.LIFETIME:
+        latest = select(VideoDailyStats.video_id, func.max(VideoDailyStats.day).label("day")).where(
+            VideoDailyStats.video_id.in_(list(titles))).group_by(VideoDailyStats.video_id).subquery()
+        counts = dict(session.execute(select(VideoDailyStats.video_id, VideoDailyStats.cum_views).join(
+            latest, (latest.c.video_id == VideoDailyStats.video_id) & (latest.c.day == VideoDailyStats.day))).all())
+        counted_since = None
+    else:
+        first = month_start(current)
+        counts = dict(session.execute(select(VideoDailyStats.video_id, func.sum(VideoDailyStats.views)).where(
+            VideoDailyStats.video_id.in_(list(titles)), VideoDailyStats.day.between(first, current))
+            .group_by(VideoDailyStats.video_id)).all())
+        counted_since = first.isoformat()
+    tiers = sorted(plan.tiers, key=lambda t: t.from_unit)
+    out = []
+    for vid, title in titles.items():
+        count = int(counts.get(vid, 0) or 0)
+        tier = next((t for t in tiers if count + 1 >= t.from_unit and (t.to_unit is None or count + 1 <= t.to_unit)),
+                    tiers[-1])
+        following = next((t for t in tiers if t.from_unit > count + 1), None)
+        out.append({"video_id": vid, "title": title, "basis": plan.basis.value, "plan": plan.name,
+                    "counted_since": counted_since, "count": count, "rate": str(tier.view_rate),
+                    "next_rate": None if following is None else str(following.view_rate),
+                    "to_next": None if following is None else following.from_unit - 1 - count})
+    return out
+
+
+def restatement_list(session: Session, seller_id: int | None, first: date | None = None,
+                     last: date | None = None, video_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Restatements of the caller's videos, newest first (an empty list for a forged video)."""
+    query = select(Restatement)
+    if seller_id is not None:
+        query = query.where(Restatement.seller_id == seller_id)
+    if video_id is not None:
+        query = query.where(Restatement.video_id == video_id)
+    if first is not None:
+        query = query.where(Restatement.day >= first)
+    if last is not None:
+        query = query.where(Restatement.day <= last)
+    rows = session.scalars(query.order_by(Restatement.recorded_at.desc(), Restatement.id.desc()).limit(limit))
+    return [restatement_dict(r) for r in rows]

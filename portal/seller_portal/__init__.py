@@ -1,0 +1,8 @@
+"""The seller portal (§11): dashboard, settlement history with receipts, per-video statistics.
+
+Every figure comes from `models/seller_figures.py`, the same functions the JSON API uses.
+"""
+
+from portal.seller_portal.views import bp
+
+__all__ = ["bp"]

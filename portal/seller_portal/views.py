@@ -1,0 +1,327 @@
+"""Seller portal pages. Each URL serves the whole page, or with `HX-Request` only the fragment
+htmx asked for (named by `HX-Target`), with `Vary: HX-Request`; switches push their URL so
+a view can be bookmarked and the back button works."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import Role, User
+from models.business_time import month_range, today
+from models.seller_figures import (
+    FigureError,
+    cards,
+    daily_series,
+    day_receipt,
+    parse_day,
+    period_receipt,
+    restatement_list,
+    seller_video,
+    settlement_lines,
+    settlement_table,
+    tier_progress,
+    top5,
+    view_ledger,
+)
+from models.stats import Metric, PeriodKind
+from portal.auth import role_required
+from portal.csv_export import csv_response
+from portal.database import db_session
+from portal.figures import figure_cache
+from portal.seller_portal import charts
+from portal.seller_portal.formatting import hmm, number, signed_pct, won
+from portal.settings import settings
+
+bp = Blueprint("seller_portal", __name__)
+
+RANGE_PRESETS = ("7", "28", "90", "this_month", "last_month", "custom")
+
+
+@bp.app_template_filter("won")
+def _won(amount: int) -> str:
+    return won(amount)
+
+
+@bp.app_template_filter("hmm")
+def _hmm(seconds: int) -> str:
+    return hmm(seconds)
+
+
+@bp.app_template_filter("num")
+def _num(value: int) -> str:
+    return number(value)
+
+
+@bp.app_template_filter("pct")
+def _pct(value: float | None) -> str:
+    return signed_pct(value)
+
+
+@bp.app_template_filter("kst")
+def _kst(iso: str) -> str:
+    """An ISO UTC instant in the business time zone, labelled."""
+    tz = settings().tz
+    moment = datetime.fromisoformat(iso).astimezone(tz)
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()}"
+
+
+def _day_arg(name: str, default: date) -> date:
+    try:
+        return parse_day(request.args.get(name), name, default)
+    except FigureError as exc:
+        abort(400, description=exc.message)
+
+
+def scope_seller() -> tuple[int | None, list[User]]:
+    """The seller whose figures are shown: yourself, or for an admin the `seller_id` filter
+    (none: platform-wide), with the sellers an admin can pick from."""
+    if not current_user.is_admin:
+        return current_user.id, []
+    sellers = list(db_session().scalars(select(User).where(User.role == Role.SELLER).order_by(User.display_name)))
+    raw = request.args.get("seller_id", "")
+    if not raw:
+        return None, sellers
+    if not raw.isdigit():
+        abort(400, description="seller_id must be a whole number.")
+    return int(raw), sellers
+
+
+def _render(template: str, fragments: dict[str, str], **context: Any) -> ResponseReturnValue:
+    """The page, or with HX-Request the fragment its HX-Target names (the first by default)."""
+    if request.headers.get("HX-Request"):
+        target = request.headers.get("HX-Target", "")
+        body = render_template(fragments.get(target, next(iter(fragments.values()))), **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body)
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+def _figure_error(exc: FigureError) -> ResponseReturnValue:
+    abort(404 if exc.kind == "not_found" else 400, description=exc.message)
+
+
+def _range(current: date) -> tuple[str, date, date]:
+    preset = request.args.get("range", "28")
+    if preset not in RANGE_PRESETS:
+        abort(400, description="range must be 7, 28, 90, this_month, last_month or custom.")
+    if preset == "this_month":
+        return preset, month_range(current)[0], current
+    if preset == "last_month":
+        return (preset, *month_range(month_range(current)[0] - timedelta(days=1)))
+    if preset == "custom":
+        return preset, _day_arg("from", current - timedelta(days=27)), _day_arg("to", current)
+    return preset, current - timedelta(days=int(preset) - 1), current
+
+
+# ---------------------------------------------------------------------------------- dashboard
+
+
+@bp.get("/dashboard")
+@role_required(Role.SELLER)
+def dashboard() -> ResponseReturnValue:
+    """Cards, the Top-5 chart, the revenue chart, tier progress and recent restatements."""
+    tz = settings().tz
+    seller_id, sellers = scope_seller()
+    session, cache = db_session(), figure_cache()
+    current = today(tz)
+    try:
+        metric = Metric(request.args.get("metric", "views"))
+        period = PeriodKind(request.args.get("period", "day"))
+    except ValueError:
+        abort(400, description="metric must be views or watch_seconds, period day, week or month.")
+    top_day = _day_arg("date", current - timedelta(days=1))
+    preset, first, last = _range(current)
+    try:
+        top = top5(session, cache, seller_id, metric, period, top_day, tz)
+        series = daily_series(session, cache, seller_id, first, last, tz)
+    except FigureError as exc:
+        return _figure_error(exc)
+    step = {PeriodKind.DAY: timedelta(days=1), PeriodKind.WEEK: timedelta(days=7), PeriodKind.MONTH: None}[period]
+    if step is None:
+        prev_day = month_range(date.fromisoformat(top["first"]) - timedelta(days=1))[0]
+        next_day = date.fromisoformat(top["last"]) + timedelta(days=1)
+    else:
+        prev_day, next_day = top_day - step, top_day + step
+    state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
+             "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
+    context: dict[str, Any] = dict(
+        state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
+        prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
+        revenue_json=charts.revenue_figure(series), presets=RANGE_PRESETS, tz_name=settings().timezone,
+        url=_dashboard_url,
+    )
+    if not request.headers.get("HX-Request"):
+        context.update(cards=cards(session, cache, seller_id, tz)["cards"],
+                       # Platform-wide, the per-video tier progress would list every video: pick a seller.
+                       progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
+                       restatements=restatement_list(session, seller_id, limit=10))
+    return _render("seller/dashboard.html", {"top5": "seller/_top5.html", "revenue": "seller/_revenue.html"},
+                   **context)
+
+
+def _dashboard_url(state: dict[str, Any], **changes: Any) -> str:
+    args = {**state, **changes}
+    if args.get("range") != "custom":
+        args.pop("from", None)
+        args.pop("to", None)
+    return url_for("seller_portal.dashboard", **{k: v for k, v in args.items() if v is not None})
+
+
+# ---------------------------------------------------------------------------------- settlements
+
+
+def _settlement_args() -> dict[str, Any]:
+    tz = settings().tz
+    current = today(tz)
+    granularity = request.args.get("granularity", "day")
+    first = _day_arg("from", current - timedelta(days=30))
+    last = _day_arg("to", current - timedelta(days=1))
+    raw_video = request.args.get("video_id", "")
+    page = request.args.get("page", "1")
+    if not page.isdigit() or (raw_video and not raw_video.isdigit()):
+        abort(400, description="page and video_id must be whole numbers.")
+    return {"granularity": granularity, "first": first, "last": last,
+            "video_id": int(raw_video) if raw_video else None, "sort": request.args.get("sort", "period"),
+            "descending": request.args.get("dir", "asc") == "desc", "page": int(page)}
+
+
+@bp.get("/settlements")
+@role_required(Role.SELLER)
+def settlements() -> ResponseReturnValue:
+    """Daily, weekly or monthly settlement lines per video, sorted and paged, with totals."""
+    seller_id, sellers = scope_seller()
+    args = _settlement_args()
+    try:
+        table = settlement_table(db_session(), figure_cache(), seller_id, args["granularity"], args["first"],
+                                 args["last"], settings().tz, video_id=args["video_id"], sort=args["sort"],
+                                 descending=args["descending"], page=args["page"], per_page=50)
+    except FigureError as exc:
+        return _figure_error(exc)
+    state = {"granularity": table["granularity"], "from": table["first"], "to": table["last"],
+             "sort": table["sort"], "dir": "desc" if table["descending"] else "asc", "page": table["page"],
+             "seller_id": seller_id, "video_id": args["video_id"]}
+
+    def link(endpoint: str = "seller_portal.settlements", **changes: Any) -> str:
+        merged = {**state, **changes}
+        return url_for(endpoint, **{k: v for k, v in merged.items() if v is not None})
+
+    return _render("seller/settlements.html", {"settlement-table": "seller/_settlement_table.html",
+                                               "receipt": "seller/_receipt.html"},
+                   table=table, state=state, link=link, sellers=sellers, seller_id=seller_id,
+                   tz_name=settings().timezone)
+
+
+@bp.get("/settlements.csv")
+@role_required(Role.SELLER)
+def settlements_csv() -> ResponseReturnValue:
+    seller_id, _ = scope_seller()
+    args = _settlement_args()
+    try:
+        rows = settlement_lines(db_session(), seller_id, args["granularity"], args["first"], args["last"],
+                                args["video_id"])
+        first_row = next(rows, None)  # validates the arguments before the download starts
+    except FigureError as exc:
+        return _figure_error(exc)
+
+    def all_rows():  # type: ignore[no-untyped-def]
+        for row in ([first_row] if first_row else []):
+            yield _csv_line(row)
+        for row in rows:
+            yield _csv_line(row)
+
+    name = f"settlements-{args['granularity']}-{args['first']}-{args['last']}.csv"
+    return csv_response(name, ["period_start", "period_end", "video_id", "title", "views", "ad_views",
+                               "video_amount_won", "ad_amount_won", "total_won"], all_rows())
+
+
+def _csv_line(row: dict[str, Any]) -> list[Any]:
+    return [row["period_start"], row["period_end"], row["video_id"], row["title"], row["views"], row["ad_views"],
+            row["video_amount"], row["ad_amount"], row["total_amount"]]
+
+
+@bp.get("/settlements/<int:video_id>/<day>")
+@role_required(Role.SELLER)
+def receipt(video_id: int, day: str) -> ResponseReturnValue:
+    """The arithmetic behind one line: a video-day's brackets, or a week's / month's days."""
+    seller_id, _ = scope_seller()
+    granularity = request.args.get("granularity", "day")
+    try:
+        when = parse_day(day, "day")
+        if granularity == "day":
+            body = day_receipt(db_session(), seller_id, video_id, when)
+        else:
+            body = period_receipt(db_session(), seller_id, video_id, granularity, when)
+    except FigureError as exc:
+        return _figure_error(exc)
+    return _render("seller/receipt.html", {"receipt": "seller/_receipt.html"}, receipt=body,
+                   tz_name=settings().timezone)
+
+
+# ---------------------------------------------------------------------------------- per video
+
+
+def _video_range() -> tuple[date, date]:
+    current = today(settings().tz)
+    return _day_arg("from", current - timedelta(days=29)), _day_arg("to", current)
+
+
+@bp.get("/videos/<int:video_id>/stats")
+@role_required(Role.SELLER)
+def video_stats(video_id: int) -> ResponseReturnValue:
+    """Daily series, view ledger (counted and filtered by reason), tier progress, restatements."""
+    seller_id, _ = scope_seller()
+    tz = settings().tz
+    session, cache = db_session(), figure_cache()
+    first, last = _video_range()
+    try:
+        video = seller_video(session, seller_id, video_id)
+        series = daily_series(session, cache, seller_id, first, last, tz, video_id)
+        ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
+    except FigureError as exc:
+        return _figure_error(exc)
+    restated = restatement_list(session, seller_id, video_id=video_id, limit=50)
+    return _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
+                   video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series),
+                   progress=tier_progress(session, seller_id, tz, video_id=video_id),
+                   restatements=restated, restated_days={r["day"] for r in restated},
+                   first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone)
+
+
+@bp.get("/videos/<int:video_id>/stats.csv")
+@role_required(Role.SELLER)
+def video_stats_csv(video_id: int) -> ResponseReturnValue:
+    seller_id, _ = scope_seller()
+    first, last = _video_range()
+    try:
+        series = daily_series(db_session(), figure_cache(), seller_id, first, last, settings().tz, video_id)
+    except FigureError as exc:
+        return _figure_error(exc)
+    rows = ([d["day"], d["status"], d["views"], d["watch_seconds"], d["ad_views"], d["video_amount"], d["ad_amount"],
+             d["total_amount"]] for d in series["days"])
+    return csv_response(f"video-{video_id}-{first}-{last}.csv",
+                        ["day", "status", "views", "watch_seconds", "ad_views", "video_amount_won", "ad_amount_won",
+                         "total_won"], rows)
+
+
+@bp.get("/videos/<int:video_id>/ledger.csv")
+@role_required(Role.SELLER)
+def ledger_csv(video_id: int) -> ResponseReturnValue:
+    seller_id, _ = scope_seller()
+    first, last = _video_range()
+    try:
+        ledger = view_ledger(db_session(), figure_cache(), seller_id, video_id, first, last, settings().tz)
+    except FigureError as exc:
+        return _figure_error(exc)
+    rows = ([d["day"], d["started"], d["counted"], d["own_video"], d["repeat_within_30s"], d["avg_watch_seconds"]]
+            for d in ledger["days"])
+    return csv_response(f"video-{video_id}-ledger-{first}-{last}.csv",
+                        ["day", "sessions_started", "counted", "filtered_own_video", "filtered_repeat_within_30s",
+                         "avg_watch_seconds_per_view"], rows)

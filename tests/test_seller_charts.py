@@ -1,0 +1,43 @@
+"""The portal's Plotly figures are valid against plotly's schema (the pages skip validation for
+speed), and their axes read as won / h:mm / whole views."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+import pytest
+
+from portal.seller_portal import charts
+
+DAYS = [{"day": f"2026-11-{i:02d}", "status": status, "views": i * 3, "watch_seconds": i * 1_000,
+         "video_amount": i * 1_000, "ad_amount": i * 12_345}
+        for i, status in enumerate(["final"] * 25 + ["stale", "pending", "live"], start=1)]
+
+
+@pytest.mark.parametrize("metric", ["views", "watch_seconds"])
+def test_top5_figure_is_valid_with_readable_axis(metric):
+    top = {"metric": metric, "items": [{"rank": r, "video_id": r, "title": f"비디오 {r}", "value": 7_300 // r}
+                                       for r in range(1, 6)]}
+    figure = go.Figure(json.loads(charts.top5_figure(top)))  # raises on any invalid property
+    axis = figure.layout.xaxis
+    if metric == "watch_seconds":
+        assert axis.ticktext[:3] == ("0:00", "0:30", "1:00") and figure.data[0].text[-1] == "2:01"
+    else:
+        assert axis.tickformat == ",d" and axis.dtick == 2_000
+
+
+def test_revenue_and_video_figures_are_valid_and_mark_days_that_are_not_final():
+    revenue = go.Figure(json.loads(charts.revenue_figure({"days": DAYS})))
+    assert revenue.layout.barmode == "stack" and revenue.layout.yaxis.tickprefix == "₩"
+    assert list(revenue.data[0].x[-3:]) == ["11-26 (stale)", "11-27 (pending)", "11-28 (live)"]
+    assert list(revenue.data[0].marker.pattern.shape[-3:]) == ["x", ".", "/"]
+    assert revenue.data[1].customdata[0] == "₩12,345"
+    video = go.Figure(json.loads(charts.video_series_figure({"days": DAYS})))
+    assert video.layout.yaxis2.ticktext[-1].count(":") == 1 and video.data[1].yaxis == "y2"
+
+
+def test_tick_steps():
+    assert [charts.count_step(n) for n in (0, 5, 6, 11, 99, 123_456)] == [1, 1, 2, 5, 20, 50_000]
+    assert charts.duration_ticks(0)["ticktext"][:2] == ["0:00", "0:01"]
+    assert charts.duration_ticks(36_000)["ticktext"] == ["0:00", "2:00", "4:00", "6:00", "8:00", "10:00"]

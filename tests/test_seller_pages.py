@@ -1,0 +1,179 @@
+"""Seller portal pages on the generated data set: numbers against the batch tables, htmx
+fragments, scoping (another seller's ids are 404, viewers 403), admins' filter, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import VideoDailySettlement, VideoDailyStats
+from tests.support import TEST_PASSWORD
+from tests.watching_support import sign_in
+
+
+@pytest.fixture
+def app(portal_app):
+    return portal_app
+
+
+@pytest.fixture
+def data(portal_data):
+    return portal_data
+
+
+def _client(app, user):
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def _won(amount: int) -> str:
+    return f"₩{amount:,}"
+
+
+def test_a_seller_lands_on_the_dashboard_after_signing_in(app, data):
+    client = app.test_client()
+    page = client.get("/auth/signin").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = client.post("/auth/signin", data={"csrf_token": token, "email": data.sellers[0].email,
+                                                 "password": TEST_PASSWORD, "next": ""})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard")
+
+
+def test_dashboard_shows_cards_charts_and_the_same_numbers_as_the_tables(app, data):
+    seller = data.sellers[0]
+    client = _client(app, seller)
+    response = client.get(f"/dashboard?date={data.last}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    with Session(data.backend.engine) as s:
+        views = s.scalar(select(func.coalesce(func.sum(VideoDailyStats.views), 0)).where(
+            VideoDailyStats.seller_id == seller.id, VideoDailyStats.day == data.last))
+        top = s.execute(select(VideoDailyStats.video_id, VideoDailyStats.views).where(
+            VideoDailyStats.seller_id == seller.id, VideoDailyStats.day == data.last, VideoDailyStats.views > 0)
+            .order_by(VideoDailyStats.views.desc(), VideoDailyStats.video_id).limit(5)).all()
+    card = html[html.index('data-card="yesterday"'):html.index('data-card="month_to_date"')]
+    views_block = card[card.index('data-figure-name="views"'):]
+    assert f'<span class="value">{views:,}</span>' in views_block
+    assert "data-figure=" in html and "plotly.min.js" in html and "Show as table" in html
+    top5 = html[html.index('id="top5"'):html.index('id="revenue"')]
+    ids = [int(v) for v in re.findall(r"/videos/(\d+)/stats", top5)]
+    assert ids == [vid for vid, _ in top]
+    assert "Asia/Seoul" in html and "<script>" not in html
+
+
+def test_top5_switch_returns_only_the_fragment_to_htmx(app, data):
+    client = _client(app, data.sellers[1])
+    url = f"/dashboard?metric=watch_seconds&period=month&date={data.last}"
+    response = client.get(url, headers={"HX-Request": "true", "HX-Target": "top5"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Vary"].startswith("HX-Request")
+    assert html.lstrip().startswith('<section id="top5"') and "<html" not in html
+    assert 'data-metric="watch_seconds"' in html and "hx-push-url" in html
+    revenue = client.get("/dashboard?range=7", headers={"HX-Request": "true", "HX-Target": "revenue"})
+    assert revenue.get_data(as_text=True).lstrip().startswith('<section id="revenue"')
+    assert client.get(url).get_data(as_text=True).lstrip().lower().startswith("<!doctype html>")
+
+
+def test_settlement_history_matches_the_batch_tables_and_receipts_match(app, data):
+    seller = data.sellers[2]
+    client = _client(app, seller)
+    with Session(data.backend.engine) as s:
+        lines = s.scalars(select(VideoDailySettlement).where(VideoDailySettlement.seller_id == seller.id)
+                          .order_by(VideoDailySettlement.total_amount.desc())).all()
+    html = client.get(f"/settlements?granularity=day&from={data.first}&to={data.last}&sort=total_amount&dir=desc"
+                      ).get_data(as_text=True)
+    totals = re.findall(r'<td class="num total">([^<]+)</td>', html)
+    assert totals[:50] == [_won(r.total_amount) for r in lines[:50]]
+    assert totals[-1] == _won(sum(r.total_amount for r in lines))  # the range total in the footer
+    for granularity in ("week", "month"):
+        page = client.get(f"/settlements?granularity={granularity}&from={data.first}&to={data.last}")
+        assert page.status_code == 200
+        assert re.findall(r'<td class="num total">([^<]+)</td>', page.get_data(as_text=True))[-1] == totals[-1]
+    line = lines[0]
+    receipt = client.get(f"/settlements/{line.video_id}/{line.day}", headers={"HX-Request": "true",
+                                                                            "HX-Target": "receipt"})
+    body = receipt.get_data(as_text=True)
+    assert receipt.status_code == 200 and body.lstrip().startswith('<section id="receipt"')
+    assert f"Total {_won(line.total_amount)} · stored {_won(line.total_amount)}" in body and "✓ matches" in body
+    week = client.get(f"/settlements/{line.video_id}/{line.day}?granularity=week").get_data(as_text=True)
+    assert "✓ matches" in week
+
+
+def test_per_video_page_shows_series_and_ledger(app, data):
+    seller = data.sellers[0]
+    vid = data.videos[seller.id][0]
+    html = _client(app, seller).get(f"/videos/{vid}/stats?from={data.first}&to={data.last}").get_data(as_text=True)
+    with Session(data.backend.engine) as s:
+        row = s.scalars(select(VideoDailyStats).where(VideoDailyStats.video_id == vid)
+                        .order_by(VideoDailyStats.day)).first()
+    started = row.views + row.rejected_own_video + row.rejected_repeat
+    ledger = html[html.index(f'<tr data-day="{row.day}">'):]
+    cells = re.findall(r'<td class="num">([^<]+)</td>', ledger)[:4]
+    assert cells == [f"{started:,}", f"{row.views:,}", f"{row.rejected_own_video:,}", f"{row.rejected_repeat:,}"]
+    assert "more views to the 1.1 won bracket" in html
+
+
+def test_another_sellers_ids_are_not_found_and_viewers_are_refused(app, data):
+    seller = data.sellers[0]
+    other = data.other_seller_video(seller)
+    client = _client(app, seller)
+    for url in (f"/videos/{other}/stats", f"/videos/{other}/stats.csv", f"/videos/{other}/ledger.csv",
+                f"/settlements/{other}/{data.last}", f"/settlements/{other}/{data.last}?granularity=month",
+                f"/settlements?video_id={other}", f"/settlements.csv?video_id={other}&from={data.first}"):
+        assert client.get(url).status_code == 404, url
+    # A forged seller_id is ignored for a seller: the figures stay their own.
+    html = client.get(f"/settlements?seller_id={data.sellers[1].id}&from={data.first}&to={data.last}&granularity=month"
+                      ).get_data(as_text=True)
+    assert not set(map(int, re.findall(r'data-video-id="(\d+)"', html))) - set(data.videos[seller.id])
+    viewer = _client(app, data.viewer)
+    for url in ("/dashboard", "/settlements", "/settlements.csv", f"/videos/{other}/stats",
+                f"/settlements/{other}/{data.last}", f"/videos/{other}/ledger.csv"):
+        assert viewer.get(url).status_code == 403, url
+
+
+def test_admin_sees_the_platform_and_filters_by_seller(app, data):
+    client = _client(app, data.admin)
+    everyone = client.get(f"/settlements?granularity=month&from={data.first}&to={data.last}").get_data(as_text=True)
+    assert set(map(int, re.findall(r'data-video-id="(\d+)"', everyone))) == set(data.world.sellers)
+    seller = data.sellers[1]
+    one = client.get(f"/settlements?granularity=month&from={data.first}&to={data.last}&seller_id={seller.id}")
+    assert set(map(int, re.findall(r'data-video-id="(\d+)"', one.get_data(as_text=True)))) == set(data.videos[seller.id])
+    assert client.get(f"/dashboard?seller_id={seller.id}").status_code == 200
+    assert client.get("/dashboard?seller_id=abc").status_code == 400
+
+
+def test_bad_input_gets_a_4xx_with_a_message(app, data):
+    client = _client(app, data.sellers[0])
+    assert client.get("/dashboard?date=2026-02-31").status_code == 400
+    assert client.get("/dashboard?metric=likes").status_code == 400
+    response = client.get("/settlements?from=2026-03-01&to=2026-01-01")
+    assert response.status_code == 400 and "before the start" in response.get_data(as_text=True)
+    assert client.get("/settlements?granularity=year").status_code == 400
+    assert client.get("/settlements?sort=password").status_code == 400
+    assert client.get("/settlements?page=0").status_code == 400
+
+
+def test_settlement_csv_has_bom_header_plain_integers_and_neutralised_formulas(app, data):
+    seller = data.sellers[1]  # owns the video titled =HYPERLINK("x")
+    response = _client(app, seller).get(f"/settlements.csv?granularity=day&from={data.first}&to={data.last}")
+    raw = response.get_data()
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["period_start", "period_end", "video_id", "title"]
+    with Session(data.backend.engine) as s:
+        stored = s.scalars(select(VideoDailySettlement).where(VideoDailySettlement.seller_id == seller.id)).all()
+    assert len(rows) - 1 == len(stored)
+    assert sorted(int(r[8]) for r in rows[1:]) == sorted(r.total_amount for r in stored)
+    titles = {r[3] for r in rows[1:]}
+    assert "'=HYPERLINK(\"x\")" in titles and not any(t.startswith("=") for t in titles)
+    assert any("서울" in t or "고양이" in t or "한강" in t for t in titles)
+    ledger = _client(app, seller).get(f"/videos/{data.videos[seller.id][0]}/ledger.csv?from={data.first}&to={data.last}")
+    lrows = list(csv.reader(io.StringIO(ledger.get_data().decode("utf-8-sig"))))
+    assert lrows[0][0] == "day" and len(lrows) == 33

@@ -1,0 +1,77 @@
+"""Headless Chromium: a seller signs in, lands on the dashboard, switches the Top-5 chart with
+htmx (no page load), goes back, opens a receipt and downloads a CSV; screenshots are saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LiveServer
+from tests.support import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def portal_server(portal_app):
+    server = LiveServer(portal_app).start()
+    yield server
+    server.stop()
+
+
+def test_seller_dashboard_top5_switch_back_button_receipt_and_csv(browser, portal_server, portal_data):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        base = portal_server.url
+        seller = portal_data.sellers[1]
+        page.goto(base + "/auth/signin")
+        page.get_by_label("E-mail").fill(seller.email)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.wait_for_url("**/dashboard")
+        page.locator("#top5 .chart[data-drawn] .main-svg").first.wait_for()
+        page.locator("#revenue .chart[data-drawn] .main-svg").first.wait_for()
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+        page.evaluate("window.__marker = 'still here'")
+        page.locator("#top5 a[data-period='month']").click()
+        page.wait_for_url("**period=month**")
+        page.locator("#top5 a[data-metric='watch_seconds']").click()
+        page.wait_for_url("**metric=watch_seconds**")
+        page.locator("#top5 a.on[data-metric='watch_seconds']").wait_for()
+        page.locator("#top5 .chart[data-drawn]").first.wait_for()
+        assert "watch time" in page.locator("#top5 .covers").inner_text()
+        assert page.evaluate("window.__marker") == "still here"  # no full page load
+
+        page.go_back()
+        page.wait_for_url(lambda url: "metric=watch_seconds" not in url and "period=month" in url)
+        page.locator("#top5 a.on[data-metric='views']").wait_for()
+        page.locator("#top5 a.on[data-period='month']").wait_for()
+        assert page.evaluate("window.__marker") == "still here"
+
+        page.goto(base + f"/settlements?granularity=day&from={portal_data.first}&to={portal_data.last}"
+                         "&sort=total_amount&dir=desc")
+        page.locator("a.receipt-link").first.click()
+        page.locator("#receipt .receipt-total", has_text="matches").wait_for()
+        assert "/settlements/" in page.url
+        page.screenshot(path=str(ARTIFACTS / "settlements.png"), full_page=True)
+        with page.expect_download() as info:
+            page.locator("a[data-csv]").first.click()
+        download = info.value
+        content = Path(download.path()).read_bytes()
+        assert content.startswith("\ufeff".encode()) and b"period_start" in content
+
+        vid = portal_data.videos[seller.id][0]
+        page.goto(base + f"/videos/{vid}/stats?from={portal_data.first}&to={portal_data.last}")
+        page.locator(".chart[data-drawn] .main-svg").first.wait_for()
+        page.screenshot(path=str(ARTIFACTS / "video_stats.png"), full_page=True)
+        assert errors == []
+    finally:
+        context.close()
