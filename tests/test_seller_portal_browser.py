@@ -12,6 +12,11 @@ from tests.support import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# Every drawn chart is as wide as its box (within a pixel): it neither overflows nor leaves a gap.
+FITS = """() => [...document.querySelectorAll('.chart[data-drawn]')].every(c => {
+  const svg = c.querySelector('.main-svg');
+  return svg && Math.abs(svg.getBoundingClientRect().width - c.getBoundingClientRect().width) <= 1;
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +77,21 @@ def test_seller_dashboard_top5_switch_back_button_receipt_and_csv(browser, porta
         page.goto(base + f"/videos/{vid}/stats?from={portal_data.first}&to={portal_data.last}")
         page.locator(".chart[data-drawn] .main-svg").first.wait_for()
         page.screenshot(path=str(ARTIFACTS / "video_stats.png"), full_page=True)
+
+        # On a phone each chart redraws at its panel's width and nothing scrolls sideways.
+        page.set_viewport_size({"width": 390, "height": 900})
+        for name, path in (("video_stats", page.url.removeprefix(base)), ("dashboard", "/dashboard"),
+                           ("settlements", f"/settlements?granularity=day&from={portal_data.first}&to={portal_data.last}")):
+            page.goto(base + path)
+            if name != "settlements":
+                page.locator(".chart[data-drawn] .main-svg").first.wait_for()
+                page.wait_for_function(FITS)
+            assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, name
+            page.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(base + "/dashboard")
+        page.locator(".chart[data-drawn] .main-svg").first.wait_for()
+        page.wait_for_function(FITS)  # and grows back on a wide window
         assert errors == []
     finally:
         context.close()
