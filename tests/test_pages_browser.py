@@ -12,12 +12,12 @@ sign-out and the mounted rq-dashboard (third-party) are left out.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from models import PlayHistory, PlayStatus, Role
+from models import BatchPartition, BatchRun, PlayHistory, PlayStatus, Role, RunState, RunTrigger
 from models.catalog_service import create_ad, create_video
 from tests.browser_support import ARTIFACTS, sign_in_browser
 from tests.watching_support import clip
@@ -61,8 +61,15 @@ def world(make_user, session_factory, settings, tmp_path_factory):  # type: igno
                            media_root=settings.media_root, active=False)
         db.add(PlayHistory(viewer_id=viewer.id, video_id=video.id, last_position_ms=100_000,
                            status=PlayStatus.PAUSE, updated_at=datetime.now(UTC)))
+        # A failed run, so the run page shows its partition table and error text.
+        run = BatchRun(day=date(2026, 3, 2), trigger=RunTrigger.MANUAL, state=RunState.FAILED, partitions_total=1,
+                       error="partition 0 failed: lock wait timeout exceeded")
+        db.add(run)
+        db.flush()
+        db.add(BatchPartition(run_id=run.id, partition_index=0, video_id_lo=0, video_id_hi=99, state=RunState.FAILED,
+                              error="lock wait timeout exceeded"))
         db.commit()
-        return {"seller": seller, "viewer": viewer, "admin": admin, "video": video.id, "ad": ad.id}
+        return {"seller": seller, "viewer": viewer, "admin": admin, "video": video.id, "ad": ad.id, "run": run.id}
 
 
 def _extra_paths(role: str, world: dict) -> list[str]:
@@ -70,8 +77,9 @@ def _extra_paths(role: str, world: dict) -> list[str]:
     extra = {
         "visitor": [f"/videos/{video}", "/videos?page=999", "/no-such-page"],
         "viewer": [f"/videos/{video}", "/videos/upload"],  # the second: a humane 403
-        "seller": [f"/videos/{video}", f"/videos/{video}/edit", f"/videos/{video}/delete"],
-        "admin": [f"/admin/ads/{ad}", f"/admin/ads/{ad}/delete"],
+        "seller": [f"/videos/{video}", f"/videos/{video}/edit", f"/videos/{video}/delete", f"/videos/{video}/stats"],
+        "admin": [f"/admin/ads/{ad}", f"/admin/ads/{ad}/delete", f"/videos/{video}/stats",
+                  f"/admin/runs/{world['run']}"],
     }
     return extra[role]
 
