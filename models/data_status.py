@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from models.batch import BatchRun, RunState
 from models.business_time import days_between, today
 from models.playback import PlaySession
+from models.pricing import in_force_on
 from models.settlement import PricePlan
 
 
@@ -80,8 +81,8 @@ def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
             result[day] = DayStatus(day, DataStatus.PENDING, last_change=change)
             continue
         run_id, started, finished = runs[day]
-        in_force = [created for effective, created in plans if effective <= day]
-        repriced = bool(in_force) and _aware(in_force[-1]) >= _aware(started)
+        plan = in_force_on(plans, day)
+        repriced = plan is not None and _aware(plan.created_at) >= _aware(started)
         stale = (change is not None and change >= _aware(started)) or repriced
         result[day] = DayStatus(day, DataStatus.STALE if stale else DataStatus.FINAL, run_id, _aware(finished), change,
                                 plan_changed=repriced)

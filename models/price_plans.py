@@ -30,6 +30,7 @@ from models.base import utcnow
 from models.batch import BatchRun, RunState
 from models.business_time import today
 from models.data_status import day_statuses
+from models.pricing import in_force_on, plans_in_force
 from models.settlement import (
     PricePlan,
     PriceTier,
@@ -162,10 +163,11 @@ def get_plan(session: Session, plan_id: int) -> PricePlan:
 
 
 def plan_span(session: Session, plan: PricePlan) -> tuple[date, date | None]:
-    """The days `plan` is in force on: from its date to the day before the next plan's."""
-    following = session.scalar(select(PricePlan.effective_from).where(PricePlan.effective_from > plan.effective_from)
-                               .order_by(PricePlan.effective_from).limit(1))
-    return plan.effective_from, (following - timedelta(days=1)) if following else None
+    """The days `plan` is in force on (the rule is models.pricing's)."""
+    for spanned, first, last in plans_in_force(session.connection(), plan.effective_from):
+        if spanned.id == plan.id:
+            return first, last
+    return plan.effective_from, plan.effective_from - timedelta(days=1)  # superseded on its own date: never
 
 
 def used_plan_ids(session: Session) -> set[int]:
@@ -177,9 +179,9 @@ def used_plan_ids(session: Session) -> set[int]:
     if runs:
         plans = sorted(session.execute(select(PricePlan.effective_from, PricePlan.id, PricePlan.created_at)).all())
         for day, started in runs:
-            in_force = [plan for plan in plans if plan.effective_from <= day]
-            if in_force and started is not None and started >= in_force[-1].created_at:
-                used.add(in_force[-1].id)
+            plan = in_force_on(plans, day)
+            if plan is not None and started is not None and started >= plan.created_at:
+                used.add(plan.id)
     return used
 
 

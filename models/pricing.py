@@ -19,9 +19,10 @@ integer arithmetic.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session, selectinload
@@ -76,6 +77,25 @@ def plan_spans(plans: list[Plan], first: date, last: date | None = None) -> list
             continue
         spans.append((plan, start, end))
     return spans
+
+
+class Dated(Protocol):
+    @property
+    def effective_from(self) -> date: ...
+
+
+D = TypeVar("D", bound=Dated)
+
+
+def in_force_on(plans: Sequence[D], day: date) -> D | None:
+    """The rule for one day over plans sorted by `effective_from` (plans, rows, anything dated):
+    the latest that took effect on or before `day`; None before the first."""
+    chosen = None
+    for plan in plans:
+        if plan.effective_from > day:
+            break
+        chosen = plan
+    return chosen
 
 
 def plans_in_force(conn: Connection, first: date, last: date | None = None) -> list[tuple[Plan, date, date | None]]:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, text
 
-from models.pricing import Plan, Tier, amount, plan_spans, price_sql
+from models.pricing import Plan, Tier, amount, in_force_on, plan_spans, price_sql
 from models.settlement import PricingBasis
 from models.sql_dialect import Dialect
 from tests.batch_support import DEFAULT_TIERS
@@ -73,3 +73,15 @@ def test_the_plan_in_force_is_the_latest_effective_on_or_before_the_day():
         (second, day + timedelta(days=10), day + timedelta(days=10))]
     assert plan_spans([first, second], day) == [(first, day, day + timedelta(days=9)),
                                                 (second, day + timedelta(days=10), None)]
+
+
+@given(st.sets(st.integers(0, 60), max_size=6), st.integers(-5, 70))
+def test_the_one_day_form_of_the_plan_rule_agrees_with_the_spans(offsets, offset):
+    """`in_force_on` (used where one day's plan is wanted: data status, used plans) picks the plan
+    whose span covers the day, and nothing before the first plan."""
+    start = date(2026, 1, 1)
+    plans = [Plan(i, PricingBasis.DAILY, start + timedelta(days=o)) for i, o in enumerate(sorted(offsets), 1)]
+    day = start + timedelta(days=offset)
+    covering = [plan for plan, first, last in plan_spans(plans, day, day)]
+    chosen = in_force_on(plans, day)
+    assert covering == ([chosen] if chosen is not None else [])
