@@ -184,12 +184,12 @@ def test_transient_failure_is_retried_and_a_failed_partition_is_retried_alone(ba
     try:
         # One RQ retry, immediately; the lock is held through both attempts of the last partition.
         run_id = enqueue_day(replace(settings, batch_retries=1, batch_retry_delays=(0,)), DAY0)
-        finish(start_worker(settings, BATCH_LOCK_WAIT_SECONDS="1"))
+        output = finish(start_worker(settings, BATCH_LOCK_WAIT_SECONDS="1"))
     finally:
         tx.rollback()
         blocker.close()
-    run = runs(backend)[-1]
-    assert run.state == RunState.FAILED and "did not succeed" in run.error
+    run = next(r for r in runs(backend) if r.id == run_id)
+    assert run.state == RunState.FAILED and "did not succeed" in run.error, (run, partitions(backend, run_id), output)
     parts = partitions(backend, run_id)
     assert [p.state for p in parts] == [RunState.SUCCEEDED, RunState.SUCCEEDED, RunState.FAILED]
     assert [p.attempt for p in parts] == [1, 1, 2]  # the second attempt came from RQ's Retry
@@ -200,7 +200,7 @@ def test_transient_failure_is_retried_and_a_failed_partition_is_retried_alone(ba
     parts = partitions(backend, run_id)
     assert [p.state for p in parts] == [RunState.SUCCEEDED] * 3
     assert [p.attempt for p in parts] == [1, 1, 3]  # only the failed partition ran again
-    assert runs(backend)[-1].state == RunState.SUCCEEDED
+    assert next(r for r in runs(backend) if r.id == run_id).state == RunState.SUCCEEDED
     assert snapshot(backend.engine) == reference(world, {DAY0}, plan_ids(backend.engine))
     with pytest.raises(BatchRequestError, match="already succeeded"):
         enqueue_retry(settings, run_id)
