@@ -75,18 +75,9 @@ class FigureCache:
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.breaker.call(fn, *args)
 
-    def _key(self, scope_name: str, key: str) -> str:
-        if self.engine is not None:
-            with self.engine.connect() as conn:
-                version = conn.scalar(select(_FV.c.version).where(_FV.c.scope == scope_name)) or 0
-            return f"{PREFIX}:{scope_name}:d{version}:{key}"
-        assert self.redis is not None
-        version = int(self._call(self.redis.get, f"{PREFIX}:version:{scope_name}") or 0)
-        return f"{PREFIX}:{scope_name}:v{version}:{key}"
-
-    def _multi_key(self, scope_names: list[str], key: str) -> str:
-        """The key of a value that depends on several scopes: every scope's version, read in
-        one query (database) or one MGET (Redis)."""
+    def _versioned_key(self, scope_names: list[str], key: str) -> str:
+        """The key of a value computed from `scope_names`: every scope's version, read in one
+        query (database) or one MGET (Redis), so bumping any one of them makes it unreachable."""
         if self.engine is not None:
             with self.engine.connect() as conn:
                 found = dict(conn.execute(select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(scope_names))).all())
@@ -95,14 +86,18 @@ class FigureCache:
             assert self.redis is not None
             versions = self._call(self.redis.mget, [f"{PREFIX}:version:{name}" for name in scope_names])
             tag = ",".join(f"{name}@{int(v or 0)}" for name, v in zip(scope_names, versions, strict=True))
-        return f"{PREFIX}:multi:{tag}:{key}"
+        return f"{PREFIX}:{tag}:{key}"
 
     def get_or_compute(self, scope_name: str, key: str, compute: Callable[[], T]) -> T:
         """The cached JSON value of `key` in `scope_name`, or `compute()` (cached when possible)."""
+        return self.get_or_compute_in([scope_name], key, compute)
+
+    def get_or_compute_in(self, scope_names: list[str], key: str, compute: Callable[[], T]) -> T:
+        """The same for a value that depends on several scopes (a range of days)."""
         if self.redis is None:
             return compute()
         try:
-            full_key = self._key(scope_name, key)
+            full_key = self._versioned_key(scope_names, key)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("figure cache unavailable, reading the database: %s", exc)
             return compute()
@@ -181,16 +176,5 @@ def month_scopes(first: date, last: date) -> list[str]:
 
 
 def get_or_compute_in(cache: FigureCache | None, scope_names: list[str], key: str, compute: Callable[[], T]) -> T:
-    """Like `FigureCache.get_or_compute`, for a value that depends on several scopes (a range of
-    days): its key carries every scope's version, read at once, so invalidating any one of
-    them makes it unreachable."""
-    if cache is None or cache.redis is None:
-        return compute()
-    if len(scope_names) == 1:
-        return cache.get_or_compute(scope_names[0], key, compute)
-    try:
-        full_key = cache._multi_key(scope_names, key)
-    except (RedisError, pybreaker.CircuitBreakerError) as exc:
-        log.warning("figure cache unavailable, reading the database: %s", exc)
-        return compute()
-    return cache.read_through(full_key, compute)
+    """`FigureCache.get_or_compute_in`, or `compute()` when there is no cache."""
+    return compute() if cache is None else cache.get_or_compute_in(scope_names, key, compute)
