@@ -28,12 +28,12 @@ def test_top5_figure_is_valid_with_readable_axis(metric):
 
 
 def test_revenue_and_video_figures_are_valid_and_mark_days_that_are_not_final():
-    revenue = go.Figure(json.loads(charts.revenue_figure({"days": DAYS})))
+    revenue = go.Figure(json.loads(charts.revenue_figure({"days": DAYS}, "Asia/Seoul")))
     assert revenue.layout.barmode == "stack" and revenue.layout.yaxis.tickprefix == "₩"
     assert list(revenue.data[0].x[-3:]) == ["11-26 (stale)", "11-27 (pending)", "11-28 (live)"]
     assert list(revenue.data[0].marker.pattern.shape[-3:]) == ["x", ".", "/"]
     assert revenue.data[1].customdata[0] == "₩12,345"
-    video = go.Figure(json.loads(charts.video_series_figure({"days": DAYS})))
+    video = go.Figure(json.loads(charts.video_series_figure({"days": DAYS}, "Asia/Seoul")))
     assert video.layout.yaxis2.ticktext[-1].count(":") == 1 and video.data[1].yaxis == "y2"
 
 

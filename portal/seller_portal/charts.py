@@ -77,7 +77,7 @@ def _day_labels(days: list[dict[str, Any]]) -> list[str]:
     return [d["day"][5:] + ("" if d["status"] == "final" else f" ({d['status']})") for d in days]
 
 
-def revenue_figure(series: dict[str, Any]) -> str:
+def revenue_figure(series: dict[str, Any], zone: str) -> str:
     """Video vs ad revenue per day, stacked; non-final days hatched and labelled."""
     days = series["days"]
     x = _day_labels(days)
@@ -88,26 +88,28 @@ def revenue_figure(series: dict[str, Any]) -> str:
              "hovertemplate": "%{x}: %{customdata}<extra>" + name + "</extra>"}
             for name, key, color in (("video revenue", "video_amount", BLUE), ("ad revenue", "ad_amount", ORANGE))]
     layout = _layout("Revenue per day (won)", "won", barmode="stack",
-                     xaxis={"type": "category", "title": {"text": "business day (KST); hatched: not final"}})
+                     xaxis={"type": "category", "title": {"text": f"business day ({zone}); hatched: not final"}})
     layout["yaxis"].update(tickformat=",d", tickprefix="₩")
     return _json(bars, layout)
 
 
-def video_series_figure(series: dict[str, Any]) -> str:
+def video_series_figure(series: dict[str, Any], zone: str) -> str:
     """Views (bars) and watch time (line, right axis, h:mm) of one video per day."""
     days = series["days"]
     x = _day_labels(days)
     watch = [d["watch_seconds"] for d in days]
+    views = [d["views"] for d in days]
     data = [
-        {"type": "bar", "name": "views", "x": x, "y": [d["views"] for d in days], "marker": {"color": BLUE},
+        {"type": "bar", "name": "views", "x": x, "y": views, "marker": {"color": BLUE},
          "hovertemplate": "%{x}: %{y:,d} views<extra></extra>"},
         {"type": "scatter", "name": "watch time", "x": x, "y": watch, "yaxis": "y2", "mode": "lines+markers",
          "line": {"color": RED}, "customdata": [hmm(w) for w in watch],
          "hovertemplate": "%{x}: %{customdata}<extra>watch time</extra>"},
     ]
     layout = _layout("Views and watch time per day", "views",
-                     xaxis={"type": "category", "title": {"text": "business day (KST)"}},
+                     xaxis={"type": "category", "title": {"text": f"business day ({zone})"}},
                      yaxis2={"title": {"text": "watch time (h:mm)"}, "overlaying": "y", "side": "right",
                              "rangemode": "tozero", **duration_ticks(max(watch, default=0))})
-    layout["yaxis"]["tickformat"] = ",d"
+    # Whole views only: without a step, an empty range gets ticks 0, 0.5, 1 printed "0, 1, 1".
+    layout["yaxis"].update(tickformat=",d", tick0=0, dtick=count_step(max(views, default=0)))
     return _json(data, layout)

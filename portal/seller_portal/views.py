@@ -155,7 +155,7 @@ def dashboard() -> ResponseReturnValue:
     context: dict[str, Any] = dict(
         state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
         prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
-        revenue_json=charts.revenue_figure(series), presets=RANGE_PRESETS, tz_name=settings().timezone,
+        revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS, tz_name=settings().timezone,
         url=_dashboard_url,
     )
     if not request.headers.get("HX-Request"):
@@ -289,7 +289,7 @@ def video_stats(video_id: int) -> ResponseReturnValue:
         return _figure_error(exc)
     restated = restatement_list(session, seller_id, video_id=video_id, limit=50)
     return _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
-                   video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series),
+                   video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series, settings().timezone),
                    progress=tier_progress(session, seller_id, tz, video_id=video_id),
                    restatements=restated, restated_days={r["day"] for r in restated},
                    first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone)
