@@ -8,6 +8,11 @@
    its figures updated and committed one row at a time; its output is checked against the
    pipeline's on the same subset, and its time extrapolated to the full 6,000,000 events.
 
+With `--nightly-sizes 100000,1000000,3000000` it instead measures how one nightly day grows with
+its events: for each size, a scratch database holding one business day of that many play
+sessions and as many ad views (over `--videos` videos), and the nightly run of that day on
+`--workers` workers.
+
 Prints a table: time per stage, total, rows/s, peak worker memory (VmHWM), and the
 baseline ratio. Servers: BENCH_DATABASE_URL (a MariaDB server URL without database,
 default mysql+pymysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default
@@ -206,6 +211,52 @@ def snapshot(engine: Engine) -> list:
                 for t in ("video_daily_stats", "video_daily_settlements")]
 
 
+@contextmanager
+def running_workers(count_: int, env: dict[str, str], fork: bool) -> Iterator[list[subprocess.Popen]]:
+    worker_args = ["--fork"] if fork else []
+    workers = [subprocess.Popen([sys.executable, "-m", "paysystem", "worker", "--name", f"bench-{os.getpid()}-{i}",
+                                 *worker_args],
+                                env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for i in range(count_)]
+    try:
+        time.sleep(2.0)  # let the workers register before the clock starts
+        yield workers
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(timeout=30)
+
+
+def nightly_sizes(args: argparse.Namespace) -> None:
+    """One nightly day at each size: the time of the run from enqueue to succeeded."""
+    last = default_last_day(Settings().tz)
+    results: list[tuple[int, int, float, float]] = []
+    for sessions in args.nightly_sizes:
+        with scratch_redis() as redis_url, scratch_database("nightly") as url:
+            settings = replace(Settings(), environment="test", database_url=url, redis_url=redis_url,
+                               secret_key=SECRET, batch_queue=f"bench-{os.getpid()}",
+                               batch_partitions=args.partitions)
+            engine = engine_for(url)
+            print(f"generating one day of {sessions:,} sessions + {sessions:,} ad views ...", flush=True)
+            generate(engine, GenerateSpec(args.videos, 1_000, 100_000, 1, sessions, sessions, 1, last), settings.tz)
+            env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
+                   "BATCH_QUEUE": settings.batch_queue, "PAYSYSTEM_ENV": "test"}
+            with running_workers(args.workers, env, args.fork):
+                t0 = time.perf_counter()
+                wait_runs(engine, enqueue_runs(settings, [last], RunTrigger.NIGHTLY))
+                seconds = time.perf_counter() - t0
+            events = count_day(engine, last)
+            results.append((sessions, events, seconds, events / seconds))
+            engine.dispose()
+    print()
+    print(f"one nightly day, {args.workers} workers, {args.partitions} partitions, {args.videos:,} videos")
+    print(f"{'sessions':>12} {'events':>12} {'seconds':>9} {'events/s':>12} {'s per 1M events':>16}")
+    print("-" * 65)
+    for sessions, events, seconds, rate in results:
+        print(f"{sessions:>12,} {events:>12,} {seconds:>9.2f} {rate:>12,.0f} {seconds / events * 1e6:>16.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=10_000)
@@ -216,7 +267,12 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=Settings().batch_partitions, help="partitions per day")
     parser.add_argument("--naive-events", type=int, default=300_000)
     parser.add_argument("--fork", action="store_true", help="workers fork a work horse per job (rq.Worker)")
+    parser.add_argument("--nightly-sizes", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                        help="instead: time one nightly day at each of these session counts, e.g. 100000,1000000")
     args = parser.parse_args()
+    if args.nightly_sizes:
+        nightly_sizes(args)
+        return
     stages: list[tuple[str, float, int]] = []
     total_events = args.sessions + args.ad_views
     last = default_last_day(Settings().tz)
@@ -235,13 +291,7 @@ def main() -> None:
 
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
                "BATCH_QUEUE": settings.batch_queue, "PAYSYSTEM_ENV": "test"}
-        worker_args = ["--fork"] if args.fork else []
-        workers = [subprocess.Popen([sys.executable, "-m", "paysystem", "worker", "--name", f"bench-{os.getpid()}-{i}",
-                                     *worker_args],
-                                    env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                   for i in range(args.workers)]
-        try:
-            time.sleep(2.0)  # let both workers register before the clock starts
+        with running_workers(args.workers, env, args.fork) as workers:
             sampler = RssSampler([w.pid for w in workers])
             sampler.start()
             print(f"backfilling {args.days} days with {args.workers} workers ...", flush=True)
@@ -258,11 +308,6 @@ def main() -> None:
             sampler.stop = True
             sampler.join()
             peak = max(sampler.peak, *(peak_rss_mb(w.pid) for w in workers))
-        finally:
-            for w in workers:
-                w.terminate()
-            for w in workers:
-                w.wait(timeout=30)
         with engine.connect() as conn:
             per_stage = conn.execute(text(
                 "SELECT MIN(p.started_at), MAX(p.finished_at), MIN(r.finalize_started_at), MAX(r.finished_at), "
