@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -17,8 +18,9 @@ from datetime import timedelta
 import pytest
 from redis import Redis
 from rq import Queue, Worker
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from jobs.enqueue import enqueue_nightly
 from models import BatchRun, RunState, RunTrigger
 from models.business_time import today
 from tests.batch_support import (
@@ -55,6 +57,56 @@ def _yesterdays_world(backend: Backend, settings) -> World:  # type: ignore[no-u
 def _nightly_runs(backend: Backend, day) -> list:  # type: ignore[no-untyped-def]
     with backend.engine.connect() as conn:
         return conn.execute(select(BatchRun.id, BatchRun.state, BatchRun.trigger).where(BatchRun.day == day)).all()
+
+
+def _at_once(count: int, call) -> list:  # type: ignore[no-untyped-def]
+    """`call()` in `count` threads released together; their results (exceptions re-raised)."""
+    barrier = threading.Barrier(count)
+    results: list = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(call())
+        except Exception as exc:  # noqa: BLE001 - re-raised in the test's thread
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
+@pytest.fixture(params=["mariadb", "sqlite"])
+def any_backend(request, redis_url, tmp_path):  # type: ignore[no-untyped-def]
+    b = Backend(request.param, redis_url, tmp_path)
+    yield b
+    b.close()
+
+
+def test_nightly_triggers_at_the_same_instant_start_one_run(any_backend):
+    """Copies of the nightly job taken by several workers at once (what a scheduler restart
+    can leave queued): the check "no nightly run of yesterday yet" and the run's creation
+    must not interleave."""
+    settings = any_backend.with_settings(batch_queue=f"twice-{uuid.uuid4().hex[:8]}")
+    yesterday = today(settings.tz) - timedelta(days=1)
+    _yesterdays_world(any_backend, settings)
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        for _ in range(5):
+            with any_backend.engine.begin() as conn:
+                conn.execute(delete(BatchRun).where(BatchRun.day == yesterday))
+            started = _at_once(4, lambda: enqueue_nightly(settings, redis))
+            runs = _nightly_runs(any_backend, yesterday)
+            assert len(runs) == 1 and runs[0].trigger == RunTrigger.NIGHTLY, (started, runs)
+            assert [r for r in started if r is not None] == [runs[0].id]
+    finally:
+        Queue(settings.batch_queue, connection=redis).empty()
 
 
 def _kill(proc) -> str:  # type: ignore[no-untyped-def]
