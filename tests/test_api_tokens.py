@@ -172,6 +172,15 @@ def test_without_redis_the_database_vouches_for_tokens_and_records_a_logout(sett
         row = session.get(RevokedToken, revoked.get_json()["jti"])
         assert row is not None and row.user_id == user.id
     assert_refused(api.get("/api/v1/me", headers=bearer(token)), 401, "token_revoked")
+    # Switching the account off still ends its other tokens without Redis (the users row decides).
+    from models import User
+
+    other = token_for(api, user.email)
+    assert api.get("/api/v1/me", headers=bearer(other)).status_code == 200
+    with session_factory() as session:
+        session.get(User, user.id).is_active = False
+        session.commit()
+    assert_refused(api.get("/api/v1/me", headers=bearer(other)), 401, "invalid_token")
 
 
 
