@@ -30,12 +30,14 @@ from jobs.queues import (
     queue_connection,
 )
 from jobs.runs import (
+    PlannedRun,
     check_retry,
     final_job_id,
     latest_open_run,
     nightly_run_exists,
     partition_job_id,
     plan_days,
+    plan_nightly,
     reset_for_retry,
 )
 from models.batch import RunState, RunTrigger
@@ -102,11 +104,16 @@ def _enqueue(queue: Queue, settings: Settings, func: str, arg: int, job_id: str,
 def enqueue_runs(settings: Settings, days: list[date], trigger: RunTrigger, requested_by: int | None = None,
                  connection: Redis | None = None) -> list[int]:
     """Plan one run per day (in order) and enqueue its partition jobs and final job."""
+    return _enqueue_planned(settings, plan_days(engine_for(settings.database_url), days, trigger,
+                                                partitions=settings.batch_partitions, requested_by=requested_by),
+                            connection)
+
+
+def _enqueue_planned(settings: Settings, runs: list[PlannedRun], connection: Redis | None) -> list[int]:
+    """Enqueue the partition jobs and the final job of runs just planned (in order)."""
     connection = connection or queue_connection(settings)
     queue = batch_queue(settings, connection)
-    planned = [(run.run_id, run.day, run.partitions) for run in plan_days(
-        engine_for(settings.database_url), days, trigger, partitions=settings.batch_partitions,
-        requested_by=requested_by)]
+    planned = [(run.run_id, run.day, run.partitions) for run in runs]
     tail = _tail_job(settings, connection, [run_id for run_id, _, _ in planned])
     previous_parts: dict[int, str] = {}
     previous_final = tail
@@ -137,11 +144,16 @@ def enqueue_backfill(settings: Settings, first: date, last: date, requested_by: 
 
 
 def enqueue_nightly(settings: Settings, connection: Redis | None = None) -> int | None:
-    """Yesterday's run, once: a second trigger (scheduler restart, double fire) changes nothing."""
+    """Yesterday's run, once: a second trigger (scheduler restart, double fire, two at the
+    same instant) changes nothing."""
     day = today(settings.tz) - timedelta(days=1)
-    if nightly_run_exists(engine_for(settings.database_url), day):
+    engine = engine_for(settings.database_url)
+    if nightly_run_exists(engine, day):  # the usual case, without taking the lock
         return None
-    return enqueue_runs(settings, [day], RunTrigger.NIGHTLY, None, connection)[0]
+    planned = plan_nightly(engine, day, partitions=settings.batch_partitions)
+    if planned is None:
+        return None
+    return _enqueue_planned(settings, [planned], connection)[0]
 
 
 def held_by_rq(connection: Redis, run_id: int) -> Callable[[int], bool]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -110,11 +111,54 @@ def latest_open_run(engine: Engine, exclude: Sequence[int]) -> int | None:
         )
 
 
+def _nightly_run_of(day: date):  # type: ignore[no-untyped-def]
+    return select(BatchRun.id).where(BatchRun.day == day, BatchRun.trigger == RunTrigger.NIGHTLY).limit(1)
+
+
 def nightly_run_exists(engine: Engine, day: date) -> bool:
     with engine.connect() as conn:
-        return conn.scalar(
-            select(BatchRun.id).where(BatchRun.day == day, BatchRun.trigger == RunTrigger.NIGHTLY).limit(1)
-        ) is not None
+        return conn.scalar(_nightly_run_of(day)) is not None
+
+
+NIGHTLY_LOCK_WAIT_SECONDS = 60
+
+
+@contextmanager
+def _nightly_lock(engine: Engine, day: date) -> Iterator[None]:
+    """On MariaDB/MySQL, a named lock (GET_LOCK) for planning `day`'s nightly run, held on a
+    connection of its own so it spans the planning transaction's commit. SQLite needs none:
+    `plan_nightly` takes its database write lock before looking."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    name = f"paysystem:nightly:{day.isoformat()}"
+    with engine.connect() as conn:
+        got = conn.scalar(text("SELECT GET_LOCK(:name, :wait)"), {"name": name, "wait": NIGHTLY_LOCK_WAIT_SECONDS})
+        if got != 1:
+            raise BatchRequestError(f"the nightly run of {day} is being planned elsewhere; gave up after "
+                                    f"{NIGHTLY_LOCK_WAIT_SECONDS} s")
+        try:
+            yield
+        finally:
+            conn.scalar(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+            conn.rollback()
+
+
+def plan_nightly(engine: Engine, day: date, *, partitions: int) -> PlannedRun | None:
+    """Plan the nightly run of `day` (committed) unless one exists; None when it does.
+
+    Several copies of the nightly job can run at the same instant — a scheduler restarted
+    while a copy was still queued, two workers taking them — and a plain "exists? then
+    insert" let each of them start a run (issue 13). The look and the insert are therefore
+    serialised: by a named lock on MariaDB, by SQLite's single write lock there.
+    """
+    with _nightly_lock(engine, day), Session(engine) as session, session.begin():
+        if engine.dialect.name == "sqlite":  # a write first: BEGIN + the database's write lock
+            session.execute(update(BatchRun).where(BatchRun.id == -1).values(error=None))
+        if session.scalar(_nightly_run_of(day)) is not None:
+            return None
+        [run] = plan_runs(session, [day], RunTrigger.NIGHTLY, partitions=partitions)
+        return PlannedRun(run.id, run.day, [(p.id, p.partition_index) for p in run.partitions])
 
 
 def check_retry(engine: Engine, run_id: int, is_pending: Callable[[int], bool], *, force: bool = False,

@@ -11,6 +11,7 @@ from models.figure_cache import FigureVersion
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
 from models.recovery import PasswordResetToken
 from models.restatements import Restatement
+from models.revoked_tokens import RevokedToken
 from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
 from models.stats import (
     Metric,
@@ -42,6 +43,7 @@ __all__ = [
     "RejectReason",
     "RememberToken",
     "Restatement",
+    "RevokedToken",
     "Role",
     "RollupPeriod",
     "RunState",

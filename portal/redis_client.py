@@ -1,5 +1,5 @@
 """The portal's Redis client (cache, token denylist, rate-limit storage) and the process's
-mirror of revoked API tokens fed by it."""
+mirror of revoked API tokens fed by it (and by the database, their record of truth)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from redis import Redis
 
 from models.redis_conn import make_redis
+from portal.database import session_factory
 from portal.revocations import RevocationMirror
 
 _EXTENSION = "paysystem.redis"
@@ -14,9 +15,10 @@ _REVOCATIONS = "paysystem.revocations"
 
 
 def init_redis(app: Flask, url: str) -> None:
+    """After `init_database`: the revocation mirror falls back to the database."""
     client = make_redis(url)
     app.extensions[_EXTENSION] = client
-    app.extensions[_REVOCATIONS] = RevocationMirror(client)
+    app.extensions[_REVOCATIONS] = RevocationMirror(client, session_factory(app))
 
 
 def redis_client() -> Redis:

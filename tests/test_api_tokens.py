@@ -158,12 +158,29 @@ def test_a_demoted_user_loses_access_at_once(api, make_user, session_factory):
     assert_refused(api.get("/api/v1/test/seller-figures", headers=bearer(token)), 403, "forbidden")
 
 
-def test_without_redis_revocation_cannot_be_checked_so_tokens_get_503(settings, make_user):
+def test_without_redis_the_database_vouches_for_tokens_and_records_a_logout(settings, make_user, session_factory):
+    from models.revoked_tokens import RevokedToken
+
     app = create_app(replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
     api = app.test_client()
     user = make_user(Role.VIEWER)
     token = token_for(api, user.email)  # issuing needs no Redis; the limiter counts in memory
-    assert_refused(api.get("/api/v1/me", headers=bearer(token)), 503, "unavailable")
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    revoked = api.post("/api/v1/auth/logout", headers=bearer(token))
+    assert revoked.status_code == 200, revoked.get_json()
+    with session_factory() as session:
+        row = session.get(RevokedToken, revoked.get_json()["jti"])
+        assert row is not None and row.user_id == user.id
+    assert_refused(api.get("/api/v1/me", headers=bearer(token)), 401, "token_revoked")
+    # Switching the account off still ends its other tokens without Redis (the users row decides).
+    from models import User
+
+    other = token_for(api, user.email)
+    assert api.get("/api/v1/me", headers=bearer(other)).status_code == 200
+    with session_factory() as session:
+        session.get(User, user.id).is_active = False
+        session.commit()
+    assert_refused(api.get("/api/v1/me", headers=bearer(other)), 401, "invalid_token")
 
 
 

@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
-from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import Role, User
 from models.users import active_user
@@ -34,8 +34,9 @@ class Refusal(Exception):
 def verified_claims(authorization: str | None, config: Settings, revoked: RevocationMirror) -> TokenClaims:
     """The claims of a valid, unrevoked `Authorization: Bearer` header; Refusal otherwise.
 
-    Revocation cannot be checked without Redis, so that is a 503 rather than accepting a
-    token that may have been revoked.
+    Revocations are recorded in the database, so Redis being down changes nothing here
+    (portal/revocations.py); only when the database cannot be asked either is that a 503
+    rather than accepting a token that may have been revoked.
     """
     scheme, _, token = (authorization or "").partition(" ")
     token = token.strip()
@@ -47,7 +48,7 @@ def verified_claims(authorization: str | None, config: Settings, revoked: Revoca
         raise Refusal(401, exc.code, exc.message) from exc
     try:
         is_revoked = revoked.is_revoked(claims.jti)
-    except RedisError as exc:
+    except SQLAlchemyError as exc:
         raise Refusal(503, "unavailable", "Token revocation cannot be checked right now; try again.") from exc
     if is_revoked:
         raise Refusal(401, "token_revoked", "The access token has been revoked.")

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import User
 from models.accounts import authenticate
@@ -72,11 +72,15 @@ def issue_access_token() -> ResponseReturnValue:
 @api_bp.post("/auth/logout")
 @api_auth()
 def revoke_access_token() -> ResponseReturnValue:
-    """Deny the caller's token (its `jti`) in Redis until it would have expired anyway."""
+    """Deny the caller's token (its `jti`) until it would have expired anyway.
+
+    The database row is the revocation; Redis being down does not fail the logout
+    (portal/revocations.py).
+    """
     claims = current_api_claims()
     try:
-        revocations().revoke(claims.jti, claims.expires_at.timestamp())
-    except RedisError:
+        revocations().revoke(claims.jti, claims.user_id, claims.expires_at.timestamp())
+    except SQLAlchemyError:
         return api_error(503, "unavailable", "The token cannot be revoked right now; try again.")
     return jsonify(revoked=True, jti=claims.jti)
 

@@ -1,7 +1,7 @@
 """JWT access tokens for the JSON API (§2): HS256 or RS256, `sub`, `role`, `jti`, `exp`.
 
-Revocation is a Redis denylist of `jti` values kept until the token would expire anyway
-(portal/revocations.py).
+Revocation: a `jti` is denied until the token would expire anyway, recorded in the database
+and mirrored in each process through Redis (portal/revocations.py).
 """
 
 from __future__ import annotations
