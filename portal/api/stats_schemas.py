@@ -1,16 +1,19 @@
 """Typed request and response schemas of the statistics and settlement API (pydantic v2).
 
-The endpoints validate their query strings with the request models and shape their
-answers with the response models, so an OpenAPI document generated from these classes
-(`model_json_schema`) describes exactly what is checked and returned.
+spectree validates the endpoints' query strings with the request models (portal/api/stats.py)
+and the answers with the response models, and builds /api/v1/openapi.json from the same
+classes, so the document describes exactly what is checked and returned.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from datetime import date, timedelta
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+from models.business_time import today
+from portal.settings import settings
 
 MAX_RANGE_DAYS = 366
 Status = Literal["live", "final", "stale", "pending"]
@@ -21,6 +24,14 @@ class _Query(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
     seller_id: int | None = Field(None, ge=1, description="Admins only: one seller's figures (default: platform).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_of_repeated(cls, data: Any) -> Any:
+        """A repeated parameter counts once, by its first value (as `request.args.get` reads it)."""
+        if isinstance(data, dict):
+            return {k: v[0] if isinstance(v, list) and v else v for k, v in data.items()}
+        return data
 
 
 class _Range(_Query):
@@ -59,8 +70,21 @@ class ReceiptQuery(_Query):
     granularity: Granularity = "day"
 
 
+def _thirty_days_ago() -> date:
+    return today(settings().tz) - timedelta(days=29)
+
+
+def _today() -> date:
+    return today(settings().tz)
+
+
 class SeriesQuery(_Range):
-    pass
+    """A range that defaults to the 30 days ending today (business time)."""
+
+    first: date = Field(default_factory=_thirty_days_ago, alias="from",
+                        description="First business day (YYYY-MM-DD; default: 29 days before today).")
+    last: date = Field(default_factory=_today, alias="to",
+                       description="Last business day (YYYY-MM-DD; default: today), at most 366 days after `from`.")
 
 
 class RestatementsQuery(_Query):
@@ -250,6 +274,10 @@ class PeriodReceipt(BaseModel):
     restatements: list[Restatement]
 
 
+class Receipt(RootModel[DayReceipt | PeriodReceipt]):
+    """A day's receipt (`kind: day`) or a week's or month's (`kind: week|month`)."""
+
+
 class SeriesDay(Figures):
     day: date
     status: Status
@@ -284,8 +312,3 @@ class Ledger(BaseModel):
 
 class RestatementList(BaseModel):
     items: list[Restatement]
-
-
-class Error(BaseModel):
-    error: str
-    message: str
