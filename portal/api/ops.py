@@ -44,6 +44,7 @@ from portal.api import ops_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
 from portal.api.openapi import ErrorBody, api_spec, responses
+from portal.api.stats_schemas import FIRST_DAY, LAST_DAY
 from portal.database import db_session
 from portal.errors import api_error
 from portal.ops.runs import QUEUE_DOWN
@@ -252,6 +253,8 @@ def api_status() -> ResponseReturnValue:
         month = date.fromisoformat(raw + "-01")
     except ValueError:
         return api_error(400, "invalid_request", "month must look like 2026-11.")
+    if not FIRST_DAY <= month <= LAST_DAY:
+        return api_error(400, "invalid_request", f"month must be from {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}.")
     first, last = month_range(month)
     session = db_session()
     health = nightly_health(session, config.tz, config.batch_health_deadline)

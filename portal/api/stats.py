@@ -129,6 +129,8 @@ def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
         when = date.fromisoformat(day)
     except ValueError:
         raise RequestInvalid(f"day: must be a date like 2026-03-01, got {day[:40]!r}", 422) from None
+    if not schema.FIRST_DAY <= when <= schema.LAST_DAY:
+        raise RequestInvalid(f"day: must be from {schema.FIRST_DAY} to {schema.LAST_DAY}", 422)
     if query.granularity == "day":
         return _answer(schema.DayReceipt, day_receipt(db_session(), _seller(query), video_id, when))
     return _answer(schema.PeriodReceipt, period_receipt(db_session(), _seller(query), video_id, query.granularity,
