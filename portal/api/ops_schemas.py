@@ -95,10 +95,16 @@ class RunsQuery(LenientQuery):
     page: int = Field(1, ge=1, le=MAX_PAGE, description="Page of run days, from 1.")
 
 
+def _date_without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    schema.update(DATE_TEXT)
+
+
 class RunsRequest(BaseModel):
     first: str = Field(json_schema_extra=DATE_TEXT, description="The day to compute, YYYY-MM-DD.")
-    last: str | None = Field(None, json_schema_extra=DATE_TEXT,
-                             description="With `last`, a backfill of every day from `first` to `last`.")
+    # Optional but not nullable (the view refuses null): no `null` type and no `default: null` in the document.
+    last: str = Field(None, json_schema_extra=_date_without_default,  # type: ignore[assignment]
+                      description="With `last`, a backfill of every day from `first` to `last`.")
 
 
 class RunPartition(BaseModel):
