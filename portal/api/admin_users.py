@@ -1,4 +1,8 @@
-"""Admin API over accounts: list users, change a user's role."""
+"""Admin API over accounts: list users, change a user's role.
+
+Documented and validated by spectree with portal/api/admin_users_schemas.py; a refused query
+or body is a 400 `invalid_request`, as these routes answered before they had a schema.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,24 @@ from flask.typing import ResponseReturnValue
 
 from models import Role, User
 from models.accounts import MAX_USERS_PAGE, AccountError, change_role, list_users
+from portal.api import admin_users_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload
 from portal.api.blueprint import api_bp
+from portal.api.openapi import api_spec, responses
 from portal.database import db_session
 from portal.errors import api_error
 from portal.paging import paging_args
 
 _ROLES = ", ".join(role.value for role in Role)
+AUTHED = (401, 403, 503)  # no or a bad token, not an admin, the revocation check unavailable
+TAGS = ["admin: accounts"]
 
 
 @api_bp.get("/admin/users")
 @api_auth(Role.ADMIN)
+@api_spec.validate(query=schema.AdminUsersQuery, resp=responses(schema.AdminUserPage, *AUTHED, 400),
+                   validation_error_status=400, tags=TAGS)
 def admin_list_users() -> ResponseReturnValue:
     """`?q=` e-mail or name fragment, `?role=`, `?page=` (from 1), `?per_page=` (≤ 200)."""
     paging = paging_args(request.args, per_page=50, max_per_page=MAX_USERS_PAGE)
@@ -37,6 +47,8 @@ def admin_list_users() -> ResponseReturnValue:
 
 @api_bp.patch("/admin/users/<int:user_id>")
 @api_auth(Role.ADMIN)
+@api_spec.validate(json=schema.RoleChange, resp=responses(schema.AdminUser, *AUTHED, 400, 404, 409, 413),
+                   validation_error_status=400, tags=TAGS)
 def admin_change_role(user_id: int) -> ResponseReturnValue:
     """`{"role": "viewer" | "seller" | "admin"}`."""
     body = request.get_json(silent=True)

@@ -6,8 +6,11 @@ starts it from our own script file, so the strict Content-Security-Policy holds 
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from typing import Any
+
+from flask import current_app, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
+from spectree import Response
 
 from portal.api.blueprint import api_bp
 from portal.api.openapi import PUBLIC, api_spec, openapi_document, responses
@@ -19,3 +22,22 @@ from portal.api.openapi import PUBLIC, api_spec, openapi_document, responses
 def openapi_json() -> ResponseReturnValue:
     """This document."""
     return jsonify(openapi_document(current_app._get_current_object()))  # type: ignore[attr-defined]
+
+
+class HtmlPage(Response):
+    """A 200 whose body is an HTML page (spectree documents bodies as JSON models only)."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(HTTP_200=(None, description))
+
+    def generate_spec(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        spec = super().generate_spec(*args, **kwargs)
+        spec["200"]["content"] = {"text/html": {"schema": {"type": "string"}}}
+        return spec
+
+
+@api_bp.get("/docs")
+@api_spec.validate(resp=HtmlPage("Swagger UI on /api/v1/openapi.json"), security=PUBLIC, tags=["meta"])
+def api_docs() -> ResponseReturnValue:
+    """Interactive documentation of this API (Swagger UI)."""
+    return render_template("api/docs.html", spec_url=url_for("api.openapi_json"))

@@ -7,6 +7,10 @@
   `POST /admin/runs/{id}/retry`, `POST /admin/backfills/{id}/cancel`: the batch, through
   jobs.enqueue like the page.
 - `GET /admin/status?month=YYYY-MM`: the data-status calendar.
+
+spectree documents and validates each route with the models of portal/api/ops_schemas.py; the
+hand checks that give the pinned statuses and codes (400 for a bad page or month, the plan
+rules' own codes) stay in the views.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import date
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
+from spectree import Response
 
 from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, request_retry
 from models import Role
@@ -35,14 +40,22 @@ from models.price_plans import (
     update_plan,
     used_plan_ids,
 )
+from portal.api import ops_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
+from portal.api.openapi import ErrorBody, api_spec, responses
+from portal.api.stats_schemas import FIRST_DAY, LAST_DAY
 from portal.database import db_session
 from portal.errors import api_error
 from portal.ops.runs import QUEUE_DOWN
 from portal.settings import settings
 
 STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
+# Besides its own refusals every route here may answer: no or a bad token (401), not an admin
+# (403), the token revocation check unavailable (503).
+AUTHED = (401, 403, 503)
+BODY = (413, 422)  # a body over the size limit; a body that does not match its schema
+PLANS, RUNS, STATUS_TAGS = ["admin: price plans"], ["admin: batch runs"], ["admin: data status"]
 
 
 def _plan_error(exc: PlanError) -> ResponseReturnValue:
@@ -61,7 +74,9 @@ def _parsed():  # type: ignore[no-untyped-def]
 
 @api_bp.get("/admin/plans")
 @api_auth(Role.ADMIN)
+@api_spec.validate(resp=responses(schema.PricePlanList, *AUTHED), tags=PLANS)
 def api_list_plans() -> ResponseReturnValue:
+    """Every price plan, latest effective date first."""
     session = db_session()
     used = used_plan_ids(session)
     return jsonify(plans=[plan_payload(plan, plan.id in used) for plan in list_plans(session)])
@@ -69,6 +84,8 @@ def api_list_plans() -> ResponseReturnValue:
 
 @api_bp.post("/admin/plans")
 @api_auth(Role.ADMIN)
+@api_spec.validate(json=schema.PricePlanBody, resp=responses(schema.PricePlanCreated, *AUTHED, 409, *BODY, status=201),
+                   tags=PLANS)
 def api_create_plan() -> ResponseReturnValue:
     """`{name, basis, effective_from, brackets: [{from_unit, to_unit|null, view_rate, ad_rate}]}`;
     rates as strings ("1.1") or numbers."""
@@ -85,7 +102,9 @@ def api_create_plan() -> ResponseReturnValue:
 
 @api_bp.get("/admin/plans/<int:plan_id>")
 @api_auth(Role.ADMIN)
+@api_spec.validate(resp=responses(schema.PricePlan, *AUTHED, 404), tags=PLANS)
 def api_get_plan(plan_id: int) -> ResponseReturnValue:
+    """One price plan, and whether a computed day used it."""
     session = db_session()
     try:
         plan = get_plan(session, plan_id)
@@ -96,7 +115,9 @@ def api_get_plan(plan_id: int) -> ResponseReturnValue:
 
 @api_bp.put("/admin/plans/<int:plan_id>")
 @api_auth(Role.ADMIN)
+@api_spec.validate(json=schema.PricePlanBody, resp=responses(schema.PricePlan, *AUTHED, 404, 409, *BODY), tags=PLANS)
 def api_update_plan(plan_id: int) -> ResponseReturnValue:
+    """Replace a plan no computed day used yet (409 once used: supersede it with a later plan)."""
     session = db_session()
     try:
         get_plan(session, plan_id)
@@ -109,7 +130,9 @@ def api_update_plan(plan_id: int) -> ResponseReturnValue:
 
 @api_bp.delete("/admin/plans/<int:plan_id>")
 @api_auth(Role.ADMIN)
+@api_spec.validate(resp=responses(None, *AUTHED, 404, 409, status=204, description="Deleted"), tags=PLANS)
 def api_delete_plan(plan_id: int) -> ResponseReturnValue:
+    """Delete a plan no computed day used yet."""
     try:
         delete_plan(db_session(), plan_id)
     except PlanError as exc:
@@ -133,7 +156,10 @@ def _run_payload(run: BatchRun) -> dict:
 
 @api_bp.get("/admin/runs")
 @api_auth(Role.ADMIN)
+@api_spec.validate(query=schema.RunsQuery, resp=responses(schema.RunHistory, *AUTHED, 400), validation_error_status=400,
+                   tags=RUNS)
 def api_runs() -> ResponseReturnValue:
+    """Batch runs grouped by day, latest day first."""
     raw = request.args.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
         return api_error(400, "invalid_request", "page must be a whole number from 1.")
@@ -144,7 +170,9 @@ def api_runs() -> ResponseReturnValue:
 
 @api_bp.get("/admin/runs/<int:run_id>")
 @api_auth(Role.ADMIN)
+@api_spec.validate(resp=responses(schema.BatchRunInfo, *AUTHED, 404), tags=RUNS)
 def api_run(run_id: int) -> ResponseReturnValue:
+    """One batch run with its partitions."""
     run = run_detail(db_session(), run_id)
     if run is None:
         return api_error(404, "not_found", f"There is no batch run {run_id}.")
@@ -158,8 +186,15 @@ def _date(value: object) -> date | None:
         return None
 
 
+def _runs_started() -> Response:
+    """200 when every day was already queued or running, 202 when this request queued any."""
+    refusals = {f"HTTP_{code}": ErrorBody for code in (*AUTHED, 409, *BODY)}
+    return Response(HTTP_200=schema.RunsStarted, HTTP_202=schema.RunsStarted, **refusals)
+
+
 @api_bp.post("/admin/runs")
 @api_auth(Role.ADMIN)
+@api_spec.validate(json=schema.RunsRequest, resp=_runs_started(), tags=RUNS)
 def api_start_runs() -> ResponseReturnValue:
     """`{"first": "YYYY-MM-DD", "last"?: "YYYY-MM-DD"}`: one day, or a backfill of the range."""
     body = _body()
@@ -178,7 +213,9 @@ def api_start_runs() -> ResponseReturnValue:
 
 @api_bp.post("/admin/runs/<int:run_id>/retry")
 @api_auth(Role.ADMIN)
+@api_spec.validate(resp=responses(schema.RetryStarted, *AUTHED, 404, 409, 413, status=202), tags=RUNS)
 def api_retry_run(run_id: int) -> ResponseReturnValue:
+    """Queue the failed partitions of a run again."""
     if run_detail(db_session(), run_id) is None:
         return api_error(404, "not_found", f"There is no batch run {run_id}.")
     try:
@@ -192,7 +229,9 @@ def api_retry_run(run_id: int) -> ResponseReturnValue:
 
 @api_bp.post("/admin/backfills/<int:backfill_id>/cancel")
 @api_auth(Role.ADMIN)
+@api_spec.validate(resp=responses(schema.BackfillCancelled, *AUTHED, 404, 409, 413), tags=RUNS)
 def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
+    """Cancel the days of a backfill that have not started (409 when every day has)."""
     try:
         cancelled = cancel_backfill(settings(), backfill_id)
     except BatchRequestError as exc:
@@ -204,13 +243,18 @@ def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
 
 @api_bp.get("/admin/status")
 @api_auth(Role.ADMIN)
+@api_spec.validate(query=schema.StatusQuery, resp=responses(schema.DataStatusMonth, *AUTHED, 400),
+                   validation_error_status=400, tags=STATUS_TAGS)
 def api_status() -> ResponseReturnValue:
+    """The data status of every day of a month, and whether last night's run is on time."""
     config = settings()
     raw = request.args.get("month") or today(config.tz).strftime("%Y-%m")
     try:
         month = date.fromisoformat(raw + "-01")
     except ValueError:
         return api_error(400, "invalid_request", "month must look like 2026-11.")
+    if not FIRST_DAY <= month <= LAST_DAY:
+        return api_error(400, "invalid_request", f"month must be from {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}.")
     first, last = month_range(month)
     session = db_session()
     health = nightly_health(session, config.tz, config.batch_health_deadline)
@@ -223,6 +267,8 @@ def api_status() -> ResponseReturnValue:
 
 @api_bp.get("/admin/ads/impressions")
 @api_auth(Role.ADMIN)
+@api_spec.validate(query=schema.AdImpressionsQuery, resp=responses(schema.AdImpressions, *AUTHED, 400),
+                   validation_error_status=400, tags=STATUS_TAGS)
 def api_ad_impressions() -> ResponseReturnValue:
     """`?from=&to=` (YYYY-MM-DD, at most 93 days; default the last 14 days): per ad, impressions
     per business day and how many of them were inside counted play sessions."""

@@ -1,18 +1,27 @@
 """Typed request and response schemas of the statistics and settlement API (pydantic v2).
 
-The endpoints validate their query strings with the request models and shape their
-answers with the response models, so an OpenAPI document generated from these classes
-(`model_json_schema`) describes exactly what is checked and returned.
+spectree validates the endpoints' query strings with the request models (portal/api/stats.py)
+and the answers with the response models, and builds /api/v1/openapi.json from the same
+classes, so the document describes exactly what is checked and returned.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+from models.business_time import today
+from portal.numbers import MAX_ID, MAX_PAGE
+from portal.settings import settings
 
 MAX_RANGE_DAYS = 366
+# The days the API accepts: far around any real data, and far enough from date.max that the
+# week and month arithmetic (and a 366-day range) never overflows into a 500.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Status = Literal["live", "final", "stale", "pending"]
 Granularity = Literal["day", "week", "month"]
 
@@ -20,12 +29,20 @@ Granularity = Literal["day", "week", "month"]
 class _Query(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
-    seller_id: int | None = Field(None, ge=1, description="Admins only: one seller's figures (default: platform).")
+    seller_id: Id | None = Field(None, description="Admins only: one seller's figures (default: platform).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_of_repeated(cls, data: Any) -> Any:
+        """A repeated parameter counts once, by its first value (as `request.args.get` reads it)."""
+        if isinstance(data, dict):
+            return {k: v[0] if isinstance(v, list) and v else v for k, v in data.items()}
+        return data
 
 
 class _Range(_Query):
-    first: date = Field(alias="from", description="First business day (YYYY-MM-DD).")
-    last: date = Field(alias="to", description="Last business day (YYYY-MM-DD), at most 366 days after `from`.")
+    first: Day = Field(alias="from", description="First business day (YYYY-MM-DD).")
+    last: Day = Field(alias="to", description="Last business day (YYYY-MM-DD), at most 366 days after `from`.")
 
     @model_validator(mode="after")
     def _ordered_and_bounded(self) -> _Range:
@@ -43,15 +60,15 @@ class SummaryQuery(_Query):
 class Top5Query(_Query):
     metric: Literal["views", "watch_seconds"] = "views"
     period: Granularity = "day"
-    day: date | None = Field(None, alias="date", description="Any day of the period (default: yesterday).")
+    day: Day | None = Field(None, alias="date", description="Any day of the period (default: yesterday).")
 
 
 class SettlementsQuery(_Range):
     granularity: Granularity = "day"
-    video_id: int | None = Field(None, ge=1)
+    video_id: Id | None = None
     sort: Literal["period", "video", "views", "ad_views", "video_amount", "ad_amount", "total_amount"] = "period"
     direction: Literal["asc", "desc"] = Field("asc", alias="dir")
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(50, ge=1, le=500)
 
 
@@ -59,14 +76,27 @@ class ReceiptQuery(_Query):
     granularity: Granularity = "day"
 
 
+def _thirty_days_ago() -> date:
+    return today(settings().tz) - timedelta(days=29)
+
+
+def _today() -> date:
+    return today(settings().tz)
+
+
 class SeriesQuery(_Range):
-    pass
+    """A range that defaults to the 30 days ending today (business time)."""
+
+    first: Day = Field(default_factory=_thirty_days_ago, alias="from",
+                        description="First business day (YYYY-MM-DD; default: 29 days before today).")
+    last: Day = Field(default_factory=_today, alias="to",
+                       description="Last business day (YYYY-MM-DD; default: today), at most 366 days after `from`.")
 
 
 class RestatementsQuery(_Query):
-    first: date | None = Field(None, alias="from")
-    last: date | None = Field(None, alias="to")
-    video_id: int | None = Field(None, ge=1)
+    first: Day | None = Field(None, alias="from")
+    last: Day | None = Field(None, alias="to")
+    video_id: Id | None = None
 
 
 # ---------------------------------------------------------------------------------- responses
@@ -250,6 +280,10 @@ class PeriodReceipt(BaseModel):
     restatements: list[Restatement]
 
 
+class Receipt(RootModel[DayReceipt | PeriodReceipt]):
+    """A day's receipt (`kind: day`) or a week's or month's (`kind: week|month`)."""
+
+
 class SeriesDay(Figures):
     day: date
     status: Status
@@ -284,8 +318,3 @@ class Ledger(BaseModel):
 
 class RestatementList(BaseModel):
     items: list[Restatement]
-
-
-class Error(BaseModel):
-    error: str
-    message: str

@@ -1,0 +1,46 @@
+"""Typed request and response schemas of the accounts admin API (portal/api/admin_users.py).
+
+spectree validates the requests with these models and builds /api/v1/openapi.json from them;
+the paging arguments are still read by the one paging parser (portal/paging.py).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from models import Role
+from models.accounts import MAX_USERS_PAGE
+from portal.api.ops_schemas import LenientQuery
+from portal.numbers import MAX_PAGE
+
+
+class AdminUsersQuery(LenientQuery):
+    q: str = Field("", description="A fragment of the e-mail address or the display name.")
+    role: Role | None = Field(None, description="Only accounts with this role.")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page, from 1.")
+    per_page: int = Field(50, ge=1, le=MAX_USERS_PAGE, description=f"Accounts per page (at most {MAX_USERS_PAGE}).")
+
+
+class RoleChange(BaseModel):
+    role: Role
+
+
+class AdminUser(BaseModel):
+    """An account as the API shows it (never its password hash)."""
+
+    id: int
+    email: str | None
+    display_name: str
+    role: Role
+    is_active: bool
+    created_at: str | None = Field(description="UTC instant (ISO 8601).")
+    last_login_at: str | None = Field(description="UTC instant (ISO 8601).")
+    providers: list[str] = Field(description="Social sign-in providers linked to the account.")
+
+
+class AdminUserPage(BaseModel):
+    users: list[AdminUser] = Field(description="Newest first.")
+    page: int
+    per_page: int
+    pages: int
+    total: int

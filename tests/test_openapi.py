@@ -1,0 +1,118 @@
+"""The OpenAPI document of /api/v1 (issue 11): it validates, it lists exactly the routes Flask
+serves under /api/v1 with their methods, authenticated operations declare 401, every refusal
+it declares has the API's one error shape, and a request that fails its schema is answered in
+that shape with the status the document declares."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from models import Role
+from tests.watching_support import bearer
+
+PREFIX = "/api/v1"
+ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Values for path parameters in requests built from the document.
+SAMPLE_PARAMS = {"day": "2026-03-01"}
+
+
+@pytest.fixture(scope="module")
+def document(app):  # type: ignore[no-untyped-def]
+    response = app.test_client().get(f"{PREFIX}/openapi.json")
+    assert response.status_code == 200 and response.is_json
+    return response.get_json()
+
+
+def _operations(document: dict) -> list[tuple[str, str, dict]]:
+    return [(path, method.upper(), operation) for path, item in document["paths"].items()
+            for method, operation in item.items()]
+
+
+def _openapi_path(rule: str) -> str:
+    """`/api/v1/videos/<int:video_id>` → `/api/v1/videos/{video_id}`."""
+    return re.sub(r"<(?:[a-zA-Z_][a-zA-Z0-9_]*(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>", r"{\1}", rule)
+
+
+def _requires_token(document: dict, operation: dict) -> bool:
+    return bool(operation.get("security", document.get("security", [])))
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PARAMS.get(m.group(1), "1"), path)
+
+
+def test_the_document_is_valid_openapi(document):
+    validate(document)
+    assert document["openapi"].startswith("3.")
+
+
+def test_the_document_lists_exactly_the_routes_under_api_v1_with_their_methods(app, document):
+    served = {(_openapi_path(rule.rule), method)
+              for rule in app.url_map.iter_rules() if rule.rule.startswith(PREFIX)
+              for method in rule.methods - IGNORED_METHODS}
+    documented = {(path, method) for path, method, _ in _operations(document)}
+    assert served - documented == set(), "served but not in the document"
+    assert documented - served == set(), "in the document but not served"
+
+
+def test_every_authenticated_operation_declares_401_and_answers_it_without_a_token(client, document):
+    authenticated = [(path, method, op) for path, method, op in _operations(document) if _requires_token(document, op)]
+    assert len(authenticated) > 10
+    for path, method, operation in authenticated:
+        assert "401" in operation["responses"], f"{method} {path} does not declare 401"
+        response = client.open(_url(path), method=method)
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert set(response.get_json()) == {"error", "message"}
+
+
+def test_every_declared_refusal_is_the_error_body(document):
+    assert set(document["components"]["schemas"]["ErrorBody"]["required"]) == {"error", "message"}
+    for path, method, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                assert schema == ERROR_BODY, f"{method} {path} {status}: {schema}"
+
+
+def test_the_docs_page_and_its_assets_are_served(client, document):
+    page = client.get(f"{PREFIX}/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert 'data-spec-url="/api/v1/openapi.json"' in html and "<script>" not in html
+    for name, mimetype in (("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css")):
+        asset = client.get(f"/vendor/{name}")
+        assert asset.status_code == 200 and asset.mimetype == mimetype and len(asset.data) > 10_000, name
+    assert client.get("/vendor/index.html").status_code == 404  # only the allow-listed files
+    docs = document["paths"][f"{PREFIX}/docs"]["get"]
+    assert docs["security"] == [] and "text/html" in docs["responses"]["200"]["content"]
+
+
+@pytest.mark.parametrize(("role", "method", "path", "body", "status", "needle"), [
+    (Role.SELLER, "GET", "/stats/top5?metric=likes", None, 422, "metric"),
+    (Role.SELLER, "GET", "/settlements?from=2026-03-01&to=2026-03-02&per_page=501", None, 422, "per_page"),
+    (Role.SELLER, "GET", "/videos/1/stats?from=2026-13-01", None, 422, "from"),
+    # Out of the API's range, where the week and month arithmetic used to overflow (a 500).
+    (Role.SELLER, "GET", "/stats/top5?period=month&date=9999-12-31", None, 422, "date"),
+    (Role.SELLER, "GET", f"/settlements?from=2026-03-01&to=2026-03-02&video_id={2**64}", None, 422, "video_id"),
+    (Role.ADMIN, "GET", "/admin/status?month=9999-12", None, 400, "month"),
+    (Role.ADMIN, "GET", "/admin/runs?page=zero", None, 400, "page"),
+    (Role.ADMIN, "GET", "/admin/users?per_page=9999", None, 400, "per_page"),
+    (Role.ADMIN, "PATCH", "/admin/users/1", {"role": ["admin"]}, 400, "role"),
+    (Role.ADMIN, "POST", "/admin/plans", {"name": "Spring", "effective_from": "2090-01-01", "brackets": "all"},
+     422, "brackets"),
+    (Role.ADMIN, "POST", "/admin/runs", {"first": 20260301}, 422, "first"),
+])
+def test_a_request_that_fails_its_schema_gets_the_error_body_with_the_declared_status(
+        client, document, make_user, settings, role, method, path, body, status, needle):
+    response = client.open(PREFIX + path, method=method, json=body, headers=bearer(make_user(role), settings))
+    assert response.status_code == status, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert set(answer) == {"error", "message"} and answer["error"] == "invalid_request" and needle in answer["message"]
+    template = re.sub(r"/\d+", "/{x}", path.split("?")[0])
+    operation = next(op for p, m, op in _operations(document)
+                     if m == method and re.sub(r"\{\w+\}", "{x}", p) == PREFIX + template)
+    assert operation["responses"][str(status)]["content"]["application/json"]["schema"] == ERROR_BODY
