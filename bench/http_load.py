@@ -1,11 +1,14 @@
-"""A lean HTTP/1.1 keep-alive client for the load generator of bench/progress.py.
+"""A lean HTTP/1.1 keep-alive client for the load generators of bench/progress.py and
+bench/portal.py.
 
 The load generator shares the 2 cores with the server it measures, so every microsecond it
 spends per request is taken from the portal. aiohttp cost about 0.4 ms of CPU per report;
-this client writes prepared request bytes on asyncio protocols and reads only the status
-line and Content-Length of each answer, at roughly a quarter of that. It does just what the
-benchmark needs: POST with a JSON body to one loopback host, one request at a time per
-connection, connections reused from an idle pool.
+this client writes prepared request bytes on asyncio protocols and parses only the status
+line and the framing headers of each answer, at roughly a quarter of that. An answer counts
+as complete only when its whole body has arrived (Content-Length or chunked framing), so a
+slow body is timed, not hidden. It does just what the benchmarks need: POST with a JSON body
+or GET with extra headers (a bearer token, a cookie) to one loopback host, one request at a
+time per connection, connections reused from an idle pool.
 """
 
 from __future__ import annotations
@@ -46,18 +49,26 @@ class _Connection(asyncio.Protocol):
         if end < 0:
             return
         head = bytes(self.buffer[:end]).lower()
-        length = 0
-        marker = head.find(b"\r\ncontent-length:")
-        if marker >= 0:
-            stop = head.find(b"\r\n", marker + 2)
-            length = int(head[marker + 17: stop if stop >= 0 else None])
-        if len(self.buffer) < end + 4 + length:
+        try:
+            body_end = _body_end(head, self.buffer, end + 4)
+        except (HttpError, ValueError) as exc:
+            body_end = -2
+            failure: Exception = exc if isinstance(exc, HttpError) else HttpError(f"bad framing: {exc}")
+        if body_end == -1:
             return  # body still arriving
         waiter, self.waiter = self.waiter, None
+        if body_end == -2:
+            if self.transport is not None:
+                self.transport.close()
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(failure)
+            return
         try:
             status = int(head[9:12])
         except ValueError:
             status = -1
+        if status >= 0:
+            self.pool.body_bytes += body_end - end - 4
         if b"\r\nconnection: close" in head and self.transport is not None:
             self.transport.close()
         if waiter is not None and not waiter.done():
@@ -67,6 +78,41 @@ class _Connection(asyncio.Protocol):
                 waiter.set_result(status)
 
 
+def _header(head: bytes, name: bytes) -> bytes | None:
+    """The value of header `name` (lower case, as `head` is) or None."""
+    marker = head.find(b"\r\n" + name + b":")
+    if marker < 0:
+        return None
+    start = marker + len(name) + 3
+    stop = head.find(b"\r\n", start)
+    return head[start: stop if stop >= 0 else None].strip()
+
+
+def _body_end(head: bytes, buffer: bytearray, start: int) -> int:
+    """Where the answer whose body starts at `start` ends in `buffer`; -1 while incomplete."""
+    if _header(head, b"transfer-encoding") == b"chunked":
+        position = start
+        while True:
+            line_end = buffer.find(b"\r\n", position)
+            if line_end < 0:
+                return -1
+            try:
+                size = int(bytes(buffer[position:line_end]).split(b";", 1)[0], 16)
+            except ValueError:
+                raise HttpError("bad chunk size") from None
+            if size == 0:  # the last chunk, then optional trailer lines and an empty line
+                if buffer[line_end + 2: line_end + 4] == b"\r\n":
+                    return line_end + 4
+                trailers_end = buffer.find(b"\r\n\r\n", line_end + 2)
+                return -1 if trailers_end < 0 else trailers_end + 4
+            position = line_end + 2 + size + 2
+            if len(buffer) < position:
+                return -1
+    length = _header(head, b"content-length")
+    end = start + (int(length) if length else 0)
+    return end if len(buffer) >= end else -1
+
+
 class ConnectionPool:
     """Keep-alive connections to one host; a request takes an idle one or opens another."""
 
@@ -74,12 +120,22 @@ class ConnectionPool:
         self.host, self.port, self.timeout = host, port, timeout
         self.loop = asyncio.get_running_loop()
         self.idle: list[_Connection] = []
-        self.head = f"Host: {host}:{port}\r\nContent-Type: application/json\r\n".encode()
+        self.body_bytes = 0  # of every complete answer so far
+        self.host_line = f"Host: {host}:{port}\r\n".encode()
+        self.head = self.host_line + b"Content-Type: application/json\r\n"
 
     async def post(self, path: str, body: bytes, headers: bytes = b"") -> int:
         """The status of `POST path`; HttpError or TimeoutError when it fails."""
-        request = (b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.head + headers
-                   + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        return await self.send(b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.head + headers
+                               + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    async def get(self, path: str, headers: bytes = b"") -> int:
+        """The status of `GET path` once its whole body has arrived; `headers` are complete
+        lines (`Authorization: Bearer …\\r\\n`). HttpError or TimeoutError when it fails."""
+        return await self.send(b"GET " + path.encode() + b" HTTP/1.1\r\n" + self.host_line + headers + b"\r\n")
+
+    async def send(self, request: bytes) -> int:
+        """The status of a prepared request (request line, headers, empty line, body)."""
         while self.idle:
             connection = self.idle.pop()
             if not connection.closed:

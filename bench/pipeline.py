@@ -22,71 +22,30 @@ redis://127.0.0.1:6379); both scratch database and Redis DB are removed afterwar
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from redis import Redis
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
+from bench.dataset import (
+    SECRET,
+    add_size_options,
+    backfill,
+    batch_workers,
+    bench_settings,
+    scratch_database,
+    scratch_redis,
+    size_spec,
+)
 from jobs.engine import engine_for
-from jobs.enqueue import enqueue_runs
 from jobs.inline import run_days_inline
 from models.batch import RunTrigger
 from models.business_time import days_between
-from models.db import make_engine, normalize_url
-from paysystem import migrate
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
-from settings import PROJECT_ROOT, Settings
-
-SERVER = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-LOCK_PREFIX = "paysystem:test-db-lock:"  # the same DB-number reservation the test fixtures use
-SECRET = "bench-secret-" + "x" * 40
-
-
-@contextmanager
-def scratch_database(tag: str) -> Iterator[str]:
-    name = f"paysystem_bench_{tag}_{os.getpid()}_{secrets.token_hex(3)}"
-    server = make_engine(SERVER)
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    url = make_url(normalize_url(SERVER)).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        server.dispose()
-
-
-@contextmanager
-def scratch_redis() -> Iterator[str]:
-    control = Redis.from_url(REDIS + "/0")
-    token = secrets.token_hex(8)
-    for number in range(15, 0, -1):
-        if control.set(LOCK_PREFIX + str(number), token, nx=True, ex=3600):
-            break
-    else:
-        raise SystemExit("no free Redis DB number (1-15) for the benchmark")
-    url = f"{REDIS}/{number}"
-    try:
-        Redis.from_url(url).flushdb()
-        yield url
-    finally:
-        Redis.from_url(url).flushdb()
-        if control.get(LOCK_PREFIX + str(number)) == token.encode():
-            control.delete(LOCK_PREFIX + str(number))
+from settings import Settings
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -123,25 +82,6 @@ class RssSampler(threading.Thread):
                     except psutil.Error:
                         pass
             time.sleep(0.05)
-
-
-def count(engine: Engine, table: str) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
-
-
-def wait_runs(engine: Engine, run_ids: list[int], timeout: float = 900) -> None:
-    deadline = time.monotonic() + timeout
-    ids = ",".join(map(str, run_ids))
-    while time.monotonic() < deadline:
-        with engine.connect() as conn:
-            states = [r[0] for r in conn.execute(text(f"SELECT state FROM batch_runs WHERE id IN ({ids})"))]
-        if all(s in ("succeeded", "failed") for s in states):
-            if any(s == "failed" for s in states):
-                raise SystemExit(f"runs failed: {states}")
-            return
-        time.sleep(0.05)
-    raise SystemExit("timed out waiting for the workers")
 
 
 def naive_day(engine: Engine, day: date) -> None:
@@ -211,58 +151,34 @@ def snapshot(engine: Engine) -> list:
                 for t in ("video_daily_stats", "video_daily_settlements")]
 
 
-@contextmanager
-def running_workers(count_: int, env: dict[str, str], fork: bool) -> Iterator[list[subprocess.Popen]]:
-    worker_args = ["--fork"] if fork else []
-    workers = [subprocess.Popen([sys.executable, "-m", "paysystem", "worker", "--name", f"bench-{os.getpid()}-{i}",
-                                 *worker_args],
-                                env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for i in range(count_)]
-    try:
-        time.sleep(2.0)  # let the workers register before the clock starts
-        yield workers
-    finally:
-        for w in workers:
-            w.terminate()
-        for w in workers:
-            w.wait(timeout=30)
-
-
 def nightly_sizes(args: argparse.Namespace) -> None:
     """One nightly day at each size: the time of the run from enqueue to succeeded."""
     last = default_last_day(Settings().tz)
-    results: list[tuple[int, int, float, float]] = []
+    results: list[tuple[int, int, float]] = []
     for sessions in args.nightly_sizes:
         with scratch_redis() as redis_url, scratch_database("nightly") as url:
-            settings = replace(Settings(), environment="test", database_url=url, redis_url=redis_url,
-                               secret_key=SECRET, batch_queue=f"bench-{os.getpid()}",
-                               batch_partitions=args.partitions)
+            settings = bench_settings(url, redis_url, args.partitions)
             engine = engine_for(url)
             print(f"generating one day of {sessions:,} sessions + {sessions:,} ad views ...", flush=True)
-            generate(engine, GenerateSpec(args.videos, 1_000, 100_000, 1, sessions, sessions, 1, last), settings.tz)
-            env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
-                   "BATCH_QUEUE": settings.batch_queue, "PAYSYSTEM_ENV": "test"}
-            with running_workers(args.workers, env, args.fork):
+            generate(engine, GenerateSpec(args.videos, args.sellers, args.viewers, 1, sessions, sessions, 1, last),
+                     settings.tz)
+            with batch_workers(settings, args.workers, args.fork):
                 t0 = time.perf_counter()
-                wait_runs(engine, enqueue_runs(settings, [last], RunTrigger.NIGHTLY))
+                backfill(settings, engine, last, last, RunTrigger.NIGHTLY)
                 seconds = time.perf_counter() - t0
-            events = count_day(engine, last)
-            results.append((sessions, events, seconds, events / seconds))
+            results.append((sessions, count_day(engine, last), seconds))
             engine.dispose()
     print()
     print(f"one nightly day, {args.workers} workers, {args.partitions} partitions, {args.videos:,} videos")
     print(f"{'sessions':>12} {'events':>12} {'seconds':>9} {'events/s':>12} {'s per 1M events':>16}")
     print("-" * 65)
-    for sessions, events, seconds, rate in results:
-        print(f"{sessions:>12,} {events:>12,} {seconds:>9.2f} {rate:>12,.0f} {seconds / events * 1e6:>16.2f}")
+    for sessions, events, seconds in results:
+        print(f"{sessions:>12,} {events:>12,} {seconds:>9.2f} {events / seconds:>12,.0f} {seconds / events * 1e6:>16.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--videos", type=int, default=10_000)
-    parser.add_argument("--sessions", type=int, default=3_000_000)
-    parser.add_argument("--ad-views", type=int, default=3_000_000)
-    parser.add_argument("--days", type=int, default=30)
+    add_size_options(parser)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--partitions", type=int, default=Settings().batch_partitions, help="partitions per day")
     parser.add_argument("--naive-events", type=int, default=300_000)
@@ -279,30 +195,25 @@ def main() -> None:
     first = last - timedelta(days=args.days - 1)
 
     with scratch_redis() as redis_url, scratch_database("main") as url:
-        settings = replace(Settings(), environment="test", database_url=url, redis_url=redis_url,
-                           secret_key=SECRET, batch_queue=f"bench-{os.getpid()}", batch_partitions=args.partitions)
+        settings = bench_settings(url, redis_url, args.partitions)
         engine = engine_for(url)
-        spec = GenerateSpec(args.videos, 1_000, 100_000, args.days, args.sessions, args.ad_views, 1, last)
+        spec = size_spec(args, last)
         print(f"generating {args.sessions:,} sessions + {args.ad_views:,} ad views over {args.days} days ...", flush=True)
         t0 = time.perf_counter()
         generated = generate(engine, spec, settings.tz)
         stages.append(("generate (LOAD DATA, key order)", time.perf_counter() - t0,
                        generated.sessions + generated.ad_views + generated.users + generated.videos))
 
-        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
-               "BATCH_QUEUE": settings.batch_queue, "PAYSYSTEM_ENV": "test"}
-        with running_workers(args.workers, env, args.fork) as workers:
+        with batch_workers(settings, args.workers, args.fork) as workers:
             sampler = RssSampler([w.pid for w in workers])
             sampler.start()
             print(f"backfilling {args.days} days with {args.workers} workers ...", flush=True)
             t0 = time.perf_counter()
-            run_ids = enqueue_runs(settings, days_between(first, last), RunTrigger.BACKFILL)
-            wait_runs(engine, run_ids)
+            run_ids = backfill(settings, engine, first, last)
             backfill_s = time.perf_counter() - t0
             stages.append((f"backfill {args.days} days ({args.workers} workers)", backfill_s, total_events))
             t0 = time.perf_counter()
-            nightly = enqueue_runs(settings, [last], RunTrigger.NIGHTLY)
-            wait_runs(engine, nightly)
+            backfill(settings, engine, last, last, RunTrigger.NIGHTLY)
             day_events = count_day(engine, last)
             stages.append(("one nightly day (re-run of the last day)", time.perf_counter() - t0, day_events))
             sampler.stop = True
@@ -321,7 +232,7 @@ def main() -> None:
             settings_n = replace(Settings(), environment="test", database_url=url, secret_key=SECRET)
             engine = engine_for(url)
             half = args.naive_events // 2
-            generate(engine, GenerateSpec(args.videos, 1_000, 100_000, args.days, half, args.naive_events - half, 2,
+            generate(engine, GenerateSpec(args.videos, args.sellers, args.viewers, args.days, half, args.naive_events - half, 2,
                                           last), settings_n.tz)
             print(f"naive row-by-row processing of {args.naive_events:,} events ...", flush=True)
             t0 = time.perf_counter()

@@ -17,7 +17,7 @@ from datetime import date
 from redis import Redis
 from rq import Queue
 
-from bench.pipeline import SECRET, scratch_redis
+from bench.dataset import SECRET, scratch_redis
 from settings import PROJECT_ROOT
 
 

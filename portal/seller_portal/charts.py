@@ -22,12 +22,16 @@ from portal.seller_portal.formatting import hmm
 _STATUS_PATTERN = {"final": "", "live": "/", "stale": "x", "pending": "."}
 _NICE_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 7200, 14400, 28800)
 BLUE, ORANGE, RED = "#2f6fde", "#f0a030", "#d0453a"
+# The template as plain JSON data, converted once: a graph_objects Template in the layout is
+# walked and converted again by every to_json call (about 3 ms of a 4 ms chart); the JSON
+# written is the same.
+_TEMPLATE: dict[str, Any] = pio.templates["plotly_white"].to_plotly_json()
 
 
 def _layout(title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "title": {"text": title, "font": {"size": 15}}, "margin": {"l": 70, "r": 20, "t": 40, "b": 60},
-        "height": 320, "template": pio.templates["plotly_white"],
+        "height": 320, "template": _TEMPLATE,
         "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"}, "font": {"family": "system-ui"},
     }
