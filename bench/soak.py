@@ -153,13 +153,22 @@ class Node:
                 rq += [parent, *parent.children(recursive=True)]
             except psutil.Error:
                 pass
-        found["rq workers"] = rq
+        # A child that died and was not reaped yet (RQ's scheduler process after a lost
+        # connection) is no longer one of the node's processes.
+        found["rq workers"] = [p for p in rq if _alive(p)]
         if self.scheduler is not None:
             try:
                 found["rq scheduler"] = [psutil.Process(self.scheduler.pid)]
             except psutil.Error:
                 pass
         return found
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -626,12 +635,14 @@ def _drive(args: argparse.Namespace, settings: Settings, data: Seed, node: Node,
     def sample(when: str) -> None:
         for name, procs in node.processes().items():
             memory.setdefault(name, {})[when] = _rss(procs)
-            memory[name]["count"] = len(procs)
+            memory[name][f"count_{when}"] = len(procs)
         memory.setdefault("redis-server (private)", {})[when] = _rss([psutil.Process(redis.proc.pid)])  # type: ignore[union-attr]
         memory.setdefault("mariadbd (shared)", {})[when] = _rss(mariadb)
 
     until(start_at + 2)
     sample("start")
+    until(start_at + args.seconds * args.restart_at - 1)
+    sample("before restart")
     until(start_at + args.seconds * args.restart_at)
     outage_from = time.time() - start_at
     print(f"* {outage_from:.0f} s: SIGKILL redis-server, {args.redis_down:g} s down, started again empty", flush=True)
@@ -664,8 +675,8 @@ def _drive(args: argparse.Namespace, settings: Settings, data: Seed, node: Node,
                                      args.backfill_wait)
     engine.dispose()
     rows = results["players"]["rows"] + results["sellers"]["rows"]
-    memory["load generator (players)"] = dict(results["players"]["memory"], count=1)
-    memory["load generator (sellers, admin)"] = dict(results["sellers"]["memory"], count=1)
+    memory["load generator (players)"] = dict(results["players"]["memory"])
+    memory["load generator (sellers, admin)"] = dict(results["sellers"]["memory"])
     return {
         "seconds": args.seconds, "players": len(data.players), "sellers": len(data.sellers),
         "seed": {"days": args.days, "sessions": args.sessions, "generate_s": data.seed_seconds,
@@ -766,14 +777,16 @@ def table(result: dict[str, Any]) -> str:
         f"| reports retried after an error (seek, pause, last) | {led['retried']} |",
         f"| last report never answered / opens refused | {led['unanswered_final']} / {led['open_failed']} |",
         "",
-        "| process | RSS at start MB | RSS at end MB | change |",
-        "|---|---:|---:|---:|",
+        "| process | RSS at start MB | before the restart MB | at end MB | change |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, m in result["memory"].items():
         start, end = m.get("start", 0) / mb, m.get("end", 0) / mb
-        count = int(m.get("count", 1))
-        label = f"{name} ({count})" if count > 1 else name
-        lines.append(f"| {label} | {start:.0f} | {end:.0f} | {end - start:+.0f} |")
+        middle = f"{m['before restart'] / mb:.0f}" if "before restart" in m else "–"
+        counts = [int(m.get(f"count_{when}", 1)) for when in ("start", "end")]
+        label = name if counts == [1, 1] else f"{name} ({counts[0]})" if counts[0] == counts[1] \
+            else f"{name} ({counts[0]} → {counts[1]} processes)"
+        lines.append(f"| {label} | {start:.0f} | {middle} | {end:.0f} | {end - start:+.0f} |")
     lines.append("")
     for title, back in (("Backfill", result["backfill"]), ("Day re-run after the Redis restart", result["rerun"])):
         if "error" in back:
@@ -782,8 +795,9 @@ def table(result: dict[str, Any]) -> str:
         states = ", ".join(f"{n} {s}" for s, n in sorted(back["states"].items()))
         took = f", all finished {back['took_s']:.0f} s after the request" if back.get("took_s") is not None else ""
         lines.append(f"{title}: {back['runs']} day(s) requested at {back['requested_at_s']:.0f} s: {states}{took}.  ")
-    lines.append("(redis-server: the process killed at the outage at start, its empty successor at end. "
-                  "mariadbd is shared with other work on this machine.)")
+    lines.append("(rq workers: the two `paysystem worker` processes and the scheduler process RQ forks "
+                  "for delayed retries. redis-server: the process killed at the outage at start, its empty "
+                  "successor at end. mariadbd is shared with other work on this machine.)")
     return "\n".join(lines)
 
 
