@@ -313,6 +313,7 @@ class LoadConfig:
     rerun: str | None = None  # a day the admin runs again after the Redis restart
     settlement_range: tuple[str, str] = ("", "")
     memory_at: tuple[float, float] = (2.0, -1.0)
+    ramp: float = 30.0  # seconds over which players and sellers join
 
 
 class Recorder:
@@ -374,7 +375,9 @@ async def _players(config: LoadConfig) -> dict[str, Any]:
 
     async def player(index: int, viewer_token: str) -> None:
         auth = f"Authorization: Bearer {viewer_token}\r\n".encode()
-        await asyncio.sleep(max(0.0, start - loop.time()) + rng.uniform(0, config.report_every))
+        # Players join during the ramp-up, as an audience does, not all in the first second.
+        await asyncio.sleep(max(0.0, start - loop.time()) + config.ramp * index / len(config.players)
+                            + rng.uniform(0, config.report_every))
         while loop.time() < end:
             video_id, duration = rng.choice(config.videos)
             opened = await rec.call("open session", http.request("POST", f"/api/v1/videos/{video_id}/sessions",
@@ -386,7 +389,8 @@ async def _players(config: LoadConfig) -> dict[str, Any]:
             info = opened.json()
             sid, duration = int(info["session_id"]), int(info["duration_ms"])
             path = f"/api/v1/videos/{video_id}/sessions/{sid}/progress"
-            entry = ledger[sid] = {"video": video_id, "played_ms": 0, "closed": False}
+            entry = ledger[sid] = {"video": video_id, "played_ms": 0, "closed": False,
+                                   "opened_at": loop.time() - start}
             position = int(info["start_position_ms"])
             sent = position  # the position of the last report the server answered 200 or was sent
             clock, from_pos = loop.time(), position  # playback: position = from_pos + (now - clock)
@@ -476,7 +480,7 @@ async def _sellers(config: LoadConfig) -> dict[str, Any]:
         http = Client(config.host, config.port, timeout=30)
         jar = CookieJar()
         bearer = f"Authorization: Bearer {token}\r\n".encode()
-        await asyncio.sleep(max(0.0, start - loop.time()) + rng.uniform(0, 2))
+        await asyncio.sleep(max(0.0, start - loop.time()) + rng.uniform(0, config.ramp))
         signed_in = await sign_in(http, jar, email)
         pages = [
             ("dashboard", "/dashboard", b""),
@@ -608,7 +612,7 @@ def _drive(args: argparse.Namespace, settings: Settings, data: Seed, node: Node,
     backfill = ((last - timedelta(days=args.backfill_days - 1)).isoformat(), data.last_day)
     start_at = time.time() + 8  # room for the load processes to start
     common = dict(host="127.0.0.1", port=port, start_at=start_at, seconds=args.seconds, grace=args.grace,
-                  report_every=args.report_every, seed=args.seed)
+                  report_every=args.report_every, seed=args.seed, ramp=args.ramp)
     configs = {
         "players": LoadConfig(**common, players=data.players, videos=data.videos),  # type: ignore[arg-type]
         "sellers": LoadConfig(**common, sellers=data.sellers, backfill_at=args.backfill_at,  # type: ignore[arg-type]
@@ -693,6 +697,8 @@ def _drive(args: argparse.Namespace, settings: Settings, data: Seed, node: Node,
         "backfill": backfill_result,
         "rerun": rerun_result,
         "cores": os.cpu_count(),
+        "ramp": args.ramp,
+        "timeline": _timeline(rows, ledger, credited, args.seconds),
     }
 
 
@@ -713,6 +719,27 @@ def _backfill_outcome(engine: Any, run_ids: list[int], requested_at: float | Non
         time.sleep(1)
     took = (times[1] - times[0]).total_seconds() if times[0] and times[1] and set(states) <= {"succeeded"} else None
     return {"runs": len(run_ids), "states": states, "requested_at_s": requested_at, "took_s": took}
+
+
+def _timeline(rows: list[tuple[str, str, float, float]], ledger: dict[Any, dict[str, Any]],
+              credited: dict[int, int], seconds: float, step: float = 30.0) -> list[dict[str, Any]]:
+    """Per `step` seconds: requests started, errors, slow answers (over 2 s, the §4 slack),
+    the largest latency, and the progress missing from sessions opened in that window."""
+    buckets = [{"from_s": i * step, "requests": 0, "errors": 0, "over_2s": 0, "max_ms": 0.0, "missing_s": 0.0}
+               for i in range(int((seconds + 60) // step) + 1)]
+
+    def bucket(at: float) -> dict[str, Any]:
+        return buckets[min(len(buckets) - 1, max(0, int(at // step)))]
+
+    for _, outcome, latency, at in rows:
+        b = bucket(at)
+        b["requests"] += 1
+        b["errors"] += 0 if outcome.isdigit() and int(outcome) < 400 else 1
+        b["over_2s"] += latency > 2.0
+        b["max_ms"] = max(b["max_ms"], latency * 1000)
+    for sid, entry in ledger.items():
+        bucket(entry["opened_at"])["missing_s"] += (entry["played_ms"] - credited.get(int(sid), 0)) / 1000
+    return [b for b in buckets if b["requests"] or b["missing_s"]]
 
 
 def _by_kind(rows: list[tuple[str, str, float, float]], outage_from: float, outage_to: float) -> dict[str, Any]:
@@ -749,7 +776,7 @@ def table(result: dict[str, Any]) -> str:
         f"Soak: {result['seconds']:g} s on loopback, {result['players']} players, {result['sellers']} sellers, "
         f"an admin backfill, Redis SIGKILLed at {result['outage'][0]:.0f} s and back empty at "
         f"{result['outage'][1]:.0f} s; seed {result['seed']['days']} days / {result['seed']['sessions']:,} "
-        f"sessions; {result['cores']} cores.",
+        f"sessions; players and sellers joined over the first {result['ramp']:g} s; {result['cores']} cores.",
         "",
         "| request | requests | errors (by status) | in outage | outside | p50 ms | p99 ms | max ms |",
         "|---|---:|---|---:|---:|---:|---:|---:|",
@@ -787,6 +814,11 @@ def table(result: dict[str, Any]) -> str:
         label = name if counts == [1, 1] else f"{name} ({counts[0]})" if counts[0] == counts[1] \
             else f"{name} ({counts[0]} → {counts[1]} processes)"
         lines.append(f"| {label} | {start:.0f} | {middle} | {end:.0f} | {end - start:+.0f} |")
+    lines += ["", "| from s | requests | errors | answers over 2 s | slowest ms | progress missing (sessions opened then) |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for b in result["timeline"]:
+        lines.append(f"| {b['from_s']:.0f} | {b['requests']:,} | {b['errors']} | {b['over_2s']} | {b['max_ms']:.0f} | "
+                     f"{b['missing_s']:.3f} s |")
     lines.append("")
     for title, back in (("Backfill", result["backfill"]), ("Day re-run after the Redis restart", result["rerun"])):
         if "error" in back:
@@ -807,6 +839,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--players", type=int, default=150, help="simulated players (one viewer account each)")
     parser.add_argument("--sellers", type=int, default=6, help="simulated sellers browsing their pages")
     parser.add_argument("--report-every", type=float, default=5.0, help="seconds of playback between progress reports")
+    parser.add_argument("--ramp", type=float, default=30.0,
+                        help="seconds over which players and sellers join (0: all at the first second)")
     parser.add_argument("--restart-at", type=float, default=0.5, help="when Redis is killed, as a fraction of the run")
     parser.add_argument("--redis-down", type=float, default=4.0, help="seconds Redis stays down")
     parser.add_argument("--backfill-at", type=float, default=0.2, help="when the admin starts the backfill (fraction)")
