@@ -744,7 +744,8 @@ def _timeline(rows: list[tuple[str, str, float, float]], ledger: dict[Any, dict[
 
 def _by_kind(rows: list[tuple[str, str, float, float]], outage_from: float, outage_to: float) -> dict[str, Any]:
     kinds: dict[str, Any] = {}
-    # Requests started in the outage or in the 5 s after Redis came back count as "during".
+    # Requests in flight at any time from the kill to 5 s after Redis came back count as "in
+    # the outage" (one started just before the kill can be answered 503 after it).
     settle_to = outage_to + 5
     for kind, outcome, latency, at in rows:
         k = kinds.setdefault(kind, {"requests": 0, "latencies": [], "errors": {}, "errors_in_outage": 0,
@@ -756,7 +757,7 @@ def _by_kind(rows: list[tuple[str, str, float, float]], outage_from: float, outa
         fine = outcome.isdigit() and (int(outcome) < 300 or (kind == "sign-in" and outcome in ("302", "303")))
         if not fine:
             k["errors"][outcome] = k["errors"].get(outcome, 0) + 1
-            if outage_from <= at <= settle_to:
+            if at <= settle_to and at + latency >= outage_from:  # in flight at any time of the outage
                 k["errors_in_outage"] += 1
             else:
                 k["errors_outside"] += 1
