@@ -16,7 +16,7 @@ Issue 13. One command, not in CI. It sets up, on this machine:
   processes and the `paysystem scheduler`.
 
 Two load-generator processes (bench/http_client.py, on bench/http_load.py's client) then run
-for `--seconds`:
+for `--seconds`, players and sellers joining over the first `--ramp` seconds:
 
 * players open play sessions through the API (bearer tokens) and play them in real time,
   reporting progress every 5 s of playback, sometimes pausing and seeking, the way
@@ -28,15 +28,17 @@ for `--seconds`:
   carry it;
 * sellers browse the dashboard (page and htmx fragment) and the settlement pages with a
   cookie session, and read the stats API with a bearer token;
-* an admin signs in to the API and starts a backfill (`POST /api/v1/admin/runs`);
+* an admin signs in to the API and starts a backfill (`POST /api/v1/admin/runs`), and after the
+  restart runs yesterday again (do the workers still take new jobs?);
 * at the midpoint the soak SIGKILLs its Redis, waits `--redis-down` seconds and starts it
   again, empty, on the same port.
 
 At the end it compares each play session's credited watch time in the database with the
 players' ledger (lost progress = sessions and seconds missing; it must be 0), and prints a
 markdown table: requests and errors by status per request kind with p50/p99, the errors
-inside and outside the Redis outage, resident memory at start and end per process, and the
-backfill's outcome. `--json PATH` writes the same figures. Every process it started and the
+inside and outside the Redis outage, resident memory at start, before the restart and at the
+end per process, a timeline per 30 s, and the outcome of the admin's runs. The exit status is
+1 when progress is missing or a session's last report was never answered. `--json PATH` writes the same figures. Every process it started and the
 scratch database are removed afterwards.
 """
 
