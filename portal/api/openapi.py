@@ -43,7 +43,7 @@ class RequestInvalid(DomainError):
     """A request that does not match its schema (the status comes from the route)."""
 
     def __init__(self, message: str, status: int) -> None:
-        super().__init__("invalid" if status == 422 else "bad_request", "invalid_request", message)
+        super().__init__(message, kind="invalid" if status == 422 else "bad_request", code="invalid_request")
         self.status = status
 
 
