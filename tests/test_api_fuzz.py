@@ -15,6 +15,7 @@ rest of the run out.
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -38,12 +39,19 @@ from models.accounts import create_user
 from models.business_time import today
 from portal.api.openapi import openapi_document
 from settings import Settings
-from tests.support import TEST_PASSWORD, reset_login_limits, unique_email
+from tests.support import (
+    REDIS_SERVER_URL,
+    TEST_PASSWORD,
+    TEST_SECRET,
+    reset_login_limits,
+    unique_email,
+)
 from tests.watching_support import add_ad, add_video, bearer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Per operation; each example is sent by one role in turn, with its generated ids and with the role's own.
-MAX_EXAMPLES = 20
+# API_FUZZ_EXAMPLES=200 for a longer hunt on a quiet machine.
+MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "20"))
 ROLES = itertools.cycle(("seller", "admin", "viewer"))
 
 
@@ -91,17 +99,15 @@ def seeded(app, settings: Settings, session_factory: sessionmaker[Session], redi
 
 
 def _document() -> dict[str, Any]:
-    """The document as generated from the API's blueprint alone (no database needed), so the
-    operations are known when pytest collects this module; the test checks that the app under
-    test serves the same document. (schemathesis' fixture-based lazy loading needs a pytest
-    internal, `Node._nodeid`, that pytest 9 no longer has.)"""
-    from portal.api import api_bp
-    from portal.numbers import IdConverter
+    """The document of an app built by the same factory on an empty SQLite database, so the
+    operations are known when pytest collects this module (schemathesis' fixture-based lazy
+    loading needs a pytest internal, `Node._nodeid`, that pytest 9 no longer has); the first
+    test checks that the app under test serves the same document."""
+    from portal import create_app
 
-    bare = Flask(__name__)
-    bare.url_map.converters["int"] = IdConverter
-    bare.register_blueprint(api_bp)
-    return openapi_document(bare)
+    bare = Settings(environment="test", database_url="sqlite:///:memory:", redis_url=REDIS_SERVER_URL,
+                    secret_key=TEST_SECRET)
+    return openapi_document(create_app(bare))
 
 
 DOCUMENT = _document()
