@@ -11,8 +11,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models import User
 from models.accounts import authenticate
+from portal.api import auth_schemas as schema
 from portal.api.auth import api_auth, current_api_claims, current_api_user
 from portal.api.blueprint import api_bp
+from portal.api.openapi import PUBLIC, api_spec, responses
 from portal.api.tokens import issue_token
 from portal.database import db_session
 from portal.errors import api_error
@@ -49,8 +51,13 @@ def _credentials() -> tuple[str, str] | None:
 
 @api_bp.post("/auth/token")
 @login_attempt
+@api_spec.validate(json=schema.TokenRequest, resp=responses(schema.TokenReply, 400, 401, 413, 429),
+                   security=PUBLIC, validation_error_status=400, tags=["auth"])
 def issue_access_token() -> ResponseReturnValue:
-    """`{"email", "password"}` → a bearer JWT; failed attempts count toward the sign-in limits."""
+    """`{"email", "password"}` → a bearer JWT; failed attempts count toward the sign-in limits.
+
+    The hand-written check below stays (it also reads HTML forms, which the JSON schema does
+    not cover); both refuse with the same 400 `invalid_request`."""
     credentials = _credentials()
     if credentials is None:
         return api_error(400, "invalid_request", 'Send a JSON body {"email": ..., "password": ...}.')
@@ -71,6 +78,7 @@ def issue_access_token() -> ResponseReturnValue:
 
 @api_bp.post("/auth/logout")
 @api_auth()
+@api_spec.validate(resp=responses(schema.LogoutReply, 401, 503), tags=["auth"])
 def revoke_access_token() -> ResponseReturnValue:
     """Deny the caller's token (its `jti`) until it would have expired anyway.
 
@@ -87,5 +95,7 @@ def revoke_access_token() -> ResponseReturnValue:
 
 @api_bp.get("/me")
 @api_auth()
+@api_spec.validate(resp=responses(schema.MyAccount, 401, 503), tags=["auth"])
 def me() -> ResponseReturnValue:
+    """The caller's own account."""
     return jsonify(user_payload(current_api_user()))

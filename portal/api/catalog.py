@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from spectree import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Ad, Role, Video
@@ -14,21 +17,35 @@ from models.catalog_service import (
     PAGE_SIZE,
     CatalogError,
     all_ads,
+    clean_description,
+    clean_title,
     create_ad,
     create_video,
     list_published,
     watchable_video,
 )
+from models.errors import DomainError
 from models.media import MediaError
+from portal.api import catalog_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
+from portal.api.openapi import PUBLIC, ErrorBody, api_spec, responses
+from portal.api.rule_checks import refused_by_rules
 from portal.body_limits import accepts_uploads, too_large_message
 from portal.database import db_session
 from portal.errors import api_error
 from portal.media import send_media
-from portal.paging import PagingError, paging_args
+from portal.paging import Paging, PagingError, paging_args
 from portal.playback.http import ad_json
 from portal.settings import settings
+
+# Media: the file itself (200, or 206 for a `Range`), so only the refusals have a schema.
+MEDIA_RESPONSES = Response(
+    HTTP_200=(None, "The media file (`Range` requests are answered with 206 and the bytes asked for)"),
+    HTTP_206=(None, "The bytes of the range asked for"),
+    HTTP_304=(None, "Not modified since the copy the client has"),
+    **{f"HTTP_{code}": ErrorBody for code in (401, 404, 413, 416, 503)},
+)
 
 
 def media_url(kind: str, item_id: int) -> str:
@@ -58,19 +75,26 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     return api_error(413, "too_large", too_large_message())
 
 
+def _paging() -> Paging:
+    try:
+        return paging_args(request.args, per_page=PAGE_SIZE, max_per_page=MAX_PAGE_SIZE)
+    except PagingError as exc:  # 422 here, where the one parser's refusal is 400: pinned by the tests
+        raise DomainError(exc.message, kind="invalid", code="invalid_query") from exc
+
+
 @api_bp.get("/videos")
+@api_spec.validate(query=schema.VideosQuery, resp=responses(schema.CatalogVideoList, 413, 422),
+                   before=refused_by_rules(_paging), security=PUBLIC, tags=["catalog"])
 def list_videos() -> ResponseReturnValue:
     """Published videos, newest first: `?page=1&per_page=12&q=title words`."""
-    try:
-        paging = paging_args(request.args, per_page=PAGE_SIZE, max_per_page=MAX_PAGE_SIZE)
-    except PagingError as exc:  # 422 here, where the one parser's refusal is 400: pinned by the tests
-        return api_error(422, "invalid_query", exc.message)
+    paging = _paging()
     result = list_published(db_session(), page=paging.page, per_page=paging.per_page,
                             query=request.args.get("q", ""))
     return jsonify(items=[video_json(v) for v in result.videos], **result.page_meta(), max_per_page=MAX_PAGE_SIZE)
 
 
 @api_bp.get("/videos/<int:video_id>")
+@api_spec.validate(resp=responses(schema.CatalogVideo, 404, 413), security=PUBLIC, tags=["catalog"])
 def get_video(video_id: int) -> ResponseReturnValue:
     video = db_session().get(Video, video_id)
     if video is None or not video.is_published:
@@ -96,9 +120,45 @@ def _flag(name: str, default: bool) -> bool:
     raise CatalogError(f"{name} must be true or false, got {raw!r}.")
 
 
+def _upload_rules(flag: str, *, description: bool) -> Callable[[], None]:
+    """The upload's own checks, without storing anything: what a form the schema refuses is told."""
+
+    def check() -> None:
+        try:
+            _upload()
+            _flag(flag, True)
+            clean_title(request.form.get("title"))
+            if description:
+                clean_description(request.form.get("description"))
+        except CatalogError as exc:
+            raise DomainError(str(exc), kind="invalid", code="invalid_upload") from exc
+
+    return check
+
+
+def _file_route(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Document a media view without putting spectree's wrapper around it.
+
+    The wrapper reads every response's body (`get_data`), which a file response sent in
+    direct-passthrough mode refuses, and it would hold a whole video in memory; there is no
+    request model to check either. The document finds the route's metadata by following
+    `__wrapped__` from the registered view to spectree's (unused) wrapper.
+    """
+    described = api_spec.validate(resp=MEDIA_RESPONSES, tags=["catalog"])(view)
+
+    @wraps(view)
+    def plain(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    plain.__wrapped__ = described  # type: ignore[attr-defined]
+    return plain
+
+
 @api_bp.post("/videos")
 @accepts_uploads
 @api_auth(Role.SELLER)
+@api_spec.validate(form=schema.VideoUploadForm, resp=responses(schema.CatalogVideo, 401, 403, 413, 422, 503, status=201),
+                   before=refused_by_rules(_upload_rules("published", description=True)), tags=["catalog"])
 def upload_video() -> ResponseReturnValue:
     """multipart/form-data: `title`, `description`, `file`, optional `published` (default true)."""
     try:
@@ -116,6 +176,7 @@ def upload_video() -> ResponseReturnValue:
 
 @api_bp.get("/videos/<int:video_id>/media")
 @api_auth()
+@_file_route
 def video_media(video_id: int) -> ResponseReturnValue:
     try:
         video = watchable_video(db_session(), video_id, current_api_user())
@@ -126,6 +187,7 @@ def video_media(video_id: int) -> ResponseReturnValue:
 
 @api_bp.get("/ads")
 @api_auth(Role.ADMIN)
+@api_spec.validate(resp=responses(schema.CatalogAdList, 401, 403, 413, 503), tags=["catalog"])
 def list_ads() -> ResponseReturnValue:
     return jsonify(items=[dict(ad_json(ad, media_url), is_active=ad.is_active, impressions=ad.impressions)
                           for ad in all_ads(db_session())])
@@ -134,6 +196,8 @@ def list_ads() -> ResponseReturnValue:
 @api_bp.post("/ads")
 @accepts_uploads
 @api_auth(Role.ADMIN)
+@api_spec.validate(form=schema.AdUploadForm, resp=responses(schema.CatalogAd, 401, 403, 413, 422, 503, status=201),
+                   before=refused_by_rules(_upload_rules("active", description=False)), tags=["catalog"])
 def upload_ad() -> ResponseReturnValue:
     """multipart/form-data: `title`, `file`, optional `active` (default true)."""
     try:
@@ -150,6 +214,7 @@ def upload_ad() -> ResponseReturnValue:
 
 @api_bp.get("/ads/<int:ad_id>/media")
 @api_auth()
+@_file_route
 def ad_media(ad_id: int) -> ResponseReturnValue:
     ad = db_session().get(Ad, ad_id)
     if ad is None:

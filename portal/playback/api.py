@@ -13,6 +13,7 @@ from portal.api.auth import api_auth, current_api_claims, current_api_user
 from portal.api.blueprint import api_bp
 from portal.api.catalog import media_url
 from portal.playback.http import add_playback_routes
+from portal.playback.playback_schemas import API_PLAYBACK
 
 add_playback_routes(api_bp, prefix="", guard=api_auth(), user=current_api_user,
-                    viewer_id=lambda: current_api_claims().user_id, media_url=media_url)
+                    viewer_id=lambda: current_api_claims().user_id, media_url=media_url, describe=API_PLAYBACK)

@@ -10,7 +10,7 @@ served in front of Flask (portal/playback/fast_path.py) with the same `progress_
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +84,24 @@ def parse_progress(body: Any) -> ProgressReport:
     return ProgressReport(position, state == "playing", whole_number(body, "seek_to_ms", required=False))
 
 
+def open_session_input() -> int | None:
+    """The optional `start_position_ms` of a request opening a session (no body: None)."""
+    body = json_body() if request.content_length else {}
+    return whole_number(body, "start_position_ms", required=False)
+
+
+def progress_input() -> ProgressReport:
+    return parse_progress(request.get_json(silent=True))
+
+
+def ad_view_input() -> tuple[int, int]:
+    """`slot_index` and `ad_id` of an ad view report."""
+    body = json_body()
+    slot_index, ad_id = whole_number(body, "slot_index"), whole_number(body, "ad_id")
+    assert slot_index is not None and ad_id is not None
+    return slot_index, ad_id
+
+
 def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int, session_id: int,
                    body: Any) -> tuple[int, dict[str, Any]]:
     """Status and JSON of a progress report (§4) whose decoded body is `body` (None if not JSON)."""
@@ -109,12 +127,14 @@ def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
 
 
 def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Callable[[], User],
-                        viewer_id: Callable[[], int], media_url: MediaUrl) -> None:
+                        viewer_id: Callable[[], int], media_url: MediaUrl,
+                        describe: Mapping[str, Guard] | None = None) -> None:
     """Register the session endpoints on `bp` under `prefix` + `/videos/<id>/...`.
 
     `user` gives the signed-in User where a page needs one (opening a session, resume state);
     `viewer_id` only the id, which is all the session endpoints need since they check the
-    session belongs to it.
+    session belongs to it. `describe` maps an endpoint to a decorator applied inside the
+    guard: the API's OpenAPI schemas (portal/playback/playback_schemas.py).
     """
     base = f"{prefix}/videos/<int:video_id>"
     session_url = f"{base}/sessions/<int:session_id>"
@@ -137,9 +157,8 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         except CatalogError as exc:
             return api_error(404, "unknown_video", str(exc))
         try:
-            body = json_body() if request.content_length else {}
             opened = open_session(db, viewer=viewer, video=video, now=now(), tz=settings().tz,
-                                  start_position_ms=whole_number(body, "start_position_ms", required=False))
+                                  start_position_ms=open_session_input())
         except PlaybackError as exc:
             return playback_error(exc)
         return jsonify(
@@ -192,10 +211,9 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
 
     def ad_view(video_id: int, session_id: int) -> ResponseReturnValue:
         try:
-            body = json_body()
+            slot_index, ad_id = ad_view_input()
             view = record_ad_view(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                                  slot_index=whole_number(body, "slot_index"), ad_id=whole_number(body, "ad_id"),
-                                  now=now())
+                                  slot_index=slot_index, ad_id=ad_id, now=now())
         except PlaybackError as exc:
             return playback_error(exc)
         return jsonify(session_id=session_id, slot_index=view.slot_index, ad_id=view.ad_id,
@@ -222,4 +240,9 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
     ]
     for rule, endpoint, view, methods, view_guard in routes:
         view.__name__ = f"{name}_{endpoint}"
-        bp.add_url_rule(rule, endpoint, view_guard(view), methods=methods)
+        described = (describe or {}).get(endpoint, _unchanged)(view)
+        bp.add_url_rule(rule, endpoint, view_guard(described), methods=methods)
+
+
+def _unchanged(view: Callable[..., Any]) -> Callable[..., Any]:
+    return view

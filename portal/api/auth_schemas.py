@@ -1,0 +1,44 @@
+"""Request and response models of the token endpoints and `/me` (portal/api/auth_endpoints.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["viewer", "seller", "admin"]
+
+
+class TokenRequest(BaseModel):
+    """E-mail and password (as JSON; an HTML form with the same fields works too)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(min_length=1, description="The account's e-mail address (any case).")
+    password: str = Field(min_length=1)
+
+
+class TokenReply(BaseModel):
+    access_token: str = Field(description="A JWT to send as `Authorization: Bearer <token>`.")
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds until the token expires.")
+    expires_at: str = Field(description="When the token expires (ISO 8601).")
+    role: Role
+
+
+class LogoutReply(BaseModel):
+    revoked: bool
+    jti: str = Field(description="The id of the token now denied.")
+
+
+class MyAccount(BaseModel):
+    """The API's view of an account (never a password hash)."""
+
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    is_active: bool
+    created_at: str | None = Field(description="ISO 8601, UTC.")
+    last_login_at: str | None = Field(description="ISO 8601, UTC; null before the first sign-in.")
+    providers: list[str] = Field(description="Social sign-in providers linked to the account.")
