@@ -20,4 +20,5 @@ api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @api_bp.get("/")
 @api_spec.validate(resp=responses(ApiIndex), security=PUBLIC, tags=["meta"])
 def index() -> ResponseReturnValue:
+    """The API's name and version (no token needed)."""
     return jsonify(name="PaySystem API", version="v1")
