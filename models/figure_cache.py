@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import TABLE_ARGS, Base, UTCDateTime, utcnow
 from models.business_time import month_start, week_start
+from models.status_memo import StatusMemo
 from models.upserts import insert_if_missing
 
 T = TypeVar("T")
@@ -71,8 +72,10 @@ _FV = FigureVersion.__table__
 
 class FigureCache:
     def __init__(self, redis: Redis | None, *, engine: Engine | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS,
-                 breaker: pybreaker.CircuitBreaker | None = None) -> None:
+                 breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None) -> None:
         self.redis = redis
+        # The data statuses shown next to the figures (never cached in Redis): exact when None.
+        self.statuses = statuses
         self.engine = engine
         self.ttl = ttl_seconds
         self.breaker = breaker or pybreaker.CircuitBreaker(fail_max=3, reset_timeout=30,

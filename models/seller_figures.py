@@ -7,8 +7,9 @@ for admins); a video of another seller is "not found", never someone else's numb
 Values are plain JSON-ready dicts (dates as ISO strings) because they are read through
 the Redis figure cache (`models/figure_cache.py`): a cache hit and a miss must look the
 same. Closed days are cached under the scopes the batch invalidates (day, ISO week,
-month; a range under every month it overlaps); today's live estimate and the data
-status of days are never cached. The rules themselves (ranking, pricing, data status,
+month; a range under every month it overlaps); today's live estimate is never cached, and
+the data status of days only in the portal's short per-process memo (models/status_memo.py,
+a few seconds) — without a cache (exports, command line) it is asked every time. The rules themselves (ranking, pricing, data status,
 business periods) are called from their own modules, never re-implemented here.
 """
 
@@ -100,7 +101,12 @@ def _status_summary(statuses: list[DataStatus]) -> str:
     return DataStatus.FINAL.value
 
 
-def _statuses(session: Session, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:
+def _statuses(session: Session, cache: FigureCache | None, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:
+    """The days' statuses: exact, or through the portal's short-lived memo when the cache
+    carries one (models/status_memo.py says how stale they may be)."""
+    memo = cache.statuses if cache is not None else None
+    if memo is not None:
+        return memo.statuses(session, first, last, tz)
     return {d: s.status.value for d, s in day_statuses(session, first, last, tz).items()}
 
 
@@ -163,7 +169,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
     yesterday = current - timedelta(days=1)
     mtd_first = month_start(yesterday)
     prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
-    statuses = _statuses(session, min(prev_first, yesterday - timedelta(days=1)), yesterday, tz)
+    statuses = _statuses(session, cache, min(prev_first, yesterday - timedelta(days=1)), yesterday, tz)
 
     def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:
         now = period_totals(session, cache, seller_id, first, last)
@@ -196,7 +202,7 @@ def top5(session: Session, cache: FigureCache | None, seller_id: int | None, met
                            "value": r.value} for r in ranked]}
 
     body = get_or_compute_in(cache, [scope(kind.value, start)], _key("top5", seller_id, metric.value), compute)
-    statuses = _statuses(session, start, end, tz)
+    statuses = _statuses(session, cache, start, end, tz)
     return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
 
@@ -274,7 +280,7 @@ def daily_series(session: Session, cache: FigureCache | None, seller_id: int | N
                                  lambda: _daily_rows(session, seller_id, first, closed_last, video_id))
     if first <= current <= last:
         rows[current.isoformat()] = _live_estimate(session, seller_id, current, video_id)
-    statuses = _statuses(session, first, last, tz)
+    statuses = _statuses(session, cache, first, last, tz)
     zero = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
     days = [{"day": d.isoformat(), "status": statuses[d], **rows.get(d.isoformat(), zero)}
             for d in days_between(first, last)]
@@ -405,7 +411,7 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
     body = get_or_compute_in(cache, month_scopes(start, end),
                              _key("settlements", seller_id, granularity, first, last, video_id, sort, descending,
                                   page, per_page), compute)
-    statuses = _statuses(session, start, min(end, today(tz)), tz)
+    statuses = _statuses(session, cache, start, min(end, today(tz)), tz)
     return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
             "descending": descending, "page": page, "per_page": per_page,
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import current_app, g, has_request_context
 
 from models.figure_cache import FigureCache
+from models.status_memo import StatusMemo
 from portal.database import db_session, session_factory
 from portal.redis_client import redis_client
+from portal.settings import settings
 
 _CACHE = "paysystem.figure_cache"
 
@@ -19,7 +21,8 @@ def app_figure_cache() -> FigureCache:
     cache = current_app.extensions.get(_CACHE)
     if cache is None:
         cache = current_app.extensions[_CACHE] = FigureCache(
-            redis_client(), engine=session_factory().kw["bind"])
+            redis_client(), engine=session_factory().kw["bind"],
+            statuses=StatusMemo(settings().figure_status_ttl_seconds))
     return cache
 
 

@@ -205,12 +205,16 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "PaySystem <no-reply@paysystem.invalid>"
+    # The portal keeps a day range's data statuses this long per process (models/status_memo.py):
+    # the most a shown status may lag the database. 0: asked on every request.
+    figure_status_ttl_seconds: int = 5
 
     @classmethod
     def from_env(cls) -> Settings:
         media_root = Path(_env("MEDIA_ROOT", str(PROJECT_ROOT / "var" / "media")))
+        environment = _env("PAYSYSTEM_ENV", "development")
         return cls(
-            environment=_env("PAYSYSTEM_ENV", "development"),
+            environment=environment,
             database_url=_env("DATABASE_URL", default_database_url()),
             redis_url=_env("REDIS_URL", "redis://127.0.0.1:6379/0"),
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
@@ -245,6 +249,7 @@ class Settings:
             smtp_password=_env("SMTP_PASSWORD", ""),
             smtp_starttls=_bool_env("SMTP_STARTTLS", False),
             mail_from=_env("MAIL_FROM", "PaySystem <no-reply@paysystem.invalid>"),
+            figure_status_ttl_seconds=_int_env("FIGURE_STATUS_TTL_SECONDS", 5),
         )
 
     @property
@@ -283,6 +288,8 @@ class Settings:
             raise ConfigError("MAX_BODY_KB must be at least 1")
         if self.jwt_ttl_seconds < 60:
             raise ConfigError("JWT_TTL_SECONDS must be at least 60")
+        if not 0 <= self.figure_status_ttl_seconds <= 60:
+            raise ConfigError("FIGURE_STATUS_TTL_SECONDS must be from 0 to 60 (a status may lag the data that long)")
         for name, value in (
             ("LOGIN_LIMIT_PER_ACCOUNT", self.login_limit_per_account),
             ("LOGIN_LIMIT_PER_IP", self.login_limit_per_ip),
