@@ -208,6 +208,10 @@ class Settings:
     # The portal keeps a day range's data statuses this long per process (models/status_memo.py):
     # the most a shown status may lag the database. 0: asked on every request.
     figure_status_ttl_seconds: int = 5
+    # spectree checks every API answer against its response model: on in development and tests
+    # (a view that breaks its documented shape fails there), off in production by default,
+    # where it only costs time (request validation always runs).
+    api_validate_responses: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -250,6 +254,7 @@ class Settings:
             smtp_starttls=_bool_env("SMTP_STARTTLS", False),
             mail_from=_env("MAIL_FROM", "PaySystem <no-reply@paysystem.invalid>"),
             figure_status_ttl_seconds=_int_env("FIGURE_STATUS_TTL_SECONDS", 5),
+            api_validate_responses=_bool_env("API_VALIDATE_RESPONSES", environment != "production"),
         )
 
     @property
