@@ -161,6 +161,13 @@ def _same_days_previous_month(first: date, last: date) -> tuple[date, date]:
     return prev_first, min(prev_last, prev_first + timedelta(days=(last - first).days))
 
 
+def _cards_first(current: date) -> date:
+    """The first day any card reads: the previous month's start or the day before yesterday."""
+    yesterday = current - timedelta(days=1)
+    prev_first, _ = _same_days_previous_month(month_start(yesterday), yesterday)
+    return min(prev_first, yesterday - timedelta(days=1))
+
+
 def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz: ZoneInfo,
           on: date | None = None) -> dict[str, Any]:
     """Yesterday and month-to-date (the month of yesterday, up to yesterday), each against the
@@ -169,7 +176,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
     yesterday = current - timedelta(days=1)
     mtd_first = month_start(yesterday)
     prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
-    statuses = _statuses(session, cache, min(prev_first, yesterday - timedelta(days=1)), yesterday, tz)
+    statuses = _statuses(session, cache, _cards_first(current), yesterday, tz)
 
     def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:
         now = period_totals(session, cache, seller_id, first, last)
@@ -189,6 +196,10 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
 # ------------------------------------------------------------------------------ Top-5
 
 
+def _top5_scopes(kind: PeriodKind, day: date) -> list[str]:
+    return [scope(kind.value, period_start(kind, day))]
+
+
 def top5(session: Session, cache: FigureCache | None, seller_id: int | None, metric: Metric,
          kind: PeriodKind, day: date, tz: ZoneInfo) -> dict[str, Any]:
     """The Top-5 of a day, week or month (§8), ranked by `models.rankings`, with titles."""
@@ -201,7 +212,7 @@ def top5(session: Session, cache: FigureCache | None, seller_id: int | None, met
         return {"items": [{"rank": r.rank, "video_id": r.video_id, "title": titles.get(r.video_id, ""),
                            "value": r.value} for r in ranked]}
 
-    body = get_or_compute_in(cache, [scope(kind.value, start)], _key("top5", seller_id, metric.value), compute)
+    body = get_or_compute_in(cache, _top5_scopes(kind, day), _key("top5", seller_id, metric.value), compute)
     statuses = _statuses(session, cache, start, end, tz)
     return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
@@ -264,6 +275,21 @@ def _live_estimate(session: Session, seller_id: int | None, day: date, video_id:
     return totals
 
 
+def _series_scopes(first: date, last: date, current: date) -> list[str]:
+    """The scopes of a series' closed days (today's live estimate is never cached)."""
+    closed_last = min(last, current - timedelta(days=1))
+    return month_scopes(first, closed_last) if closed_last >= first else []
+
+
+def dashboard_scopes(kind: PeriodKind, top_day: date, first: date, last: date, tz: ZoneInfo) -> list[str]:
+    """Every cache scope the dashboard reads its figures under (its Top-5, its daily series
+    and its cards), so a request can read all their versions in one query
+    (`FigureCache.prefetch`) instead of one per figure."""
+    current = today(tz)
+    return [*_top5_scopes(kind, top_day), *_series_scopes(first, last, current),
+            *month_scopes(_cards_first(current), current - timedelta(days=1))]
+
+
 def daily_series(session: Session, cache: FigureCache | None, seller_id: int | None, first: date, last: date,
                  tz: ZoneInfo, video_id: int | None = None) -> dict[str, Any]:
     """Per business day: views, watch seconds, ad views, filtered sessions and money, zero-filled,
@@ -275,7 +301,7 @@ def daily_series(session: Session, cache: FigureCache | None, seller_id: int | N
     closed_last = min(last, current - timedelta(days=1))
     rows: dict[str, dict[str, int]] = {}
     if closed_last >= first:
-        rows = get_or_compute_in(cache, month_scopes(first, closed_last),
+        rows = get_or_compute_in(cache, _series_scopes(first, last, current),
                                  _key("series", seller_id, video_id, first, closed_last),
                                  lambda: _daily_rows(session, seller_id, first, closed_last, video_id))
     if first <= current <= last:

@@ -69,3 +69,25 @@ def test_a_zero_ttl_asks_every_time(db, engine):
         assert memo.statuses(db, current, current, TZ) == {current: "live"}
         assert memo.statuses(db, current, current, TZ) == {current: "live"}
         assert asked.count == 2
+
+
+def test_the_plan_row_of_a_day_is_read_once_per_transaction(db, engine):
+    """A dashboard asks for today's plan twice (live estimate, tier progress): one read per
+    transaction, forgotten when it ends."""
+    from models.pricing import plan_row_for_day
+
+    class PlanQueries(Asked):
+        def _note(self, conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+            self.count += "FROM price_plans" in statement
+
+    current = today(TZ)
+    db.rollback()
+    with PlanQueries(engine) as asked:
+        first = plan_row_for_day(db, current)
+        once = asked.count
+        assert once >= 1
+        assert plan_row_for_day(db, current) is first
+        assert asked.count == once
+        db.rollback()  # the transaction ends: the next one reads again (a new plan may exist)
+        plan_row_for_day(db, current)
+        assert asked.count > once
