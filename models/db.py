@@ -11,12 +11,14 @@ each step is one transaction it opens and commits itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -68,6 +70,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.close()
 
     return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection on checkout only when it sat unused for `idle_seconds`.
+
+    `pool_pre_ping` costs a round trip on every checkout, i.e. on every portal request; a
+    connection that was working a moment ago is almost surely still working. For an engine
+    made with `pool_pre_ping=False`: a connection idle longer than the bound (the server may
+    have closed it: restart, wait_timeout) is pinged and silently replaced when dead. A
+    server restart within the bound costs at most the requests that were using connections
+    then — the first disconnect error invalidates the whole pool, as always."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["paysystem_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("paysystem_idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # just connected, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection dropped while idle: {exc}") from exc
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

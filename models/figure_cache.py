@@ -11,10 +11,16 @@ batch that re-runs a day while Redis is down still bumps them, so once Redis is 
 reader is served the figures from before the re-run (with versions in Redis that bump was
 lost and old figures lived up to their 6-hour TTL). Reading a version is one primary-key
 lookup. The Redis versions are still bumped, for readers built without an engine.
+
+A portal request reads the versions through `for_session(session)`: on the request's own
+connection (no second pooled connection with its own ping and rollback), every scope at most
+once per request (a page that shows the same month four times asks for its version once), and
+`prefetch` lets a page ask for all the scopes it will need in one query.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -24,12 +30,13 @@ from typing import Any, TypeVar
 import pybreaker
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import BigInteger, Engine, String, select, update
+from sqlalchemy import BigInteger, Engine, String, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import TABLE_ARGS, Base, UTCDateTime, utcnow
 from models.business_time import month_start, week_start
+from models.status_memo import StatusMemo
 from models.upserts import insert_if_missing
 
 T = TypeVar("T")
@@ -61,16 +68,50 @@ class FigureVersion(Base):
 
 
 _FV = FigureVersion.__table__
+# Built once (asked on every cached read): a prebuilt statement skips most of the per-call
+# construction and cache-key work of a fresh select.
+_VERSIONS = select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(bindparam("scopes", expanding=True)))
 
 
 class FigureCache:
     def __init__(self, redis: Redis | None, *, engine: Engine | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS,
-                 breaker: pybreaker.CircuitBreaker | None = None) -> None:
+                 breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None) -> None:
         self.redis = redis
+        # The data statuses shown next to the figures (never cached in Redis): exact when None.
+        self.statuses = statuses
         self.engine = engine
         self.ttl = ttl_seconds
         self.breaker = breaker or pybreaker.CircuitBreaker(fail_max=3, reset_timeout=30,
                                                            exclude=[lambda e: not isinstance(e, RedisError)])
+        self._session: Session | None = None
+        self._known: dict[str, int] = {}  # versions already read by this request
+
+    def for_session(self, session: Session) -> FigureCache:
+        """This cache for one request: the versions are read on `session`'s connection (inside
+        its transaction, so they match the rows it reads) and each scope once per request.
+        Shares Redis, the breaker and the TTL with `self`; never share it between requests."""
+        bound = copy.copy(self)
+        bound._session, bound._known = session, {}
+        return bound
+
+    def prefetch(self, scope_names: Iterable[str]) -> None:
+        """Read the versions of all these scopes in one query (a request bound by `for_session`
+        that knows what it will show); later lookups of them cost nothing."""
+        if self._session is not None and self.redis is not None:
+            self._database_versions(list(dict.fromkeys(scope_names)))
+
+    def _database_versions(self, scope_names: list[str]) -> dict[str, int]:
+        missing = [name for name in scope_names if name not in self._known]
+        if missing:
+            if self._session is not None:
+                found = dict(self._session.execute(_VERSIONS, {"scopes": missing}).all())
+                self._known.update({name: int(found.get(name) or 0) for name in missing})
+            else:
+                assert self.engine is not None
+                with self.engine.connect() as conn:
+                    found = dict(conn.execute(_VERSIONS, {"scopes": missing}).all())
+                return {name: int(found.get(name) or 0) for name in scope_names}
+        return {name: self._known[name] for name in scope_names}
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.breaker.call(fn, *args)
@@ -78,10 +119,9 @@ class FigureCache:
     def _versioned_key(self, scope_names: list[str], key: str) -> str:
         """The key of a value computed from `scope_names`: every scope's version, read in one
         query (database) or one MGET (Redis), so bumping any one of them makes it unreachable."""
-        if self.engine is not None:
-            with self.engine.connect() as conn:
-                found = dict(conn.execute(select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(scope_names))).all())
-            tag = ",".join(f"{name}@d{int(found.get(name) or 0)}" for name in scope_names)
+        if self.engine is not None or self._session is not None:
+            found = self._database_versions(scope_names)
+            tag = ",".join(f"{name}@d{found[name]}" for name in scope_names)
         else:
             assert self.redis is not None
             versions = self._call(self.redis.mget, [f"{PREFIX}:version:{name}" for name in scope_names])

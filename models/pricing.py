@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from models.settlement import RATE_SCALE, PricePlan, PricingBasis
 from models.sql_dialect import Dialect
@@ -113,11 +113,27 @@ def plan_for_day(conn: Connection, day: date) -> Plan | None:
     return spans[0][0] if spans else None
 
 
+_PLAN_ROWS = "paysystem.plan_rows"  # session.info: {day: plan row} of the current transaction
+
+
 def plan_row_for_day(session: Session, day: date) -> PricePlan | None:
     """The plan in force on `day` as its ORM row with its brackets, for pages that show a
-    seller the plan behind a figure; the rule itself is `plan_for_day`'s."""
-    plan = plan_for_day(session.connection(), day)
-    return None if plan is None else session.get(PricePlan, plan.id, options=[selectinload(PricePlan.tiers)])
+    seller the plan behind a figure; the rule itself is `plan_for_day`'s.
+
+    Remembered for the rest of the session's transaction (a dashboard asks for today's plan
+    twice: three queries each); the memo ends with the transaction, so a plan created and
+    committed since is seen by the next one."""
+    memo = session.info.setdefault(_PLAN_ROWS, {})
+    if day not in memo:
+        plan = plan_for_day(session.connection(), day)
+        memo[day] = None if plan is None else session.get(PricePlan, plan.id, options=[selectinload(PricePlan.tiers)])
+    return memo[day]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_plan_rows(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PLAN_ROWS, None)
 
 
 def as_date(value: object) -> date:

@@ -7,8 +7,9 @@ for admins); a video of another seller is "not found", never someone else's numb
 Values are plain JSON-ready dicts (dates as ISO strings) because they are read through
 the Redis figure cache (`models/figure_cache.py`): a cache hit and a miss must look the
 same. Closed days are cached under the scopes the batch invalidates (day, ISO week,
-month; a range under every month it overlaps); today's live estimate and the data
-status of days are never cached. The rules themselves (ranking, pricing, data status,
+month; a range under every month it overlaps); today's live estimate is never cached, and
+the data status of days only in the portal's short per-process memo (models/status_memo.py,
+a few seconds) — without a cache (exports, command line) it is asked every time. The rules themselves (ranking, pricing, data status,
 business periods) are called from their own modules, never re-implemented here.
 """
 
@@ -100,7 +101,12 @@ def _status_summary(statuses: list[DataStatus]) -> str:
     return DataStatus.FINAL.value
 
 
-def _statuses(session: Session, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:
+def _statuses(session: Session, cache: FigureCache | None, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:
+    """The days' statuses: exact, or through the portal's short-lived memo when the cache
+    carries one (models/status_memo.py says how stale they may be)."""
+    memo = cache.statuses if cache is not None else None
+    if memo is not None:
+        return memo.statuses(session, first, last, tz)
     return {d: s.status.value for d, s in day_statuses(session, first, last, tz).items()}
 
 
@@ -155,6 +161,13 @@ def _same_days_previous_month(first: date, last: date) -> tuple[date, date]:
     return prev_first, min(prev_last, prev_first + timedelta(days=(last - first).days))
 
 
+def _cards_first(current: date) -> date:
+    """The first day any card reads: the previous month's start or the day before yesterday."""
+    yesterday = current - timedelta(days=1)
+    prev_first, _ = _same_days_previous_month(month_start(yesterday), yesterday)
+    return min(prev_first, yesterday - timedelta(days=1))
+
+
 def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz: ZoneInfo,
           on: date | None = None) -> dict[str, Any]:
     """Yesterday and month-to-date (the month of yesterday, up to yesterday), each against the
@@ -163,7 +176,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
     yesterday = current - timedelta(days=1)
     mtd_first = month_start(yesterday)
     prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
-    statuses = _statuses(session, min(prev_first, yesterday - timedelta(days=1)), yesterday, tz)
+    statuses = _statuses(session, cache, _cards_first(current), yesterday, tz)
 
     def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:
         now = period_totals(session, cache, seller_id, first, last)
@@ -183,6 +196,10 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
 # ------------------------------------------------------------------------------ Top-5
 
 
+def _top5_scopes(kind: PeriodKind, day: date) -> list[str]:
+    return [scope(kind.value, period_start(kind, day))]
+
+
 def top5(session: Session, cache: FigureCache | None, seller_id: int | None, metric: Metric,
          kind: PeriodKind, day: date, tz: ZoneInfo) -> dict[str, Any]:
     """The Top-5 of a day, week or month (§8), ranked by `models.rankings`, with titles."""
@@ -195,8 +212,8 @@ def top5(session: Session, cache: FigureCache | None, seller_id: int | None, met
         return {"items": [{"rank": r.rank, "video_id": r.video_id, "title": titles.get(r.video_id, ""),
                            "value": r.value} for r in ranked]}
 
-    body = get_or_compute_in(cache, [scope(kind.value, start)], _key("top5", seller_id, metric.value), compute)
-    statuses = _statuses(session, start, end, tz)
+    body = get_or_compute_in(cache, _top5_scopes(kind, day), _key("top5", seller_id, metric.value), compute)
+    statuses = _statuses(session, cache, start, end, tz)
     return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
 
@@ -258,6 +275,21 @@ def _live_estimate(session: Session, seller_id: int | None, day: date, video_id:
     return totals
 
 
+def _series_scopes(first: date, last: date, current: date) -> list[str]:
+    """The scopes of a series' closed days (today's live estimate is never cached)."""
+    closed_last = min(last, current - timedelta(days=1))
+    return month_scopes(first, closed_last) if closed_last >= first else []
+
+
+def dashboard_scopes(kind: PeriodKind, top_day: date, first: date, last: date, tz: ZoneInfo) -> list[str]:
+    """Every cache scope the dashboard reads its figures under (its Top-5, its daily series
+    and its cards), so a request can read all their versions in one query
+    (`FigureCache.prefetch`) instead of one per figure."""
+    current = today(tz)
+    return [*_top5_scopes(kind, top_day), *_series_scopes(first, last, current),
+            *month_scopes(_cards_first(current), current - timedelta(days=1))]
+
+
 def daily_series(session: Session, cache: FigureCache | None, seller_id: int | None, first: date, last: date,
                  tz: ZoneInfo, video_id: int | None = None) -> dict[str, Any]:
     """Per business day: views, watch seconds, ad views, filtered sessions and money, zero-filled,
@@ -269,12 +301,12 @@ def daily_series(session: Session, cache: FigureCache | None, seller_id: int | N
     closed_last = min(last, current - timedelta(days=1))
     rows: dict[str, dict[str, int]] = {}
     if closed_last >= first:
-        rows = get_or_compute_in(cache, month_scopes(first, closed_last),
+        rows = get_or_compute_in(cache, _series_scopes(first, last, current),
                                  _key("series", seller_id, video_id, first, closed_last),
                                  lambda: _daily_rows(session, seller_id, first, closed_last, video_id))
     if first <= current <= last:
         rows[current.isoformat()] = _live_estimate(session, seller_id, current, video_id)
-    statuses = _statuses(session, first, last, tz)
+    statuses = _statuses(session, cache, first, last, tz)
     zero = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
     days = [{"day": d.isoformat(), "status": statuses[d], **rows.get(d.isoformat(), zero)}
             for d in days_between(first, last)]
@@ -386,14 +418,15 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
         query = _settlement_query(seller_id, granularity, first, last, video_id).subquery()
         column = {"period": query.c.period_start, "video": query.c.title}.get(sort, getattr(query.c, sort, None))
         order = [column.desc() if descending else column, query.c.period_start, query.c.video_id]
-        count = session.scalar(select(func.count()).select_from(query)) or 0
         rows = session.execute(select(query).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
         sums = [func.coalesce(func.sum(getattr(query.c, n)), 0) for n in ("views", "ad_views", *MONEY)]
-        per_period = session.execute(select(query.c.period_start, *sums).group_by(query.c.period_start)
+        # The lines per period come with the sums: their total is the table's line count (one query less).
+        per_period = session.execute(select(query.c.period_start, func.count(), *sums).group_by(query.c.period_start)
                                      .order_by(query.c.period_start)).all()
+        count = sum(int(p[1]) for p in per_period)
         names = ("views", "ad_views", *MONEY)
         periods = [{"period_start": p[0].isoformat(), "period_end": _period_end(granularity, p[0]).isoformat(),
-                    **{n: int(v) for n, v in zip(names, p[1:], strict=True)}} for p in per_period]
+                    **{n: int(v) for n, v in zip(names, p[2:], strict=True)}} for p in per_period]
         totals = {n: sum(p[n] for p in periods) for n in names}
         lines = [_line(granularity, r) for r in rows]
         _mark_restated(session, lines)
@@ -405,7 +438,7 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
     body = get_or_compute_in(cache, month_scopes(start, end),
                              _key("settlements", seller_id, granularity, first, last, video_id, sort, descending,
                                   page, per_page), compute)
-    statuses = _statuses(session, start, min(end, today(tz)), tz)
+    statuses = _statuses(session, cache, start, min(end, today(tz)), tz)
     return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
             "descending": descending, "page": page, "per_page": per_page,
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}

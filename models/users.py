@@ -6,7 +6,17 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    event,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, enum_column_type, utcnow
@@ -83,6 +93,17 @@ def active_user(session: Session, user_id: int) -> User | None:
     """The user with this id if `is_active_account`, else None."""
     user = session.get(User, user_id)
     return user if is_active_account(user) else None
+
+
+# Built once: the API asks it on every request (a prebuilt Core statement costs a third of an
+# ORM `get`, which builds a User and its identity-map entry the request mostly never needs).
+_ACTIVE_ROLE = select(User.role).where(User.id == bindparam("user_id"), User.is_active.is_(True))
+
+
+def active_role(session: Session, user_id: int) -> Role | None:
+    """The role of the user with this id if `is_active_account`, else None: the same check as
+    `active_user`, for callers that need only the role (the API's per-request token check)."""
+    return session.execute(_ACTIVE_ROLE, {"user_id": user_id}).scalar_one_or_none()
 
 
 @event.listens_for(User.is_active, "set")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from models.figure_cache import FigureCache
-from portal.database import session_factory
+from models.status_memo import StatusMemo
+from portal.database import db_session, session_factory
 from portal.redis_client import redis_client
+from portal.settings import settings
 
 _CACHE = "paysystem.figure_cache"
 
 
-def figure_cache() -> FigureCache:
+def app_figure_cache() -> FigureCache:
     """One cache, and so one circuit breaker, per app: when Redis dies the first few requests
     notice and the rest go straight to the database until the breaker tries again. The scope
     versions are read from the database (models/figure_cache.py), so an invalidation the batch
@@ -19,5 +21,17 @@ def figure_cache() -> FigureCache:
     cache = current_app.extensions.get(_CACHE)
     if cache is None:
         cache = current_app.extensions[_CACHE] = FigureCache(
-            redis_client(), engine=session_factory().kw["bind"])
+            redis_client(), engine=session_factory().kw["bind"],
+            statuses=StatusMemo(settings().figure_status_ttl_seconds))
     return cache
+
+
+def figure_cache() -> FigureCache:
+    """The app's cache bound to this request's session: the scope versions are read on the
+    request's one connection, each at most once per request (`FigureCache.for_session`)."""
+    if not has_request_context():
+        return app_figure_cache()
+    bound: FigureCache | None = g.get("figure_cache")
+    if bound is None:
+        bound = g.figure_cache = app_figure_cache().for_session(db_session())
+    return bound

@@ -205,12 +205,20 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "PaySystem <no-reply@paysystem.invalid>"
+    # The portal keeps a day range's data statuses this long per process (models/status_memo.py):
+    # the most a shown status may lag the database. 0: asked on every request.
+    figure_status_ttl_seconds: int = 5
+    # spectree checks every API answer against its response model: on in development and tests
+    # (a view that breaks its documented shape fails there), off in production by default,
+    # where it only costs time (request validation always runs).
+    api_validate_responses: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
         media_root = Path(_env("MEDIA_ROOT", str(PROJECT_ROOT / "var" / "media")))
+        environment = _env("PAYSYSTEM_ENV", "development")
         return cls(
-            environment=_env("PAYSYSTEM_ENV", "development"),
+            environment=environment,
             database_url=_env("DATABASE_URL", default_database_url()),
             redis_url=_env("REDIS_URL", "redis://127.0.0.1:6379/0"),
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
@@ -245,6 +253,8 @@ class Settings:
             smtp_password=_env("SMTP_PASSWORD", ""),
             smtp_starttls=_bool_env("SMTP_STARTTLS", False),
             mail_from=_env("MAIL_FROM", "PaySystem <no-reply@paysystem.invalid>"),
+            figure_status_ttl_seconds=_int_env("FIGURE_STATUS_TTL_SECONDS", 5),
+            api_validate_responses=_bool_env("API_VALIDATE_RESPONSES", environment != "production"),
         )
 
     @property
@@ -283,6 +293,8 @@ class Settings:
             raise ConfigError("MAX_BODY_KB must be at least 1")
         if self.jwt_ttl_seconds < 60:
             raise ConfigError("JWT_TTL_SECONDS must be at least 60")
+        if not 0 <= self.figure_status_ttl_seconds <= 60:
+            raise ConfigError("FIGURE_STATUS_TTL_SECONDS must be from 0 to 60 (a status may lag the data that long)")
         for name, value in (
             ("LOGIN_LIMIT_PER_ACCOUNT", self.login_limit_per_account),
             ("LOGIN_LIMIT_PER_IP", self.login_limit_per_ip),

@@ -55,3 +55,34 @@ def test_an_invalidation_made_while_redis_is_down_is_not_lost(redis_url, engine)
     assert batch.invalidate([("day", day)]) is True  # recorded in the database all the same
     assert reader.get_or_compute(scope("week", date(2026, 4, 6)), key, lambda: {"views": 2}) == {"views": 2}
     assert reader.get_or_compute(scope("week", date(2026, 4, 6)), key, lambda: {"views": 3}) == {"views": 2}
+
+
+def test_a_request_reads_each_version_once_on_its_own_connection(redis_url, engine, session_factory):
+    """Issue 11: the versions come from the request's session (no second pooled connection),
+    each scope once per request; a bump is seen by the next request, never lost."""
+    from sqlalchemy import event
+
+    app_cache = FigureCache(Redis.from_url(redis_url), engine=engine)
+    month, key = scope("month", date(2026, 5, 1)), f"seller-{uuid.uuid4().hex}"
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "figure_versions" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with session_factory() as session:
+            request_cache = app_cache.for_session(session)
+            request_cache.prefetch([month, scope("day", date(2026, 5, 2))])
+            assert request_cache.get_or_compute(month, key, lambda: {"views": 1}) == {"views": 1}
+            assert request_cache.get_or_compute(month, key, lambda: {"views": 9}) == {"views": 1}
+            assert request_cache.get_or_compute_in([scope("day", date(2026, 5, 2)), month], key + "x",
+                                                   lambda: 7) == 7
+            assert session.in_transaction()  # read on the request's own connection
+        assert len(statements) == 1  # one query for every scope of the request
+        assert app_cache.invalidate([("day", date(2026, 5, 3))])
+        with session_factory() as session:
+            assert app_cache.for_session(session).get_or_compute(month, key, lambda: {"views": 2}) == {"views": 2}
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

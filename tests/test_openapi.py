@@ -116,3 +116,37 @@ def test_a_request_that_fails_its_schema_gets_the_error_body_with_the_declared_s
     operation = next(op for p, m, op in _operations(document)
                      if m == method and re.sub(r"\{\w+\}", "{x}", p) == PREFIX + template)
     assert operation["responses"][str(status)]["content"]["application/json"]["schema"] == ERROR_BODY
+
+
+def test_answers_are_checked_against_their_model_only_where_the_settings_ask(settings, monkeypatch):
+    """Issue 11: response validation is a development/test guard (a 500 for an answer that
+    breaks its documented shape); production skips it by default, requests are always checked."""
+    from dataclasses import replace
+
+    from flask import Flask, jsonify
+    from pydantic import BaseModel
+
+    from portal.api.openapi import ErrorBody, RequestInvalid, api_spec, responses
+    from settings import Settings
+
+    class Query(BaseModel):
+        n: int
+
+    for checked, status in ((True, 500), (False, 200)):
+        app = Flask(__name__)
+        app.config["PAYSYSTEM_SETTINGS"] = replace(settings, api_validate_responses=checked)
+
+        @app.get("/shape")
+        @api_spec.validate(query=Query, resp=responses(ErrorBody))
+        def shape():  # type: ignore[no-untyped-def]
+            return jsonify(not_the="documented shape")
+
+        app.testing = True  # the refusal below propagates (the portal's handler makes it a 422)
+        client = app.test_client()
+        assert client.get("/shape?n=1").status_code == status
+        with pytest.raises(RequestInvalid):
+            client.get("/shape?n=x")  # the request is checked either way
+    monkeypatch.setenv("PAYSYSTEM_ENV", "production")
+    assert Settings.from_env().api_validate_responses is False
+    monkeypatch.setenv("API_VALIDATE_RESPONSES", "1")
+    assert Settings.from_env().api_validate_responses is True

@@ -4,6 +4,7 @@ token check it runs, which the progress fast path (portal/playback/fast_path.py)
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -11,7 +12,7 @@ from flask import g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import Role, User
-from models.users import active_user
+from models.users import active_role
 from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
 from portal.errors import api_error
@@ -56,8 +57,24 @@ def verified_claims(authorization: str | None, config: Settings, revoked: Revoca
 
 
 def current_api_user() -> User:
-    """The user of the request being served by an `api_auth` endpoint."""
-    return g.api_user
+    """The user of the request being served by an `api_auth` endpoint (its row, loaded on the
+    first call: most read endpoints need only `current_api_caller`)."""
+    user = g.get("api_user")
+    if user is None:
+        user = g.api_user = db_session().get(User, g.api_caller.id)
+    return user
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who is calling, as checked by `api_auth` against the database on this request."""
+
+    id: int
+    role: Role
+
+
+def current_api_caller() -> ApiCaller:
+    return g.api_caller
 
 
 def current_api_claims() -> TokenClaims:
@@ -68,8 +85,8 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
     """Require a valid, unrevoked bearer token; with `roles`, one of them (admins pass all).
 
     401 when the caller is not authenticated, 403 when authenticated but not allowed; the
-    user's row is read on every request, so a switched-off or demoted account loses access
-    at once.
+    user's role and active flag are read on every request, so a switched-off or demoted
+    account loses access at once.
     """
 
     def decorator(view: F) -> F:
@@ -80,13 +97,14 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
             except Refusal as refusal:
                 return api_error(refusal.status, refusal.code, refusal.message)
             g.api_claims = claims
-            user = active_user(db_session(), claims.user_id)
-            if user is None:
+            # One lean query (the role of an active account), not the ORM row: every request asks.
+            role = active_role(db_session(), claims.user_id)
+            if role is None:
                 return api_error(401, "invalid_token", "The access token is not valid.")
             # The role in the database wins over the one in the token: a demoted user loses access at once.
-            if roles and user.role not in roles and user.role != Role.ADMIN:
+            if roles and role not in roles and role != Role.ADMIN:
                 return api_error(403, "forbidden", "Your role does not allow this request.")
-            g.api_user = user
+            g.api_caller = ApiCaller(claims.user_id, role)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from pydantic import BaseModel, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.plugins.flask_plugin import FlaskPlugin
 
 from models.errors import DomainError
 
@@ -76,10 +77,24 @@ def component_name(model: type) -> str:
     return name
 
 
+class _Plugin(FlaskPlugin):
+    """spectree's Flask plugin, checking answers against their response models only where
+    `Settings.api_validate_responses` asks (development and tests; production by default
+    not: there it only re-parses every JSON body we just built from the same models).
+    Request validation always runs."""
+
+    def validate_response(self, resp: Any, resp_model: Any, skip_validation: bool,
+                          force_resp_serialize: bool) -> Any:
+        if not current_app.config["PAYSYSTEM_SETTINGS"].api_validate_responses:
+            skip_validation = True
+        return super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
+
+
 BEARER = "bearer"
 
 api_spec = SpecTree(
     "flask",
+    backend=_Plugin,
     mode="strict",  # only decorated views are in the document; tests check that is all of /api/v1
     title="PaySystem API",
     version="v1",

@@ -35,7 +35,7 @@ from models.seller_figures import (
 )
 from models.stats import Metric, PeriodKind
 from portal.api import stats_schemas as schema
-from portal.api.auth import api_auth, current_api_user
+from portal.api.auth import api_auth, current_api_caller
 from portal.api.blueprint import api_bp
 from portal.api.openapi import RequestInvalid, api_spec, responses, validated_query
 from portal.database import db_session
@@ -48,8 +48,8 @@ TAGS = ["statistics"]
 
 def _seller(query: schema._Query) -> int | None:
     """Sellers are always scoped to themselves; admins choose (None: platform-wide)."""
-    user = current_api_user()
-    return query.seller_id if user.role == Role.ADMIN else user.id
+    caller = current_api_caller()
+    return query.seller_id if caller.role == Role.ADMIN else caller.id
 
 
 def _answer(model: type[BaseModel], body: dict[str, Any]) -> ResponseReturnValue:

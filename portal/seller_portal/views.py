@@ -18,6 +18,7 @@ from models.seller_figures import (
     FigureError,
     cards,
     daily_series,
+    dashboard_scopes,
     day_receipt,
     parse_day,
     period_receipt,
@@ -139,6 +140,7 @@ def dashboard() -> ResponseReturnValue:
         abort(400, description="metric must be views or watch_seconds, period day, week or month.")
     top_day = _day_arg("date", current - timedelta(days=1))
     preset, first, last = _range(current)
+    cache.prefetch(dashboard_scopes(period, top_day, first, last, tz))  # one version query for all
     try:
         top = top5(session, cache, seller_id, metric, period, top_day, tz)
         series = daily_series(session, cache, seller_id, first, last, tz)
