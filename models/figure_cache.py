@@ -100,6 +100,11 @@ class FigureCache:
         if self._session is not None and self.redis is not None:
             self._database_versions(list(dict.fromkeys(scope_names)))
 
+    def versions(self, scope_names: list[str]) -> dict[str, int]:
+        """The database versions of these scopes (on the request's connection when bound, so the
+        same ones its figures were read under): for keys of values derived from those figures."""
+        return self._database_versions(list(dict.fromkeys(scope_names)))
+
     def _database_versions(self, scope_names: list[str]) -> dict[str, int]:
         missing = [name for name in scope_names if name not in self._known]
         if missing:

@@ -200,11 +200,18 @@ def _top5_scopes(kind: PeriodKind, day: date) -> list[str]:
     return [scope(kind.value, period_start(kind, day))]
 
 
+def top5_span(kind: PeriodKind, day: date) -> tuple[date, date, list[str]]:
+    """The first and last day of the Top-5 period of `day` and the cache scopes it is read under
+    (the API's whole-answer cache keys its answer by the same scopes)."""
+    start = period_start(kind, day)
+    end = {PeriodKind.DAY: start, PeriodKind.WEEK: week_range(start)[1], PeriodKind.MONTH: month_range(start)[1]}[kind]
+    return start, end, _top5_scopes(kind, day)
+
+
 def top5(session: Session, cache: FigureCache | None, seller_id: int | None, metric: Metric,
          kind: PeriodKind, day: date, tz: ZoneInfo) -> dict[str, Any]:
     """The Top-5 of a day, week or month (§8), ranked by `models.rankings`, with titles."""
-    start = period_start(kind, day)
-    end = {PeriodKind.DAY: start, PeriodKind.WEEK: week_range(start)[1], PeriodKind.MONTH: month_range(start)[1]}[kind]
+    start, end, scopes = top5_span(kind, day)
 
     def compute() -> dict[str, Any]:
         ranked = top_videos(session, kind, day, metric, seller_id)
@@ -212,7 +219,7 @@ def top5(session: Session, cache: FigureCache | None, seller_id: int | None, met
         return {"items": [{"rank": r.rank, "video_id": r.video_id, "title": titles.get(r.video_id, ""),
                            "value": r.value} for r in ranked]}
 
-    body = get_or_compute_in(cache, _top5_scopes(kind, day), _key("top5", seller_id, metric.value), compute)
+    body = get_or_compute_in(cache, scopes, _key("top5", seller_id, metric.value), compute)
     statuses = _statuses(session, cache, start, end, tz)
     return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
@@ -401,6 +408,14 @@ def settlement_lines(session: Session, seller_id: int | None, granularity: str, 
         yield _line(granularity, row)
 
 
+def settlement_span(granularity: str, first: date, last: date) -> tuple[date, date, list[str]]:
+    """The first and last day the periods of a settlement table cover, and the cache scopes it is
+    read under (the API's whole-answer cache keys its answer by the same scopes)."""
+    start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))
+    end = _period_end(granularity, period_start(PeriodKind(granularity), last))
+    return start, end, month_scopes(start, end)
+
+
 def settlement_table(session: Session, cache: FigureCache | None, seller_id: int | None, granularity: str,
                      first: date, last: date, tz: ZoneInfo, *, video_id: int | None = None, sort: str = "period",
                      descending: bool = False, page: int = 1, per_page: int = 50) -> dict[str, Any]:
@@ -433,9 +448,8 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
         return {"rows": lines, "periods": periods, "totals": totals,
                 "total_rows": int(count), "pages": max(1, -(-int(count) // per_page))}
 
-    start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))
-    end = _period_end(granularity, period_start(PeriodKind(granularity), last))
-    body = get_or_compute_in(cache, month_scopes(start, end),
+    start, end, scopes = settlement_span(granularity, first, last)
+    body = get_or_compute_in(cache, scopes,
                              _key("settlements", seller_id, granularity, first, last, video_id, sort, descending,
                                   page, per_page), compute)
     statuses = _statuses(session, cache, start, min(end, today(tz)), tz)

@@ -90,9 +90,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.security_headers import init_security_headers
 
     init_security_headers(app, settings)
+    from portal.api.read_fast_path import ReadFastPath
     from portal.playback.fast_path import ProgressFastPath
 
-    app.wsgi_app = ProgressFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Cached Top-5 and settlements answers, in front of Flask like the progress reports.
+    app.wsgi_app = ProgressFastPath(app, ReadFastPath(app, app.wsgi_app))  # type: ignore[method-assign]
     from portal.ops.metrics import init_metrics
 
     init_metrics(app)  # outermost: counts the fast path's requests too

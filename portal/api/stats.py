@@ -11,16 +11,15 @@ admins see the platform or, with `seller_id`, one seller; viewers get 403.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import jsonify
+from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from models import Role
-from models.business_time import today
 from models.seller_figures import (
     FigureError,
     cards,
@@ -34,6 +33,7 @@ from models.seller_figures import (
     view_ledger,
 )
 from models.stats import Metric, PeriodKind
+from portal.api import response_cache
 from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller
 from portal.api.blueprint import api_bp
@@ -49,7 +49,19 @@ TAGS = ["statistics"]
 def _seller(query: schema._Query) -> int | None:
     """Sellers are always scoped to themselves; admins choose (None: platform-wide)."""
     caller = current_api_caller()
-    return query.seller_id if caller.role == Role.ADMIN else caller.id
+    return response_cache.seller_scope(caller.role, caller.id, query.seller_id)
+
+
+def _kept(endpoint: str, query: schema._Query, answer: Response) -> Response:
+    """Store a closed period's answer whole for the fast path (portal/api/read_fast_path.py)."""
+    plan = response_cache.answer_plan(endpoint, query, settings().tz)
+    cache = figure_cache()
+    if plan is not None and cache.redis is not None and answer.status_code == 200:
+        # The versions this request read its figures under (already known: no extra query).
+        key = response_cache.response_key(plan, _seller(query), cache.versions(plan.scopes))
+        response_cache.store(cache.redis, cache.breaker, key, answer.get_data(),
+                             settings().figure_status_ttl_seconds)
+    return answer
 
 
 def _answer(model: type[BaseModel], body: dict[str, Any]) -> ResponseReturnValue:
@@ -95,9 +107,10 @@ def stats_top5() -> ResponseReturnValue:
     """The five best videos of a day, week or month by views or watch time."""
     query = validated_query()
     tz = settings().tz
-    day = query.day or today(tz) - timedelta(days=1)
-    return _answer(schema.Top5, top5(db_session(), figure_cache(), _seller(query), Metric(query.metric),
-                                     PeriodKind(query.period), day, tz))
+    answer = jsonify(schema.Top5.model_validate(top5(
+        db_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period),
+        response_cache.top5_day(query, tz), tz)).model_dump(mode="json"))
+    return _kept(response_cache.TOP5, query, answer)
 
 
 @api_bp.get("/settlements")
@@ -108,10 +121,11 @@ def stats_top5() -> ResponseReturnValue:
 def settlements_list() -> ResponseReturnValue:
     """Settlement lines per video and day, week or month, with period totals (404: not your video)."""
     query = validated_query()
-    return _answer(schema.SettlementPage, settlement_table(
+    answer = jsonify(schema.SettlementPage.model_validate(settlement_table(
         db_session(), figure_cache(), _seller(query), query.granularity, query.first, query.last, settings().tz,
         video_id=query.video_id, sort=query.sort, descending=query.direction == "desc", page=query.page,
-        per_page=query.per_page))
+        per_page=query.per_page)).model_dump(mode="json"))
+    return _kept(response_cache.SETTLEMENTS, query, answer)
 
 
 @api_bp.get("/settlements/<int:video_id>/<day>")

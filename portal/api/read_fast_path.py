@@ -1,0 +1,128 @@
+"""`GET /api/v1/stats/top5` and `GET /api/v1/settlements`, answered in front of Flask when
+their whole answer is cached (portal/api/response_cache.py).
+
+A cached read through Flask costs its plumbing plus three round trips (role, figure versions,
+statuses) before the Redis GET; issue 11 asks for more requests per second than Flask's own
+ceiling. This WSGI layer (installed like the progress fast path, portal/playback/fast_path.py)
+does only what decides whether a stored answer may be given to this caller:
+
+1. `verified_claims`: the bearer token's signature, expiry and revocation, as every API call;
+2. one database round trip on the progress recorder's hot pool (autocommit, never pinged or
+   reset): the caller's role if the account is active (`models/users.active_role`'s rule, so a
+   switched-off account is refused at once) and the versions of the answer's figure scopes;
+3. the Redis GET of the answer's key (`response_key`: endpoint, canonical query, scope, versions).
+
+On a hit it answers 200 with the headers Flask sends; on anything else — no or bad token, a
+query that does not validate with the API's own model or is not plainly encoded, a viewer, a
+live period, a miss, Redis or the database unavailable, any exception — the request goes to
+Flask untouched, which stays the one place of validation errors and 401/403/422 answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import Flask
+
+from models import Role
+from portal.api import response_cache
+from portal.api.auth import Refusal, verified_claims
+from portal.database import progress_recorder
+from portal.figures import app_figure_cache
+from portal.redis_client import revocations
+from portal.security_headers import security_headers
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# Only plain `name=value&...` queries (no percent-encoding, '+', ';' or bare names): those parse
+# the same here as in werkzeug, so the fast path never reads a query differently from Flask.
+PLAIN_QUERY = re.compile(r"(?:[A-Za-z_]+=[A-Za-z0-9_.\-]*(?:&[A-Za-z_]+=[A-Za-z0-9_.\-]*)*)?")
+MAX_QUERY_BYTES = 512
+# The role of an active account (the rule of models/users.active_role) and the scopes' versions,
+# in one round trip; the role row is tagged with an empty scope name (no scope has one).
+_ROLE_AND_VERSIONS = (
+    "SELECT '', role FROM users WHERE id = %s AND is_active = 1 "
+    "UNION ALL SELECT scope, version FROM figure_versions WHERE scope IN ({})"
+)
+
+
+class ReadFastPath:
+    """WSGI middleware: cached Top-5 and settlements answers here, everything else to `wrapped`."""
+
+    def __init__(self, app: Flask, wrapped: WsgiApp) -> None:
+        self.app = app
+        self.wrapped = wrapped
+        self.settings = app.config["PAYSYSTEM_SETTINGS"]
+        self.hot = progress_recorder(app).hot  # None without MariaDB: always Flask
+        self.revocations = revocations(app)
+        # As Flask's answer: its session machinery marks every API answer `Vary: Cookie`.
+        self.headers = [("Content-Type", "application/json"), ("Vary", "Cookie"), *security_headers(self.settings)]
+        self._cache = None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        endpoint = response_cache.ENDPOINTS.get(environ.get("PATH_INFO", ""))
+        if (endpoint is None or self.hot is None or environ.get("REQUEST_METHOD") != "GET"
+                or "HTTP_AUTHORIZATION" not in environ or environ.get("CONTENT_LENGTH", "0") not in ("", "0")):
+            return self.wrapped(environ, start_response)
+        try:
+            body = self._cached(environ, *endpoint)
+        except Exception:  # whatever it is, Flask answers this request as if we were not here
+            self.app.logger.debug("read fast path fell through", exc_info=True)
+            body = None
+        if body is None:
+            return self.wrapped(environ, start_response)
+        start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _cached(self, environ: dict[str, Any], endpoint: str, model: type[Any]) -> bytes | None:
+        raw_query = environ.get("QUERY_STRING", "")
+        if len(raw_query) > MAX_QUERY_BYTES or not PLAIN_QUERY.fullmatch(raw_query):
+            return None
+        query = response_cache.parsed_query(model, parse_qs(raw_query, keep_blank_values=True))
+        if query is None:
+            return None
+        plan = response_cache.answer_plan(endpoint, query, self.settings.tz)
+        if plan is None:
+            return None
+        try:
+            claims = verified_claims(environ["HTTP_AUTHORIZATION"], self.settings, self.revocations)
+        except Refusal:
+            return None
+        found = self._role_and_versions(claims.user_id, plan.scopes)
+        role = found.pop("", None)
+        if role not in (Role.SELLER.value, Role.ADMIN.value):
+            return None  # switched off, unknown, or a viewer (Flask says 401/403)
+        seller_id = response_cache.seller_scope(Role(role), claims.user_id, query.seller_id)
+        key = response_cache.response_key(plan, seller_id, {name: int(v) for name, v in found.items()})
+        cache = self._figure_cache()
+        if cache.redis is None:
+            return None
+        return response_cache.fetch(cache.redis, cache.breaker, key)
+
+    def _role_and_versions(self, user_id: int, scopes: list[str]) -> dict[str, Any]:
+        assert self.hot is not None
+        statement = _ROLE_AND_VERSIONS.format(", ".join(["%s"] * len(scopes)))
+        connection = self.hot.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(statement, [user_id, *scopes])
+            rows = cursor.fetchall()
+            cursor.close()
+        except self.hot.dialect.loaded_dbapi.Error as error:
+            connection.invalidate(error)
+            raise
+        finally:
+            connection.close()
+        return {name: value for name, value in rows}
+
+    def _figure_cache(self) -> Any:
+        """The app's figure cache: its Redis client and, above all, its circuit breaker (a dead
+        Redis is noticed once for the whole process, not on every request)."""
+        if self._cache is None:
+            with self.app.app_context():
+                self._cache = app_figure_cache()
+        return self._cache

@@ -1,0 +1,230 @@
+"""Cached Top-5 and settlements answers served in front of Flask (portal/api/read_fast_path.py).
+
+The full app (`portal_app.test_client()`) answers a miss through Flask, which stores the answer;
+a second `ReadFastPath` in front of a stand-in for Flask that records every request it gets
+(answering 599) shows whether the fast path answered by itself or handed the request on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.test import Client
+
+from models import Role, User, Video
+from models.accounts import create_user
+from models.business_time import month_start, today, week_start
+from portal.api.read_fast_path import ReadFastPath
+from portal.figures import app_figure_cache
+from tests.support import TEST_PASSWORD, free_port
+from tests.watching_support import bearer
+
+DROPPED = ("Date",)  # differs between two answers anyway
+
+
+class Standin:
+    """What the fast path hands requests to: records the path and query, answers 599."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        self.seen.append(f"{environ['PATH_INFO']}?{environ.get('QUERY_STRING', '')}")
+        start_response("599 Not Flask", [("Content-Type", "text/plain")])
+        return [b"flask"]
+
+
+@pytest.fixture
+def paths(portal_app, portal_data):  # type: ignore[no-untyped-def]
+    """(get through the whole app, get through the fast path alone, the stand-in)."""
+    full = portal_app.test_client()
+    standin = Standin()
+    fast = Client(ReadFastPath(portal_app, standin))
+    settings = portal_data.backend.settings
+
+    def through_app(user, url, headers=None):  # type: ignore[no-untyped-def]
+        return full.get("/api/v1" + url, headers=headers or bearer(user, settings))
+
+    def through_fast(user, url, headers=None):  # type: ignore[no-untyped-def]
+        return fast.get("/api/v1" + url, headers=headers or bearer(user, settings))
+
+    return through_app, through_fast, standin
+
+
+def _headers(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {k: v for k, v in response.headers.items() if k not in DROPPED}
+
+
+def _served_fast(standin: Standin, response) -> bool:  # type: ignore[no-untyped-def]
+    return not standin.seen and response.status_code == 200
+
+
+def test_a_hit_is_the_flask_answer_byte_for_byte_with_the_same_headers(paths, portal_data):
+    through_app, through_fast, standin = paths
+    seller = portal_data.sellers[0]
+    last, first = portal_data.last, portal_data.first
+    for url in ("/stats/top5", f"/stats/top5?metric=watch_seconds&period=week&date={first}",
+                f"/stats/top5?period=month&date={first}&metric=views",
+                f"/settlements?from={first}&to={last}", f"/settlements?from={first}&to={week_start(last) - timedelta(days=1)}&granularity=week"
+                                                         "&sort=total_amount&dir=desc&per_page=5&page=2"):
+        miss = through_app(seller, url)
+        assert miss.status_code == 200, (url, miss.get_data())
+        hit = through_fast(seller, url)
+        assert _served_fast(standin, hit), url
+        assert hit.get_data() == miss.get_data()
+        assert _headers(hit) == _headers(miss)
+        again = through_app(seller, url)  # the whole app (metrics, progress path) serves it too
+        assert again.get_data() == miss.get_data() and _headers(again) == _headers(miss)
+    # Defaults resolved: no query is yesterday's Top-5 by views, the same answer as spelled out.
+    spelled = through_fast(seller, f"/stats/top5?metric=views&period=day&date={last}")
+    assert _served_fast(standin, spelled) and spelled.get_data() == through_app(seller, "/stats/top5").get_data()
+
+
+def test_another_seller_never_gets_a_sellers_cached_answer(paths, portal_data):
+    through_app, through_fast, standin = paths
+    owner, other = portal_data.sellers[0], portal_data.sellers[1]
+    url = f"/settlements?from={portal_data.first}&to={portal_data.last}&per_page=500"
+    mine = through_app(owner, url)
+    assert mine.status_code == 200 and mine.get_json()["rows"]
+    # The other seller asks the same, and also forges seller_id (ignored for sellers).
+    forged = f"{url}&seller_id={owner.id}"
+    for asked in (url, forged):
+        answer = through_fast(other, asked)
+        assert answer.status_code == 599 and standin.seen  # a miss: handed to Flask
+        standin.seen.clear()
+    theirs = through_app(other, forged)
+    assert theirs.status_code == 200 and theirs.get_data() != mine.get_data()
+    assert {r["video_id"] for r in theirs.get_json()["rows"]} <= set(portal_data.videos[other.id])
+    # Now cached for them: their own answer, whichever seller_id they send.
+    for asked in (url, forged):
+        hit = through_fast(other, asked)
+        assert _served_fast(standin, hit) and hit.get_data() == theirs.get_data()
+
+
+def test_an_admin_gets_the_platform_or_the_chosen_sellers_answer(paths, portal_data):
+    through_app, through_fast, standin = paths
+    seller, admin = portal_data.sellers[2], portal_data.admin
+    url = f"/stats/top5?period=month&date={portal_data.first}"
+    of_seller = through_app(seller, url)
+    chosen = through_fast(admin, f"{url}&seller_id={seller.id}")  # the same answer, computed for the seller
+    assert _served_fast(standin, chosen) and chosen.get_data() == of_seller.get_data()
+    assert chosen.get_data() == through_app(admin, f"{url}&seller_id={seller.id}").get_data()
+    platform = through_fast(admin, url)
+    assert platform.status_code == 599  # never the seller's answer
+    standin.seen.clear()
+    whole = through_app(admin, url)
+    assert whole.status_code == 200 and whole.get_data() != of_seller.get_data()
+    hit = through_fast(admin, url)
+    assert _served_fast(standin, hit) and hit.get_data() == whole.get_data()
+    # A seller's token with seller_id is still the seller's own answer.
+    own = through_fast(seller, f"{url}&seller_id={portal_data.sellers[0].id}")
+    assert _served_fast(standin, own) and own.get_data() == of_seller.get_data()
+
+
+def test_a_batch_invalidation_makes_the_next_request_miss_and_show_the_new_figures(paths, portal_data, portal_app):
+    through_app, through_fast, standin = paths
+    seller = portal_data.sellers[1]
+    day = portal_data.last
+    url = f"/stats/top5?metric=watch_seconds&date={day}"
+    before = through_app(seller, url).get_json()
+    assert before["items"]
+    assert _served_fast(standin, through_fast(seller, url))
+    video_id, title = before["items"][0]["video_id"], before["items"][0]["title"]
+    engine = portal_data.backend.engine
+    with portal_app.app_context():
+        cache = app_figure_cache()
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(Video).where(Video.id == video_id).values(title="Renamed by the batch"))
+        assert cache.invalidate([("day", day)])  # what the batch does after recomputing a day
+        assert through_fast(seller, url).status_code == 599
+        after = through_app(seller, url).get_json()
+        assert after["items"][0]["title"] == "Renamed by the batch"
+        standin.seen.clear()
+        hit = through_fast(seller, url)
+        assert _served_fast(standin, hit) and hit.get_json()["items"][0]["title"] == "Renamed by the batch"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(Video).where(Video.id == video_id).values(title=title))
+        cache.invalidate([("day", day)])
+
+
+def test_a_revoked_token_and_a_switched_off_account_are_refused_though_the_answer_is_cached(
+        paths, portal_data, portal_app):
+    through_app, through_fast, standin = paths
+    settings = portal_data.backend.settings
+    engine = portal_data.backend.engine
+    with Session(engine) as session:
+        admin = create_user(session, email="fastpath-admin@portal.test", password=TEST_PASSWORD, role=Role.ADMIN)
+        session.commit()
+        session.refresh(admin)
+        session.expunge(admin)
+    # Months that ended before today (a month reaching today is live, never cached).
+    url = f"/settlements?from={portal_data.first}&to={month_start(portal_data.last) - timedelta(days=1)}" \
+          "&granularity=month"
+    token = bearer(admin, settings)
+    assert through_app(admin, url, token).status_code == 200
+    assert _served_fast(standin, through_fast(admin, url, token))
+    # Revoked (sign-out): the fast path hands it on and Flask refuses it.
+    revoked = bearer(admin, settings)
+    assert through_app(admin, url, revoked).status_code == 200
+    assert portal_app.test_client().post("/api/v1/auth/logout", headers=revoked).status_code == 200
+    assert through_fast(admin, url, revoked).status_code == 599
+    assert through_app(admin, url, revoked).status_code == 401
+    # Switched off: refused at once, although the same answer is still cached for other admins.
+    standin.seen.clear()
+    with Session(engine) as session:
+        session.scalars(select(User).where(User.id == admin.id)).one().is_active = False
+        session.commit()
+    assert through_fast(admin, url, token).status_code == 599
+    assert through_app(admin, url, token).status_code == 401
+    standin.seen.clear()
+    assert _served_fast(standin, through_fast(portal_data.admin, url))
+    # A viewer's token is never answered here (Flask says 403).
+    viewer = through_fast(portal_data.viewer, url)
+    assert viewer.status_code == 599 and through_app(portal_data.viewer, url).status_code == 403
+
+
+def test_a_range_reaching_today_is_never_served_from_the_response_cache(paths, portal_data):
+    through_app, through_fast, standin = paths
+    seller = portal_data.sellers[0]
+    now = today(portal_data.backend.settings.tz)
+    for url in (f"/stats/top5?date={now}", f"/stats/top5?period=month&date={now}",
+                f"/stats/top5?period=week&date={now}", f"/settlements?from={portal_data.first}&to={now}",
+                f"/settlements?from={portal_data.last}&to={portal_data.last}&granularity=month"):
+        if url.endswith("month") and portal_data.last.month != now.month:
+            continue  # yesterday's month is closed (today is the 1st)
+        assert through_app(seller, url).status_code == 200
+        assert through_fast(seller, url).status_code == 599, url
+
+
+def test_bad_or_unusual_queries_go_to_flask(paths, portal_data):
+    through_app, through_fast, standin = paths
+    seller = portal_data.sellers[0]
+    assert through_app(seller, "/stats/top5").status_code == 200  # cached now
+    for url in ("/stats/top5?metric=bogus", "/stats/top5?date=2026-13-01", "/stats/top5?metric=%76iews",
+                "/stats/top5?metric=views;period=day", "/stats/top5?metric", "/settlements",
+                f"/settlements?from={portal_data.last}&to={portal_data.first}"):
+        assert through_fast(seller, url).status_code == 599, url
+        assert through_app(seller, url).status_code in (200, 422), url
+    assert through_fast(seller, "/stats/top5", {"Authorization": "Bearer nonsense"}).status_code == 599
+    assert through_app(seller, "/stats/top5", {"Authorization": "Bearer nonsense"}).status_code == 401
+
+
+def test_without_redis_flask_answers_from_the_database(portal_data, media_root):
+    from portal import create_app
+
+    settings = replace(portal_data.backend.settings, media_root=media_root,
+                       redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(settings)
+    standin = Standin()
+    fast = Client(ReadFastPath(app, standin))
+    seller = portal_data.sellers[0]
+    url = f"/api/v1/settlements?from={portal_data.first}&to={portal_data.last}"
+    answer = app.test_client().get(url, headers=bearer(seller, settings))
+    assert answer.status_code == 200 and answer.get_json()["rows"]
+    assert fast.get(url, headers=bearer(seller, settings)).status_code == 599
