@@ -32,6 +32,7 @@ from portal.api import response_cache
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
 from portal.figures import app_figure_cache
+from portal.ops.metrics import ENDPOINT_KEY
 from portal.redis_client import revocations
 from portal.security_headers import security_headers
 
@@ -75,6 +76,7 @@ class ReadFastPath:
             body = None
         if body is None:
             return self.wrapped(environ, start_response)
+        environ[ENDPOINT_KEY] = "api.read_fast_path"  # its own label in the request metrics
         start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
         return [body]
 
