@@ -7,9 +7,11 @@ a second `ReadFastPath` in front of a stand-in for Flask that records every requ
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
+import pybreaker
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -228,3 +230,22 @@ def test_without_redis_flask_answers_from_the_database(portal_data, media_root):
     answer = app.test_client().get(url, headers=bearer(seller, settings))
     assert answer.status_code == 200 and answer.get_json()["rows"]
     assert fast.get(url, headers=bearer(seller, settings)).status_code == 599
+
+
+def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_url):
+    from redis import Redis
+
+    from portal.api.response_cache import LocalAnswers, fetch, store
+
+    redis, breaker = Redis.from_url(redis_url), pybreaker.CircuitBreaker()
+    store(redis, breaker, "paysystem:response:test", b'{"a": 1}\n', 5)
+    expires, body = fetch(redis, breaker, "paysystem:response:test")
+    assert body == b'{"a": 1}\n' and 4 < expires - time.time() <= 5
+    assert 0 < redis.ttl("paysystem:response:test") <= 5
+    local = LocalAnswers()
+    local.put("k", expires, body)
+    assert local.get("k") == body
+    local.put("k", time.time() - 0.001, body)  # expired with its Redis copy
+    assert local.get("k") is None
+    store(redis, breaker, "paysystem:response:off", b"{}", 0)  # FIGURE_STATUS_TTL_SECONDS=0: never kept
+    assert redis.get("paysystem:response:off") is None

@@ -10,7 +10,8 @@ does only what decides whether a stored answer may be given to this caller:
 2. one database round trip on the progress recorder's hot pool (autocommit, never pinged or
    reset): the caller's role if the account is active (`models/users.active_role`'s rule, so a
    switched-off account is refused at once) and the versions of the answer's figure scopes;
-3. the Redis GET of the answer's key (`response_key`: endpoint, canonical query, scope, versions).
+3. the Redis GET of the answer's key (`response_key`: endpoint, canonical query, scope, versions),
+   or the process's copy of it while the stored answer has not expired (`LocalAnswers`).
 
 On a hit it answers 200 with the headers Flask sends; on anything else — no or bad token, a
 query that does not validate with the API's own model or is not plainly encoded, a viewer, a
@@ -43,12 +44,10 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # the same here as in werkzeug, so the fast path never reads a query differently from Flask.
 PLAIN_QUERY = re.compile(r"(?:[A-Za-z_]+=[A-Za-z0-9_.\-]*(?:&[A-Za-z_]+=[A-Za-z0-9_.\-]*)*)?")
 MAX_QUERY_BYTES = 512
-# The role of an active account (the rule of models/users.active_role) and the scopes' versions,
-# in one round trip; the role row is tagged with an empty scope name (no scope has one).
-_ROLE_AND_VERSIONS = (
-    "SELECT '', role FROM users WHERE id = %s AND is_active = 1 "
-    "UNION ALL SELECT scope, version FROM figure_versions WHERE scope IN ({})"
-)
+# The role of an active account (the rule of models/users.active_role) and each scope's version
+# (primary-key lookups, no temporary table), in one round trip; no row: no active account.
+_ROLE_AND_VERSIONS = "SELECT role{} FROM users WHERE id = %s AND is_active = 1"
+_VERSION = ", (SELECT version FROM figure_versions WHERE scope = %s)"
 
 
 class ReadFastPath:
@@ -63,6 +62,7 @@ class ReadFastPath:
         # As Flask's answer: its session machinery marks every API answer `Vary: Cookie`.
         self.headers = [("Content-Type", "application/json"), ("Vary", "Cookie"), *security_headers(self.settings)]
         self._cache = None
+        self.local = response_cache.LocalAnswers()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         endpoint = response_cache.ENDPOINTS.get(environ.get("PATH_INFO", ""))
@@ -94,32 +94,41 @@ class ReadFastPath:
             claims = verified_claims(environ["HTTP_AUTHORIZATION"], self.settings, self.revocations)
         except Refusal:
             return None
-        found = self._role_and_versions(claims.user_id, plan.scopes)
-        role = found.pop("", None)
+        role, versions = self._role_and_versions(claims.user_id, plan.scopes)
         if role not in (Role.SELLER.value, Role.ADMIN.value):
             return None  # switched off, unknown, or a viewer (Flask says 401/403)
         seller_id = response_cache.seller_scope(Role(role), claims.user_id, query.seller_id)
-        key = response_cache.response_key(plan, seller_id, {name: int(v) for name, v in found.items()})
+        key = response_cache.response_key(plan, seller_id, versions)
+        kept = self.local.get(key)
+        if kept is not None:
+            return kept
         cache = self._figure_cache()
         if cache.redis is None:
             return None
-        return response_cache.fetch(cache.redis, cache.breaker, key)
+        found = response_cache.fetch(cache.redis, cache.breaker, key)
+        if found is None:
+            return None
+        self.local.put(key, *found)
+        return found[1]
 
-    def _role_and_versions(self, user_id: int, scopes: list[str]) -> dict[str, Any]:
+    def _role_and_versions(self, user_id: int, scopes: list[str]) -> tuple[str | None, dict[str, int]]:
+        """The caller's role if the account is active (else None) and each scope's version."""
         assert self.hot is not None
-        statement = _ROLE_AND_VERSIONS.format(", ".join(["%s"] * len(scopes)))
+        statement = _ROLE_AND_VERSIONS.format(_VERSION * len(scopes))
         connection = self.hot.raw_connection()
         try:
             cursor = connection.cursor()
-            cursor.execute(statement, [user_id, *scopes])
-            rows = cursor.fetchall()
+            cursor.execute(statement, [*scopes, user_id])
+            row = cursor.fetchone()
             cursor.close()
         except self.hot.dialect.loaded_dbapi.Error as error:
             connection.invalidate(error)
             raise
         finally:
             connection.close()
-        return {name: value for name, value in rows}
+        if row is None:
+            return None, {}
+        return row[0], {name: int(version or 0) for name, version in zip(scopes, row[1:], strict=True)}
 
     def _figure_cache(self) -> Any:
         """The app's figure cache: its Redis client and, above all, its circuit breaker (a dead

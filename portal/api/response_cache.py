@@ -22,6 +22,7 @@ lives that long; with the memo switched off (0) nothing is stored.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -93,21 +94,49 @@ def response_key(plan: AnswerPlan, seller_id: int | None, versions: dict[str, in
 
 
 def store(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str, body: bytes, ttl_seconds: int) -> None:
-    """Keep an answer for `ttl_seconds`; an unavailable Redis only costs the next reads a miss."""
+    """Keep an answer for `ttl_seconds`; an unavailable Redis only costs the next reads a miss.
+
+    The value starts with the answer's expiry (Unix time) so that a process that keeps a copy
+    (`LocalAnswers`) drops it when Redis does, never later."""
     if ttl_seconds <= 0:
         return
     try:
-        breaker.call(redis.set, key, body, ttl_seconds)
+        breaker.call(redis.set, key, b"%.3f\n" % (time.time() + ttl_seconds) + body, ttl_seconds)
     except (RedisError, pybreaker.CircuitBreakerError) as exc:
         log.warning("could not store an API answer in the cache: %s", exc)
 
 
-def fetch(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str) -> bytes | None:
-    """The stored answer, or None (also when Redis is unavailable: Flask answers then)."""
+def fetch(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str) -> tuple[float, bytes] | None:
+    """The stored answer's expiry and bytes, or None (also when Redis is unavailable: Flask answers then)."""
     try:
-        return breaker.call(redis.get, key)
+        value = breaker.call(redis.get, key)
     except (RedisError, pybreaker.CircuitBreakerError):
         return None
+    if value is None:
+        return None
+    expires, _, body = value.partition(b"\n")
+    return float(expires), body
+
+
+class LocalAnswers:
+    """A process's copies of answers it fetched, each until the expiry stored with it (so no
+    answer lives longer than in Redis): a repeated read skips the Redis round trip. The key
+    carries the versions just read from the database, so a batch's bump is never missed."""
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, bytes]] = {}
+
+    def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.time():
+            return None
+        return entry[1]
+
+    def put(self, key: str, expires: float, body: bytes) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # whole-sale: cheaper than an LRU, and entries live seconds
+        self._entries[key] = (expires, body)
 
 
 def parsed_query(endpoint_model: type[schema._Query], params: dict[str, Any]) -> schema._Query | None:
