@@ -52,9 +52,9 @@ def _seller(query: schema._Query) -> int | None:
     return response_cache.seller_scope(caller.role, caller.id, query.seller_id)
 
 
-def _kept(endpoint: str, query: schema._Query, answer: Response) -> Response:
-    """Store a closed period's answer whole for the fast path (portal/api/read_fast_path.py)."""
-    plan = response_cache.answer_plan(endpoint, query, settings().tz)
+def _kept(plan: response_cache.AnswerPlan | None, query: schema._Query, answer: Response) -> Response:
+    """Store a closed period's answer whole for the fast path (portal/api/read_fast_path.py).
+    `plan` is made before the answer is computed: a period still live then is never stored."""
     cache = figure_cache()
     if plan is not None and cache.redis is not None and answer.status_code == 200:
         # The versions this request read its figures under (already known: no extra query).
@@ -105,12 +105,15 @@ def stats_summary() -> ResponseReturnValue:
 @_handled
 def stats_top5() -> ResponseReturnValue:
     """The five best videos of a day, week or month by views or watch time."""
-    query = validated_query()
     tz = settings().tz
+    # The default day resolved once: the answer and its cache key are about the same day.
+    query = validated_query()
+    query = query.model_copy(update={"day": response_cache.top5_day(query, tz)})
+    plan = response_cache.answer_plan(response_cache.TOP5, query, tz)
     answer = jsonify(schema.Top5.model_validate(top5(
-        db_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period),
-        response_cache.top5_day(query, tz), tz)).model_dump(mode="json"))
-    return _kept(response_cache.TOP5, query, answer)
+        db_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period), query.day,
+        tz)).model_dump(mode="json"))
+    return _kept(plan, query, answer)
 
 
 @api_bp.get("/settlements")
@@ -121,11 +124,12 @@ def stats_top5() -> ResponseReturnValue:
 def settlements_list() -> ResponseReturnValue:
     """Settlement lines per video and day, week or month, with period totals (404: not your video)."""
     query = validated_query()
+    plan = response_cache.answer_plan(response_cache.SETTLEMENTS, query, settings().tz)
     answer = jsonify(schema.SettlementPage.model_validate(settlement_table(
         db_session(), figure_cache(), _seller(query), query.granularity, query.first, query.last, settings().tz,
         video_id=query.video_id, sort=query.sort, descending=query.direction == "desc", page=query.page,
         per_page=query.per_page)).model_dump(mode="json"))
-    return _kept(response_cache.SETTLEMENTS, query, answer)
+    return _kept(plan, query, answer)
 
 
 @api_bp.get("/settlements/<int:video_id>/<day>")
