@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from models import PlayHistory, PlaySession, PlayStatus, Role, Video
+from models.business_time import today
 from models.catalog_service import create_video
 from tests.watching_support import add_video, clip, sign_in
 
@@ -79,14 +80,17 @@ def test_visitor_on_a_video_page_is_told_watching_needs_an_account(client, make_
     assert client.get(f"/videos/{hidden.id}").status_code == 404
 
 
-def test_catalog_cards_show_views_age_and_past_the_end_says_no_more_results(client, make_user, session_factory):
+def test_catalog_cards_show_views_age_and_past_the_end_says_no_more_results(client, make_user, session_factory,
+                                                                            settings):
+    # Business days (Asia/Seoul by default), not UTC ones: between 15:00 and 24:00 UTC the two differ.
+    business_today = today(settings.tz)
     seller, viewer = make_user(Role.SELLER), make_user(Role.VIEWER)
     video = add_video(session_factory, seller, title="Busan fish market at 5am",
-                      created_at=datetime.now(UTC) - timedelta(days=3, hours=1))
+                      created_at=datetime.combine(business_today - timedelta(days=3), time(12), tzinfo=settings.tz))
     now = datetime.now(UTC)
     with session_factory() as db:
         for counted in (True, True, False):
-            db.add(PlaySession(viewer_id=viewer.id, video_id=video.id, day=now.date(), started_at=now,
+            db.add(PlaySession(viewer_id=viewer.id, video_id=video.id, day=business_today, started_at=now,
                                last_report_at=now, counted=counted, updated_at=now))
         db.commit()
     html = client.get("/videos?q=Busan+fish").get_data(as_text=True)
