@@ -88,6 +88,12 @@ def _tail_job(settings: Settings, connection: Redis, exclude: Sequence[int]) -> 
 
 def _enqueue(queue: Queue, settings: Settings, func: str, arg: int, job_id: str, after: list[str],
              description: str) -> Job:
+    # Job ids are deterministic (run + partition), so an id can come back: a retry, a database
+    # started again from scratch while Redis kept its keys, or (in the tests) several databases
+    # sharing one Redis. RQ keeps a job's dependencies in a set it only ever adds to; a stale
+    # member naming a job that never finishes left the new job deferred for good (backfills
+    # stopped with idle workers). The set is rebuilt from `after` below.
+    queue.connection.delete(f"{Job.redis_job_namespace_prefix}:{job_id}:dependencies")  # RQ's dependencies_key
     return queue.enqueue_call(
         func,
         args=(arg,),
