@@ -12,7 +12,6 @@ Worker available for operators who prefer a process per job.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -21,7 +20,6 @@ from rq import SimpleWorker, Worker
 
 from jobs.logs import configure_job_logging
 from jobs.queues import batch_queue, queue_connection
-from jobs.stranded import start_sweeper
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,16 +42,6 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     """
     configure_job_logging()
     worker_class = Worker if fork else SimpleWorker
-    # Deferred jobs RQ failed to enqueue are enqueued by a sweep (jobs/stranded.py).
-    stop_sweeping = threading.Event()
-    start_sweeper(batch_queue(settings, queue_connection(settings)), stop_sweeping)
-    try:
-        return _work(settings, worker_class, burst=burst, name=name)
-    finally:
-        stop_sweeping.set()
-
-
-def _work(settings: Settings, worker_class: type[SimpleWorker], *, burst: bool, name: str | None) -> bool:
     restarts = 0
     while True:
         label = name if restarts == 0 or name is None else f"{name}.{restarts}"
