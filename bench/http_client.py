@@ -10,12 +10,11 @@ whole answer (Content-Length or chunked bodies) and a pool that makes those conn
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.http_load import ConnectionPool, HttpError, _Connection, _expire
+from bench.http_load import ConnectionPool, HttpError, _Connection
 
 __all__ = ["Client", "CookieJar", "HttpError", "Response"]
 
@@ -117,35 +116,15 @@ def _dechunk(raw: bytes) -> bytes | None:
 class Client(ConnectionPool):
     """ConnectionPool with `request`: any method, extra headers, the whole answer back."""
 
-    def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
-        super().__init__(host, port, timeout)
-        self.base_head = f"Host: {host}:{port}\r\n".encode()
+    protocol = _WholeAnswer
 
     async def request(self, method: str, path: str, body: bytes = b"", headers: bytes = b"",
                       content_type: str | None = None) -> Response:
         """The answer to `method path`; HttpError, OSError or TimeoutError when it fails."""
-        head = self.base_head + headers
+        head = self.host_line + headers
         if content_type:
             head += f"Content-Type: {content_type}\r\n".encode()
         if body or method in ("POST", "PUT", "PATCH"):
             head += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
         request = method.encode() + b" " + path.encode() + b" HTTP/1.1\r\n" + head + b"\r\n" + body
-        while self.idle:
-            connection = self.idle.pop()
-            if not connection.closed:
-                break
-        else:
-            _, connection = await self.loop.create_connection(lambda: _WholeAnswer(self), self.host, self.port)
-        future: asyncio.Future[Any] = connection.send(request)
-        timer = self.loop.call_later(self.timeout, _expire, future)
-        try:
-            response = await future
-        except BaseException:
-            if connection.transport is not None:
-                connection.transport.close()
-            raise
-        finally:
-            timer.cancel()
-        if not connection.closed:
-            self.idle.append(connection)
-        return response
+        return await self.send(request)  # type: ignore[return-value]  (protocol = _WholeAnswer)

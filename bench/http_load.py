@@ -116,6 +116,8 @@ def _body_end(head: bytes, buffer: bytearray, start: int) -> int:
 class ConnectionPool:
     """Keep-alive connections to one host; a request takes an idle one or opens another."""
 
+    protocol: type[_Connection] = _Connection  # what reads an answer (subclasses read more of it)
+
     def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.loop = asyncio.get_running_loop()
@@ -141,7 +143,7 @@ class ConnectionPool:
             if not connection.closed:
                 break
         else:
-            _, connection = await self.loop.create_connection(lambda: _Connection(self), self.host, self.port)
+            _, connection = await self.loop.create_connection(lambda: self.protocol(self), self.host, self.port)
         future = connection.send(request)
         timer = self.loop.call_later(self.timeout, _expire, future)
         try:
