@@ -161,18 +161,28 @@ def start_gunicorn(settings: Settings, port: int, workers: int, threads: int, wo
                "--threads", str(threads), "--worker-class", worker_class, "--log-level", "warning",
                *(["--config", str(config)] if config else []), "portal.wsgi:app"]
     proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
-    deadline = time.monotonic() + 60
+    answered = wait_healthy(proc, port, 60)
+    if answered is None:
+        raise SystemExit("gunicorn exited during start-up")
+    if not answered:
+        stop(proc)
+        raise SystemExit("gunicorn did not answer /healthz within 60 s")
+    return proc
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], port: int, seconds: float) -> bool | None:
+    """True once `GET /healthz` answers 200, False after `seconds` without, None if `proc` exited."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit("gunicorn exited during start-up")
+            return None
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                 if response.status == 200:
-                    return proc
+                    return True
         except OSError:
             time.sleep(0.2)
-    stop(proc)
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+    return False
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -71,7 +71,7 @@ from redis import Redis
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.engine import make_url
 
-from bench.progress import free_port, percentile
+from bench.progress import free_port, percentile, wait_healthy
 from jobs.inline import run_days_inline
 from models import PlaySession, Role, User, Video
 from models.accounts import create_user
@@ -198,18 +198,12 @@ def start_node(settings: Settings, port: int, rq_workers: int, scheduler: bool, 
     if scheduler:
         node.scheduler = spawn("scheduler", [sys.executable, "-m", "paysystem", "scheduler"])
         node.started.append(node.scheduler)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if gunicorn.poll() is not None:
-            stop_node(node)
-            raise SystemExit(f"gunicorn exited during start-up; see {logdir / 'gunicorn.log'}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return node
-        except OSError:
-            time.sleep(0.2)
+    answered = wait_healthy(gunicorn, port, 90)
+    if answered:
+        return node
     stop_node(node)
+    if answered is None:
+        raise SystemExit(f"gunicorn exited during start-up; see {logdir / 'gunicorn.log'}")
     raise SystemExit("gunicorn did not answer /healthz within 90 s")
 
 
