@@ -98,6 +98,10 @@ def active_user(session: Session, user_id: int) -> User | None:
 # Built once: the API asks it on every request (a prebuilt Core statement costs a third of an
 # ORM `get`, which builds a User and its identity-map entry the request mostly never needs).
 _ACTIVE_ROLE = select(User.role).where(User.id == bindparam("user_id"), User.is_active.is_(True))
+# The same rule as raw MySQL for the API's read fast path, which asks it together with other
+# columns (`{columns}`: ", (SELECT …)" items) in one round trip on a DB-API cursor; the user id
+# is the last parameter. tests/test_models.py checks that it agrees with `active_role`.
+ACTIVE_ROLE_SQL = "SELECT role{columns} FROM users WHERE id = %s AND is_active = 1"
 
 
 def active_role(session: Session, user_id: int) -> Role | None:

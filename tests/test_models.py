@@ -150,3 +150,19 @@ def test_default_price_plan_matches_spec(db):
         (500_001, 1_000_000, "1.3", "15"),
         (1_000_001, None, "1.5", "20"),
     ]
+
+
+def test_the_raw_active_role_query_agrees_with_active_role(db, make_user):
+    from models.users import ACTIVE_ROLE_SQL, active_role
+
+    seller, admin, gone = make_user(Role.SELLER), make_user(Role.ADMIN), make_user(Role.VIEWER)
+    db.execute(text("UPDATE users SET is_active = 0 WHERE id = :i"), {"i": gone.id})
+    db.commit()
+    raw = db.connection().connection.dbapi_connection.cursor()
+    for user_id in (seller.id, admin.id, gone.id, 10**12):
+        raw.execute(ACTIVE_ROLE_SQL.format(columns=", 7"), [user_id])
+        row = raw.fetchone()
+        python = active_role(db, user_id)
+        assert (row[0] if row else None) == (python.value if python else None)
+        assert row is None or row[1] == 7
+    raw.close()

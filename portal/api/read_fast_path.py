@@ -29,6 +29,7 @@ from urllib.parse import parse_qs
 from flask import Flask
 
 from models import Role
+from models.users import ACTIVE_ROLE_SQL
 from portal.api import response_cache
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
@@ -44,9 +45,8 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # the same here as in werkzeug, so the fast path never reads a query differently from Flask.
 PLAIN_QUERY = re.compile(r"(?:[A-Za-z_]+=[A-Za-z0-9_.\-]*(?:&[A-Za-z_]+=[A-Za-z0-9_.\-]*)*)?")
 MAX_QUERY_BYTES = 512
-# The role of an active account (the rule of models/users.active_role) and each scope's version
+# The role of an active account (models/users.ACTIVE_ROLE_SQL) with each scope's version
 # (primary-key lookups, no temporary table), in one round trip; no row: no active account.
-_ROLE_AND_VERSIONS = "SELECT role{} FROM users WHERE id = %s AND is_active = 1"
 _VERSION = ", (SELECT version FROM figure_versions WHERE scope = %s)"
 
 
@@ -114,7 +114,7 @@ class ReadFastPath:
     def _role_and_versions(self, user_id: int, scopes: list[str]) -> tuple[str | None, dict[str, int]]:
         """The caller's role if the account is active (else None) and each scope's version."""
         assert self.hot is not None
-        statement = _ROLE_AND_VERSIONS.format(_VERSION * len(scopes))
+        statement = ACTIVE_ROLE_SQL.format(columns=_VERSION * len(scopes))
         connection = self.hot.raw_connection()
         try:
             cursor = connection.cursor()
