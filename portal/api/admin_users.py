@@ -14,6 +14,7 @@ from models.accounts import MAX_USERS_PAGE, AccountError, change_role, list_user
 from portal.api import admin_users_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload
+from portal.api.auth_schemas import Account
 from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses
 from portal.database import db_session
@@ -47,7 +48,7 @@ def admin_list_users() -> ResponseReturnValue:
 
 @api_bp.patch("/admin/users/<int:user_id>")
 @api_auth(Role.ADMIN)
-@api_spec.validate(json=schema.RoleChange, resp=responses(schema.AdminUser, *AUTHED, 400, 404, 409, 413),
+@api_spec.validate(json=schema.RoleChange, resp=responses(Account, *AUTHED, 400, 404, 409, 413),
                    validation_error_status=400, tags=TAGS)
 def admin_change_role(user_id: int) -> ResponseReturnValue:
     """`{"role": "viewer" | "seller" | "admin"}`."""

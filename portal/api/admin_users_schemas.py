@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from models import Role
 from models.accounts import MAX_USERS_PAGE
+from portal.api.auth_schemas import Account
 from portal.api.ops_schemas import LenientQuery
 from portal.numbers import MAX_PAGE
 
@@ -25,21 +26,8 @@ class RoleChange(BaseModel):
     role: Role
 
 
-class AdminUser(BaseModel):
-    """An account as the API shows it (never its password hash)."""
-
-    id: int
-    email: str | None
-    display_name: str
-    role: Role
-    is_active: bool
-    created_at: str | None = Field(description="UTC instant (ISO 8601).")
-    last_login_at: str | None = Field(description="UTC instant (ISO 8601).")
-    providers: list[str] = Field(description="Social sign-in providers linked to the account.")
-
-
 class AdminUserPage(BaseModel):
-    users: list[AdminUser] = Field(description="Newest first.")
+    users: list[Account] = Field(description="Newest first.")
     page: int
     per_page: int
     pages: int

@@ -95,7 +95,7 @@ def revoke_access_token() -> ResponseReturnValue:
 
 @api_bp.get("/me")
 @api_auth()
-@api_spec.validate(resp=responses(schema.MyAccount, 401, 503), tags=["auth"])
+@api_spec.validate(resp=responses(schema.Account, 401, 503), tags=["auth"])
 def me() -> ResponseReturnValue:
     """The caller's own account."""
     return jsonify(user_payload(current_api_user()))

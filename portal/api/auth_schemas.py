@@ -31,11 +31,12 @@ class LogoutReply(BaseModel):
     jti: str = Field(description="The id of the token now denied.")
 
 
-class MyAccount(BaseModel):
-    """The API's view of an account (never a password hash)."""
+class Account(BaseModel):
+    """The API's view of an account (never a password hash): `user_payload`'s shape, for `/me`
+    and the admin's user listing alike."""
 
     id: int
-    email: str
+    email: str | None = Field(description="Null for an account made by social sign-in without an e-mail.")
     display_name: str
     role: Role
     is_active: bool
