@@ -33,6 +33,10 @@ def test_revenue_and_video_figures_are_valid_and_mark_days_that_are_not_final():
     assert list(revenue.data[0].x[-3:]) == ["11-26 (stale)", "11-27 (pending)", "11-28 (live)"]
     assert list(revenue.data[0].marker.pattern.shape[-3:]) == ["x", ".", "/"]
     assert revenue.data[1].customdata[0] == "₩12,345"
+    assert revenue.layout.yaxis.dtick == 100_000  # whole-won steps: 28 × 13,345 at the top
+    quiet = go.Figure(json.loads(charts.revenue_figure(
+        {"days": [{**d, "video_amount": 0, "ad_amount": 0} for d in DAYS]}, "Asia/Seoul")))
+    assert quiet.layout.yaxis.dtick == 1 and quiet.layout.yaxis.rangemode == "tozero"  # never ₩0, ₩1, ₩1
     video = go.Figure(json.loads(charts.video_series_figure({"days": DAYS}, "Asia/Seoul")))
     assert video.layout.yaxis2.ticktext[-1].count(":") == 1 and video.data[1].yaxis == "y2"
 

@@ -92,8 +92,10 @@ def revenue_figure(series: dict[str, Any], zone: str) -> str:
              "hovertemplate": "%{x}: %{customdata}<extra>" + name + "</extra>"}
             for name, key, color in (("video revenue", "video_amount", BLUE), ("ad revenue", "ad_amount", ORANGE))]
     layout = _layout("Revenue per day (won)", "won", barmode="stack",
-                     xaxis={"type": "category", "title": {"text": f"business day ({zone}); hatched: not final"}})
-    layout["yaxis"].update(tickformat=",d", tickprefix="₩")
+                     xaxis={"type": "category", "title": {"text": f"business day ({zone})"}})
+    # Whole-won ticks: plotly's own steps repeat a label (₩0, ₩1, ₩1) when the amounts are small.
+    top = max((d["video_amount"] + d["ad_amount"] for d in days), default=0)
+    layout["yaxis"].update(tickformat=",d", tickprefix="₩", tick0=0, dtick=count_step(top), rangemode="tozero")
     return _json(bars, layout)
 
 
