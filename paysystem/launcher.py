@@ -41,6 +41,7 @@ def start_embedded_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         [embedded_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,
+        process_group=0,  # not stopped by the terminal's Ctrl-C before the services using it
     )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
@@ -67,21 +68,55 @@ def wait_http_ok(url: str, timeout: float) -> bool:
     return False
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for proc in reversed(processes):
+# Seconds each service gets to finish its work after SIGTERM before its process group is killed.
+STOP_GRACE_SECONDS = 15.0
+
+
+def _start(command: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Each service runs in a process group of its own, so a stop reaches its children too
+    (gunicorn's workers, the RQ worker's scheduler process) and only the launcher hears the
+    terminal's Ctrl-C. A Ctrl-C that reached every process at once, with the launcher's
+    SIGTERM right behind it, caught a gunicorn thread worker inside its own thread pool
+    (it deadlocked and outlived its killed master) and stopped Redis under a worker still
+    shutting down, which then waited on Redis forever."""
+    return subprocess.Popen(command, env=env, cwd=cwd, process_group=0)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_services(services: list[subprocess.Popen[bytes]], grace: float) -> None:
+    """SIGTERM every service's group, wait for them, then SIGKILL whatever group is left
+    (a service that exited may have left a child behind in its group)."""
+    for proc in services:
         if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + 10
-    for proc in reversed(processes):
+            _signal_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in services:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
+            pass
+    for proc in services:
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
+
+def _stop(services: list[subprocess.Popen[bytes]], redis_proc: subprocess.Popen[bytes] | None) -> None:
+    """The portal, scheduler and worker first, Redis last: they talk to it while they stop."""
+    _stop_services(list(reversed(services)), STOP_GRACE_SECONDS)
+    if redis_proc is not None:
+        _stop_services([redis_proc], 5.0)
 
 
 def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int:
     env = dict(os.environ)
     processes: list[subprocess.Popen[bytes]] = []
+    redis_proc: subprocess.Popen[bytes] | None = None
     stopping = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -94,7 +129,6 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int
         (PROJECT_ROOT / "var").mkdir(exist_ok=True)
         if not env.get("REDIS_URL"):
             redis_proc, env["REDIS_URL"] = start_embedded_redis(Path(tempfile.mkdtemp(prefix="paysystem-redis-")))
-            processes.append(redis_proc)
             print(f"* embedded Redis at {env['REDIS_URL']}", flush=True)
         secret = secret_for_host(host, env)
         if secret != env.get("SECRET_KEY") and not is_loopback(host):
@@ -108,14 +142,11 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int
         subprocess.run([*cli, "migrate"], env=env, check=True)
         if seed:
             subprocess.run([*cli, "seed-demo"], env=env, check=True)
-        processes.append(subprocess.Popen([*cli, "worker"], env=env))
-        processes.append(subprocess.Popen([*cli, "scheduler", "--interval", "5"], env=env))
+        processes.append(_start([*cli, "worker"], env))
+        processes.append(_start([*cli, "scheduler", "--interval", "5"], env))
         processes.append(
-            subprocess.Popen(
-                [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--access-logfile", "-", "portal.wsgi:app"],
-                env=env,
-                cwd=PROJECT_ROOT,
-            )
+            _start([python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--access-logfile", "-", "portal.wsgi:app"],
+                   env, PROJECT_ROOT)
         )
         url = f"http://{host}:{port}/"
         if not wait_http_ok(url, timeout=60):
@@ -131,7 +162,7 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int
                 print(f"  {account.role.value:<7} {account.email}")
         print("Press Ctrl-C to stop.", flush=True)
         while not stopping:
-            if any(proc.poll() is not None for proc in processes):
+            if any(proc.poll() is not None for proc in [*processes, *([redis_proc] if redis_proc else [])]):
                 print("a PaySystem process exited; stopping the rest", file=sys.stderr)
                 return 1
             time.sleep(0.5)
@@ -140,4 +171,4 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int
         print(f"set-up step failed: {' '.join(map(str, exc.cmd))}", file=sys.stderr)
         return 1
     finally:
-        _stop(processes)
+        _stop(processes, redis_proc)

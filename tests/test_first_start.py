@@ -53,7 +53,8 @@ def test_up_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
         try:
             out, _ = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            print(subprocess.run(["ps", "-o", "pid,stat,cmd", "-g", str(proc.pid)], capture_output=True, text=True).stdout)
+            print(subprocess.run(["ps", "-o", "pid,ppid,pgid,stat,cmd", "-s", str(proc.pid)], capture_output=True,
+                                 text=True).stdout)
             raise
         output.append(out)
     finally:
@@ -66,7 +67,7 @@ def test_up_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
     redis_port = re.search(r"embedded Redis at redis://127.0.0.1:(\d+)", text)
     assert redis_port, text[-2000:]
     assert _get(url) == 0, "the portal is still answering after Ctrl-C"
-    # nothing of the process group is left
+    # nothing it started is left: each service has a process group of its own inside the session
     time.sleep(0.5)
-    remaining = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    remaining = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
     assert remaining == [], f"processes left behind: {remaining}"
