@@ -104,6 +104,14 @@ def scratch_redis() -> Iterator[str]:
             control.delete(LOCK_PREFIX + str(number))
 
 
+def redis_commands(redis_url: str) -> int:
+    """Commands the Redis server has processed so far (INFO stats `total_commands_processed`).
+
+    Server-wide, not per DB number: read it around a phase on an otherwise idle Redis to learn
+    what the portal asks of Redis per request (docs/scaling.md, "Where Redis becomes the limit")."""
+    return int(Redis.from_url(redis_url).info("stats")["total_commands_processed"])
+
+
 def add_size_options(parser: argparse.ArgumentParser) -> None:
     """The data set's size options, with the issue's defaults (3M + 3M events over 30 days)."""
     parser.add_argument("--videos", type=int, default=10_000)

@@ -73,6 +73,7 @@ from bench.dataset import (
     backfill,
     batch_workers,
     bench_settings,
+    redis_commands,
     scratch_database,
     scratch_redis,
     size_spec,
@@ -328,14 +329,15 @@ def target_text(name: str) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = ["| phase | request | requests | req/s | p50 ms | p99 ms | errors | × ceiling | cache writes "
-             "| target | result | Java ref. req/s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+             "| Redis cmds/req | Redis cmds/s | target | result | Java ref. req/s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
     for row in rows:
         java = JAVA_REFERENCE.get(row["phase"])
         lines.append(
             f"| {row['phase']} | {row['endpoint']} | {row['requests']:,} | {row['req_per_s']:,.0f} "
             f"| {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {row['ratio']:.2f} "
-            f"| {row['cache_writes']:,} | {target_text(row['phase'])} | {row['result'] or '—'} "
+            f"| {row['cache_writes']:,} | {row['redis_per_request']:.2f} | {row['redis_per_s']:,.0f} "
+            f"| {target_text(row['phase'])} | {row['result'] or '—'} "
             f"| {'' if java is None else f'{java:g}'} |")
     return "\n".join(lines)
 
@@ -409,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"* {phase.name}: {args.connections} connections, {args.warmup:g} s warm-up + "
                       f"{args.seconds:g} s ({size:,} bytes per answer)", flush=True)
                 keys_before = figure_keys(redis_url)
+                commands_before = redis_commands(redis_url)
                 result = run_phase(port, phase, args.connections, args.seconds, args.warmup, url)
                 lat = sorted(result["latencies"])
                 rate = result["answered"] / args.seconds
@@ -420,7 +423,10 @@ def main(argv: list[str] | None = None) -> int:
                        "error_kinds": result["errors"], "ratio": rate / ceiling if ceiling else float("nan"),
                        "cache_writes": figure_keys(redis_url) - keys_before, "sent": result["sent"],
                        "version_bumps": result["bumps"],
+                       # per request over the whole phase, warm-up included, like `sent`
+                       "redis_per_request": (redis_commands(redis_url) - commands_before) / max(1, result["sent"]),
                        "load_cpu_share": result["cpu_seconds"] / (args.seconds + args.warmup)}
+                row["redis_per_s"] = row["redis_per_request"] * rate
                 row["result"] = verdict(row)
                 rows.append(row)
         finally:
@@ -435,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("(requests and req/s: 2xx answers inside the measured window; p50/p99: requests sent inside it, "
           "send to last body byte; cache writes: figure keys the phase added to Redis, at least one per "
-          "cache miss; Java ref.: the reference implementation's reported req/s)")
+          "cache miss; Redis cmds: commands the Redis server processed during the phase per request sent, "
+          "and at the phase's req/s; Java ref.: the reference implementation's reported req/s)")
     for row in rows:
         if row["error_kinds"]:
             print(f"errors in {row['phase']}: {row['error_kinds']}")

@@ -46,6 +46,7 @@ from redis import Redis
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from bench.dataset import redis_commands
 from models import PlayHistory, PlaySession, PlayStatus, Role, User, Video
 from models.accounts import create_user
 from models.business_time import business_day
@@ -288,12 +289,13 @@ def server_processes(gunicorn: subprocess.Popen[bytes]) -> dict[str, list[psutil
 
 
 def run_load(players: list[Player], seconds: float, warmup: float, rate: float,
-             servers: dict[str, list[psutil.Process]]) -> dict:
+             servers: dict[str, list[psutil.Process]], redis_url: str) -> dict:
     receiver, sender = multiprocessing.Pipe(duplex=False)
     pairs = [(p.url, p.token) for p in players]
     proc = multiprocessing.get_context("spawn").Process(target=_load_process,
                                                         args=(pairs, seconds, warmup, rate, sender))
     before = {name: _cpu_seconds(procs) for name, procs in servers.items()}
+    commands_before = redis_commands(redis_url)
     proc.start()
     result = receiver.recv()
     proc.join()
@@ -301,6 +303,7 @@ def run_load(players: list[Player], seconds: float, warmup: float, rate: float,
     reports = max(1, result["total"])
     result["cpu_ms"] = {name: (_cpu_seconds(procs) - before[name]) * 1000 / reports for name, procs in servers.items()}
     result["cpu_ms"]["load"] = result["cpu_seconds"] * 1000 / reports
+    result["redis_per_report"] = (redis_commands(redis_url) - commands_before) / reports
     return result
 
 
@@ -350,11 +353,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, rate in phases:
                 players = viewers if rate else viewers[: args.players]
                 print(f"* {name}: {len(players):,} sessions, {args.warmup:g} s warm-up + {args.seconds:g} s", flush=True)
-                result = run_load(players, args.seconds, args.warmup, rate, servers)
+                result = run_load(players, args.seconds, args.warmup, rate, servers, services.redis_url)
                 lat = sorted(result["latencies"])
                 rows.append({
                     "phase": name, "reports": result["answered"], "reports_per_s": result["answered"] / args.seconds,
-                    "cpu_ms": result["cpu_ms"],
+                    "cpu_ms": result["cpu_ms"], "redis_per_report": result["redis_per_report"],
                     "p50_ms": percentile(lat, 0.50) * 1000, "p90_ms": percentile(lat, 0.90) * 1000,
                     "p99_ms": percentile(lat, 0.99) * 1000, "max_ms": (lat[-1] * 1000) if lat else float("nan"),
                     "errors": sum(result["errors"].values()), "error_kinds": result["errors"],
@@ -371,16 +374,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.players} players, fixed rate over {args.viewers:,} sessions · MariaDB + Redis · "
           f"{os.cpu_count()} cores")
     header = (f"{'phase':<14}{'reports':>9}{'reports/s':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-              f"{'errors':>8}   CPU ms/report: app  db  redis  load")
+              f"{'errors':>8}   CPU ms/report: app  db  redis  load   Redis cmds/report")
     print(header)
     print("-" * len(header))
     for row in rows:
         cpu = row["cpu_ms"]
         print(f"{row['phase']:<14}{row['reports']:>9}{row['reports_per_s']:>11.0f}{row['p50_ms']:>9.1f}"
               f"{row['p90_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['max_ms']:>9.1f}{row['errors']:>8}"
-              f"{cpu['app']:>23.2f}{cpu['db']:>5.2f}{cpu['redis']:>6.2f}{cpu['load']:>6.2f}")
+              f"{cpu['app']:>23.2f}{cpu['db']:>5.2f}{cpu['redis']:>6.2f}{cpu['load']:>6.2f}"
+              f"{row['redis_per_report']:>20.2f}")
     print("(reports/s: answers inside the measured window; latency: every report due in it, from when it "
-          "was due; CPU: all processes of this machine, so a shared MariaDB or Redis counts others' work too)")
+          "was due; CPU: all processes of this machine, so a shared MariaDB or Redis counts others' work too; "
+          "Redis cmds: commands the Redis server processed during the phase, per report)")
     print(f"\n{reported:,} sessions were credited {credited / 1000:,.0f} s of watch time in all.")
     for row in rows:
         if row["error_kinds"]:
