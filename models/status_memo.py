@@ -19,7 +19,6 @@ The key includes today's business date, so midnight turns `live` into `pending` 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from models.business_time import today
 from models.data_status import day_statuses
+from models.ttl_memo import TtlMemo
 
 MAX_ENTRIES = 1024  # distinct ranges kept; beyond that the memo starts over
 
@@ -38,25 +38,12 @@ class StatusMemo:
 
     def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl_seconds
-        self._clock = clock
-        self._entries: dict[tuple[date, date, date, str], tuple[float, dict[date, str]]] = {}
-        self._lock = threading.Lock()
+        self._memo: TtlMemo[dict[date, str]] = TtlMemo(ttl_seconds, max_entries=MAX_ENTRIES, clock=clock)
 
     def statuses(self, session: Session, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:
         """`{day: status value}` for `first`..`last` (a copy the caller may keep)."""
-        if self.ttl <= 0:
-            return _fresh(session, first, last, tz)
         key = (first, last, today(tz), tz.key)
-        now = self._clock()
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
-            return dict(entry[1])
-        value = _fresh(session, first, last, tz)
-        with self._lock:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (now + self.ttl, value)
-        return dict(value)
+        return dict(self._memo.get_or_make(key, lambda: _fresh(session, first, last, tz)))
 
 
 def _fresh(session: Session, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from models import Role, User
@@ -31,6 +32,7 @@ from models.seller_figures import (
     view_ledger,
 )
 from models.stats import Metric, PeriodKind
+from models.ttl_memo import TtlMemo
 from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
@@ -95,11 +97,8 @@ def scope_seller() -> tuple[int | None, list[User]]:
 
 def _render(template: str, fragments: dict[str, str], **context: Any) -> ResponseReturnValue:
     """The page, or with HX-Request the fragment its HX-Target names (the first by default)."""
-    if request.headers.get("HX-Request"):
-        target = request.headers.get("HX-Target", "")
-        body = render_template(fragments.get(target, next(iter(fragments.values()))), **context)
-    else:
-        body = render_template(template, **context)
+    fragment = _fragment_name(fragments)
+    body = render_template(fragments[fragment] if fragment else template, **context)
     response = make_response(body)
     response.headers["Vary"] = "HX-Request, HX-Target"
     return response
@@ -125,10 +124,31 @@ def _range(current: date) -> tuple[str, date, date]:
 # ---------------------------------------------------------------------------------- dashboard
 
 
+_DASHBOARD_FRAGMENTS = {"top5": "seller/_top5.html", "revenue": "seller/_revenue.html"}
+_RENDERED = "paysystem.dashboard_rendered"
+
+
+def _rendered_memo() -> TtlMemo[Markup]:
+    """The process's rendered dashboards (`dashboard` says for how long and why)."""
+    memo = current_app.extensions.get(_RENDERED)
+    if memo is None:
+        memo = current_app.extensions[_RENDERED] = TtlMemo(settings().figure_status_ttl_seconds, max_entries=256)
+    return memo
+
+
 @bp.get("/dashboard")
 @role_required(Role.SELLER)
 def dashboard() -> ResponseReturnValue:
-    """Cards, the Top-5 chart, the revenue chart, tier progress and recent restatements."""
+    """Cards, the Top-5 chart, the revenue chart, tier progress and recent restatements.
+
+    Its figures cost ~25 ms of queries and rendering (today's live estimate from the raw
+    events, tier progress, two charts and their tables), and a seller reloads and switches
+    it often, so a process keeps the rendered dashboard — or fragment — for
+    FIGURE_STATUS_TTL_SECONDS (models/ttl_memo.py), the bound the portal already gives its data
+    statuses. The key holds the versions of every figure scope it shows (one query), so a
+    batch run's new figures appear at once; only the live estimate, tier progress and the
+    restatement list may lag by that much. The page around it (who is signed in, the CSRF
+    token) is rendered for each request."""
     tz = settings().tz
     seller_id, sellers = scope_seller()
     session, cache = db_session(), figure_cache()
@@ -140,33 +160,50 @@ def dashboard() -> ResponseReturnValue:
         abort(400, description="metric must be views or watch_seconds, period day, week or month.")
     top_day = _day_arg("date", current - timedelta(days=1))
     preset, first, last = _range(current)
-    cache.prefetch(dashboard_scopes(period, top_day, first, last, tz))  # one version query for all
-    try:
-        top = top5(session, cache, seller_id, metric, period, top_day, tz)
-        series = daily_series(session, cache, seller_id, first, last, tz)
-    except FigureError as exc:
-        return _figure_error(exc)
-    step = {PeriodKind.DAY: timedelta(days=1), PeriodKind.WEEK: timedelta(days=7), PeriodKind.MONTH: None}[period]
-    if step is None:
-        prev_day = month_range(date.fromisoformat(top["first"]) - timedelta(days=1))[0]
-        next_day = date.fromisoformat(top["last"]) + timedelta(days=1)
-    else:
-        prev_day, next_day = top_day - step, top_day + step
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
              "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
-    context: dict[str, Any] = dict(
-        state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
-        prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
-        revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS, tz_name=settings().timezone,
-        url=_dashboard_url,
-    )
+    fragment = _fragment_name(_DASHBOARD_FRAGMENTS)
+    versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz))  # one query for all
+    key = (fragment, current_user.is_admin, current, tuple(state.items()), tuple(versions.items()))
+
+    def render() -> Markup:
+        top = top5(session, cache, seller_id, metric, period, top_day, tz)
+        series = daily_series(session, cache, seller_id, first, last, tz)
+        step = {PeriodKind.DAY: timedelta(days=1), PeriodKind.WEEK: timedelta(days=7), PeriodKind.MONTH: None}[period]
+        if step is None:
+            prev_day = month_range(date.fromisoformat(top["first"]) - timedelta(days=1))[0]
+            next_day = date.fromisoformat(top["last"]) + timedelta(days=1)
+        else:
+            prev_day, next_day = top_day - step, top_day + step
+        context: dict[str, Any] = dict(
+            state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
+            prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
+            revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS,
+            tz_name=settings().timezone, url=_dashboard_url,
+        )
+        if fragment is None:
+            context.update(cards=cards(session, cache, seller_id, tz)["cards"],
+                           # Platform-wide, the per-video tier progress would list every video: pick a seller.
+                           progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
+                           restatements=restatement_list(session, seller_id, limit=10))
+        return Markup(render_template(_DASHBOARD_FRAGMENTS[fragment] if fragment else "seller/_dashboard.html",
+                                      **context))
+
+    try:
+        body = _rendered_memo().get_or_make(key, render)
+    except FigureError as exc:
+        return _figure_error(exc)
+    response = make_response(body if fragment else render_template("seller/dashboard.html", body=body))
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+def _fragment_name(fragments: dict[str, str]) -> str | None:
+    """With HX-Request, the fragment its HX-Target names (the first by default); None: the page."""
     if not request.headers.get("HX-Request"):
-        context.update(cards=cards(session, cache, seller_id, tz)["cards"],
-                       # Platform-wide, the per-video tier progress would list every video: pick a seller.
-                       progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
-                       restatements=restatement_list(session, seller_id, limit=10))
-    return _render("seller/dashboard.html", {"top5": "seller/_top5.html", "revenue": "seller/_revenue.html"},
-                   **context)
+        return None
+    target = request.headers.get("HX-Target", "")
+    return target if target in fragments else next(iter(fragments))
 
 
 def _dashboard_url(state: dict[str, Any], **changes: Any) -> str:
