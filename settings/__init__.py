@@ -206,7 +206,8 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "PaySystem <no-reply@paysystem.invalid>"
     # The portal keeps a day range's data statuses this long per process (models/status_memo.py):
-    # the most a shown status may lag the database. 0: asked on every request.
+    # the most a shown status may lag the database. 0: asked on every request. Rendered
+    # dashboards are kept as long (portal/seller_portal/views.py `dashboard`).
     figure_status_ttl_seconds: int = 5
     # spectree checks every API answer against its response model: on in development and tests
     # (a view that breaks its documented shape fails there), off in production by default,
