@@ -127,6 +127,36 @@ def test_an_admin_gets_the_platform_or_the_chosen_sellers_answer(paths, portal_d
     assert _served_fast(standin, own) and own.get_data() == of_seller.get_data()
 
 
+def test_a_miss_hands_the_checked_caller_and_versions_to_flask_which_asks_only_for_the_figures(
+        paths, portal_data, portal_app):
+    """The fast path has verified the token and read the role and the versions in its one round
+    trip: Flask takes them over (api_auth, the figure cache) and its only statement is the table's."""
+    from sqlalchemy import event
+
+    from portal.database import session_factory
+
+    through_app, through_fast, standin = paths
+    seller = portal_data.sellers[2]
+    url = f"/settlements?from={portal_data.first}&to={portal_data.last}&sort=ad_views&per_page=3"
+    engine = session_factory(portal_app).kw["bind"]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        miss = through_app(seller, url)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert miss.status_code == 200 and len(miss.get_json()["rows"]) == 3
+    assert not [q for q in statements if "users" in q or "figure_versions" in q or "revoked_tokens" in q]
+    assert [q for q in statements if "video_daily_settlements" in q or "restatements" in q] == statements[:1]
+    # And it is the answer the fast path serves next, byte for byte.
+    hit = through_fast(seller, url)
+    assert _served_fast(standin, hit) and hit.get_data() == miss.get_data()
+
+
 def test_a_batch_invalidation_makes_the_next_request_miss_and_show_the_new_figures(paths, portal_data, portal_app):
     through_app, through_fast, standin = paths
     seller = portal_data.sellers[1]
