@@ -85,14 +85,37 @@ class FigureCache:
                                                            exclude=[lambda e: not isinstance(e, RedisError)])
         self._session: Session | None = None
         self._known: dict[str, int] = {}  # versions already read by this request
+        self._held: list[tuple[str, bytes, int]] | None = None  # stores kept for one round trip
 
     def for_session(self, session: Session) -> FigureCache:
         """This cache for one request: the versions are read on `session`'s connection (inside
         its transaction, so they match the rows it reads) and each scope once per request.
         Shares Redis, the breaker and the TTL with `self`; never share it between requests."""
         bound = copy.copy(self)
-        bound._session, bound._known = session, {}
+        bound._session, bound._known, bound._held = session, {}, None
         return bound
+
+    def hold_writes(self) -> None:
+        """Keep the values this request computes until `write_held`, which stores them together
+        with what the request itself has to store (the API's whole answer): one Redis round
+        trip instead of one each. Only for a bound cache whose caller calls `write_held`."""
+        if self._session is not None:
+            self._held = []
+
+    def write_held(self, extra: Iterable[tuple[str, bytes, int]] = ()) -> None:
+        """Store the held values and `extra` (key, value, TTL in seconds) in one pipeline; an
+        unavailable Redis only costs the next reads a miss, as for any store."""
+        writes = [*(self._held or []), *extra]
+        self._held = None
+        if not writes or self.redis is None:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, value, ttl in writes:
+                pipe.set(key, value, ttl)
+            self._call(pipe.execute)
+        except (RedisError, pybreaker.CircuitBreakerError) as exc:
+            log.warning("could not store figures in the cache: %s", exc)
 
     def already_read(self, versions: dict[str, int]) -> None:
         """Versions this request read earlier, before any of its figures (the API's read fast
@@ -167,6 +190,9 @@ class FigureCache:
         if cached is not None:
             return json.loads(cached)
         value = compute()
+        if self._held is not None:
+            self._held.append((full_key, json.dumps(value, default=str).encode(), self.ttl))
+            return value
         try:
             self._call(self.redis.set, full_key, json.dumps(value, default=str), self.ttl)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:

@@ -101,9 +101,14 @@ def store(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str, body: bytes
     if ttl_seconds <= 0:
         return
     try:
-        breaker.call(redis.set, key, b"%.3f\n" % (time.time() + ttl_seconds) + body, ttl_seconds)
+        breaker.call(redis.set, key, stored_value(body, ttl_seconds), ttl_seconds)
     except (RedisError, pybreaker.CircuitBreakerError) as exc:
         log.warning("could not store an API answer in the cache: %s", exc)
+
+
+def stored_value(body: bytes, ttl_seconds: int) -> bytes:
+    """What `store` keeps under an answer's key: its expiry (Unix time), a newline, the body."""
+    return b"%.3f\n" % (time.time() + ttl_seconds) + body
 
 
 def fetch(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str) -> tuple[float, bytes] | None:
