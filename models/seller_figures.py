@@ -390,33 +390,40 @@ def _period_of_day(dialect: Dialect, granularity: str, day: str) -> ColumnElemen
     return literal_column(dialect.week_start(day) if granularity == "week" else dialect.month_start(day))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=2048)
 def _settlement_page_select(mysql: bool, granularity: str, by_seller: bool, by_video: bool, sort: str,
-                            descending: bool) -> CompoundSelect:
-    """A table page in one round trip: the page's lines (part 0, in the page's order, each with
-    whether a day of it was restated, §9) and every period's line count and sums (part 1).
+                            descending: bool, part: str) -> Select | CompoundSelect:
+    """The statements of a table page, built once per shape and dialect and kept.
 
-    Binds the lines' parameters plus `limit`, `offset` and `end` (the last day of the range's
-    last period). Built once per shape and dialect and kept."""
+    `part` "lines": the page's lines in the page's order, each with whether a day of it was
+    restated (§9; looked up for the page's lines only, after the LIMIT, on the (video_id, day)
+    index); "periods": every period's line count and sums; "both": the two in one round trip
+    (a UNION ALL, the lines first). Binds the lines' parameters plus `limit`, `offset` and `end`
+    (the last day of the range's last period)."""
     lines = _settlement_lines_select(granularity, by_seller, by_video).subquery("lines")
+    money = ("views", "ad_views", *MONEY)
+    periods = select(literal_column("1").label("part"), lines.c.period_start, null().label("video_id"),
+                     null().label("title"), *(func.coalesce(func.sum(lines.c[n]), 0).label(n) for n in money),
+                     null().label("restated"), func.count().label("line_count")).group_by(lines.c.period_start)
+    if part == "periods":
+        return periods
     column = {"period": lines.c.period_start, "video": lines.c.title}.get(sort, lines.c.get(sort))
     assert column is not None
     page = select(lines).order_by(column.desc() if descending else column, lines.c.period_start,
                                   lines.c.video_id).limit(bindparam("limit")).offset(bindparam("offset")).subquery("page")
     r = Restatement.__table__
-    # Only the page's lines are looked up (after the LIMIT), on the (video_id, day) index.
     restated = exists().where(r.c.video_id == page.c.video_id, r.c.day.between(page.c.period_start, bindparam("end")),
                               _period_of_day(Dialect.of(mysql), granularity, "restatements.day") == page.c.period_start)
-    money = ("views", "ad_views", *MONEY)
     rows = select(literal_column("0").label("part"), page.c.period_start, page.c.video_id, page.c.title,
                   *(page.c[n] for n in money), restated.label("restated"), null().label("line_count"))
-    periods = select(literal_column("1"), lines.c.period_start, null(), null(),
-                     *(func.coalesce(func.sum(lines.c[n]), 0) for n in money), null(), func.count()).group_by(
-        lines.c.period_start)
+    # The page's order again (neither a derived table's nor a UNION's rows keep one of their own);
+    # the periods are sorted by the caller (by date, exactly).
+    if part == "lines":
+        sort_column = {"period": page.c.period_start, "video": page.c.title}.get(sort, page.c.get(sort))
+        return rows.order_by(sort_column.desc() if descending else sort_column, page.c.period_start,
+                             page.c.video_id)
     both = union_all(rows, periods)
     out = both.selected_columns
-    # The page's order again (a UNION's rows have none of their own); the periods are sorted
-    # by the caller (by date, exactly).
     sort_name = {"period": "period_start", "video": "title"}.get(sort, sort)
     return both.order_by(out.part, out[sort_name].desc() if descending else out[sort_name], out.period_start,
                          out.video_id)
@@ -483,24 +490,42 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
     start, end, scopes = settlement_span(granularity, first, last)
 
     def compute() -> dict[str, Any]:
-        statement = _settlement_page_select(Dialect(session.connection()).mysql, granularity, seller_id is not None,
-                                            video_id is not None, sort, descending)
+        shape = (Dialect(session.connection()).mysql, granularity, seller_id is not None, video_id is not None,
+                 sort, descending)
         params = {**_lines_params(seller_id, granularity, first, last, video_id), "end": end,
                   "limit": per_page, "offset": (page - 1) * per_page}
-        lines, periods, count = [], [], 0
-        for row in session.execute(statement, params):
-            if row.part == 0:
-                line = _line(granularity, row)
-                line["restated"] = bool(row.restated)
-                lines.append(line)
+        names = ("views", "ad_views", *MONEY)
+        if page == 1:
+            # Usually every line fits on the first page: then its lines are the whole table and
+            # the periods' sums are added up from them, in one cheap statement. One line more
+            # than the page says whether that is so; if not, the periods are asked for.
+            rows = session.execute(_settlement_page_select(*shape, "lines"), {**params, "limit": per_page + 1}).all()
+            if len(rows) <= per_page:
+                periods: dict[date, dict[str, int]] = {}
+                for row in rows:
+                    sums = periods.setdefault(row.period_start, {"line_count": 0, **{n: 0 for n in names}})
+                    sums["line_count"] += 1
+                    for n in names:
+                        sums[n] += int(row._mapping[n])
+                summed = [(start, sums) for start, sums in periods.items()]
             else:
-                count += int(row.line_count)
-                periods.append({"period_start": row.period_start.isoformat(),
-                                "period_end": _period_end(granularity, row.period_start).isoformat(),
-                                **{n: int(row._mapping[n]) for n in ("views", "ad_views", *MONEY)}})
-        periods.sort(key=lambda p: p["period_start"])
-        totals = {n: sum(p[n] for p in periods) for n in ("views", "ad_views", *MONEY)}
-        return {"rows": lines, "periods": periods, "totals": totals,
+                rows = rows[:per_page]
+                summed = [(row.period_start, row._mapping) for row in session.execute(
+                    _settlement_page_select(*shape, "periods"), params)]
+        else:
+            both = session.execute(_settlement_page_select(*shape, "both"), params).all()
+            rows = [row for row in both if row.part == 0]
+            summed = [(row.period_start, row._mapping) for row in both if row.part != 0]
+        lines = []
+        for row in rows:
+            line = _line(granularity, row)
+            line["restated"] = bool(row.restated)
+            lines.append(line)
+        count = sum(int(sums["line_count"]) for _, sums in summed)
+        table_periods = [{"period_start": start.isoformat(), "period_end": _period_end(granularity, start).isoformat(),
+                          **{n: int(sums[n]) for n in names}} for start, sums in sorted(summed, key=lambda p: p[0])]
+        totals = {n: sum(p[n] for p in table_periods) for n in names}
+        return {"rows": lines, "periods": table_periods, "totals": totals,
                 "total_rows": count, "pages": max(1, -(-count // per_page))}
 
     body = get_or_compute_in(cache, scopes,

@@ -137,7 +137,7 @@ def test_a_miss_hands_the_checked_caller_and_versions_to_flask_which_asks_only_f
 
     through_app, through_fast, standin = paths
     seller = portal_data.sellers[2]
-    url = f"/settlements?from={portal_data.first}&to={portal_data.last}&sort=ad_views&per_page=3"
+    url = f"/settlements?from={portal_data.first}&to={portal_data.last}&sort=ad_views&per_page=3&page=2"
     engine = session_factory(portal_app).kw["bind"]
     statements: list[str] = []
 
