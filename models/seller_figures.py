@@ -475,6 +475,14 @@ def settlement_span(granularity: str, first: date, last: date) -> tuple[date, da
     return start, end, month_scopes(start, end)
 
 
+def settlement_table_key(seller_id: int | None, granularity: str, first: date, last: date, video_id: int | None,
+                         sort: str, descending: bool, page: int, per_page: int) -> tuple[list[str], str]:
+    """The cache scopes and key of a `settlement_table` value (the API's read fast path fetches
+    it together with the whole answer)."""
+    return (settlement_span(granularity, first, last)[2],
+            _key("settlements", seller_id, granularity, first, last, video_id, sort, descending, page, per_page))
+
+
 def settlement_table(session: Session, cache: FigureCache | None, seller_id: int | None, granularity: str,
                      first: date, last: date, tz: ZoneInfo, *, video_id: int | None = None, sort: str = "period",
                      descending: bool = False, page: int = 1, per_page: int = 50) -> dict[str, Any]:
@@ -487,7 +495,9 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
         raise FigureError("invalid", "bad_page", "page must be 1 or more and per_page between 1 and 500.")
     if video_id is not None:
         seller_video(session, seller_id, video_id)
-    start, end, scopes = settlement_span(granularity, first, last)
+    start, end, _ = settlement_span(granularity, first, last)
+    scopes, key = settlement_table_key(seller_id, granularity, first, last, video_id, sort, descending, page,
+                                       per_page)
 
     def compute() -> dict[str, Any]:
         shape = (Dialect(session.connection()).mysql, granularity, seller_id is not None, video_id is not None,
@@ -528,9 +538,7 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
         return {"rows": lines, "periods": table_periods, "totals": totals,
                 "total_rows": count, "pages": max(1, -(-count // per_page))}
 
-    body = get_or_compute_in(cache, scopes,
-                             _key("settlements", seller_id, granularity, first, last, video_id, sort, descending,
-                                  page, per_page), compute)
+    body = get_or_compute_in(cache, scopes, key, compute)
     statuses = _statuses(session, cache, start, min(end, today(tz)), tz)
     return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
             "descending": descending, "page": page, "per_page": per_page,

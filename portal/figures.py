@@ -14,6 +14,8 @@ _CACHE = "paysystem.figure_cache"
 # The WSGI environ key under which a layer in front of Flask (portal/api/read_fast_path.py)
 # hands over the figure versions it read for this request: `{scope: version}`.
 KNOWN_VERSIONS = "paysystem.figure_versions"
+# ... and the figure values it fetched from Redis for this request: `{full key: value or None}`.
+KNOWN_FIGURES = "paysystem.figure_values"
 
 
 def app_figure_cache() -> FigureCache:
@@ -40,4 +42,7 @@ def figure_cache() -> FigureCache:
         known = request.environ.get(KNOWN_VERSIONS)
         if known:
             bound.already_read(known)
+        fetched = request.environ.get(KNOWN_FIGURES)
+        if fetched:
+            bound.already_fetched(fetched)
     return bound
