@@ -85,14 +85,53 @@ class FigureCache:
                                                            exclude=[lambda e: not isinstance(e, RedisError)])
         self._session: Session | None = None
         self._known: dict[str, int] = {}  # versions already read by this request
+        self._held: list[tuple[str, bytes, int]] | None = None  # stores kept for one round trip
+        self._fetched: dict[str, bytes | None] = {}  # values this request already read from Redis
 
     def for_session(self, session: Session) -> FigureCache:
         """This cache for one request: the versions are read on `session`'s connection (inside
         its transaction, so they match the rows it reads) and each scope once per request.
         Shares Redis, the breaker and the TTL with `self`; never share it between requests."""
         bound = copy.copy(self)
-        bound._session, bound._known = session, {}
+        bound._session, bound._known, bound._held, bound._fetched = session, {}, None, {}
         return bound
+
+    def already_fetched(self, values: dict[str, bytes | None]) -> None:
+        """Values (None: missing) this request read from Redis earlier under their full keys
+        (`versioned_key`; the read fast path fetches a settlements table with its answer):
+        not asked again. Only for a bound cache (one request)."""
+        if self._session is not None:
+            self._fetched.update(values)
+
+    def hold_writes(self) -> None:
+        """Keep the values this request computes until `write_held`, which stores them together
+        with what the request itself has to store (the API's whole answer): one Redis round
+        trip instead of one each. Only for a bound cache whose caller calls `write_held`."""
+        if self._session is not None:
+            self._held = []
+
+    def write_held(self, extra: Iterable[tuple[str, bytes, int]] = ()) -> None:
+        """Store the held values and `extra` (key, value, TTL in seconds) in one pipeline; an
+        unavailable Redis only costs the next reads a miss, as for any store."""
+        writes = [*(self._held or []), *extra]
+        self._held = None
+        if not writes or self.redis is None:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, value, ttl in writes:
+                pipe.set(key, value, ttl)
+            self._call(pipe.execute)
+        except (RedisError, pybreaker.CircuitBreakerError) as exc:
+            log.warning("could not store figures in the cache: %s", exc)
+
+    def already_read(self, versions: dict[str, int]) -> None:
+        """Versions this request read earlier, before any of its figures (the API's read fast
+        path reads them with the caller's role): not asked again. Read before the figures, they
+        can only be as new as the rows the request then reads or older, so a value is never
+        stored under a version newer than its rows (the batch writes the rows, then bumps)."""
+        if self._session is not None:
+            self._known.update(versions)
 
     def prefetch(self, scope_names: Iterable[str]) -> None:
         """Read the versions of all these scopes in one query (a request bound by `for_session`
@@ -125,8 +164,7 @@ class FigureCache:
         """The key of a value computed from `scope_names`: every scope's version, read in one
         query (database) or one MGET (Redis), so bumping any one of them makes it unreachable."""
         if self.engine is not None or self._session is not None:
-            found = self._database_versions(scope_names)
-            tag = ",".join(f"{name}@d{found[name]}" for name in scope_names)
+            return versioned_key(scope_names, key, self._database_versions(scope_names))
         else:
             assert self.redis is not None
             versions = self._call(self.redis.mget, [f"{PREFIX}:version:{name}" for name in scope_names])
@@ -152,13 +190,19 @@ class FigureCache:
         """The JSON value stored under `full_key` (already versioned), or `compute()` stored there."""
         assert self.redis is not None
         try:
-            cached = self._call(self.redis.get, full_key)
+            if full_key in self._fetched:  # read moments ago on this request (the read fast path)
+                cached = self._fetched.pop(full_key)
+            else:
+                cached = self._call(self.redis.get, full_key)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("figure cache unavailable, reading the database: %s", exc)
             return compute()
         if cached is not None:
             return json.loads(cached)
         value = compute()
+        if self._held is not None:
+            self._held.append((full_key, json.dumps(value, default=str).encode(), self.ttl))
+            return value
         try:
             self._call(self.redis.set, full_key, json.dumps(value, default=str), self.ttl)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
@@ -208,6 +252,12 @@ class FigureCache:
         for kind, start in touched:
             names.extend(scopes_of_day(start) if kind == "day" else [scope(kind, start)])
         return self.invalidate_scopes(names)
+
+
+def versioned_key(scope_names: list[str], key: str, versions: dict[str, int]) -> str:
+    """The full Redis key of a value computed from `scope_names` under these database versions."""
+    tag = ",".join(f"{name}@d{versions.get(name, 0)}" for name in scope_names)
+    return f"{PREFIX}:{tag}:{key}"
 
 
 def month_scopes(first: date, last: date) -> list[str]:

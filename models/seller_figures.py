@@ -17,10 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from models.business_time import days_between, month_range, month_start, today, week_range
@@ -32,6 +44,7 @@ from models.pricing import bracket_lines, plan_row_for_day
 from models.rankings import period_start, top_videos
 from models.restatements import REASON_TEXT, Restatement, RestatementReason
 from models.settlement import PricePlan, PricingBasis, VideoDailySettlement, scaled_to_rate
+from models.sql_dialect import Dialect
 from models.stats import Metric, PeriodKind, RollupPeriod, VideoDailyStats, VideoPeriodStats
 
 MAX_RANGE_DAYS = 366
@@ -338,39 +351,82 @@ def view_ledger(session: Session, cache: FigureCache | None, seller_id: int | No
 # ------------------------------------------------------------------------------ settlement tables
 
 
-def _settlement_query(seller_id: int | None, granularity: str, first: date, last: date,
-                      video_id: int | None) -> Select:
-    """Per-video lines of the settlement table: days, or the weeks / months overlapping the range."""
+@cache
+def _settlement_lines_select(granularity: str, by_seller: bool, by_video: bool) -> Select:
+    """Per-video lines of the settlement table: days, or the weeks / months overlapping the range.
+
+    Core (no ORM entities) and built once per shape: a request only binds `first` (for weeks and
+    months the start of the period of the range's first day), `last`, `seller_id`, `video_id`
+    (`_lines_params`)."""
+    v, first, last = Video.__table__, bindparam("first"), bindparam("last")
     if granularity == "day":
-        t = VideoDailySettlement
-        query = select(t.day.label("period_start"), t.video_id, Video.title, t.views, t.ad_views, t.video_amount,
-                       t.ad_amount, t.total_amount).join(Video, Video.id == t.video_id).where(t.day.between(first, last))
-        seller_col, video_col = t.seller_id, t.video_id
+        t = VideoDailySettlement.__table__
+        query = select(t.c.day.label("period_start"), t.c.video_id, v.c.title, t.c.views, t.c.ad_views,
+                       t.c.video_amount, t.c.ad_amount, t.c.total_amount).join(v, v.c.id == t.c.video_id).where(
+            t.c.day.between(first, last))
     else:
-        t = VideoPeriodStats
-        start = week_range(first)[0] if granularity == "week" else month_start(first)
-        query = select(t.period_start, t.video_id, Video.title, t.views, t.ad_views, t.video_amount, t.ad_amount,
-                       (t.video_amount + t.ad_amount).label("total_amount")).join(Video, Video.id == t.video_id).where(
-            t.period == RollupPeriod(granularity), t.period_start.between(start, last))
-        seller_col, video_col = t.seller_id, t.video_id
-    if seller_id is not None:
-        query = query.where(seller_col == seller_id)
-    if video_id is not None:
-        query = query.where(video_col == video_id)
+        t = VideoPeriodStats.__table__
+        query = select(t.c.period_start, t.c.video_id, v.c.title, t.c.views, t.c.ad_views, t.c.video_amount,
+                       t.c.ad_amount, (t.c.video_amount + t.c.ad_amount).label("total_amount")).join(
+            v, v.c.id == t.c.video_id).where(t.c.period == RollupPeriod(granularity),
+                                             t.c.period_start.between(first, last))
+    if by_seller:
+        query = query.where(t.c.seller_id == bindparam("seller_id"))
+    if by_video:
+        query = query.where(t.c.video_id == bindparam("video_id"))
     return query
 
 
-def _mark_restated(session: Session, lines: list[dict[str, Any]]) -> None:
-    """Flag the lines with a restated day (the seller sees it on the line, §9), in one query."""
-    if not lines:
-        return
-    first = min(date.fromisoformat(line["period_start"]) for line in lines)
-    last = max(date.fromisoformat(line["period_end"]) for line in lines)
-    restated = session.execute(select(Restatement.video_id, Restatement.day).where(
-        Restatement.video_id.in_({line["video_id"] for line in lines}), Restatement.day.between(first, last))).all()
-    for line in lines:
-        start, end = line["period_start"], line["period_end"]
-        line["restated"] = any(vid == line["video_id"] and start <= day.isoformat() <= end for vid, day in restated)
+def _lines_params(seller_id: int | None, granularity: str, first: date, last: date,
+                  video_id: int | None) -> dict[str, Any]:
+    start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))
+    return {"first": start, "last": last, "seller_id": seller_id, "video_id": video_id}
+
+
+def _period_of_day(dialect: Dialect, granularity: str, day: str) -> ColumnElement[Any]:
+    """SQL: the start of the period (of `granularity`) that the day column `day` falls in."""
+    if granularity == "day":
+        return literal_column(day)
+    return literal_column(dialect.week_start(day) if granularity == "week" else dialect.month_start(day))
+
+
+@lru_cache(maxsize=2048)
+def _settlement_page_select(mysql: bool, granularity: str, by_seller: bool, by_video: bool, sort: str,
+                            descending: bool, part: str) -> Select | CompoundSelect:
+    """The statements of a table page, built once per shape and dialect and kept.
+
+    `part` "lines": the page's lines in the page's order, each with whether a day of it was
+    restated (§9; looked up for the page's lines only, after the LIMIT, on the (video_id, day)
+    index); "periods": every period's line count and sums; "both": the two in one round trip
+    (a UNION ALL, the lines first). Binds the lines' parameters plus `limit`, `offset` and `end`
+    (the last day of the range's last period)."""
+    lines = _settlement_lines_select(granularity, by_seller, by_video).subquery("lines")
+    money = ("views", "ad_views", *MONEY)
+    periods = select(literal_column("1").label("part"), lines.c.period_start, null().label("video_id"),
+                     null().label("title"), *(func.coalesce(func.sum(lines.c[n]), 0).label(n) for n in money),
+                     null().label("restated"), func.count().label("line_count")).group_by(lines.c.period_start)
+    if part == "periods":
+        return periods
+    column = {"period": lines.c.period_start, "video": lines.c.title}.get(sort, lines.c.get(sort))
+    assert column is not None
+    page = select(lines).order_by(column.desc() if descending else column, lines.c.period_start,
+                                  lines.c.video_id).limit(bindparam("limit")).offset(bindparam("offset")).subquery("page")
+    r = Restatement.__table__
+    restated = exists().where(r.c.video_id == page.c.video_id, r.c.day.between(page.c.period_start, bindparam("end")),
+                              _period_of_day(Dialect.of(mysql), granularity, "restatements.day") == page.c.period_start)
+    rows = select(literal_column("0").label("part"), page.c.period_start, page.c.video_id, page.c.title,
+                  *(page.c[n] for n in money), restated.label("restated"), null().label("line_count"))
+    # The page's order again (neither a derived table's nor a UNION's rows keep one of their own);
+    # the periods are sorted by the caller (by date, exactly).
+    if part == "lines":
+        sort_column = {"period": page.c.period_start, "video": page.c.title}.get(sort, page.c.get(sort))
+        return rows.order_by(sort_column.desc() if descending else sort_column, page.c.period_start,
+                             page.c.video_id)
+    both = union_all(rows, periods)
+    out = both.selected_columns
+    sort_name = {"period": "period_start", "video": "title"}.get(sort, sort)
+    return both.order_by(out.part, out[sort_name].desc() if descending else out[sort_name], out.period_start,
+                         out.video_id)
 
 
 def _period_end(granularity: str, start: date) -> date:
@@ -401,9 +457,12 @@ def settlement_lines(session: Session, seller_id: int | None, granularity: str, 
     check_range(first, last)
     if video_id is not None:
         seller_video(session, seller_id, video_id)
-    query = _settlement_query(seller_id, granularity, first, last, video_id)
+    query = _settlement_lines_select(granularity, seller_id is not None, video_id is not None)
     cols = query.selected_columns
-    result = session.execute(query.order_by(cols.period_start, cols.video_id).execution_options(yield_per=1000))
+    # A buffered result read row by row (no server-side cursor: the request's connection stays
+    # usable while the download streams).
+    result = session.execute(query.order_by(cols.period_start, cols.video_id),
+                             _lines_params(seller_id, granularity, first, last, video_id))
     for row in result:
         yield _line(granularity, row)
 
@@ -414,6 +473,14 @@ def settlement_span(granularity: str, first: date, last: date) -> tuple[date, da
     start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))
     end = _period_end(granularity, period_start(PeriodKind(granularity), last))
     return start, end, month_scopes(start, end)
+
+
+def settlement_table_key(seller_id: int | None, granularity: str, first: date, last: date, video_id: int | None,
+                         sort: str, descending: bool, page: int, per_page: int) -> tuple[list[str], str]:
+    """The cache scopes and key of a `settlement_table` value (the API's read fast path fetches
+    it together with the whole answer)."""
+    return (settlement_span(granularity, first, last)[2],
+            _key("settlements", seller_id, granularity, first, last, video_id, sort, descending, page, per_page))
 
 
 def settlement_table(session: Session, cache: FigureCache | None, seller_id: int | None, granularity: str,
@@ -428,30 +495,50 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
         raise FigureError("invalid", "bad_page", "page must be 1 or more and per_page between 1 and 500.")
     if video_id is not None:
         seller_video(session, seller_id, video_id)
+    start, end, _ = settlement_span(granularity, first, last)
+    scopes, key = settlement_table_key(seller_id, granularity, first, last, video_id, sort, descending, page,
+                                       per_page)
 
     def compute() -> dict[str, Any]:
-        query = _settlement_query(seller_id, granularity, first, last, video_id).subquery()
-        column = {"period": query.c.period_start, "video": query.c.title}.get(sort, getattr(query.c, sort, None))
-        order = [column.desc() if descending else column, query.c.period_start, query.c.video_id]
-        rows = session.execute(select(query).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
-        sums = [func.coalesce(func.sum(getattr(query.c, n)), 0) for n in ("views", "ad_views", *MONEY)]
-        # The lines per period come with the sums: their total is the table's line count (one query less).
-        per_period = session.execute(select(query.c.period_start, func.count(), *sums).group_by(query.c.period_start)
-                                     .order_by(query.c.period_start)).all()
-        count = sum(int(p[1]) for p in per_period)
+        shape = (Dialect(session.connection()).mysql, granularity, seller_id is not None, video_id is not None,
+                 sort, descending)
+        params = {**_lines_params(seller_id, granularity, first, last, video_id), "end": end,
+                  "limit": per_page, "offset": (page - 1) * per_page}
         names = ("views", "ad_views", *MONEY)
-        periods = [{"period_start": p[0].isoformat(), "period_end": _period_end(granularity, p[0]).isoformat(),
-                    **{n: int(v) for n, v in zip(names, p[2:], strict=True)}} for p in per_period]
-        totals = {n: sum(p[n] for p in periods) for n in names}
-        lines = [_line(granularity, r) for r in rows]
-        _mark_restated(session, lines)
-        return {"rows": lines, "periods": periods, "totals": totals,
-                "total_rows": int(count), "pages": max(1, -(-int(count) // per_page))}
+        if page == 1:
+            # Usually every line fits on the first page: then its lines are the whole table and
+            # the periods' sums are added up from them, in one cheap statement. One line more
+            # than the page says whether that is so; if not, the periods are asked for.
+            rows = session.execute(_settlement_page_select(*shape, "lines"), {**params, "limit": per_page + 1}).all()
+            if len(rows) <= per_page:
+                periods: dict[date, dict[str, int]] = {}
+                for row in rows:
+                    sums = periods.setdefault(row.period_start, {"line_count": 0, **{n: 0 for n in names}})
+                    sums["line_count"] += 1
+                    for n in names:
+                        sums[n] += int(row._mapping[n])
+                summed = [(start, sums) for start, sums in periods.items()]
+            else:
+                rows = rows[:per_page]
+                summed = [(row.period_start, row._mapping) for row in session.execute(
+                    _settlement_page_select(*shape, "periods"), params)]
+        else:
+            both = session.execute(_settlement_page_select(*shape, "both"), params).all()
+            rows = [row for row in both if row.part == 0]
+            summed = [(row.period_start, row._mapping) for row in both if row.part != 0]
+        lines = []
+        for row in rows:
+            line = _line(granularity, row)
+            line["restated"] = bool(row.restated)
+            lines.append(line)
+        count = sum(int(sums["line_count"]) for _, sums in summed)
+        table_periods = [{"period_start": start.isoformat(), "period_end": _period_end(granularity, start).isoformat(),
+                          **{n: int(sums[n]) for n in names}} for start, sums in sorted(summed, key=lambda p: p[0])]
+        totals = {n: sum(p[n] for p in table_periods) for n in names}
+        return {"rows": lines, "periods": table_periods, "totals": totals,
+                "total_rows": count, "pages": max(1, -(-count // per_page))}
 
-    start, end, scopes = settlement_span(granularity, first, last)
-    body = get_or_compute_in(cache, scopes,
-                             _key("settlements", seller_id, granularity, first, last, video_id, sort, descending,
-                                  page, per_page), compute)
+    body = get_or_compute_in(cache, scopes, key, compute)
     statuses = _statuses(session, cache, start, min(end, today(tz)), tz)
     return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
             "descending": descending, "page": page, "per_page": per_page,

@@ -16,6 +16,14 @@ class Dialect:
     def __init__(self, conn: Connection) -> None:
         self.mysql = conn.dialect.name in ("mysql", "mariadb")
 
+    @classmethod
+    def of(cls, mysql: bool) -> Dialect:
+        """The spellings of MariaDB/MySQL (True) or SQLite (False), for statements built once
+        per dialect and kept."""
+        dialect = cls.__new__(cls)
+        dialect.mysql = mysql
+        return dialect
+
     def greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})" if self.mysql else f"MAX({a}, {b})"
 

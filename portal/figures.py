@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, request
 
 from models.figure_cache import FigureCache
 from models.status_memo import StatusMemo
@@ -11,6 +11,11 @@ from portal.redis_client import redis_client
 from portal.settings import settings
 
 _CACHE = "paysystem.figure_cache"
+# The WSGI environ key under which a layer in front of Flask (portal/api/read_fast_path.py)
+# hands over the figure versions it read for this request: `{scope: version}`.
+KNOWN_VERSIONS = "paysystem.figure_versions"
+# ... and the figure values it fetched from Redis for this request: `{full key: value or None}`.
+KNOWN_FIGURES = "paysystem.figure_values"
 
 
 def app_figure_cache() -> FigureCache:
@@ -34,4 +39,10 @@ def figure_cache() -> FigureCache:
     bound: FigureCache | None = g.get("figure_cache")
     if bound is None:
         bound = g.figure_cache = app_figure_cache().for_session(db_session())
+        known = request.environ.get(KNOWN_VERSIONS)
+        if known:
+            bound.already_read(known)
+        fetched = request.environ.get(KNOWN_FIGURES)
+        if fetched:
+            bound.already_fetched(fetched)
     return bound

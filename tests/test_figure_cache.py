@@ -86,3 +86,42 @@ def test_a_request_reads_each_version_once_on_its_own_connection(redis_url, engi
             assert app_cache.for_session(session).get_or_compute(month, key, lambda: {"views": 2}) == {"views": 2}
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def test_held_writes_are_stored_with_the_answer_in_one_round_trip(redis_url, engine, session_factory):
+    """The settlements API holds the figures it computes and stores them with its whole answer
+    in one pipeline; versions already read (by the read fast path) are not asked again."""
+    from sqlalchemy import event
+
+    redis = Redis.from_url(redis_url)
+    app_cache = FigureCache(redis, engine=engine)
+    month, key = scope("month", date(2026, 6, 1)), f"seller-{uuid.uuid4().hex}"
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with session_factory() as session:
+        known = app_cache.for_session(session).versions([month])
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            request_cache = app_cache.for_session(session)
+            request_cache.already_read(known)
+            request_cache.hold_writes()
+            assert request_cache.get_or_compute(month, key, lambda: {"views": 1}) == {"views": 1}
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert statements == []  # the versions were handed over
+        assert not redis.keys(f"*{key}")  # held, not stored yet
+        sent: list[int] = []
+        real = redis.pipeline
+
+        def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+            sent.append(1)
+            return real(*args, **kwargs)
+
+        redis.pipeline = counted  # type: ignore[method-assign]
+        request_cache.write_held([(f"answer-{key}", b"body", 5)])
+        assert sent == [1] and len(redis.keys(f"*{key}")) == 2 and redis.get(f"answer-{key}") == b"body"
+        # Stored: the next request reads it.
+        assert app_cache.for_session(session).get_or_compute(month, key, lambda: {"views": 2}) == {"views": 1}

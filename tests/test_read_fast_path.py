@@ -7,6 +7,7 @@ a second `ReadFastPath` in front of a stand-in for Flask that records every requ
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -125,6 +126,70 @@ def test_an_admin_gets_the_platform_or_the_chosen_sellers_answer(paths, portal_d
     # A seller's token with seller_id is still the seller's own answer.
     own = through_fast(seller, f"{url}&seller_id={portal_data.sellers[0].id}")
     assert _served_fast(standin, own) and own.get_data() == of_seller.get_data()
+
+
+def test_a_miss_hands_the_checked_caller_and_versions_to_flask_which_asks_only_for_the_figures(
+        paths, portal_data, portal_app, monkeypatch):
+    """The fast path has verified the token and read the role and the versions in its one round
+    trip, and fetched the table's cached figures with the answer: Flask takes them over (api_auth,
+    the figure cache); its only statement is the table's, its only Redis round trip the store."""
+    from redis.client import Pipeline, Redis
+    from sqlalchemy import event
+
+    from portal.database import session_factory
+
+    commands: list[str] = []  # of this request (the revocation feed's thread has its own)
+    real_command, real_pipeline, me = Redis.execute_command, Pipeline.execute, threading.get_ident()
+
+    def command(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.get_ident() == me:
+            commands.append(str(args[0]))
+        return real_command(self, *args, **kwargs)
+
+    def pipeline(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.get_ident() == me:
+            commands.append("pipeline:" + ",".join(str(c[0][0]) for c in self.command_stack))
+        return real_pipeline(self, *args, **kwargs)
+
+    monkeypatch.setattr(Redis, "execute_command", command)
+    monkeypatch.setattr(Pipeline, "execute", pipeline)
+
+    through_app, through_fast, standin = paths
+    seller = portal_data.sellers[2]
+    url = f"/settlements?from={portal_data.first}&to={portal_data.last}&sort=ad_views&per_page=3&page=2"
+    engine = session_factory(portal_app).kw["bind"]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        miss = through_app(seller, url)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert miss.status_code == 200 and len(miss.get_json()["rows"]) == 3
+    assert commands == ["MGET", "pipeline:SET,SET"]  # the answer with the figures, then both stored
+    assert not [q for q in statements if "users" in q or "figure_versions" in q or "revoked_tokens" in q]
+    assert [q for q in statements if "video_daily_settlements" in q or "restatements" in q] == statements[:1]
+    # And it is the answer the fast path serves next, byte for byte.
+    hit = through_fast(seller, url)
+    assert _served_fast(standin, hit) and hit.get_data() == miss.get_data()
+    # The answer expired (statuses) but the figures are cached: Flask computes nothing, reads
+    # nothing more from Redis, and stores the answer again.
+    with portal_app.app_context():
+        redis = app_figure_cache().redis
+    redis.delete(*redis.keys(f"paysystem:response:settlements:seller={seller.id}:*"))
+    commands.clear()
+    statements.clear()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        again = through_app(seller, url)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert again.get_data() == miss.get_data()
+    assert commands == ["MGET", "pipeline:SET"]
+    assert not [q for q in statements if "video_daily_settlements" in q]
 
 
 def test_a_batch_invalidation_makes_the_next_request_miss_and_show_the_new_figures(paths, portal_data, portal_app):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
-from models import Restatement, VideoDailySettlement, VideoPeriodStats
+from models import Restatement, Video, VideoDailySettlement, VideoPeriodStats
 from models.business_time import days_between, month_range, week_range
 from models.figure_cache import FigureCache
 from models.seller_figures import (
@@ -153,6 +153,87 @@ def test_settlement_tables_match_the_batch_tables_with_sorting_and_paging(data, 
         page += 1
     totals = [r["total_amount"] for r in pages]
     assert totals == sorted(totals, reverse=True) and len(pages) == len(want_day)
+
+
+def _table_reference(db, seller_id, granularity, first, last, sort, descending, page, per_page):
+    """The table as it was computed before it became one statement: the lines ordered by the
+    database (its collation for titles), sliced in Python, summed per period in Python, and a
+    line restated when a restatement of its video falls between its first and last day."""
+    lines = list(settlement_lines(db, seller_id, granularity, first, last))
+    ordered = {(r["period_start"], r["video_id"]): r for r in lines}
+    key = {"period": "period_start", "video": "title"}.get(sort, sort)
+    if key == "title":  # the database's order of titles, not Python's
+        titles = [t for (t,) in db.execute(select(Video.title).where(Video.id.in_({r["video_id"] for r in lines}))
+                                            .order_by(Video.title, Video.id))]
+        rank = {t: i for i, t in enumerate(dict.fromkeys(titles))}
+        sort_key = lambda r: rank[r["title"]]  # noqa: E731
+    else:
+        sort_key = lambda r: r[key]  # noqa: E731
+    rows = sorted(ordered.values(), key=lambda r: (r["period_start"], r["video_id"]))
+    rows.sort(key=sort_key, reverse=descending)
+    restated = db.execute(select(Restatement.video_id, Restatement.day)).all()
+    page_rows = []
+    for r in rows[(page - 1) * per_page:page * per_page]:
+        page_rows.append({**r, "restated": any(vid == r["video_id"] and r["period_start"] <= d.isoformat()
+                                                <= r["period_end"] for vid, d in restated)})
+    names = ("views", "ad_views", "video_amount", "ad_amount", "total_amount")
+    periods: dict[str, dict] = {}
+    for r in lines:
+        p = periods.setdefault(r["period_start"], {"period_start": r["period_start"], "period_end": r["period_end"],
+                                                   **{n: 0 for n in names}})
+        for n in names:
+            p[n] += r[n]
+    return {"rows": page_rows, "periods": [periods[k] for k in sorted(periods)],
+            "totals": {n: sum(r[n] for r in lines) for n in names}, "total_rows": len(lines),
+            "pages": max(1, -(-len(lines) // per_page))}
+
+
+def test_a_settlement_table_page_is_its_lines_sorted_paged_summed_and_flagged_in_one_statement(data, db):
+    """The page, the period sums and the restated flags come from one statement (two for a first
+    page that does not hold every line); they equal the straightforward computation, for every granularity, sort and direction, paged, with
+    restatements on the first and last day of a week and a month and outside the range."""
+    from sqlalchemy import event
+
+    seller = data.sellers[0]
+    vids = data.videos[seller.id]
+    month_first = month_range(data.last)[0]
+    week_first, week_last = week_range(data.first + timedelta(days=10))
+    marks = [(vids[0], week_first), (vids[1], week_last), (vids[2], month_first), (vids[0], data.last),
+             (vids[1], data.first - timedelta(days=3)), (data.other_seller_video(seller), data.first + timedelta(days=2))]
+    for vid, day in marks:
+        db.add(Restatement(day=day, video_id=vid, seller_id=seller.id, reason="events_changed",
+                           **{f"{w}_{n}": 0 for w in ("was", "now") for n in ("views", "watch_seconds", "ad_views",
+                                                                           "video_amount", "ad_amount",
+                                                                           "total_amount")}))
+    db.flush()  # seen by this session only; rolled back below
+    statements: list[str] = []
+    engine = db.get_bind()
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    try:
+        flagged = 0
+        for granularity in ("day", "week", "month"):
+            for sort in ("period", "video", "total_amount", "views"):
+                for descending in (False, True):
+                    for page, per_page in ((1, 500), (1, 7), (2, 7)):
+                        statements.clear()
+                        event.listen(engine, "before_cursor_execute", listen)
+                        try:
+                            got = settlement_table(db, None, seller.id, granularity, data.first, data.last, TZ,
+                                                   sort=sort, descending=descending, page=page, per_page=per_page)
+                        finally:
+                            event.remove(engine, "before_cursor_execute", listen)
+                        want = _table_reference(db, seller.id, granularity, data.first, data.last, sort, descending,
+                                                page, per_page)
+                        assert {k: got[k] for k in want} == want, (granularity, sort, descending, page)
+                        flagged += sum(r["restated"] for r in got["rows"])
+                        # Without a cache (and with exact statuses, asked after it): one statement,
+                        # two when the first page does not hold every line (then the periods').
+                        table = [q for q in statements if "video_period_stats" in q or "video_daily_settlements" in q]
+                        assert len(table) == (2 if page == 1 and got["total_rows"] > per_page else 1)
+                        assert statements[0] == table[0] and table[0].lstrip().startswith("SELECT 0 AS part")
+        assert flagged > 0
+    finally:
+        db.rollback()
 
 
 def test_every_receipt_reproduces_its_stored_amount(data, db):

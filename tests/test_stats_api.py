@@ -47,6 +47,31 @@ def test_settlements_and_receipts_match_the_batch_tables(api, portal_data):
     assert week["sum"] == week["stored"]
 
 
+def test_a_settlements_answer_is_the_bytes_of_its_pydantic_model(api, portal_app, portal_data):
+    """The view encodes the table as it is: byte for byte what validating it as `SettlementPage`
+    and dumping the model gives, for lines, periods, totals and restated flags."""
+    from flask import jsonify
+
+    from models.seller_figures import settlement_table
+    from portal.api.stats_schemas import SettlementPage
+    from tests.portal_support import TZ
+
+    seller, first, last = portal_data.sellers[1], portal_data.first, portal_data.last
+    for granularity, sort, direction, per_page in (("day", "video", "asc", 9), ("week", "total_amount", "desc", 50),
+                                                   ("month", "period", "asc", 500)):
+        url = f"/settlements?granularity={granularity}&from={first}&to={last}&sort={sort}&dir={direction}" \
+              f"&per_page={per_page}"
+        answer = api(seller, url)
+        assert answer.status_code == 200
+        with portal_app.app_context(), Session(portal_data.backend.engine) as s:
+            table = settlement_table(s, None, seller.id, granularity, first, last, TZ, sort=sort,
+                                     descending=direction == "desc", per_page=per_page)
+            assert table["rows"]
+            as_model = jsonify(SettlementPage.model_validate(table).model_dump(mode="json")).get_data()
+            assert jsonify(table).get_data() == as_model
+        assert answer.get_json() == SettlementPage.model_validate(answer.get_json()).model_dump(mode="json")
+
+
 def test_top5_summary_series_and_ledger(api, portal_data):
     seller = portal_data.sellers[1]
     last = portal_data.last

@@ -77,6 +77,23 @@ def current_api_caller() -> ApiCaller:
     return g.api_caller
 
 
+# The WSGI environ key under which a layer in front of Flask (portal/api/read_fast_path.py) that
+# has already run this request's token check hands its outcome over (`CheckedCaller`), so that a
+# request it does not answer is not checked twice. Only code can set it: a client's headers
+# reach the environ as `HTTP_*` keys only.
+CHECKED_CALLER = "paysystem.api.checked_caller"
+
+
+@dataclass(frozen=True)
+class CheckedCaller:
+    """What `api_auth` would find for this request, found moments ago by the fast path: the
+    verified claims of `authorization` and the role of the account if it is active."""
+
+    authorization: str
+    claims: TokenClaims
+    role: Role
+
+
 def current_api_claims() -> TokenClaims:
     return g.api_claims
 
@@ -92,13 +109,20 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            try:
-                claims = verified_claims(request.headers.get("Authorization"), settings(), revocations())
-            except Refusal as refusal:
-                return api_error(refusal.status, refusal.code, refusal.message)
+            authorization = request.headers.get("Authorization")
+            checked: CheckedCaller | None = request.environ.get(CHECKED_CALLER)
+            if checked is not None and checked.authorization == authorization:
+                # Checked by the read fast path on this very request (same token check, same
+                # active-role rule), which then handed it to Flask: not asked again.
+                claims, role = checked.claims, checked.role
+            else:
+                try:
+                    claims = verified_claims(authorization, settings(), revocations())
+                except Refusal as refusal:
+                    return api_error(refusal.status, refusal.code, refusal.message)
+                # One lean query (the role of an active account), not the ORM row: every request asks.
+                role = active_role(db_session(), claims.user_id)
             g.api_claims = claims
-            # One lean query (the role of an active account), not the ORM row: every request asks.
-            role = active_role(db_session(), claims.user_id)
             if role is None:
                 return api_error(401, "invalid_token", "The access token is not valid.")
             # The role in the database wins over the one in the token: a demoted user loses access at once.

@@ -11,12 +11,19 @@ does only what decides whether a stored answer may be given to this caller:
    reset): the caller's role if the account is active (`models/users.active_role`'s rule, so a
    switched-off account is refused at once) and the versions of the answer's figure scopes;
 3. the Redis GET of the answer's key (`response_key`: endpoint, canonical query, scope, versions),
-   or the process's copy of it while the stored answer has not expired (`LocalAnswers`).
+   or the process's copy of it while the stored answer has not expired (`LocalAnswers`); for
+   settlements an MGET that also reads the table's figure-cache key, which Flask needs on a miss.
 
 On a hit it answers 200 with the headers Flask sends; on anything else — no or bad token, a
 query that does not validate with the API's own model or is not plainly encoded, a viewer, a
 live period, a miss, Redis or the database unavailable, any exception — the request goes to
-Flask untouched, which stays the one place of validation errors and 401/403/422 answers.
+Flask, which stays the one place of validation errors and 401/403/422 answers. What step 2
+found for an active account goes along in the environ, so that Flask does not ask again: the
+checked caller (`auth.CHECKED_CALLER`, taken by `api_auth`) and the versions
+(`figures.KNOWN_VERSIONS`) and the settlements figures fetched in step 3
+(`figures.KNOWN_FIGURES`), both taken by the request's figure cache. A miss then costs Flask
+one database statement, the figures' own (models/seller_figures.py `settlement_table`), and
+one Redis round trip, which stores the figures with the answer.
 """
 
 from __future__ import annotations
@@ -31,9 +38,9 @@ from flask import Flask
 from models import Role
 from models.users import ACTIVE_ROLE_SQL
 from portal.api import response_cache
-from portal.api.auth import Refusal, verified_claims
+from portal.api.auth import CHECKED_CALLER, CheckedCaller, Refusal, verified_claims
 from portal.database import progress_recorder
-from portal.figures import app_figure_cache
+from portal.figures import KNOWN_FIGURES, KNOWN_VERSIONS, app_figure_cache
 from portal.ops.metrics import ENDPOINT_KEY
 from portal.redis_client import revocations
 from portal.security_headers import security_headers
@@ -95,8 +102,13 @@ class ReadFastPath:
         except Refusal:
             return None
         role, versions = self._role_and_versions(claims.user_id, plan.scopes)
+        if role is None:
+            return None  # switched off or unknown (Flask says 401)
+        # Should Flask answer, it takes over what was just checked and read instead of asking again.
+        environ[CHECKED_CALLER] = CheckedCaller(environ["HTTP_AUTHORIZATION"], claims, Role(role))
+        environ[KNOWN_VERSIONS] = versions
         if role not in (Role.SELLER.value, Role.ADMIN.value):
-            return None  # switched off, unknown, or a viewer (Flask says 401/403)
+            return None  # a viewer (Flask says 403)
         seller_id = response_cache.seller_scope(Role(role), claims.user_id, query.seller_id)
         key = response_cache.response_key(plan, seller_id, versions)
         kept = self.local.get(key)
@@ -105,8 +117,13 @@ class ReadFastPath:
         cache = self._figure_cache()
         if cache.redis is None:
             return None
-        found = response_cache.fetch(cache.redis, cache.breaker, key)
+        # A settlements table's figures are fetched with its answer: on a miss Flask needs them.
+        figures = ([response_cache.settlement_figure_key(query, seller_id, versions)]
+                   if endpoint == response_cache.SETTLEMENTS else [])
+        found, fetched = response_cache.fetch_with(cache.redis, cache.breaker, key, figures)
         if found is None:
+            if fetched:
+                environ[KNOWN_FIGURES] = fetched
             return None
         self.local.put(key, *found)
         return found[1]

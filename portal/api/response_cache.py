@@ -34,7 +34,8 @@ from redis.exceptions import RedisError
 
 from models import Role
 from models.business_time import today
-from models.seller_figures import settlement_span, top5_span
+from models.figure_cache import versioned_key
+from models.seller_figures import settlement_span, settlement_table_key, top5_span
 from models.stats import PeriodKind
 from portal.api import stats_schemas as schema
 
@@ -101,9 +102,24 @@ def store(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str, body: bytes
     if ttl_seconds <= 0:
         return
     try:
-        breaker.call(redis.set, key, b"%.3f\n" % (time.time() + ttl_seconds) + body, ttl_seconds)
+        breaker.call(redis.set, key, stored_value(body, ttl_seconds), ttl_seconds)
     except (RedisError, pybreaker.CircuitBreakerError) as exc:
         log.warning("could not store an API answer in the cache: %s", exc)
+
+
+def settlement_figure_key(query: schema.SettlementsQuery, seller_id: int | None, versions: dict[str, int]) -> str:
+    """The figure-cache key (models/figure_cache.py) of the table the settlements view computes
+    for this query and scope under these versions: fetched with the answer by the fast path, so
+    a miss does not cost the view a Redis round trip of its own. The view's arguments to
+    `settlement_table`, spelled once more; were they to differ, the view would only GET it itself."""
+    scopes, key = settlement_table_key(seller_id, query.granularity, query.first, query.last, query.video_id,
+                                       query.sort, query.direction == "desc", query.page, query.per_page)
+    return versioned_key(scopes, key, versions)
+
+
+def stored_value(body: bytes, ttl_seconds: int) -> bytes:
+    """What `store` keeps under an answer's key: its expiry (Unix time), a newline, the body."""
+    return b"%.3f\n" % (time.time() + ttl_seconds) + body
 
 
 def fetch(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str) -> tuple[float, bytes] | None:
@@ -116,6 +132,23 @@ def fetch(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str) -> tuple[fl
         return None
     expires, _, body = value.partition(b"\n")
     return float(expires), body
+
+
+def fetch_with(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str,
+               others: list[str]) -> tuple[tuple[float, bytes] | None, dict[str, bytes | None]]:
+    """`fetch`, and the values of `others` (None: missing) in the same round trip (nothing of
+    them when Redis is unavailable)."""
+    if not others:
+        return fetch(redis, breaker, key), {}
+    try:
+        value, *rest = breaker.call(redis.mget, [key, *others])
+    except (RedisError, pybreaker.CircuitBreakerError):
+        return None, {}
+    fetched = dict(zip(others, rest, strict=True))
+    if value is None:
+        return None, fetched
+    expires, _, body = value.partition(b"\n")
+    return (float(expires), body), fetched
 
 
 class LocalAnswers:

@@ -53,14 +53,17 @@ def _seller(query: schema._Query) -> int | None:
 
 
 def _kept(plan: response_cache.AnswerPlan | None, query: schema._Query, answer: Response) -> Response:
-    """Store a closed period's answer whole for the fast path (portal/api/read_fast_path.py).
+    """Store a closed period's answer whole for the fast path (portal/api/read_fast_path.py),
+    in the same Redis round trip as the figures the request computed (`hold_writes`).
     `plan` is made before the answer is computed: a period still live then is never stored."""
     cache = figure_cache()
-    if plan is not None and cache.redis is not None and answer.status_code == 200:
+    ttl = settings().figure_status_ttl_seconds
+    whole = []
+    if plan is not None and cache.redis is not None and answer.status_code == 200 and ttl > 0:
         # The versions this request read its figures under (already known: no extra query).
         key = response_cache.response_key(plan, _seller(query), cache.versions(plan.scopes))
-        response_cache.store(cache.redis, cache.breaker, key, answer.get_data(),
-                             settings().figure_status_ttl_seconds)
+        whole.append((key, response_cache.stored_value(answer.get_data(), ttl), ttl))
+    cache.write_held(whole)
     return answer
 
 
@@ -125,10 +128,15 @@ def settlements_list() -> ResponseReturnValue:
     """Settlement lines per video and day, week or month, with period totals (404: not your video)."""
     query = validated_query()
     plan = response_cache.answer_plan(response_cache.SETTLEMENTS, query, settings().tz)
-    answer = jsonify(schema.SettlementPage.model_validate(settlement_table(
+    figure_cache().hold_writes()  # stored with the answer by `_kept`
+    # The table is already the shape of `SettlementPage`, in JSON types (dates as ISO strings):
+    # encoded as it is, not rebuilt as pydantic models of every line and dumped again. The answer
+    # is checked against the model wherever answers are validated (development, tests), and
+    # tests/test_stats_api.py holds the bytes equal to the model's.
+    answer = jsonify(settlement_table(
         db_session(), figure_cache(), _seller(query), query.granularity, query.first, query.last, settings().tz,
         video_id=query.video_id, sort=query.sort, descending=query.direction == "desc", page=query.page,
-        per_page=query.per_page)).model_dump(mode="json"))
+        per_page=query.per_page))
     return _kept(plan, query, answer)
 
 
