@@ -173,3 +173,13 @@ def test_the_progress_fast_path_and_its_documented_flask_twin_answer_alike(app, 
     assert [r.status_code for r in accepted] == [200, 200]
     assert [{k: v for k, v in r.get_json().items() if k != "session_id"} for r in accepted] == [
         {"position_ms": 4000, "status": "PAUSE", "ended": False}] * 2
+
+
+def test_a_form_field_without_a_readable_name_is_a_422_not_a_500(app, seeded):
+    """Found by the fuzz above: `name="0\\"` reaches the form as a field named None."""
+    body = (b'--b\r\nContent-Disposition: form-data; name="0\\"\r\n\r\nnull\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="description"\r\n\r\n\r\n--b--\r\n')
+    answer = app.test_client().post("/api/v1/videos", data=body, content_type="multipart/form-data; boundary=b",
+                                    headers=seeded.headers("seller"))
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert answer.get_json()["message"] == "form: every field needs a name"
