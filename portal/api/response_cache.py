@@ -94,32 +94,31 @@ def response_key(plan: AnswerPlan, seller_id: int | None, versions: dict[str, in
     return f"{PREFIX}:{plan.endpoint}:{who}:{tag}:{plan.query}"
 
 
-def store(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str, body: bytes, ttl_seconds: int) -> None:
-    """Keep an answer for `ttl_seconds`; an unavailable Redis only costs the next reads a miss.
-
-    The value starts with the answer's expiry (Unix time) so that a process that keeps a copy
-    (`LocalAnswers`) drops it when Redis does, never later."""
-    if ttl_seconds <= 0:
-        return
-    try:
-        breaker.call(redis.set, key, stored_value(body, ttl_seconds), ttl_seconds)
-    except (RedisError, pybreaker.CircuitBreakerError) as exc:
-        log.warning("could not store an API answer in the cache: %s", exc)
+def settlement_args(query: schema.SettlementsQuery) -> dict[str, Any]:
+    """The arguments of `settlement_table` (and of its cache key) a settlements query asks for:
+    spelled once, for the view and for the fast path's key below."""
+    return {"granularity": query.granularity, "first": query.first, "last": query.last,
+            "video_id": query.video_id, "sort": query.sort, "descending": query.direction == "desc",
+            "page": query.page, "per_page": query.per_page}
 
 
 def settlement_figure_key(query: schema.SettlementsQuery, seller_id: int | None, versions: dict[str, int]) -> str:
     """The figure-cache key (models/figure_cache.py) of the table the settlements view computes
     for this query and scope under these versions: fetched with the answer by the fast path, so
-    a miss does not cost the view a Redis round trip of its own. The view's arguments to
-    `settlement_table`, spelled once more; were they to differ, the view would only GET it itself."""
-    scopes, key = settlement_table_key(seller_id, query.granularity, query.first, query.last, query.video_id,
-                                       query.sort, query.direction == "desc", query.page, query.per_page)
+    a miss does not cost the view a Redis round trip of its own."""
+    scopes, key = settlement_table_key(seller_id, **settlement_args(query))
     return versioned_key(scopes, key, versions)
 
 
-def stored_value(body: bytes, ttl_seconds: int) -> bytes:
-    """What `store` keeps under an answer's key: its expiry (Unix time), a newline, the body."""
-    return b"%.3f\n" % (time.time() + ttl_seconds) + body
+def answer_writes(key: str, body: bytes, ttl_seconds: int) -> list[tuple[str, bytes, int]]:
+    """The Redis write (key, value, TTL) that keeps an answer for `ttl_seconds`, for the request's
+    one pipelined store (`FigureCache.write_held`); none when answers are not kept (0).
+
+    The value starts with the answer's expiry (Unix time) so that a process that keeps a copy
+    (`LocalAnswers`) drops it when Redis does, never later."""
+    if ttl_seconds <= 0:
+        return []
+    return [(key, b"%.3f\n" % (time.time() + ttl_seconds) + body, ttl_seconds)]
 
 
 def fetch(redis: Redis, breaker: pybreaker.CircuitBreaker, key: str) -> tuple[float, bytes] | None:

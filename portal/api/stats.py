@@ -57,13 +57,12 @@ def _kept(plan: response_cache.AnswerPlan | None, query: schema._Query, answer: 
     in the same Redis round trip as the figures the request computed (`hold_writes`).
     `plan` is made before the answer is computed: a period still live then is never stored."""
     cache = figure_cache()
-    ttl = settings().figure_status_ttl_seconds
-    whole = []
-    if plan is not None and cache.redis is not None and answer.status_code == 200 and ttl > 0:
+    writes = []
+    if plan is not None and cache.redis is not None and answer.status_code == 200:
         # The versions this request read its figures under (already known: no extra query).
         key = response_cache.response_key(plan, _seller(query), cache.versions(plan.scopes))
-        whole.append((key, response_cache.stored_value(answer.get_data(), ttl), ttl))
-    cache.write_held(whole)
+        writes = response_cache.answer_writes(key, answer.get_data(), settings().figure_status_ttl_seconds)
+    cache.write_held(writes)
     return answer
 
 
@@ -133,10 +132,8 @@ def settlements_list() -> ResponseReturnValue:
     # encoded as it is, not rebuilt as pydantic models of every line and dumped again. The answer
     # is checked against the model wherever answers are validated (development, tests), and
     # tests/test_stats_api.py holds the bytes equal to the model's.
-    answer = jsonify(settlement_table(
-        db_session(), figure_cache(), _seller(query), query.granularity, query.first, query.last, settings().tz,
-        video_id=query.video_id, sort=query.sort, descending=query.direction == "desc", page=query.page,
-        per_page=query.per_page))
+    answer = jsonify(settlement_table(db_session(), figure_cache(), _seller(query), tz=settings().tz,
+                                      **response_cache.settlement_args(query)))
     return _kept(plan, query, answer)
 
 

@@ -98,7 +98,11 @@ def scope_seller() -> tuple[int | None, list[User]]:
 def _render(template: str, fragments: dict[str, str], **context: Any) -> ResponseReturnValue:
     """The page, or with HX-Request the fragment its HX-Target names (the first by default)."""
     fragment = _fragment_name(fragments)
-    body = render_template(fragments[fragment] if fragment else template, **context)
+    return _varied(render_template(fragments[fragment] if fragment else template, **context))
+
+
+def _varied(body: str) -> ResponseReturnValue:
+    """The answer to a URL that serves a page or, to htmx, one of its fragments."""
     response = make_response(body)
     response.headers["Vary"] = "HX-Request, HX-Target"
     return response
@@ -193,9 +197,7 @@ def dashboard() -> ResponseReturnValue:
         body = _rendered_memo().get_or_make(key, render)
     except FigureError as exc:
         return _figure_error(exc)
-    response = make_response(body if fragment else render_template("seller/dashboard.html", body=body))
-    response.headers["Vary"] = "HX-Request, HX-Target"
-    return response
+    return _varied(body if fragment else render_template("seller/dashboard.html", body=body))
 
 
 def _fragment_name(fragments: dict[str, str]) -> str | None:
