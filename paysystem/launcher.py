@@ -135,6 +135,10 @@ def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int
             print(f"* listening on {host}: a random SECRET_KEY for this run instead of the published "
                   "development one (sessions end when it stops; set SECRET_KEY to keep them)", flush=True)
         env["SECRET_KEY"] = secret
+        if not env.get("PUBLIC_BASE_URL"):
+            # Links in mail point where this run listens (0.0.0.0 is no address to open).
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+            env["PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
         os.environ.update(env)
         settings = load_settings()
         python = sys.executable

@@ -14,10 +14,13 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-change-me"
+# Where `paysystem up` / scripts/demo.sh serve the portal by default (development links in mail).
+DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -167,7 +170,10 @@ class Settings:
     max_body_kb: int = 1024
     # Where installed third-party browser code lives (npm package / plotly wheel).
     node_modules: Path = PROJECT_ROOT / "node_modules"
-    public_base_url: str = ""
+    # Every absolute link the portal hands out (mail, OAuth redirect URIs) starts with this,
+    # never with the request's Host header, which a client chooses (issue 18, item 1).
+    # Production refuses to start without it; development defaults to the launcher's address.
+    public_base_url: str = DEV_PUBLIC_BASE_URL
     jwt_algorithm: str = "HS256"
     jwt_private_key_file: str = ""
     jwt_public_key_file: str = ""
@@ -228,7 +234,7 @@ class Settings:
             max_upload_mb=_int_env("MAX_UPLOAD_MB", 512),
             max_body_kb=_int_env("MAX_BODY_KB", 1024),
             node_modules=Path(_env("NODE_MODULES", str(PROJECT_ROOT / "node_modules"))),
-            public_base_url=_env("PUBLIC_BASE_URL", ""),
+            public_base_url=_env("PUBLIC_BASE_URL", "" if environment == "production" else DEV_PUBLIC_BASE_URL),
             jwt_algorithm=_env("JWT_ALGORITHM", "HS256"),
             jwt_private_key_file=_env("JWT_PRIVATE_KEY_FILE", ""),
             jwt_public_key_file=_env("JWT_PUBLIC_KEY_FILE", ""),
@@ -257,6 +263,10 @@ class Settings:
             figure_status_ttl_seconds=_int_env("FIGURE_STATUS_TTL_SECONDS", 5),
             api_validate_responses=_bool_env("API_VALIDATE_RESPONSES", environment != "production"),
         )
+
+    def public_url(self, path: str) -> str:
+        """An absolute link to `path` (starting with "/") on PUBLIC_BASE_URL."""
+        return self.public_base_url.rstrip("/") + path
 
     @property
     def is_production(self) -> bool:
@@ -323,7 +333,21 @@ class Settings:
                 )
             if self.database_url.startswith("sqlite"):
                 raise ConfigError("DATABASE_URL must point to MySQL/MariaDB in production, not SQLite")
+            if not self.public_base_url:
+                raise ConfigError("PUBLIC_BASE_URL must be set in production (e.g. https://pay.example.com): "
+                                  "links in mail are built from it")
+        _check_public_base_url(self.public_base_url)
         return self
+
+
+def _check_public_base_url(url: str) -> None:
+    """PUBLIC_BASE_URL is an http(s) origin, optionally with a path prefix; nothing else."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://pay.example.com, got {url!r}")
 
 
 def load_settings() -> Settings:

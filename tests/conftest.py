@@ -162,10 +162,10 @@ def make_user(session_factory: sessionmaker[Session]):  # type: ignore[no-untype
 class LiveServer:
     """The app served over real HTTP on a loopback port, in a background thread."""
 
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app, port: int = 0) -> None:  # type: ignore[no-untyped-def]
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -74,6 +74,23 @@ def test_reset_link_by_mail_sets_a_new_password_once_and_ends_other_sessions(mai
     assert sign_in(new_browser, user.email, NEW_PASSWORD).status_code == 302 and signed_in(new_browser)
 
 
+def test_the_reset_link_comes_from_public_base_url_never_from_the_host_header(settings, make_user):
+    """Issue 18, item 1: a forged Host header must not point the mailed link at the attacker's host."""
+    with smtp_server() as (inbox, port):
+        app = create_app(replace(settings, smtp_host="127.0.0.1", smtp_port=port,
+                                 public_base_url="https://pay.example.com/portal"))
+        user = make_user(Role.VIEWER)
+        client = app.test_client()
+        forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+        page = client.get("/auth/forgot", headers=forged).get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        sent = client.post("/auth/forgot", data={"csrf_token": token, "email": user.email}, headers=forged)
+        assert sent.status_code == 200
+        link = Inbox.link(inbox.wait_for(user.email))
+    assert "evil.example" not in link
+    assert link.startswith("https://pay.example.com/portal/auth/reset/")
+
+
 def test_reset_links_expire_and_only_the_newest_works(db, make_user):
     user = db.merge(make_user(Role.SELLER))
     now = datetime(2026, 5, 1, tzinfo=UTC)

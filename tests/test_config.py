@@ -9,7 +9,8 @@ from settings import DEV_SECRET_KEY, ConfigError, Settings
 
 def _env(monkeypatch, **values):
     for key in ("PAYSYSTEM_ENV", "SECRET_KEY", "DATABASE_URL", "PAYSYSTEM_TIMEZONE", "OAUTH_OIDC_CLIENT_ID",
-                "OAUTH_OIDC_METADATA_URL", "OAUTH_KAKAO_CLIENT_ID", "BATCH_PARTITIONS", "JWT_ALGORITHM"):
+                "OAUTH_OIDC_METADATA_URL", "OAUTH_KAKAO_CLIENT_ID", "BATCH_PARTITIONS", "JWT_ALGORITHM",
+                "PUBLIC_BASE_URL"):
         monkeypatch.delenv(key, raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -42,8 +43,26 @@ def test_production_refuses_sqlite(monkeypatch):
 
 
 def test_production_starts_with_real_settings(monkeypatch):
+    _env(monkeypatch, PAYSYSTEM_ENV="production", SECRET_KEY="s" * 48, DATABASE_URL="mysql://u@db/p",
+         PUBLIC_BASE_URL="https://pay.example.com")
+    settings = Settings.from_env().validate()
+    assert settings.is_production
+    assert settings.public_url("/auth/reset/x") == "https://pay.example.com/auth/reset/x"
+
+
+def test_production_refuses_to_start_without_a_public_base_url(monkeypatch):
+    """Issue 18, item 1: links in mail come from PUBLIC_BASE_URL, so production needs it."""
     _env(monkeypatch, PAYSYSTEM_ENV="production", SECRET_KEY="s" * 48, DATABASE_URL="mysql://u@db/p")
-    assert Settings.from_env().validate().is_production
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        Settings.from_env().validate()
+
+
+@pytest.mark.parametrize("url", ["pay.example.com", "javascript:alert(1)", "https://", "https://a.b/?x=1",
+                                 "https://user:pw@a.b"])
+def test_a_public_base_url_that_is_no_http_address_is_refused(monkeypatch, url):
+    _env(monkeypatch, PUBLIC_BASE_URL=url)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        Settings.from_env().validate()
 
 
 def test_create_app_refuses_to_start_in_production_with_dev_secret():

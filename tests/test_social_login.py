@@ -9,6 +9,7 @@ with their endpoints overridden).
 from __future__ import annotations
 
 import os
+import socket
 import re
 import uuid
 from dataclasses import replace
@@ -58,7 +59,12 @@ def portal(idp, settings):
     with mock.patch.dict(os.environ, env):
         providers = Settings.from_env().oauth_providers
     assert {p.name for p in providers} == {"google", "kakao", "naver", "sso"}
-    server = LiveServer(create_app(replace(settings, oauth_providers=providers))).start()
+    # Redirect URIs come from PUBLIC_BASE_URL (never the Host header), so the port is chosen first.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(replace(settings, oauth_providers=providers, public_base_url=f"http://127.0.0.1:{port}"))
+    server = LiveServer(app, port=port).start()
     for p in providers:
         method = "client_secret_basic" if p.is_oidc else "client_secret_post"
         idp.register_client(p.client_id, p.client_secret, f"{server.url}/auth/social/{p.name}/callback", method)

@@ -83,7 +83,7 @@ def forgot() -> ResponseReturnValue:
         if user is not None and user.is_active and user.email and \
                 reset_requests_since(db, user.id, now - timedelta(hours=1)) < RESET_MAILS_PER_HOUR:
             token = create_reset_token(db, user, now)
-            link = url_for("auth.reset", token=token, _external=True)
+            link = settings().public_url(url_for("auth.reset", token=token))
             minutes = int(RESET_TOKEN_LIFETIME.total_seconds() // 60)
             try:
                 send_mail(settings(), to=user.email, subject="Reset your PaySystem password", body=(

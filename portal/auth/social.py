@@ -98,10 +98,7 @@ def _provider(name: str) -> tuple[OAuthProvider, FlaskOAuth2App]:
 
 
 def _callback_url(name: str) -> str:
-    base = settings().public_base_url.rstrip("/")
-    if base:
-        return base + url_for("auth.social_callback", provider=name)
-    return url_for("auth.social_callback", provider=name, _external=True)
+    return settings().public_url(url_for("auth.social_callback", provider=name))
 
 
 def _role_from_state(state: str) -> Role:
