@@ -157,7 +157,8 @@ def seed(settings: Settings, viewers: int, base_url: str) -> list[Player]:
 def start_gunicorn(settings: Settings, port: int, workers: int, threads: int, worker_class: str,
                    config: Path | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PAYSYSTEM_ENV="production", DATABASE_URL=settings.database_url,
-               REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key)
+               REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key,
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                "--threads", str(threads), "--worker-class", worker_class, "--log-level", "warning",
                *(["--config", str(config)] if config else []), "portal.wsgi:app"]

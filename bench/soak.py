@@ -174,7 +174,8 @@ def _alive(proc: psutil.Process) -> bool:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return dict(os.environ, PAYSYSTEM_ENV="production", DATABASE_URL=settings.database_url,
+    return dict(os.environ, PAYSYSTEM_ENV="production", PUBLIC_BASE_URL=settings.public_base_url,
+                DATABASE_URL=settings.database_url,
                 REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key)
 
 
