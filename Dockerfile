@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MEDIA_ROOT=/data/media \
-    NODE_MODULES=/app/node_modules
+    NODE_MODULES=/app/node_modules \
+    STATIC_BUILD_DIR=/app/static-build
 WORKDIR /app
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
@@ -24,7 +25,9 @@ COPY portal ./portal
 COPY jobs ./jobs
 COPY models ./models
 COPY migrations ./migrations
+# The static files are built into the image (hashed, precompressed); the app finds them current.
 RUN pip install --no-deps -e . \
+    && PAYSYSTEM_ENV=development paysystem build-static \
     && useradd --create-home --uid 10001 paysystem \
     && mkdir -p /data/media && chown -R paysystem /data
 USER paysystem

@@ -38,6 +38,15 @@ def migrate(revision: str) -> None:
     click.echo(f"database is at revision {revision}")
 
 
+@cli.command("build-static")
+def build_static() -> None:
+    """Build the static files: content-hashed names and .br/.gz copies (portal/assets.py)."""
+    from portal.assets import build
+
+    current = build(_settings())
+    click.echo(f"{len(current.urls)} static files built in {current.root}")
+
+
 @cli.command("create-admin")
 @click.option("--email", required=True, help="E-mail address of the new admin.")
 @click.option("--name", default=None, help="Display name (default: the e-mail's local part).")

@@ -19,7 +19,8 @@ from settings import Settings, load_settings
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; refuses to start on unsafe settings (see Settings.validate)."""
     settings = (settings or load_settings()).validate()
-    app = Flask(__name__)
+    # Static files are served from the content-hashed build (portal/assets.py), not by Flask.
+    app = Flask(__name__, static_folder=None)
     # Before any route is added: ids beyond 64 bits or in non-ASCII digits match no route.
     app.url_map.converters["int"] = IdConverter
     app.json = JSONProvider(app)
@@ -56,13 +57,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     presentation.init_app(app)
 
-    from portal import admin_users, auth, catalog, errors, health, home, vendor, watch
+    from portal import admin_users, auth, catalog, errors, health, home, watch
     from portal.api import api_bp
     from portal.auth.social import init_social_login
     from portal.login_limits import init_login_limits
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(vendor.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalog.bp)
@@ -95,6 +95,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     # Cached Top-5 and settlements answers, in front of Flask like the progress reports.
     app.wsgi_app = ProgressFastPath(app, ReadFastPath(app, app.wsgi_app))  # type: ignore[method-assign]
+    from portal.assets import init_assets
+    from portal.compression import init_compression
+
+    init_compression(app)
+    init_assets(app, settings)  # /static/ answered before any of the above
     from portal.ops.metrics import init_metrics
 
     init_metrics(app)  # outermost: counts the fast path's requests too

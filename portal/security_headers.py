@@ -1,8 +1,8 @@
 """Security headers on every response: a Content-Security-Policy that runs only our own
 scripts, no framing, no MIME sniffing, a referrer policy, and HSTS in production.
 
-Scripts come only from this origin: htmx and plotly.js are served from /vendor (installed
-packages), the player from /static. Nothing inline runs — templates carry no <script> body or
+Scripts come only from this origin: htmx and plotly.js (installed packages) and our own
+scripts are served from the static build under /static (portal/assets.py). Nothing inline runs — templates carry no <script> body or
 on* attribute (a JSON data block is not run); tests/test_security_headers.py checks that.
 Styles allow 'unsafe-inline' because plotly.js and htmx set style attributes and insert
 <style> elements at run time; styles cannot run code.

@@ -39,3 +39,7 @@ if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ package-lock.json -nt no
   echo "* installing browser packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Our CSS and scripts and the installed browser packages, content-hashed and precompressed
+# (portal/assets.py); cheap when nothing changed.
+.venv/bin/python -m paysystem build-static >/dev/null

@@ -170,6 +170,8 @@ class Settings:
     max_body_kb: int = 1024
     # Where installed third-party browser code lives (npm package / plotly wheel).
     node_modules: Path = PROJECT_ROOT / "node_modules"
+    # Built static files (content-hashed, precompressed; portal/assets.py).
+    static_build_dir: Path = PROJECT_ROOT / "var" / "static"
     # Every absolute link the portal hands out (mail, OAuth redirect URIs) starts with this,
     # never with the request's Host header, which a client chooses (issue 18, item 1).
     # Production refuses to start without it; development defaults to the launcher's address.
@@ -234,6 +236,7 @@ class Settings:
             max_upload_mb=_int_env("MAX_UPLOAD_MB", 512),
             max_body_kb=_int_env("MAX_BODY_KB", 1024),
             node_modules=Path(_env("NODE_MODULES", str(PROJECT_ROOT / "node_modules"))),
+            static_build_dir=Path(_env("STATIC_BUILD_DIR", str(PROJECT_ROOT / "var" / "static"))),
             public_base_url=_env("PUBLIC_BASE_URL", "" if environment == "production" else DEV_PUBLIC_BASE_URL),
             jwt_algorithm=_env("JWT_ALGORITHM", "HS256"),
             jwt_private_key_file=_env("JWT_PRIVATE_KEY_FILE", ""),

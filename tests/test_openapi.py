@@ -83,10 +83,12 @@ def test_the_docs_page_and_its_assets_are_served(client, document):
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert 'data-spec-url="/api/v1/openapi.json"' in html and "<script>" not in html
-    for name, mimetype in (("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css")):
-        asset = client.get(f"/vendor/{name}")
+    for name, mimetype in (("swagger-ui-bundle", "text/javascript"), ("swagger-ui", "text/css")):
+        suffix = "js" if mimetype.endswith("javascript") else "css"
+        url = re.search(rf'"(/static/vendor/{name}\.[0-9a-f]{{12}}\.{suffix})"', html).group(1)
+        asset = client.get(url)
         assert asset.status_code == 200 and asset.mimetype == mimetype and len(asset.data) > 10_000, name
-    assert client.get("/vendor/index.html").status_code == 404  # only the allow-listed files
+    assert client.get("/static/vendor/index.html").status_code == 404  # only the allow-listed files
     docs = document["paths"][f"{PREFIX}/docs"]["get"]
     assert docs["security"] == [] and "text/html" in docs["responses"]["200"]["content"]
 

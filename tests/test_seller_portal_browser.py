@@ -46,8 +46,15 @@ def test_seller_dashboard_top5_switch_back_button_receipt_and_csv(browser, porta
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
         page.evaluate("window.__marker = 'still here'")
+        # Every htmx switch shows it is working (issue 21, item 8): the region is aria-busy
+        # (dimmed, a spinner) from the request until the answer is swapped in.
+        page.evaluate("""() => { window.__busy = []; new MutationObserver(ms => ms.forEach(m =>
+            window.__busy.push(m.target.id + '=' + m.target.getAttribute('aria-busy'))))
+            .observe(document.body, {attributes: true, attributeFilter: ['aria-busy'], subtree: true}); }""")
         page.locator("#top5 a[data-period='month']").click()
         page.wait_for_url("**period=month**")
+        page.wait_for_function("window.__busy.length >= 2")
+        assert page.evaluate("window.__busy")[:2] == ["top5=true", "top5=null"]
         page.locator("#top5 a[data-metric='watch_seconds']").click()
         page.wait_for_url("**metric=watch_seconds**")
         page.locator("#top5 a.on[data-metric='watch_seconds']").wait_for()

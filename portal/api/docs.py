@@ -1,6 +1,6 @@
 """`/api/v1/openapi.json` (the generated document) and `/api/v1/docs` (Swagger UI).
 
-Swagger UI comes from the `swagger-ui-dist` npm package, served by portal/vendor.py; the page
+Swagger UI comes from the `swagger-ui-dist` npm package, served by portal/assets.py; the page
 starts it from our own script file, so the strict Content-Security-Policy holds here too.
 """
 

@@ -22,18 +22,20 @@ from portal.seller_portal.formatting import hmm
 _STATUS_PATTERN = {"final": "", "live": "/", "stale": "x", "pending": "."}
 _NICE_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 7200, 14400, 28800)
 BLUE, ORANGE, RED = "#2f6fde", "#f0a030", "#d0453a"
-# The template as plain JSON data, converted once: a graph_objects Template in the layout is
-# walked and converted again by every to_json call (about 3 ms of a 4 ms chart); the JSON
-# written is the same.
-_TEMPLATE: dict[str, Any] = pio.templates["plotly_white"].to_plotly_json()
+# No Plotly template: plotly.py's templates ("plotly_white") add ~20 KB to every chart's JSON
+# for styling plotly.js's own defaults already give a light chart; the few looks we want are
+# set on the layout below.
+_GRID = "#e5ecf6"
 
 
 def _layout(title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "title": {"text": title, "font": {"size": 15}}, "margin": {"l": 70, "r": 20, "t": 40, "b": 60},
-        "height": 320, "template": _TEMPLATE,
+        "height": 320, "plot_bgcolor": "white", "paper_bgcolor": "white",
+        "xaxis": {"gridcolor": _GRID, "automargin": True},
         "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-        "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"}, "font": {"family": "system-ui"},
+        "yaxis": {"title": {"text": y_title}, "rangemode": "tozero", "gridcolor": _GRID, "zerolinecolor": _GRID},
+        "font": {"family": "system-ui"},
     }
     layout.update(extra)
     return layout
