@@ -9,8 +9,8 @@ with their endpoints overridden).
 from __future__ import annotations
 
 import os
-import socket
 import re
+import socket
 import uuid
 from dataclasses import replace
 from unittest import mock
