@@ -134,6 +134,28 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None 
     return user
 
 
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> User:
+    """Switch an account off or on again; committed.
+
+    Switching off ends every cookie session and remember-me token (models/users.py bumps the
+    session version) and the API refuses its tokens from the next request (the per-request
+    active-account check). Views and money already recorded stay: figures describe what was
+    watched (§8). Nobody switches themselves off, and the last active admin stays (the active
+    admins are read locked, as for a demotion).
+    """
+    if user.is_active == active:
+        return user
+    if not active:
+        if actor is not None and actor.id == user.id:
+            raise AccountError("you cannot deactivate your own account; ask another admin")
+        admins = _locked_active_admins(session)
+        if user.id in admins and not admins - {user.id}:
+            raise AccountError("the last active admin cannot be deactivated; make another admin first")
+    user.is_active = active
+    session.commit()
+    return user
+
+
 @dataclass(frozen=True)
 class UserPage(Paged):
     users: list[User]

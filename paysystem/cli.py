@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
 from jobs.cli import DATE as DATE_PARAM
 from settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from models import User
 
 
 def _settings() -> Settings:
@@ -47,6 +54,47 @@ def build_static() -> None:
     click.echo(f"{len(current.urls)} static files built in {current.root}")
 
 
+def _change_account(email: str, change: Callable[[Session, User], object]) -> User:
+    """Apply `change` (a committing service function) to the account with this e-mail."""
+    from models.accounts import AccountError, find_user_by_email
+    from models.db import make_engine, make_sessionmaker
+
+    settings = _settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with factory() as session:
+        try:
+            user = find_user_by_email(session, email)
+            if user is None:
+                raise AccountError(f"there is no account with e-mail {email.strip().lower()}")
+            change(session, user)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.expunge(user)
+        return user
+
+
+def _set_active(email: str, active: bool) -> None:
+    from models.accounts import set_active
+
+    user = _change_account(email, lambda session, user: set_active(session, user, active))
+    click.echo(f"{user.email} is {'active' if active else 'deactivated'} (id {user.id})")
+
+
+@cli.command()
+@click.option("--email", required=True, help="E-mail address of the account.")
+def deactivate(email: str) -> None:
+    """Switch an account off: its sessions end and its API tokens stop working; its views and
+    money history stay. The last active admin cannot be switched off."""
+    _set_active(email, False)
+
+
+@cli.command()
+@click.option("--email", required=True, help="E-mail address of the account.")
+def reactivate(email: str) -> None:
+    """Switch an account on again (it signs in afresh: no earlier session comes back)."""
+    _set_active(email, True)
+
+
 @cli.command("create-admin")
 @click.option("--email", required=True, help="E-mail address of the new admin.")
 @click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
@@ -74,21 +122,10 @@ def create_admin(email: str, name: str | None, password: str) -> None:
 def set_role(email: str, role: str) -> None:
     """Change an account's role (e.g. make an existing user an admin)."""
     from models import Role
-    from models.accounts import AccountError, change_role, find_user_by_email
-    from models.db import make_engine, make_sessionmaker, session_scope
+    from models.accounts import change_role
 
-    settings = _settings()
-    factory = make_sessionmaker(make_engine(settings.database_url))
-    try:
-        with session_scope(factory) as session:
-            user = find_user_by_email(session, email)
-            if user is None:
-                raise AccountError(f"there is no account with e-mail {email.strip().lower()}")
-            change_role(session, user, Role(role))
-            address = user.email
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{address} is now {role}")
+    user = _change_account(email, lambda session, user: change_role(session, user, Role(role)))
+    click.echo(f"{user.email} is now {role}")
 
 
 @cli.command("seed-demo")

@@ -1,13 +1,17 @@
-"""Admin page over accounts: find users, change their role (htmx swaps the edited row)."""
+"""Admin page over accounts: find users, change their role, switch accounts off and on
+(htmx swaps the edited row)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from models import Role, User
-from models.accounts import AccountError, change_role, list_users
+from models.accounts import AccountError, change_role, list_users, set_active
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
@@ -30,28 +34,58 @@ def index() -> ResponseReturnValue:
     return render_template(template, result=result, roles=ROLES, search=search, role=role)
 
 
+def _edited_row(user: User, error: str | None, status: int, done: str, *, role: bool = False) -> ResponseReturnValue:
+    """The row again (htmx; "saved" beside the role after a role change) or back to the list
+    with a message (no script)."""
+    if htmx:
+        # htmx swaps only successful answers, so a refusal comes back as the row with its reason.
+        return render_template("admin_users/_row.html", user=user, roles=ROLES, error=error,
+                               saved=role and error is None)
+    if error:
+        abort(status, description=error)
+    flash(done, "info")
+    return redirect(url_for("admin_users.index"), 303)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db_session().get(User, user_id)
+    if user is None:
+        abort(404, description=f"There is no user {user_id}.")
+    return user
+
+
+def _change(user: User, refusal: str | None, change: Callable[[Session, User, User], object]) -> tuple[str | None, int]:
+    """Run a committing account change for the signed-in admin: (error shown in the row, status)."""
+    if refusal is not None:
+        return refusal, 400
+    session = db_session()
+    try:
+        change(session, user, current_user._get_current_object())
+    except AccountError as exc:
+        session.rollback()
+        session.refresh(user)
+        return str(exc).capitalize() + ".", 409
+    return None, 200
+
+
 @bp.post("/<int:user_id>/role")
 @role_required(Role.ADMIN)
 def set_role(user_id: int) -> ResponseReturnValue:
-    session = db_session()
-    user = session.get(User, user_id)
-    if user is None:
-        abort(404, description=f"There is no user {user_id}.")
+    user = _user_or_404(user_id)
     role = request.form.get("role", "")
-    error, status = None, 200
-    if role not in ROLES:
-        error, status = f"Choose one of {', '.join(ROLES)}.", 400
-    else:
-        try:
-            change_role(session, user, Role(role), actor=current_user._get_current_object())
-        except AccountError as exc:
-            session.rollback()
-            session.refresh(user)
-            error, status = str(exc).capitalize() + ".", 409
-    if htmx:
-        # htmx swaps only successful answers, so a refusal comes back as the row with its reason.
-        return render_template("admin_users/_row.html", user=user, roles=ROLES, error=error, saved=error is None)
-    if error:
-        abort(status, description=error)
-    flash(f"{user.email or user.display_name} is now {user.role.value}.", "info")
-    return redirect(url_for("admin_users.index"), 303)
+    error, status = _change(user, None if role in ROLES else f"Choose one of {', '.join(ROLES)}.",
+                            lambda session, user, actor: change_role(session, user, Role(role), actor=actor))
+    return _edited_row(user, error, status, f"{user.email or user.display_name} is now {user.role.value}.", role=True)
+
+
+@bp.post("/<int:user_id>/active")
+@role_required(Role.ADMIN)
+def set_user_active(user_id: int) -> ResponseReturnValue:
+    """`active=0` switches the account off (its sessions end, its API tokens stop working), `1` on."""
+    user = _user_or_404(user_id)
+    wanted = request.form.get("active", "")
+    refusal = None if wanted in ("0", "1") else "Send active=0 to deactivate or active=1 to reactivate."
+    error, status = _change(user, refusal,
+                            lambda session, user, actor: set_active(session, user, wanted == "1", actor=actor))
+    state = "active again" if user.is_active else "deactivated"
+    return _edited_row(user, error, status, f"{user.email or user.display_name} is {state}.")

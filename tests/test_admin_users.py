@@ -168,3 +168,73 @@ def test_the_last_admin_cannot_be_demoted_and_the_cli_sets_roles(scratch_db):
     with factory() as session:
         roles = dict(session.execute(select(User.email, User.role)).all())
     assert roles == {only_email: Role.SELLER, viewer_email: Role.ADMIN}
+
+
+def test_deactivation_ends_sessions_and_tokens_and_reactivation_revives_none(app, make_user, session_factory):
+    """Issue 21, item 1: accounts are switched off from the page (and on again)."""
+    admin, seller = make_user(Role.ADMIN), make_user(Role.SELLER)
+    seller_browser = signed_in(app, seller)
+    token = api_token(app.test_client(), seller)
+    assert app.test_client().get("/api/v1/me", headers=token).status_code == 200
+    client = signed_in(app, admin)
+    row = client.post(f"/admin/users/{seller.id}/active", data={"active": "0"},
+                      headers={"HX-Request": "true", "X-CSRFToken": client.csrf})
+    assert row.status_code == 200 and "(deactivated)" in row.get_data(as_text=True)
+    assert "Reactivate" in row.get_data(as_text=True)
+    with session_factory() as session:
+        assert session.get(User, seller.id).is_active is False
+    assert seller_browser.get("/dashboard").status_code == 302  # signed out
+    assert app.test_client().get("/api/v1/me", headers=token).status_code == 401
+    again = client.post(f"/admin/users/{seller.id}/active", data={"active": "1", "csrf_token": client.csrf})
+    assert again.status_code == 303
+    with session_factory() as session:
+        assert session.get(User, seller.id).is_active is True
+    assert seller_browser.get("/dashboard").status_code == 302  # no earlier session comes back
+    assert client.post(f"/admin/users/{seller.id}/active", data={"active": "maybe", "csrf_token": client.csrf}
+                       ).status_code == 400
+    own = client.post(f"/admin/users/{admin.id}/active", data={"active": "0"},
+                      headers={"HX-Request": "true", "X-CSRFToken": client.csrf})
+    assert "cannot deactivate your own account" in own.get_data(as_text=True)
+    with session_factory() as session:
+        assert session.get(User, admin.id).is_active is True
+
+
+def test_the_api_switches_accounts_off_and_on(client, make_user, session_factory):
+    admin, viewer = make_user(Role.ADMIN), make_user(Role.VIEWER)
+    headers = api_token(client, admin)
+    viewer_token = api_token(client, viewer)
+    off = client.patch(f"/api/v1/admin/users/{viewer.id}", json={"active": False}, headers=headers)
+    assert off.status_code == 200 and off.get_json()["is_active"] is False
+    assert client.get("/api/v1/me", headers=viewer_token).status_code == 401
+    on = client.patch(f"/api/v1/admin/users/{viewer.id}", json={"active": True}, headers=headers)
+    assert on.status_code == 200 and on.get_json()["is_active"] is True
+    for body in ({}, {"role": "seller", "active": False}, {"active": "no"}, {"active": False, "extra": 1}):
+        refused = client.patch(f"/api/v1/admin/users/{viewer.id}", json=body, headers=headers)
+        assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_request", body
+    me = client.patch(f"/api/v1/admin/users/{admin.id}", json={"active": False}, headers=headers)
+    assert me.status_code == 409 and "your own account" in me.get_json()["message"]
+    with session_factory() as session:
+        assert session.get(User, viewer.id).role == Role.VIEWER and session.get(User, admin.id).is_active
+
+
+def test_the_last_active_admin_stays_and_the_cli_switches_accounts(scratch_db):
+    factory = make_sessionmaker(make_engine(scratch_db))
+    with factory() as session:
+        only = create_user(session, email=unique_email("only-admin"), password=TEST_PASSWORD, role=Role.ADMIN)
+        seller = create_user(session, email=unique_email("seller"), password=TEST_PASSWORD, role=Role.SELLER)
+        session.commit()
+        only_email, seller_email = only.email, seller.email
+    env = {"DATABASE_URL": scratch_db}
+    refused = run_cli("deactivate", "--email", only_email, env=env)
+    assert refused.returncode == 1 and "last active admin" in refused.stderr
+    off = run_cli("deactivate", "--email", seller_email, env=env)
+    assert off.returncode == 0 and "deactivated" in off.stdout, off.stderr
+    with factory() as session:
+        assert dict(session.execute(select(User.email, User.is_active)).all()) == {only_email: True,
+                                                                                  seller_email: False}
+    on = run_cli("reactivate", "--email", seller_email.upper(), env=env)
+    assert on.returncode == 0, on.stderr
+    unknown = run_cli("deactivate", "--email", unique_email(), env=env)
+    assert unknown.returncode == 1 and "no account" in unknown.stderr
+    with factory() as session:
+        assert session.get(User, seller.id).is_active is True

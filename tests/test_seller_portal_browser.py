@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_support import wait_for_js
 from tests.conftest import LiveServer
 from tests.support import TEST_PASSWORD
 
@@ -53,7 +54,7 @@ def test_seller_dashboard_top5_switch_back_button_receipt_and_csv(browser, porta
             .observe(document.body, {attributes: true, attributeFilter: ['aria-busy'], subtree: true}); }""")
         page.locator("#top5 a[data-period='month']").click()
         page.wait_for_url("**period=month**")
-        page.wait_for_function("window.__busy.length >= 2")
+        wait_for_js(page, "window.__busy.length >= 2")
         assert page.evaluate("window.__busy")[:2] == ["top5=true", "top5=null"]
         page.locator("#top5 a[data-metric='watch_seconds']").click()
         page.wait_for_url("**metric=watch_seconds**")

@@ -1,4 +1,4 @@
-"""Admin API over accounts: list users, change a user's role.
+"""Admin API over accounts: list users, change a user's role, switch an account off or on.
 
 Documented and validated by spectree with portal/api/admin_users_schemas.py; a refused query
 or body is a 400 `invalid_request`, as these routes answered before they had a schema.
@@ -10,13 +10,13 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Role, User
-from models.accounts import MAX_USERS_PAGE, AccountError, change_role, list_users
+from models.accounts import MAX_USERS_PAGE, AccountError, change_role, list_users, set_active
 from portal.api import admin_users_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload
 from portal.api.auth_schemas import Account
 from portal.api.blueprint import api_bp
-from portal.api.openapi import api_spec, responses
+from portal.api.openapi import api_spec, responses, validated_json
 from portal.database import db_session
 from portal.errors import api_error
 from portal.paging import paging_args
@@ -48,20 +48,20 @@ def admin_list_users() -> ResponseReturnValue:
 
 @api_bp.patch("/admin/users/<int:user_id>")
 @api_auth(Role.ADMIN)
-@api_spec.validate(json=schema.RoleChange, resp=responses(Account, *AUTHED, 400, 404, 409, 413),
+@api_spec.validate(json=schema.AccountChange, resp=responses(Account, *AUTHED, 400, 404, 409, 413),
                    validation_error_status=400, tags=TAGS)
-def admin_change_role(user_id: int) -> ResponseReturnValue:
-    """`{"role": "viewer" | "seller" | "admin"}`."""
-    body = request.get_json(silent=True)
-    role = body.get("role") if isinstance(body, dict) else None
-    if not isinstance(role, str) or role not in {r.value for r in Role}:
-        return api_error(400, "invalid_request", f'Send a JSON body {{"role": ...}} with one of {_ROLES}.')
+def admin_change_account(user_id: int) -> ResponseReturnValue:
+    """`{"role": "viewer" | "seller" | "admin"}` or `{"active": false}` (true switches it on again)."""
+    change: schema.AccountChange = validated_json()
     session = db_session()
     user = session.get(User, user_id)
     if user is None:
         return api_error(404, "not_found", f"There is no user {user_id}.")
     try:
-        change_role(session, user, Role(role), actor=current_api_user())
+        if change.role is not None:
+            change_role(session, user, change.role, actor=current_api_user())
+        else:
+            set_active(session, user, bool(change.active), actor=current_api_user())
     except AccountError as exc:
         session.rollback()
         return api_error(409, "conflict", str(exc))

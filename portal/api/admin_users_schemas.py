@@ -6,7 +6,7 @@ the paging arguments are still read by the one paging parser (portal/paging.py).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from models import Role
 from models.accounts import MAX_USERS_PAGE
@@ -22,8 +22,21 @@ class AdminUsersQuery(LenientQuery):
     per_page: int = Field(50, ge=1, le=MAX_USERS_PAGE, description=f"Accounts per page (at most {MAX_USERS_PAGE}).")
 
 
-class RoleChange(BaseModel):
-    role: Role
+class AccountChange(BaseModel):
+    """What to change: the role or whether the account is active (one per request: each is its
+    own unit of work, so a refused second change never leaves the first half-applied)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = Field(None, description="The new role.")
+    active: StrictBool | None = Field(None, description="false switches the account off (its sessions end, its tokens "
+                                                  "stop working; its views and money history stay), true on again.")
+
+    @model_validator(mode="after")
+    def _something(self) -> AccountChange:
+        if (self.role is None) == (self.active is None):
+            raise ValueError('send either "role" or "active"')
+        return self
 
 
 class AdminUserPage(BaseModel):
