@@ -60,7 +60,7 @@ def test_dashboard_shows_cards_charts_and_the_same_numbers_as_the_tables(app, da
     card = html[html.index('data-card="yesterday"'):html.index('data-card="month_to_date"')]
     views_block = card[card.index('data-figure-name="views"'):]
     assert f'<span class="value">{views:,}</span>' in views_block
-    assert "data-figure=" in html and "plotly.min.js" in html and "Show as table" in html
+    assert "data-figure=" in html and "/static/vendor/plotly.min." in html and "Show as table" in html
     top5 = html[html.index('id="top5"'):html.index('id="revenue"')]
     ids = [int(v) for v in re.findall(r"/videos/(\d+)/stats", top5)]
     assert ids == [vid for vid, _ in top]

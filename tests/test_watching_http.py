@@ -292,7 +292,7 @@ def test_the_browser_endpoints_need_the_cookie_session_and_the_csrf_header(clien
     assert opened.status_code == 401 and opened.get_json()["error"] == "not_signed_in"
     sign_in(client, viewer)
     page = client.get(f"/videos/{video.id}").get_data(as_text=True)
-    assert 'id="player-config"' in page and "js/player.js" in page
+    assert 'id="player-config"' in page and "/static/js/player." in page
     no_csrf = client.post(f"/videos/{video.id}/sessions", json={}, headers={"Accept": "application/json"})
     assert no_csrf.status_code == 400 and no_csrf.get_json()["error"] == "csrf_failed"
     headers = {"X-CSRFToken": csrf_token(client), "Accept": "application/json"}

@@ -6,7 +6,7 @@ per chart, more than the whole rest of a page. The test suite validates every fi
 these functions make against plotly's schema (`plotly.graph_objects.Figure`), so a wrong
 property still fails there.
 
-Axes carry readable labels: money as won with thousands separators, watch time as h:mm
+Axes carry readable labels: money as won with thousands separators, watch time with units
 (tick positions chosen here, since plotly has no duration axis). Days that are not final
 are drawn hatched and named in the tick label, so an estimate never looks settled.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import plotly.io as pio
 
-from portal.seller_portal.formatting import hmm
+from portal.seller_portal.formatting import duration
 
 _STATUS_PATTERN = {"final": "", "live": "/", "stale": "x", "pending": "."}
 _NICE_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 7200, 14400, 28800)
@@ -56,10 +56,10 @@ def count_step(top: int) -> int:
 
 
 def duration_ticks(top: int) -> dict[str, Any]:
-    """About five h:mm ticks from 0 to `top` seconds, at a round number of minutes."""
+    """About five duration ticks ("30 min", "1 h") from 0 to `top` seconds, at round minutes."""
     step = next((m * 60 for m in _NICE_MINUTES if top / (m * 60) <= 5), _NICE_MINUTES[-1] * 60)
     values = list(range(0, max(top, step) + step, step))
-    return {"tickvals": values, "ticktext": [hmm(v) for v in values]}
+    return {"tickvals": values, "ticktext": [duration(v) for v in values]}
 
 
 def top5_figure(top: dict[str, Any]) -> str:
@@ -68,13 +68,13 @@ def top5_figure(top: dict[str, Any]) -> str:
     watch = top["metric"] == "watch_seconds"
     values = [i["value"] for i in items]
     bar = {"type": "bar", "orientation": "h", "x": values, "y": [f"{i['rank']}. {i['title'][:40]}" for i in items],
-           "text": [hmm(v) if watch else f"{v:,}" for v in values], "textposition": "auto",
+           "text": [duration(v) if watch else f"{v:,}" for v in values], "textposition": "auto",
            "hovertemplate": "%{y}: %{text}<extra></extra>", "marker": {"color": BLUE}}
     if watch:
-        xaxis = {"title": {"text": "watch time (h:mm)"}, **duration_ticks(max(values, default=0))}
+        xaxis = {"title": {"text": "watch time"}, **duration_ticks(max(values, default=0))}
     else:
         xaxis = {"title": {"text": "views"}, "tickformat": ",d", "tick0": 0, "dtick": count_step(max(values, default=0))}
-    what = "watch time (h:mm)" if watch else "views"
+    what = "watch time" if watch else "views"
     return _json([bar], _layout(f"Top-5 by {what}", "", height=280, xaxis=xaxis,
                                 margin={"l": 220, "r": 20, "t": 40, "b": 40}))
 
@@ -102,7 +102,7 @@ def revenue_figure(series: dict[str, Any], zone: str) -> str:
 
 
 def video_series_figure(series: dict[str, Any], zone: str) -> str:
-    """Views (bars) and watch time (line, right axis, h:mm) of one video per day."""
+    """Views (bars) and watch time (line, right axis, with units) of one video per day."""
     days = series["days"]
     x = _day_labels(days)
     watch = [d["watch_seconds"] for d in days]
@@ -111,12 +111,12 @@ def video_series_figure(series: dict[str, Any], zone: str) -> str:
         {"type": "bar", "name": "views", "x": x, "y": views, "marker": {"color": BLUE},
          "hovertemplate": "%{x}: %{y:,d} views<extra></extra>"},
         {"type": "scatter", "name": "watch time", "x": x, "y": watch, "yaxis": "y2", "mode": "lines+markers",
-         "line": {"color": RED}, "customdata": [hmm(w) for w in watch],
+         "line": {"color": RED}, "customdata": [duration(w) for w in watch],
          "hovertemplate": "%{x}: %{customdata}<extra>watch time</extra>"},
     ]
     layout = _layout("Views and watch time per day", "views",
                      xaxis={"type": "category", "title": {"text": f"business day ({zone})"}},
-                     yaxis2={"title": {"text": "watch time (h:mm)"}, "overlaying": "y", "side": "right",
+                     yaxis2={"title": {"text": "watch time"}, "overlaying": "y", "side": "right",
                              "rangemode": "tozero", **duration_ticks(max(watch, default=0))})
     # Whole views only: without a step, an empty range gets ticks 0, 0.5, 1 printed "0, 1, 1".
     layout["yaxis"].update(tickformat=",d", tick0=0, dtick=count_step(max(views, default=0)))

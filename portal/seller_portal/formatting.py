@@ -1,4 +1,4 @@
-"""How the portal writes figures: whole won with thousands separators, watch time as h:mm."""
+"""How the portal writes figures: whole won with thousands separators, durations with units."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ def won(amount: int) -> str:
     return f"₩{amount:,}"
 
 
-def hmm(seconds: int) -> str:
-    """Watch time as hours and minutes: 0:00, 2:05, 1,234:59."""
-    return f"{seconds // 3600:,}:{seconds % 3600 // 60:02d}"
+def duration(seconds: int | float) -> str:
+    """A duration with its units, so nobody reads 0:07 as seven seconds or minutes (issue 21,
+    item 2): "8 h 41 min", "7 min 3 s", "45 s". Seconds are dropped from an hour or more."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours:,} h {minutes} min" if minutes else f"{hours:,} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
 
 
 def number(value: int) -> str:

@@ -38,7 +38,7 @@ from portal.csv_export import csv_response
 from portal.database import db_session
 from portal.figures import figure_cache
 from portal.seller_portal import charts
-from portal.seller_portal.formatting import hmm, number, signed_pct, won
+from portal.seller_portal.formatting import duration, number, signed_pct, won
 from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
@@ -51,9 +51,9 @@ def _won(amount: int) -> str:
     return won(amount)
 
 
-@bp.app_template_filter("hmm")
-def _hmm(seconds: int) -> str:
-    return hmm(seconds)
+@bp.app_template_filter("duration")
+def _duration(seconds: int) -> str:
+    return duration(seconds)
 
 
 @bp.app_template_filter("num")
