@@ -23,12 +23,13 @@ from models.catalog_service import (
 from models.media import MediaError
 from models.watch_rules import format_position
 from portal.auth import role_required
-from portal.body_limits import accepts_uploads, is_upload_request, too_large_message
+from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
 from portal.media import send_media
 from portal.paging import page_arg
 from portal.settings import settings
+from portal.upload_pages import upload_page
 
 bp = Blueprint("catalog", __name__)
 
@@ -67,8 +68,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/videos/upload", methods=["GET", "POST"])
-@accepts_uploads
-@role_required(Role.SELLER)
+@upload_page(Role.SELLER)
 def upload() -> ResponseReturnValue:
     form = VideoUploadForm()
     if form.validate_on_submit():
@@ -114,8 +114,7 @@ def publish(video_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/admin/ads", methods=["GET", "POST"])
-@accepts_uploads
-@role_required(Role.ADMIN)
+@upload_page(Role.ADMIN)
 def ads() -> ResponseReturnValue:
     form = AdUploadForm()
     status = 200
