@@ -39,6 +39,8 @@ _COPY_CHUNK = 1024 * 1024
 DEFAULT_MAX_VIDEO_SECONDS = 4 * 3600
 DEFAULT_MAX_AD_SECONDS = 300
 DEFAULT_MAX_PIXELS = 3840 * 2160
+# Packets a second of video may come in, all streams together: 120 frames, audio, subtitles.
+_PACKETS_PER_SECOND = 240
 # Room a decoder's picture cap leaves for padding on top of twice the pixels the header may have.
 _PADDING_PIXELS = 64 * 64
 # How far the duration a file declares may be from what its packets hold and still be believed:
@@ -123,13 +125,19 @@ def _check_pixels(stream: av.VideoStream, max_pixels: int) -> None:
                          f"at most {max_pixels:,} pixels a picture are accepted.")
 
 
-def _packet_span(container: av.container.InputContainer) -> float | None:
+def _packet_span(container: av.container.InputContainer, max_seconds: int) -> float | None:
     """Seconds from the earliest packet to the end of the latest, over every stream: what the
     file really holds. One pass over the packets without decoding them, so it costs time in
-    proportion to the file's size, never to the duration the file declares."""
+    proportion to the file's size, never to the duration the file declares; and at most
+    `_PACKETS_PER_SECOND` packets for every second a file may last are read (a file made of
+    millions of tiny packets is refused, not counted for minutes)."""
     spans: dict[int, list[int]] = {}
     bases = {}
-    for packet in container.demux():
+    most = max_seconds * _PACKETS_PER_SECOND
+    for count, packet in enumerate(container.demux(), 1):
+        if count > most:
+            raise MediaError(f"The file holds more than {most:,} packets, more than a video of at most "
+                             f"{clock_text(max_seconds)} has.")
         if packet.pts is None or packet.time_base is None:
             continue
         end = packet.pts + (packet.duration or 0)
@@ -161,7 +169,7 @@ def _duration(container: av.container.InputContainer, stream: av.VideoStream, ma
     carries no duration); a header that claims far more than the packets hold is a damaged or
     crafted file and is refused, and so is a measured duration beyond the limit.
     """
-    measured = _packet_span(container)
+    measured = _packet_span(container, max_seconds)
     if measured is None:
         raise MediaError("The video's duration could not be read from the file.")
     declared = _declared_seconds(container, stream)

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Ad, AdSlot, Role, Video
+from models.media import MediaError, MediaLimits, probe
 from models.posters import write_poster
 from portal import create_app
 from tests.watching_support import bearer, csrf_token, sign_in
@@ -171,3 +172,24 @@ def test_the_poster_decoder_refuses_pictures_larger_than_the_header_said(tmp_pat
     assert write_poster(root, "videos/grows.webm", 3, max_pixels=1_000) is None
     assert not (root / "posters").exists()
     assert write_poster(root, "videos/grows.webm", 3, max_pixels=3840 * 2160) == "posters/grows.jpg"
+
+
+def test_a_file_of_countless_tiny_packets_is_refused_without_reading_them_all(tmp_path):
+    """Measuring reads every packet; a short file stuffed with them would keep the worker busy
+    for minutes (300,000 packets take 1.5 s). At most 240 a second of the limit are read."""
+    path = _webm(tmp_path / "two.webm", [(0, 16), (1, 16)])
+    many = tmp_path / "many.webm"
+    with av.open(str(path)) as source, av.open(str(many), "w", format="webm") as out:
+        stream = out.add_stream("libvpx", rate=1000)
+        stream.width = stream.height = 16
+        stream.pix_fmt, stream.codec_context.time_base = "yuv420p", Fraction(1, 1000)
+        key, inter = [bytes(packet) for packet in source.demux() if packet.size]
+        for index in range(1_000):  # one second of the same inter frame, a packet a millisecond
+            packet = av.Packet(key if index == 0 else inter)
+            packet.stream, packet.time_base = stream, Fraction(1, 1000)
+            packet.pts = packet.dts = index
+            packet.duration, packet.is_keyframe = 1, index == 0
+            out.mux(packet)
+    with pytest.raises(MediaError, match="more than 480 packets"):
+        probe(many, "many.webm", MediaLimits(max_seconds=2))
+    assert probe(many, "many.webm", MediaLimits(max_seconds=5)).duration_seconds == 1
