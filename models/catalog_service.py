@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.errors import DomainError
 from models.listing import Paged, contains_pattern
-from models.media import MediaError, stored_media
+from models.media import AD_LIMITS, VIDEO_LIMITS, MediaError, MediaLimits, stored_media
 from models.posters import remove_media, write_poster
 from models.users import Role, User
 
@@ -65,17 +65,18 @@ def create_video(
     upload: BinaryIO,
     filename: str,
     media_root: Path,
-    max_bytes: int | None = None,
+    limits: MediaLimits = VIDEO_LIMITS,
     published: bool = True,
 ) -> Video:
     """Store an uploaded video and its ad slots, committed; CatalogError or MediaError otherwise.
 
-    Both the file and the row exist afterwards, or neither does.
+    Both the file and the row exist afterwards, or neither does. The ad slots follow the
+    duration measured within `limits.max_seconds`, so they are bounded too (4 h: 48 slots).
     """
     if seller.role not in (Role.SELLER, Role.ADMIN):
         raise CatalogError("Only sellers can upload videos.", kind="forbidden", code="forbidden")
     clean_title, clean_description = _clean_title(title), _clean_description(description)
-    with stored_media(upload, filename, media_root, "videos", max_bytes=max_bytes) as media:
+    with stored_media(upload, filename, media_root, "videos", limits=limits) as media:
         video = Video(
             seller_id=seller.id,
             title=clean_title,
@@ -89,7 +90,7 @@ def create_video(
         video.slots = [
             AdSlot(slot_index=i, position_seconds=p) for i, p in enumerate(ad_slot_positions(media.duration_seconds))
         ]
-        video.poster_path = write_poster(media_root, media.relative_path, media.duration_seconds)
+        video.poster_path = write_poster(media_root, media.relative_path, media.duration_seconds, limits.max_pixels)
         try:
             _commit_new(db, video)
         except BaseException:
@@ -106,14 +107,14 @@ def create_ad(
     upload: BinaryIO,
     filename: str,
     media_root: Path,
-    max_bytes: int | None = None,
+    limits: MediaLimits = AD_LIMITS,
     active: bool = True,
 ) -> Ad:
     """Store an uploaded ad, committed; the same all-or-nothing promise as `create_video`."""
     if admin.role != Role.ADMIN:
         raise CatalogError("Only admins can register ads.", kind="forbidden", code="forbidden")
     clean_title = _clean_title(title)
-    with stored_media(upload, filename, media_root, "ads", max_bytes=max_bytes) as media:
+    with stored_media(upload, filename, media_root, "ads", limits=limits) as media:
         ad = Ad(
             title=clean_title,
             media_path=media.relative_path,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import av
 
-from models.media import MediaError, media_file
+from models.media import DEFAULT_MAX_PIXELS, MediaError, media_file, opened_video
 
 POSTER_WIDTH = 320
 _log = logging.getLogger(__name__)
@@ -24,9 +24,8 @@ def _poster_second(duration_seconds: float) -> float:
     return min(10.0, max(0.0, duration_seconds * 0.1))
 
 
-def _frame_at(path: Path, second: float) -> av.VideoFrame | None:
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
+def _frame_at(path: Path, second: float, max_pixels: int) -> av.VideoFrame | None:
+    with opened_video(path, max_pixels) as (container, stream):
         if second > 0 and stream.time_base:
             container.seek(int(second / stream.time_base), stream=stream, backward=True, any_frame=False)
         chosen = None
@@ -49,17 +48,22 @@ def _jpeg(frame: av.VideoFrame) -> bytes:
     return b"".join(bytes(packet) for packet in packets)
 
 
-def write_poster(media_root: Path, video_relative_path: str, duration_seconds: float) -> str | None:
-    """Extract the poster of a stored video; returns its path relative to the media root, or None."""
+def write_poster(media_root: Path, video_relative_path: str, duration_seconds: float,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
+    """Extract the poster of a stored video; returns its path relative to the media root, or None.
+
+    The decoder refuses pictures far over `max_pixels` (the upload's limit) wherever they are in
+    the file (models/media.py `opened_video`).
+    """
     source = media_file(media_root, video_relative_path)
     relative = f"posters/{Path(video_relative_path).stem}.jpg"
     target = media_root / relative
     try:
-        frame = _frame_at(source, _poster_second(duration_seconds))
+        frame = _frame_at(source, _poster_second(duration_seconds), max_pixels)
         if frame is None:
             return None
         data = _jpeg(frame)
-    except (av.FFmpegError, ValueError, OSError) as exc:
+    except (av.FFmpegError, ValueError, OSError) as exc:  # MediaError is a ValueError
         _log.warning("no poster for %s: %s", video_relative_path, exc)
         return None
     target.parent.mkdir(parents=True, exist_ok=True)

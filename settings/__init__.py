@@ -166,6 +166,12 @@ class Settings:
     timezone: str = "Asia/Seoul"
     media_root: Path = PROJECT_ROOT / "var" / "media"
     max_upload_mb: int = 512
+    # What an uploaded file may hold (models/media.py MediaLimits): its duration as measured from
+    # its packets (a video's ad slots follow it: 4 h, 48 slots), an ad's, and the pixels of one
+    # picture (3840×2160), checked before any picture is decoded.
+    max_video_seconds: int = 4 * 3600
+    max_ad_seconds: int = 300
+    max_video_pixels: int = 3840 * 2160
     # Every request body except uploads (portal/body_limits.py).
     max_body_kb: int = 1024
     # Where installed third-party browser code lives (npm package / plotly wheel).
@@ -234,6 +240,9 @@ class Settings:
             timezone=_env("PAYSYSTEM_TIMEZONE", "Asia/Seoul"),
             media_root=media_root,
             max_upload_mb=_int_env("MAX_UPLOAD_MB", 512),
+            max_video_seconds=_int_env("MAX_VIDEO_SECONDS", 4 * 3600),
+            max_ad_seconds=_int_env("MAX_AD_SECONDS", 300),
+            max_video_pixels=_int_env("MAX_VIDEO_PIXELS", 3840 * 2160),
             max_body_kb=_int_env("MAX_BODY_KB", 1024),
             node_modules=Path(_env("NODE_MODULES", str(PROJECT_ROOT / "node_modules"))),
             static_build_dir=Path(_env("STATIC_BUILD_DIR", str(PROJECT_ROOT / "var" / "static"))),
@@ -303,6 +312,10 @@ class Settings:
             raise ConfigError("BATCH_LOCK_WAIT_SECONDS must be at least 1")
         if self.max_upload_mb < 1:
             raise ConfigError("MAX_UPLOAD_MB must be at least 1")
+        for name, value in (("MAX_VIDEO_SECONDS", self.max_video_seconds), ("MAX_AD_SECONDS", self.max_ad_seconds),
+                            ("MAX_VIDEO_PIXELS", self.max_video_pixels)):
+            if value < 1:
+                raise ConfigError(f"{name} must be at least 1")
         if self.max_body_kb < 1:
             raise ConfigError("MAX_BODY_KB must be at least 1")
         if self.jwt_ttl_seconds < 60:

@@ -38,6 +38,7 @@ from portal.media import send_media
 from portal.paging import Paging, PagingError, paging_args
 from portal.playback.http import ad_json
 from portal.settings import settings
+from portal.upload_limits import ad_limits, video_limits
 
 # Media: the file itself (200, or 206 for a `Range`), so only the refusals have a schema.
 MEDIA_RESPONSES = Response(
@@ -166,8 +167,7 @@ def upload_video() -> ResponseReturnValue:
         video = create_video(
             db_session(), seller=current_api_user(), title=request.form.get("title"),
             description=request.form.get("description"), upload=stream, filename=filename,
-            media_root=settings().media_root, max_bytes=settings().max_upload_mb * 1024 * 1024,
-            published=_flag("published", True),
+            media_root=settings().media_root, limits=video_limits(), published=_flag("published", True),
         )
     except (CatalogError, MediaError) as exc:
         return api_error(422, "invalid_upload", str(exc))
@@ -204,8 +204,7 @@ def upload_ad() -> ResponseReturnValue:
         stream, filename = _upload()
         ad = create_ad(
             db_session(), admin=current_api_user(), title=request.form.get("title"), upload=stream,
-            filename=filename, media_root=settings().media_root,
-            max_bytes=settings().max_upload_mb * 1024 * 1024, active=_flag("active", True),
+            filename=filename, media_root=settings().media_root, limits=ad_limits(), active=_flag("active", True),
         )
     except (CatalogError, MediaError) as exc:
         return api_error(422, "invalid_upload", str(exc))

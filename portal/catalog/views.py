@@ -20,15 +20,16 @@ from models.catalog_service import (
     set_ad_active,
     set_published,
 )
-from models.media import MediaError
-from models.watch_rules import format_position
+from models.media import MediaError, clock_text
 from portal.auth import role_required
-from portal.body_limits import accepts_uploads, is_upload_request, too_large_message
+from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
 from portal.media import send_media
 from portal.paging import page_arg
 from portal.settings import settings
+from portal.upload_limits import ad_limits, video_limits
+from portal.upload_pages import upload_page
 
 bp = Blueprint("catalog", __name__)
 
@@ -36,13 +37,7 @@ bp = Blueprint("catalog", __name__)
 @bp.app_template_filter("clock")
 def clock(seconds: int) -> str:
     """1:05:09 / 12:00 / 0:04 for a duration in seconds."""
-    if seconds >= 3600:
-        return f"{seconds // 3600}:{format_position(seconds % 3600 * 1000):0>5}"
-    return format_position(seconds * 1000)
-
-
-def _limit_bytes() -> int:
-    return settings().max_upload_mb * 1024 * 1024
+    return clock_text(seconds)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -67,8 +62,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/videos/upload", methods=["GET", "POST"])
-@accepts_uploads
-@role_required(Role.SELLER)
+@upload_page(Role.SELLER)
 def upload() -> ResponseReturnValue:
     form = VideoUploadForm()
     if form.validate_on_submit():
@@ -77,7 +71,7 @@ def upload() -> ResponseReturnValue:
             video = create_video(
                 db_session(), seller=current_user, title=form.title.data, description=form.description.data,
                 upload=file.stream, filename=file.filename or "", media_root=settings().media_root,
-                max_bytes=_limit_bytes(), published=bool(form.published.data),
+                limits=video_limits(), published=bool(form.published.data),
             )
         except (CatalogError, MediaError) as exc:
             form.file.errors = [str(exc)]
@@ -114,8 +108,7 @@ def publish(video_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/admin/ads", methods=["GET", "POST"])
-@accepts_uploads
-@role_required(Role.ADMIN)
+@upload_page(Role.ADMIN)
 def ads() -> ResponseReturnValue:
     form = AdUploadForm()
     status = 200
@@ -124,7 +117,7 @@ def ads() -> ResponseReturnValue:
         try:
             ad = create_ad(
                 db_session(), admin=current_user, title=form.title.data, upload=file.stream,
-                filename=file.filename or "", media_root=settings().media_root, max_bytes=_limit_bytes(),
+                filename=file.filename or "", media_root=settings().media_root, limits=ad_limits(),
                 active=bool(form.active.data),
             )
         except (CatalogError, MediaError) as exc:
