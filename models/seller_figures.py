@@ -264,6 +264,10 @@ def _daily_rows(session: Session, seller_id: int | None, first: date, last: date
     return out
 
 
+# What `live_figures` counts per video-day, the same columns `_daily_rows` reads from the batch's rows.
+_LIVE_COUNTS = ("views", "watch_seconds", "ad_views", "rejected_own_video", "rejected_repeat")
+
+
 def _live_estimate(session: Session, seller_id: int | None, day: date, video_id: int | None) -> dict[str, int]:
     """Today's figures from the raw events, priced with the plan in force (an estimate, §10)."""
     query = select(Video.id)
@@ -284,9 +288,8 @@ def _live_estimate(session: Session, seller_id: int | None, day: date, video_id:
             select(VideoDailyStats.video_id, VideoDailyStats.cum_views, VideoDailyStats.cum_ad_views).join(
                 latest, (latest.c.video_id == VideoDailyStats.video_id) & (latest.c.day == VideoDailyStats.day)))}
     for vid, fig in figures.items():
-        totals["views"] += fig.views
-        totals["watch_seconds"] += fig.watch_seconds
-        totals["ad_views"] += fig.ad_views
+        for name in _LIVE_COUNTS:
+            totals[name] += getattr(fig, name)
         if plan is not None:
             vb, ab = before.get(vid, (0, 0))
             va = sum(line.amount for line in bracket_lines(plan.tiers, fig.views, vb))
