@@ -48,10 +48,15 @@ def watch_seconds(d: Dialect, watch_ms: str) -> str:
 
 @dataclass(frozen=True)
 class LiveFigures:
+    """A video-day as the batch writes it to `video_daily_stats` (the figures and the sessions
+    filtered by reason), so today's ledger and series show what the day will show once final."""
+
     video_id: int
     views: int
     watch_seconds: int
     ad_views: int
+    rejected_own_video: int
+    rejected_repeat: int
 
 
 def live_figures(db: Session | Connection, day: date, video_ids: list[int] | None = None) -> dict[int, LiveFigures]:
@@ -64,10 +69,11 @@ def live_figures(db: Session | Connection, day: date, video_ids: list[int] | Non
         return {}
     rows = conn.execute(text(f"""
         SELECT p.video_id, p.views, {watch_seconds(d, 'p.watch_ms')} AS watch_seconds,
-               COALESCE(a.ad_views, 0) AS ad_views
+               COALESCE(a.ad_views, 0) AS ad_views, p.rej_own AS rejected_own_video,
+               p.rej_repeat AS rejected_repeat
         FROM ({SESSION_COUNTS}) p
         LEFT JOIN ({AD_COUNTS}) a ON a.video_id = p.video_id
     """), {"day": day, "lo": lo, "hi": hi}).all()
     wanted = None if video_ids is None else set(video_ids)
-    return {int(r.video_id): LiveFigures(int(r.video_id), int(r.views), int(r.watch_seconds), int(r.ad_views))
+    return {int(r.video_id): LiveFigures(**{name: int(value) for name, value in r._mapping.items()})
             for r in rows if wanted is None or r.video_id in wanted}

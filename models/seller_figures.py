@@ -16,7 +16,7 @@ business periods) are called from their own modules, never re-implemented here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,13 +114,15 @@ def _status_summary(statuses: list[DataStatus]) -> str:
     return DataStatus.FINAL.value
 
 
-def _statuses(session: Session, cache: FigureCache | None, first: date, last: date, tz: ZoneInfo) -> dict[date, str]:
+def _statuses(session: Session, cache: FigureCache | None, first: date, last: date, tz: ZoneInfo,
+              now: datetime | None = None) -> dict[date, str]:
     """The days' statuses: exact, or through the portal's short-lived memo when the cache
-    carries one (models/status_memo.py says how stale they may be)."""
+    carries one (models/status_memo.py says how stale they may be). The memo follows the
+    clock, so statuses as of another instant `now` are always asked exactly."""
     memo = cache.statuses if cache is not None else None
-    if memo is not None:
+    if memo is not None and now is None:
         return memo.statuses(session, first, last, tz)
-    return {d: s.status.value for d, s in day_statuses(session, first, last, tz).items()}
+    return {d: s.status.value for d, s in day_statuses(session, first, last, tz, now).items()}
 
 
 # ------------------------------------------------------------------------------ totals and cards
@@ -262,6 +264,10 @@ def _daily_rows(session: Session, seller_id: int | None, first: date, last: date
     return out
 
 
+# What `live_figures` counts per video-day, the same columns `_daily_rows` reads from the batch's rows.
+_LIVE_COUNTS = ("views", "watch_seconds", "ad_views", "rejected_own_video", "rejected_repeat")
+
+
 def _live_estimate(session: Session, seller_id: int | None, day: date, video_id: int | None) -> dict[str, int]:
     """Today's figures from the raw events, priced with the plan in force (an estimate, §10)."""
     query = select(Video.id)
@@ -282,9 +288,8 @@ def _live_estimate(session: Session, seller_id: int | None, day: date, video_id:
             select(VideoDailyStats.video_id, VideoDailyStats.cum_views, VideoDailyStats.cum_ad_views).join(
                 latest, (latest.c.video_id == VideoDailyStats.video_id) & (latest.c.day == VideoDailyStats.day)))}
     for vid, fig in figures.items():
-        totals["views"] += fig.views
-        totals["watch_seconds"] += fig.watch_seconds
-        totals["ad_views"] += fig.ad_views
+        for name in _LIVE_COUNTS:
+            totals[name] += getattr(fig, name)
         if plan is not None:
             vb, ab = before.get(vid, (0, 0))
             va = sum(line.amount for line in bracket_lines(plan.tiers, fig.views, vb))
@@ -311,13 +316,16 @@ def dashboard_scopes(kind: PeriodKind, top_day: date, first: date, last: date, t
 
 
 def daily_series(session: Session, cache: FigureCache | None, seller_id: int | None, first: date, last: date,
-                 tz: ZoneInfo, video_id: int | None = None) -> dict[str, Any]:
+                 tz: ZoneInfo, video_id: int | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Per business day: views, watch seconds, ad views, filtered sessions and money, zero-filled,
-    each day with its data status; today (when in range) is the live estimate."""
+    each day with its data status; today (when in range) is the live estimate.
+
+    `now` (default: the clock) is the instant the series is read at: a test reads a day while it
+    is today and again once it is over, to see the estimate become the batch's figures."""
     check_range(first, last)
     if video_id is not None:
         seller_video(session, seller_id, video_id)
-    current = today(tz)
+    current = today(tz, now)
     closed_last = min(last, current - timedelta(days=1))
     rows: dict[str, dict[str, int]] = {}
     if closed_last >= first:
@@ -326,7 +334,7 @@ def daily_series(session: Session, cache: FigureCache | None, seller_id: int | N
                                  lambda: _daily_rows(session, seller_id, first, closed_last, video_id))
     if first <= current <= last:
         rows[current.isoformat()] = _live_estimate(session, seller_id, current, video_id)
-    statuses = _statuses(session, cache, first, last, tz)
+    statuses = _statuses(session, cache, first, last, tz, now)
     zero = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
     days = [{"day": d.isoformat(), "status": statuses[d], **rows.get(d.isoformat(), zero)}
             for d in days_between(first, last)]
@@ -335,9 +343,10 @@ def daily_series(session: Session, cache: FigureCache | None, seller_id: int | N
 
 
 def view_ledger(session: Session, cache: FigureCache | None, seller_id: int | None, video_id: int, first: date,
-                last: date, tz: ZoneInfo) -> dict[str, Any]:
-    """Per day: play sessions started, counted, filtered by reason (§6), average watch per view."""
-    series = daily_series(session, cache, seller_id, first, last, tz, video_id)
+                last: date, tz: ZoneInfo, now: datetime | None = None) -> dict[str, Any]:
+    """Per day: play sessions started, counted, filtered by reason (§6), average watch per view
+    (read at `now`, as `daily_series`)."""
+    series = daily_series(session, cache, seller_id, first, last, tz, video_id, now)
     days = []
     for d in series["days"]:
         started = d["views"] + d["rejected_own_video"] + d["rejected_repeat"]

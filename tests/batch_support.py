@@ -313,3 +313,30 @@ def world_from_db(engine: Engine) -> World:
             s["reject_reason"] = s["reject_reason"].value if s["reject_reason"] else None
         world.ad_views = [dict(r._mapping) for r in conn.execute(select(AdView.session_id, AdView.video_id, AdView.day))]
     return world
+
+
+def every_kind_of_session(backend: Backend, day: date) -> tuple[World, list[int], int, int]:
+    """Every kind of raw event of `day` (and two sessions of the day before):
+    counted sessions whose credited milliseconds only add up to a whole second together,
+    own-video and repeat-within-30 s sessions with watch time and ad views, a video with
+    filtered sessions only (c), and another seller's video (b). Video a is issue 24's case:
+    5 sessions started, 2 counted (3.2 s of credited watch time), 2 own-video, 1 repeat.
+    Returns the world, the video ids (a, b, c), a's seller and the viewer."""
+    world = World()
+    (a, b, c), viewer = add_users_and_videos(backend.engine, world, 2, 3)  # a and c: one seller's
+    owner = world.sellers[a]
+    rows = [  # (video, viewer, day, second, watch_ms, reason, ad views)
+        (a, viewer, day, 10, 1_500, None, 2),
+        (a, viewer, day, 20, 700, "repeat_within_30s", 1),
+        (a, viewer, day, 100, 1_700, None, 1),
+        (a, owner, day, 200, 50_000, "own_video", 2),
+        (a, owner, day, 300, 1_000, "own_video", 0),
+        (c, owner, day, 400, 5_000, "own_video", 1),
+        (b, viewer, day, 50, 10_000, None, 1),
+        (b, viewer, day, 60, 3_000, "repeat_within_30s", 2),
+        (a, viewer, day - timedelta(days=1), 10, 2_000, None, 1),
+        (a, viewer, day - timedelta(days=1), 15, 2_000, "repeat_within_30s", 1),
+    ]
+    add_sessions(backend.engine, world, [dict(video_id=v, viewer_id=u, day=d, second=s, watch_ms=w, reason=r)
+                                         for v, u, d, s, w, r, _ in rows], [n for *_, n in rows])
+    return world, [a, b, c], owner, viewer
