@@ -39,7 +39,7 @@ from models.business_time import days_between, month_range, month_start, today, 
 from models.catalog import Video
 from models.daily_counts import live_figures
 from models.data_status import DataStatus, day_statuses
-from models.figure_cache import FigureCache, get_or_compute_in, month_scopes, scope
+from models.figure_cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes, scope
 from models.pricing import bracket_lines, plan_row_for_day
 from models.rankings import period_start, top_videos
 from models.restatements import REASON_TEXT, Restatement, RestatementReason
@@ -210,7 +210,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
 
 
 def _top5_scopes(kind: PeriodKind, day: date) -> list[str]:
-    return [scope(kind.value, period_start(kind, day))]
+    return [scope(kind.value, period_start(kind, day)), TITLES_SCOPE]  # it shows titles
 
 
 def top5_span(kind: PeriodKind, day: date) -> tuple[date, date, list[str]]:
@@ -472,7 +472,7 @@ def settlement_span(granularity: str, first: date, last: date) -> tuple[date, da
     read under (the API's whole-answer cache keys its answer by the same scopes)."""
     start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))
     end = _period_end(granularity, period_start(PeriodKind(granularity), last))
-    return start, end, month_scopes(start, end)
+    return start, end, [*month_scopes(start, end), TITLES_SCOPE]  # its lines show titles
 
 
 def settlement_table_key(seller_id: int | None, granularity: str, first: date, last: date, video_id: int | None,
