@@ -317,3 +317,16 @@ class _Fake:
 
     def __init__(self, account_id, admin):  # type: ignore[no-untyped-def]
         self.id, self.role, self.session_version = account_id, admin.role, admin.session_version
+
+
+def test_the_date_pickers_offer_only_the_window(target):
+    app, admin = target
+    client, _ = _client(app, admin)
+    pickers = []
+    for url in ("/dashboard", "/dashboard?range=custom", "/settlements", "/admin/runs/", "/admin/plans/",
+                "/admin/ads/impressions"):
+        page = client.get(url).get_data(as_text=True)
+        pickers += [(url, tag) for tag in re.findall(r'<input[^>]*type="date"[^>]*>', page)]
+    assert len(pickers) >= 10
+    for url, tag in pickers:
+        assert 'min="2000-01-01"' in tag and "max=" in tag, (url, tag)
