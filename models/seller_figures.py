@@ -83,19 +83,6 @@ def check_range(first: date, last: date) -> None:
         raise FigureError("invalid", "range_too_long", f"A range covers at most {MAX_RANGE_DAYS} days.")
 
 
-def parse_day(value: str | None, name: str, default: date | None = None) -> date:
-    """An ISO date (YYYY-MM-DD) from a request, with a message that says which field is wrong."""
-    if value is None or value == "":
-        if default is None:
-            raise FigureError("invalid", "missing_date", f"{name} is required (YYYY-MM-DD).")
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FigureError("invalid", "bad_date", f"{name} must be a date like 2026-03-01, got {value[:40]!r}.") \
-            from None
-
-
 def _titles(session: Session, video_ids: list[int]) -> dict[int, str]:
     if not video_ids:
         return {}

@@ -128,7 +128,7 @@ class SeriesQuery(_Range):
 
 class SettlementsPageQuery(SettlementsQuery):
     """The settlements page: the API's query with the page's default range (the 30 days up to
-    yesterday) and its fixed page size."""
+    yesterday)."""
 
     first: Day = Field(default_factory=lambda: _today() - timedelta(days=30), alias="from")
     last: Day = Field(default_factory=lambda: _today() - timedelta(days=1), alias="to")
