@@ -93,12 +93,13 @@ def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None
 def _run_days(days: list[date], trigger_name: str, inline: bool, wait: bool, timeout: float | None) -> None:
     from jobs.enqueue import BatchRequestError, check_closed_days, enqueue_runs
     from models.batch import RunTrigger
+    from models.date_window import DateOutOfRange
 
     settings = _settings()
     trigger = RunTrigger(trigger_name)
     try:
         check_closed_days(settings, days[0], days[-1])
-    except BatchRequestError as exc:
+    except (BatchRequestError, DateOutOfRange) as exc:
         raise click.ClickException(str(exc)) from exc
     if inline:
         from tqdm import tqdm

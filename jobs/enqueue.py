@@ -42,6 +42,7 @@ from jobs.runs import (
 )
 from models.batch import RunState, RunTrigger
 from models.business_time import days_between, today
+from models.date_window import day_window
 from settings import Settings
 
 MAX_BACKFILL_DAYS = 3660
@@ -60,6 +61,9 @@ def check_closed_days(settings: Settings, first: date, last: date) -> list[date]
             f"{last.isoformat()} is not over yet in business time ({settings.timezone}); "
             f"the latest day that can be computed is {(current - timedelta(days=1)).isoformat()}"
         )
+    # Before the date window (models/date_window.py) there is no data, and a run of year 1 was
+    # accepted and then failed on its week and month arithmetic: refused (DateOutOfRange, 422).
+    day_window(settings, current).check(first, "the first day")
     days = days_between(first, last)
     if len(days) > MAX_BACKFILL_DAYS:
         raise BatchRequestError(f"a backfill covers at most {MAX_BACKFILL_DAYS} days, not {len(days)}")

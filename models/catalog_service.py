@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.errors import DomainError
+from models.figure_cache import TITLES_SCOPE, bump_in
 from models.listing import Paged, contains_pattern
 from models.media import AD_LIMITS, VIDEO_LIMITS, MediaError, MediaLimits, stored_media
 from models.posters import remove_media, write_poster
@@ -187,6 +188,7 @@ def set_published(db: Session, *, video_id: int, seller: User, published: bool) 
     if video is None or video.deleted_at is not None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
         raise CatalogError(f"There is no video {video_id} of yours.", kind="not_found", code="unknown_video")
     video.is_published = published
+    bump_in(db, [TITLES_SCOPE])  # the figures that show its title (models/figure_cache.py)
     db.commit()
     return video
 

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import pybreaker
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import BigInteger, Engine, String, bindparam, select, update
+from sqlalchemy import BigInteger, Connection, Engine, String, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -44,6 +44,12 @@ log = logging.getLogger(__name__)
 
 PREFIX = "paysystem:figures"
 DEFAULT_TTL_SECONDS = 6 * 3600
+
+
+# The scope of every cached figure that shows video titles (Top-5s, settlement tables and the
+# answers and dashboards built from them): renaming, hiding or deleting a video bumps it in the
+# same transaction (`bump_in`), so no cached figure shows an old title (issue 18, item 10).
+TITLES_SCOPE = "titles"
 
 
 def scope(kind: str, start: date) -> str:
@@ -221,13 +227,9 @@ class FigureCache:
 
     def _bump_database(self, names: list[str]) -> bool:
         assert self.engine is not None
-        now = utcnow()
         try:
             with self.engine.begin() as conn:
-                for name in names:
-                    insert_if_missing(conn, _FV, {"scope": name, "version": 0, "updated_at": now})
-                conn.execute(update(_FV).where(_FV.c.scope.in_(names))
-                             .values(version=_FV.c.version + 1, updated_at=now))
+                bump_in(conn, names)
         except SQLAlchemyError as exc:
             log.warning("could not record the invalidation of cached figures %s: %s", names, exc)
             return False
@@ -252,6 +254,17 @@ class FigureCache:
         for kind, start in touched:
             names.extend(scopes_of_day(start) if kind == "day" else [scope(kind, start)])
         return self.invalidate_scopes(names)
+
+
+def bump_in(session: Session | Connection, scope_names: Iterable[str]) -> None:
+    """Bump these scopes' database versions in the caller's transaction (not committed): with
+    the change that makes their cached figures wrong, so both are committed or neither is, and a
+    reader never meets the new version with the old rows (or the reverse)."""
+    names = list(dict.fromkeys(scope_names))
+    now = utcnow()
+    for name in names:
+        insert_if_missing(session, _FV, {"scope": name, "version": 0, "updated_at": now})
+    session.execute(update(_FV).where(_FV.c.scope.in_(names)).values(version=_FV.c.version + 1, updated_at=now))
 
 
 def versioned_key(scope_names: list[str], key: str, versions: dict[str, int]) -> str:

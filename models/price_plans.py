@@ -30,6 +30,7 @@ from models.base import utcnow
 from models.batch import BatchRun, RunState
 from models.business_time import today
 from models.data_status import day_statuses
+from models.date_window import DateOutOfRange, DayWindow
 from models.pricing import in_force_on, plans_in_force
 from models.settlement import (
     PricePlan,
@@ -106,8 +107,12 @@ def _rate(value: Any, what: str) -> Decimal:
     return rate
 
 
-def parse_plan(name: Any, basis: Any, effective_from: Any, brackets: Any) -> PlanInput:
-    """Check a plan as sent by the page or the API; PlanError names the first broken rule."""
+def parse_plan(name: Any, basis: Any, effective_from: Any, brackets: Any, *, window: DayWindow) -> PlanInput:
+    """Check a plan as sent by the page or the API; PlanError names the first broken rule.
+
+    `window` is the app's date window (`models.date_window.day_window(settings)`): a plan dated
+    year 1 or 9999 was accepted, and pricing a day under it (or listing the days it makes
+    stale) overflowed."""
     if not isinstance(name, str) or not name.strip():
         raise _invalid("invalid_name", "the plan needs a name")
     if len(name.strip()) > NAME_LENGTH:
@@ -122,6 +127,10 @@ def parse_plan(name: Any, basis: Any, effective_from: Any, brackets: Any) -> Pla
         except ValueError:
             raise _invalid("invalid_date", f"the effective date must be YYYY-MM-DD, got {str(effective_from)[:30]!r}") \
                 from None
+    try:
+        window.check(effective, "the effective date")
+    except DateOutOfRange as exc:
+        raise _invalid("invalid_date", exc.message.rstrip(".")) from None
     if not isinstance(brackets, list) or not brackets:
         raise _invalid("invalid_brackets", "the plan needs at least one bracket")
     if len(brackets) > MAX_BRACKETS:

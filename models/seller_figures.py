@@ -39,7 +39,7 @@ from models.business_time import days_between, month_range, month_start, today, 
 from models.catalog import Video
 from models.daily_counts import live_figures
 from models.data_status import DataStatus, day_statuses
-from models.figure_cache import FigureCache, get_or_compute_in, month_scopes, scope
+from models.figure_cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes, scope
 from models.pricing import bracket_lines, plan_row_for_day
 from models.rankings import period_start, top_videos
 from models.restatements import REASON_TEXT, Restatement, RestatementReason
@@ -81,19 +81,6 @@ def check_range(first: date, last: date) -> None:
         raise FigureError("invalid", "inverted_range", "The end date is before the start date.")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise FigureError("invalid", "range_too_long", f"A range covers at most {MAX_RANGE_DAYS} days.")
-
-
-def parse_day(value: str | None, name: str, default: date | None = None) -> date:
-    """An ISO date (YYYY-MM-DD) from a request, with a message that says which field is wrong."""
-    if value is None or value == "":
-        if default is None:
-            raise FigureError("invalid", "missing_date", f"{name} is required (YYYY-MM-DD).")
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FigureError("invalid", "bad_date", f"{name} must be a date like 2026-03-01, got {value[:40]!r}.") \
-            from None
 
 
 def _titles(session: Session, video_ids: list[int]) -> dict[int, str]:
@@ -212,7 +199,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
 
 
 def _top5_scopes(kind: PeriodKind, day: date) -> list[str]:
-    return [scope(kind.value, period_start(kind, day))]
+    return [scope(kind.value, period_start(kind, day)), TITLES_SCOPE]  # it shows titles
 
 
 def top5_span(kind: PeriodKind, day: date) -> tuple[date, date, list[str]]:
@@ -481,7 +468,7 @@ def settlement_span(granularity: str, first: date, last: date) -> tuple[date, da
     read under (the API's whole-answer cache keys its answer by the same scopes)."""
     start = first if granularity == "day" else (week_range(first)[0] if granularity == "week" else month_start(first))
     end = _period_end(granularity, period_start(PeriodKind(granularity), last))
-    return start, end, month_scopes(start, end)
+    return start, end, [*month_scopes(start, end), TITLES_SCOPE]  # its lines show titles
 
 
 def settlement_table_key(seller_id: int | None, granularity: str, first: date, last: date, video_id: int | None,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.catalog import Ad, Video
 from models.catalog_service import CatalogError, clean_description, clean_title
+from models.figure_cache import TITLES_SCOPE, bump_in
 from models.posters import remove_media
 from models.users import Role, User
 
@@ -32,6 +33,7 @@ def edit_video(db: Session, *, video_id: int, seller: User, title: str | None, d
     """Change a video's title and description; committed."""
     video = owned_video(db, video_id, seller)
     video.title, video.description = clean_title(title), clean_description(description)
+    bump_in(db, [TITLES_SCOPE])  # cached figures showing the old title are never read again
     db.commit()
     return video
 
@@ -46,6 +48,7 @@ def delete_video(db: Session, *, video_id: int, seller: User, media_root: Path, 
     video.deleted_at, video.is_published = now, False
     media, poster = video.media_path, video.poster_path
     video.poster_path = None
+    bump_in(db, [TITLES_SCOPE])
     db.commit()
     remove_media(media_root, media)
     remove_media(media_root, poster)

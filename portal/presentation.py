@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from models.date_window import DayWindow, day_window
 from portal.settings import settings
 
 
@@ -56,6 +57,12 @@ def zone_label() -> str:
     return settings().tz.key
 
 
+def date_window() -> DayWindow:
+    """The days a page may ask about (models/date_window.py), for its date pickers' min and max:
+    the browser refuses what the server would refuse."""
+    return day_window(settings())
+
+
 def count(value: int) -> str:
     """1,234 views: whole numbers with thousands separators."""
     return f"{value:,}"
@@ -67,3 +74,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(age, "age")
     app.add_template_filter(count, "count")
     app.add_template_global(zone_label, "zone_label")
+    app.add_template_global(date_window, "date_window")

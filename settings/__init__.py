@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,6 +69,14 @@ def _int_list_env(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(int(part) for part in raw.split(",") if part.strip())
     except ValueError as exc:
         raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from exc
+
+
+def _date_env(name: str, default: date) -> date:
+    raw = _env(name, default.isoformat())
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a date (YYYY-MM-DD), got {raw!r}") from exc
 
 
 def _bool_env(name: str, default: bool) -> bool:
@@ -227,6 +236,10 @@ class Settings:
     # (a view that breaks its documented shape fails there), off in production by default,
     # where it only costs time (request validation always runs).
     api_validate_responses: bool = True
+    # The days a request, plan or batch command may name (models/date_window.py): from DATE_MIN
+    # to today + DATE_MAX_YEARS_AHEAD years; anything else is refused (422 / form error).
+    date_min: date = date(2000, 1, 1)
+    date_max_years_ahead: int = 100
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -274,6 +287,8 @@ class Settings:
             mail_from=_env("MAIL_FROM", "PaySystem <no-reply@paysystem.invalid>"),
             figure_status_ttl_seconds=_int_env("FIGURE_STATUS_TTL_SECONDS", 5),
             api_validate_responses=_bool_env("API_VALIDATE_RESPONSES", environment != "production"),
+            date_min=_date_env("DATE_MIN", date(2000, 1, 1)),
+            date_max_years_ahead=_int_env("DATE_MAX_YEARS_AHEAD", 100),
         )
 
     def public_url(self, path: str) -> str:
@@ -328,6 +343,10 @@ class Settings:
             ("SIGNUP_LIMIT_PER_IP", self.signup_limit_per_ip),
         ):
             _check_rate_limit(name, value)
+        if not date(1900, 1, 1) <= self.date_min <= date(2100, 1, 1):
+            raise ConfigError(f"DATE_MIN must be from 1900-01-01 to 2100-01-01, got {self.date_min.isoformat()}")
+        if not 1 <= self.date_max_years_ahead <= 500:
+            raise ConfigError("DATE_MAX_YEARS_AHEAD must be from 1 to 500")
         if self.trusted_proxy_hops < 0:
             raise ConfigError("TRUSTED_PROXY_HOPS must be 0 or more")
         hh, _, mm = self.nightly_time.partition(":")

@@ -14,9 +14,11 @@ from jobs.inline import run_days_inline
 from models import PricePlan, Role, RunTrigger, VideoDailySettlement
 from models.batch import RunState
 from models.data_status import DataStatus, day_statuses
+from models.date_window import day_window
 from models.db import make_sessionmaker
 from models.price_plans import PlanError, create_plan, parse_plan, stale_days
 from portal import create_app
+from settings import Settings
 from tests.batch_support import DAY0, Backend, busy_world
 from tests.ops_support import (
     add_run,
@@ -27,6 +29,7 @@ from tests.ops_support import (
     tokens_by_role,
 )
 
+WINDOW = day_window(Settings())  # the default date window (DATE_MIN, DATE_MAX_YEARS_AHEAD)
 DEFAULT = [{"from_unit": 1, "to_unit": 100_000, "view_rate": "1", "ad_rate": "10"},
            {"from_unit": 100_001, "to_unit": None, "view_rate": "1.1", "ad_rate": "12.5"}]
 
@@ -59,12 +62,13 @@ def bracket(frm, to, view="1", ad="10"):  # type: ignore[no-untyped-def]
 ])
 def test_each_plan_rule_is_checked(body, code):
     with pytest.raises(PlanError) as caught:
-        parse_plan(**body)
+        parse_plan(**body, window=WINDOW)
     assert caught.value.code == code and caught.value.kind == "invalid" and caught.value.message
 
 
 def test_rates_keep_their_four_decimals():
-    plan = parse_plan(**plan_body("2090-01-01", brackets=[bracket(1, 5, view="1.2345", ad=0.1), bracket(6, None)]))
+    plan = parse_plan(**plan_body("2090-01-01", brackets=[bracket(1, 5, view="1.2345", ad=0.1), bracket(6, None)]),
+                      window=WINDOW)
     assert [str(b.view_rate) for b in plan.brackets] == ["1.2345", "1"] and str(plan.brackets[0].ad_rate) == "0.1"
 
 
@@ -157,7 +161,8 @@ def test_a_past_dated_plan_makes_exactly_the_days_it_covers_stale_and_the_backfi
     days = [DAY0 + timedelta(days=i) for i in range(6)]
     factory = make_sessionmaker(backend.engine)
     with factory() as session:  # a plan from day 4 exists before the days are computed
-        later = create_plan(session, parse_plan(**plan_body((DAY0 + timedelta(days=4)).isoformat(), name="Later")))
+        later = create_plan(session, parse_plan(**plan_body((DAY0 + timedelta(days=4)).isoformat(), name="Later"),
+                                                          window=WINDOW))
     run_days_inline(settings, days, RunTrigger.BACKFILL, use_cache=False)
     with factory() as session:
         assert {s.status for s in day_statuses(session, days[0], days[-1], settings.tz).values()} == {DataStatus.FINAL}

@@ -282,6 +282,29 @@ def test_bad_or_unusual_queries_go_to_flask(paths, portal_data):
     assert through_app(seller, "/stats/top5", {"Authorization": "Bearer nonsense"}).status_code == 401
 
 
+def test_dates_outside_the_apps_window_go_to_flask_which_refuses_them(paths, portal_data, portal_app):
+    """The fast path validates with its app's date window (models/date_window.py), as Flask does:
+    a day the app refuses is never answered from a stored answer, whatever was cached before."""
+    from portal import create_app
+
+    through_app, through_fast, standin = paths
+    seller = portal_data.sellers[0]
+    url = f"/stats/top5?date={portal_data.last}"
+    assert through_app(seller, url).status_code == 200
+    assert _served_fast(standin, through_fast(seller, url))  # a day inside the window: still served here
+    for far in ("0001-01-01", "1999-12-31", "9999-12-31"):
+        standin.seen.clear()
+        assert through_fast(seller, f"/stats/top5?date={far}").status_code == 599, far
+        refused = through_app(seller, f"/stats/top5?date={far}")
+        assert refused.status_code == 422 and "2000-01-01" in refused.get_json()["message"], far
+    narrower = create_app(replace(portal_app.config["PAYSYSTEM_SETTINGS"],
+                                  date_min=portal_data.last + timedelta(days=1)))
+    headers = bearer(seller, portal_data.backend.settings)
+    assert Client(ReadFastPath(narrower, standin)).get("/api/v1" + url, headers=headers).status_code == 599
+    refused = narrower.test_client().get("/api/v1" + url, headers=headers)
+    assert refused.status_code == 422 and str(portal_data.last + timedelta(days=1)) in refused.get_json()["message"]
+
+
 def test_without_redis_flask_answers_from_the_database(portal_data, media_root):
     from portal import create_app
 

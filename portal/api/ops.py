@@ -26,6 +26,7 @@ from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, reque
 from models import Role
 from models.batch import BatchRun
 from models.business_time import month_range, today
+from models.date_window import day_window
 from models.ops_status import ad_impressions, calendar, nightly_health, run_detail, run_history
 from models.price_plans import (
     PlanError,
@@ -43,8 +44,7 @@ from models.price_plans import (
 from portal.api import ops_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
-from portal.api.openapi import ErrorBody, api_spec, responses
-from portal.api.stats_schemas import FIRST_DAY, LAST_DAY
+from portal.api.openapi import ErrorBody, api_spec, responses, validated_query
 from portal.database import db_session
 from portal.errors import api_error
 from portal.ops.runs import QUEUE_DOWN
@@ -69,7 +69,8 @@ def _body() -> dict:
 
 def _parsed():  # type: ignore[no-untyped-def]
     body = _body()
-    return parse_plan(body.get("name"), body.get("basis", "daily"), body.get("effective_from"), body.get("brackets"))
+    return parse_plan(body.get("name"), body.get("basis", "daily"), body.get("effective_from"), body.get("brackets"),
+                      window=day_window(settings()))
 
 
 @api_bp.get("/admin/plans")
@@ -160,10 +161,7 @@ def _run_payload(run: BatchRun) -> dict:
                    tags=RUNS)
 def api_runs() -> ResponseReturnValue:
     """Batch runs grouped by day, latest day first."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        return api_error(400, "invalid_request", "page must be a whole number from 1.")
-    history = run_history(db_session(), int(raw))
+    history = run_history(db_session(), validated_query().page)
     return jsonify(days=[{"day": day.isoformat(), "runs": [_run_payload(r) for r in runs]}
                          for day, runs in history.days], **history.page_meta())
 
@@ -248,13 +246,7 @@ def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
 def api_status() -> ResponseReturnValue:
     """The data status of every day of a month, and whether last night's run is on time."""
     config = settings()
-    raw = request.args.get("month") or today(config.tz).strftime("%Y-%m")
-    try:
-        month = date.fromisoformat(raw + "-01")
-    except ValueError:
-        return api_error(400, "invalid_request", "month must look like 2026-11.")
-    if not FIRST_DAY <= month <= LAST_DAY:
-        return api_error(400, "invalid_request", f"month must be from {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}.")
+    month = validated_query().month or today(config.tz).replace(day=1)
     first, last = month_range(month)
     session = db_session()
     health = nightly_health(session, config.tz, config.batch_health_deadline)

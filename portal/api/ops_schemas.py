@@ -8,14 +8,24 @@ error codes, so the view still hands them the body as sent.
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from models.batch import RunState, RunTrigger
 from models.ops_status import CalendarStatus
 from models.price_plans import MAX_BRACKETS, NAME_LENGTH
+from portal.api.stats_schemas import Day, in_window
 from portal.numbers import MAX_PAGE
 
 Basis = Literal["daily", "lifetime"]
@@ -164,8 +174,25 @@ class BackfillCancelled(BaseModel):
 # ------------------------------------------------------------------------------ data status
 
 
+def _first_of_month(value: Any) -> Any:
+    """`2026-11` (ASCII digits) as the first day of that month; anything else is refused."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
+            raise ValueError(f"must look like 2026-11, got {value[:20]!r}")
+        try:
+            return date.fromisoformat(value + "-01")
+        except ValueError:
+            raise ValueError(f"must look like 2026-11, got {value[:20]!r}") from None
+    return value
+
+
+# A month (YYYY-MM), as its first day, inside the one date window.
+Month = Annotated[date, BeforeValidator(_first_of_month), AfterValidator(in_window),
+                  WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})]
+
+
 class StatusQuery(LenientQuery):
-    month: str | None = Field(None, description="YYYY-MM (default: the current business month).")
+    month: Month | None = Field(None, description="YYYY-MM (default: the current business month).")
 
 
 class NightlyHealthInfo(BaseModel):
@@ -197,10 +224,8 @@ class DataStatusMonth(BaseModel):
 
 
 class AdImpressionsQuery(LenientQuery):
-    first: str | None = Field(None, alias="from", json_schema_extra=DATE_TEXT,
-                              description="YYYY-MM-DD (default: 13 days before `to`).")
-    last: str | None = Field(None, alias="to", json_schema_extra=DATE_TEXT,
-                             description="YYYY-MM-DD (default: today); at most 93 days from `from`.")
+    first: Day | None = Field(None, alias="from", description="YYYY-MM-DD (default: 13 days before `to`).")
+    last: Day | None = Field(None, alias="to", description="YYYY-MM-DD (default: today); at most 93 days from `from`.")
 
 
 class AdImpressionDay(BaseModel):

@@ -36,6 +36,7 @@ from urllib.parse import parse_qs
 from flask import Flask
 
 from models import Role
+from models.date_window import day_window
 from models.users import ACTIVE_ROLE_SQL
 from portal.api import response_cache
 from portal.api.auth import CHECKED_CALLER, CheckedCaller, Refusal, verified_claims
@@ -91,7 +92,8 @@ class ReadFastPath:
         raw_query = environ.get("QUERY_STRING", "")
         if len(raw_query) > MAX_QUERY_BYTES or not PLAIN_QUERY.fullmatch(raw_query):
             return None
-        query = response_cache.parsed_query(model, parse_qs(raw_query, keep_blank_values=True))
+        query = response_cache.parsed_query(model, parse_qs(raw_query, keep_blank_values=True),
+                                            day_window(self.settings))
         if query is None:
             return None
         plan = response_cache.answer_plan(endpoint, query, self.settings.tz)

@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 
 from models import Role
 from models.business_time import today
+from models.date_window import DayWindow
 from models.figure_cache import versioned_key
 from models.seller_figures import settlement_span, settlement_table_key, top5_span
 from models.stats import PeriodKind
@@ -171,9 +172,11 @@ class LocalAnswers:
         self._entries[key] = (expires, body)
 
 
-def parsed_query(endpoint_model: type[schema._Query], params: dict[str, Any]) -> schema._Query | None:
-    """The validated query, or None when it does not validate (Flask then says why)."""
+def parsed_query(endpoint_model: type[schema._Query], params: dict[str, Any],
+                 window: DayWindow) -> schema._Query | None:
+    """The validated query, or None when it does not validate (Flask then says why). `window`
+    is the app's date window (models/date_window.py): the same days as Flask's validation."""
     try:
-        return endpoint_model.model_validate(params)
+        return endpoint_model.model_validate(params, context={schema.WINDOW: window})
     except ValueError:
         return None

@@ -11,7 +11,6 @@ admins see the platform or, with `seller_id`, one seller; viewers get 403.
 
 from __future__ import annotations
 
-from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -37,7 +36,7 @@ from portal.api import response_cache
 from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller
 from portal.api.blueprint import api_bp
-from portal.api.openapi import RequestInvalid, api_spec, responses, validated_query
+from portal.api.openapi import api_spec, responses, validated_query
 from portal.database import db_session
 from portal.errors import api_error
 from portal.figures import figure_cache
@@ -148,12 +147,7 @@ def settlements_list() -> ResponseReturnValue:
 def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
     """The arithmetic of a video-day (brackets) or, with granularity week/month, its days."""
     query = validated_query()
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        raise RequestInvalid(f"day: must be a date like 2026-03-01, got {day[:40]!r}", 422) from None
-    if not schema.FIRST_DAY <= when <= schema.LAST_DAY:
-        raise RequestInvalid(f"day: must be from {schema.FIRST_DAY} to {schema.LAST_DAY}", 422)
+    when = schema.path_day(day, 422)
     if query.granularity == "day":
         return _answer(schema.DayReceipt, day_receipt(db_session(), _seller(query), video_id, when))
     return _answer(schema.PeriodReceipt, period_receipt(db_session(), _seller(query), video_id, query.granularity,

@@ -10,17 +10,50 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from flask import has_app_context
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from models.business_time import today
+from models.date_window import DateOutOfRange, DayWindow, day_window
+from portal.api.openapi import RequestInvalid, first_problem
 from portal.numbers import MAX_ID, MAX_PAGE
 from portal.settings import settings
 
 MAX_RANGE_DAYS = 366
-# The days the API accepts: far around any real data, and far enough from date.max that the
-# week and month arithmetic (and a 366-day range) never overflows into a 500.
-FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
-Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+# The key of the validation context under which a caller outside a Flask app context (the read
+# fast path, portal/api/read_fast_path.py) hands over the window of its app.
+WINDOW = "day_window"
+
+
+def _window(info: ValidationInfo) -> DayWindow:
+    given = (info.context or {}).get(WINDOW)
+    if given is not None:
+        return given
+    if not has_app_context():
+        raise ValueError("no date window to check against")  # never silently unchecked
+    return day_window(settings())
+
+
+def in_window(value: date, info: ValidationInfo) -> date:
+    """The one date window (models/date_window.py), for every date of every query model: far
+    from it the week and month arithmetic overflows (a 500), and no real data lives there."""
+    try:
+        return _window(info).check(value, "the date")
+    except DateOutOfRange as exc:
+        raise ValueError(exc.message) from None
+
+
+Day = Annotated[date, AfterValidator(in_window)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Status = Literal["live", "final", "stale", "pending"]
 Granularity = Literal["day", "week", "month"]
@@ -91,6 +124,50 @@ class SeriesQuery(_Range):
                         description="First business day (YYYY-MM-DD; default: 29 days before today).")
     last: Day = Field(default_factory=_today, alias="to",
                        description="Last business day (YYYY-MM-DD; default: today), at most 366 days after `from`.")
+
+
+class SettlementsPageQuery(SettlementsQuery):
+    """The settlements page: the API's query with the page's default range (the 30 days up to
+    yesterday)."""
+
+    first: Day = Field(default_factory=lambda: _today() - timedelta(days=30), alias="from")
+    last: Day = Field(default_factory=lambda: _today() - timedelta(days=1), alias="to")
+
+
+RangePreset = Literal["7", "28", "90", "this_month", "last_month", "custom"]
+
+
+class DashboardQuery(Top5Query):
+    """The dashboard page: its Top-5 switches (the API's Top-5 query) and the revenue chart's
+    range, a preset or, with `range=custom`, `from` / `to`."""
+
+    range: RangePreset = "28"
+    first: Day | None = Field(None, alias="from")
+    last: Day | None = Field(None, alias="to")
+
+
+_DAY = TypeAdapter(Day)
+
+
+def path_day(raw: str, status: int) -> date:
+    """A day in a URL path (`/settlements/{video_id}/{day}`), checked as the query models' days
+    are; RequestInvalid with `status` (422 for the API, 400 for a page) otherwise."""
+    try:
+        return _DAY.validate_python(raw[:40])
+    except ValidationError as exc:
+        raise RequestInvalid("day: " + first_problem(exc).partition(": ")[2], status) from None
+
+
+def query_of(model: type[BaseModel], args: Any, status: int = 400) -> Any:
+    """A page's query string validated by the API's query model of the same question (one parser
+    for page and endpoint); RequestInvalid (`status`, 400 for a page) names the first problem."""
+    given = args.to_dict(flat=False) if hasattr(args, "to_dict") else dict(args)
+    # A page's form sends an empty field for "not chosen" (e.g. all sellers): its default applies.
+    given = {name: value for name, value in given.items() if value not in ("", [""])}
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        raise RequestInvalid(first_problem(exc), status) from None
 
 
 class RestatementsQuery(_Query):

@@ -15,6 +15,7 @@ from pathlib import Path
 import jwt
 
 from models import Role, User
+from portal.numbers import whole_number
 from settings import Settings
 
 ISSUER = "paysystem"
@@ -92,6 +93,16 @@ def decode_token(token: str, settings: Settings) -> TokenClaims:
     return claims
 
 
+def _user_id(sub: object) -> int:
+    """The subject as an account id: ASCII digits in BIGINT range (portal/numbers.py). A signed
+    token is trusted for what it says, not for being a usable number: a 30-digit subject made
+    the account lookup overflow (a 500 on SQLite)."""
+    user_id = whole_number(str(sub))
+    if user_id is None:
+        raise ValueError("the token's subject is not an account id")
+    return user_id
+
+
 def _verify(token: str, settings: Settings) -> TokenClaims:
     try:
         payload = jwt.decode(
@@ -107,7 +118,7 @@ def _verify(token: str, settings: Settings) -> TokenClaims:
         raise TokenError("invalid_token", "The access token is not valid.") from exc
     try:
         return TokenClaims(
-            user_id=int(payload["sub"]),
+            user_id=_user_id(payload["sub"]),
             role=Role(payload.get("role")),
             jti=str(payload["jti"]),
             expires_at=datetime.fromtimestamp(payload["exp"], UTC),

@@ -14,16 +14,19 @@ from models.users import active_user
 from portal.auth.server_sessions import session_is_current
 from portal.database import db_session
 from portal.extensions import login_manager
+from portal.numbers import whole_number
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    try:
-        user = active_user(db_session(), int(user_id))
-    except ValueError:
+    # The session is signed, but its id must still be a usable number (an id beyond BIGINT
+    # overflowed the lookup on SQLite: a 500), as every id from outside (portal/numbers.py).
+    account_id = whole_number(user_id)
+    if account_id is None:
         return None
+    user = active_user(db_session(), account_id)
     # A session made before the account's sessions were ended (sign-out elsewhere, password
     # change, deactivation) no longer signs in (portal/auth/server_sessions.py).
     return user if user is not None and session_is_current(user) else None

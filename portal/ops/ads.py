@@ -14,6 +14,8 @@ from flask.typing import ResponseReturnValue
 from models import Role
 from models.business_time import days_between, today
 from models.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
+from portal.api.ops_schemas import AdImpressionsQuery
+from portal.api.stats_schemas import query_of
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
@@ -29,11 +31,10 @@ class RangeError(ValueError):
 def date_range() -> tuple[date, date]:
     """`from` / `to` query arguments; the last 14 business days up to today by default."""
     current = today(settings().tz)
-    try:
-        last = date.fromisoformat(request.args["to"]) if request.args.get("to") else current
-        first = date.fromisoformat(request.args["from"]) if request.args.get("from") else last - timedelta(days=13)
-    except ValueError:
-        raise RangeError("from and to must be dates (YYYY-MM-DD)") from None
+    # The API's query model reads both (portal/api/ops_schemas.py): format and date window.
+    query = query_of(AdImpressionsQuery, request.args)
+    last = query.last or current
+    first = query.first or last - timedelta(days=13)
     if last < first:
         raise RangeError(f"the range ends ({last}) before it starts ({first})")
     if (last - first).days + 1 > MAX_IMPRESSION_DAYS:

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from models import Role
 from models.business_time import today
+from models.date_window import day_window
 from models.price_plans import (
     PlanError,
     create_plan,
@@ -26,6 +27,7 @@ from models.price_plans import (
 from models.settlement import PricePlan
 from portal.auth import role_required
 from portal.database import db_session
+from portal.numbers import whole_number
 from portal.settings import settings
 
 bp = Blueprint("ops_plans", __name__, url_prefix="/admin/plans")
@@ -65,10 +67,14 @@ def _page(values: dict, error: str | None = None, status: int = 200, editing: Pr
 @role_required(Role.ADMIN)
 def index() -> ResponseReturnValue:
     created = stale = None
-    if request.args.get("created", "").isdigit():
+    raw = request.args.get("created")
+    if raw:
+        plan_id = whole_number(raw)
+        if plan_id is None:
+            abort(400, description=f"created must be a plan id (a whole number from 1), got {raw[:30]!r}.")
         session = db_session()
         try:
-            created = get_plan(session, int(request.args["created"]))
+            created = get_plan(session, plan_id)
             stale = stale_days(session, created, settings().tz)
         except PlanError:
             created = None
@@ -80,13 +86,17 @@ def _submitted() -> dict:
             "effective_from": request.form.get("effective_from", ""), "brackets": form_brackets()}
 
 
+def _parsed(values: dict):  # type: ignore[no-untyped-def]
+    return parse_plan(**values, window=day_window(settings()))
+
+
 @bp.post("/")
 @role_required(Role.ADMIN)
 def create() -> ResponseReturnValue:
     values = _submitted()
     session = db_session()
     try:
-        plan = create_plan(session, parse_plan(**values), created_by=current_user.id)
+        plan = create_plan(session, _parsed(values), created_by=current_user.id)
     except PlanError as exc:
         return _page(values, exc.message[0].upper() + exc.message[1:] + ".", STATUS[exc.kind])
     flash(f"Plan {plan.id} ({plan.name}) takes effect on {plan.effective_from.isoformat()}.", "info")
@@ -105,7 +115,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
         return _page(_values(plan), editing=plan)
     values = _submitted()
     try:
-        update_plan(session, plan_id, parse_plan(**values))
+        update_plan(session, plan_id, _parsed(values))
     except PlanError as exc:
         session.rollback()
         return _page(values, exc.message[0].upper() + exc.message[1:] + ".", STATUS[exc.kind],

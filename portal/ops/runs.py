@@ -28,10 +28,12 @@ from jobs.enqueue import (
 from models import Role
 from models.batch import RunState
 from models.business_time import today
+from models.date_window import DateOutOfRange
 from models.ops_status import run_detail, run_history
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
+from portal.paging import page_arg
 from portal.settings import settings
 
 bp = Blueprint("ops_runs", __name__, url_prefix="/admin/runs")
@@ -70,13 +72,6 @@ def ops_int(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
-def page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description="page must be a whole number from 1")
-    return int(raw)
-
-
 def date_field(name: str) -> date:
     raw = (request.form.get(name) or "").strip()
     try:
@@ -86,7 +81,7 @@ def date_field(name: str) -> date:
 
 
 def _render(message: str | None = None, category: str = "info", status: int = 200) -> ResponseReturnValue:
-    page = page_arg()
+    page = page_arg(request.args)
     history = run_history(db_session(), page)
     latest = today(settings().tz) - timedelta(days=1)
     context = dict(history=history, message=message, category=category, latest=latest, active=ACTIVE,
@@ -152,6 +147,8 @@ def run_day() -> ResponseReturnValue:
     day = date_field("day")
     try:
         result = request_days(settings(), day, day, requested_by=current_user.id)
+    except DateOutOfRange as exc:
+        return _answer(exc.message[0].upper() + exc.message[1:], "error", 422)
     except BatchRequestError as exc:
         return _answer(str(exc).capitalize() + ".", "error", 409)
     except RedisError:
@@ -165,6 +162,8 @@ def backfill() -> ResponseReturnValue:
     first, last = date_field("first"), date_field("last")
     try:
         result = request_days(settings(), first, last, requested_by=current_user.id)
+    except DateOutOfRange as exc:
+        return _answer(exc.message[0].upper() + exc.message[1:], "error", 422)
     except BatchRequestError as exc:
         return _answer(str(exc).capitalize() + ".", "error", 409 if first <= last else 400)
     except RedisError:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import calendar as calendar_module
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from models import Role
 from models.business_time import month_range, today
 from models.ops_status import CalendarStatus, calendar, nightly_health
+from portal.api.ops_schemas import StatusQuery
+from portal.api.stats_schemas import query_of
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
@@ -26,13 +28,8 @@ bp = Blueprint("ops_status", __name__, url_prefix="/admin/status")
 
 
 def month_arg(current: date) -> date:
-    raw = request.args.get("month", "")
-    if not raw:
-        return current.replace(day=1)
-    try:
-        return date.fromisoformat(raw + "-01")
-    except ValueError:
-        abort(400, description=f"month must look like 2026-11, got {raw[:20]!r}")
+    """`?month=YYYY-MM` read by the API's status query model (one parser, one date window)."""
+    return query_of(StatusQuery, request.args).month or current.replace(day=1)
 
 
 def stale_ranges(days: list) -> list[tuple[date, date]]:  # type: ignore[type-arg]

@@ -6,6 +6,11 @@ per chart, more than the whole rest of a page. The test suite validates every fi
 these functions make against plotly's schema (`plotly.graph_objects.Figure`), so a wrong
 property still fails there.
 
+Every string of a figure is escaped in one place, `_json`: Plotly draws a subset of HTML in
+labels, hovers, tick texts and legends, so a video titled `<a href="https://evil.example">x</a>`
+became a live link in the platform Top-5 (issue 18, item 9). Only the hover templates we write
+ourselves keep their markup (`<extra>`); the values they show are data, escaped with the rest.
+
 Axes carry readable labels: money as won with thousands separators, watch time with units
 (tick positions chosen here, since plotly has no duration axis). Days that are not final
 are drawn hatched and named in the tick label, so an estimate never looks settled.
@@ -13,6 +18,7 @@ are drawn hatched and named in the tick label, so an estimate never looks settle
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import plotly.io as pio
@@ -41,8 +47,21 @@ def _layout(title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     return layout
 
 
+def _escaped(node: Any, key: str = "") -> Any:
+    """`node` with every string escaped for Plotly's HTML subset (`&`, `<`, `>`; Plotly decodes the
+    entities back to the characters), except our own `*template` strings and the plain-data template."""
+    if isinstance(node, str):
+        return node if key.endswith("template") else escape(node, quote=False)
+    if isinstance(node, dict):
+        return {k: v if k.endswith("template") else _escaped(v, k) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_escaped(v, key) for v in node]
+    return node
+
+
 def _json(data: list[dict[str, Any]], layout: dict[str, Any]) -> str:
-    return pio.to_json({"data": data, "layout": layout}, validate=False)
+    """The figure as JSON, its text escaped (the one place: every figure we build ends here)."""
+    return pio.to_json({"data": _escaped(data), "layout": _escaped(layout)}, validate=False)
 
 
 def count_step(top: int) -> int:

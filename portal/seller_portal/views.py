@@ -21,7 +21,6 @@ from models.seller_figures import (
     daily_series,
     dashboard_scopes,
     day_receipt,
-    parse_day,
     period_receipt,
     restatement_list,
     seller_video,
@@ -33,6 +32,8 @@ from models.seller_figures import (
 )
 from models.stats import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
+from portal.api import stats_schemas as schema
+from portal.api.stats_schemas import path_day, query_of
 from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
@@ -43,7 +44,7 @@ from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
 
-RANGE_PRESETS = ("7", "28", "90", "this_month", "last_month", "custom")
+RANGE_PRESETS = schema.RangePreset.__args__
 
 
 @bp.app_template_filter("won")
@@ -74,25 +75,16 @@ def _kst(iso: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()}"
 
 
-def _day_arg(name: str, default: date) -> date:
-    try:
-        return parse_day(request.args.get(name), name, default)
-    except FigureError as exc:
-        abort(400, description=exc.message)
-
-
 def scope_seller() -> tuple[int | None, list[User]]:
     """The seller whose figures are shown: yourself, or for an admin the `seller_id` filter
     (none: platform-wide), with the sellers an admin can pick from."""
+    # The API's own query model reads `seller_id` (portal/api/stats_schemas.py): one parser for
+    # both, which refuses a malformed one from anybody, as the API does.
+    requested = query_of(schema.SummaryQuery, request.args).seller_id
     if not current_user.is_admin:
         return current_user.id, []
     sellers = list(db_session().scalars(select(User).where(User.role == Role.SELLER).order_by(User.display_name)))
-    raw = request.args.get("seller_id", "")
-    if not raw:
-        return None, sellers
-    if not raw.isdigit():
-        abort(400, description="seller_id must be a whole number.")
-    return int(raw), sellers
+    return requested, sellers
 
 
 def _render(template: str, fragments: dict[str, str], **context: Any) -> ResponseReturnValue:
@@ -112,16 +104,14 @@ def _figure_error(exc: FigureError) -> ResponseReturnValue:
     abort(404 if exc.kind == "not_found" else 400, description=exc.message)
 
 
-def _range(current: date) -> tuple[str, date, date]:
-    preset = request.args.get("range", "28")
-    if preset not in RANGE_PRESETS:
-        abort(400, description="range must be 7, 28, 90, this_month, last_month or custom.")
+def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date]:
+    preset = query.range
     if preset == "this_month":
         return preset, month_range(current)[0], current
     if preset == "last_month":
         return (preset, *month_range(month_range(current)[0] - timedelta(days=1)))
     if preset == "custom":
-        return preset, _day_arg("from", current - timedelta(days=27)), _day_arg("to", current)
+        return preset, query.first or current - timedelta(days=27), query.last or current
     return preset, current - timedelta(days=int(preset) - 1), current
 
 
@@ -157,13 +147,10 @@ def dashboard() -> ResponseReturnValue:
     seller_id, sellers = scope_seller()
     session, cache = db_session(), figure_cache()
     current = today(tz)
-    try:
-        metric = Metric(request.args.get("metric", "views"))
-        period = PeriodKind(request.args.get("period", "day"))
-    except ValueError:
-        abort(400, description="metric must be views or watch_seconds, period day, week or month.")
-    top_day = _day_arg("date", current - timedelta(days=1))
-    preset, first, last = _range(current)
+    query = query_of(schema.DashboardQuery, request.args)
+    metric, period = Metric(query.metric), PeriodKind(query.period)
+    top_day = query.day or current - timedelta(days=1)
+    preset, first, last = _range(current, query)
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
              "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
     fragment = _fragment_name(_DASHBOARD_FRAGMENTS)
@@ -220,18 +207,10 @@ def _dashboard_url(state: dict[str, Any], **changes: Any) -> str:
 
 
 def _settlement_args() -> dict[str, Any]:
-    tz = settings().tz
-    current = today(tz)
-    granularity = request.args.get("granularity", "day")
-    first = _day_arg("from", current - timedelta(days=30))
-    last = _day_arg("to", current - timedelta(days=1))
-    raw_video = request.args.get("video_id", "")
-    page = request.args.get("page", "1")
-    if not page.isdigit() or (raw_video and not raw_video.isdigit()):
-        abort(400, description="page and video_id must be whole numbers.")
-    return {"granularity": granularity, "first": first, "last": last,
-            "video_id": int(raw_video) if raw_video else None, "sort": request.args.get("sort", "period"),
-            "descending": request.args.get("dir", "asc") == "desc", "page": int(page)}
+    """The page's query, read by the API's settlements model (with the page's default range)."""
+    query = query_of(schema.SettlementsPageQuery, request.args)
+    return {"granularity": query.granularity, "first": query.first, "last": query.last, "video_id": query.video_id,
+            "sort": query.sort, "descending": query.direction == "desc", "page": query.page}
 
 
 @bp.get("/settlements")
@@ -293,9 +272,9 @@ def _csv_line(row: dict[str, Any]) -> list[Any]:
 def receipt(video_id: int, day: str) -> ResponseReturnValue:
     """The arithmetic behind one line: a video-day's brackets, or a week's / month's days."""
     seller_id, _ = scope_seller()
-    granularity = request.args.get("granularity", "day")
+    granularity = query_of(schema.ReceiptQuery, request.args).granularity
+    when = path_day(day, 400)
     try:
-        when = parse_day(day, "day")
         if granularity == "day":
             body = day_receipt(db_session(), seller_id, video_id, when)
         else:
@@ -310,8 +289,8 @@ def receipt(video_id: int, day: str) -> ResponseReturnValue:
 
 
 def _video_range() -> tuple[date, date]:
-    current = today(settings().tz)
-    return _day_arg("from", current - timedelta(days=29)), _day_arg("to", current)
+    query = query_of(schema.SeriesQuery, request.args)
+    return query.first, query.last
 
 
 @bp.get("/videos/<int:video_id>/stats")
