@@ -131,7 +131,9 @@ def _with_own_ids(case: Any, ids: dict[str, int]) -> bool:
                      suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_its_document_says(case, app, seeded):  # type: ignore[no-untyped-def]
     role = next(ROLES)  # the roles take turns, example by example
-    headers = seeded.headers(role)
+    # schemathesis asks for gzip/br like requests does but its WSGI transport does not decode the
+    # body; compressed answers are checked in tests/test_static_assets.py.
+    headers = {**seeded.headers(role), "Accept-Encoding": "identity"}
     response = case.call(app=app, headers=headers)
     case.validate_response(response, checks=CHECKS, headers=headers)
     if _with_own_ids(case, seeded.own_ids[role]):
