@@ -1,7 +1,12 @@
-"""JWT access tokens for the JSON API (§2): HS256 or RS256, `sub`, `role`, `jti`, `exp`.
+"""JWT access tokens for the JSON API (§2): HS256 or RS256, `sub`, `role`, `jti`, `exp`, `sv`.
 
-Revocation: a `jti` is denied until the token would expire anyway, recorded in the database
-and mirrored in each process through Redis (portal/revocations.py).
+Revocation, two ways: one token (logout) — its `jti` is denied until the token would expire
+anyway, recorded in the database and mirrored in each process through Redis
+(portal/revocations.py); every token of an account — `sv` is the account's session version
+when the token was issued, and every request compares it with the users row it reads anyway
+(models/users.py `active_role`), so whatever ends the account's sessions (sign-out, a password
+change by reset link or on the account page, deactivation: models/sign_in_sessions.py
+`end_sessions_in`) ends its tokens too.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class TokenClaims:
     role: Role
     jti: str
     expires_at: datetime
+    # The account's session_version when the token was issued (models/users.py).
+    session_version: int
 
 
 @lru_cache(maxsize=8)
@@ -57,7 +64,8 @@ def _verification_key(settings: Settings) -> str:
 def issue_token(user: User, settings: Settings, now: datetime | None = None) -> tuple[str, TokenClaims]:
     now = now or datetime.now(UTC)
     expires = now + timedelta(seconds=settings.jwt_ttl_seconds)
-    claims = TokenClaims(user_id=user.id, role=user.role, jti=uuid.uuid4().hex, expires_at=expires)
+    claims = TokenClaims(user_id=user.id, role=user.role, jti=uuid.uuid4().hex, expires_at=expires,
+                         session_version=user.session_version or 0)
     payload = {
         "iss": ISSUER,
         "sub": str(user.id),
@@ -65,6 +73,7 @@ def issue_token(user: User, settings: Settings, now: datetime | None = None) -> 
         "jti": claims.jti,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
+        "sv": claims.session_version,
     }
     return jwt.encode(payload, _signing_key(settings), algorithm=settings.jwt_algorithm), claims
 
@@ -92,6 +101,12 @@ def decode_token(token: str, settings: Settings) -> TokenClaims:
     return claims
 
 
+def _whole_number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not a whole number")
+    return value
+
+
 def _verify(token: str, settings: Settings) -> TokenClaims:
     try:
         payload = jwt.decode(
@@ -99,7 +114,7 @@ def _verify(token: str, settings: Settings) -> TokenClaims:
             _verification_key(settings),
             algorithms=[settings.jwt_algorithm],
             issuer=ISSUER,
-            options={"require": ["exp", "sub", "jti", "iat"]},
+            options={"require": ["exp", "sub", "jti", "iat", "sv"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("token_expired", "The access token has expired; request a new one.") from exc
@@ -111,6 +126,7 @@ def _verify(token: str, settings: Settings) -> TokenClaims:
             role=Role(payload.get("role")),
             jti=str(payload["jti"]),
             expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            session_version=_whole_number(payload["sv"]),
         )
     except (ValueError, TypeError) as exc:
         raise TokenError("invalid_token", "The access token is not valid.") from exc
