@@ -65,18 +65,18 @@ def create_reset_token(db: Session, user: User, now: datetime) -> str:
     return token
 
 
-def user_for_reset_token(db: Session, token: str, now: datetime, *, lock: bool = False) -> tuple[PasswordResetToken, User]:
+def user_for_reset_token(db: Session, token: str, now: datetime) -> tuple[PasswordResetToken, User]:
     """The token row and its active user, or RecoveryError (unknown, used, expired)."""
     if not token or len(token) > 200:
         raise RecoveryError("This reset link is not valid.")
-    statement = (select(PasswordResetToken, User).join(User, User.id == PasswordResetToken.user_id)
-                 .where(PasswordResetToken.token_hash == _digest(token)))
-    row = db.execute(statement.with_for_update(of=PasswordResetToken) if lock else statement).one_or_none()
+    row = db.execute(select(PasswordResetToken, User).join(User, User.id == PasswordResetToken.user_id)
+                     .where(PasswordResetToken.token_hash == _digest(token))
+                     .execution_options(populate_existing=True)).one_or_none()
     if row is None:
         raise RecoveryError("This reset link is not valid. Ask for a new one.")
     reset, user = row
     if reset.used_at is not None:
-        raise RecoveryError("This reset link has already been used, or a newer one was sent. Ask for a new one.")
+        raise _spent()
     if reset.expires_at <= now:
         minutes = int(RESET_TOKEN_LIFETIME.total_seconds() // 60)
         raise RecoveryError(f"This reset link has expired (links work for {minutes} minutes). Ask for a new one.")
@@ -85,17 +85,29 @@ def user_for_reset_token(db: Session, token: str, now: datetime, *, lock: bool =
     return reset, user
 
 
-def reset_password(db: Session, token: str, new_password: str, now: datetime) -> User:
-    """Use a reset link: set the new password and spend the link, in one unit of work (committed).
+def _spent() -> RecoveryError:
+    return RecoveryError("This reset link has already been used, or a newer one was sent. Ask for a new one.")
 
-    The token row is locked, so two submissions of the same link cannot both succeed.
+
+def reset_password(db: Session, token: str, new_password: str, now: datetime) -> User:
+    """Use a reset link: spend it and set the new password, in one unit of work (committed).
+
+    Spending is one conditional UPDATE (`used_at IS NULL`) whose row count decides, in the same
+    transaction as the password change: of several submissions of one link at the same moment,
+    only the one whose UPDATE matched goes on — the database serialises the UPDATEs (MariaDB's
+    row lock, SQLite's write lock) and the others find the link spent. A refused new password
+    rolls the spending back with it, so the link still works.
     """
     try:
-        reset, user = user_for_reset_token(db, token, now, lock=True)
+        reset, user = user_for_reset_token(db, token, now)
+        spent = db.execute(update(PasswordResetToken)
+                           .where(PasswordResetToken.id == reset.id, PasswordResetToken.used_at.is_(None))
+                           .values(used_at=now).execution_options(synchronize_session=False))
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            raise _spent()
     except RecoveryError:
         db.rollback()
         raise
-    reset.used_at = now
     change_password(db, user, new_password)  # commits both, or rolls back both on a bad password
     return user
 
