@@ -14,13 +14,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.accounts import AccountError, change_password
+from models.accounts import AccountError, change_password, find_user_by_email
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, utcnow
+from models.db import sqlite_write_lock
 from models.errors import DomainError
 from models.users import User
 
 # How long a reset link works: long enough to reach the mailbox, short enough to be safe.
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+# At most this many reset links per account per hour: the form cannot be used to flood a mailbox.
+RESET_MAILS_PER_HOUR = 3
 
 
 class PasswordResetToken(Base):
@@ -35,8 +38,8 @@ class PasswordResetToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-__all__ = ["AccountError", "PasswordResetToken", "RecoveryError", "create_reset_token", "reset_password",
-           "user_for_reset_token"]
+__all__ = ["AccountError", "PasswordResetToken", "RecoveryError", "create_reset_token", "new_reset_token",
+           "request_reset", "reset_password", "user_for_reset_token"]
 
 
 class RecoveryError(DomainError, ValueError):
@@ -50,19 +53,55 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_reset_token(db: Session, user: User, now: datetime) -> str:
-    """A new reset token for `user` (committed); earlier unused ones stop working.
+def new_reset_token() -> str:
+    """A fresh random reset token (only its digest is ever stored)."""
+    return secrets.token_urlsafe(32)
 
-    Only the newest link works, so a mailbox holding several cannot be used with an old one.
-    """
+
+def _store_reset_token(db: Session, user_id: int, token: str, now: datetime) -> None:
+    # Only the newest link works, so a mailbox holding several cannot be used with an old one.
     db.execute(update(PasswordResetToken)
-               .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+               .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
                .values(used_at=now))
-    token = secrets.token_urlsafe(32)
-    db.add(PasswordResetToken(user_id=user.id, token_hash=_digest(token), created_at=now,
+    db.add(PasswordResetToken(user_id=user_id, token_hash=_digest(token), created_at=now,
                               expires_at=now + RESET_TOKEN_LIFETIME))
+
+
+def create_reset_token(db: Session, user: User, now: datetime) -> str:
+    """A new reset token for `user` (committed), whatever the hourly limit; earlier unused ones
+    stop working. The "forgot password" form goes through `request_reset` instead."""
+    token = new_reset_token()
+    _store_reset_token(db, user.id, token, now)
     db.commit()
     return token
+
+
+def request_reset(db: Session, email: str, token: str, now: datetime) -> User | None:
+    """Store `token` as `email`'s reset link if that is an active account under its hourly
+    limit (committed): the account to mail the link to, or None (no such account, switched
+    off, or `RESET_MAILS_PER_HOUR` links sent in the last hour).
+
+    The limit holds under parallel requests: the count and the insert happen under the
+    account row's lock (a locking read on MariaDB, the write lock on SQLite), in a transaction
+    of their own, so a second request counts the first one's link.
+    """
+    user = find_user_by_email(db, email)
+    user_id = user.id if user is not None and user.is_active and user.email else None
+    db.rollback()  # the lock must come first in its transaction (models/db.py sqlite_write_lock)
+    if user_id is None:
+        return None
+    sqlite_write_lock(db)
+    db.execute(select(User.id).where(User.id == user_id).with_for_update())
+    sent = db.scalar(select(func.count()).select_from(PasswordResetToken)
+                     .where(PasswordResetToken.user_id == user_id,
+                            PasswordResetToken.created_at >= now - timedelta(hours=1))
+                     .with_for_update()) or 0
+    if sent >= RESET_MAILS_PER_HOUR:
+        db.rollback()
+        return None
+    _store_reset_token(db, user_id, token, now)
+    db.commit()
+    return db.get(User, user_id)
 
 
 def user_for_reset_token(db: Session, token: str, now: datetime) -> tuple[PasswordResetToken, User]:
@@ -110,9 +149,3 @@ def reset_password(db: Session, token: str, new_password: str, now: datetime) ->
         raise
     change_password(db, user, new_password)  # commits both, or rolls back both on a bad password
     return user
-
-
-def reset_requests_since(db: Session, user_id: int, since: datetime) -> int:
-    """How many reset links `user_id` was sent since `since` (to throttle the form)."""
-    return db.scalar(select(func.count()).select_from(PasswordResetToken)
-                     .where(PasswordResetToken.user_id == user_id, PasswordResetToken.created_at >= since)) or 0
