@@ -51,8 +51,13 @@ def create_user(
     password: str | None,
     role: Role,
     display_name: str | None = None,
+    verified: bool = True,
 ) -> User:
-    """Add a user; committed. Refuses a taken e-mail and passwords that are too short."""
+    """Add a user; committed. Refuses a taken e-mail and passwords that are too short.
+
+    `verified`: whether the address counts as proven (an admin or the command line vouches
+    for it); sign-up makes unverified accounts and mails a link (models/verification.py).
+    """
     address = normalize_email(email)
     # Hashed first, so a taken e-mail costs the same argon2 time as a new account.
     try:
@@ -67,6 +72,7 @@ def create_user(
         role=role,
         display_name=(display_name or address.split("@")[0]).strip()[:100],
         is_active=True,
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     try:

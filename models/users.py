@@ -46,12 +46,20 @@ class User(UserMixin, Base):
     # Bumped by sign-out, a password change and deactivation: every cookie session and
     # remember-me token made under an older version stops working (models/sign_in_sessions.py).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the owner proved the address is theirs (the mailed link, models/verification.py), or
+    # the provider of a social sign-up vouched for it; NULL: not verified yet (or no address).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     identities: Mapped[list[SocialIdentity]] = relationship(back_populates="user")
 
     # flask-login reads is_active as an attribute; the column above provides it.
     def get_id(self) -> str:
         return str(self.id)
+
+    @property
+    def is_verified(self) -> bool:
+        """The account's e-mail address is proven theirs (payouts need it: SPEC §13)."""
+        return self.email is not None and self.email_verified_at is not None
 
     @property
     def is_seller(self) -> bool:

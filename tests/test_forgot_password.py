@@ -14,7 +14,8 @@ import requests
 from sqlalchemy import func, select
 
 from models import Role
-from models.recovery import RESET_MAILS_PER_HOUR, PasswordResetToken
+from models.mailed_links import MailedLink
+from models.recovery import RESET_MAILS_PER_HOUR
 from portal import create_app
 from portal.login_limits import FORGOT_MESSAGE
 from portal.mail_outbox import mail_outbox
@@ -63,8 +64,8 @@ def test_eight_parallel_requests_for_one_account_send_exactly_three_mails(settin
                 server.stop()
         assert len(inbox.to(user.email)) == RESET_MAILS_PER_HOUR
     with session_factory() as db:
-        stored = db.scalar(select(func.count()).select_from(PasswordResetToken)
-                           .where(PasswordResetToken.user_id == user.id))
+        stored = db.scalar(select(func.count()).select_from(MailedLink)
+                           .where(MailedLink.user_id == user.id))
     assert stored == RESET_MAILS_PER_HOUR
 
 

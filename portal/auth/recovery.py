@@ -9,7 +9,6 @@ models.accounts.change_password, which ends every other session of the account.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from functools import partial
 
@@ -22,24 +21,15 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from models.accounts import AccountError, change_password, rename
 from models.passwords import MIN_PASSWORD_LENGTH, verify_password
-from models.recovery import (
-    RESET_TOKEN_LIFETIME,
-    RecoveryError,
-    new_reset_token,
-    request_reset,
-    reset_password,
-    user_for_reset_token,
-)
+from models.recovery import RecoveryError, new_reset_token, reset_password, user_for_reset_token
+from portal.auth.account_mail import send_reset_mail
 from portal.auth.server_sessions import keep_this_session
 from portal.auth.sessions import pending_link, sign_out
 from portal.auth.views import bp
-from portal.database import db_session, session_factory
+from portal.database import db_session
 from portal.login_limits import forgot_attempt
 from portal.mail_outbox import mail_outbox
-from portal.mailer import send_mail
 from portal.settings import settings
-
-_log = logging.getLogger(__name__)
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -85,27 +75,9 @@ def forgot() -> ResponseReturnValue:
     if form.validate_on_submit():
         token = new_reset_token()
         link = settings().public_url(url_for("auth.reset", token=token))
-        mail_outbox().submit(partial(_send_reset_mail, form.email.data or "", token, link, _now()))
+        mail_outbox().submit(partial(send_reset_mail, form.email.data or "", token, link, _now()))
         return render_template("auth/forgot_sent.html", email=form.email.data)
     return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
-
-
-def _send_reset_mail(email: str, token: str, link: str, now: datetime) -> None:
-    """In the outbox: store the link for an active account under its hourly limit and mail it."""
-    with session_factory()() as db:
-        user = request_reset(db, email, token, now)
-        if user is None or not user.email:
-            return
-        address, name = user.email, user.display_name
-    minutes = int(RESET_TOKEN_LIFETIME.total_seconds() // 60)
-    try:
-        send_mail(settings(), to=address, subject="Reset your PaySystem password", body=(
-            f"Hello {name},\n\nsomeone (hopefully you) asked to reset the password of your "
-            f"PaySystem account. Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n"
-            "The link works once. If you did not ask for it, ignore this mail: your password stays as it is."
-        ))
-    except OSError as exc:  # smtplib errors too: logged; the visitor was answered long ago
-        _log.error("could not send the reset mail to user %s: %s", user.id, exc)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
