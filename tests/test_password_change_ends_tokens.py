@@ -1,6 +1,6 @@
 """Issue 18, item 3: a new password — by reset link or on the account page — ends the account's
-API tokens, as sign-out does: a bearer token obtained before the change is refused after it,
-by the API's checks (`api_auth`) and by the progress fast path alike."""
+API tokens, as sign-out (everywhere) does: a bearer token obtained before the change is refused
+after it, by the API's checks (`api_auth`) and by the progress fast path alike."""
 
 from __future__ import annotations
 
@@ -50,7 +50,17 @@ def _on_the_account_page(app, user: User, session_factory) -> None:  # type: ign
     assert browser.get("/auth/account").status_code == 200  # this browser stays signed in
 
 
-@pytest.mark.parametrize("change", [_by_reset_link, _on_the_account_page], ids=["reset_link", "account_page"])
+def _sign_out(app, user: User, session_factory) -> None:  # type: ignore[no-untyped-def]
+    """Sign-out ends every session of the account (sign-out everywhere): the same function."""
+    browser = app.test_client()
+    signed = browser.post("/auth/signin", data={"csrf_token": _csrf(browser, "/auth/signin"), "email": user.email,
+                                                "password": TEST_PASSWORD})
+    assert signed.status_code == 302
+    assert browser.post("/auth/signout", data={"csrf_token": _csrf(browser, "/auth/account")}).status_code == 302
+
+
+@pytest.mark.parametrize("change", [_by_reset_link, _on_the_account_page, _sign_out],
+                         ids=["reset_link", "account_page", "sign_out_everywhere"])
 def test_a_token_from_before_a_password_change_is_refused_after_it(
         app, make_user, session_factory, change: Callable[..., None]):
     seller, viewer = make_user(Role.SELLER), make_user(Role.VIEWER)
@@ -69,8 +79,8 @@ def test_a_token_from_before_a_password_change_is_refused_after_it(
     assert api.get("/api/v1/me", headers=before).status_code == 401
     refused = api.post(progress, json={"position_ms": 2000}, headers=before)  # the fast path in front of Flask
     assert (refused.status_code, refused.get_json()["error"]) == (401, "token_revoked")
-    # A token obtained with the new password works.
-    after = _token(api, viewer.email, NEW_PASSWORD)
+    # A token obtained afterwards (with the new password, if it changed) works.
+    after = _token(api, viewer.email, TEST_PASSWORD if change is _sign_out else NEW_PASSWORD)
     assert api.get("/api/v1/me", headers=after).status_code == 200
     assert api.post(progress, json={"position_ms": 2000}, headers=after).status_code == 200
 
