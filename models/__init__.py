@@ -8,8 +8,8 @@ from models.base import Base
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.figure_cache import FigureVersion
+from models.mailed_links import MailedLink
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
-from models.recovery import PasswordResetToken
 from models.restatements import Restatement
 from models.revoked_tokens import RevokedToken
 from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
@@ -33,7 +33,7 @@ __all__ = [
     "FigureVersion",
     "Metric",
     "PeriodKind",
-    "PasswordResetToken",
+    "MailedLink",
     "PlayHistory",
     "PlaySession",
     "PlayStatus",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import false, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
+from models.db import sqlite_write_lock
 from models.errors import DomainError
 from models.listing import Paged, contains_pattern
 from models.passwords import hash_password, needs_rehash, verify_password
@@ -50,8 +51,13 @@ def create_user(
     password: str | None,
     role: Role,
     display_name: str | None = None,
+    verified: bool = True,
 ) -> User:
-    """Add a user; committed. Refuses a taken e-mail and passwords that are too short."""
+    """Add a user; committed. Refuses a taken e-mail and passwords that are too short.
+
+    `verified`: whether the address counts as proven (an admin or the command line vouches
+    for it); sign-up makes unverified accounts and mails a link (models/verification.py).
+    """
     address = normalize_email(email)
     # Hashed first, so a taken e-mail costs the same argon2 time as a new account.
     try:
@@ -66,6 +72,7 @@ def create_user(
         role=role,
         display_name=(display_name or address.split("@")[0]).strip()[:100],
         is_active=True,
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     try:
@@ -108,9 +115,7 @@ def _locked_active_admins(session: Session) -> set[int]:
     index, in index order so concurrent callers cannot deadlock. SQLite ignores FOR UPDATE,
     so a write that changes nothing first takes its database write lock.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(User).where(false()).values(role=User.role)
-                        .execution_options(synchronize_session=False))
+    sqlite_write_lock(session)
     return set(session.scalars(
         select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id).with_for_update()
     ))

@@ -16,11 +16,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+
+def sqlite_write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now (a write that changes nothing); elsewhere
+    nothing. SQLite ignores FOR UPDATE, so a check-then-write that MariaDB serialises with a
+    locking read is serialised here by this lock, held until the transaction ends. Call it
+    first in its transaction: in WAL mode a transaction that has read cannot take it later.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE users SET id = id WHERE 0 = 1"))
 
 
 def normalize_url(url: str) -> str:

@@ -49,8 +49,10 @@ _CORE = {"synchronize_session": False}
 
 _duration_seconds = select(Video.duration_seconds).where(Video.id == PlaySession.video_id).scalar_subquery()
 # Lets a caller that authenticated the viewer by token alone (the API's progress endpoint)
-# refuse a switched-off account without loading the user.
+# refuse a switched-off account, or a token issued before the account's sessions were ended,
+# without loading the user.
 _viewer_active = select(User.is_active).where(User.id == PlaySession.viewer_id).scalar_subquery()
+_viewer_session_version = select(User.session_version).where(User.id == PlaySession.viewer_id).scalar_subquery()
 _SESSION_ROW = select(
     PlaySession.viewer_id,
     PlaySession.video_id,
@@ -65,6 +67,7 @@ _SESSION_ROW = select(
     PlaySession.reject_reason,
     _duration_seconds.label("duration_seconds"),
     _viewer_active.label("viewer_active"),
+    _viewer_session_version.label("viewer_session_version"),
 )
 
 _PS, _PH, _PICK = PlaySession.__table__, PlayHistory.__table__, AdPick.__table__
@@ -249,7 +252,7 @@ def _progress_of(row: Row) -> SessionProgress:
 
 def report_progress(
     db: Session | Connection, *, viewer_id: int, video_id: int, session_id: int, report: ProgressReport,
-    now: datetime,
+    now: datetime, session_version: int | None = None,
 ) -> ProgressResult:
     """Credit watch time for one progress report and move the resume position; committed.
 
@@ -257,6 +260,7 @@ def report_progress(
     row stays locked until commit so two reports of one session cannot both use it.
     Portable (SQLite too); on MariaDB/MySQL the portal's hot path is
     models/progress_recorder.py, which comes here only for what it does not match.
+    `session_version`: the `sv` of the bearer token that authenticated the viewer, if any.
     """
     conn = db.connection() if isinstance(db, Session) else db
     row = conn.execute(_LOCKED_SESSION, {"p_session_id": session_id}).one_or_none()
@@ -266,6 +270,9 @@ def report_progress(
     if not row.viewer_active:
         db.rollback()
         raise PlaybackError("unauthorized", "account_disabled", "This account is switched off.")
+    if session_version is not None and row.viewer_session_version != session_version:
+        db.rollback()  # a bearer token from before a sign-out or password change (portal/api/tokens.py)
+        raise PlaybackError("unauthorized", "token_revoked", "The access token has been revoked.")
     try:
         new = apply_report(_progress_of(row), report, now, row.duration_seconds * 1000)
     except PlaybackError:

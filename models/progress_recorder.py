@@ -62,7 +62,8 @@ _UPDATE_SESSION = f"""
         updated_at = %(now)s
     WHERE id = %(session)s AND viewer_id = %(viewer)s AND video_id = %(video)s AND ended_at IS NULL
       AND (SELECT duration_seconds FROM videos WHERE id = %(video)s) = %(duration_s)s
-      AND EXISTS (SELECT 1 FROM users WHERE id = %(viewer)s AND is_active = 1)
+      AND EXISTS (SELECT 1 FROM users WHERE id = %(viewer)s AND is_active = 1
+                  AND (%(sv)s IS NULL OR session_version = %(sv)s))
 """
 _UPDATE_HISTORY = (
     "UPDATE play_history SET last_position_ms = %(resume)s, status = %(status)s, updated_at = %(now)s "
@@ -100,25 +101,30 @@ class ProgressRecorder:
             self.hot.dispose()
 
     def record(self, *, viewer_id: int, video_id: int, session_id: int, report: ProgressReport,
-               now: datetime) -> ProgressResult:
-        """Apply one report (§4); raises PlaybackError with nothing changed when it is refused."""
+               now: datetime, session_version: int | None = None) -> ProgressResult:
+        """Apply one report (§4); raises PlaybackError with nothing changed when it is refused.
+
+        `session_version`: the `sv` of the bearer token that authenticated the viewer (None for
+        a cookie session, which the portal has checked already): a stale one is refused.
+        """
         if self.hot is not None:
-            done = self._fast(viewer_id, video_id, session_id, report, now)
+            done = self._fast(viewer_id, video_id, session_id, report, now, session_version)
             if done is not None:
                 return done
             self._durations.pop(video_id, None)  # perhaps stale: read again next time
         with self.engine.connect() as conn:
             return report_progress(conn, viewer_id=viewer_id, video_id=video_id, session_id=session_id,
-                                   report=report, now=now)
+                                   report=report, now=now, session_version=session_version)
 
     def _fast(self, viewer_id: int, video_id: int, session_id: int, report: ProgressReport,
-              now: datetime) -> ProgressResult | None:
+              now: datetime, session_version: int | None) -> ProgressResult | None:
         """The batch; None when the session statement did not match and the portable path must decide."""
         assert self.hot is not None
         for attempt in (1, 2):
             connection = self.hot.raw_connection()
             try:
-                return self._statements(connection.cursor(), viewer_id, video_id, session_id, report, now)
+                return self._statements(connection.cursor(), viewer_id, video_id, session_id, report, now,
+                                        session_version)
             except self.hot.dialect.loaded_dbapi.Error as error:
                 dropped = self.hot.dialect.is_disconnect(error, connection.dbapi_connection, None)
                 # Never pool a connection whose batch stopped part-way (its transaction may be open).
@@ -132,7 +138,7 @@ class ProgressRecorder:
         raise AssertionError("unreachable")
 
     def _statements(self, cursor: DBAPICursor, viewer_id: int, video_id: int, session_id: int,
-                    report: ProgressReport, now: datetime) -> ProgressResult | None:
+                    report: ProgressReport, now: datetime, session_version: int | None) -> ProgressResult | None:
         duration_s = self._durations.get(video_id)
         if duration_s is None:
             cursor.execute(_DURATION, {"video": video_id})
@@ -153,7 +159,8 @@ class ProgressRecorder:
         at = now.astimezone(UTC).replace(tzinfo=None)
         params = {"session": session_id, "viewer": viewer_id, "video": video_id, "now": at,
                   "position": report.position_ms, "final": final, "ended_at": at if ended else None,
-                  "duration_s": duration_s, "resume": stored_resume_ms(status, final), "status": status.value}
+                  "duration_s": duration_s, "resume": stored_resume_ms(status, final), "status": status.value,
+                  "sv": session_version}
         cursor.execute(_REPORT, params)
         counts = [cursor.rowcount]
         while cursor.nextset():

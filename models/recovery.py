@@ -1,106 +1,76 @@
-"""Account recovery: single-use, expiring password-reset links (issue 14, item 6).
+"""Account recovery: single-use, expiring password-reset links (issue 14, item 6), on the
+mailed-link machinery of models/mailed_links.py.
 
-Only a SHA-256 of the token is stored, so a leaked database cannot be used to reset
-passwords. Using a link changes the password through models.accounts.change_password, the
-one function that also ends the account's other sessions.
+Using a link changes the password through models.accounts.change_password, the one function
+that also ends the account's other sessions and API tokens.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from models.accounts import AccountError, change_password
-from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, utcnow
-from models.errors import DomainError
+from models.accounts import AccountError, change_password, find_user_by_email
+from models.mailed_links import (
+    LinkError,
+    LinkPurpose,
+    MailedLink,
+    link_owner,
+    new_link_token,
+    reserve_link,
+    spend_link,
+    store_link,
+)
 from models.users import User
 
 # How long a reset link works: long enough to reach the mailbox, short enough to be safe.
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+# At most this many reset links per account per hour: the form cannot be used to flood a mailbox.
+RESET_MAILS_PER_HOUR = 3
+RESET = LinkPurpose("reset", "reset link", RESET_TOKEN_LIFETIME, RESET_MAILS_PER_HOUR)
 
+# A reset link that cannot be used (unknown, spent, expired); the message is safe to show.
+RecoveryError = LinkError
+new_reset_token = new_link_token
 
-class PasswordResetToken(Base):
-    __tablename__ = "password_reset_tokens"
-    __table_args__ = (TABLE_ARGS,)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-__all__ = ["AccountError", "PasswordResetToken", "RecoveryError", "create_reset_token", "reset_password",
-           "user_for_reset_token"]
-
-
-class RecoveryError(DomainError, ValueError):
-    """A reset link that cannot be used (unknown, spent, expired); the message is safe to show."""
-
-    kind = "conflict"
-    code = "reset_link_unusable"
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+__all__ = ["RESET", "AccountError", "MailedLink", "RecoveryError", "create_reset_token", "new_reset_token",
+           "request_reset", "reset_password", "user_for_reset_token"]
 
 
 def create_reset_token(db: Session, user: User, now: datetime) -> str:
-    """A new reset token for `user` (committed); earlier unused ones stop working.
-
-    Only the newest link works, so a mailbox holding several cannot be used with an old one.
-    """
-    db.execute(update(PasswordResetToken)
-               .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-               .values(used_at=now))
-    token = secrets.token_urlsafe(32)
-    db.add(PasswordResetToken(user_id=user.id, token_hash=_digest(token), created_at=now,
-                              expires_at=now + RESET_TOKEN_LIFETIME))
+    """A new reset token for `user` (committed), whatever the hourly limit; earlier unused ones
+    stop working. The "forgot password" form goes through `request_reset` instead."""
+    token = new_link_token()
+    store_link(db, user.id, token, RESET, now)
     db.commit()
     return token
 
 
-def user_for_reset_token(db: Session, token: str, now: datetime, *, lock: bool = False) -> tuple[PasswordResetToken, User]:
-    """The token row and its active user, or RecoveryError (unknown, used, expired)."""
-    if not token or len(token) > 200:
-        raise RecoveryError("This reset link is not valid.")
-    statement = (select(PasswordResetToken, User).join(User, User.id == PasswordResetToken.user_id)
-                 .where(PasswordResetToken.token_hash == _digest(token)))
-    row = db.execute(statement.with_for_update(of=PasswordResetToken) if lock else statement).one_or_none()
-    if row is None:
-        raise RecoveryError("This reset link is not valid. Ask for a new one.")
-    reset, user = row
-    if reset.used_at is not None:
-        raise RecoveryError("This reset link has already been used, or a newer one was sent. Ask for a new one.")
-    if reset.expires_at <= now:
-        minutes = int(RESET_TOKEN_LIFETIME.total_seconds() // 60)
-        raise RecoveryError(f"This reset link has expired (links work for {minutes} minutes). Ask for a new one.")
-    if not user.is_active:
-        raise RecoveryError("This account is switched off; contact an administrator.")
-    return reset, user
+def request_reset(db: Session, email: str, token: str, now: datetime) -> User | None:
+    """Store `token` as `email`'s reset link if that is an active account under its hourly
+    limit (committed): the account to mail the link to, or None (no such account, switched
+    off, or `RESET_MAILS_PER_HOUR` links sent in the last hour; models/mailed_links.py
+    `reserve_link` keeps the limit under parallel requests)."""
+    user = find_user_by_email(db, email)
+    user_id = user.id if user is not None and user.is_active and user.email else None
+    db.rollback()  # reserve_link takes its lock first, in a transaction of its own
+    if user_id is None or not reserve_link(db, user_id, token, RESET, now):
+        return None
+    return db.get(User, user_id)
+
+
+def user_for_reset_token(db: Session, token: str, now: datetime) -> tuple[MailedLink, User]:
+    """The link row and its active user, or RecoveryError (unknown, used, expired)."""
+    return link_owner(db, token, RESET, now)
 
 
 def reset_password(db: Session, token: str, new_password: str, now: datetime) -> User:
-    """Use a reset link: set the new password and spend the link, in one unit of work (committed).
+    """Use a reset link: spend it and set the new password, in one unit of work (committed).
 
-    The token row is locked, so two submissions of the same link cannot both succeed.
+    Of several submissions of one link at the same moment only one spends it (`spend_link`);
+    a refused new password rolls the spending back with it, so the link still works.
     """
-    try:
-        reset, user = user_for_reset_token(db, token, now, lock=True)
-    except RecoveryError:
-        db.rollback()
-        raise
-    reset.used_at = now
+    user = spend_link(db, token, RESET, now)
     change_password(db, user, new_password)  # commits both, or rolls back both on a bad password
     return user
-
-
-def reset_requests_since(db: Session, user_id: int, since: datetime) -> int:
-    """How many reset links `user_id` was sent since `since` (to throttle the form)."""
-    return db.scalar(select(func.count()).select_from(PasswordResetToken)
-                     .where(PasswordResetToken.user_id == user_id, PasswordResetToken.created_at >= since)) or 0

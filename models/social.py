@@ -74,6 +74,7 @@ def create_social_user(session: Session, profile: SocialProfile, role: Role) -> 
         display_name=profile.display_name,
         is_active=True,
         last_login_at=utcnow(),
+        email_verified_at=utcnow() if email else None,  # kept only when the provider verified it
     )
     session.add(user)
     session.add(SocialIdentity(user=user, provider=profile.provider, subject=profile.subject, email=profile.email))

@@ -46,12 +46,20 @@ class User(UserMixin, Base):
     # Bumped by sign-out, a password change and deactivation: every cookie session and
     # remember-me token made under an older version stops working (models/sign_in_sessions.py).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the owner proved the address is theirs (the mailed link, models/verification.py), or
+    # the provider of a social sign-up vouched for it; NULL: not verified yet (or no address).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     identities: Mapped[list[SocialIdentity]] = relationship(back_populates="user")
 
     # flask-login reads is_active as an attribute; the column above provides it.
     def get_id(self) -> str:
         return str(self.id)
+
+    @property
+    def is_verified(self) -> bool:
+        """The account's e-mail address is proven theirs (payouts need it: SPEC §13)."""
+        return self.email is not None and self.email_verified_at is not None
 
     @property
     def is_seller(self) -> bool:
@@ -97,17 +105,23 @@ def active_user(session: Session, user_id: int) -> User | None:
 
 # Built once: the API asks it on every request (a prebuilt Core statement costs a third of an
 # ORM `get`, which builds a User and its identity-map entry the request mostly never needs).
-_ACTIVE_ROLE = select(User.role).where(User.id == bindparam("user_id"), User.is_active.is_(True))
+# A bearer token carries the account's session_version from when it was issued; a later bump
+# (sign-out, password change, deactivation) makes it worthless, as it does cookie sessions.
+_ACTIVE_ROLE = select(User.role).where(User.id == bindparam("user_id"), User.is_active.is_(True),
+                                       User.session_version == bindparam("session_version"))
 # The same rule as raw MySQL for the API's read fast path, which asks it together with other
 # columns (`{columns}`: ", (SELECT …)" items) in one round trip on a DB-API cursor; the user id
-# is the last parameter. tests/test_models.py checks that it agrees with `active_role`.
-ACTIVE_ROLE_SQL = "SELECT role{columns} FROM users WHERE id = %s AND is_active = 1"
+# and the token's session version are the last parameters. tests/test_models.py checks that it
+# agrees with `active_role`.
+ACTIVE_ROLE_SQL = "SELECT role{columns} FROM users WHERE id = %s AND is_active = 1 AND session_version = %s"
 
 
-def active_role(session: Session, user_id: int) -> Role | None:
-    """The role of the user with this id if `is_active_account`, else None: the same check as
-    `active_user`, for callers that need only the role (the API's per-request token check)."""
-    return session.execute(_ACTIVE_ROLE, {"user_id": user_id}).scalar_one_or_none()
+def active_role(session: Session, user_id: int, session_version: int) -> Role | None:
+    """The role of the user with this id if `is_active_account` and its sessions have not been
+    ended since `session_version` (a bearer token's `sv`), else None: the API's per-request
+    token check, which needs only the role."""
+    return session.execute(_ACTIVE_ROLE, {"user_id": user_id,
+                                          "session_version": session_version}).scalar_one_or_none()
 
 
 @event.listens_for(User.is_active, "set")

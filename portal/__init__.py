@@ -47,6 +47,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_database(app, settings.database_url)
     init_redis(app, settings.redis_url)
+    from portal.mail_outbox import init_mail_outbox
+
+    init_mail_outbox(app)
     login_manager.init_app(app)
     from portal.auth.server_sessions import init_server_sessions
 

@@ -36,10 +36,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "_paysystem_login_attempt"
 _SIGNUP_MARK = "_paysystem_signup_attempt"
+_FORGOT_MARK = "_paysystem_forgot_attempt"
 _GIVE_BACK = "paysystem.login_endpoints"
 _EXTENSION = "paysystem.login_limiter"
 MESSAGE = "Too many failed sign-in attempts. Wait a few minutes, then try again."
 SIGNUP_MESSAGE = "Too many sign-ups from your address. Try again later."
+FORGOT_MESSAGE = "Too many password reset requests from your address. Try again later."
 
 
 def login_attempt(view: F) -> F:
@@ -50,6 +52,11 @@ def login_attempt(view: F) -> F:
 def signup_attempt(view: F) -> F:
     """Mark a sign-up view: every attempt from a client address counts (SIGNUP_LIMIT_PER_IP)."""
     return mark_view(view, _SIGNUP_MARK)
+
+
+def forgot_attempt(view: F) -> F:
+    """Mark a "forgot password" view: every request from a client address counts (FORGOT_LIMIT_PER_IP)."""
+    return mark_view(view, _FORGOT_MARK)
 
 
 def attempted_account() -> str:
@@ -104,8 +111,8 @@ def _only_for(endpoints: set[str], hook: Callable[..., Any]) -> Callable[..., An
 
 
 def init_login_limits(app: Flask, settings: Settings) -> Limiter:
-    """Bind a limiter to `app` and limit its `@login_attempt` and `@signup_attempt` views; call
-    after the blueprints."""
+    """Bind a limiter to `app` and limit its `@login_attempt`, `@signup_attempt` and
+    `@forgot_attempt` views; call after the blueprints."""
     limiter = Limiter(
         key_func=client_ip,
         storage_uri=settings.redis_url,
@@ -118,9 +125,13 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=True,
     )
     limited = set(marked_endpoints(app, _MARK))
-    signups = marked_endpoints(app, _SIGNUP_MARK)
+    # Forms where every attempt from an address counts: (views, limit, scope, message).
+    per_ip = [
+        (marked_endpoints(app, _SIGNUP_MARK), settings.signup_limit_per_ip, "signup-ip", SIGNUP_MESSAGE),
+        (marked_endpoints(app, _FORGOT_MARK), settings.forgot_limit_per_ip, "forgot-ip", FORGOT_MESSAGE),
+    ]
     app.extensions[_GIVE_BACK] = frozenset(limited)
-    with _hooks_confined_to(app, limited | signups):
+    with _hooks_confined_to(app, limited.union(*(views for views, _, _, _ in per_ip))):
         limiter.init_app(app)
         app.after_request(_give_back_unless_failed)
     limits = (
@@ -134,11 +145,11 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
                 limit, scope=scope, key_func=key_func, methods=["POST"], error_message=MESSAGE
             )(view)
         app.view_functions[endpoint] = view
-    for endpoint in signups:
-        app.view_functions[endpoint] = limiter.shared_limit(
-            settings.signup_limit_per_ip, scope="signup-ip", key_func=client_ip, methods=["POST"],
-            error_message=SIGNUP_MESSAGE,
-        )(app.view_functions[endpoint])
+    for views, limit, scope, message in per_ip:
+        for endpoint in views:
+            app.view_functions[endpoint] = limiter.shared_limit(
+                limit, scope=scope, key_func=client_ip, methods=["POST"], error_message=message,
+            )(app.view_functions[endpoint])
     app.extensions[_EXTENSION] = limiter
     return limiter
 

@@ -1,7 +1,9 @@
 """Sending e-mail: through the configured SMTP server, or into the log in development.
 
-Only the password-reset mail uses it so far. Without SMTP_HOST nothing is sent and the
-whole message (with its link) is logged, so a developer can follow the link from the log.
+The account mails (portal/auth/account_mail.py: reset links, verification links, "you already
+have an account") use it, from the mail outbox's thread (portal/mail_outbox.py), never on a
+request's path. Without SMTP_HOST nothing is sent and the whole message (with its link) is
+logged, so a developer can follow the link from the log.
 """
 
 from __future__ import annotations

@@ -200,6 +200,8 @@ class Settings:
     # Sign-up forms sent from one client address (every attempt counts): bounds how fast
     # anyone can probe which e-mails are registered.
     signup_limit_per_ip: str = "20 per hour"
+    # "Forgot password" requests per client IP (each account also gets at most 3 links an hour).
+    forgot_limit_per_ip: str = "10 per hour"
     # Reverse proxies in front of the portal whose X-Forwarded-* headers are trusted (client IP
     # for the per-IP sign-in limit, https scheme for OAuth redirect URIs).
     trusted_proxy_hops: int = 0
@@ -267,6 +269,7 @@ class Settings:
             login_limit_per_account=_env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
             login_limit_per_ip=_env("LOGIN_LIMIT_PER_IP", "20 per 15 minutes"),
             signup_limit_per_ip=_env("SIGNUP_LIMIT_PER_IP", "20 per hour"),
+            forgot_limit_per_ip=_env("FORGOT_LIMIT_PER_IP", "10 per hour"),
             trusted_proxy_hops=_int_env("TRUSTED_PROXY_HOPS", 0),
             batch_partitions=_int_env("BATCH_PARTITIONS", 4),
             batch_queue=_env("BATCH_QUEUE", "batch"),
@@ -341,6 +344,7 @@ class Settings:
             ("LOGIN_LIMIT_PER_ACCOUNT", self.login_limit_per_account),
             ("LOGIN_LIMIT_PER_IP", self.login_limit_per_ip),
             ("SIGNUP_LIMIT_PER_IP", self.signup_limit_per_ip),
+            ("FORGOT_LIMIT_PER_IP", self.forgot_limit_per_ip),
         ):
             _check_rate_limit(name, value)
         if not date(1900, 1, 1) <= self.date_min <= date(2100, 1, 1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import time
@@ -17,12 +18,18 @@ from tests.support import free_port
 class Inbox:
     """aiosmtpd handler: every accepted message, parsed."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[Message] = []
+        self.delay = delay  # seconds each message takes to be accepted: a slow mail server
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Message]:
+        return [message for message in self.messages if message["To"] == address]
 
     def wait_for(self, to: str, timeout: float = 10.0) -> Message:
         deadline = time.monotonic() + timeout
@@ -42,8 +49,8 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
+def smtp_server(delay: float = 0.0) -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(delay), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

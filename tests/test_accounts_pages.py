@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from models import Role, User
 from portal import create_app
+from portal.mail_outbox import mail_outbox
+from tests.mail_support import smtp_server
 from tests.support import TEST_PASSWORD, reset_login_limits, unique_email
 
 
@@ -41,14 +44,37 @@ def sign_in(client, email, password=TEST_PASSWORD, next=""):
                                              "next": next})
 
 
-def test_sign_up_as_seller_stores_an_argon2_hash_and_signs_in(client, session_factory):
-    response, data = sign_up(client, role="seller", display_name="Hana Studio", next="/auth/account")
-    assert response.status_code == 302 and response.headers["Location"] == "/auth/account"
-    assert who(client) == ("Hana Studio", "seller")
+def test_sign_up_as_seller_stores_an_argon2_hash_and_the_mailed_link_verifies_it(settings, session_factory):
+    """Issue 18, item 16: sign-up answers "check your mail"; the account exists unverified, can
+    sign in, and the mailed link (single use) verifies it."""
+    with smtp_server() as (inbox, port):
+        app = create_app(replace(settings, smtp_host="127.0.0.1", smtp_port=port))
+        client = app.test_client()
+        response, data = sign_up(client, role="seller", display_name="Hana Studio", next="/auth/account")
+        assert response.status_code == 200 and "Check your e-mail" in response.get_data(as_text=True)
+        assert who(client) is None
+        assert mail_outbox(app).wait_until_idle()
+        mail = inbox.wait_for(data["email"])
     with session_factory() as session:
         user = session.scalar(select(User).where(User.email == data["email"]))
     assert user.role == Role.SELLER and user.password_hash.startswith("$argon2id$")
     assert TEST_PASSWORD not in user.password_hash
+    assert user.email_verified_at is None and not user.is_verified
+    # Unverified accounts sign in; the account page says so and offers the link again.
+    assert sign_in(client, data["email"]).status_code == 302
+    assert who(client) == ("Hana Studio", "seller")
+    page = client.get("/auth/account").get_data(as_text=True)
+    assert "data-email-unverified" in page and "Send the link again" in page
+
+    path = urlsplit(re.search(r"https?://\S+/auth/verify/\S+", mail.get_payload(decode=True).decode()).group(0)).path
+    verified = client.get(path)
+    assert verified.status_code == 302 and verified.headers["Location"] == "/auth/account"
+    page = client.get("/auth/account").get_data(as_text=True)
+    assert "data-email-verified" in page and "Send the link again" not in page
+    with session_factory() as session:
+        assert session.scalar(select(User).where(User.email == data["email"])).is_verified
+    again = app.test_client().get(path)  # single use
+    assert again.status_code == 410 and "already been used" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -69,11 +95,12 @@ def test_sign_up_refuses_bad_input_with_a_message(client, session_factory, field
         assert session.scalar(select(User).where(User.email == data["email"])) is None
 
 
-def test_sign_up_with_a_taken_email_is_refused_without_naming_it(client, make_user):
+def test_sign_up_with_a_taken_email_gets_the_same_page_as_a_new_one(client, make_user):
     existing = make_user(Role.VIEWER, email=unique_email("taken").replace(".test", ".com"))
     response, _ = sign_up(client, email=existing.email.upper())
-    assert response.status_code == 400  # issue 13: no "already exists" (tests/test_signup_enumeration.py)
-    assert "could not create an account" in response.get_data(as_text=True)
+    assert response.status_code == 200  # issue 18, item 16 (tests/test_signup_enumeration.py)
+    assert "Check your e-mail" in response.get_data(as_text=True)
+    assert who(client) is None
 
 
 def test_wrong_password_and_unknown_user_get_the_same_refusal(client, make_user):

@@ -114,6 +114,8 @@ def test_seed_demo_is_idempotent(scratch_db, tmp_path):
     assert {b.value for b in lifetime} == {"daily", "lifetime"}
     with factory() as session:
         titles = session.scalars(select(Video.title)).all()
+        demo_users = session.scalars(select(User).where(User.email.like("%@demo.paysystem.test"))).all()
+    assert len(demo_users) == 6 and all(user.is_verified for user in demo_users)  # issue 18, item 16
     assert any("한강" in t for t in titles) and len(titles) >= 9
     assert len(stats_days) >= 29
     for video in videos:

@@ -160,9 +160,11 @@ def test_the_raw_active_role_query_agrees_with_active_role(db, make_user):
     db.commit()
     raw = db.connection().connection.dbapi_connection.cursor()
     for user_id in (seller.id, admin.id, gone.id, 10**12):
-        raw.execute(ACTIVE_ROLE_SQL.format(columns=", 7"), [user_id])
-        row = raw.fetchone()
-        python = active_role(db, user_id)
-        assert (row[0] if row else None) == (python.value if python else None)
-        assert row is None or row[1] == 7
+        for session_version in (0, 1):  # a bearer token's `sv`: only the account's current one passes
+            raw.execute(ACTIVE_ROLE_SQL.format(columns=", 7"), [user_id, session_version])
+            row = raw.fetchone()
+            python = active_role(db, user_id, session_version)
+            assert (row[0] if row else None) == (python.value if python else None)
+            assert row is None or row[1] == 7
+            assert (python is not None) == (user_id in (seller.id, admin.id) and session_version == 0)
     raw.close()

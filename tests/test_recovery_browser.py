@@ -12,6 +12,7 @@ from portal import create_app
 from tests.browser_support import screenshot, sign_in_browser
 from tests.conftest import LiveServer
 from tests.mail_support import Inbox, smtp_server
+from tests.support import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,7 +22,9 @@ NEW_PASSWORD = "correct horse battery staple"
 def test_password_reset_through_the_mail_signs_out_the_old_session(browser, settings, make_user):
     user = make_user(Role.VIEWER)
     with smtp_server() as (inbox, port):
-        server = LiveServer(create_app(replace(settings, smtp_host="127.0.0.1", smtp_port=port))).start()
+        web = free_port()  # the mailed link points at PUBLIC_BASE_URL (issue 18, item 1): this server
+        server = LiveServer(create_app(replace(settings, smtp_host="127.0.0.1", smtp_port=port,
+                                               public_base_url=f"http://127.0.0.1:{web}")), port=web).start()
         old, new = browser.new_context(), browser.new_context()
         try:
             old_page, page = old.new_page(), new.new_page()

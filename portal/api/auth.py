@@ -102,8 +102,9 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
     """Require a valid, unrevoked bearer token; with `roles`, one of them (admins pass all).
 
     401 when the caller is not authenticated, 403 when authenticated but not allowed; the
-    user's role and active flag are read on every request, so a switched-off or demoted
-    account loses access at once.
+    user's role, active flag and session version are read on every request, so a switched-off
+    or demoted account loses access at once, and so does every token issued before the
+    account's sessions were ended (sign-out, password change).
     """
 
     def decorator(view: F) -> F:
@@ -121,7 +122,7 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
                 except Refusal as refusal:
                     return api_error(refusal.status, refusal.code, refusal.message)
                 # One lean query (the role of an active account), not the ORM row: every request asks.
-                role = active_role(db_session(), claims.user_id)
+                role = active_role(db_session(), claims.user_id, claims.session_version)
             g.api_claims = claims
             if role is None:
                 return api_error(401, "invalid_token", "The access token is not valid.")

@@ -9,7 +9,8 @@ does only what decides whether a stored answer may be given to this caller:
 1. `verified_claims`: the bearer token's signature, expiry and revocation, as every API call;
 2. one database round trip on the progress recorder's hot pool (autocommit, never pinged or
    reset): the caller's role if the account is active (`models/users.active_role`'s rule, so a
-   switched-off account is refused at once) and the versions of the answer's figure scopes;
+   switched-off account, or a token issued before a sign-out or password change, is refused at
+   once) and the versions of the answer's figure scopes;
 3. the Redis GET of the answer's key (`response_key`: endpoint, canonical query, scope, versions),
    or the process's copy of it while the stored answer has not expired (`LocalAnswers`); for
    settlements an MGET that also reads the table's figure-cache key, which Flask needs on a miss.
@@ -103,7 +104,7 @@ class ReadFastPath:
             claims = verified_claims(environ["HTTP_AUTHORIZATION"], self.settings, self.revocations)
         except Refusal:
             return None
-        role, versions = self._role_and_versions(claims.user_id, plan.scopes)
+        role, versions = self._role_and_versions(claims.user_id, claims.session_version, plan.scopes)
         if role is None:
             return None  # switched off or unknown (Flask says 401)
         # Should Flask answer, it takes over what was just checked and read instead of asking again.
@@ -130,14 +131,16 @@ class ReadFastPath:
         self.local.put(key, *found)
         return found[1]
 
-    def _role_and_versions(self, user_id: int, scopes: list[str]) -> tuple[str | None, dict[str, int]]:
-        """The caller's role if the account is active (else None) and each scope's version."""
+    def _role_and_versions(self, user_id: int, session_version: int,
+                           scopes: list[str]) -> tuple[str | None, dict[str, int]]:
+        """The caller's role if the account is active and the token's sessions not ended (else
+        None) and each scope's version."""
         assert self.hot is not None
         statement = ACTIVE_ROLE_SQL.format(columns=_VERSION * len(scopes))
         connection = self.hot.raw_connection()
         try:
             cursor = connection.cursor()
-            cursor.execute(statement, [*scopes, user_id])
+            cursor.execute(statement, [*scopes, user_id, session_version])
             row = cursor.fetchone()
             cursor.close()
         except self.hot.dialect.loaded_dbapi.Error as error:

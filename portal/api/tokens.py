@@ -1,7 +1,12 @@
-"""JWT access tokens for the JSON API (§2): HS256 or RS256, `sub`, `role`, `jti`, `exp`.
+"""JWT access tokens for the JSON API (§2): HS256 or RS256, `sub`, `role`, `jti`, `exp`, `sv`.
 
-Revocation: a `jti` is denied until the token would expire anyway, recorded in the database
-and mirrored in each process through Redis (portal/revocations.py).
+Revocation, two ways: one token (logout) — its `jti` is denied until the token would expire
+anyway, recorded in the database and mirrored in each process through Redis
+(portal/revocations.py); every token of an account — `sv` is the account's session version
+when the token was issued, and every request compares it with the users row it reads anyway
+(models/users.py `active_role`), so whatever ends the account's sessions (sign-out, a password
+change by reset link or on the account page, deactivation: models/sign_in_sessions.py
+`end_sessions_in`) ends its tokens too.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ class TokenClaims:
     role: Role
     jti: str
     expires_at: datetime
+    # The account's session_version when the token was issued (models/users.py).
+    session_version: int
 
 
 @lru_cache(maxsize=8)
@@ -58,7 +65,8 @@ def _verification_key(settings: Settings) -> str:
 def issue_token(user: User, settings: Settings, now: datetime | None = None) -> tuple[str, TokenClaims]:
     now = now or datetime.now(UTC)
     expires = now + timedelta(seconds=settings.jwt_ttl_seconds)
-    claims = TokenClaims(user_id=user.id, role=user.role, jti=uuid.uuid4().hex, expires_at=expires)
+    claims = TokenClaims(user_id=user.id, role=user.role, jti=uuid.uuid4().hex, expires_at=expires,
+                         session_version=user.session_version or 0)
     payload = {
         "iss": ISSUER,
         "sub": str(user.id),
@@ -66,6 +74,7 @@ def issue_token(user: User, settings: Settings, now: datetime | None = None) -> 
         "jti": claims.jti,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
+        "sv": claims.session_version,
     }
     return jwt.encode(payload, _signing_key(settings), algorithm=settings.jwt_algorithm), claims
 
@@ -103,6 +112,13 @@ def _user_id(sub: object) -> int:
     return user_id
 
 
+def _whole_number(value: object) -> int:
+    """A JSON integer claim in BIGINT range (a huge one would overflow the lookup on SQLite)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError("not a whole number in range")
+    return value
+
+
 def _verify(token: str, settings: Settings) -> TokenClaims:
     try:
         payload = jwt.decode(
@@ -110,7 +126,7 @@ def _verify(token: str, settings: Settings) -> TokenClaims:
             _verification_key(settings),
             algorithms=[settings.jwt_algorithm],
             issuer=ISSUER,
-            options={"require": ["exp", "sub", "jti", "iat"]},
+            options={"require": ["exp", "sub", "jti", "iat", "sv"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("token_expired", "The access token has expired; request a new one.") from exc
@@ -122,6 +138,7 @@ def _verify(token: str, settings: Settings) -> TokenClaims:
             role=Role(payload.get("role")),
             jti=str(payload["jti"]),
             expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            session_version=_whole_number(payload["sv"]),
         )
     except (ValueError, TypeError) as exc:
         raise TokenError("invalid_token", "The access token is not valid.") from exc

@@ -1,15 +1,16 @@
 """Account recovery and the account page's changes (issue 14, item 6).
 
-"Forgot password?" sends a single-use link that works for an hour; the answer is the same
-whether or not the address has an account, so the form does not reveal who is registered.
+"Forgot password?" sends a single-use link that works for an hour; the answer, and the work
+done before it, are the same whether or not the address has an account, so the form does not
+reveal who is registered (the mail is sent off the request path: portal/mail_outbox.py).
 Setting a new password (by link or on the account page) goes through
 models.accounts.change_password, which ends every other session of the account.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,26 +19,17 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from models.accounts import AccountError, change_password, find_user_by_email, rename
+from models.accounts import AccountError, change_password, rename
 from models.passwords import MIN_PASSWORD_LENGTH, verify_password
-from models.recovery import (
-    RESET_TOKEN_LIFETIME,
-    RecoveryError,
-    create_reset_token,
-    reset_password,
-    reset_requests_since,
-    user_for_reset_token,
-)
+from models.recovery import RecoveryError, new_reset_token, reset_password, user_for_reset_token
+from portal.auth.account_mail import send_reset_mail
 from portal.auth.server_sessions import keep_this_session
 from portal.auth.sessions import pending_link, sign_out
 from portal.auth.views import bp
 from portal.database import db_session
-from portal.mailer import send_mail
+from portal.login_limits import forgot_attempt
+from portal.mail_outbox import mail_outbox
 from portal.settings import settings
-
-_log = logging.getLogger(__name__)
-# At most this many reset mails per account per hour: the form cannot be used to flood a mailbox.
-RESET_MAILS_PER_HOUR = 3
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -74,28 +66,16 @@ def _now() -> datetime:
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
+@forgot_attempt
 def forgot() -> ResponseReturnValue:
+    """The same work and the same answer for every address: the link is made here, and whether
+    it is stored and mailed is decided off the request path (portal/mail_outbox.py), so neither
+    the answer nor its timing tells who has an account."""
     form = ForgotForm()
     if form.validate_on_submit():
-        db = db_session()
-        user = find_user_by_email(db, form.email.data or "")
-        now = _now()
-        if user is not None and user.is_active and user.email and \
-                reset_requests_since(db, user.id, now - timedelta(hours=1)) < RESET_MAILS_PER_HOUR:
-            token = create_reset_token(db, user, now)
-            link = settings().public_url(url_for("auth.reset", token=token))
-            minutes = int(RESET_TOKEN_LIFETIME.total_seconds() // 60)
-            try:
-                send_mail(settings(), to=user.email, subject="Reset your PaySystem password", body=(
-                    f"Hello {user.display_name},\n\nsomeone (hopefully you) asked to reset the password of your "
-                    f"PaySystem account. Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n"
-                    "The link works once. If you did not ask for it, ignore this mail: your password stays as it is."
-                ))
-            except OSError as exc:  # smtplib errors too: the mail server's trouble is ours, not the visitor's
-                _log.error("could not send the reset mail to user %s: %s", user.id, exc)
-                flash("We could not send the e-mail just now. Please try again in a few minutes.", "error")
-                return render_template("auth/forgot.html", form=form), 503
-        # The same answer either way: the form does not tell who has an account.
+        token = new_reset_token()
+        link = settings().public_url(url_for("auth.reset", token=token))
+        mail_outbox().submit(partial(send_reset_mail, form.email.data or "", token, link, _now()))
         return render_template("auth/forgot_sent.html", email=form.email.data)
     return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from models import Role
-from models.accounts import AccountError, EmailTaken, authenticate, create_user
+from models.accounts import AccountError, authenticate, normalize_email
+from models.mailed_links import new_link_token
+from portal.auth.account_mail import SignUpLinks, sign_up_and_mail
 from portal.auth.forms import SignInForm, SignUpForm
 from portal.auth.redirects import safe_next
 from portal.auth.sessions import sign_in, sign_out
 from portal.database import db_session
 from portal.login_limits import login_attempt, signup_attempt
+from portal.mail_outbox import mail_outbox
+from portal.settings import settings
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -44,27 +51,21 @@ def signup() -> ResponseReturnValue:
     if request.method == "GET" and request.args.get("role") in (Role.VIEWER.value, Role.SELLER.value):
         form.role.data = request.args["role"]
     if form.validate_on_submit():
-        session = db_session()
         try:
-            user = create_user(
-                session,
-                email=form.email.data or "",
-                password=form.password.data or "",
-                role=Role(form.role.data),
-                display_name=form.display_name.data or None,
-            )
+            address = normalize_email(form.email.data or "")
         except AccountError as exc:
-            session.rollback()
-            taken = isinstance(exc, EmailTaken)
-            # Not "this e-mail is registered": the same status as any refusal, and a message
-            # that is true whatever the reason (sign-up is also throttled per address).
-            form.email.errors.append(
-                "We could not create an account with this e-mail. If you have signed up before, sign in "
-                "instead." if taken else str(exc)
-            )
+            form.email.errors.append(str(exc))
             return render_template("auth/signup.html", form=form), 400
-        flash(f"Welcome, {user.display_name}! Your {user.role.value} account is ready.", "info")
-        return sign_in(user, next_url=form.next.data)
+        # The same work and answer for a new and a registered address (issue 18, item 16): the
+        # account is made, and the mail chosen, off the request path (portal/auth/account_mail.py).
+        token = new_link_token()
+        links = SignUpLinks(verify=settings().public_url(url_for("auth.verify", token=token)),
+                            sign_in=settings().public_url(url_for("auth.signin")),
+                            forgot=settings().public_url(url_for("auth.forgot")))
+        mail_outbox().submit(partial(
+            sign_up_and_mail, email=address, password=form.password.data or "", role=Role(form.role.data),
+            display_name=form.display_name.data or None, token=token, links=links, now=datetime.now(UTC)))
+        return render_template("auth/signup_sent.html", email=form.email.data)
     status = 400 if request.method == "POST" else 200
     return render_template("auth/signup.html", form=form), status
 

@@ -78,7 +78,7 @@ class ProgressFastPath:
         except _TooLarge:
             return 413, error_body("request_entity_too_large", f"A progress report is at most {MAX_BODY_BYTES} bytes.")
         return progress_reply(self.recorder, viewer_id=claims.user_id, video_id=video_id, session_id=session_id,
-                              body=body)
+                              body=body, session_version=claims.session_version)
 
 
 def _with_headers(start_response: StartResponse, extra: list[tuple[str, str]]) -> StartResponse:

@@ -103,11 +103,12 @@ def ad_view_input() -> tuple[int, int]:
 
 
 def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int, session_id: int,
-                   body: Any) -> tuple[int, dict[str, Any]]:
-    """Status and JSON of a progress report (§4) whose decoded body is `body` (None if not JSON)."""
+                   body: Any, session_version: int | None = None) -> tuple[int, dict[str, Any]]:
+    """Status and JSON of a progress report (§4) whose decoded body is `body` (None if not JSON);
+    `session_version` is the bearer token's `sv` when a token authenticated the viewer."""
     try:
         result = recorder.record(viewer_id=viewer_id, video_id=video_id, session_id=session_id,
-                                 report=parse_progress(body), now=now())
+                                 report=parse_progress(body), now=now(), session_version=session_version)
     except PlaybackError as exc:
         return status_of(exc), error_body(exc.code, exc.message)
     return 200, {"session_id": session_id, "position_ms": result.position_ms, "status": result.status.value,
