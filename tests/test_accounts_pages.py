@@ -95,6 +95,16 @@ def test_sign_up_refuses_bad_input_with_a_message(client, session_factory, field
         assert session.scalar(select(User).where(User.email == data["email"])) is None
 
 
+def test_a_refused_sign_up_keeps_good_passwords_and_empties_a_refused_one(client):
+    """Issue 21, item 14: a typo in the e-mail used to cost typing both passwords again."""
+    response, data = sign_up(client, email="not-an-address")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert html.count(f'value="{data["password"]}"') == 2  # password and confirmation kept
+    differ, data = sign_up(client, confirm="something else")
+    assert differ.status_code == 400 and data["password"] not in differ.get_data(as_text=True)
+
+
 def test_sign_up_with_a_taken_email_gets_the_same_page_as_a_new_one(client, make_user):
     existing = make_user(Role.VIEWER, email=unique_email("taken").replace(".test", ".com"))
     response, _ = sign_up(client, email=existing.email.upper())

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.widgets import PasswordInput
 
 from models import Role
 from models.passwords import MIN_PASSWORD_LENGTH
@@ -40,11 +41,20 @@ class SignUpForm(FlaskForm):
             ),
         ],
         description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        widget=PasswordInput(hide_value=False),
     )
     confirm = PasswordField(
-        "Password again", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
+        "Password again", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        widget=PasswordInput(hide_value=False),
     )
     next = HiddenField()
+
+    def keep_passwords_only_if_valid(self) -> None:
+        """After a refusal the passwords come back filled in when they were fine, so a typo in
+        the e-mail does not cost typing both again (issue 21, item 14); a refused password is
+        emptied, both fields together."""
+        if self.password.errors or self.confirm.errors:
+            self.password.data = self.confirm.data = ""
 
 
 class LinkForm(FlaskForm):

@@ -55,6 +55,7 @@ def signup() -> ResponseReturnValue:
             address = normalize_email(form.email.data or "")
         except AccountError as exc:
             form.email.errors.append(str(exc))
+            form.keep_passwords_only_if_valid()
             return render_template("auth/signup.html", form=form), 400
         # The same work and answer for a new and a registered address (issue 18, item 16): the
         # account is made, and the mail chosen, off the request path (portal/auth/account_mail.py).
@@ -67,6 +68,7 @@ def signup() -> ResponseReturnValue:
             display_name=form.display_name.data or None, token=token, links=links, now=datetime.now(UTC)))
         return render_template("auth/signup_sent.html", email=form.email.data)
     status = 400 if request.method == "POST" else 200
+    form.keep_passwords_only_if_valid()
     return render_template("auth/signup.html", form=form), status
 
 
