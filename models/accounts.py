@@ -108,7 +108,7 @@ def record_sign_in(session: Session, user: User) -> User:
     return user
 
 
-def _locked_active_admins(session: Session) -> set[int]:
+def locked_active_admins(session: Session) -> set[int]:
     """Ids of the active admins as committed now, locked until the transaction ends.
 
     MariaDB: a locking read (current rows, not the request's snapshot) through the role
@@ -131,7 +131,7 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None 
     """
     if actor is not None and actor.id == user.id and role != user.role:
         raise AccountError("you cannot change your own role; ask another admin")
-    admins = _locked_active_admins(session)
+    admins = locked_active_admins(session)
     if role != Role.ADMIN and user.id in admins and not admins - {user.id}:
         raise AccountError("the last admin cannot be demoted; make another admin first")
     user.role = role
@@ -153,7 +153,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
     if not active:
         if actor is not None and actor.id == user.id:
             raise AccountError("you cannot deactivate your own account; ask another admin")
-        admins = _locked_active_admins(session)
+        admins = locked_active_admins(session)
         if user.id in admins and not admins - {user.id}:
             raise AccountError("the last active admin cannot be deactivated; make another admin first")
     user.is_active = active

@@ -44,8 +44,10 @@ class MailedLink(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # LinkPurpose.name: "reset" or "verify" (migration 0008).
+    # LinkPurpose.name: "reset", "verify" (migration 0008) or "email" (migration 0009).
     purpose: Mapped[str] = mapped_column(String(16), default="reset", server_default="reset")
+    # The address an "email" link moves the account to once followed (migration 0009).
+    new_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -67,7 +69,8 @@ def new_link_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def store_link(db: Session, user_id: int, token: str, purpose: LinkPurpose, now: datetime) -> None:
+def store_link(db: Session, user_id: int, token: str, purpose: LinkPurpose, now: datetime, *,
+               new_email: str | None = None) -> None:
     """Add `token` as the account's link for `purpose` (not committed); earlier unused ones stop
     working, so a mailbox holding several cannot be used with an old one."""
     db.execute(update(MailedLink)
@@ -75,10 +78,11 @@ def store_link(db: Session, user_id: int, token: str, purpose: LinkPurpose, now:
                       MailedLink.used_at.is_(None))
                .values(used_at=now))
     db.add(MailedLink(user_id=user_id, token_hash=_digest(token), purpose=purpose.name, created_at=now,
-                      expires_at=now + purpose.lifetime))
+                      expires_at=now + purpose.lifetime, new_email=new_email))
 
 
-def reserve_link(db: Session, user_id: int, token: str, purpose: LinkPurpose, now: datetime) -> bool:
+def reserve_link(db: Session, user_id: int, token: str, purpose: LinkPurpose, now: datetime, *,
+                 new_email: str | None = None) -> bool:
     """Store `token` as the account's link for `purpose` unless it has had `purpose.per_hour`
     links in the last hour (committed); whether it was stored.
 
@@ -95,7 +99,7 @@ def reserve_link(db: Session, user_id: int, token: str, purpose: LinkPurpose, no
     if sent >= purpose.per_hour:
         db.rollback()
         return False
-    store_link(db, user_id, token, purpose, now)
+    store_link(db, user_id, token, purpose, now, new_email=new_email)
     db.commit()
     return True
 
@@ -125,7 +129,12 @@ def _spent(purpose: LinkPurpose) -> LinkError:
 
 
 def spend_link(db: Session, token: str, purpose: LinkPurpose, now: datetime) -> User:
-    """Mark the link used and return its account, inside the caller's unit of work (not
+    """`spend_link_row` for callers that need only the account."""
+    return spend_link_row(db, token, purpose, now)[1]
+
+
+def spend_link_row(db: Session, token: str, purpose: LinkPurpose, now: datetime) -> tuple[MailedLink, User]:
+    """Mark the link used and return it with its account, inside the caller's unit of work (not
     committed: the caller commits it with what the link was for), or roll back and raise
     LinkError. Of several callers at once only one gets past the conditional UPDATE: the
     database serialises the UPDATEs (MariaDB's row lock, SQLite's write lock)."""
@@ -139,4 +148,4 @@ def spend_link(db: Session, token: str, purpose: LinkPurpose, now: datetime) -> 
     except LinkError:
         db.rollback()
         raise
-    return user
+    return link, user

@@ -1,7 +1,8 @@
 """Browser accounts: flask-login sessions backed by `users`, e-mail and social sign-in."""
 
-# `linking`, `social`, `recovery` and `verification` add their routes to `bp` when imported.
-from portal.auth import linking, recovery, social, verification  # noqa: F401
+# `linking`, `social`, `recovery`, `verification` and `account_changes` add their routes to `bp`
+# when imported.
+from portal.auth import account_changes, linking, recovery, social, verification  # noqa: F401
 from portal.auth.access import role_required
 from portal.auth.views import bp
 

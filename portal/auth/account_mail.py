@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import Role
+from models.email_change import EMAIL_CHANGE
 from models.recovery import RESET_TOKEN_LIFETIME, request_reset
 from models.verification import VERIFY_LINK_LIFETIME, register
 from portal.database import session_factory
@@ -71,3 +72,19 @@ def sign_up_and_mail(*, email: str, password: str, role: Role, display_name: str
         f"Forgot your password? Choose a new one here:\n\n{links.forgot}\n\n"
         "If it was not you, ignore this mail: nothing has changed."
     ))
+
+
+def send_email_change_mails(*, new_address: str, old_address: str | None, name: str, link: str) -> None:
+    """The confirmation link to the new address, and a note to the old one (so an account taken
+    over through an open session does not move without its owner hearing of it)."""
+    send_mail(settings(), to=new_address, subject="Confirm your new PaySystem e-mail address", body=(
+        f"Hello {name},\n\nyou asked to use this address for your PaySystem account. Open this link within "
+        f"{_hours(EMAIL_CHANGE.lifetime.total_seconds())} to make the change:\n\n{link}\n\n"
+        "The link works once. If you did not ask for it, ignore this mail: nothing changes."
+    ))
+    if old_address:
+        send_mail(settings(), to=old_address, subject="Your PaySystem e-mail address is being changed", body=(
+            f"Hello {name},\n\nsomeone signed in to your PaySystem account asked to move it to {new_address}. "
+            "It moves only when the link we sent there is opened. If this was not you, change your password "
+            "now: that signs out every other session."
+        ))

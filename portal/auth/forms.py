@@ -1,4 +1,5 @@
-"""Sign-in, sign-up and link-confirmation forms (flask-wtf: CSRF token included)."""
+"""Sign-in, sign-up, link-confirmation, recovery and account-page forms (flask-wtf: CSRF token
+included)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,44 @@ class SignUpForm(FlaskForm):
 
 class LinkForm(FlaskForm):
     """Confirm or decline attaching a pending social identity to the signed-in account."""
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField("New password", validators=[
+            DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024,
+                                   message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")],
+            description=f"At least {MIN_PASSWORD_LENGTH} characters."),
+        PasswordField("New password again", validators=[
+            DataRequired(), EqualTo("password", message="The passwords differ.")]),
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    password, confirm = _new_password_fields()
+
+
+class RenameForm(FlaskForm):
+    display_name = StringField("Name shown to others", validators=[DataRequired(), Length(max=100)])
+
+
+class PasswordForm(FlaskForm):
+    # Checked in the view: an account that signs in only socially has no current password.
+    current = PasswordField("Current password", validators=[Length(max=1024)])
+    password, confirm = _new_password_fields()
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField("New e-mail address", validators=[DataRequired(), Length(max=254)])
+    # Checked by the service: an account that signs in only socially has no password.
+    password = PasswordField("Current password", validators=[Length(max=1024)])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Current password", validators=[Length(max=1024)])
+    confirm = BooleanField("I understand that my account is deleted for good",
+                           validators=[DataRequired(message="Tick the box to confirm.")])

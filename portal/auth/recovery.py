@@ -15,50 +15,20 @@ from functools import partial
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from models.accounts import AccountError, change_password, rename
-from models.passwords import MIN_PASSWORD_LENGTH, verify_password
+from models.passwords import verify_password
 from models.recovery import RecoveryError, new_reset_token, reset_password, user_for_reset_token
 from portal.auth.account_mail import send_reset_mail
+from portal.auth.account_page import account_page
+from portal.auth.forms import ForgotForm, PasswordForm, RenameForm, ResetForm
 from portal.auth.server_sessions import keep_this_session
-from portal.auth.sessions import pending_link, sign_out
+from portal.auth.sessions import sign_out
 from portal.auth.views import bp
 from portal.database import db_session
 from portal.login_limits import forgot_attempt
 from portal.mail_outbox import mail_outbox
 from portal.settings import settings
-
-
-def _new_password_fields() -> tuple[PasswordField, PasswordField]:
-    return (
-        PasswordField("New password", validators=[
-            DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024,
-                                   message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")],
-            description=f"At least {MIN_PASSWORD_LENGTH} characters."),
-        PasswordField("New password again", validators=[
-            DataRequired(), EqualTo("password", message="The passwords differ.")]),
-    )
-
-
-class ForgotForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-
-
-class ResetForm(FlaskForm):
-    password, confirm = _new_password_fields()
-
-
-class RenameForm(FlaskForm):
-    display_name = StringField("Name shown to others", validators=[DataRequired(), Length(max=100)])
-
-
-class PasswordForm(FlaskForm):
-    # Checked in the view: an account that signs in only socially has no current password.
-    current = PasswordField("Current password", validators=[Length(max=1024)])
-    password, confirm = _new_password_fields()
 
 
 def _now() -> datetime:
@@ -102,16 +72,6 @@ def reset(token: str) -> ResponseReturnValue:
               "info")
         return redirect(url_for("auth.signin"))
     return render_template("auth/reset.html", form=form, email=user.email), 400 if request.method == "POST" else 200
-
-
-def account_page(rename_form: RenameForm | None = None, password_form: PasswordForm | None = None,
-                  status: int = 200) -> ResponseReturnValue:
-    linked = {identity.provider for identity in current_user.identities}
-    return render_template(
-        "auth/account.html", linked=linked, pending=pending_link(),
-        rename_form=rename_form or RenameForm(formdata=None, display_name=current_user.display_name),
-        password_form=password_form or PasswordForm(formdata=None),
-    ), status
 
 
 @bp.post("/account/name")

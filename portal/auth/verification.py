@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from models.mailed_links import LinkError, new_link_token
 from models.verification import VERIFY_MAILS_PER_HOUR, request_verification, verify_email
 from portal.auth.account_mail import send_verification_mail
+from portal.auth.account_page import account_page
 from portal.auth.views import bp
 from portal.database import db_session
 from portal.mail_outbox import mail_outbox
@@ -38,8 +39,6 @@ def verify(token: str) -> ResponseReturnValue:
 @login_required
 def account_verify() -> ResponseReturnValue:
     """Send the verification link again (rate-limited per account: 429 past it)."""
-    from portal.auth.recovery import account_page  # recovery imports the blueprint's module too
-
     if current_user.is_verified or not current_user.email:
         flash("Your e-mail address is already verified." if current_user.is_verified
               else "Your account has no e-mail address to verify.", "info")

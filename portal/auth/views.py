@@ -13,6 +13,7 @@ from models import Role
 from models.accounts import AccountError, authenticate, normalize_email
 from models.mailed_links import new_link_token
 from portal.auth.account_mail import SignUpLinks, sign_up_and_mail
+from portal.auth.account_page import account_page
 from portal.auth.forms import SignInForm, SignUpForm
 from portal.auth.redirects import safe_next
 from portal.auth.sessions import sign_in, sign_out
@@ -82,6 +83,4 @@ def signout() -> ResponseReturnValue:
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
-    from portal.auth.recovery import account_page  # recovery imports this module's blueprint
-
     return account_page()
