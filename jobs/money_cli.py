@@ -43,4 +43,17 @@ def ledger_check_command() -> None:
     click.echo("ledger: every invariant holds")
 
 
-COMMANDS = [finalize_command, ledger_check_command]
+@click.command("rotate-payout-key")
+def rotate_payout_key_command() -> None:
+    """Re-encrypt every stored payout account number with the first PAYOUT_DETAILS_KEY."""
+    from sqlalchemy.orm import Session
+
+    from models.money.payout_details import rotate_account_keys
+
+    settings = _settings()
+    with Session(bind=engine_for(settings.database_url)) as session:
+        count = rotate_account_keys(session, settings)
+    click.echo(f"re-encrypted {count} account numbers with the first key")
+
+
+COMMANDS = [finalize_command, ledger_check_command, rotate_payout_key_command]
