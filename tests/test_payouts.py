@@ -4,11 +4,16 @@ transfer file and the result CSV."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import date
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from models import Role
+from models import Role, User
+from models.business_time import days_between, month_range
+from models.money import ledger
 from models.money.payout_details import (
     DetailsInput,
     InvalidPayoutDetails,
@@ -20,8 +25,24 @@ from models.money.payout_details import (
     set_payout_details,
     shown_details,
 )
-from settings import generate_fernet_key
-from tests.support import TEST_PASSWORD
+from models.money.payouts import (
+    BadResultFile,
+    NotAllowed,
+    PayoutRefused,
+    create_payout_run,
+    import_results,
+    is_verified,
+    record_result,
+    transfer_file,
+)
+from models.money.statements import finalize_month
+from models.money.tables import PayoutHold
+from models.passwords import hash_password
+from settings import Settings, generate_fernet_key
+from tests.batch_support import Backend, World, add_plan
+from tests.money_support import expected_lines, month_world, parallel, reset, run_month
+from tests.support import TEST_PASSWORD, unique_email
+from tests.test_cli import run_cli
 
 VALID_BUSINESS = "1248100998"  # a published, valid number (check digit 8)
 INDIVIDUAL = DetailsInput(legal_name="김민수", kind="individual", bank_code="088", account_number="110-123-456789",
@@ -91,5 +112,160 @@ def test_account_keys_rotate(settings, make_user, session_factory):
             decrypt_account(old, token)
 
 
-def _session(engine):
-    return Session(bind=engine)
+# ------------------------------------------------------------------ payout runs (real batch, MariaDB)
+
+FEB = date(2026, 2, 1)
+RICH_PLAN = [(1, None, 10_000_000, 50_000_000)]  # 1,000 won a view, 5,000 won an ad view
+
+
+@pytest.fixture(scope="module")
+def backend(redis_url, tmp_path_factory):
+    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("payouts"))
+    yield b
+    b.close()
+
+
+@dataclass
+class Scene:
+    backend: Backend
+    settings: Settings
+    sellers: list[int]
+    earnings: dict[int, int]  # from the raw rows
+    paid: list[int]
+    admin: User
+    viewer: User
+
+
+def _user(conn, user_id):
+    return Session(bind=conn).get(User, user_id)
+
+
+def _scene(backend) -> Scene:
+    reset(backend)
+    world = World()
+    add_plan(backend.engine, world, date(2026, 1, 1), "daily", RICH_PLAN)
+    world2, sellers = month_world(backend, [FEB], sellers=5, videos=10, sessions_per_month=150)
+    world2.plans = world.plans
+    run_month(backend, FEB)
+    finalize_month(backend.engine, FEB, backend.settings.tz)
+    lines = expected_lines(backend, world2, set(days_between(*month_range(FEB))), FEB)
+    earnings = {s: sum(v[4] for (seller, _), v in lines.items() if seller == s) for s in sellers}
+    ranked = sorted(sellers, key=lambda s: earnings[s])
+    smallest, no_details, held, individual, business = ranked
+    settings = backend.with_settings(payout_threshold_won=earnings[smallest] + 1)
+    with backend.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET password_hash = :h"), {"h": hash_password(TEST_PASSWORD)})
+        admin_id = conn.execute(insert(User).values(email=unique_email("admin"), display_name="admin", role="admin",
+                                                    is_active=True)).inserted_primary_key[0]
+        conn.execute(insert(PayoutHold).values(seller_id=held, reason="fraud review", created_by=admin_id))
+    with Session(bind=backend.engine) as session:
+        for seller in (smallest, held, individual):
+            set_payout_details(session, settings, session.get(User, seller), TEST_PASSWORD,
+                               replace(INDIVIDUAL, account_number=f"1100000{seller:05d}"))
+        set_payout_details(session, settings, session.get(User, business), TEST_PASSWORD,
+                           DetailsInput("주식회사 페이", "business", "004", f"2200000{business:05d}", "주식회사 페이",
+                                        VALID_BUSINESS))
+    with backend.engine.connect() as conn:
+        admin, viewer = _user(conn, admin_id), _user(conn, world2.sessions[0]["viewer_id"])
+    return Scene(backend, settings, sellers, earnings, [individual, business], admin, viewer)
+
+
+def _payouts(backend):
+    with backend.engine.connect() as conn:
+        return {r.seller_id: r for r in conn.execute(text("SELECT * FROM payouts"))}
+
+
+def test_a_payout_run_pays_the_eligible_once_and_carries_the_rest(backend):
+    scene = _scene(backend)
+    results, errors = parallel(6, lambda engine: create_payout_run(engine, scene.settings, FEB), backend.url)
+    assert len(results) == 1 and len(errors) == 5
+    assert all(isinstance(e, PayoutRefused) and e.code == "payout_run_exists" for e in errors), errors
+    run = results[0]
+    smallest, no_details, held, individual, business = sorted(scene.sellers, key=lambda s: scene.earnings[s])
+    assert run.carried == {smallest: "below_threshold", no_details: "no_payout_details", held: "on_hold"}
+    payouts = _payouts(backend)
+    assert set(payouts) == {individual, business}
+    for seller, kind in ((individual, "individual"), (business, "business")):
+        p = payouts[seller]
+        gross = scene.earnings[seller]
+        income = gross * 3 // 100 // 10 * 10 if kind == "individual" else 0
+        income, local = (income, income // 10 // 10 * 10) if income >= 1000 else (0, 0)
+        assert (p.gross, p.income_tax, p.local_tax, p.net, p.state) == (
+            gross, income, local, gross - income - local, "scheduled")
+    assert payouts[individual].income_tax > 0
+    with backend.engine.connect() as conn:
+        assert ledger.check(conn) == []
+        assert ledger.balances(conn) == {s: (0 if s in scene.paid else e) for s, e in scene.earnings.items()}
+        carried = dict(conn.execute(text("SELECT seller_id, balance FROM payout_carries")).all())
+    assert carried == {s: scene.earnings[s] for s in (smallest, no_details, held)}
+    with pytest.raises(PayoutRefused, match="already exists"):
+        create_payout_run(backend.engine, scene.settings, "2026-02")
+    with pytest.raises(PayoutRefused, match="not final"):
+        create_payout_run(backend.engine, scene.settings, "2026-03")
+
+
+def test_transfer_file_results_and_failure_returning_the_gross(backend):
+    scene = _scene(backend)
+    run = create_payout_run(backend.engine, scene.settings, FEB)
+    individual, business = scene.paid
+    with pytest.raises(NotAllowed):
+        transfer_file(backend.engine, scene.settings, run.run_id, scene.viewer)
+    csv_text = transfer_file(backend.engine, scene.settings, run.run_id, scene.admin)
+    payouts = _payouts(backend)
+    rows = [line.split(",") for line in csv_text.strip().split("\n")]
+    assert rows[0] == ["bank_code", "account_number", "holder", "net", "reference"]
+    assert sorted(rows[1:]) == sorted([
+        ["088", f"1100000{individual:05d}", "김민수", str(payouts[individual].net), payouts[individual].reference],
+        ["004", f"2200000{business:05d}", "주식회사 페이", str(payouts[business].net), payouts[business].reference]])
+    assert {p.state for p in _payouts(backend).values()} == {"sent"}
+    with backend.engine.connect() as conn:
+        assert conn.execute(text("SELECT exported_by, `rows` FROM payout_transfer_exports")).all() == [
+            (scene.admin.id, 2)]
+
+    ref_i, ref_b = payouts[individual].reference, payouts[business].reference
+    header = "reference,status,amount,reason\n"
+    for bad, message in [
+        (header + f"{ref_i},paid,{payouts[individual].net},\nPS-000000-1,paid,5,\n", "unknown reference"),
+        (header + f"{ref_i},paid,{payouts[individual].net + 1},\n", "does not match"),
+        (header + f"{ref_i},paid,{payouts[individual].net},\n{ref_i},paid,{payouts[individual].net},\n", "twice"),
+        (header + f"{ref_i},bounced,{payouts[individual].net},\n", "paid or failed"),
+        (header + f"{ref_b},failed,{payouts[business].net},\n", "needs a reason"),
+        ("ref,status\n", "first line"),
+    ]:
+        with pytest.raises(BadResultFile, match=message):
+            import_results(backend.engine, bad)
+        assert {p.state for p in _payouts(backend).values()} == {"sent"}  # nothing half-applied
+
+    settled = import_results(backend.engine, header + f"{ref_i},paid,{payouts[individual].net},\n"
+                                                      f"{ref_b},failed,{payouts[business].net},account closed\n")
+    assert [s[0] for s in settled.paid] == [ref_i] and [s[0] for s in settled.failed] == [ref_b]
+    after = _payouts(backend)
+    assert (after[individual].state, after[business].state, after[business].failure_reason) == (
+        "paid", "failed", "account closed")
+    with pytest.raises(BadResultFile, match="only a sent payout"):
+        record_result(backend.engine, ref_i, "failed", reason="late")
+    with backend.engine.connect() as conn:
+        assert ledger.check(conn) == []
+        balances = ledger.balances(conn)
+        assert balances[individual] == 0 and balances[business] == scene.earnings[business]
+        taxes = conn.execute(text("SELECT COALESCE(SUM(amount), 0) FROM ledger_postings "
+                                  "WHERE account = 'tax_withheld'")).scalar()
+        assert taxes == after[individual].income_tax + after[individual].local_tax
+    assert run_cli("ledger-check", env={"DATABASE_URL": backend.url}).returncode == 0
+    with backend.engine.begin() as conn:  # a payout's taxes moved to cash: still balanced, but wrong
+        conn.execute(text("UPDATE ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
+                          "SET p.amount = p.amount + 10 WHERE e.kind = 'payout' AND p.account = 'cash' "
+                          "AND e.seller_id = :s"), {"s": individual})
+        conn.execute(text("UPDATE ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
+                          "SET p.amount = p.amount - 10 WHERE e.kind = 'payout' AND p.account = 'tax_withheld' "
+                          "AND e.seller_id = :s"), {"s": individual})
+    broken = run_cli("ledger-check", env={"DATABASE_URL": backend.url})
+    assert broken.returncode == 1 and "does not post its gross, taxes and net" in broken.stderr
+
+
+def test_is_verified_follows_the_column_once_it_exists():
+    class Later:
+        email_verified_at = None
+
+    assert is_verified(User(email="x@example.test")) is True  # no column yet: everyone counts as verified
+    assert is_verified(Later()) is False

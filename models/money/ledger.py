@@ -92,7 +92,8 @@ def check(conn: Connection) -> list[str]:
        payouts + Σ gross of their failed payouts;
     3. every final statement's totals = Σ its lines + Σ its adjustments, earnings their sum;
     4. every final statement has exactly one statement_final entry posting its earnings, and
-       every payout one payout entry (and a failed one one reversal).
+       every payout one payout entry (and a failed one one reversal) posting its gross, taxes
+       and net (gross = net + taxes), and every entry belongs to a statement or payout.
     """
     problems: list[str] = []
     for entry_id, total, count in conn.execute(text("""
@@ -138,6 +139,19 @@ def check(conn: Connection) -> list[str]:
             FROM payouts o""")):
         if entries != 1 or reversals != (1 if state == "failed" else 0):
             problems.append(f"payout {payout_id} ({state}): {entries} payout entries, {reversals} reversals")
+    for payout_id, kind in conn.execute(text("""
+            SELECT o.id, e.kind FROM payouts o
+            JOIN ledger_entries e ON e.payout_id = o.id
+            JOIN ledger_postings p ON p.entry_id = e.id
+            GROUP BY o.id, e.id, e.kind, o.gross, o.income_tax, o.local_tax, o.net
+            HAVING o.gross <> o.net + o.income_tax + o.local_tax
+                OR SUM(CASE WHEN p.account = 'seller_payable' THEN p.amount ELSE 0 END)
+                   <> CASE WHEN e.kind = 'payout' THEN -o.gross ELSE o.gross END
+                OR SUM(CASE WHEN p.account = 'tax_withheld' THEN p.amount ELSE 0 END)
+                   <> CASE WHEN e.kind = 'payout' THEN 1 ELSE -1 END * (o.income_tax + o.local_tax)
+                OR SUM(CASE WHEN p.account = 'cash' THEN p.amount ELSE 0 END)
+                   <> CASE WHEN e.kind = 'payout' THEN o.net ELSE -o.net END""")):
+        problems.append(f"payout {payout_id}: its {kind} entry does not post its gross, taxes and net")
     for entry_id, kind in conn.execute(text("""
             SELECT e.id, e.kind FROM ledger_entries e
             WHERE (e.kind = 'statement_final' AND NOT EXISTS (
