@@ -3,7 +3,8 @@ final, exactly once under parallel callers, immutable, and adjustments from rest
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -146,3 +147,52 @@ def test_a_malformed_month_is_a_clear_error(backend):
     for bad in ("2026-13", "26-11", "november"):
         with pytest.raises(BadMonth):
             finalize_month(backend.engine, bad, backend.settings.tz)
+
+
+def test_the_schedule_finalizes_last_month_from_the_finalize_day_until_it_is_final(backend):
+    from jobs.statements import finalize_due, month_due
+
+    reset(backend)
+    month_world(backend, [FEB])
+    run_month(backend, FEB, skip_last=1)
+    tenth = datetime(2026, 3, 9, 18, 0, tzinfo=UTC)  # 03:00 on 10 March in Seoul
+    assert month_due(backend.settings, tenth - timedelta(hours=4)) is None  # still the 9th there
+    assert month_due(backend.settings, tenth) == FEB
+    assert month_due(replace(backend.settings, statement_finalize_day=11), tenth) is None
+    refused = finalize_due(backend.settings, tenth)
+    assert refused["state"] == "refused" and "2026-02-28 pending" in refused["reason"]
+    run_days_inline(backend.settings, [date(2026, 2, 28)], use_cache=False)
+    eleventh = tenth + timedelta(days=1)
+    results, errors = parallel(4, lambda engine: finalize_due(backend.settings, eleventh), backend.url)
+    assert errors == [] and sorted(r["state"] for r in results) == ["already_final"] * 3 + ["finalized"]
+    assert finalize_due(backend.settings, eleventh + timedelta(days=1))["state"] == "already_final"
+
+
+def test_the_statement_job_is_scheduled_once_at_three_in_business_time(settings):
+    import uuid
+
+    from jobs.schedule import (
+        STATEMENTS_FUNC,
+        STATEMENTS_JOB_ID,
+        reconcile_nightly,
+        reconcile_statements,
+        scheduled_nightly_jobs,
+        scheduled_statement_jobs,
+    )
+    from jobs.scheduler import make_scheduler
+
+    settings = replace(settings, batch_queue=f"stmt-{uuid.uuid4().hex[:6]}")
+    scheduler = make_scheduler(settings)
+    try:
+        assert reconcile_statements(scheduler, settings) == "0 18 * * *"  # 03:00 Seoul is 18:00 UTC
+        reconcile_nightly(scheduler, settings)
+        reconcile_statements(scheduler, settings)  # a restart
+        scheduler.cron("0 0 * * *", STATEMENTS_FUNC, id="stray", queue_name=settings.batch_queue)
+        reconcile_statements(scheduler, settings)
+        [job] = scheduled_statement_jobs(scheduler)
+        assert job.id == STATEMENTS_JOB_ID and job.meta["cron_string"] == "0 18 * * *"
+        assert len(scheduled_nightly_jobs(scheduler)) == 1  # each job reconciles only itself
+    finally:
+        for job in scheduled_statement_jobs(scheduler) + scheduled_nightly_jobs(scheduler):
+            scheduler.cancel(job)
+            job.delete()
