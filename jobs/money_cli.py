@@ -48,11 +48,11 @@ def rotate_payout_key_command() -> None:
     """Re-encrypt every stored payout account number with the first PAYOUT_DETAILS_KEY."""
     from sqlalchemy.orm import Session
 
-    from models.money.payout_details import rotate_account_keys
+    from models.money.payout_details import account_cipher, rotate_account_keys
 
     settings = _settings()
     with Session(bind=engine_for(settings.database_url)) as session:
-        count = rotate_account_keys(session, settings)
+        count = rotate_account_keys(session, account_cipher(settings.payout_details_keys, settings.secret_key))
     click.echo(f"re-encrypted {count} account numbers with the first key")
 
 

@@ -18,6 +18,7 @@ from models.money.payout_details import (
     DetailsInput,
     InvalidPayoutDetails,
     WrongPassword,
+    account_cipher,
     business_number_ok,
     decrypt_account,
     development_key,
@@ -49,6 +50,10 @@ INDIVIDUAL = DetailsInput(legal_name="김민수", kind="individual", bank_code="
                           holder_name="김민수")
 
 
+def _cipher(settings: Settings):
+    return account_cipher(settings.payout_details_keys, settings.secret_key)
+
+
 @pytest.mark.parametrize(("number", "ok"), [
     (VALID_BUSINESS, True), ("1248100997", False), ("2208162517", True), ("2208162518", False),
     ("124810099", False), ("12481009981", False), ("12481OO998", False),
@@ -61,7 +66,7 @@ def test_details_are_validated_encrypted_and_need_the_password(settings, make_us
     seller = make_user(Role.SELLER)
     with session_factory() as session:
         with pytest.raises(WrongPassword):
-            set_payout_details(session, settings, seller, "not the password", INDIVIDUAL)
+            set_payout_details(session, _cipher(settings), seller, "not the password", INDIVIDUAL)
         for bad, message in [
             (DetailsInput("x", "business", "088", "1101234567", "x", "1248100997"), "business registration"),
             (DetailsInput("x", "business", "088", "1101234567", "x", None), "business registration"),
@@ -71,21 +76,21 @@ def test_details_are_validated_encrypted_and_need_the_password(settings, make_us
             (DetailsInput("x", "company", "088", "1101234567", "x"), "individual or a business"),
         ]:
             with pytest.raises(InvalidPayoutDetails, match=message):
-                set_payout_details(session, settings, seller, TEST_PASSWORD, bad)
+                set_payout_details(session, _cipher(settings), seller, TEST_PASSWORD, bad)
         assert session.execute(text("SELECT COUNT(*) FROM payout_details WHERE seller_id = :s"),
                                {"s": seller.id}).scalar() == 0
 
-        changed = set_payout_details(session, settings, seller, TEST_PASSWORD, INDIVIDUAL)
+        changed = set_payout_details(session, _cipher(settings), seller, TEST_PASSWORD, INDIVIDUAL)
         assert set(changed.fields) == {"legal_name", "kind", "bank_code", "holder_name", "account_number"}
         stored = session.execute(text("SELECT account_encrypted, account_last4 FROM payout_details "
                                       "WHERE seller_id = :s"), {"s": seller.id}).one()
         assert "123456789" not in stored[0] and stored[1] == "6789"
-        assert decrypt_account(settings, stored[0]) == "110123456789"
+        assert decrypt_account(_cipher(settings), stored[0]) == "110123456789"
         shown = shown_details(session, seller.id)
         assert shown.account_last4 == "6789" and shown.bank_name == "신한은행"
         assert "110123456789" not in repr(shown)
 
-        again = set_payout_details(session, settings, seller, TEST_PASSWORD,
+        again = set_payout_details(session, _cipher(settings), seller, TEST_PASSWORD,
                                    DetailsInput("김민수", "business", "088", "110123456789", "김민수", VALID_BUSINESS))
         assert again.fields == ("kind", "business_number")
         changes = session.execute(text("SELECT fields FROM payout_details_changes WHERE seller_id = :s ORDER BY id"),
@@ -99,17 +104,17 @@ def test_account_keys_rotate(settings, make_user, session_factory):
     old = replace(settings, payout_details_keys=(generate_fernet_key(),))
     seller = make_user(Role.SELLER)
     with session_factory() as session:
-        set_payout_details(session, old, seller, TEST_PASSWORD, INDIVIDUAL)
+        set_payout_details(session, _cipher(old), seller, TEST_PASSWORD, INDIVIDUAL)
         # (the other tests' rows here were stored with the development key)
         rotated = replace(settings, payout_details_keys=(generate_fernet_key(), *old.payout_details_keys,
                                                          development_key(settings.secret_key)))
-        assert rotate_account_keys(session, rotated) >= 1
+        assert rotate_account_keys(session, _cipher(rotated)) >= 1
         token = session.execute(text("SELECT account_encrypted FROM payout_details WHERE seller_id = :s"),
                                 {"s": seller.id}).scalar()
         new_only = replace(settings, payout_details_keys=rotated.payout_details_keys[:1])
-        assert decrypt_account(new_only, token) == "110123456789"
+        assert decrypt_account(_cipher(new_only), token) == "110123456789"
         with pytest.raises(InvalidPayoutDetails):
-            decrypt_account(old, token)
+            decrypt_account(_cipher(old), token)
 
 
 # ------------------------------------------------------------------ payout runs (real batch, MariaDB)
@@ -160,9 +165,9 @@ def _scene(backend) -> Scene:
         conn.execute(insert(PayoutHold).values(seller_id=held, reason="fraud review", created_by=admin_id))
     with Session(bind=backend.engine) as session:
         for seller in (smallest, held, individual):
-            set_payout_details(session, settings, session.get(User, seller), TEST_PASSWORD,
+            set_payout_details(session, _cipher(settings), session.get(User, seller), TEST_PASSWORD,
                                replace(INDIVIDUAL, account_number=f"1100000{seller:05d}"))
-        set_payout_details(session, settings, session.get(User, business), TEST_PASSWORD,
+        set_payout_details(session, _cipher(settings), session.get(User, business), TEST_PASSWORD,
                            DetailsInput("주식회사 페이", "business", "004", f"2200000{business:05d}", "주식회사 페이",
                                         VALID_BUSINESS))
     with backend.engine.connect() as conn:
@@ -177,7 +182,7 @@ def _payouts(backend):
 
 def test_a_payout_run_pays_the_eligible_once_and_carries_the_rest(backend):
     scene = _scene(backend)
-    results, errors = parallel(6, lambda engine: create_payout_run(engine, scene.settings, FEB), backend.url)
+    results, errors = parallel(6, lambda engine: create_payout_run(engine, FEB, threshold_won=scene.settings.payout_threshold_won), backend.url)
     assert len(results) == 1 and len(errors) == 5
     assert all(isinstance(e, PayoutRefused) and e.code == "payout_run_exists" for e in errors), errors
     run = results[0]
@@ -199,18 +204,18 @@ def test_a_payout_run_pays_the_eligible_once_and_carries_the_rest(backend):
         carried = dict(conn.execute(text("SELECT seller_id, balance FROM payout_carries")).all())
     assert carried == {s: scene.earnings[s] for s in (smallest, no_details, held)}
     with pytest.raises(PayoutRefused, match="already exists"):
-        create_payout_run(backend.engine, scene.settings, "2026-02")
+        create_payout_run(backend.engine, "2026-02", threshold_won=scene.settings.payout_threshold_won)
     with pytest.raises(PayoutRefused, match="not final"):
-        create_payout_run(backend.engine, scene.settings, "2026-03")
+        create_payout_run(backend.engine, "2026-03", threshold_won=scene.settings.payout_threshold_won)
 
 
 def test_transfer_file_results_and_failure_returning_the_gross(backend):
     scene = _scene(backend)
-    run = create_payout_run(backend.engine, scene.settings, FEB)
+    run = create_payout_run(backend.engine, FEB, threshold_won=scene.settings.payout_threshold_won)
     individual, business = scene.paid
     with pytest.raises(NotAllowed):
-        transfer_file(backend.engine, scene.settings, run.run_id, scene.viewer)
-    csv_text = transfer_file(backend.engine, scene.settings, run.run_id, scene.admin)
+        transfer_file(backend.engine, _cipher(scene.settings), run.run_id, scene.viewer)
+    csv_text = transfer_file(backend.engine, _cipher(scene.settings), run.run_id, scene.admin)
     payouts = _payouts(backend)
     rows = [line.split(",") for line in csv_text.strip().split("\n")]
     assert rows[0] == ["bank_code", "account_number", "holder", "net", "reference"]

@@ -18,6 +18,7 @@ import base64
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +32,6 @@ from models.money.tables import Payout, PayoutDetails, PayoutDetailsChange
 from models.money.withholding import BUSINESS, INDIVIDUAL
 from models.passwords import verify_password
 from models.users import User
-from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -70,23 +70,24 @@ def development_key(secret_key: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(b"payout-details:" + secret_key.encode()).digest()).decode()
 
 
-def _cipher(settings: Settings) -> MultiFernet:
-    keys = list(settings.payout_details_keys)
+def account_cipher(keys: Sequence[str], secret_key: str) -> MultiFernet:
+    """The cipher of account numbers from PAYOUT_DETAILS_KEY's keys (first encrypts, all
+    decrypt), or the development key derived from SECRET_KEY when there are none."""
     if not keys:
         log.warning("PAYOUT_DETAILS_KEY is not set: payout account numbers are encrypted with a key derived "
                     "from SECRET_KEY (development only)")
-        keys = [development_key(settings.secret_key)]
+        keys = [development_key(secret_key)]
     return MultiFernet([Fernet(key) for key in keys])
 
 
-def encrypt_account(settings: Settings, account: str) -> str:
-    return _cipher(settings).encrypt(account.encode()).decode()
+def encrypt_account(cipher: MultiFernet, account: str) -> str:
+    return cipher.encrypt(account.encode()).decode()
 
 
-def decrypt_account(settings: Settings, token: str) -> str:
+def decrypt_account(cipher: MultiFernet, token: str) -> str:
     """The clear account number (for the admins' transfer file only)."""
     try:
-        return _cipher(settings).decrypt(token.encode()).decode()
+        return cipher.decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise InvalidPayoutDetails("an account number cannot be decrypted with PAYOUT_DETAILS_KEY "
                                    "(was a key removed before rotating?)", code="undecryptable_account") from exc
@@ -132,7 +133,7 @@ class DetailsChanged:
     changed_at: datetime
 
 
-def set_payout_details(session: Session, settings: Settings, seller: User, password: str,
+def set_payout_details(session: Session, cipher: MultiFernet, seller: User, password: str,
                        details: DetailsInput) -> DetailsChanged:
     """Validate and store the seller's payout details after checking their password; commits."""
     if not verify_password(seller.password_hash, password):
@@ -145,12 +146,12 @@ def set_payout_details(session: Session, settings: Settings, seller: User, passw
         session.add(row)
         old_account = None
     else:
-        old_account = decrypt_account(settings, row.account_encrypted)
+        old_account = decrypt_account(cipher, row.account_encrypted)
     changed = [f for f in ("legal_name", "kind", "business_number", "bank_code", "holder_name")
                if getattr(row, f, None) != getattr(clean, f)]
     if old_account != clean.account_number:
         changed.append("account_number")
-        row.account_encrypted = encrypt_account(settings, clean.account_number)
+        row.account_encrypted = encrypt_account(cipher, clean.account_number)
         row.account_last4 = clean.account_number[-4:]
     for f in ("legal_name", "kind", "business_number", "bank_code", "holder_name"):
         setattr(row, f, getattr(clean, f))
@@ -183,10 +184,9 @@ def shown_details(session: Session, seller_id: int) -> ShownDetails | None:
                         row.account_last4, row.holder_name)
 
 
-def rotate_account_keys(session: Session, settings: Settings) -> int:
+def rotate_account_keys(session: Session, cipher: MultiFernet) -> int:
     """Re-encrypt every stored account number (details and payouts) with the first
     key; returns how many; commits."""
-    cipher = _cipher(settings)
     count = 0
     for row in session.scalars(select(PayoutDetails).with_for_update()):
         row.account_encrypted = cipher.rotate(row.account_encrypted.encode()).decode()

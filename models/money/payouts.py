@@ -23,6 +23,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from cryptography.fernet import MultiFernet
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -42,7 +43,6 @@ from models.money.tables import (
 from models.money.withholding import withhold
 from models.sql_dialect import Dialect
 from models.users import Role, User
-from settings import Settings
 
 _NO_COLUMN = object()
 TRANSFER_HEADER = ("bank_code", "account_number", "holder", "net", "reference")
@@ -107,9 +107,10 @@ def _carry_reason(balance: int, threshold: int, held: bool, details: PayoutDetai
     return None
 
 
-def create_payout_run(engine: Engine, settings: Settings, month: date | str, *, by: int | None = None,
+def create_payout_run(engine: Engine, month: date | str, *, threshold_won: int, by: int | None = None,
                       now: datetime | None = None) -> RunResult:
-    """Create month's payout run (see the module docstring); commits."""
+    """Create month's payout run (see the module docstring; `threshold_won` is
+    PAYOUT_THRESHOLD_WON); commits."""
     month = parse_month(month)
     now = now or utcnow()
     with engine.begin() as conn:
@@ -137,7 +138,7 @@ def create_payout_run(engine: Engine, settings: Settings, month: date | str, *, 
         payouts, carried = [], {}
         for seller in sellers:
             balance = balances.get(seller, 0)
-            reason = _carry_reason(balance, settings.payout_threshold_won, seller in held, details.get(seller),
+            reason = _carry_reason(balance, threshold_won, seller in held, details.get(seller),
                                    users.get(seller))
             if reason is not None:
                 carried[seller] = reason
@@ -161,7 +162,7 @@ def create_payout_run(engine: Engine, settings: Settings, month: date | str, *, 
 # ------------------------------------------------------------------ transfer file and results
 
 
-def transfer_file(engine: Engine, settings: Settings, run_id: int, admin: User, *,
+def transfer_file(engine: Engine, cipher: MultiFernet, run_id: int, admin: User, *,
                   now: datetime | None = None) -> str:
     """The bank transfer CSV of a run's unsettled payouts (admins only; every export is
     logged): bank code, account number (decrypted), holder, net, reference. Scheduled
@@ -178,7 +179,7 @@ def transfer_file(engine: Engine, settings: Settings, run_id: int, admin: User, 
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(TRANSFER_HEADER)
         for p in rows:
-            writer.writerow((p.bank_code, decrypt_account(settings, p.account_encrypted), p.holder_name, p.net,
+            writer.writerow((p.bank_code, decrypt_account(cipher, p.account_encrypted), p.holder_name, p.net,
                              p.reference))
         conn.execute(text("UPDATE payouts SET state = 'sent', sent_at = :now WHERE run_id = :run AND state = 'scheduled'"),
                      {"now": now, "run": run_id})
