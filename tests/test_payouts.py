@@ -274,3 +274,22 @@ def test_is_verified_follows_the_column_once_it_exists():
 
     assert is_verified(User(email="x@example.test")) is True  # no column yet: everyone counts as verified
     assert is_verified(Later()) is False
+
+
+@pytest.mark.parametrize(("balance", "held", "has_details", "verified", "reason"), [
+    (-5, False, True, True, "negative_balance"),
+    (50_000, True, True, True, "on_hold"),
+    (9_999, False, True, True, "below_threshold"),
+    (10_000, False, False, True, "no_payout_details"),
+    (10_000, False, True, False, "email_not_verified"),
+    (10_000, False, True, True, None),
+])
+def test_why_a_balance_is_carried(balance, held, has_details, verified, reason):
+    from models.money.payouts import _carry_reason
+    from models.money.tables import PayoutDetails
+
+    class Seller:
+        email_verified_at = date(2026, 1, 1) if verified else None
+
+    details = PayoutDetails(seller_id=1) if has_details else None
+    assert _carry_reason(balance, 10_000, held, details, Seller()) == reason

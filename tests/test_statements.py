@@ -33,9 +33,14 @@ def backend(redis_url, tmp_path_factory):
     b.close()
 
 
+def _value(v):
+    """SQLite hands DATE columns of raw SQL back as text."""
+    return date.fromisoformat(v) if isinstance(v, str) and len(v) == 10 and v[4] == "-" else v
+
+
 def _all(backend, sql, **params):
     with backend.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
+        return [tuple(_value(v) for v in r) for r in conn.execute(text(sql), params)]
 
 
 def _stored_lines(backend, month):
@@ -86,7 +91,16 @@ def test_finalization_happens_once_under_parallel_callers_and_matches_the_raw_ro
         assert month_state(conn, FEB) == ("final", None)
 
 
-def test_a_final_statement_never_changes_and_a_restated_day_is_adjusted_once_on_the_next_month(backend):
+@pytest.fixture(scope="module")
+def sqlite_backend(redis_url, tmp_path_factory):
+    b = Backend("sqlite", redis_url, tmp_path_factory.mktemp("statements-sqlite"))
+    yield b
+    b.close()
+
+
+@pytest.mark.parametrize("kind", ["mariadb", "sqlite"])
+def test_a_final_statement_never_changes_and_a_restated_day_is_adjusted_once_on_the_next_month(kind, request):
+    backend = request.getfixturevalue("backend" if kind == "mariadb" else "sqlite_backend")
     reset(backend)
     world, sellers = month_world(backend, [FEB, MAR])
     run_month(backend, FEB)
@@ -196,3 +210,23 @@ def test_the_statement_job_is_scheduled_once_at_three_in_business_time(settings)
         for job in scheduled_statement_jobs(scheduler) + scheduled_nightly_jobs(scheduler):
             scheduler.cancel(job)
             job.delete()
+
+
+def test_no_code_path_updates_or_deletes_final_statements_or_the_ledger():
+    """Final statements, their lines and adjustments and the ledger are written once: nothing
+    outside the tests updates or deletes them (SQL text or SQLAlchemy update/delete)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    tables = "statements|statement_lines|statement_adjustments|ledger_entries|ledger_postings"
+    models = "Statement|StatementLine|Adjustment|LedgerEntry|LedgerPosting"
+    pattern = re.compile(rf"(UPDATE\s+({tables})\b|DELETE\s+FROM\s+({tables})\b|"
+                         rf"\b(update|delete)\(\s*({models})\b)", re.IGNORECASE)
+    offenders = [f"{path.relative_to(root)}: {match.group(0)}"
+                 for top in ("models", "jobs", "portal", "paysystem", "migrations", "bench", "scripts")
+                 for path in (root / top).rglob("*.py")
+                 for match in pattern.finditer(path.read_text(encoding="utf-8"))
+                 if not (top == "migrations" and "drop_table" in match.group(0))]
+    assert offenders == []
+    assert pattern.search("conn.execute(text('UPDATE statement_lines SET total = 0'))")  # the check can see one
