@@ -33,11 +33,12 @@ from models.money.payouts import (
     create_payout_run,
     import_results,
     is_verified,
+    place_hold,
     record_result,
+    release_hold,
     transfer_file,
 )
 from models.money.statements import finalize_month
-from models.money.tables import PayoutHold
 from models.passwords import hash_password
 from settings import Settings, generate_fernet_key
 from tests.batch_support import Backend, World, add_plan
@@ -162,8 +163,13 @@ def _scene(backend) -> Scene:
         conn.execute(text("UPDATE users SET password_hash = :h"), {"h": hash_password(TEST_PASSWORD)})
         admin_id = conn.execute(insert(User).values(email=unique_email("admin"), display_name="admin", role="admin",
                                                     is_active=True)).inserted_primary_key[0]
-        conn.execute(insert(PayoutHold).values(seller_id=held, reason="fraud review", created_by=admin_id))
     with Session(bind=backend.engine) as session:
+        admin = session.get(User, admin_id)
+        with pytest.raises(NotAllowed):
+            place_hold(session, held, "fraud review", session.get(User, individual))
+        stale = place_hold(session, individual, "checked, fine", admin)
+        assert release_hold(session, stale, admin) is True and release_hold(session, stale, admin) is False
+        place_hold(session, held, "fraud review", admin)
         for seller in (smallest, held, individual):
             set_payout_details(session, _cipher(settings), session.get(User, seller), TEST_PASSWORD,
                                replace(INDIVIDUAL, account_number=f"1100000{seller:05d}"))

@@ -12,7 +12,13 @@ from sqlalchemy import text
 from jobs.inline import run_days_inline
 from models.business_time import days_between, month_range
 from models.money import ledger
-from models.money.statements import MonthNotReady, finalize_month, month_state, seller_statement
+from models.money.statements import (
+    MonthNotReady,
+    finalize_month,
+    month_state,
+    open_refusals,
+    seller_statement,
+)
 from tests.batch_support import Backend
 from tests.money_support import (
     expected_lines,
@@ -65,6 +71,8 @@ def test_a_month_with_a_day_not_final_is_refused_and_nothing_is_written(backend)
     with backend.engine.connect() as conn:
         state, reason = month_state(conn, FEB)
         assert state == "open" and "2026-02-27…2026-02-28 pending" in reason
+        [(month, shown, at)] = open_refusals(conn)
+        assert (month, shown) == (FEB, reason) and at is not None
         estimate = seller_statement(conn, sellers[0], FEB, backend.settings.tz)
     assert estimate.status == "estimated"
     assert [d.day for d in estimate.days_not_final] == [date(2026, 2, 27), date(2026, 2, 28)]
@@ -89,6 +97,7 @@ def test_finalization_happens_once_under_parallel_callers_and_matches_the_raw_ro
         assert ledger.check(conn) == []
         assert ledger.balances(conn) == {s: e for s, e in earnings.items() if any(k[0] == s for k in expected)}
         assert month_state(conn, FEB) == ("final", None)
+        assert open_refusals(conn) == []
 
 
 @pytest.fixture(scope="module")

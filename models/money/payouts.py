@@ -159,6 +159,33 @@ def create_payout_run(engine: Engine, month: date | str, *, threshold_won: int, 
                      carried)
 
 
+def place_hold(session: Session, seller_id: int, reason: str, admin: User) -> int:
+    """Hold a seller's payouts (admins only) until released; returns the hold's id; commits."""
+    if admin.role != Role.ADMIN:
+        raise NotAllowed("only admins may hold payouts")
+    if not reason.strip():
+        raise PayoutRefused("a hold needs a reason", kind="invalid", code="hold_needs_reason")
+    hold = PayoutHold(seller_id=seller_id, reason=reason.strip()[:500], created_by=admin.id, created_at=utcnow())
+    session.add(hold)
+    session.commit()
+    return hold.id
+
+
+def release_hold(session: Session, hold_id: int, admin: User) -> bool:
+    """Release a hold (admins only); False when it was already released; commits."""
+    if admin.role != Role.ADMIN:
+        raise NotAllowed("only admins may release a payout hold")
+    hold = session.get(PayoutHold, hold_id, with_for_update=True)
+    if hold is None:
+        raise PayoutRefused(f"there is no payout hold {hold_id}", kind="not_found", code="no_such_hold")
+    if hold.released_at is not None:
+        session.rollback()
+        return False
+    hold.released_at = utcnow()
+    session.commit()
+    return True
+
+
 # ------------------------------------------------------------------ transfer file and results
 
 

@@ -213,3 +213,13 @@ def month_state(conn: Connection, month: date | str) -> tuple[str, str | None]:
     row = conn.execute(text("SELECT state, last_refusal FROM statement_months WHERE month = :month"),
                        {"month": parse_month(month)}).first()
     return ("open", None) if row is None else (row[0], row[1])
+
+
+def open_refusals(conn: Connection) -> list[tuple[date, str, datetime | None]]:
+    """Months still open whose last finalization attempt was refused: (month, reason, when),
+    oldest first — what the operations console and /healthz/batch show."""
+    rows = conn.execute(text("SELECT month, last_refusal, refused_at FROM statement_months "
+                             "WHERE state = 'open' AND last_refusal IS NOT NULL ORDER BY month")).all()
+    return [(parse_month(m if isinstance(m, date) else date.fromisoformat(str(m))), reason,
+             at if at is None or isinstance(at, datetime) else datetime.fromisoformat(str(at)))
+            for m, reason, at in rows]
