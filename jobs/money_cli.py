@@ -52,7 +52,10 @@ def rotate_payout_key_command() -> None:
 
     settings = _settings()
     with Session(bind=engine_for(settings.database_url)) as session:
-        count = rotate_account_keys(session, account_cipher(settings.payout_details_keys, settings.secret_key))
+        try:
+            count = rotate_account_keys(session, account_cipher(settings.payout_details_keys, settings.secret_key))
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
     click.echo(f"re-encrypted {count} account numbers with the first key")
 
 

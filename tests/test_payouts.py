@@ -116,6 +116,10 @@ def test_account_keys_rotate(settings, make_user, session_factory):
         assert decrypt_account(_cipher(new_only), token) == "110123456789"
         with pytest.raises(InvalidPayoutDetails):
             decrypt_account(_cipher(old), token)
+        with pytest.raises(InvalidPayoutDetails, match="nothing was re-encrypted"):  # the old key alone
+            rotate_account_keys(session, _cipher(old))
+        assert session.execute(text("SELECT account_encrypted FROM payout_details WHERE seller_id = :s"),
+                               {"s": seller.id}).scalar() == token
 
 
 # ------------------------------------------------------------------ payout runs (real batch, MariaDB)

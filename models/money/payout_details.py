@@ -185,14 +185,19 @@ def shown_details(session: Session, seller_id: int) -> ShownDetails | None:
 
 
 def rotate_account_keys(session: Session, cipher: MultiFernet) -> int:
-    """Re-encrypt every stored account number (details and payouts) with the first
-    key; returns how many; commits."""
+    """Re-encrypt every stored account number (details and payouts) with the first key;
+    returns how many; commits. All or nothing: a token no key opens refuses the rotation."""
     count = 0
-    for row in session.scalars(select(PayoutDetails).with_for_update()):
-        row.account_encrypted = cipher.rotate(row.account_encrypted.encode()).decode()
-        count += 1
-    for payout in session.scalars(select(Payout).with_for_update()):
-        payout.account_encrypted = cipher.rotate(payout.account_encrypted.encode()).decode()
-        count += 1
+    try:
+        for row in session.scalars(select(PayoutDetails).with_for_update()):
+            row.account_encrypted = cipher.rotate(row.account_encrypted.encode()).decode()
+            count += 1
+        for payout in session.scalars(select(Payout).with_for_update()):
+            payout.account_encrypted = cipher.rotate(payout.account_encrypted.encode()).decode()
+            count += 1
+    except InvalidToken as exc:
+        session.rollback()
+        raise InvalidPayoutDetails("an account number cannot be decrypted with any PAYOUT_DETAILS_KEY; "
+                                   "nothing was re-encrypted", code="undecryptable_account") from exc
     session.commit()
     return count
