@@ -34,7 +34,7 @@ from pathlib import Path
 from bench.dataset import scratch_database, scratch_redis
 from bench.progress import free_port, start_gunicorn, stop
 from paysystem.demo import ACCOUNTS, DEMO_PASSWORD
-from settings import PROJECT_ROOT, Settings
+from settings import PROJECT_ROOT, Settings, generate_fernet_key
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 TARGETS = {"first load": (700 * 1024, 1000.0), "repeat visit": (60 * 1024, None)}
@@ -49,7 +49,8 @@ new PerformanceObserver((list) => {
 
 def seed(settings: Settings, media_root: Path) -> None:
     env = dict(os.environ, PAYSYSTEM_ENV="test", DATABASE_URL=settings.database_url,
-               REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key, MEDIA_ROOT=str(media_root))
+               REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key, MEDIA_ROOT=str(media_root),
+               PAYOUT_DETAILS_KEY=",".join(settings.payout_details_keys))
     subprocess.run([sys.executable, "-m", "paysystem", "seed-demo"], env=env, cwd=PROJECT_ROOT, check=True,
                    stdout=subprocess.DEVNULL)
 
@@ -116,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     with scratch_redis() as redis_url, scratch_database("frontend") as url, \
             tempfile.TemporaryDirectory(prefix="paysystem-frontend-") as media:
         settings = replace(Settings(), environment="production", database_url=url, redis_url=redis_url,
-                           secret_key=secrets.token_urlsafe(48), media_root=Path(media)).validate()
+                           secret_key=secrets.token_urlsafe(48), media_root=Path(media),
+                           payout_details_keys=(generate_fernet_key(),)).validate()
         print("* seeding the demo (30 days, computed by the batch)", flush=True)
         seed(settings, Path(media))
         port = free_port()

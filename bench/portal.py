@@ -89,7 +89,7 @@ from models.figure_cache import FigureCache, month_scopes
 from models.stats import VideoDailyStats
 from paysystem.synthetic_data import default_last_day, generate
 from portal.api.tokens import issue_token
-from settings import PROJECT_ROOT, Settings
+from settings import PROJECT_ROOT, Settings, generate_fernet_key
 
 # The issue's targets: (at least req/s, p99 under ms or None).
 TARGETS: dict[str, tuple[float, float | None]] = {
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         Redis.from_url(redis_url).flushdb()  # the batch's queue and cache: the portal starts cold
         scene = find_scene(url)
         settings = Settings(environment="production", database_url=url, redis_url=redis_url,
-                            secret_key=secrets.token_urlsafe(48)).validate()
+                            secret_key=secrets.token_urlsafe(48), payout_details_keys=(generate_fernet_key(),)).validate()
         port = free_port()
         print(f"* gunicorn {args.workers} × {args.threads} on port {port} (gunicorn.conf.py); seller "
               f"{scene.seller_id} ({scene.seller_videos} videos), top-5 of {scene.top5_day}, month "

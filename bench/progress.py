@@ -54,7 +54,7 @@ from models.catalog import AdSlot, ad_slot_positions
 from models.db import make_engine, make_sessionmaker, normalize_url
 from paysystem import migrate
 from portal.api.tokens import issue_token
-from settings import PROJECT_ROOT, Settings
+from settings import PROJECT_ROOT, Settings, generate_fernet_key
 
 DATABASE_SERVER = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
 REDIS_SERVER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
@@ -158,6 +158,7 @@ def start_gunicorn(settings: Settings, port: int, workers: int, threads: int, wo
                    config: Path | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PAYSYSTEM_ENV="production", DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key,
+               PAYOUT_DETAILS_KEY=",".join(settings.payout_details_keys),
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                "--threads", str(threads), "--worker-class", worker_class, "--log-level", "warning",
@@ -340,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with ScratchServices() as services:
         settings = Settings(environment="production", database_url=services.database_url,
-                            redis_url=services.redis_url, secret_key=secrets.token_urlsafe(48)).validate()
+                            redis_url=services.redis_url, secret_key=secrets.token_urlsafe(48),
+                            payout_details_keys=(generate_fernet_key(),)).validate()
         print(f"* scratch database {services.name}, Redis DB {services.redis_number}", flush=True)
         migrate.upgrade(settings.database_url)
         port = free_port()

@@ -82,7 +82,7 @@ from models.passwords import hash_password
 from paysystem import migrate
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
 from portal.api.tokens import issue_token
-from settings import PROJECT_ROOT, Settings
+from settings import PROJECT_ROOT, Settings, generate_fernet_key
 
 DATABASE_SERVER = os.environ.get("BENCH_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306")
 PASSWORD = "soak-password-1234"
@@ -176,7 +176,8 @@ def _alive(proc: psutil.Process) -> bool:
 def _env(settings: Settings) -> dict[str, str]:
     return dict(os.environ, PAYSYSTEM_ENV="production", PUBLIC_BASE_URL=settings.public_base_url,
                 DATABASE_URL=settings.database_url,
-                REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key)
+                REDIS_URL=settings.redis_url, SECRET_KEY=settings.secret_key,
+                PAYOUT_DETAILS_KEY=",".join(settings.payout_details_keys))
 
 
 def start_node(settings: Settings, port: int, rq_workers: int, scheduler: bool, logdir: Path) -> Node:
@@ -575,7 +576,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with scratch_database() as database_url:
             settings = Settings(environment="production", database_url=database_url, redis_url=redis.url,
-                                secret_key=secrets.token_urlsafe(48)).validate()
+                                secret_key=secrets.token_urlsafe(48), payout_details_keys=(generate_fernet_key(),)).validate()
             print(f"* scratch database {make_url(database_url).database}, private redis-server on port {redis.port}",
                   flush=True)
             migrate.upgrade(database_url)

@@ -1,4 +1,4 @@
-"""The nightly schedule: the one place it is registered with rq-scheduler.
+"""The schedules (nightly batch, monthly statements): the one place they are registered with rq-scheduler.
 
 rq-scheduler keeps scheduled jobs in Redis, so every scheduler start would add another
 copy if it simply registered again. `reconcile_nightly` instead makes Redis hold exactly
@@ -7,6 +7,7 @@ one nightly job with the current settings, whatever was there before.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 
 from rq_scheduler import Scheduler
@@ -17,6 +18,9 @@ from settings import Settings
 
 NIGHTLY_JOB_ID = "paysystem-nightly"
 NIGHTLY_FUNC = "jobs.tasks.nightly_task"
+STATEMENTS_JOB_ID = "paysystem-finalize-statements"
+STATEMENTS_FUNC = "jobs.tasks.finalize_statements_task"
+STATEMENTS_TIME = "03:00"  # §13: business time
 
 
 def nightly_cron(settings: Settings, now: datetime | None = None) -> str:
@@ -31,6 +35,25 @@ def _is_nightly(job) -> bool:  # type: ignore[no-untyped-def]
     return job.id == NIGHTLY_JOB_ID or job.func_name == NIGHTLY_FUNC
 
 
+def _reconcile_cron(scheduler: Scheduler, settings: Settings, job_id: str, func: str, cron: str,
+                    description: str) -> str:
+    """Leave exactly one job `job_id` (or any copy running `func`) with `cron`; returns the cron."""
+    keep = None
+    for job in scheduler.get_jobs():
+        if not (job.id == job_id or job.func_name == func):
+            continue
+        if keep is None and job.id == job_id and job.meta.get("cron_string") == cron \
+                and job.origin == settings.batch_queue:
+            keep = job
+            continue
+        scheduler.cancel(job)
+        job.delete()
+    if keep is None:
+        scheduler.cron(cron, func, id=job_id, queue_name=settings.batch_queue, result_ttl=RESULT_TTL_SECONDS,
+                       timeout=600, description=description)
+    return cron
+
+
 def reconcile_nightly(scheduler: Scheduler, settings: Settings) -> str:
     """Leave exactly one nightly job scheduled, with the configured time; returns its cron line.
 
@@ -38,23 +61,27 @@ def reconcile_nightly(scheduler: Scheduler, settings: Settings) -> str:
     instead; enqueue_nightly still starts yesterday's run only once."""
     if settings.nightly_interval_seconds:
         return _reconcile_interval(scheduler, settings)
-    cron = nightly_cron(settings)
-    keep = None
-    for job in scheduler.get_jobs():
-        if not _is_nightly(job):
-            continue
-        if keep is None and job.id == NIGHTLY_JOB_ID and job.meta.get("cron_string") == cron \
-                and job.origin == settings.batch_queue:
-            keep = job
-            continue
-        scheduler.cancel(job)
-        job.delete()
-    if keep is None:
-        scheduler.cron(cron, NIGHTLY_FUNC, id=NIGHTLY_JOB_ID, queue_name=settings.batch_queue,
-                       result_ttl=RESULT_TTL_SECONDS, timeout=600,
-                       description=f"nightly batch for the previous day at {settings.nightly_time} "
-                                   f"{settings.timezone}")
-    return cron
+    return _reconcile_cron(scheduler, settings, NIGHTLY_JOB_ID, NIGHTLY_FUNC, nightly_cron(settings),
+                           f"nightly batch for the previous day at {settings.nightly_time} {settings.timezone}")
+
+
+def statements_cron(settings: Settings, now: datetime | None = None) -> str:
+    """Every day at STATEMENTS_TIME business time, in UTC cron. The day of the month is not in
+    the cron line: 03:00 in Seoul is the previous UTC day, which has no fixed day number on
+    the 1st; jobs.tasks.finalize_statements_task decides in business time whether a month
+    is due (from STATEMENT_FINALIZE_DAY on, until it is final)."""
+    return nightly_cron(replace(settings, nightly_time=STATEMENTS_TIME), now)
+
+
+def reconcile_statements(scheduler: Scheduler, settings: Settings) -> str:
+    """Leave exactly one statement-finalization job scheduled; returns its cron line."""
+    return _reconcile_cron(scheduler, settings, STATEMENTS_JOB_ID, STATEMENTS_FUNC, statements_cron(settings),
+                           f"finalize last month's statements from day {settings.statement_finalize_day} at "
+                           f"{STATEMENTS_TIME} {settings.timezone}")
+
+
+def scheduled_statement_jobs(scheduler: Scheduler) -> list:
+    return [job for job in scheduler.get_jobs() if job.id == STATEMENTS_JOB_ID or job.func_name == STATEMENTS_FUNC]
 
 
 def scheduled_nightly_jobs(scheduler: Scheduler) -> list:

@@ -10,7 +10,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq_scheduler import Scheduler
 
 from jobs.queues import queue_connection
-from jobs.schedule import reconcile_nightly
+from jobs.schedule import reconcile_nightly, reconcile_statements
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ def run_scheduler(settings: Settings, interval: int = 5) -> None:
             scheduler = make_scheduler(settings, interval)
             cron = reconcile_nightly(scheduler, settings)
             log.info("nightly batch scheduled at %s %s (cron %s UTC)", settings.nightly_time, settings.timezone,
+                     cron)
+            cron = reconcile_statements(scheduler, settings)
+            log.info("statement finalization scheduled from day %s (cron %s UTC)", settings.statement_finalize_day,
                      cron)
             scheduler.run()
             return

@@ -52,3 +52,10 @@ def nightly_task() -> int | None:
     if run_id is None:
         log.info("nightly run already enqueued for yesterday; nothing to do")
     return run_id
+
+
+def finalize_statements_task() -> dict:
+    """The scheduled finalization (daily at 03:00 business time): last month, once it is due."""
+    from jobs.statements import finalize_due
+
+    return finalize_due(load_settings())

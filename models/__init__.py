@@ -9,6 +9,7 @@ from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.figure_cache import FigureVersion
 from models.mailed_links import MailedLink
+from models.money.tables import StatementMonth  # noqa: F401  (registers §13 tables)
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
 from models.restatements import Restatement
 from models.revoked_tokens import RevokedToken

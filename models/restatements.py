@@ -20,6 +20,7 @@ from sqlalchemy import BigInteger, Connection, Date, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, utcnow
+from models.money import adjustments
 
 _OLD = "tmp_restate_old"
 FIGURES = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount", "total_amount")
@@ -146,6 +147,10 @@ def record(conn: Connection, day: date, lo: int, hi: int, run_id: int | None, da
     if snapshotted:
         drop = f"DROP TEMPORARY TABLE IF EXISTS {_OLD}" if _mysql(conn) else f"DROP TABLE IF EXISTS temp.{_OLD}"
         conn.execute(text(drop))
+    if written:
+        # §13: what this call restated in a final month goes to the next open statement, now.
+        adjustments.carry(conn, "r.recorded_at = :now AND r.video_id BETWEEN :lo AND :hi AND r.day >= :day "
+                                "AND (r.run_id = :run_id OR (r.run_id IS NULL AND :run_id IS NULL))", params)
     return written
 
 

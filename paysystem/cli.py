@@ -230,8 +230,9 @@ def generate_command(videos: int, sellers: int, viewers: int, days: int, session
 
 def _register_job_commands() -> None:
     from jobs.cli import COMMANDS
+    from jobs.money_cli import COMMANDS as MONEY_COMMANDS
 
-    for command in COMMANDS:
+    for command in COMMANDS + MONEY_COMMANDS:
         cli.add_command(command)
 
 

@@ -242,6 +242,14 @@ class Settings:
     # to today + DATE_MAX_YEARS_AHEAD years; anything else is refused (422 / form error).
     date_min: date = date(2000, 1, 1)
     date_max_years_ahead: int = 100
+    # Statements (§13): a month is finalized on this day of the next month at 03:00 business time.
+    statement_finalize_day: int = 10
+    # The smallest balance paid out (whole won); smaller balances are carried forward.
+    payout_threshold_won: int = 10_000
+    # Fernet keys (comma-separated, urlsafe base64 of 32 bytes) for payout account numbers:
+    # the first encrypts, every one decrypts (rotation). Empty in development/tests: a key
+    # derived from SECRET_KEY is used with a warning; production refuses to start without it.
+    payout_details_keys: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -292,6 +300,9 @@ class Settings:
             api_validate_responses=_bool_env("API_VALIDATE_RESPONSES", environment != "production"),
             date_min=_date_env("DATE_MIN", date(2000, 1, 1)),
             date_max_years_ahead=_int_env("DATE_MAX_YEARS_AHEAD", 100),
+            statement_finalize_day=_int_env("STATEMENT_FINALIZE_DAY", 10),
+            payout_threshold_won=_int_env("PAYOUT_THRESHOLD_WON", 10_000),
+            payout_details_keys=tuple(k.strip() for k in _env("PAYOUT_DETAILS_KEY", "").split(",") if k.strip()),
         )
 
     def public_url(self, path: str) -> str:
@@ -359,6 +370,12 @@ class Settings:
         hh, _, mm = self.batch_health_deadline.partition(":")
         if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
             raise ConfigError(f"BATCH_HEALTH_DEADLINE must be HH:MM, got {self.batch_health_deadline!r}")
+        if not 1 <= self.statement_finalize_day <= 28:
+            raise ConfigError("STATEMENT_FINALIZE_DAY must be from 1 to 28 (a day every month has)")
+        if self.payout_threshold_won < 1:
+            raise ConfigError("PAYOUT_THRESHOLD_WON must be at least 1 won")
+        for key in self.payout_details_keys:
+            _check_fernet_key(key)
         for network in self.metrics_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
@@ -375,8 +392,32 @@ class Settings:
             if not self.public_base_url:
                 raise ConfigError("PUBLIC_BASE_URL must be set in production (e.g. https://pay.example.com): "
                                   "links in mail are built from it")
+            if not self.payout_details_keys:
+                raise ConfigError("PAYOUT_DETAILS_KEY must be set in production (payout account numbers are "
+                                  "encrypted with it); make one with: python -c 'from cryptography.fernet "
+                                  "import Fernet; print(Fernet.generate_key().decode())'")
         _check_public_base_url(self.public_base_url)
         return self
+
+
+def generate_fernet_key() -> str:
+    """A fresh PAYOUT_DETAILS_KEY value (what cryptography's Fernet.generate_key makes)."""
+    import base64
+
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def _check_fernet_key(key: str) -> None:
+    """A Fernet key is 32 bytes in urlsafe base64 (checked here without importing cryptography)."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise ConfigError("PAYOUT_DETAILS_KEY: every key must be urlsafe base64 of 32 bytes (Fernet)") from exc
+    if len(raw) != 32:
+        raise ConfigError("PAYOUT_DETAILS_KEY: every key must be urlsafe base64 of 32 bytes (Fernet)")
 
 
 def _check_public_base_url(url: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models import Role, User
 from portal import create_app
 from portal.mail_outbox import mail_outbox
+from settings import generate_fernet_key
 from tests.mail_support import smtp_server
 from tests.support import TEST_PASSWORD, reset_login_limits, unique_email
 
@@ -185,7 +186,7 @@ def test_pages_that_need_an_account_send_to_sign_in_and_back(client, make_user):
 
 
 def test_cookies_are_secure_outside_development(settings):
-    app = create_app(replace(settings, environment="production"))
+    app = create_app(replace(settings, environment="production", payout_details_keys=(generate_fernet_key(),)))
     response = app.test_client().get("/auth/signin", base_url="https://portal.example")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

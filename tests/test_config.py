@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from settings import DEV_SECRET_KEY, ConfigError, Settings
+from settings import DEV_SECRET_KEY, ConfigError, Settings, generate_fernet_key
 
 
 def _env(monkeypatch, **values):
     for key in ("PAYSYSTEM_ENV", "SECRET_KEY", "DATABASE_URL", "PAYSYSTEM_TIMEZONE", "OAUTH_OIDC_CLIENT_ID",
                 "OAUTH_OIDC_METADATA_URL", "OAUTH_KAKAO_CLIENT_ID", "BATCH_PARTITIONS", "JWT_ALGORITHM",
-                "PUBLIC_BASE_URL"):
+                "PUBLIC_BASE_URL", "PAYOUT_DETAILS_KEY", "STATEMENT_FINALIZE_DAY", "PAYOUT_THRESHOLD_WON"):
         monkeypatch.delenv(key, raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -44,10 +44,33 @@ def test_production_refuses_sqlite(monkeypatch):
 
 def test_production_starts_with_real_settings(monkeypatch):
     _env(monkeypatch, PAYSYSTEM_ENV="production", SECRET_KEY="s" * 48, DATABASE_URL="mysql://u@db/p",
-         PUBLIC_BASE_URL="https://pay.example.com")
+         PUBLIC_BASE_URL="https://pay.example.com", PAYOUT_DETAILS_KEY=generate_fernet_key())
     settings = Settings.from_env().validate()
     assert settings.is_production
     assert settings.public_url("/auth/reset/x") == "https://pay.example.com/auth/reset/x"
+
+
+def test_production_refuses_to_start_without_a_payout_details_key(monkeypatch):
+    """Issue 20: payout account numbers are encrypted with PAYOUT_DETAILS_KEY; no silent default."""
+    _env(monkeypatch, PAYSYSTEM_ENV="production", SECRET_KEY="s" * 48, DATABASE_URL="mysql://u@db/p",
+         PUBLIC_BASE_URL="https://pay.example.com")
+    with pytest.raises(ConfigError, match="PAYOUT_DETAILS_KEY"):
+        Settings.from_env().validate()
+
+
+@pytest.mark.parametrize("keys", ["not-a-key", generate_fernet_key() + ",short"])
+def test_a_malformed_payout_details_key_is_refused(monkeypatch, keys):
+    _env(monkeypatch, PAYOUT_DETAILS_KEY=keys)
+    with pytest.raises(ConfigError, match="PAYOUT_DETAILS_KEY"):
+        Settings.from_env().validate()
+
+
+def test_a_key_list_is_read_in_order(monkeypatch):
+    first, second = generate_fernet_key(), generate_fernet_key()
+    _env(monkeypatch, PAYOUT_DETAILS_KEY=f"{first}, {second}", STATEMENT_FINALIZE_DAY="5", PAYOUT_THRESHOLD_WON="20000")
+    settings = Settings.from_env().validate()
+    assert settings.payout_details_keys == (first, second)
+    assert (settings.statement_finalize_day, settings.payout_threshold_won) == (5, 20_000)
 
 
 def test_production_refuses_to_start_without_a_public_base_url(monkeypatch):

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(COMPOSE is None, reason="no docker compose clien
 
 def _config(*args: str, secret: str | None = "s" * 48) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.setdefault("PAYOUT_DETAILS_KEY", "A" * 43 + "=")
     if secret is not None:
         env["SECRET_KEY"] = secret
     return subprocess.run([*COMPOSE, "config", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)

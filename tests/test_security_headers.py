@@ -14,7 +14,7 @@ import pytest
 from models import Role
 from paysystem.public_bind import PublicBindError, check_bind, secret_for_host
 from portal import create_app
-from settings import DEV_SECRET_KEY, PROJECT_ROOT
+from settings import DEV_SECRET_KEY, PROJECT_ROOT, generate_fernet_key
 from tests.support import TEST_PASSWORD, free_port
 from tests.watching_support import bearer
 
@@ -53,7 +53,8 @@ def test_the_progress_fast_path_answers_with_the_same_headers(client, make_user,
 
 
 def test_production_adds_hsts_and_secure_cookies(settings, make_user):
-    app = create_app(replace(settings, environment="production", secret_key="p" * 48))
+    app = create_app(replace(settings, environment="production", secret_key="p" * 48,
+                             payout_details_keys=(generate_fernet_key(),)))
     client = app.test_client()
     user = make_user(Role.VIEWER)
     page = client.get("/auth/signin", base_url="https://localhost")

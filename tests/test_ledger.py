@@ -1,0 +1,75 @@
+"""§13 ledger: balanced immutable entries, the balance derived from them, and `paysystem
+ledger-check` (run here against a real database) finding each broken invariant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from models.money import ledger
+from models.money.statements import finalize_month
+from tests.batch_support import Backend
+from tests.money_support import month_world, reset, run_month
+from tests.test_cli import run_cli
+
+FEB = date(2026, 2, 1)
+
+
+@pytest.fixture(scope="module")
+def backend(redis_url, tmp_path_factory):
+    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("ledger"))
+    reset(b)
+    month_world(b, [FEB])
+    run_month(b, FEB)
+    yield b
+    b.close()
+
+
+def _cli(backend, *args):
+    return run_cli(*args, env={"DATABASE_URL": backend.url, "REDIS_URL": backend.settings.redis_url})
+
+
+def test_finalize_command_refuses_then_finalizes_and_ledger_check_passes(backend):
+    refused = _cli(backend, "finalize", "--month", "2026-03")
+    assert refused.returncode == 1 and "2026-03 was not finalized" in refused.stderr
+    done = _cli(backend, "finalize", "--month", "2026-02")
+    assert done.returncode == 0 and "finalized" in done.stdout, done.stderr
+    again = _cli(backend, "finalize", "--month", "2026-02")
+    assert again.returncode == 0 and "already final" in again.stdout
+    bad = _cli(backend, "finalize", "--month", "2026-2")
+    assert bad.returncode == 1 and "is not a month" in bad.stderr
+    check = _cli(backend, "ledger-check")
+    assert check.returncode == 0, check.stderr
+    with backend.engine.connect() as conn:
+        statements = dict(conn.execute(text("SELECT seller_id, earnings FROM statements")).all())
+        assert ledger.balances(conn) == statements
+        assert conn.execute(text("SELECT COUNT(*) FROM ledger_postings")).scalar() == 2 * len(statements)
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    ("UPDATE ledger_postings SET amount = amount + 1 WHERE account = 'cash' LIMIT 1", "postings sum to 1, not 0"),
+    ("UPDATE statements SET earnings = earnings + 5, lines_total = lines_total + 5 LIMIT 1",
+     "but statements and payouts give"),
+    ("UPDATE statement_lines SET total = total - 7 LIMIT 1", "(Σ lines"),
+    ("DELETE FROM ledger_postings WHERE account = 'seller_payable' LIMIT 1", "postings sum to"),
+])
+def test_ledger_check_names_each_broken_invariant_and_exits_1(backend, damage, message):
+    finalize_month(backend.engine, FEB, backend.settings.tz)  # (already final after the first test)
+    with backend.engine.begin() as conn:
+        before = {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t}"))]
+                  for t in ("ledger_postings", "statements", "statement_lines")}
+        conn.execute(text(damage))
+    try:
+        result = _cli(backend, "ledger-check")
+        assert result.returncode == 1
+        assert message in result.stderr, result.stderr
+    finally:
+        with backend.engine.begin() as conn:
+            for table, rows in before.items():
+                conn.execute(text(f"DELETE FROM {table}"))
+                for row in rows:
+                    conn.execute(text(f"INSERT INTO {table} VALUES ({', '.join(f':p{i}' for i in range(len(row)))})"),
+                                 {f"p{i}": v for i, v in enumerate(row)})
+    assert _cli(backend, "ledger-check").returncode == 0
