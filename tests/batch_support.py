@@ -100,7 +100,8 @@ def add_users_and_videos(engine: Engine, world: World, sellers: int, videos: int
             ids.append(conn.execute(insert(User).values(
                 email=f"batch-{i}-{id(world)}@example.test", display_name=f"u{i}",
                 role="seller" if i < sellers else "viewer", is_active=True,
-                created_at=datetime(2026, 1, 1, tzinfo=UTC))).inserted_primary_key[0])
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                email_verified_at=datetime(2026, 1, 1, tzinfo=UTC))).inserted_primary_key[0])
         seller_ids, viewer = ids[:sellers], ids[-1]
         video_ids = []
         for i in range(videos):

@@ -5,7 +5,7 @@ transfer file and the result CSV."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import insert, text
@@ -278,12 +278,9 @@ def test_transfer_file_results_and_failure_returning_the_gross(backend):
     assert broken.returncode == 1 and "does not post its gross, taxes and net" in broken.stderr
 
 
-def test_is_verified_follows_the_column_once_it_exists():
-    class Later:
-        email_verified_at = None
-
-    assert is_verified(User(email="x@example.test")) is True  # no column yet: everyone counts as verified
-    assert is_verified(Later()) is False
+def test_is_verified_is_the_accounts_rule():
+    assert is_verified(User(email="x@example.test", email_verified_at=None)) is False
+    assert is_verified(User(email="x@example.test", email_verified_at=datetime(2026, 1, 1, tzinfo=UTC))) is True
 
 
 @pytest.mark.parametrize(("balance", "held", "has_details", "verified", "reason"), [
@@ -298,8 +295,6 @@ def test_why_a_balance_is_carried(balance, held, has_details, verified, reason):
     from models.money.payouts import _carry_reason
     from models.money.tables import PayoutDetails
 
-    class Seller:
-        email_verified_at = date(2026, 1, 1) if verified else None
-
+    seller = User(email="s@example.test", email_verified_at=datetime(2026, 1, 1, tzinfo=UTC) if verified else None)
     details = PayoutDetails(seller_id=1) if has_details else None
-    assert _carry_reason(balance, 10_000, held, details, Seller()) == reason
+    assert _carry_reason(balance, 10_000, held, details, seller) == reason

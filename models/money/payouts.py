@@ -44,7 +44,6 @@ from models.money.withholding import withhold
 from models.sql_dialect import Dialect
 from models.users import Role, User
 
-_NO_COLUMN = object()
 TRANSFER_HEADER = ("bank_code", "account_number", "holder", "net", "reference")
 RESULT_HEADER = ("reference", "status", "amount", "reason")
 
@@ -65,10 +64,9 @@ class BadResultFile(DomainError):
 
 
 def is_verified(user: User) -> bool:
-    """Whether the seller's e-mail is verified. The users table gets `email_verified_at` in
-    revision 0008 (another change); until then every user counts as verified. The one place
-    to point at the column."""
-    return getattr(user, "email_verified_at", _NO_COLUMN) is not None
+    """Whether the seller's e-mail is verified: the account's own rule (`User.is_verified`,
+    revision 0008), named here for the payout rules."""
+    return user.is_verified
 
 
 def reference_for(month: date, seller_id: int) -> str:
