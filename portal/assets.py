@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
-from flask import Flask
+from flask import Flask, abort
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
@@ -150,6 +151,10 @@ def load(settings: Settings) -> Build:
     return build(settings)
 
 
+def _not_built(filename: str) -> NoReturn:
+    abort(404, description=f"There is no static file {filename!r}.")
+
+
 def _static_headers(headers, _path: str, _url: str) -> None:  # type: ignore[no-untyped-def]
     headers["X-Content-Type-Options"] = "nosniff"
 
@@ -162,6 +167,9 @@ def init_assets(app: Flask, settings: Settings) -> Build:
     """
     current = load(settings)
     immutable = set(current.urls.values())
+    # Flask's own `static` endpoint is gone (static_folder=None); rq-dashboard's pages still build
+    # a favicon link with it. Built files never reach this rule (WhiteNoise answers them first).
+    app.add_url_rule(URL_PREFIX + "<path:filename>", endpoint="static", view_func=_not_built)
     app.jinja_env.globals["asset_url"] = current.url
     app.extensions["paysystem_assets"] = current
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]

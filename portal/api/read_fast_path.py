@@ -68,8 +68,10 @@ class ReadFastPath:
         self.settings = app.config["PAYSYSTEM_SETTINGS"]
         self.hot = progress_recorder(app).hot  # None without MariaDB: always Flask
         self.revocations = revocations(app)
-        # As Flask's answer: its session machinery marks every API answer `Vary: Cookie`.
-        self.headers = [("Content-Type", "application/json"), ("Vary", "Cookie"), *security_headers(self.settings)]
+        # As Flask's answer: its session machinery marks every API answer `Vary: Cookie`, and
+        # compression (portal/compression.py) `Accept-Encoding` (a miss may come compressed).
+        self.headers = [("Content-Type", "application/json"), ("Vary", "Accept-Encoding, Cookie"),
+                        *security_headers(self.settings)]
         self._cache = None
         self.local = response_cache.LocalAnswers()
 
