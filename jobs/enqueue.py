@@ -43,6 +43,7 @@ from jobs.runs import (
 from models.batch import RunState, RunTrigger
 from models.business_time import days_between, today
 from models.date_window import day_window
+from models.db import database_identity
 from settings import Settings
 
 MAX_BACKFILL_DAYS = 3660
@@ -70,6 +71,11 @@ def check_closed_days(settings: Settings, first: date, last: date) -> list[date]
     return days
 
 
+def _db(settings: Settings) -> str:
+    """This database's identity, which every RQ job id carries (jobs/runs.py partition_job_id)."""
+    return database_identity(settings.database_url)
+
+
 def _retry(settings: Settings) -> Retry | None:
     if settings.batch_retries < 1:
         return None
@@ -87,7 +93,7 @@ def _pending_job(connection: Redis, job_id: str) -> str | None:
 def _tail_job(settings: Settings, connection: Redis, exclude: Sequence[int]) -> str | None:
     """The final job of the latest run still queued or running, if RQ still has it pending."""
     run_id = latest_open_run(engine_for(settings.database_url), exclude)
-    return _pending_job(connection, final_job_id(run_id)) if run_id is not None else None
+    return _pending_job(connection, final_job_id(_db(settings), run_id)) if run_id is not None else None
 
 
 def _enqueue(queue: Queue, settings: Settings, func: str, arg: int, job_id: str, after: list[str],
@@ -132,11 +138,12 @@ def _enqueue_planned(settings: Settings, runs: list[PlannedRun], connection: Red
         for partition_id, index in parts:
             after = [previous_parts[index]] if index in previous_parts else ([tail] if tail else [])
             job = _enqueue(queue, settings, "jobs.tasks.partition_task", partition_id,
-                           partition_job_id(run_id, index), after, f"batch {day} run {run_id} partition {index}")
+                           partition_job_id(_db(settings), run_id, index), after,
+                           f"batch {day} run {run_id} partition {index}")
             part_jobs.append(job.id)
             previous_parts[index] = job.id
         final_after = part_jobs + ([previous_final] if previous_final else [])
-        previous_final = _enqueue(queue, settings, "jobs.tasks.finalize_task", run_id, final_job_id(run_id),
+        previous_final = _enqueue(queue, settings, "jobs.tasks.finalize_task", run_id, final_job_id(_db(settings), run_id),
                                   final_after, f"batch {day} run {run_id} final step").id
     return [run_id for run_id, _, _ in planned]
 
@@ -166,9 +173,9 @@ def enqueue_nightly(settings: Settings, connection: Redis | None = None) -> int 
     return _enqueue_planned(settings, [planned], connection)[0]
 
 
-def held_by_rq(connection: Redis, run_id: int) -> Callable[[int], bool]:
+def held_by_rq(settings: Settings, connection: Redis, run_id: int) -> Callable[[int], bool]:
     """`is_pending` for check_retry: RQ still has the partition's job waiting or running."""
-    return lambda index: _pending_job(connection, partition_job_id(run_id, index)) is not None
+    return lambda index: _pending_job(connection, partition_job_id(_db(settings), run_id, index)) is not None
 
 
 def enqueue_retry(settings: Settings, run_id: int, *, force: bool = False,
@@ -181,16 +188,16 @@ def enqueue_retry(settings: Settings, run_id: int, *, force: bool = False,
     connection = connection or queue_connection(settings)
     queue = batch_queue(settings, connection)
     engine = engine_for(settings.database_url)
-    day, parts = check_retry(engine, run_id, held_by_rq(connection, run_id), force=force)
+    day, parts = check_retry(engine, run_id, held_by_rq(settings, connection, run_id), force=force)
     reset_for_retry(engine, run_id, [partition_id for partition_id, _ in parts])
     jobs = []
     for partition_id, index in parts:
-        job_id = partition_job_id(run_id, index)
+        job_id = partition_job_id(_db(settings), run_id, index)
         _forget_job(connection, job_id)
         jobs.append(_enqueue(queue, settings, "jobs.tasks.partition_task", partition_id, job_id, [],
                              f"batch {day} run {run_id} partition {index} (retry)").id)
-    _forget_job(connection, final_job_id(run_id))
-    _enqueue(queue, settings, "jobs.tasks.finalize_task", run_id, final_job_id(run_id), jobs,
+    _forget_job(connection, final_job_id(_db(settings), run_id))
+    _enqueue(queue, settings, "jobs.tasks.finalize_task", run_id, final_job_id(_db(settings), run_id), jobs,
              f"batch {day} run {run_id} final step (retry)")
     return [index for _, index in parts]
 

@@ -79,6 +79,6 @@ def retry_inline(settings: Settings, run_id: int, *, force: bool = False) -> Ste
     """Finish a run in this process: the same preconditions as an RQ retry, refusing while a
     worker may still hold one of its partitions (unless `force`), then `execute_run`."""
     engine = engine_for(settings.database_url)
-    is_pending = (lambda _index: False) if force else held_by_rq(queue_connection(settings), run_id)
+    is_pending = (lambda _index: False) if force else held_by_rq(settings, queue_connection(settings), run_id)
     check_retry(engine, run_id, is_pending, force=force, all_or_nothing=True)
     return execute_run(settings, run_id)

@@ -29,6 +29,7 @@ from models.base import utcnow
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between
 from models.catalog import Video
+from models.db import database_identity
 from models.figure_cache import FigureCache
 from models.pricing import as_date, plan_for_day
 from models.rankings import materialize_top
@@ -37,12 +38,16 @@ from models.stats import PeriodKind
 ERROR_LIMIT = 4000
 
 
-def partition_job_id(run_id: int, index: int) -> str:
-    return f"batch-run-{run_id}-part-{index}"
+def partition_job_id(database: str, run_id: int, index: int) -> str:
+    """The RQ job id of a run's partition. Run ids restart with every database, so the id
+    carries the database's identity (models/db.py `database_identity`): a run of another
+    database sharing the Redis — an earlier test session, a database rebuilt from scratch —
+    is never taken for this one's."""
+    return f"batch-{database}-run-{run_id}-part-{index}"
 
 
-def final_job_id(run_id: int) -> str:
-    return f"batch-run-{run_id}-final"
+def final_job_id(database: str, run_id: int) -> str:
+    return f"batch-{database}-run-{run_id}-final"
 
 
 def partition_ranges(session: Session, partitions: int) -> list[tuple[int, int]]:
@@ -78,9 +83,10 @@ def plan_runs(session: Session, days: list[date], trigger: RunTrigger, *, partit
         session.add(run)
         runs.append(run)
     session.flush()
+    database = database_identity(session.get_bind().url)
     for run in runs:
         for part in run.partitions:
-            part.job_id = partition_job_id(run.id, part.partition_index)
+            part.job_id = partition_job_id(database, run.id, part.partition_index)
     session.flush()
     return runs
 

@@ -11,13 +11,14 @@ each step is one transaction it opens and commits itself.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -41,6 +42,15 @@ def normalize_url(url: str) -> str:
     if parsed.drivername.startswith("mysql") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed.render_as_string(hide_password=False)
+
+
+def database_identity(url: str | URL) -> str:
+    """A short, stable name of the database `url` points at (server and schema, or SQLite file;
+    never the password): keys that live outside the database — RQ job ids — carry it, so two
+    databases sharing one Redis (test sessions, a database rebuilt from scratch) never meet."""
+    parsed = make_url(normalize_url(url.render_as_string(hide_password=False) if isinstance(url, URL) else url))
+    where = f"{parsed.get_backend_name()}://{parsed.host or ''}:{parsed.port or ''}/{parsed.database or ''}"
+    return hashlib.sha256(where.encode()).hexdigest()[:10]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -28,6 +28,7 @@ from jobs.enqueue import (
 )
 from jobs.inline import run_days_inline
 from jobs.runs import final_job_id, partition_job_id
+from models.db import database_identity
 from models import BatchPartition, BatchRun, RunState, RunTrigger
 from settings import PROJECT_ROOT
 from tests.batch_support import (
@@ -93,10 +94,11 @@ def test_backfill_on_two_workers_matches_the_reference(backend, settings):
     days = [DAY0 + timedelta(days=i) for i in range(4)]
     run_ids = enqueue_backfill(settings, days[0], days[-1])
     redis = Redis.from_url(settings.redis_url)
-    for run_id in run_ids:  # deterministic job ids: run + partition
-        assert Job.fetch(final_job_id(run_id), connection=redis).func_name == "jobs.tasks.finalize_task"
+    database = database_identity(settings.database_url)
+    for run_id in run_ids:  # deterministic job ids: database + run + partition
+        assert Job.fetch(final_job_id(database, run_id), connection=redis).func_name == "jobs.tasks.finalize_task"
         for index in range(settings.batch_partitions):
-            job = Job.fetch(partition_job_id(run_id, index), connection=redis)
+            job = Job.fetch(partition_job_id(database, run_id, index), connection=redis)
             assert job.failure_ttl and job.result_ttl
     workers = [start_worker(settings, burst=False), start_worker(settings, burst=False)]
     deadline = time.monotonic() + 60

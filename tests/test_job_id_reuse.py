@@ -25,3 +25,25 @@ def test_a_reused_job_id_forgets_the_dependencies_of_its_earlier_life(redis, set
     assert redis.smembers(job.dependencies_key) == {parent.id.encode()}
     parent.set_status(JobStatus.FINISHED)
     assert job.dependencies_are_met()
+
+
+def test_job_ids_carry_the_database_so_another_databases_runs_are_never_taken_for_ours(redis, settings):
+    """A run of another database (an earlier test session on the same Redis DB number, a database
+    rebuilt from scratch) with the same run id used to make a retry answer "already queued"
+    (tests/test_ops_runs.py failed in full runs, passed alone)."""
+    from dataclasses import replace
+
+    from jobs.enqueue import held_by_rq
+    from jobs.runs import partition_job_id
+    from models.db import database_identity
+
+    ours = database_identity(settings.database_url)
+    assert ours == database_identity(settings.database_url.replace("mysql+pymysql://", "mysql://"))
+    other_settings = replace(settings, database_url=settings.database_url.rsplit("/", 1)[0] + "/another_db")
+    theirs = database_identity(other_settings.database_url)
+    assert theirs != ours and "another_db" not in theirs  # a hash: no names or passwords in Redis
+    queue = Queue(f"ids-{uuid.uuid4().hex[:8]}", connection=redis)
+    run_id = 10**9 + uuid.uuid4().int % 10**6
+    queue.enqueue_call("builtins.len", args=("x",), job_id=partition_job_id(theirs, run_id, 0))
+    assert held_by_rq(other_settings, redis, run_id)(0) is True
+    assert held_by_rq(settings, redis, run_id)(0) is False
