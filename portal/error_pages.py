@@ -13,13 +13,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from models.errors import DomainError
-from portal.errors import domain_error, error_code, status_of, wants_json
+from portal.errors import domain_error, error_code, error_headers, status_of, wants_json
+from portal.extensions import login_manager
 from portal.presentation import local_time
 
 
@@ -113,7 +114,15 @@ _DOMAIN_TITLES = {
     "conflict": "That cannot be done right now",
     "forbidden": "You cannot do that",
     "unauthorized": "Please sign in",
+    "unavailable": "Temporarily unavailable",
 }
+
+
+def _no_account_lookup() -> None:
+    """The page of an outage must render without the database: when the signed-in account could
+    not be loaded (that is what failed), the page is drawn for a visitor instead of asking again."""
+    if "_login_user" not in g:
+        login_manager._update_request_context_with_user()  # flask-login's own way to set the anonymous user
 
 
 def register(app: Flask) -> None:
@@ -124,9 +133,13 @@ def register(app: Flask) -> None:
     def _domain(exc: DomainError) -> ResponseReturnValue:
         if wants_json():
             return domain_error(exc)
+        if exc.kind == "unavailable":
+            _no_account_lookup()
+            actions = [("Try again", request.full_path.rstrip("?") if request.method == "GET" else url_for("home.index"))]
+        else:
+            actions = [("Go to the start page", url_for("home.index"))]
         return render_template("errors/error.html", code=status_of(exc), title=_DOMAIN_TITLES.get(exc.kind, "Error"),
-                               message=exc.message, actions=[("Go to the start page", url_for("home.index"))]), \
-            status_of(exc)
+                               message=exc.message, actions=actions), status_of(exc), error_headers(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
