@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from models.db import CONNECTION_ERRORS, as_unavailable
 from models.errors import DomainError
 from portal.errors import domain_error, error_code, error_headers, status_of, wants_json
 from portal.extensions import login_manager
@@ -118,11 +119,23 @@ _DOMAIN_TITLES = {
 }
 
 
-def _no_account_lookup() -> None:
-    """The page of an outage must render without the database: when the signed-in account could
-    not be loaded (that is what failed), the page is drawn for a visitor instead of asking again."""
-    if "_login_user" not in g:
+def _account_or_visitor() -> None:
+    """An error page must render while the database is down (every page shows who is signed in):
+    the account is loaded now, and when the database cannot be reached the page is drawn for a
+    visitor — instead of the page's own error turning into a bare 500."""
+    if "_login_user" in g:
+        return  # loaded (or found absent) earlier in this request
+    try:
+        current_user._get_current_object()  # flask-login loads the account on first use
+    except CONNECTION_ERRORS as exc:
+        if as_unavailable(exc) is None:
+            raise
         login_manager._update_request_context_with_user()  # flask-login's own way to set the anonymous user
+
+
+def _same_page() -> str:
+    """This GET request's path and query, as a link that stays on this site."""
+    return "/" + request.full_path.rstrip("?").lstrip("/")
 
 
 def register(app: Flask) -> None:
@@ -133,9 +146,9 @@ def register(app: Flask) -> None:
     def _domain(exc: DomainError) -> ResponseReturnValue:
         if wants_json():
             return domain_error(exc)
+        _account_or_visitor()
         if exc.kind == "unavailable":
-            _no_account_lookup()
-            actions = [("Try again", request.full_path.rstrip("?") if request.method == "GET" else url_for("home.index"))]
+            actions = [("Try again", _same_page() if request.method == "GET" else url_for("home.index"))]
         else:
             actions = [("Go to the start page", url_for("home.index"))]
         return render_template("errors/error.html", code=status_of(exc), title=_DOMAIN_TITLES.get(exc.kind, "Error"),
@@ -146,6 +159,7 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         if wants_json():
             return jsonify(error=error_code(exc), message=exc.description), code
+        _account_or_visitor()
         page = page_for(exc)
         return render_template("errors/error.html", code=code, title=page.title, message=page.message,
                                actions=page.actions), code

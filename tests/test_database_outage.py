@@ -37,7 +37,7 @@ def _check_answer(kind: str, response: requests.Response) -> str | None:
         return f"{kind}: {status} {response.text[:200]!r}"
     if not response.headers.get("Retry-After", "").isdigit():
         return f"{kind}: 503 without Retry-After"
-    if kind == "page":
+    if kind in ("page", "missing"):
         if "text/html" not in response.headers.get("Content-Type", "") or "Temporarily unavailable" not in response.text:
             return f"{kind}: 503 is not the humane error page: {response.text[:200]!r}"
     else:
@@ -76,6 +76,7 @@ def test_a_database_outage_answers_503_and_recovers_by_itself(settings, tmp_path
         progress_url = f"{base}/api/v1/videos/{video.id}/sessions/{sid}/progress"
 
         requests_made = [
+            ("missing", "/no-such-page", seller_cookies, None),  # an error page of its own, drawn without the database
             ("page", "/dashboard", seller_cookies, None), ("page", "/videos", seller_cookies, None),
             ("page", "/videos", None, None), ("page", f"/videos/{video.id}", seller_cookies, None),
             ("api", "/api/v1/videos", None, None), ("api", f"/api/v1/videos/{video.id}", None, None),
@@ -115,7 +116,7 @@ def test_a_database_outage_answers_503_and_recovers_by_itself(settings, tmp_path
                 one_round()
 
         before = one_round()
-        assert before == {"page": {200}, "api": {200}, "progress": {200}}, (before, answers)
+        assert before == {"page": {200}, "api": {200}, "progress": {200}, "missing": {404}}, (before, answers)
         # Several at once, so that the pools hold several connections when the server dies.
         workers = [threading.Thread(target=load) for _ in range(3)]
         for worker in workers:
@@ -130,15 +131,15 @@ def test_a_database_outage_answers_503_and_recovers_by_itself(settings, tmp_path
             worker.join(timeout=60)
             assert not worker.is_alive()
         # During the outage every kind of request said "unavailable, come back".
-        assert during == {"page": {503}, "api": {503}, "progress": {503}}, (during, answers)
+        assert during == {"page": {503}, "api": {503}, "progress": {503}, "missing": {404}}, (during, answers)
         database.start()
         # Back without a restart of the portal: the very first requests succeed (no dead pooled
         # connection is handed out), and so do the ones after them.
         for _ in range(3):
             after = one_round()
-            assert after == {"page": {200}, "api": {200}, "progress": {200}}, (after, answers)
+            assert after == {"page": {200}, "api": {200}, "progress": {200}, "missing": {404}}, (after, answers)
         assert problems == [], (problems[:10], answers)
-        assert {status for (_, status) in answers} <= {200, 503}, answers
+        assert {status for (_, status) in answers} <= {200, 404, 503}, answers
         # Nothing acknowledged was lost: the session holds the last acknowledged report.
         assert acknowledged_before and acknowledged[-1] > acknowledged_before[-1]
         with Session(engine) as session:

@@ -74,6 +74,10 @@ def test_pages_and_api_answer_503_while_the_database_refuses_connections(setting
                            headers=bearer(seller, app.config["PAYSYSTEM_SETTINGS"]))
     assert (progress.status_code, progress.headers.get("Retry-After")) == (503, "5"), progress.get_data()
     assert progress.get_json()["error"] == "unavailable"
+    # Other error pages show who is signed in too: without the database they are drawn for a
+    # visitor rather than failing themselves (a bare 500).
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "We could not find that" in missing.get_data(as_text=True)
 
 
 def test_a_database_error_that_is_not_an_outage_stays_an_internal_error(settings):
