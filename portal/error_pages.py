@@ -119,12 +119,16 @@ _DOMAIN_TITLES = {
 }
 
 
-def _account_or_visitor() -> None:
+def _account_or_visitor(database_down: bool = False) -> None:
     """An error page must render while the database is down (every page shows who is signed in):
     the account is loaded now, and when the database cannot be reached the page is drawn for a
-    visitor — instead of the page's own error turning into a bare 500."""
+    visitor — instead of the page's own error turning into a bare 500. With `database_down` (the
+    request failed for want of it; its session is unusable until rolled back) it is not asked."""
     if "_login_user" in g:
         return  # loaded (or found absent) earlier in this request
+    if database_down:
+        login_manager._update_request_context_with_user()
+        return
     try:
         current_user._get_current_object()  # flask-login loads the account on first use
     except CONNECTION_ERRORS as exc:
@@ -146,7 +150,7 @@ def register(app: Flask) -> None:
     def _domain(exc: DomainError) -> ResponseReturnValue:
         if wants_json():
             return domain_error(exc)
-        _account_or_visitor()
+        _account_or_visitor(database_down=exc.kind == "unavailable")
         if exc.kind == "unavailable":
             actions = [("Try again", _same_page() if request.method == "GET" else url_for("home.index"))]
         else:

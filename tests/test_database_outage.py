@@ -138,6 +138,31 @@ def test_a_database_outage_answers_503_and_recovers_by_itself(settings, tmp_path
         for _ in range(3):
             after = one_round()
             assert after == {"page": {200}, "api": {200}, "progress": {200}, "missing": {404}}, (after, answers)
+        # A restart nobody noticed: the pools hold several connections the server has dropped
+        # (rounds in parallel fill them), no request comes while it is down, and the first
+        # requests after it are answered as usual.
+        others = [requests.post(f"{base}/api/v1/videos/{video.id}/sessions", json={}, headers=auth,
+                                timeout=10).json()["session_id"] for _ in range(4)]
+        together = threading.Barrier(len(others))
+
+        def report_at_once(other: int) -> None:
+            for position_ms in (100, 200, 300):
+                together.wait(timeout=30)
+                reported = requests.post(f"{base}/api/v1/videos/{video.id}/sessions/{other}/progress",
+                                         json={"position_ms": position_ms}, headers=auth, timeout=30)
+                assert reported.status_code == 200, reported.text
+
+        parallel = [threading.Thread(target=one_round) for _ in range(4)]
+        parallel += [threading.Thread(target=report_at_once, args=(other,)) for other in others]
+        for thread in parallel:
+            thread.start()
+        for thread in parallel:
+            thread.join(timeout=60)
+        database.kill()
+        database.start()
+        quiet_restart = one_round()
+        assert quiet_restart == {"page": {200}, "api": {200}, "progress": {200}, "missing": {404}}, (
+            quiet_restart, answers)
         assert problems == [], (problems[:10], answers)
         assert {status for (_, status) in answers} <= {200, 404, 503}, answers
         # Nothing acknowledged was lost: the session holds the last acknowledged report.
