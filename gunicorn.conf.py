@@ -7,6 +7,7 @@ processes of two threads measured best for the progress endpoint (bench/progress
 """
 
 import os
+import sys
 
 workers = int(os.environ.get("PORTAL_WORKERS", "2"))
 threads = int(os.environ.get("PORTAL_THREADS", "2"))
@@ -17,6 +18,15 @@ backlog = 2048
 # The workers' heartbeat file is touched on every request: keep it in memory, not on disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True
+# gunicorn answers an over-long request line (414) or header (431) itself, in HTML, before the
+# app: its limits are raised and the app enforces the old ones in its own error model, JSON on
+# /api (portal/request_limits.py). gunicorn's 8,190-byte request line is as far as it goes.
+# (This checkout first on the path, as gunicorn puts it there itself only after reading this file.)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from portal.request_limits import GUNICORN_HEADER_FIELD, GUNICORN_REQUEST_LINE  # noqa: E402
+
+limit_request_line = GUNICORN_REQUEST_LINE
+limit_request_field_size = GUNICORN_HEADER_FIELD
 
 
 # prometheus-client's multi-process mode (/metrics, portal/ops/metrics.py): with

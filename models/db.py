@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pymysql.err
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from models.errors import Unavailable
 
 
 def sqlite_write_lock(session: Session) -> None:
@@ -115,6 +118,41 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError(f"pooled connection dropped while idle: {exc}") from exc
+
+
+# What a lost database looks like, wrapped by SQLAlchemy or raw from the driver (the progress
+# recorder and the read fast path use DBAPI connections directly).
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError, InterfaceError, DisconnectionError, pymysql.err.OperationalError, pymysql.err.InterfaceError)
+# MySQL/MariaDB error numbers that mean "no connection", not "this statement is wrong": the
+# client's can't-connect / gone-away / lost-connection family (2002, 2003, 2005, 2006, 2013,
+# 2014, 2045, 2055), too many connections (1040), shutdown in progress (1053), aborted or
+# killed connections (1152, 1927) and a connection closed by the server for idling (4031).
+CONNECTION_ERROR_CODES = frozenset({1040, 1053, 1152, 1927, 2002, 2003, 2005, 2006, 2013, 2014, 2045, 2055, 4031})
+DATABASE_DOWN = "The database cannot be reached right now. Try again in a few seconds."
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether `exc` says the database connection is gone or cannot be made (server down,
+    restarting, overloaded with connections), as opposed to a statement the database refused
+    (a deadlock, a lock wait timeout, bad SQL): only the former is an outage to wait out."""
+    if isinstance(exc, DisconnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    if isinstance(exc, pymysql.err.InterfaceError):
+        return True  # PyMySQL raises it only for a connection it already closed
+    if isinstance(exc, pymysql.err.OperationalError):
+        code = exc.args[0] if exc.args else None
+        return code in CONNECTION_ERROR_CODES
+    return False
+
+
+def as_unavailable(exc: BaseException) -> Unavailable | None:
+    """The domain error a lost database connection is answered with, or None for any other error."""
+    return Unavailable(DATABASE_DOWN) if is_connection_error(exc) else None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

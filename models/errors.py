@@ -2,14 +2,15 @@
 
 Service functions raise a `DomainError` subclass, with nothing changed, for a request the
 rules refuse. `kind` says what went wrong in transport-neutral terms — `invalid`,
-`not_found`, `conflict`, `forbidden`, `unauthorized`, `bad_request` (a malformed request) — and the portal maps it to an HTTP
-status in one place (portal/errors.py); `code` is the machine-readable error and `message`
-is safe to show to the person who asked.
+`not_found`, `conflict`, `forbidden`, `unauthorized`, `bad_request` (a malformed request),
+`unavailable` (a dependency such as the database cannot be reached: try again shortly) — and
+the portal maps it to an HTTP status in one place (portal/errors.py); `code` is the
+machine-readable error and `message` is safe to show to the person who asked.
 """
 
 from __future__ import annotations
 
-KINDS = ("invalid", "not_found", "conflict", "forbidden", "unauthorized", "bad_request")
+KINDS = ("invalid", "not_found", "conflict", "forbidden", "unauthorized", "bad_request", "unavailable")
 
 
 class DomainError(Exception):
@@ -25,3 +26,12 @@ class DomainError(Exception):
             self.kind = kind
         if code is not None:
             self.code = code
+
+
+class Unavailable(DomainError):
+    """The request could not be served because a dependency is down (models/db.py
+    `as_unavailable` turns a lost database connection into this): not the caller's fault and
+    not a bug, so it is answered "try again shortly" rather than as an internal error."""
+
+    kind = "unavailable"
+    code = "unavailable"

@@ -129,9 +129,13 @@ class ProgressRecorder:
                 dropped = self.hot.dialect.is_disconnect(error, connection.dbapi_connection, None)
                 # Never pool a connection whose batch stopped part-way (its transaction may be open).
                 connection.invalidate(error)
+                if dropped:
+                    # The server dropped it (restart, idle timeout): so it did the others pooled with
+                    # it, which are never pinged here. A new pool, so that the retry (and every
+                    # report after it) gets a live connection, as the main engine does on a disconnect.
+                    self.hot.dispose()
                 if attempt == 1 and dropped:
-                    continue  # the server dropped this pooled connection (restart, idle timeout); a
-                    # repeated report credits nothing twice (no position gained since the first)
+                    continue  # a repeated report credits nothing twice (no position gained since the first)
                 raise
             finally:
                 connection.close()  # back to the pool (or discarded when invalidated)

@@ -95,9 +95,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_security_headers(app, settings)
     from portal.api.read_fast_path import ReadFastPath
     from portal.playback.fast_path import ProgressFastPath
+    from portal.request_limits import init_request_limits
 
+    flask_wsgi = app.wsgi_app
     # Cached Top-5 and settlements answers, in front of Flask like the progress reports.
     app.wsgi_app = ProgressFastPath(app, ReadFastPath(app, app.wsgi_app))  # type: ignore[method-assign]
+    init_request_limits(app, flask_wsgi)  # in front of the fast paths: an oversized request goes to Flask
     from portal.assets import init_assets
     from portal.compression import init_compression
 

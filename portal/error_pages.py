@@ -13,13 +13,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from models.db import CONNECTION_ERRORS, as_unavailable
 from models.errors import DomainError
-from portal.errors import domain_error, error_code, status_of, wants_json
+from portal.errors import domain_error, error_code, error_headers, status_of, wants_json
+from portal.extensions import login_manager
 from portal.presentation import local_time
 
 
@@ -113,7 +115,31 @@ _DOMAIN_TITLES = {
     "conflict": "That cannot be done right now",
     "forbidden": "You cannot do that",
     "unauthorized": "Please sign in",
+    "unavailable": "Temporarily unavailable",
 }
+
+
+def _account_or_visitor(database_down: bool = False) -> None:
+    """An error page must render while the database is down (every page shows who is signed in):
+    the account is loaded now, and when the database cannot be reached the page is drawn for a
+    visitor — instead of the page's own error turning into a bare 500. With `database_down` (the
+    request failed for want of it; its session is unusable until rolled back) it is not asked."""
+    if "_login_user" in g:
+        return  # loaded (or found absent) earlier in this request
+    if database_down:
+        login_manager._update_request_context_with_user()
+        return
+    try:
+        current_user._get_current_object()  # flask-login loads the account on first use
+    except CONNECTION_ERRORS as exc:
+        if as_unavailable(exc) is None:
+            raise
+        login_manager._update_request_context_with_user()  # flask-login's own way to set the anonymous user
+
+
+def _same_page() -> str:
+    """This GET request's path and query, as a link that stays on this site."""
+    return "/" + request.full_path.rstrip("?").lstrip("/")
 
 
 def register(app: Flask) -> None:
@@ -124,15 +150,20 @@ def register(app: Flask) -> None:
     def _domain(exc: DomainError) -> ResponseReturnValue:
         if wants_json():
             return domain_error(exc)
+        _account_or_visitor(database_down=exc.kind == "unavailable")
+        if exc.kind == "unavailable":
+            actions = [("Try again", _same_page() if request.method == "GET" else url_for("home.index"))]
+        else:
+            actions = [("Go to the start page", url_for("home.index"))]
         return render_template("errors/error.html", code=status_of(exc), title=_DOMAIN_TITLES.get(exc.kind, "Error"),
-                               message=exc.message, actions=[("Go to the start page", url_for("home.index"))]), \
-            status_of(exc)
+                               message=exc.message, actions=actions), status_of(exc), error_headers(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
         code = exc.code or 500
         if wants_json():
             return jsonify(error=error_code(exc), message=exc.description), code
+        _account_or_visitor()
         page = page_for(exc)
         return render_template("errors/error.html", code=code, title=page.title, message=page.message,
                                actions=page.actions), code

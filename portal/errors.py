@@ -4,6 +4,10 @@ A leaf of the portal (it imports nothing of the portal): the API, the player's e
 the pages and the progress fast path all build their errors here. A `DomainError` that a
 view does not handle itself is answered by one handler, which maps its `kind` to the HTTP
 status (`STATUS_OF_KIND`), as JSON for scripts and the API and as the error page for people.
+
+A lost database connection (models/db.py `is_connection_error`: server down, restarting, out of
+connections) is not a bug in the request: it is answered as the domain error `Unavailable`,
+503 with Retry-After, through that same handler. Any other database error stays a 500.
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from models.db import CONNECTION_ERRORS, as_unavailable
 from models.errors import DomainError
 
 # The one mapping from a domain error's kind to an HTTP status.
-STATUS_OF_KIND = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 422, "conflict": 409}
+STATUS_OF_KIND = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 422,
+                  "conflict": 409, "unavailable": 503}
+# When a client should ask again after a 503: a database restart takes a few seconds.
+RETRY_AFTER_SECONDS = 5
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -32,9 +40,14 @@ def status_of(exc: DomainError) -> int:
     return STATUS_OF_KIND.get(exc.kind, 400)
 
 
+def error_headers(exc: DomainError) -> dict[str, str]:
+    """Headers that go with the answer: when to try again, for an outage."""
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.kind == "unavailable" else {}
+
+
 def domain_error(exc: DomainError) -> ResponseReturnValue:
     """A refused request as JSON: the status its kind maps to, its code and message."""
-    return api_error(status_of(exc), exc.code, exc.message)
+    return jsonify(error_body(exc.code, exc.message)), status_of(exc), error_headers(exc)
 
 
 def wants_json() -> bool:
@@ -48,6 +61,17 @@ def error_code(exc: HTTPException) -> str:
 
 
 def register(app: Flask) -> None:
+    def _database(exc: Exception) -> ResponseReturnValue:
+        unavailable = as_unavailable(exc)
+        if unavailable is None:
+            raise exc  # a statement the database refused: a bug, answered 500 and logged
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+        # Answered by whichever DomainError handler the app has (portal/error_pages.py).
+        return app.handle_user_exception(unavailable)
+
+    for error_type in CONNECTION_ERRORS:
+        app.register_error_handler(error_type, _database)
+
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> ResponseReturnValue:
         message = "The form expired or was sent from elsewhere; reload the page and try again."
@@ -60,7 +84,8 @@ def register(app: Flask) -> None:
         code = status_of(exc)
         if wants_json():
             return domain_error(exc)
-        return render_template("errors/error.html", code=code, title="Request refused", message=exc.message), code
+        return render_template("errors/error.html", code=code, title="Request refused", message=exc.message), \
+            code, error_headers(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:

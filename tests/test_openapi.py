@@ -78,6 +78,46 @@ def test_every_declared_refusal_is_the_error_body(document):
                 assert schema == ERROR_BODY, f"{method} {path} {status}: {schema}"
 
 
+def test_every_operation_declares_the_answers_of_the_layers_in_front_of_it_and_gives_413(
+        client, document, make_user, settings):
+    """The body limit refuses an oversized declared body on every route (portal/body_limits.py), the
+    request limits an over-long request line or header (portal/request_limits.py): each operation
+    lists 413, 414 and 431 with the error body, and really answers 413."""
+    # Declared, not sent: the limit refuses on the declared length, before anything reads the body
+    # (over the upload limit, which the upload routes take).
+    declared = str(settings.max_upload_mb * 1024 * 1024 + 1)
+    token = bearer(make_user(Role.ADMIN), settings)
+    operations = _operations(document)
+    assert len(operations) > 30
+    for path, method, operation in operations:
+        for status in ("413", "414", "431"):
+            answer = operation["responses"].get(status)
+            assert answer is not None, f"{method} {path} does not declare {status}"
+            assert answer["content"]["application/json"]["schema"] == ERROR_BODY
+        response = client.open(_url(path), method=method, data=b"{}", content_type="application/json",
+                               headers=token, environ_overrides={"CONTENT_LENGTH": declared})
+        assert response.status_code == 413, (method, path, response.status_code)
+
+
+def test_every_operation_that_reads_the_database_declares_503_and_the_others_work_without_it(document, settings):
+    from dataclasses import replace
+
+    from portal import create_app
+    from portal.api.openapi import WITHOUT_DATABASE
+    from tests.support import free_port
+
+    for path, method, operation in _operations(document):
+        if path in WITHOUT_DATABASE:
+            continue
+        answer = operation["responses"].get("503")
+        assert answer is not None, f"{method} {path} does not declare 503"
+        assert answer["content"]["application/json"]["schema"] == ERROR_BODY
+    # The few that do not declare it really answer without the database.
+    dead = create_app(replace(settings, database_url=f"mysql+pymysql://root@127.0.0.1:{free_port()}/gone")).test_client()
+    for path in WITHOUT_DATABASE:
+        assert dead.get(path).status_code == 200, path
+
+
 def test_the_docs_page_and_its_assets_are_served(client, document):
     page = client.get(f"{PREFIX}/docs")
     assert page.status_code == 200 and page.mimetype == "text/html"

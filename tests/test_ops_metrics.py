@@ -3,6 +3,8 @@ RQ worker: the text format parses and its counters move after requests and a bat
 
 from __future__ import annotations
 
+import random
+import string
 import subprocess
 import sys
 import time
@@ -53,6 +55,43 @@ def test_metrics_access_by_role_token_and_network(app, settings, by_role):
     assert local.get("/metrics").status_code == 200  # the test client comes from 127.0.0.1
     remote = create_app(replace(settings, metrics_networks=("10.0.0.0/8",))).test_client()
     assert remote.get("/metrics").status_code == 401
+
+
+def _request_series(admin) -> set[tuple[str, tuple]]:  # type: ignore[no-untyped-def]
+    """The series of the request metrics in a scrape: (sample name, labels)."""
+    parsed = samples(admin.get("/metrics").get_data(as_text=True))
+    return {key for key in parsed if key[0].startswith(("paysystem_http_", "paysystem_progress_"))}
+
+
+def test_random_methods_and_paths_add_no_series(by_role):
+    """Label values come from closed sets: a client inventing methods and paths cannot grow /metrics."""
+    rng = random.Random(1811)
+    anonymous = by_role["anonymous"]
+
+    def word(low: int, high: int) -> str:
+        return "".join(rng.choices(string.ascii_letters + string.digits, k=rng.randint(low, high)))
+
+    def burst(count: int) -> set[str]:
+        methods = set()
+        for _ in range(count):
+            method = word(3, 10).upper()
+            methods.add(method)
+            path = rng.choice(["/" + word(1, 20) + "/" + word(1, 20), "/videos", "/api/v1/videos",
+                               f"/api/v1/videos/{rng.randint(1, 9)}/sessions/{rng.randint(1, 9)}/progress",
+                               "/api/v1/" + word(1, 30)])
+            anonymous.open(path, method=method)
+            anonymous.get("/" + word(1, 40))
+        return methods
+
+    burst(20)  # the "other" method and "unmatched" endpoint series appear once
+    _request_series(by_role["admin"])  # and the scrape's own
+    before = _request_series(by_role["admin"])
+    methods = burst(300)
+    after = _request_series(by_role["admin"])
+    assert after == before, sorted(after - before)[:10]
+    values = {value for _, labels in after for _, value in labels}
+    assert "other" in values and "unmatched" in values
+    assert not values & methods
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from models import Role, User
 from models.users import active_role
@@ -36,8 +35,9 @@ def verified_claims(authorization: str | None, config: Settings, revoked: Revoca
     """The claims of a valid, unrevoked `Authorization: Bearer` header; Refusal otherwise.
 
     Revocations are recorded in the database, so Redis being down changes nothing here
-    (portal/revocations.py); only when the database cannot be asked either is that a 503
-    rather than accepting a token that may have been revoked.
+    (portal/revocations.py); when the database cannot be asked either, its error goes up
+    rather than accepting a token that may have been revoked: a lost connection is answered
+    503 with Retry-After by the one error handler (portal/errors.py), as everywhere.
     """
     scheme, _, token = (authorization or "").partition(" ")
     token = token.strip()
@@ -47,11 +47,7 @@ def verified_claims(authorization: str | None, config: Settings, revoked: Revoca
         claims = decode_token(token, config)
     except TokenError as exc:
         raise Refusal(401, exc.code, exc.message) from exc
-    try:
-        is_revoked = revoked.is_revoked(claims.jti)
-    except SQLAlchemyError as exc:
-        raise Refusal(503, "unavailable", "Token revocation cannot be checked right now; try again.") from exc
-    if is_revoked:
+    if revoked.is_revoked(claims.jti):
         raise Refusal(401, "token_revoked", "The access token has been revoked.")
     return claims
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import SQLAlchemyError
 
 from models import User
 from models.accounts import authenticate
@@ -83,13 +82,11 @@ def revoke_access_token() -> ResponseReturnValue:
     """Deny the caller's token (its `jti`) until it would have expired anyway.
 
     The database row is the revocation; Redis being down does not fail the logout
-    (portal/revocations.py).
+    (portal/revocations.py). Without the database nothing is revoked: 503 with Retry-After
+    (portal/errors.py).
     """
     claims = current_api_claims()
-    try:
-        revocations().revoke(claims.jti, claims.user_id, claims.expires_at.timestamp())
-    except SQLAlchemyError:
-        return api_error(503, "unavailable", "The token cannot be revoked right now; try again.")
+    revocations().revoke(claims.jti, claims.user_id, claims.expires_at.timestamp())
     return jsonify(revoked=True, jti=claims.jti)
 
 

@@ -155,7 +155,47 @@ def validated_json() -> Any:
     return request.context.json  # type: ignore[attr-defined]
 
 
+# Answers that any operation may give whatever its view does, because layers in front of the
+# views give them: the body limit (portal/body_limits.py) refuses a declared body over MAX_BODY_KB
+# on every route, GET included; the request limits (portal/request_limits.py) a request line or a
+# header over the size gunicorn used to allow; the one error handler (portal/errors.py) answers
+# 503 with Retry-After while the database cannot be reached.
+ANSWERS_OF_EVERY_OPERATION = {
+    "413": "The request body is larger than this endpoint takes (MAX_BODY_KB; uploads MAX_UPLOAD_MB).",
+    "414": "The request line (method, path and query) is too long.",
+    "431": "A request header is too long.",
+}
+DATABASE_DOWN_ANSWER = "503"
+# The operations that never touch the database, so never answer "database unavailable".
+WITHOUT_DATABASE = {"/api/v1/", "/api/v1/openapi.json", "/api/v1/docs"}
+
+
+def _error_answer(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description,
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _add_common_answers(document: dict[str, Any]) -> None:
+    """Declare on every operation what the layers in front of its view may answer (idempotent)."""
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            answers = operation["responses"]
+            for status, description in ANSWERS_OF_EVERY_OPERATION.items():
+                answers.setdefault(status, _error_answer(description))
+            if path not in WITHOUT_DATABASE:
+                answers.setdefault(DATABASE_DOWN_ANSWER, _error_answer(
+                    "Unavailable: the database cannot be reached right now (or, where the view says so, "
+                    "the job queue); try again after Retry-After seconds.",
+                    {"Retry-After": {"description": "Seconds to wait before trying again (sent with an outage).",
+                                     "schema": {"type": "integer"}}}))
+
+
 def openapi_document(app: Flask) -> dict[str, Any]:
     """The document for `app` (spectree caches it: routes do not change after start-up)."""
     with app.test_request_context("/api/v1/openapi.json"):
-        return api_spec.spec
+        document = api_spec.spec
+    _add_common_answers(document)
+    return document

@@ -10,6 +10,11 @@ Two kinds of figures:
   hosts there are: batch runs and partitions by outcome with their durations and the time
   of the last succeeded nightly run (database), queue depth, failed jobs and workers (Redis).
 
+Every label value comes from a closed set, so that no client can add series (each costs memory
+in every worker and at every scrape): `endpoint` is a route's endpoint name, a fast path's
+fixed name or "unmatched" (never the path); `method` one of the standard HTTP methods or
+"other"; `status` the status code the app answered.
+
 Access: `Authorization: Bearer <METRICS_TOKEN>`, or a client address inside METRICS_NETWORKS,
 or a signed-in admin. Anyone else gets 401 (no credentials) or 403.
 """
@@ -55,8 +60,16 @@ LATENCY = Histogram("paysystem_http_request_duration_seconds", "Time to answer a
 PROGRESS = Counter("paysystem_progress_reports", "Player progress reports, by HTTP status (204 = recorded).",
                    ["status"])
 
+# RFC 9110's methods and PATCH: anything else a client sends is counted as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def method_label(method: str) -> str:
+    """The request method as a label value: a standard method, or "other"."""
+    return method if method in METHODS else "other"
 
 
 class RequestMetrics:
@@ -82,7 +95,7 @@ class RequestMetrics:
             is_progress = environ.get("REQUEST_METHOD") == "POST" and PROGRESS_PATH.match(path) is not None
             if endpoint is None:
                 endpoint = "api.progress_fast_path" if is_progress else "unmatched"
-            REQUESTS.labels(endpoint, environ.get("REQUEST_METHOD", ""), status).inc()
+            REQUESTS.labels(endpoint, method_label(environ.get("REQUEST_METHOD", "")), status).inc()
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
             if is_progress:
                 PROGRESS.labels(status).inc()

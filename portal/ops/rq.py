@@ -7,7 +7,10 @@ The dashboard is a third-party blueprint; this module wraps it instead of changi
   form. The dashboard's own JavaScript sends the token in `X-CSRFToken`, read from a
   `_csrf_token` cookie, so each dashboard response sets that cookie (path `/admin/rq`,
   SameSite=Strict). Its one action that also answers GET (requeue all failed jobs of a
-  queue) is refused on GET, so a link or an <img> on another site cannot trigger it.
+  queue) is refused on GET, so a link or an <img> on another site cannot trigger it;
+- URLs it would answer with an exception are a clean 404 (`_dashboard_url_problem`): an
+  instance number other than 0 (it indexes its list of Redis URLs, ours has one entry), an
+  unknown job registry, a page size or page that is not a positive whole number.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from models import Role
 
 URL_PREFIX = "/admin/rq"
 CSRF_COOKIE = "_csrf_token"
+# The job registries the dashboard's job lists know (anything else reaches an unset variable).
+REGISTRIES = frozenset({"queued", "failed", "deferred", "started", "finished", "scheduled", "canceled"})
 
 
 def _admins_only() -> Response | None:
@@ -37,6 +42,25 @@ def _admins_only() -> Response | None:
         abort(403, description="The job queue dashboard is for admins.")
     if request.method == "GET" and request.endpoint == "rq_dashboard.requeue_all":
         abort(405, description="Requeueing changes the queue: send it as a POST from the dashboard.")
+    problem = _dashboard_url_problem(request.view_args or {})
+    if problem is not None:
+        abort(404, description=problem)
+    return None
+
+
+def _dashboard_url_problem(args: dict[str, object]) -> str | None:
+    """Why the dashboard cannot answer these URL parts (it would raise: a 500), or None."""
+    instance = args.get("instance_number")
+    if instance is not None and instance != 0:
+        # rq-dashboard indexes RQ_DASHBOARD_REDIS_URL with it; the portal has one queue Redis.
+        return "There is one queue Redis: its dashboard is instance 0."
+    registry = args.get("registry_name")
+    if registry is not None and registry not in REGISTRIES:
+        return f"There is no job registry {registry!r}."
+    for name in ("per_page", "page"):
+        value = args.get(name)
+        if value is not None and not (str(value).isdigit() and str(value).isascii() and int(str(value)) > 0):
+            return f"{name} must be a whole number from 1."
     return None
 
 

@@ -22,9 +22,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import InternalServerError
 
+from models.db import as_unavailable
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
-from portal.errors import error_body
+from portal.errors import error_body, error_headers, status_of
 from portal.numbers import MAX_ID, loads
 from portal.playback.http import progress_reply
 from portal.redis_client import revocations
@@ -61,12 +62,19 @@ class ProgressFastPath:
         if method != "POST":
             return _answer(start_response, 405, error_body("method_not_allowed", "Progress is reported with POST."),
                            [("Allow", "POST, OPTIONS")])
+        headers: list[tuple[str, str]] = []
         try:
             status, reply = self._report(environ, int(match[1]), int(match[2]))
-        except Exception:  # the same outcome as an unexpected error inside Flask: logged, 500 JSON
-            self.app.logger.exception("Exception on %s [POST]", environ.get("PATH_INFO"))
-            status, reply = 500, error_body("internal_server_error", InternalServerError.description)
-        return _answer(start_response, status, reply)
+        except Exception as exc:  # the same outcomes as inside Flask (portal/errors.py)
+            unavailable = as_unavailable(exc)
+            if unavailable is None:  # unexpected: logged, 500 JSON
+                self.app.logger.exception("Exception on %s [POST]", environ.get("PATH_INFO"))
+                status, reply = 500, error_body("internal_server_error", InternalServerError.description)
+            else:  # the database is down: 503 with Retry-After; the player sends its next report later
+                self.app.logger.warning("database unavailable on POST %s: %s", environ.get("PATH_INFO"), exc)
+                status, reply = status_of(unavailable), error_body(unavailable.code, unavailable.message)
+                headers = list(error_headers(unavailable).items())
+        return _answer(start_response, status, reply, headers)
 
     def _report(self, environ: dict[str, Any], video_id: int, session_id: int) -> tuple[int, dict[str, Any]]:
         try:
