@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from models.business_time import today
+from portal.api.skip_schemas import SkipFigures
 from portal.numbers import MAX_ID, MAX_PAGE
 from portal.settings import settings
 
@@ -297,6 +298,10 @@ class Series(BaseModel):
     video_id: int | None
     days: list[SeriesDay]
     totals: Figures
+
+
+class VideoSeries(Series):
+    ad_skips: SkipFigures = Field(description="Skips of the ads shown in this video's breaks over the range.")
 
 
 class LedgerDay(BaseModel):

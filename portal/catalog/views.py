@@ -21,6 +21,7 @@ from models.catalog_service import (
     set_published,
 )
 from models.media import MediaError, clock_text
+from models.skip_rates import RECENT_SKIP_DAYS, recent_ad_skip_rates
 from portal.auth import role_required
 from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
@@ -40,13 +41,19 @@ def clock(seconds: int) -> str:
     return clock_text(seconds)
 
 
+def _ad_list() -> dict[str, object]:
+    """The admins' ad list: the ads and their skip rates over the recent days (issue 21, item 12)."""
+    return {"ads": all_ads(db_session()), "skip_rates": recent_ad_skip_rates(db_session(), settings().tz),
+            "skip_days": RECENT_SKIP_DAYS}
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     """An upload over MAX_UPLOAD_MB: show the form again with the limit, not a bare error page."""
     if not is_upload_request():
         return render_template("errors/error.html", code=413, title="Too large", message=too_large_message()), 413
     if request.endpoint == "catalog.ads":
-        form, template, extra = AdUploadForm(formdata=None), "catalog/ads.html", {"ads": all_ads(db_session())}
+        form, template, extra = AdUploadForm(formdata=None), "catalog/ads.html", _ad_list()
     else:
         form, template, extra = VideoUploadForm(formdata=None), "catalog/upload.html", {}
     form.file.errors = [too_large_message()]
@@ -128,7 +135,7 @@ def ads() -> ResponseReturnValue:
             return redirect(url_for("catalog.ads"))
     elif request.method == "POST":
         status = 400
-    return render_template("catalog/ads.html", form=form, ads=all_ads(db_session()), toggle_form=ToggleForm()), status
+    return render_template("catalog/ads.html", form=form, toggle_form=ToggleForm(), **_ad_list()), status
 
 
 @bp.post("/admin/ads/<int:ad_id>/active")
