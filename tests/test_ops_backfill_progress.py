@@ -88,7 +88,7 @@ def test_the_runs_page_shows_a_running_backfill_at_the_top_and_keeps_polling(app
     top = html.index(f'id="backfill-{backfill[0]}"')
     assert top < html.index('class="ops-day"'), "the backfill is not above the days"
     assert "2 of 5 days done" in html and "1 failed" in html
-    assert f'<progress class="ops-backfill-bar" max="5" value="2"' in html
+    assert '<progress class="ops-backfill-bar" max="5" value="2"' in html
     assert "about 3 min left" in html and "a day takes 1 min 30 s on average" in html
     assert f"now computing {(FIRST + timedelta(days=2)).isoformat()}" in html
     fragment = admin.get("/admin/runs/", headers={"HX-Request": "true"}).get_data(as_text=True)
