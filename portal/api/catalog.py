@@ -209,6 +209,7 @@ def upload_ad() -> ResponseReturnValue:
         ad = create_ad(
             db_session(), admin=current_api_user(), title=request.form.get("title"), upload=stream,
             filename=filename, media_root=settings().media_root, limits=ad_limits(), active=_flag("active", True),
+            window_hours=settings().ad_balance_window_hours,
         )
     except (CatalogError, MediaError) as exc:
         return api_error(422, "invalid_upload", str(exc))

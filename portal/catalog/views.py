@@ -125,7 +125,7 @@ def ads() -> ResponseReturnValue:
             ad = create_ad(
                 db_session(), admin=current_user, title=form.title.data, upload=file.stream,
                 filename=file.filename or "", media_root=settings().media_root, limits=ad_limits(),
-                active=bool(form.active.data),
+                active=bool(form.active.data), window_hours=settings().ad_balance_window_hours,
             )
         except (CatalogError, MediaError) as exc:
             form.file.errors = [str(exc)]
@@ -144,7 +144,8 @@ def ad_active(ad_id: int) -> ResponseReturnValue:
     if not ToggleForm().validate_on_submit():
         abort(400)
     try:
-        ad = set_ad_active(db_session(), ad_id=ad_id, active=request.form.get("active") == "1")
+        ad = set_ad_active(db_session(), ad_id=ad_id, active=request.form.get("active") == "1",
+                           window_hours=settings().ad_balance_window_hours)
     except CatalogError as exc:
         abort(404, description=str(exc))
     flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
