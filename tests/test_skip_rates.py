@@ -57,7 +57,7 @@ def test_the_rates_count_only_skippable_views_per_ad_and_per_video(db, world):
 
 
 def _cell(html: str, title: str, attribute: str) -> str:
-    row = re.search(rf"<tr>\s*<td[^>]*>[^<]*{re.escape(title)}.*?</tr>", html, re.S)
+    row = re.search(rf"<tr>(?:(?!</tr>).)*?{re.escape(title)}.*?</tr>", html, re.S)
     assert row, f"no row for {title}"
     cell = re.search(rf"<td[^>]*{attribute}[^>]*>(.*?)</td>", row.group(0), re.S)
     assert cell, f"no {attribute} cell for {title}"
