@@ -4,6 +4,7 @@ Importing this package registers every table on `Base.metadata` (alembic and the
 fixtures rely on that). It never imports `portal` or `jobs`.
 """
 
+from models.ad_rotation import AdPickHour
 from models.base import Base
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
@@ -26,6 +27,7 @@ from models.users import RememberToken, Role, SocialIdentity, User
 
 __all__ = [
     "Ad",
+    "AdPickHour",
     "AdSlot",
     "AdView",
     "Base",

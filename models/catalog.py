@@ -77,7 +77,7 @@ class Ad(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     duration_seconds: Mapped[int] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Ads served so far; the server picks the active ad with the fewest to spread them evenly.
+    # Ads served so far (shown to admins); which ad plays is decided by recent picks (models/ad_rotation.py).
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     created_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

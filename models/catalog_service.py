@@ -9,6 +9,8 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from models.ad_rotation import DEFAULT_WINDOW_HOURS, join_rotation
+from models.base import utcnow
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.errors import DomainError
 from models.figure_cache import TITLES_SCOPE, bump_in
@@ -110,8 +112,10 @@ def create_ad(
     media_root: Path,
     limits: MediaLimits = AD_LIMITS,
     active: bool = True,
+    window_hours: int = DEFAULT_WINDOW_HOURS,
 ) -> Ad:
-    """Store an uploaded ad, committed; the same all-or-nothing promise as `create_video`."""
+    """Store an uploaded ad, committed; the same all-or-nothing promise as `create_video`.
+    An active ad joins the rotation level with the least-picked active ad (models/ad_rotation.py)."""
     if admin.role != Role.ADMIN:
         raise CatalogError("Only admins can register ads.", kind="forbidden", code="forbidden")
     clean_title = _clean_title(title)
@@ -126,6 +130,14 @@ def create_ad(
             impressions=0,
             created_by=admin.id,
         )
+        db.add(ad)
+        if active:
+            try:
+                db.flush()
+                join_rotation(db, ad.id, utcnow(), window_hours)
+            except BaseException:
+                db.rollback()
+                raise
         _commit_new(db, ad)
     return ad
 
@@ -197,10 +209,14 @@ def all_ads(db: Session) -> list[Ad]:
     return list(db.scalars(select(Ad).where(Ad.deleted_at.is_(None)).order_by(Ad.is_active.desc(), Ad.id)).all())
 
 
-def set_ad_active(db: Session, *, ad_id: int, active: bool) -> Ad:
+def set_ad_active(db: Session, *, ad_id: int, active: bool, window_hours: int = DEFAULT_WINDOW_HOURS) -> Ad:
+    """Switch an ad on or off, committed; switched on, it rejoins the rotation level with the
+    least-picked active ad rather than taking every break until it has caught up."""
     ad = db.get(Ad, ad_id)
     if ad is None or ad.deleted_at is not None:
         raise CatalogError(f"There is no ad {ad_id}.", kind="not_found", code="unknown_ad")
+    if active and not ad.is_active:
+        join_rotation(db, ad.id, utcnow(), window_hours)
     ad.is_active = active
     db.commit()
     return ad

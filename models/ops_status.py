@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.backfill_progress import BackfillProgress, active_backfills
 from models.batch import BatchRun, RunState, RunTrigger
 from models.business_time import today
 from models.data_status import DataStatus, day_statuses
@@ -142,11 +143,14 @@ class RunHistory(Paged):
     total: int
     page: int
     per_page: int
+    # Backfills still going, shown above the days with their progress (issue 21, item 13).
+    backfills: list[BackfillProgress] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
-        """Whether a shown run is still queued or running (the page keeps polling while so)."""
-        return any(run.state in (RunState.QUEUED, RunState.RUNNING) for _, runs in self.days for run in runs)
+        """Whether a shown run or a backfill is still queued or running (the page keeps polling while so)."""
+        return bool(self.backfills) or any(
+            run.state in (RunState.QUEUED, RunState.RUNNING) for _, runs in self.days for run in runs)
 
 
 def run_history(session: Session, page: int = 1, per_page: int = 10) -> RunHistory:
@@ -163,7 +167,7 @@ def run_history(session: Session, page: int = 1, per_page: int = 10) -> RunHisto
     grouped: dict[date, list[BatchRun]] = {day: [] for day in days}
     for run in runs:
         grouped[run.day].append(run)
-    return RunHistory(list(grouped.items()), int(total), page, per_page)
+    return RunHistory(list(grouped.items()), int(total), page, per_page, active_backfills(session))
 
 
 def run_detail(session: Session, run_id: int) -> BatchRun | None:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.ad_rotation import DEFAULT_WINDOW_HOURS, count_pick, least_picked_ad
 from models.base import UTCDateTime, utcnow
 from models.business_time import business_day
 from models.catalog import Ad, AdSlot, Video
@@ -340,14 +341,15 @@ def _check_chosen_ad(db: Session, session_id: int, slot_index: int, ad_id: int) 
 
 
 def pick_ad(db: Session, *, viewer_id: int, video_id: int, session_id: int, slot_index: int,
-            now: datetime | None = None) -> Ad:
-    """The ad to show in a slot (§5): the active ad shown least so far (lowest id on a tie); committed.
+            now: datetime | None = None, window_hours: int = DEFAULT_WINDOW_HOURS) -> Ad:
+    """The ad to show in a slot (§5): the active ad picked least over the last `window_hours`
+    hours (lowest id on a tie, models/ad_rotation.py); committed.
 
     The choice is stored (ad_picks) and asking again gives the same ad while it is active;
-    the ad view of the slot must name it. The impression is counted when the ad view is
-    recorded. Under concurrency two players may get the same ad before either is counted,
-    which evens out on the next picks: an exact global order is not worth a lock every
-    player queues on.
+    the ad view of the slot must name it. A new choice is counted for the rotation at once;
+    the impression is counted when the ad view is recorded. Under concurrency two players
+    may get the same ad before either pick is committed, which evens out on the next picks:
+    an exact global order is not worth a lock every player queues on.
     """
     row = _session_row(db, session_id=session_id, viewer_id=viewer_id, video_id=video_id, lock=False)
     try:
@@ -355,22 +357,25 @@ def pick_ad(db: Session, *, viewer_id: int, video_id: int, session_id: int, slot
     except PlaybackError:
         db.rollback()
         raise
-    ad = db.scalars(
-        select(Ad).where(Ad.is_active.is_(True)).order_by(Ad.impressions, Ad.id).limit(1)
-    ).first()
+    stamp = now or utcnow()
+    ad = least_picked_ad(db, stamp, window_hours)
     if ad is None:
         db.rollback()
         raise PlaybackError("not_found", "no_active_ads", "There is no active ad to show; continue the video.")
     key = (_PICK.c.session_id == session_id, _PICK.c.slot_index == slot_index)
     insert_if_missing(db, _PICK, {"session_id": session_id, "slot_index": slot_index, "ad_id": ad.id,
-                                  "picked_at": now or utcnow()})
-    chosen_id = db.scalar(select(_PICK.c.ad_id).where(*key).with_for_update())
+                                  "picked_at": stamp})
+    chosen_id, picked_at = db.execute(select(_PICK.c.ad_id, _PICK.c.picked_at).where(*key).with_for_update()).one()
+    new_choice = chosen_id == ad.id and picked_at == stamp  # this request's row, not an earlier ask's
     if chosen_id != ad.id:
         chosen = db.get(Ad, chosen_id)
         if chosen is not None and chosen.is_active:
             ad = chosen
         else:
-            db.execute(update(_PICK).where(*key).values(ad_id=ad.id, picked_at=now or utcnow()))
+            db.execute(update(_PICK).where(*key).values(ad_id=ad.id, picked_at=stamp))
+            new_choice = True
+    if new_choice:
+        count_pick(db, ad.id, stamp)  # last: the (ad, hour) row's lock is held only for the commit
     db.commit()
     return ad
 

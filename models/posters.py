@@ -56,7 +56,7 @@ def write_poster(media_root: Path, video_relative_path: str, duration_seconds: f
     the file (models/media.py `opened_video`).
     """
     source = media_file(media_root, video_relative_path)
-    relative = f"posters/{Path(video_relative_path).stem}.jpg"
+    relative = poster_path_of(video_relative_path)
     target = media_root / relative
     try:
         frame = _frame_at(source, _poster_second(duration_seconds), max_pixels)
@@ -69,6 +69,22 @@ def write_poster(media_root: Path, video_relative_path: str, duration_seconds: f
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return relative
+
+
+def poster_path_of(media_relative_path: str) -> str:
+    """Where the poster of a stored file lives (`write_poster` writes it there)."""
+    return f"posters/{Path(media_relative_path).stem}.jpg"
+
+
+def ad_poster(media_root: Path, media_relative_path: str, duration_seconds: float,
+              max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
+    """The poster of an ad (issue 21, item 14: the admins' ad list shows one), taken the first
+    time it is asked for: ads have no poster column, its path follows from the media's; None
+    when the file yields no frame (the list shows a placeholder)."""
+    relative = poster_path_of(media_relative_path)
+    if (media_root / relative).is_file():
+        return relative
+    return write_poster(media_root, media_relative_path, duration_seconds, max_pixels)
 
 
 def remove_media(media_root: Path, relative_path: str | None) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from models.catalog import Ad, Video
 from models.catalog_service import CatalogError, clean_description, clean_title
 from models.figure_cache import TITLES_SCOPE, bump_in
-from models.posters import remove_media
+from models.posters import poster_path_of, remove_media
 from models.users import Role, User
 
 
@@ -77,4 +77,5 @@ def delete_ad(db: Session, *, ad_id: int, media_root: Path, now: datetime) -> Ad
     media = ad.media_path
     db.commit()
     remove_media(media_root, media)
+    remove_media(media_root, poster_path_of(media))
     return ad

@@ -56,9 +56,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_server_sessions(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    from portal import presentation
+    from portal import presentation, upload_limits
 
     presentation.init_app(app)
+    upload_limits.init_app(app)
 
     from portal import admin_users, auth, catalog, errors, health, home, watch
     from portal.api import api_bp

@@ -1,4 +1,4 @@
-"""How pages show times: in the business time zone, labelled, and ages like "3 days ago".
+"""How pages show times (in the business time zone, labelled, ages like "3 days ago") and figures.
 
 Timestamps are stored in UTC (§7); people read them in the business time zone
 (Asia/Seoul by default), so every page formats them through these filters and says which
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from models.date_window import DayWindow, day_window
+from models.skip_rates import SkipRate
 from portal.settings import settings
 
 
@@ -68,10 +69,18 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+def skip_rate(figures: SkipRate | None) -> str:
+    """'25 % (3 of 12 skippable)', or '—' when no ad view could be skipped (issue 21, item 12)."""
+    if figures is None or figures.rate is None:
+        return "—"
+    return f"{figures.rate * 100:.0f} % ({figures.skipped:,} of {figures.skippable:,} skippable)"
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(age, "age")
     app.add_template_filter(count, "count")
+    app.add_template_filter(skip_rate, "skip_rate")
     app.add_template_global(zone_label, "zone_label")
     app.add_template_global(date_window, "date_window")

@@ -181,6 +181,9 @@ class Settings:
     max_video_seconds: int = 4 * 3600
     max_ad_seconds: int = 300
     max_video_pixels: int = 3840 * 2160
+    # Ads are spread by how often each was picked over this many recent hours, not over their
+    # lifetime (models/ad_rotation.py), so a new ad shares the breaks instead of taking them all.
+    ad_balance_window_hours: int = 24
     # Every request body except uploads (portal/body_limits.py).
     max_body_kb: int = 1024
     # Where installed third-party browser code lives (npm package / plotly wheel).
@@ -266,6 +269,7 @@ class Settings:
             max_video_seconds=_int_env("MAX_VIDEO_SECONDS", 4 * 3600),
             max_ad_seconds=_int_env("MAX_AD_SECONDS", 300),
             max_video_pixels=_int_env("MAX_VIDEO_PIXELS", 3840 * 2160),
+            ad_balance_window_hours=_int_env("AD_BALANCE_WINDOW_HOURS", 24),
             max_body_kb=_int_env("MAX_BODY_KB", 1024),
             node_modules=Path(_env("NODE_MODULES", str(PROJECT_ROOT / "node_modules"))),
             static_build_dir=Path(_env("STATIC_BUILD_DIR", str(PROJECT_ROOT / "var" / "static"))),
@@ -342,7 +346,8 @@ class Settings:
         if self.max_upload_mb < 1:
             raise ConfigError("MAX_UPLOAD_MB must be at least 1")
         for name, value in (("MAX_VIDEO_SECONDS", self.max_video_seconds), ("MAX_AD_SECONDS", self.max_ad_seconds),
-                            ("MAX_VIDEO_PIXELS", self.max_video_pixels)):
+                            ("MAX_VIDEO_PIXELS", self.max_video_pixels),
+                            ("AD_BALANCE_WINDOW_HOURS", self.ad_balance_window_hours)):
             if value < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if self.max_body_kb < 1:

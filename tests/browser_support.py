@@ -57,3 +57,12 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def axe_findings(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical findings on the page as it is now (the rule of
+    tests/test_pages_browser.py, for a page in a state that test does not set up)."""
+    from tests.test_pages_browser import AXE, RUN_AXE
+
+    page.evaluate(AXE.read_text())
+    return list(page.evaluate(RUN_AXE))

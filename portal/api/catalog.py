@@ -26,6 +26,7 @@ from models.catalog_service import (
 )
 from models.errors import DomainError
 from models.media import MediaError
+from models.skip_rates import NONE_SKIPPABLE, recent_ad_skip_rates
 from portal.api import catalog_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
@@ -189,7 +190,10 @@ def video_media(video_id: int) -> ResponseReturnValue:
 @api_auth(Role.ADMIN)
 @api_spec.validate(resp=responses(schema.CatalogAdList, 401, 403, 413, 503), tags=["catalog"])
 def list_ads() -> ResponseReturnValue:
-    return jsonify(items=[dict(ad_json(ad, media_url), is_active=ad.is_active, impressions=ad.impressions)
+    """Every ad, with its skips over the last RECENT_SKIP_DAYS business days."""
+    skips = recent_ad_skip_rates(db_session(), settings().tz)
+    return jsonify(items=[dict(ad_json(ad, media_url), is_active=ad.is_active, impressions=ad.impressions,
+                               skips=skips.get(ad.id, NONE_SKIPPABLE).as_json())
                           for ad in all_ads(db_session())])
 
 
@@ -205,6 +209,7 @@ def upload_ad() -> ResponseReturnValue:
         ad = create_ad(
             db_session(), admin=current_api_user(), title=request.form.get("title"), upload=stream,
             filename=filename, media_root=settings().media_root, limits=ad_limits(), active=_flag("active", True),
+            window_hours=settings().ad_balance_window_hours,
         )
     except (CatalogError, MediaError) as exc:
         return api_error(422, "invalid_upload", str(exc))

@@ -16,6 +16,8 @@ from spectree.model_adapter.pydantic_adapter import BaseFile
 from werkzeug.datastructures import FileStorage
 
 from models.catalog_service import DESCRIPTION_MAX, MAX_PAGE_SIZE, PAGE_SIZE, TITLE_MAX
+from models.skip_rates import RECENT_SKIP_DAYS
+from portal.api.skip_schemas import SkipFigures
 from portal.numbers import MAX_PAGE
 
 FLAG_DESCRIPTION = "true/false (also 1/0, yes/no, on/off, any case)"
@@ -107,5 +109,9 @@ class CatalogAd(PlayerAd):
     impressions: int
 
 
+class ListedAd(CatalogAd):
+    skips: SkipFigures = Field(description=f"Skips over the last {RECENT_SKIP_DAYS} business days, up to today.")
+
+
 class CatalogAdList(BaseModel):
-    items: list[CatalogAd]
+    items: list[ListedAd]

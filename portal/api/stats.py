@@ -31,6 +31,7 @@ from models.seller_figures import (
     top5,
     view_ledger,
 )
+from models.skip_rates import video_skip_rate
 from models.stats import Metric, PeriodKind
 from portal.api import response_cache
 from portal.api import stats_schemas as schema
@@ -156,13 +157,14 @@ def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
 
 @api_bp.get("/videos/<int:video_id>/stats")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SeriesQuery, resp=responses(schema.Series, 401, 403, 404, 422), tags=TAGS)
+@api_spec.validate(query=schema.SeriesQuery, resp=responses(schema.VideoSeries, 401, 403, 404, 422), tags=TAGS)
 @_handled
 def video_stats(video_id: int) -> ResponseReturnValue:
-    """A video's figures per business day (default: the 30 days ending today)."""
+    """A video's figures per business day (default: the 30 days ending today), and how often its ads were skipped."""
     query = validated_query()
-    return _answer(schema.Series, daily_series(db_session(), figure_cache(), _seller(query), query.first, query.last,
-                                               settings().tz, video_id))
+    body = daily_series(db_session(), figure_cache(), _seller(query), query.first, query.last, settings().tz, video_id)
+    skips = video_skip_rate(db_session(), video_id, query.first, query.last)  # after the seller's check above
+    return _answer(schema.VideoSeries, {**body, "ad_skips": skips.as_json()})
 
 
 @api_bp.get("/videos/<int:video_id>/ledger")

@@ -26,6 +26,7 @@ from pydantic import (
 from models.business_time import today
 from models.date_window import DateOutOfRange, DayWindow, day_window
 from portal.api.openapi import RequestInvalid, first_problem
+from portal.api.skip_schemas import SkipFigures
 from portal.numbers import MAX_ID, MAX_PAGE
 from portal.settings import settings
 
@@ -374,6 +375,10 @@ class Series(BaseModel):
     video_id: int | None
     days: list[SeriesDay]
     totals: Figures
+
+
+class VideoSeries(Series):
+    ad_skips: SkipFigures = Field(description="Skips of the ads shown in this video's breaks over the range.")
 
 
 class LedgerDay(BaseModel):

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import Role, Video
+from models import Ad, Role, Video
 from models.catalog_cards import cards_for
 from models.catalog_service import (
     CatalogError,
@@ -21,6 +21,8 @@ from models.catalog_service import (
     set_published,
 )
 from models.media import MediaError, clock_text
+from models.posters import ad_poster, poster_path_of
+from models.skip_rates import RECENT_SKIP_DAYS, recent_ad_skip_rates
 from portal.auth import role_required
 from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
@@ -40,13 +42,22 @@ def clock(seconds: int) -> str:
     return clock_text(seconds)
 
 
+def _ad_list() -> dict[str, object]:
+    """The admins' ad list: the ads, their skip rates over the recent days (issue 21, item 12)
+    and which have a poster (item 14; taken from the file the first time the list shows it)."""
+    ads = all_ads(db_session())
+    media_root, max_pixels = settings().media_root, settings().max_video_pixels
+    return {"ads": ads, "skip_rates": recent_ad_skip_rates(db_session(), settings().tz), "skip_days": RECENT_SKIP_DAYS,
+            "posters": {ad.id for ad in ads if ad_poster(media_root, ad.media_path, ad.duration_seconds, max_pixels)}}
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     """An upload over MAX_UPLOAD_MB: show the form again with the limit, not a bare error page."""
     if not is_upload_request():
         return render_template("errors/error.html", code=413, title="Too large", message=too_large_message()), 413
     if request.endpoint == "catalog.ads":
-        form, template, extra = AdUploadForm(formdata=None), "catalog/ads.html", {"ads": all_ads(db_session())}
+        form, template, extra = AdUploadForm(formdata=None), "catalog/ads.html", _ad_list()
     else:
         form, template, extra = VideoUploadForm(formdata=None), "catalog/upload.html", {}
     form.file.errors = [too_large_message()]
@@ -118,7 +129,7 @@ def ads() -> ResponseReturnValue:
             ad = create_ad(
                 db_session(), admin=current_user, title=form.title.data, upload=file.stream,
                 filename=file.filename or "", media_root=settings().media_root, limits=ad_limits(),
-                active=bool(form.active.data),
+                active=bool(form.active.data), window_hours=settings().ad_balance_window_hours,
             )
         except (CatalogError, MediaError) as exc:
             form.file.errors = [str(exc)]
@@ -128,7 +139,7 @@ def ads() -> ResponseReturnValue:
             return redirect(url_for("catalog.ads"))
     elif request.method == "POST":
         status = 400
-    return render_template("catalog/ads.html", form=form, ads=all_ads(db_session()), toggle_form=ToggleForm()), status
+    return render_template("catalog/ads.html", form=form, toggle_form=ToggleForm(), **_ad_list()), status
 
 
 @bp.post("/admin/ads/<int:ad_id>/active")
@@ -137,11 +148,22 @@ def ad_active(ad_id: int) -> ResponseReturnValue:
     if not ToggleForm().validate_on_submit():
         abort(400)
     try:
-        ad = set_ad_active(db_session(), ad_id=ad_id, active=request.form.get("active") == "1")
+        ad = set_ad_active(db_session(), ad_id=ad_id, active=request.form.get("active") == "1",
+                           window_hours=settings().ad_balance_window_hours)
     except CatalogError as exc:
         abort(404, description=str(exc))
     flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
     return redirect(url_for("catalog.ads"))
+
+
+@bp.get("/admin/ads/<int:ad_id>/poster.jpg")
+@role_required(Role.ADMIN)
+def ad_poster_image(ad_id: int) -> ResponseReturnValue:
+    """An ad's poster frame, for the admins' ad list."""
+    ad = db_session().get(Ad, ad_id)
+    if ad is None or ad.deleted_at is not None:
+        abort(404, description="There is no such ad.")
+    return send_media(poster_path_of(ad.media_path), "image/jpeg")
 
 
 @bp.get("/videos/<int:video_id>/poster.jpg")

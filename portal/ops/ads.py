@@ -1,4 +1,5 @@
-"""Ad impressions per ad per business day (`/admin/ads/impressions`), from the ad views.
+"""Ad impressions per ad per business day (`/admin/ads/impressions`), from the ad views, and
+each ad's skip rate over the range.
 
 A date range (at most MAX_IMPRESSION_DAYS days) picked with htmx: the same URL serves the
 page or, with HX-Request, the table, and the range goes into the address bar.
@@ -14,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from models import Role
 from models.business_time import days_between, today
 from models.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
+from models.skip_rates import ad_skip_rates
 from portal.api.ops_schemas import AdImpressionsQuery
 from portal.api.stats_schemas import query_of
 from portal.auth import role_required
@@ -54,5 +56,6 @@ def impressions() -> ResponseReturnValue:
     totals = {day: (sum(a.by_day.get(day, (0, 0))[0] for a in ads), sum(a.by_day.get(day, (0, 0))[1] for a in ads))
               for day in days}
     template = "ops/_impressions.html" if htmx else "ops/impressions.html"
-    return render_template(template, ads=ads, days=days, first=first, last=last, totals=totals,
+    skips = ad_skip_rates(db_session(), first, last)
+    return render_template(template, ads=ads, days=days, first=first, last=last, totals=totals, skips=skips,
                            current=today(settings().tz)), 200, {"Vary": "HX-Request"}

@@ -205,7 +205,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
     def ad_for_slot(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
         try:
             ad = pick_ad(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                         slot_index=slot_index, now=now())
+                         slot_index=slot_index, now=now(), window_hours=settings().ad_balance_window_hours)
         except PlaybackError as exc:
             return playback_error(exc)
         return jsonify(slot_index=slot_index, ad=ad_json(ad, media_url))

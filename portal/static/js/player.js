@@ -26,6 +26,7 @@
   const controls = root.querySelector(".controls");
   const playButton = controls.querySelector(".ctl-play");
   const seekBar = controls.querySelector(".ctl-seek");
+  const slotMarks = Array.from(controls.querySelectorAll(".slot-mark")); // in slot order
   const timeLabel = controls.querySelector(".ctl-time");
   const muteButton = controls.querySelector(".ctl-mute");
   const volumeBar = controls.querySelector(".ctl-volume");
@@ -129,8 +130,21 @@
     config.slots.forEach((position, index) => {
       if (position * 1000 <= furthestMs) last = index;
     });
-    const latestPlayed = played.size ? Math.max(...played) : -1;
-    return last > latestPlayed ? last : null;
+    return last > latestPlayed() ? last : null;
+  }
+
+  function latestPlayed() {
+    return played.size ? Math.max(...played) : -1;
+  }
+
+  // The seek bar keeps every ad marker (issue 21, item 14): a slot whose break has been taken,
+  // or that a jump spent before it, stays marked, drawn as played instead of disappearing
+  // under the played part of the bar.
+  function renderMarks() {
+    const latest = latestPlayed();
+    slotMarks.forEach((mark, index) => {
+      mark.classList.toggle("played", index <= latest);
+    });
   }
 
   // The ad view counts from the moment the ad really starts playing where the viewer can see
@@ -228,6 +242,7 @@
     content.pause();
     await report("paused");
     played.add(slot);
+    renderMarks();
     const pick = await send("GET", `${sessionUrl()}/slots/${slot}/ad`);
     if (pick.ok && sessionId !== null) {
       inAd = true;
@@ -262,6 +277,7 @@
     sessionId = result.data.session_id;
     root.dataset.session = String(sessionId);
     played = new Set();
+    renderMarks();
     lastMs = start;
     furthestMs = start;
     busy = false;
@@ -384,7 +400,7 @@
   // The native controls would act on the content only (and go full screen without the ad).
   content.controls = false;
   controls.hidden = false;
-  for (const mark of controls.querySelectorAll(".slot-mark")) {
+  for (const mark of slotMarks) {
     mark.style.left = `${(Number(mark.dataset.position) * 1000 * 100) / config.durationMs}%`;
   }
   renderTime();
