@@ -28,8 +28,8 @@ from jobs.enqueue import (
 )
 from jobs.inline import run_days_inline
 from jobs.runs import final_job_id, partition_job_id
-from models.db import database_identity
 from models import BatchPartition, BatchRun, RunState, RunTrigger
+from models.db import database_identity
 from settings import PROJECT_ROOT
 from tests.batch_support import (
     DAY0,
