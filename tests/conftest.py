@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,20 @@ def database_url() -> Iterator[str]:
     migrate.upgrade(url)
     yield url
     drop_mysql_database(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _revocation_feeds_end_before_the_database(database_url: str) -> Iterator[None]:
+    """Every app's token-revocation feed (a background thread reloading from the database) is
+    stopped before the session's database is dropped, so none reports the missing tables."""
+    yield
+    import gc
+
+    from portal.revocations import PING_EVERY, RevocationMirror
+
+    for mirror in [obj for obj in gc.get_objects() if isinstance(obj, RevocationMirror)]:
+        mirror.stop()
+    time.sleep(PING_EVERY)  # a feed waits at most half of this for a message before it looks
 
 
 @pytest.fixture(scope="session")
