@@ -177,3 +177,33 @@ def test_settlement_csv_has_bom_header_plain_integers_and_neutralised_formulas(a
     ledger = _client(app, seller).get(f"/videos/{data.videos[seller.id][0]}/ledger.csv?from={data.first}&to={data.last}")
     lrows = list(csv.reader(io.StringIO(ledger.get_data().decode("utf-8-sig"))))
     assert lrows[0][0] == "day" and len(lrows) == 33
+
+
+def _new_seller(data, name: str):
+    """A seller signed up just now, without a video, in the portal's data set."""
+    from models import Role
+    from models.accounts import create_user
+
+    with Session(data.backend.engine) as s:
+        user = create_user(s, email=f"{name}@portal.test", password=TEST_PASSWORD, role=Role.SELLER,
+                           display_name=name)
+        s.commit()
+        s.refresh(user)
+        s.expunge(user)
+    return user
+
+
+def test_a_new_seller_gets_what_to_do_and_the_upload_button_not_zero_cards(app, data):
+    """Issue 21, item 5: no twelve zero cards marked "new", but an empty state with the upload button."""
+    seller = _new_seller(data, "fresh-seller")
+    response = _client(app, seller).get("/dashboard")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    state = html[html.index("data-empty-state"):]
+    assert "Upload your first video" in state and 'href="/videos/upload"' in state
+    assert "data-card=" not in html and ">new<" not in html
+    # An admin looking at that seller is told so, without an upload button of their own.
+    admin = _client(app, data.admin).get(f"/dashboard?seller_id={seller.id}").get_data(as_text=True)
+    assert "This seller has no videos yet" in admin and 'href="/videos/upload"' not in admin
+    # A seller with videos still gets the cards.
+    assert "data-card=" in _client(app, data.sellers[0]).get("/dashboard").get_data(as_text=True)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import wait_for_js
+from tests.browser_support import screenshot, sign_in_browser, wait_for_js
 from tests.conftest import LiveServer
+from tests.test_pages_browser import AXE, RUN_AXE, SIDEWAYS
 from tests.support import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -101,5 +102,45 @@ def test_seller_dashboard_top5_switch_back_button_receipt_and_csv(browser, porta
         page.locator(".chart[data-drawn] .main-svg").first.wait_for()
         page.wait_for_function(FITS)  # and grows back on a wide window
         assert errors == []
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------------------------- issue 21, round 3
+
+
+def _seller_context(browser, base: str, user):  # type: ignore[no-untyped-def]
+    """A signed-in 1280 px page that axe can be injected into (bypass_csp: the test's script, not the page's)."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    sign_in_browser(page, base, user, "/auth/account")
+    return context, page
+
+
+def _looked_at(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """At 1280 and 390 px: axe finds nothing serious or critical, nothing scrolls sideways, and a
+    screenshot is saved for a person to look at (tests/artifacts/<name>-<width>.png)."""
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(100)
+        page.evaluate(AXE.read_text())
+        assert page.evaluate(RUN_AXE) == [], (name, width)
+        assert page.evaluate(SIDEWAYS) <= 0, (name, width)
+        screenshot(page, f"{name}-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_a_new_seller_sees_the_upload_button_on_the_dashboard(browser, portal_server, portal_data):
+    from tests.test_seller_pages import _new_seller
+
+    seller = _new_seller(portal_data, "browser-fresh-seller")
+    context, page = _seller_context(browser, portal_server.url, seller)
+    try:
+        page.goto(portal_server.url + "/dashboard")
+        button = page.get_by_role("link", name="Upload your first video")
+        assert button.is_visible() and button.get_attribute("href") == "/videos/upload"
+        assert page.locator("[data-card]").count() == 0
+        _looked_at(page, "dashboard-new-seller")
     finally:
         context.close()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from models import Role, User
 from models.business_time import month_range, today
+from models.catalog_cards import has_videos
 from models.seller_figures import (
     FigureError,
     cards,
@@ -154,8 +155,10 @@ def dashboard() -> ResponseReturnValue:
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
              "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
     fragment = _fragment_name(_DASHBOARD_FRAGMENTS)
+    # A seller who never uploaded gets what to do next instead of a wall of zeros (issue 21, item 5).
+    new_seller = fragment is None and seller_id is not None and not has_videos(session, seller_id, ever=True)
     versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz))  # one query for all
-    key = (fragment, current_user.is_admin, current, tuple(state.items()), tuple(versions.items()))
+    key = (fragment, current_user.is_admin, current, new_seller, tuple(state.items()), tuple(versions.items()))
 
     def render() -> Markup:
         top = top5(session, cache, seller_id, metric, period, top_day, tz)
@@ -170,9 +173,9 @@ def dashboard() -> ResponseReturnValue:
             state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
             prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
             revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS,
-            tz_name=settings().timezone, url=_dashboard_url,
+            tz_name=settings().timezone, url=_dashboard_url, new_seller=new_seller,
         )
-        if fragment is None:
+        if fragment is None and not new_seller:
             context.update(cards=cards(session, cache, seller_id, tz)["cards"],
                            # Platform-wide, the per-video tier progress would list every video: pick a seller.
                            progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
