@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from models.business_time import days_between, month_range, month_start, today, week_range
 from models.catalog import Video
 from models.daily_counts import live_figures
-from models.data_status import DataStatus, day_statuses
+from models.data_status import DataStatus, seller_day_statuses
 from models.figure_cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes, scope
 from models.pricing import bracket_lines, plan_row_for_day
 from models.rankings import period_start, top_videos
@@ -94,22 +94,28 @@ def _key(*parts: object) -> str:
 
 
 def _status_summary(statuses: list[DataStatus]) -> str:
-    """One status for a set of days: the least trustworthy of them."""
-    for status in (DataStatus.PENDING, DataStatus.STALE, DataStatus.LIVE):
+    """One status for a set of days: the least trustworthy of them; days without data count
+    only when no day has any."""
+    for status in (DataStatus.PENDING, DataStatus.STALE, DataStatus.LIVE, DataStatus.FINAL):
         if status in statuses:
             return status.value
-    return DataStatus.FINAL.value
+    return DataStatus.NO_DATA.value
 
 
-def _statuses(session: Session, cache: FigureCache | None, first: date, last: date, tz: ZoneInfo,
-              now: datetime | None = None) -> dict[date, str]:
-    """The days' statuses: exact, or through the portal's short-lived memo when the cache
-    carries one (models/status_memo.py says how stale they may be). The memo follows the
-    clock, so statuses as of another instant `now` are always asked exactly."""
+def _statuses(session: Session, cache: FigureCache | None, seller_id: int | None, first: date, last: date,
+              tz: ZoneInfo, now: datetime | None = None, video_id: int | None = None) -> dict[date, str]:
+    """The days' statuses as the seller (or one video of theirs) is shown them, future days left
+    out (`seller_day_statuses`). The platform's statuses underneath are exact, or through the
+    portal's short-lived memo when the cache carries one (models/status_memo.py says how stale
+    they may be). The memo follows the clock, so statuses as of another instant `now` are
+    always asked exactly."""
     memo = cache.statuses if cache is not None else None
-    if memo is not None and now is None:
-        return memo.statuses(session, first, last, tz)
-    return {d: s.status.value for d, s in day_statuses(session, first, last, tz, now).items()}
+    shown = min(last, today(tz, now))
+    platform = None
+    if memo is not None and now is None and shown >= first:
+        platform = memo.statuses(session, first, shown, tz)
+    return {d: s.value for d, s in seller_day_statuses(session, seller_id, first, last, tz, now, video_id=video_id,
+                                                       platform=platform).items()}
 
 
 # ------------------------------------------------------------------------------ totals and cards
@@ -178,7 +184,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
     yesterday = current - timedelta(days=1)
     mtd_first = month_start(yesterday)
     prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
-    statuses = _statuses(session, cache, _cards_first(current), yesterday, tz)
+    statuses = _statuses(session, cache, seller_id, _cards_first(current), yesterday, tz)
 
     def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:
         now = period_totals(session, cache, seller_id, first, last)
@@ -222,7 +228,7 @@ def top5(session: Session, cache: FigureCache | None, seller_id: int | None, met
                            "value": r.value} for r in ranked]}
 
     body = get_or_compute_in(cache, scopes, _key("top5", seller_id, metric.value), compute)
-    statuses = _statuses(session, cache, start, end, tz)
+    statuses = _statuses(session, cache, seller_id, start, end, tz)
     return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
 
@@ -321,11 +327,12 @@ def daily_series(session: Session, cache: FigureCache | None, seller_id: int | N
                                  lambda: _daily_rows(session, seller_id, first, closed_last, video_id))
     if first <= current <= last:
         rows[current.isoformat()] = _live_estimate(session, seller_id, current, video_id)
-    statuses = _statuses(session, cache, first, last, tz, now)
+    # Days after today are not listed (issue 21, item 6): there is nothing to show of them yet.
+    statuses = _statuses(session, cache, seller_id, first, last, tz, now, video_id)
     zero = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
     days = [{"day": d.isoformat(), "status": statuses[d], **rows.get(d.isoformat(), zero)}
-            for d in days_between(first, last)]
-    return {"first": first.isoformat(), "last": last.isoformat(), "video_id": video_id, "days": days,
+            for d in days_between(first, min(last, current))]
+    return {"first": first.isoformat(), "last": min(last, current).isoformat(), "video_id": video_id, "days": days,
             "totals": {name: sum(d[name] for d in days) for name in FIGURES}}
 
 
@@ -535,7 +542,7 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
                 "total_rows": count, "pages": max(1, -(-count // per_page))}
 
     body = get_or_compute_in(cache, scopes, key, compute)
-    statuses = _statuses(session, cache, start, min(end, today(tz)), tz)
+    statuses = _statuses(session, cache, seller_id, start, end, tz, video_id=video_id)
     return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
             "descending": descending, "page": page, "per_page": per_page,
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}

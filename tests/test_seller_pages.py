@@ -207,3 +207,25 @@ def test_a_new_seller_gets_what_to_do_and_the_upload_button_not_zero_cards(app, 
     assert "This seller has no videos yet" in admin and 'href="/videos/upload"' not in admin
     # A seller with videos still gets the cards.
     assert "data-card=" in _client(app, data.sellers[0]).get("/dashboard").get_data(as_text=True)
+
+
+def test_days_without_anything_to_compute_say_no_data_and_future_days_are_not_listed(app, data):
+    """Issue 21, item 6: not "pending" before the first video or for event-less days; no future days."""
+    from datetime import date, timedelta
+
+    seller = data.sellers[0]
+    vid = data.videos[seller.id][0]  # uploaded 2026-01-01, no plays before the data set's first day
+    client = _client(app, seller)
+    html = client.get(f"/videos/{vid}/stats?from=2025-12-30&to=2026-01-02").get_data(as_text=True)
+    ledger_days = re.findall(r'<tr data-day="([^"]+)">', html)
+    assert ledger_days == ["2025-12-30", "2025-12-31", "2026-01-01", "2026-01-02"]
+    table = html[html.index('aria-label="Figures per day"'):html.index("View ledger")]
+    assert table.count(">no data</span>") == 4 and "status-pending" not in table
+    assert "data-status-legend" in html and "before the first upload" in html
+    tomorrow = data.last + timedelta(days=2)
+    later = client.get(f"/videos/{vid}/stats?from={data.last}&to={tomorrow + timedelta(days=3)}").get_data(as_text=True)
+    listed = [date.fromisoformat(d) for d in re.findall(r'<tr data-day="([^"]+)">', later)]
+    assert listed == [data.last, data.last + timedelta(days=1)]  # yesterday and today, nothing after
+    revenue = client.get(f"/dashboard?range=custom&from={data.last}&to={tomorrow}").get_data(as_text=True)
+    chart_days = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td>", revenue[revenue.index('id="revenue"'):])
+    assert chart_days == [data.last.isoformat(), (data.last + timedelta(days=1)).isoformat()]

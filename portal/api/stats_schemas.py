@@ -55,7 +55,8 @@ def in_window(value: date, info: ValidationInfo) -> date:
 
 Day = Annotated[date, AfterValidator(in_window)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Status = Literal["live", "final", "stale", "pending"]
+# What a seller is shown of a day (models/data_status.py `seller_day_statuses`).
+Status = Literal["live", "final", "stale", "pending", "no_data"]
 Granularity = Literal["day", "week", "month"]
 
 
