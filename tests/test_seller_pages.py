@@ -99,7 +99,7 @@ def test_settlement_history_matches_the_batch_tables_and_receipts_match(app, dat
     receipt = client.get(f"/settlements/{line.video_id}/{line.day}", headers={"HX-Request": "true",
                                                                             "HX-Target": "receipt"})
     body = receipt.get_data(as_text=True)
-    assert receipt.status_code == 200 and body.lstrip().startswith('<section id="receipt"')
+    assert receipt.status_code == 200 and body.lstrip().startswith('<dialog id="receipt"')
     assert f"Total {_won(line.total_amount)} · stored {_won(line.total_amount)}" in body and "✓ matches" in body
     week = client.get(f"/settlements/{line.video_id}/{line.day}?granularity=week").get_data(as_text=True)
     assert "✓ matches" in week
@@ -229,3 +229,26 @@ def test_days_without_anything_to_compute_say_no_data_and_future_days_are_not_li
     revenue = client.get(f"/dashboard?range=custom&from={data.last}&to={tomorrow}").get_data(as_text=True)
     chart_days = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td>", revenue[revenue.index('id="revenue"'):])
     assert chart_days == [data.last.isoformat(), (data.last + timedelta(days=1)).isoformat()]
+
+
+def test_a_receipt_url_opened_directly_is_the_settlement_page_with_the_receipt_open(app, data):
+    """Issue 21, item 3: the receipt has its own URL; opened directly it is the whole page (the table
+    the receipt link was on, from the state the link carries) with the receipt's dialog open."""
+    seller = data.sellers[2]
+    client = _client(app, seller)
+    table = client.get(f"/settlements?granularity=day&from={data.first}&to={data.last}&sort=total_amount&dir=desc"
+                       ).get_data(as_text=True)
+    link = re.search(r'<a href="(/settlements/\d+/[^"]+)" hx-get="[^"]+" hx-target="#receipt"', table).group(1)
+    link = link.replace("&amp;", "&")
+    assert "sort=total_amount" in link and f"from={data.first}" in link
+    page = client.get(link)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and html.lstrip().lower().startswith("<!doctype html>")
+    assert "HX-Request" in page.headers["Vary"]
+    assert re.findall(r'<td class="num total">([^<]+)</td>', html) == re.findall(r'<td class="num total">([^<]+)</td>',
+                                                                                table)
+    dialog = html[html.index('<dialog id="receipt"'):html.index("</dialog>")]
+    assert "data-open" in dialog and "✓ matches" in dialog and 'data-close-url="/settlements?' in dialog
+    assert "/static/js/receipt." in html
+    # The table's own page has the dialog closed and empty.
+    assert "data-open" not in table[table.index('<dialog id="receipt"'):]

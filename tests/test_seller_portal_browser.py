@@ -76,6 +76,7 @@ def test_seller_dashboard_top5_switch_back_button_receipt_and_csv(browser, porta
         page.locator("#receipt .receipt-total", has_text="matches").wait_for()
         assert "/settlements/" in page.url
         page.screenshot(path=str(ARTIFACTS / "settlements.png"), full_page=True)
+        page.keyboard.press("Escape")  # the receipt is a modal dialog: close it to reach the table again
         with page.expect_download() as info:
             page.locator("a[data-csv]").first.click()
         download = info.value
@@ -142,5 +143,44 @@ def test_a_new_seller_sees_the_upload_button_on_the_dashboard(browser, portal_se
         assert button.is_visible() and button.get_attribute("href") == "/videos/upload"
         assert page.locator("[data-card]").count() == 0
         _looked_at(page, "dashboard-new-seller")
+    finally:
+        context.close()
+
+
+IN_VIEW_AND_FOCUSED = """() => {
+  const d = document.getElementById('receipt'), r = d.getBoundingClientRect();
+  return d.open && d.matches(':modal') && d.contains(document.activeElement)
+    && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && r.height > 100;
+}"""
+
+
+def test_a_receipt_opens_in_view_and_focused_with_its_own_url(browser, portal_server, portal_data):
+    """Issue 21, item 3: Receipt on a line far down the table opens the receipt in the viewport,
+    focused; its URL opened directly is the page with the receipt open; closing returns."""
+    base = portal_server.url
+    context, page = _seller_context(browser, base, portal_data.sellers[0])
+    try:
+        table = f"/settlements?granularity=day&from={portal_data.first}&to={portal_data.last}"
+        page.goto(base + table)
+        page.evaluate("window.__marker = 'same page'")
+        link = page.locator("a.receipt-link").last
+        link.scroll_into_view_if_needed()
+        assert page.evaluate("scrollY") > 1000  # far down the page
+        link.click()
+        page.wait_for_url("**/settlements/*/*")
+        wait_for_js(page, f"({IN_VIEW_AND_FOCUSED})()")
+        assert page.evaluate("window.__marker") == "same page"  # htmx, no page load
+        receipt_url = page.url
+        _looked_at(page, "receipt-dialog")
+        assert page.evaluate(f"({IN_VIEW_AND_FOCUSED})()")
+        page.keyboard.press("Escape")
+        page.wait_for_url(lambda url: "/settlements?" in url)
+        assert not page.evaluate("document.getElementById('receipt').open")
+        page.goto(receipt_url)  # the receipt's URL opened directly
+        wait_for_js(page, f"({IN_VIEW_AND_FOCUSED})()")
+        assert page.locator("table.settlements").count() == 1  # the whole page under it
+        page.get_by_role("button", name="Close").click()
+        page.wait_for_url(lambda url: "/settlements?" in url)
+        assert "sort=" in page.url and page.locator("table.settlements").is_visible()
     finally:
         context.close()

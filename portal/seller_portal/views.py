@@ -220,6 +220,13 @@ def _settlement_args() -> dict[str, Any]:
 @role_required(Role.SELLER)
 def settlements() -> ResponseReturnValue:
     """Daily, weekly or monthly settlement lines per video, sorted and paged, with totals."""
+    return _settlements_page()
+
+
+def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnValue:
+    """The settlement history; with `receipt`, that receipt open over it (its own URL, issue 21,
+    item 3: a receipt link carries the table's state, so the URL opened directly shows the same
+    page with the receipt open)."""
     seller_id, sellers = scope_seller()
     args = _settlement_args()
     try:
@@ -236,10 +243,13 @@ def settlements() -> ResponseReturnValue:
         merged = {**state, **changes}
         return url_for(endpoint, **{k: v for k, v in merged.items() if v is not None})
 
-    return _render("seller/settlements.html", {"settlement-table": "seller/_settlement_table.html",
-                                               "receipt": "seller/_receipt.html"},
-                   table=table, state=state, link=link, sellers=sellers, seller_id=seller_id,
+    context = dict(table=table, state=state, link=link, sellers=sellers, seller_id=seller_id,
                    tz_name=settings().timezone)
+    if receipt is None:
+        return _render("seller/settlements.html", {"settlement-table": "seller/_settlement_table.html"},
+                       receipt=None, **context)
+    return _varied(render_template("seller/settlements.html", receipt=receipt, close_url=_receipt_close_url(),
+                                   **context))
 
 
 @bp.get("/settlements.csv")
@@ -273,7 +283,8 @@ def _csv_line(row: dict[str, Any]) -> list[Any]:
 @bp.get("/settlements/<int:video_id>/<day>")
 @role_required(Role.SELLER)
 def receipt(video_id: int, day: str) -> ResponseReturnValue:
-    """The arithmetic behind one line: a video-day's brackets, or a week's / month's days."""
+    """The arithmetic behind one line: a video-day's brackets, or a week's / month's days. To htmx
+    the receipt dialog alone; opened directly, the settlement history with it open."""
     seller_id, _ = scope_seller()
     granularity = query_of(schema.ReceiptQuery, request.args).granularity
     when = path_day(day, 400)
@@ -284,8 +295,16 @@ def receipt(video_id: int, day: str) -> ResponseReturnValue:
             body = period_receipt(db_session(), seller_id, video_id, granularity, when)
     except FigureError as exc:
         return _figure_error(exc)
-    return _render("seller/receipt.html", {"receipt": "seller/_receipt.html"}, receipt=body,
-                   tz_name=settings().timezone)
+    if _fragment_name({"receipt": "seller/_receipt.html"}):
+        return _varied(render_template("seller/_receipt.html", receipt=body, tz_name=settings().timezone,
+                                       close_url=_receipt_close_url()))
+    return _settlements_page(body)
+
+
+def _receipt_close_url() -> str:
+    """Where closing a receipt leads: the settlement table it was opened from (its state rides on
+    the receipt's URL)."""
+    return url_for("seller_portal.settlements", **{k: v for k, v in request.args.items() if v})
 
 
 # ---------------------------------------------------------------------------------- per video
