@@ -252,3 +252,48 @@ def test_a_receipt_url_opened_directly_is_the_settlement_page_with_the_receipt_o
     assert "/static/js/receipt." in html
     # The table's own page has the dialog closed and empty.
     assert "data-open" not in table[table.index('<dialog id="receipt"'):]
+
+
+RANGE_FORMS = {  # page, its htmx target and the prefix of its From/To fields' ids
+    "dashboard": ("/dashboard?range=custom&", "revenue", "rev"),
+    "settlements": ("/settlements?granularity=day&", "settlement-table", "st"),
+    "video": ("/videos/{vid}/stats?", "video-figures", "vs"),
+}
+BAD_RANGES = {  # what is wrong: the query, the field at fault (None: both), words of the message
+    "inverted": ("from=2026-03-01&to=2026-01-01", None, "before the start date"),
+    "too long": ("from=2024-01-01&to=2026-01-01", None, "at most 366 days"),
+    "outside the window": ("from=1990-01-01&to=2026-01-01", "from", "must be from 2000-01-01"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(RANGE_FORMS))
+@pytest.mark.parametrize("problem", sorted(BAD_RANGES))
+def test_a_refused_custom_range_is_explained_next_to_its_fields(app, data, form, problem):
+    """Issue 21, item 10: an inverted range, a range over the limit or a date outside the window is
+    not silently ignored: the form says what is wrong next to the fields (aria-describedby), the
+    whole page answers 400, and so does the htmx fragment, which carries the message too."""
+    seller = data.sellers[0]
+    path, target, prefix = RANGE_FORMS[form]
+    query, field, words = BAD_RANGES[problem]
+    url = path.format(vid=data.videos[seller.id][0]) + query
+    client = _client(app, seller)
+    for headers in ({}, {"HX-Request": "true", "HX-Target": target}):
+        response = client.get(url, headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, (url, headers)
+        if headers:
+            assert html.lstrip().startswith(f'<section id="{target}"') and "<html" not in html
+        else:
+            assert html.lstrip().lower().startswith("<!doctype html>")
+        error = re.search(rf'<p id="{prefix}-range-error" class="field-error" role="alert" data-range-error>([^<]+)</p>',
+                          html)
+        assert error and words in error.group(1), html[:300]
+        for name in ("from", "to"):
+            tag = re.search(rf'<input id="{prefix}-{name}"[^>]*>', html).group(0)
+            assert f'aria-describedby="{prefix}-range-error"' in tag
+            assert ('aria-invalid="true"' in tag) == (field in (None, name)), (name, tag)
+        region = html[html.index(f'<section id="{target}"'):]
+        assert "data-figure=" not in region[:region.index("</section>")]  # no chart of a range nobody asked for
+    # A good range of the same form still answers 200 without a message.
+    good = client.get(path.format(vid=data.videos[seller.id][0]) + f"from={data.first}&to={data.last}")
+    assert good.status_code == 200 and "data-range-error" not in good.get_data(as_text=True)

@@ -184,3 +184,27 @@ def test_a_receipt_opens_in_view_and_focused_with_its_own_url(browser, portal_se
         assert "sort=" in page.url and page.locator("table.settlements").is_visible()
     finally:
         context.close()
+
+
+def test_an_inverted_custom_range_shows_its_message_after_the_htmx_switch(browser, portal_server, portal_data):
+    """Issue 21, item 10: htmx swaps the 400 answer of a refused range (js/form-errors.js), so the
+    message appears next to the fields instead of nothing happening."""
+    base = portal_server.url
+    context, page = _seller_context(browser, base, portal_data.sellers[1])
+    try:
+        for path, region, prefix in (("/dashboard", "#revenue", "rev"),
+                                     (f"/settlements?from={portal_data.first}&to={portal_data.last}",
+                                      "#settlement-table", "st")):
+            page.goto(base + path)
+            page.evaluate("window.__marker = 'same page'")
+            page.fill(f"#{prefix}-from", str(portal_data.last))
+            page.fill(f"#{prefix}-to", str(portal_data.first))
+            page.locator(f"{region} button[type=submit]").click()
+            message = page.locator(f"#{prefix}-range-error")
+            message.wait_for()
+            assert "before the start date" in message.inner_text()
+            assert page.get_attribute(f"#{prefix}-to", "aria-describedby") == f"{prefix}-range-error"
+            assert page.evaluate("window.__marker") == "same page"  # swapped by htmx, no page load
+            _looked_at(page, f"range-error-{prefix}")
+    finally:
+        context.close()

@@ -168,7 +168,17 @@ def query_of(model: type[BaseModel], args: Any, status: int = 400) -> Any:
     try:
         return model.model_validate(given)
     except ValidationError as exc:
-        raise RequestInvalid(first_problem(exc), status) from None
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = first.get("loc", ())
+        raise RequestInvalid(first_problem(exc), status, field=str(loc[0]) if loc else None,
+                             problem=_sentence(str(first.get("msg", "")))) from None
+
+
+def _sentence(msg: str) -> str:
+    """A pydantic message as a sentence for a form ("Value error, the end date is …" → "The end date is ….")."""
+    text = msg.removeprefix("Value error, ").strip() or "This value is not valid"
+    text = text[0].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
 
 
 class RestatementsQuery(_Query):

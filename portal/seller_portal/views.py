@@ -4,6 +4,7 @@ a view can be bookmarked and the back button works."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from models.catalog_cards import has_videos
 from models.seller_figures import (
     FigureError,
     cards,
+    check_range,
     daily_series,
     dashboard_scopes,
     day_receipt,
@@ -34,6 +36,7 @@ from models.seller_figures import (
 from models.stats import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
 from portal.api import stats_schemas as schema
+from portal.api.openapi import RequestInvalid
 from portal.api.stats_schemas import path_day, query_of
 from portal.auth import role_required
 from portal.csv_export import csv_response
@@ -105,6 +108,42 @@ def _figure_error(exc: FigureError) -> ResponseReturnValue:
     abort(404 if exc.kind == "not_found" else 400, description=exc.message)
 
 
+@dataclass(frozen=True)
+class RangeError:
+    """A custom From/To the page refuses, shown next to the fields (issue 21, item 10)."""
+
+    field: str | None  # "from" or "to"; None: the range as a whole (inverted, too long)
+    message: str
+    first: str  # the dates as sent, shown again in the fields
+    last: str
+
+
+def _range_query(model: type[Any]) -> tuple[Any, RangeError | None]:
+    """The page's query read by the API's query model. A From/To it refuses (outside the date
+    window, inverted, longer than allowed) is not an error page but a RangeError for the form:
+    the rest of the query is read without them (their defaults), so the page around still shows.
+    Any other bad parameter stays a 400 error page."""
+    try:
+        return query_of(model, request.args), None
+    except RequestInvalid as exc:
+        if exc.field not in (None, "from", "to"):
+            raise
+        rest = {name: request.args.getlist(name) for name in request.args if name not in ("from", "to")}
+        return query_of(model, rest), _range_error(exc.field, exc.problem)
+
+
+def _range_error(field: str | None, message: str) -> RangeError:
+    return RangeError(field, message, request.args.get("from", ""), request.args.get("to", ""))
+
+
+def _with_status(response: ResponseReturnValue, error: RangeError | None) -> ResponseReturnValue:
+    """A page whose form refused its range answers 400 (htmx swaps it all the same: js/form-errors.js)."""
+    if error is not None:
+        response = make_response(response)
+        response.status_code = 400
+    return response
+
+
 def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date]:
     preset = query.range
     if preset == "this_month":
@@ -148,17 +187,25 @@ def dashboard() -> ResponseReturnValue:
     seller_id, sellers = scope_seller()
     session, cache = db_session(), figure_cache()
     current = today(tz)
-    query = query_of(schema.DashboardQuery, request.args)
+    query, range_error = _range_query(schema.DashboardQuery)
     metric, period = Metric(query.metric), PeriodKind(query.period)
     top_day = query.day or current - timedelta(days=1)
     preset, first, last = _range(current, query)
+    if range_error is None:
+        try:
+            check_range(first, last)
+        except FigureError as exc:
+            range_error = _range_error(None, exc.message)
+    if range_error is not None:  # the revenue chart shows the message instead of a range
+        preset, first, last = "custom", current, current
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
              "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
     fragment = _fragment_name(_DASHBOARD_FRAGMENTS)
     # A seller who never uploaded gets what to do next instead of a wall of zeros (issue 21, item 5).
     new_seller = fragment is None and seller_id is not None and not has_videos(session, seller_id, ever=True)
     versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz))  # one query for all
-    key = (fragment, current_user.is_admin, current, new_seller, tuple(state.items()), tuple(versions.items()))
+    key = (fragment, current_user.is_admin, current, new_seller, range_error, tuple(state.items()),
+           tuple(versions.items()))
 
     def render() -> Markup:
         top = top5(session, cache, seller_id, metric, period, top_day, tz)
@@ -173,7 +220,7 @@ def dashboard() -> ResponseReturnValue:
             state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
             prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
             revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS,
-            tz_name=settings().timezone, url=_dashboard_url, new_seller=new_seller,
+            tz_name=settings().timezone, url=_dashboard_url, new_seller=new_seller, range_error=range_error,
         )
         if fragment is None and not new_seller:
             context.update(cards=cards(session, cache, seller_id, tz)["cards"],
@@ -187,7 +234,8 @@ def dashboard() -> ResponseReturnValue:
         body = _rendered_memo().get_or_make(key, render)
     except FigureError as exc:
         return _figure_error(exc)
-    return _varied(body if fragment else render_template("seller/dashboard.html", body=body))
+    return _with_status(_varied(body if fragment else render_template("seller/dashboard.html", body=body)),
+                        range_error if fragment in (None, "revenue") else None)
 
 
 def _fragment_name(fragments: dict[str, str]) -> str | None:
@@ -209,11 +257,12 @@ def _dashboard_url(state: dict[str, Any], **changes: Any) -> str:
 # ---------------------------------------------------------------------------------- settlements
 
 
-def _settlement_args() -> dict[str, Any]:
-    """The page's query, read by the API's settlements model (with the page's default range)."""
-    query = query_of(schema.SettlementsPageQuery, request.args)
+def _settlement_args() -> tuple[dict[str, Any], RangeError | None]:
+    """The page's query, read by the API's settlements model (with the page's default range), and
+    what is wrong with its From/To."""
+    query, error = _range_query(schema.SettlementsPageQuery)
     return {"granularity": query.granularity, "first": query.first, "last": query.last, "video_id": query.video_id,
-            "sort": query.sort, "descending": query.direction == "desc", "page": query.page}
+            "sort": query.sort, "descending": query.direction == "desc", "page": query.page}, error
 
 
 @bp.get("/settlements")
@@ -228,7 +277,7 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
     item 3: a receipt link carries the table's state, so the URL opened directly shows the same
     page with the receipt open)."""
     seller_id, sellers = scope_seller()
-    args = _settlement_args()
+    args, range_error = _settlement_args()
     try:
         table = settlement_table(db_session(), figure_cache(), seller_id, args["granularity"], args["first"],
                                  args["last"], settings().tz, video_id=args["video_id"], sort=args["sort"],
@@ -244,19 +293,20 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
         return url_for(endpoint, **{k: v for k, v in merged.items() if v is not None})
 
     context = dict(table=table, state=state, link=link, sellers=sellers, seller_id=seller_id,
-                   tz_name=settings().timezone)
+                   tz_name=settings().timezone, range_error=range_error)
     if receipt is None:
-        return _render("seller/settlements.html", {"settlement-table": "seller/_settlement_table.html"},
-                       receipt=None, **context)
-    return _varied(render_template("seller/settlements.html", receipt=receipt, close_url=_receipt_close_url(),
-                                   **context))
+        return _with_status(_render("seller/settlements.html", {"settlement-table": "seller/_settlement_table.html"},
+                                    receipt=None, **context), range_error)
+    return _with_status(_varied(render_template("seller/settlements.html", receipt=receipt,
+                                                close_url=_receipt_close_url(), **context)), range_error)
 
 
 @bp.get("/settlements.csv")
 @role_required(Role.SELLER)
 def settlements_csv() -> ResponseReturnValue:
     seller_id, _ = scope_seller()
-    args = _settlement_args()
+    args = query_of(schema.SettlementsPageQuery, request.args)  # a download: a bad range is a 400 page
+    args = {"granularity": args.granularity, "first": args.first, "last": args.last, "video_id": args.video_id}
     try:
         rows = settlement_lines(db_session(), seller_id, args["granularity"], args["first"], args["last"],
                                 args["video_id"])
@@ -311,6 +361,7 @@ def _receipt_close_url() -> str:
 
 
 def _video_range() -> tuple[date, date]:
+    """The range of a per-video download (a bad range is a 400 error page there)."""
     query = query_of(schema.SeriesQuery, request.args)
     return query.first, query.last
 
@@ -322,7 +373,8 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     tz = settings().tz
     session, cache = db_session(), figure_cache()
-    first, last = _video_range()
+    query, range_error = _range_query(schema.SeriesQuery)
+    first, last = query.first, query.last
     try:
         video = seller_video(session, seller_id, video_id)
         series = daily_series(session, cache, seller_id, first, last, tz, video_id)
@@ -330,11 +382,12 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     except FigureError as exc:
         return _figure_error(exc)
     restated = restatement_list(session, seller_id, video_id=video_id, limit=50)
-    return _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
+    page = _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
                    video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series, settings().timezone),
                    progress=tier_progress(session, seller_id, tz, video_id=video_id),
                    restatements=restated, restated_days={r["day"] for r in restated},
-                   first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone)
+                   first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone, range_error=range_error)
+    return _with_status(page, range_error)
 
 
 @bp.get("/videos/<int:video_id>/stats.csv")
