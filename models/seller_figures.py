@@ -48,6 +48,7 @@ from models.sql_dialect import Dialect
 from models.stats import Metric, PeriodKind, RollupPeriod, VideoDailyStats, VideoPeriodStats
 
 MAX_RANGE_DAYS = 366
+MAX_PER_PAGE = 500
 FIGURES = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount", "total_amount")
 MONEY = ("video_amount", "ad_amount", "total_amount")
 SETTLEMENT_SORTS = ("period", "video", "views", "ad_views", "video_amount", "ad_amount", "total_amount")
@@ -552,17 +553,17 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
 
 
 def _restatement_dicts(session: Session, video_id: int, first: date, last: date) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Restatement).where(Restatement.video_id == video_id,
-                                                     Restatement.day.between(first, last))
-                           .order_by(Restatement.recorded_at.desc(), Restatement.id.desc()))
-    return [restatement_dict(r) for r in rows]
+    return restatement_page(session, None, first=first, last=last, video_id=video_id, per_page=MAX_PER_PAGE)["items"]
 
 
-def restatement_dict(r: Restatement) -> dict[str, Any]:
+def restatement_dict(r: Restatement, title: str | None) -> dict[str, Any]:
+    """One restatement: the video's title, what the day's figures were and are, and the net change
+    of its money (now − was, whole won; negative when the day is now worth less)."""
     reason = RestatementReason(r.reason)
-    return {"id": r.id, "day": r.day.isoformat(), "video_id": r.video_id, "run_id": r.run_id,
+    return {"id": r.id, "day": r.day.isoformat(), "video_id": r.video_id, "title": title, "run_id": r.run_id,
             "recorded_at": r.recorded_at.isoformat(), "reason": reason.value, "reason_text": REASON_TEXT[reason],
-            "was": {n: getattr(r, f"was_{n}") for n in FIGURES}, "now": {n: getattr(r, f"now_{n}") for n in FIGURES}}
+            "was": {n: getattr(r, f"was_{n}") for n in FIGURES}, "now": {n: getattr(r, f"now_{n}") for n in FIGURES},
+            "net_change": r.now_total_amount - r.was_total_amount}
 
 
 def _brackets(tiers: list, units: int, before: int, ad: bool) -> list[dict[str, Any]]:
@@ -663,17 +664,34 @@ def tier_progress(session: Session, seller_id: int | None, tz: ZoneInfo, on: dat
     return out
 
 
+def restatement_page(session: Session, seller_id: int | None, *, first: date | None = None, last: date | None = None,
+                     video_id: int | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """One page of the restatements of the caller's videos (days `first`..`last`, one video),
+    newest first, with titles, how many there are in all and their net change in total (an
+    empty page for a forged video). The dashboard's list used to stop silently at ten: the
+    count and the pages say how many more there are (issue 21, item 7)."""
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise FigureError("invalid", "bad_page", f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}.")
+    where = []
+    if seller_id is not None:
+        where.append(Restatement.seller_id == seller_id)
+    if video_id is not None:
+        where.append(Restatement.video_id == video_id)
+    if first is not None:
+        where.append(Restatement.day >= first)
+    if last is not None:
+        where.append(Restatement.day <= last)
+    count, net = session.execute(select(
+        func.count(), func.coalesce(func.sum(Restatement.now_total_amount - Restatement.was_total_amount), 0))
+        .where(*where)).one()
+    rows = session.execute(select(Restatement, Video.title).join(Video, Video.id == Restatement.video_id).where(*where)
+                           .order_by(Restatement.recorded_at.desc(), Restatement.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [restatement_dict(r, title) for r, title in rows], "page": page, "per_page": per_page,
+            "total_rows": int(count), "pages": max(1, -(-int(count) // per_page)), "net_change_total": int(net)}
+
+
 def restatement_list(session: Session, seller_id: int | None, first: date | None = None,
                      last: date | None = None, video_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Restatements of the caller's videos, newest first (an empty list for a forged video)."""
-    query = select(Restatement)
-    if seller_id is not None:
-        query = query.where(Restatement.seller_id == seller_id)
-    if video_id is not None:
-        query = query.where(Restatement.video_id == video_id)
-    if first is not None:
-        query = query.where(Restatement.day >= first)
-    if last is not None:
-        query = query.where(Restatement.day <= last)
-    rows = session.scalars(query.order_by(Restatement.recorded_at.desc(), Restatement.id.desc()).limit(limit))
-    return [restatement_dict(r) for r in rows]
+    """The newest `limit` restatements of the caller's videos (`restatement_page`'s first page)."""
+    return restatement_page(session, seller_id, first=first, last=last, video_id=video_id, per_page=limit)["items"]

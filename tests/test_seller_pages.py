@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -297,3 +298,74 @@ def test_a_refused_custom_range_is_explained_next_to_its_fields(app, data, form,
     # A good range of the same form still answers 200 without a message.
     good = client.get(path.format(vid=data.videos[seller.id][0]) + f"from={data.first}&to={data.last}")
     assert good.status_code == 200 and "data-range-error" not in good.get_data(as_text=True)
+
+
+def _restated_seller(data, name: str, count: int):
+    """A seller with one video whose days were restated `count` times (restatement i: day i, was
+    ₩100, now ₩100 + i − 3, so some are worth more and some less), as the batch records them."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from models import Restatement, Video
+
+    seller = _new_seller(data, name)
+    with data.backend.engine.begin() as conn:
+        vid = conn.execute(insert(Video).values(
+            seller_id=seller.id, title=f"{name} 영상", description="", media_path="x.webm", content_type="video/webm",
+            size_bytes=1, duration_seconds=60, is_published=True,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC))).inserted_primary_key[0]
+        for i in range(count):
+            figures = {f"{side}_{n}": 0 for side in ("was", "now") for n in
+                       ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount")}
+            conn.execute(insert(Restatement).values(
+                day=data.first + timedelta(days=i), video_id=vid, seller_id=seller.id, run_id=None,
+                recorded_at=datetime(2026, 2, 1, tzinfo=UTC) + timedelta(hours=i), reason="events_changed",
+                was_total_amount=100, now_total_amount=100 + i - 3, **figures))
+    return seller, vid
+
+
+def test_restatements_show_titles_net_changes_receipts_and_all_of_them_on_their_own_pages(app, data):
+    """Issue 21, item 7: titles, a receipt link and the net change of each restatement and in total;
+    the dashboard shows the latest few with a link to all, /restatements pages through every one."""
+    seller, vid = _restated_seller(data, "restated-seller", 12)
+    client = _client(app, seller)
+    total = sum(i - 3 for i in range(12))  # +30
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    panel = dashboard[dashboard.index('id="restated-title"'):]
+    rows = re.findall(r'<tr data-restatement="\d+">', panel)
+    assert len(rows) == 5  # the latest few, newest first
+    newest = data.first + timedelta(days=11)
+    assert f"restated-seller 영상" in panel and f'href="/settlements/{vid}/{newest}"' in panel
+    assert re.findall(r'data-net-change="(-?\d+)"', panel) == ["8", "7", "6", "5", "4"]
+    assert "+₩8" in panel and "The latest 5 of 12" in panel and f"+₩{total}" in panel
+    assert 'href="/restatements' in panel and "See all restatements" in panel
+    first = client.get("/restatements?per_page=5")
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200 and "Page 1 of 3" in html and f"+₩{total}" in html
+    older = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    last_page = client.get(older.replace("page=2", "page=3"), headers={"HX-Request": "true",
+                                                                       "HX-Target": "restatement-list"})
+    fragment = last_page.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="restatement-list"') and "Page 3 of 3" in fragment
+    assert re.findall(r'data-net-change="(-?\d+)"', fragment) == ["-2", "-3"]  # the oldest two
+    assert "−₩3" in fragment and "HX-Request" in last_page.headers["Vary"]
+    # One video's restatements, from its statistics page.
+    video_page = client.get(f"/videos/{vid}/stats").get_data(as_text=True)
+    assert f'href="/restatements?video_id={vid}"' in video_page
+    assert client.get("/restatements?page=0").status_code == 400
+
+
+def test_the_restatements_api_pages_and_totals(app, data):
+    from tests.watching_support import bearer
+
+    seller, vid = _restated_seller(data, "restated-api-seller", 7)
+    headers = bearer(seller, data.backend.settings)
+    client = app.test_client()
+    body = client.get("/api/v1/restatements?per_page=3&page=3", headers=headers).get_json()
+    assert body["total_rows"] == 7 and body["pages"] == 3 and body["page"] == 3 and body["per_page"] == 3
+    assert body["net_change_total"] == sum(i - 3 for i in range(7))
+    [oldest] = body["items"]
+    assert oldest["title"] == "restated-api-seller 영상" and oldest["net_change"] == -3
+    assert oldest["day"] == data.first.isoformat()
+    assert client.get("/api/v1/restatements?per_page=501", headers=headers).status_code == 422

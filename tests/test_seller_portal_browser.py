@@ -208,3 +208,22 @@ def test_an_inverted_custom_range_shows_its_message_after_the_htmx_switch(browse
             _looked_at(page, f"range-error-{prefix}")
     finally:
         context.close()
+
+
+def test_restatements_page_and_dashboard_panel_look_right(browser, portal_server, portal_data):
+    """Issue 21, item 7: the restatements page and the dashboard's latest few, at 1280 and 390 px."""
+    from tests.test_seller_pages import _restated_seller
+
+    seller, _ = _restated_seller(portal_data, "browser-restated-seller", 8)
+    context, page = _seller_context(browser, portal_server.url, seller)
+    try:
+        page.goto(portal_server.url + "/restatements?per_page=5")
+        page.locator("a[rel=next]").click()
+        page.wait_for_url("**page=2**")
+        page.locator("#restatement-list", has_text="Page 2 of 2").wait_for()
+        _looked_at(page, "restatements")
+        page.goto(portal_server.url + "/dashboard")
+        page.locator("#restated-title").scroll_into_view_if_needed()
+        _looked_at(page, "dashboard-restatements")
+    finally:
+        context.close()

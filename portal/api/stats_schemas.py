@@ -185,6 +185,8 @@ class RestatementsQuery(_Query):
     first: Day | None = Field(None, alias="from")
     last: Day | None = Field(None, alias="to")
     video_id: Id | None = None
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=500)
 
 
 # ---------------------------------------------------------------------------------- responses
@@ -307,8 +309,10 @@ class Restatement(BaseModel):
     recorded_at: str = Field(description="UTC instant (ISO 8601).")
     reason: Literal["events_changed", "price_plan", "earlier_day"]
     reason_text: str
+    title: str | None = Field(description="The video's title.")
     was: Figures
     now: Figures
+    net_change: int = Field(description="now.total_amount − was.total_amount, whole won (negative: worth less now).")
 
 
 class Bracket(BaseModel):
@@ -405,4 +409,9 @@ class Ledger(BaseModel):
 
 
 class RestatementList(BaseModel):
-    items: list[Restatement]
+    items: list[Restatement] = Field(description="This page, newest first.")
+    page: int
+    per_page: int
+    pages: int
+    total_rows: int = Field(description="Restatements matching the query, on every page.")
+    net_change_total: int = Field(description="Σ net_change of every matching restatement (all pages), whole won.")

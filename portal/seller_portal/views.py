@@ -26,6 +26,7 @@ from models.seller_figures import (
     day_receipt,
     period_receipt,
     restatement_list,
+    restatement_page,
     seller_video,
     settlement_lines,
     settlement_table,
@@ -43,7 +44,7 @@ from portal.csv_export import csv_response
 from portal.database import db_session
 from portal.figures import figure_cache
 from portal.seller_portal import charts
-from portal.seller_portal.formatting import duration, number, signed_pct, won
+from portal.seller_portal.formatting import duration, number, signed_pct, signed_won, won
 from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
@@ -54,6 +55,11 @@ RANGE_PRESETS = schema.RangePreset.__args__
 @bp.app_template_filter("won")
 def _won(amount: int) -> str:
     return won(amount)
+
+
+@bp.app_template_filter("won_change")
+def _won_change(amount: int) -> str:
+    return signed_won(amount)
 
 
 @bp.app_template_filter("duration")
@@ -158,6 +164,7 @@ def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date
 # ---------------------------------------------------------------------------------- dashboard
 
 
+DASHBOARD_RESTATEMENTS = 5  # the latest few; the rest on /restatements
 _DASHBOARD_FRAGMENTS = {"top5": "seller/_top5.html", "revenue": "seller/_revenue.html"}
 _RENDERED = "paysystem.dashboard_rendered"
 
@@ -226,7 +233,7 @@ def dashboard() -> ResponseReturnValue:
             context.update(cards=cards(session, cache, seller_id, tz)["cards"],
                            # Platform-wide, the per-video tier progress would list every video: pick a seller.
                            progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
-                           restatements=restatement_list(session, seller_id, limit=10))
+                           restated=restatement_page(session, seller_id, per_page=DASHBOARD_RESTATEMENTS))
         return Markup(render_template(_DASHBOARD_FRAGMENTS[fragment] if fragment else "seller/_dashboard.html",
                                       **context))
 
@@ -381,11 +388,12 @@ def video_stats(video_id: int) -> ResponseReturnValue:
         ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
     except FigureError as exc:
         return _figure_error(exc)
-    restated = restatement_list(session, seller_id, video_id=video_id, limit=50)
+    restated = restatement_list(session, seller_id, first, last, video_id=video_id)  # flags the days shown
     page = _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
                    video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series, settings().timezone),
                    progress=tier_progress(session, seller_id, tz, video_id=video_id),
-                   restatements=restated, restated_days={r["day"] for r in restated},
+                   restated=restatement_page(session, seller_id, video_id=video_id, per_page=DASHBOARD_RESTATEMENTS),
+                   restated_days={r["day"] for r in restated},
                    first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone, range_error=range_error)
     return _with_status(page, range_error)
 
@@ -420,3 +428,30 @@ def ledger_csv(video_id: int) -> ResponseReturnValue:
     return csv_response(f"video-{video_id}-ledger-{first}-{last}.csv",
                         ["day", "sessions_started", "counted", "filtered_own_video", "filtered_repeat_within_30s",
                          "avg_watch_seconds_per_view"], rows)
+
+
+# ---------------------------------------------------------------------------------- restatements
+
+
+@bp.get("/restatements")
+@role_required(Role.SELLER)
+def restatements() -> ResponseReturnValue:
+    """Every restatement of the caller's videos (one video with `video_id`), newest first, a page at
+    a time, with titles, net changes and receipts (issue 21, item 7: the dashboard shows a few)."""
+    seller_id, sellers = scope_seller()
+    query = query_of(schema.RestatementsQuery, request.args)
+    try:
+        restated = restatement_page(db_session(), seller_id, first=query.first, last=query.last,
+                                    video_id=query.video_id, page=query.page, per_page=query.per_page)
+    except FigureError as exc:
+        return _figure_error(exc)
+    state = {"seller_id": seller_id, "video_id": query.video_id, "from": query.first, "to": query.last,
+             "per_page": query.per_page if query.per_page != 50 else None}
+
+    def link(**changes: Any) -> str:
+        merged = {**state, **changes}
+        return url_for("seller_portal.restatements", **{k: v for k, v in merged.items() if v is not None})
+
+    return _render("seller/restatements.html", {"restatement-list": "seller/_restatement_list.html"},
+                   restated=restated, state=state, link=link, sellers=sellers, seller_id=seller_id,
+                   tz_name=settings().timezone)
