@@ -3,6 +3,7 @@ htmx (no page load), goes back, opens a receipt and downloads a CSV; screenshots
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -225,5 +226,65 @@ def test_restatements_page_and_dashboard_panel_look_right(browser, portal_server
         page.goto(portal_server.url + "/dashboard")
         page.locator("#restated-title").scroll_into_view_if_needed()
         _looked_at(page, "dashboard-restatements")
+    finally:
+        context.close()
+
+
+# Every money cell of the first rows of each table: inside the viewport's width, not clipped by a
+# scrolling box around it, and at a readable size (issue 21, item 4).
+MONEY_CELLS_IN_VIEW = """(selector) => {
+  const cells = [...document.querySelectorAll(selector)].filter(td => /₩/.test(td.textContent));
+  const problems = [];
+  for (const td of cells) {
+    const r = td.getBoundingClientRect(), size = parseFloat(getComputedStyle(td).fontSize);
+    let box = td.parentElement;
+    for (; box && box !== document.body; box = box.parentElement) {
+      const b = box.getBoundingClientRect();
+      if (getComputedStyle(box).overflowX !== 'visible' && (r.left < b.left - 1 || r.right > b.right + 1)) break;
+    }
+    if (r.width === 0 || r.left < 0 || r.right > innerWidth || size < 12 || (box && box !== document.body))
+      problems.push(`${td.dataset.label || td.className}: ${td.textContent.trim()} at ${r.left}..${r.right}`);
+  }
+  return {count: cells.length, problems};
+}"""
+
+
+def test_every_money_figure_is_in_view_on_a_phone(browser, portal_server, portal_data):
+    """Issue 21, item 4: at 390 px the settlement table, tier progress, the revenue and per-day tables
+    and the receipt show their money without sideways scrolling (cards, not a clipped table)."""
+    base = portal_server.url
+    seller = portal_data.sellers[0]
+    vid = portal_data.videos[seller.id][0]
+    context, page = _seller_context(browser, base, seller)
+    try:
+        page.set_viewport_size({"width": 390, "height": 900})
+        span = f"from={portal_data.first}&to={portal_data.last}"
+        for path, selector, reveal in (
+            (f"/settlements?granularity=day&{span}", "table.settlements tr:nth-child(-n+3) td, table.settlements tfoot td",
+             None),
+            (f"/settlements?granularity=week&{span}", "table.settlements tbody tr:nth-child(-n+3) td", None),
+            ("/dashboard", "#revenue table tbody tr:nth-child(-n+3) td", "#revenue details.as-table summary"),
+            (f"/videos/{vid}/stats?{span}", "#video-figures table tbody tr:nth-child(-n+3) td",
+             "#video-figures details.as-table summary"),
+        ):
+            page.goto(base + path)
+            if reveal:
+                page.locator(reveal).click()
+            result = page.evaluate(MONEY_CELLS_IN_VIEW, selector)
+            assert result["count"] >= 3 and result["problems"] == [], (path, result)
+            assert page.evaluate(SIDEWAYS) <= 0, path
+            page.locator(selector.split(" tr")[0]).first.scroll_into_view_if_needed()
+            name = re.sub(r"[^a-z0-9]+", "-", path.split("&")[0].lower()).strip("-")
+            page.screenshot(path=str(ARTIFACTS / f"phone-cards-{name}.png"))  # the screen a person sees
+        page.goto(base + f"/settlements?granularity=day&{span}")
+        page.locator("a.receipt-link").first.click()
+        page.locator("#receipt[open]").wait_for()
+        result = page.evaluate(MONEY_CELLS_IN_VIEW, "#receipt td")
+        assert result["count"] >= 2 and result["problems"] == [], result
+        page.screenshot(path=str(ARTIFACTS / "phone-cards-receipt.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        for path in (f"/settlements?granularity=day&{span}", f"/videos/{vid}/stats?{span}", "/dashboard"):
+            page.goto(base + path)
+            _looked_at(page, "phone-" + path.strip("/").split("?")[0].replace("/", "-"))
     finally:
         context.close()
