@@ -84,8 +84,10 @@ def continue_watching(db: Session, viewer_id: int, limit: int = CONTINUE_WATCHIN
     return [card for card in cards_for(db, videos, viewer_id) if card.resume_ms]
 
 
-def has_videos(db: Session, seller_id: int) -> bool:
-    """Whether a seller has uploaded anything that is not deleted (the first-run prompt asks)."""
-    return db.scalar(
-        select(Video.id).where(Video.seller_id == seller_id, Video.deleted_at.is_(None)).limit(1)
-    ) is not None
+def has_videos(db: Session, seller_id: int, *, ever: bool = False) -> bool:
+    """Whether a seller has uploaded anything that is not deleted (the first-run prompt asks), or
+    with `ever` anything at all: a deleted video keeps its figures, so the dashboard shows them."""
+    query = select(Video.id).where(Video.seller_id == seller_id)
+    if not ever:
+        query = query.where(Video.deleted_at.is_(None))
+    return db.scalar(query.limit(1)) is not None

@@ -7,6 +7,10 @@
 - `pending`: a closed day no batch run has finished yet (never ran, or only failed
   runs), and days still in the future. The portal shows raw estimates or nothing.
 
+That is the platform's status of a day: the batch health check and statement finalization
+("every day of the month is final") read it. What a seller is shown is derived from it by
+`seller_day_statuses` (one more status, `no_data`, and no future days).
+
 Every change of a session or of its ad views bumps `play_sessions.updated_at`, so one
 indexed MAX per day tells whether the batch saw the latest data.
 """
@@ -15,14 +19,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.batch import BatchRun, RunState
-from models.business_time import days_between, today
+from models.business_time import business_day, days_between, today
+from models.catalog import Video
 from models.playback import PlaySession
 from models.pricing import in_force_on
 from models.settlement import PricePlan
@@ -33,6 +40,8 @@ class DataStatus(enum.StrEnum):
     FINAL = "final"
     STALE = "stale"
     PENDING = "pending"
+    # Shown to sellers only (`seller_day_statuses`); `day_statuses` never says it.
+    NO_DATA = "no_data"
 
 
 @dataclass(frozen=True)
@@ -91,3 +100,41 @@ def day_statuses(session: Session, first: date, last: date, tz: ZoneInfo,
 
 def day_status(session: Session, day: date, tz: ZoneInfo, now: datetime | None = None) -> DayStatus:
     return day_statuses(session, day, day, tz, now)[day]
+
+
+def seller_day_statuses(session: Session, seller_id: int | None, first: date, last: date, tz: ZoneInfo,
+                        now: datetime | None = None, *, video_id: int | None = None,
+                        platform: Mapping[date, str] | None = None) -> dict[date, DataStatus]:
+    """What a seller (None: the platform, for admins; `video_id`: one video) is shown for each day
+    from `first` to `last` (issue 21, item 6): the platform's status, except
+
+    - days after today are left out: nothing can be known of them yet;
+    - `no_data` for days before the first video (the seller's, the video's) was uploaded,
+      and for closed days the batch has not computed that have none of its events: there
+      is nothing to compute, so nothing is pending for it.
+
+    `pending` is thus only a closed day the batch has not computed although it has events.
+    `platform` (the days' `day_statuses` values, e.g. from the portal's memo) saves asking them again."""
+    current = today(tz, now)
+    last = min(last, current)
+    if last < first:
+        return {}
+    if platform is None:
+        platform = {d: s.status.value for d, s in day_statuses(session, first, last, tz, now).items()}
+    videos = select(Video.id)
+    if seller_id is not None:
+        videos = videos.where(Video.seller_id == seller_id)
+    if video_id is not None:
+        videos = videos.where(Video.id == video_id)
+    uploaded = _aware(session.scalar(select(func.min(Video.created_at)).where(Video.id.in_(videos.scalar_subquery()))))
+    since = business_day(uploaded, tz) if uploaded is not None else current + timedelta(days=1)
+    result = {d: DataStatus.NO_DATA if d < since else DataStatus(platform[d]) for d in days_between(first, last)}
+    pending = [d for d, status in result.items() if status == DataStatus.PENDING]
+    if pending:
+        # Only the uncomputed days are asked, on the batch's (day, video_id) index.
+        with_events = set(session.scalars(select(PlaySession.day).distinct().where(
+            PlaySession.day.in_(pending), PlaySession.video_id.in_(videos.scalar_subquery()))))
+        for day in pending:
+            if day not in with_events:
+                result[day] = DataStatus.NO_DATA
+    return result

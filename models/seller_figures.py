@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from models.business_time import days_between, month_range, month_start, today, week_range
 from models.catalog import Video
 from models.daily_counts import live_figures
-from models.data_status import DataStatus, day_statuses
+from models.data_status import DataStatus, seller_day_statuses
 from models.figure_cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes, scope
 from models.pricing import bracket_lines, plan_row_for_day
 from models.rankings import period_start, top_videos
@@ -48,6 +48,7 @@ from models.sql_dialect import Dialect
 from models.stats import Metric, PeriodKind, RollupPeriod, VideoDailyStats, VideoPeriodStats
 
 MAX_RANGE_DAYS = 366
+MAX_PER_PAGE = 500
 FIGURES = ("views", "watch_seconds", "ad_views", "video_amount", "ad_amount", "total_amount")
 MONEY = ("video_amount", "ad_amount", "total_amount")
 SETTLEMENT_SORTS = ("period", "video", "views", "ad_views", "video_amount", "ad_amount", "total_amount")
@@ -94,22 +95,28 @@ def _key(*parts: object) -> str:
 
 
 def _status_summary(statuses: list[DataStatus]) -> str:
-    """One status for a set of days: the least trustworthy of them."""
-    for status in (DataStatus.PENDING, DataStatus.STALE, DataStatus.LIVE):
+    """One status for a set of days: the least trustworthy of them; days without data count
+    only when no day has any."""
+    for status in (DataStatus.PENDING, DataStatus.STALE, DataStatus.LIVE, DataStatus.FINAL):
         if status in statuses:
             return status.value
-    return DataStatus.FINAL.value
+    return DataStatus.NO_DATA.value
 
 
-def _statuses(session: Session, cache: FigureCache | None, first: date, last: date, tz: ZoneInfo,
-              now: datetime | None = None) -> dict[date, str]:
-    """The days' statuses: exact, or through the portal's short-lived memo when the cache
-    carries one (models/status_memo.py says how stale they may be). The memo follows the
-    clock, so statuses as of another instant `now` are always asked exactly."""
+def _statuses(session: Session, cache: FigureCache | None, seller_id: int | None, first: date, last: date,
+              tz: ZoneInfo, now: datetime | None = None, video_id: int | None = None) -> dict[date, str]:
+    """The days' statuses as the seller (or one video of theirs) is shown them, future days left
+    out (`seller_day_statuses`). The platform's statuses underneath are exact, or through the
+    portal's short-lived memo when the cache carries one (models/status_memo.py says how stale
+    they may be). The memo follows the clock, so statuses as of another instant `now` are
+    always asked exactly."""
     memo = cache.statuses if cache is not None else None
-    if memo is not None and now is None:
-        return memo.statuses(session, first, last, tz)
-    return {d: s.status.value for d, s in day_statuses(session, first, last, tz, now).items()}
+    shown = min(last, today(tz, now))
+    platform = None
+    if memo is not None and now is None and shown >= first:
+        platform = memo.statuses(session, first, shown, tz)
+    return {d: s.value for d, s in seller_day_statuses(session, seller_id, first, last, tz, now, video_id=video_id,
+                                                       platform=platform).items()}
 
 
 # ------------------------------------------------------------------------------ totals and cards
@@ -178,7 +185,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
     yesterday = current - timedelta(days=1)
     mtd_first = month_start(yesterday)
     prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
-    statuses = _statuses(session, cache, _cards_first(current), yesterday, tz)
+    statuses = _statuses(session, cache, seller_id, _cards_first(current), yesterday, tz)
 
     def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:
         now = period_totals(session, cache, seller_id, first, last)
@@ -222,7 +229,7 @@ def top5(session: Session, cache: FigureCache | None, seller_id: int | None, met
                            "value": r.value} for r in ranked]}
 
     body = get_or_compute_in(cache, scopes, _key("top5", seller_id, metric.value), compute)
-    statuses = _statuses(session, cache, start, end, tz)
+    statuses = _statuses(session, cache, seller_id, start, end, tz)
     return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
 
@@ -321,11 +328,12 @@ def daily_series(session: Session, cache: FigureCache | None, seller_id: int | N
                                  lambda: _daily_rows(session, seller_id, first, closed_last, video_id))
     if first <= current <= last:
         rows[current.isoformat()] = _live_estimate(session, seller_id, current, video_id)
-    statuses = _statuses(session, cache, first, last, tz, now)
+    # Days after today are not listed (issue 21, item 6): there is nothing to show of them yet.
+    statuses = _statuses(session, cache, seller_id, first, last, tz, now, video_id)
     zero = {name: 0 for name in (*FIGURES, "rejected_own_video", "rejected_repeat")}
     days = [{"day": d.isoformat(), "status": statuses[d], **rows.get(d.isoformat(), zero)}
-            for d in days_between(first, last)]
-    return {"first": first.isoformat(), "last": last.isoformat(), "video_id": video_id, "days": days,
+            for d in days_between(first, min(last, current))]
+    return {"first": first.isoformat(), "last": min(last, current).isoformat(), "video_id": video_id, "days": days,
             "totals": {name: sum(d[name] for d in days) for name in FIGURES}}
 
 
@@ -535,7 +543,7 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
                 "total_rows": count, "pages": max(1, -(-count // per_page))}
 
     body = get_or_compute_in(cache, scopes, key, compute)
-    statuses = _statuses(session, cache, start, min(end, today(tz)), tz)
+    statuses = _statuses(session, cache, seller_id, start, end, tz, video_id=video_id)
     return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
             "descending": descending, "page": page, "per_page": per_page,
             "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
@@ -545,17 +553,17 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
 
 
 def _restatement_dicts(session: Session, video_id: int, first: date, last: date) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Restatement).where(Restatement.video_id == video_id,
-                                                     Restatement.day.between(first, last))
-                           .order_by(Restatement.recorded_at.desc(), Restatement.id.desc()))
-    return [restatement_dict(r) for r in rows]
+    return restatement_page(session, None, first=first, last=last, video_id=video_id, per_page=MAX_PER_PAGE)["items"]
 
 
-def restatement_dict(r: Restatement) -> dict[str, Any]:
+def restatement_dict(r: Restatement, title: str | None) -> dict[str, Any]:
+    """One restatement: the video's title, what the day's figures were and are, and the net change
+    of its money (now − was, whole won; negative when the day is now worth less)."""
     reason = RestatementReason(r.reason)
-    return {"id": r.id, "day": r.day.isoformat(), "video_id": r.video_id, "run_id": r.run_id,
+    return {"id": r.id, "day": r.day.isoformat(), "video_id": r.video_id, "title": title, "run_id": r.run_id,
             "recorded_at": r.recorded_at.isoformat(), "reason": reason.value, "reason_text": REASON_TEXT[reason],
-            "was": {n: getattr(r, f"was_{n}") for n in FIGURES}, "now": {n: getattr(r, f"now_{n}") for n in FIGURES}}
+            "was": {n: getattr(r, f"was_{n}") for n in FIGURES}, "now": {n: getattr(r, f"now_{n}") for n in FIGURES},
+            "net_change": r.now_total_amount - r.was_total_amount}
 
 
 def _brackets(tiers: list, units: int, before: int, ad: bool) -> list[dict[str, Any]]:
@@ -656,17 +664,34 @@ def tier_progress(session: Session, seller_id: int | None, tz: ZoneInfo, on: dat
     return out
 
 
+def restatement_page(session: Session, seller_id: int | None, *, first: date | None = None, last: date | None = None,
+                     video_id: int | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """One page of the restatements of the caller's videos (days `first`..`last`, one video),
+    newest first, with titles, how many there are in all and their net change in total (an
+    empty page for a forged video). The dashboard's list used to stop silently at ten: the
+    count and the pages say how many more there are (issue 21, item 7)."""
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise FigureError("invalid", "bad_page", f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}.")
+    where = []
+    if seller_id is not None:
+        where.append(Restatement.seller_id == seller_id)
+    if video_id is not None:
+        where.append(Restatement.video_id == video_id)
+    if first is not None:
+        where.append(Restatement.day >= first)
+    if last is not None:
+        where.append(Restatement.day <= last)
+    count, net = session.execute(select(
+        func.count(), func.coalesce(func.sum(Restatement.now_total_amount - Restatement.was_total_amount), 0))
+        .where(*where)).one()
+    rows = session.execute(select(Restatement, Video.title).join(Video, Video.id == Restatement.video_id).where(*where)
+                           .order_by(Restatement.recorded_at.desc(), Restatement.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [restatement_dict(r, title) for r, title in rows], "page": page, "per_page": per_page,
+            "total_rows": int(count), "pages": max(1, -(-int(count) // per_page)), "net_change_total": int(net)}
+
+
 def restatement_list(session: Session, seller_id: int | None, first: date | None = None,
                      last: date | None = None, video_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Restatements of the caller's videos, newest first (an empty list for a forged video)."""
-    query = select(Restatement)
-    if seller_id is not None:
-        query = query.where(Restatement.seller_id == seller_id)
-    if video_id is not None:
-        query = query.where(Restatement.video_id == video_id)
-    if first is not None:
-        query = query.where(Restatement.day >= first)
-    if last is not None:
-        query = query.where(Restatement.day <= last)
-    rows = session.scalars(query.order_by(Restatement.recorded_at.desc(), Restatement.id.desc()).limit(limit))
-    return [restatement_dict(r) for r in rows]
+    """The newest `limit` restatements of the caller's videos (`restatement_page`'s first page)."""
+    return restatement_page(session, seller_id, first=first, last=last, video_id=video_id, per_page=limit)["items"]

@@ -336,7 +336,7 @@ def test_rerun_of_a_final_day_records_restatements_and_refreshes_cached_figures(
     sign_in(client, seller)
     assert "Restated on" in client.get("/dashboard").get_data(as_text=True)
     page = client.get(f"/videos/{vid}/stats?from={data.first}&to={data.last}").get_data(as_text=True)
-    assert f"<tr><td>{day}</td>" in page and "data-restated" in page
+    assert f'<tr><td data-label="Day">{day}</td>' in page and "data-restated" in page
     lines = client.get(f"/settlements?from={day}&to={day}").get_data(as_text=True)
     assert "data-restated" in lines
     # Running the day again with nothing new changes nothing, so nothing more is recorded.

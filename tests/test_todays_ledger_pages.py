@@ -40,7 +40,7 @@ def test_todays_ledger_on_the_page_and_in_the_api_counts_the_filtered_sessions(t
     assert page.status_code == 200
     row = re.search(rf'<tr data-day="{day}">(.*?)</tr>', page.get_data(as_text=True), re.S)
     assert row is not None
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    cells = re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row.group(1))
     assert cells[:4] == ["5", "2", "2", "1"]  # started, counted, own video, repeat within 30 s
 
     api = app.test_client()

@@ -43,9 +43,13 @@ class ErrorBody(BaseModel):
 class RequestInvalid(DomainError):
     """A request that does not match its schema (the status comes from the route)."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, field: str | None = None, problem: str | None = None) -> None:
         super().__init__(message, kind="invalid" if status == 422 else "bad_request", code="invalid_request")
         self.status = status
+        # For a page's form: the parameter at fault (None: the request as a whole) and the problem
+        # as a sentence without it, to show next to that field.
+        self.field = field
+        self.problem = problem or message
 
 
 def first_problem(exc: Any) -> str:

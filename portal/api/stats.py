@@ -25,7 +25,7 @@ from models.seller_figures import (
     daily_series,
     day_receipt,
     period_receipt,
-    restatement_list,
+    restatement_page,
     settlement_table,
     tier_progress,
     top5,
@@ -183,7 +183,9 @@ def video_ledger(video_id: int) -> ResponseReturnValue:
 @api_spec.validate(query=schema.RestatementsQuery, resp=responses(schema.RestatementList, 401, 403, 422), tags=TAGS)
 @_handled
 def restatements() -> ResponseReturnValue:
-    """Every restatement of the caller's videos, newest first (empty for another seller's video)."""
+    """The restatements of the caller's videos, newest first, a page at a time, with their count and
+    net change in total (empty for another seller's video)."""
     query = validated_query()
-    items = restatement_list(db_session(), _seller(query), query.first, query.last, query.video_id)
-    return _answer(schema.RestatementList, {"items": items})
+    return _answer(schema.RestatementList, restatement_page(
+        db_session(), _seller(query), first=query.first, last=query.last, video_id=query.video_id, page=query.page,
+        per_page=query.per_page))

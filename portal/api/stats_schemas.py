@@ -56,7 +56,8 @@ def in_window(value: date, info: ValidationInfo) -> date:
 
 Day = Annotated[date, AfterValidator(in_window)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Status = Literal["live", "final", "stale", "pending"]
+# What a seller is shown of a day (models/data_status.py `seller_day_statuses`).
+Status = Literal["live", "final", "stale", "pending", "no_data"]
 Granularity = Literal["day", "week", "month"]
 
 
@@ -168,13 +169,25 @@ def query_of(model: type[BaseModel], args: Any, status: int = 400) -> Any:
     try:
         return model.model_validate(given)
     except ValidationError as exc:
-        raise RequestInvalid(first_problem(exc), status) from None
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = first.get("loc", ())
+        raise RequestInvalid(first_problem(exc), status, field=str(loc[0]) if loc else None,
+                             problem=_sentence(str(first.get("msg", "")))) from None
+
+
+def _sentence(msg: str) -> str:
+    """A pydantic message as a sentence for a form ("Value error, the end date is …" → "The end date is ….")."""
+    text = msg.removeprefix("Value error, ").strip() or "This value is not valid"
+    text = text[0].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
 
 
 class RestatementsQuery(_Query):
     first: Day | None = Field(None, alias="from")
     last: Day | None = Field(None, alias="to")
     video_id: Id | None = None
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=500)
 
 
 # ---------------------------------------------------------------------------------- responses
@@ -297,8 +310,10 @@ class Restatement(BaseModel):
     recorded_at: str = Field(description="UTC instant (ISO 8601).")
     reason: Literal["events_changed", "price_plan", "earlier_day"]
     reason_text: str
+    title: str | None = Field(description="The video's title.")
     was: Figures
     now: Figures
+    net_change: int = Field(description="now.total_amount − was.total_amount, whole won (negative: worth less now).")
 
 
 class Bracket(BaseModel):
@@ -399,4 +414,9 @@ class Ledger(BaseModel):
 
 
 class RestatementList(BaseModel):
-    items: list[Restatement]
+    items: list[Restatement] = Field(description="This page, newest first.")
+    page: int
+    per_page: int
+    pages: int
+    total_rows: int = Field(description="Restatements matching the query, on every page.")
+    net_change_total: int = Field(description="Σ net_change of every matching restatement (all pages), whole won.")

@@ -25,7 +25,9 @@ import plotly.io as pio
 
 from portal.seller_portal.formatting import duration
 
-_STATUS_PATTERN = {"final": "", "live": "/", "stale": "x", "pending": "."}
+# A day without data is zero and says so in the table; its bar is empty, so it is not named.
+_STATUS_PATTERN = {"final": "", "no_data": "", "live": "/", "stale": "x", "pending": "."}
+_UNNAMED = ("final", "no_data")
 _NICE_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 7200, 14400, 28800)
 BLUE, ORANGE, RED = "#2f6fde", "#f0a030", "#d0453a"
 # No Plotly template: plotly.py's templates ("plotly_white") add ~20 KB to every chart's JSON
@@ -99,7 +101,7 @@ def top5_figure(top: dict[str, Any]) -> str:
 
 
 def _day_labels(days: list[dict[str, Any]]) -> list[str]:
-    return [d["day"][5:] + ("" if d["status"] == "final" else f" ({d['status']})") for d in days]
+    return [d["day"][5:] + ("" if d["status"] in _UNNAMED else f" ({d['status']})") for d in days]
 
 
 def revenue_figure(series: dict[str, Any], zone: str) -> str:

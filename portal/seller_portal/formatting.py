@@ -27,3 +27,10 @@ def number(value: int) -> str:
 
 def signed_pct(pct: float | None) -> str:
     return "new" if pct is None else f"{pct:+.1f}%"
+
+
+def signed_won(amount: int) -> str:
+    """A change of money: +₩1,234, −₩1,234 (a real minus sign) or ₩0."""
+    if amount == 0:
+        return won(0)
+    return f"{'+' if amount > 0 else '−'}{won(abs(amount))}"

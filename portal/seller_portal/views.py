@@ -4,6 +4,7 @@ a view can be bookmarked and the back button works."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,14 +16,17 @@ from sqlalchemy import select
 
 from models import Role, User
 from models.business_time import month_range, today
+from models.catalog_cards import has_videos
 from models.seller_figures import (
     FigureError,
     cards,
+    check_range,
     daily_series,
     dashboard_scopes,
     day_receipt,
     period_receipt,
     restatement_list,
+    restatement_page,
     seller_video,
     settlement_lines,
     settlement_table,
@@ -33,13 +37,14 @@ from models.seller_figures import (
 from models.stats import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
 from portal.api import stats_schemas as schema
+from portal.api.openapi import RequestInvalid
 from portal.api.stats_schemas import path_day, query_of
 from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
 from portal.figures import figure_cache
 from portal.seller_portal import charts
-from portal.seller_portal.formatting import duration, number, signed_pct, won
+from portal.seller_portal.formatting import duration, number, signed_pct, signed_won, won
 from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
@@ -50,6 +55,11 @@ RANGE_PRESETS = schema.RangePreset.__args__
 @bp.app_template_filter("won")
 def _won(amount: int) -> str:
     return won(amount)
+
+
+@bp.app_template_filter("won_change")
+def _won_change(amount: int) -> str:
+    return signed_won(amount)
 
 
 @bp.app_template_filter("duration")
@@ -104,6 +114,42 @@ def _figure_error(exc: FigureError) -> ResponseReturnValue:
     abort(404 if exc.kind == "not_found" else 400, description=exc.message)
 
 
+@dataclass(frozen=True)
+class RangeError:
+    """A custom From/To the page refuses, shown next to the fields (issue 21, item 10)."""
+
+    field: str | None  # "from" or "to"; None: the range as a whole (inverted, too long)
+    message: str
+    first: str  # the dates as sent, shown again in the fields
+    last: str
+
+
+def _range_query(model: type[Any]) -> tuple[Any, RangeError | None]:
+    """The page's query read by the API's query model. A From/To it refuses (outside the date
+    window, inverted, longer than allowed) is not an error page but a RangeError for the form:
+    the rest of the query is read without them (their defaults), so the page around still shows.
+    Any other bad parameter stays a 400 error page."""
+    try:
+        return query_of(model, request.args), None
+    except RequestInvalid as exc:
+        if exc.field not in (None, "from", "to"):
+            raise
+        rest = {name: request.args.getlist(name) for name in request.args if name not in ("from", "to")}
+        return query_of(model, rest), _range_error(exc.field, exc.problem)
+
+
+def _range_error(field: str | None, message: str) -> RangeError:
+    return RangeError(field, message, request.args.get("from", ""), request.args.get("to", ""))
+
+
+def _with_status(response: ResponseReturnValue, error: RangeError | None) -> ResponseReturnValue:
+    """A page whose form refused its range answers 400 (htmx swaps it all the same: js/form-errors.js)."""
+    if error is not None:
+        response = make_response(response)
+        response.status_code = 400
+    return response
+
+
 def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date]:
     preset = query.range
     if preset == "this_month":
@@ -118,6 +164,7 @@ def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date
 # ---------------------------------------------------------------------------------- dashboard
 
 
+DASHBOARD_RESTATEMENTS = 5  # the latest few; the rest on /restatements
 _DASHBOARD_FRAGMENTS = {"top5": "seller/_top5.html", "revenue": "seller/_revenue.html"}
 _RENDERED = "paysystem.dashboard_rendered"
 
@@ -147,15 +194,25 @@ def dashboard() -> ResponseReturnValue:
     seller_id, sellers = scope_seller()
     session, cache = db_session(), figure_cache()
     current = today(tz)
-    query = query_of(schema.DashboardQuery, request.args)
+    query, range_error = _range_query(schema.DashboardQuery)
     metric, period = Metric(query.metric), PeriodKind(query.period)
     top_day = query.day or current - timedelta(days=1)
     preset, first, last = _range(current, query)
+    if range_error is None:
+        try:
+            check_range(first, last)
+        except FigureError as exc:
+            range_error = _range_error(None, exc.message)
+    if range_error is not None:  # the revenue chart shows the message instead of a range
+        preset, first, last = "custom", current, current
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
              "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
     fragment = _fragment_name(_DASHBOARD_FRAGMENTS)
+    # A seller who never uploaded gets what to do next instead of a wall of zeros (issue 21, item 5).
+    new_seller = fragment is None and seller_id is not None and not has_videos(session, seller_id, ever=True)
     versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz))  # one query for all
-    key = (fragment, current_user.is_admin, current, tuple(state.items()), tuple(versions.items()))
+    key = (fragment, current_user.is_admin, current, new_seller, range_error, tuple(state.items()),
+           tuple(versions.items()))
 
     def render() -> Markup:
         top = top5(session, cache, seller_id, metric, period, top_day, tz)
@@ -170,13 +227,13 @@ def dashboard() -> ResponseReturnValue:
             state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
             prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
             revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS,
-            tz_name=settings().timezone, url=_dashboard_url,
+            tz_name=settings().timezone, url=_dashboard_url, new_seller=new_seller, range_error=range_error,
         )
-        if fragment is None:
+        if fragment is None and not new_seller:
             context.update(cards=cards(session, cache, seller_id, tz)["cards"],
                            # Platform-wide, the per-video tier progress would list every video: pick a seller.
                            progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
-                           restatements=restatement_list(session, seller_id, limit=10))
+                           restated=restatement_page(session, seller_id, per_page=DASHBOARD_RESTATEMENTS))
         return Markup(render_template(_DASHBOARD_FRAGMENTS[fragment] if fragment else "seller/_dashboard.html",
                                       **context))
 
@@ -184,7 +241,8 @@ def dashboard() -> ResponseReturnValue:
         body = _rendered_memo().get_or_make(key, render)
     except FigureError as exc:
         return _figure_error(exc)
-    return _varied(body if fragment else render_template("seller/dashboard.html", body=body))
+    return _with_status(_varied(body if fragment else render_template("seller/dashboard.html", body=body)),
+                        range_error if fragment in (None, "revenue") else None)
 
 
 def _fragment_name(fragments: dict[str, str]) -> str | None:
@@ -206,19 +264,27 @@ def _dashboard_url(state: dict[str, Any], **changes: Any) -> str:
 # ---------------------------------------------------------------------------------- settlements
 
 
-def _settlement_args() -> dict[str, Any]:
-    """The page's query, read by the API's settlements model (with the page's default range)."""
-    query = query_of(schema.SettlementsPageQuery, request.args)
+def _settlement_args() -> tuple[dict[str, Any], RangeError | None]:
+    """The page's query, read by the API's settlements model (with the page's default range), and
+    what is wrong with its From/To."""
+    query, error = _range_query(schema.SettlementsPageQuery)
     return {"granularity": query.granularity, "first": query.first, "last": query.last, "video_id": query.video_id,
-            "sort": query.sort, "descending": query.direction == "desc", "page": query.page}
+            "sort": query.sort, "descending": query.direction == "desc", "page": query.page}, error
 
 
 @bp.get("/settlements")
 @role_required(Role.SELLER)
 def settlements() -> ResponseReturnValue:
     """Daily, weekly or monthly settlement lines per video, sorted and paged, with totals."""
+    return _settlements_page()
+
+
+def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnValue:
+    """The settlement history; with `receipt`, that receipt open over it (its own URL, issue 21,
+    item 3: a receipt link carries the table's state, so the URL opened directly shows the same
+    page with the receipt open)."""
     seller_id, sellers = scope_seller()
-    args = _settlement_args()
+    args, range_error = _settlement_args()
     try:
         table = settlement_table(db_session(), figure_cache(), seller_id, args["granularity"], args["first"],
                                  args["last"], settings().tz, video_id=args["video_id"], sort=args["sort"],
@@ -233,17 +299,21 @@ def settlements() -> ResponseReturnValue:
         merged = {**state, **changes}
         return url_for(endpoint, **{k: v for k, v in merged.items() if v is not None})
 
-    return _render("seller/settlements.html", {"settlement-table": "seller/_settlement_table.html",
-                                               "receipt": "seller/_receipt.html"},
-                   table=table, state=state, link=link, sellers=sellers, seller_id=seller_id,
-                   tz_name=settings().timezone)
+    context = dict(table=table, state=state, link=link, sellers=sellers, seller_id=seller_id,
+                   tz_name=settings().timezone, range_error=range_error)
+    if receipt is None:
+        return _with_status(_render("seller/settlements.html", {"settlement-table": "seller/_settlement_table.html"},
+                                    receipt=None, **context), range_error)
+    return _with_status(_varied(render_template("seller/settlements.html", receipt=receipt,
+                                                close_url=_receipt_close_url(), **context)), range_error)
 
 
 @bp.get("/settlements.csv")
 @role_required(Role.SELLER)
 def settlements_csv() -> ResponseReturnValue:
     seller_id, _ = scope_seller()
-    args = _settlement_args()
+    args = query_of(schema.SettlementsPageQuery, request.args)  # a download: a bad range is a 400 page
+    args = {"granularity": args.granularity, "first": args.first, "last": args.last, "video_id": args.video_id}
     try:
         rows = settlement_lines(db_session(), seller_id, args["granularity"], args["first"], args["last"],
                                 args["video_id"])
@@ -270,7 +340,8 @@ def _csv_line(row: dict[str, Any]) -> list[Any]:
 @bp.get("/settlements/<int:video_id>/<day>")
 @role_required(Role.SELLER)
 def receipt(video_id: int, day: str) -> ResponseReturnValue:
-    """The arithmetic behind one line: a video-day's brackets, or a week's / month's days."""
+    """The arithmetic behind one line: a video-day's brackets, or a week's / month's days. To htmx
+    the receipt dialog alone; opened directly, the settlement history with it open."""
     seller_id, _ = scope_seller()
     granularity = query_of(schema.ReceiptQuery, request.args).granularity
     when = path_day(day, 400)
@@ -281,14 +352,23 @@ def receipt(video_id: int, day: str) -> ResponseReturnValue:
             body = period_receipt(db_session(), seller_id, video_id, granularity, when)
     except FigureError as exc:
         return _figure_error(exc)
-    return _render("seller/receipt.html", {"receipt": "seller/_receipt.html"}, receipt=body,
-                   tz_name=settings().timezone)
+    if _fragment_name({"receipt": "seller/_receipt.html"}):
+        return _varied(render_template("seller/_receipt.html", receipt=body, tz_name=settings().timezone,
+                                       close_url=_receipt_close_url()))
+    return _settlements_page(body)
+
+
+def _receipt_close_url() -> str:
+    """Where closing a receipt leads: the settlement table it was opened from (its state rides on
+    the receipt's URL)."""
+    return url_for("seller_portal.settlements", **{k: v for k, v in request.args.items() if v})
 
 
 # ---------------------------------------------------------------------------------- per video
 
 
 def _video_range() -> tuple[date, date]:
+    """The range of a per-video download (a bad range is a 400 error page there)."""
     query = query_of(schema.SeriesQuery, request.args)
     return query.first, query.last
 
@@ -300,19 +380,22 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     tz = settings().tz
     session, cache = db_session(), figure_cache()
-    first, last = _video_range()
+    query, range_error = _range_query(schema.SeriesQuery)
+    first, last = query.first, query.last
     try:
         video = seller_video(session, seller_id, video_id)
         series = daily_series(session, cache, seller_id, first, last, tz, video_id)
         ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
     except FigureError as exc:
         return _figure_error(exc)
-    restated = restatement_list(session, seller_id, video_id=video_id, limit=50)
-    return _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
+    restated = restatement_list(session, seller_id, first, last, video_id=video_id)  # flags the days shown
+    page = _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
                    video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series, settings().timezone),
                    progress=tier_progress(session, seller_id, tz, video_id=video_id),
-                   restatements=restated, restated_days={r["day"] for r in restated},
-                   first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone)
+                   restated=restatement_page(session, seller_id, video_id=video_id, per_page=DASHBOARD_RESTATEMENTS),
+                   restated_days={r["day"] for r in restated},
+                   first=first.isoformat(), last=last.isoformat(), tz_name=settings().timezone, range_error=range_error)
+    return _with_status(page, range_error)
 
 
 @bp.get("/videos/<int:video_id>/stats.csv")
@@ -345,3 +428,30 @@ def ledger_csv(video_id: int) -> ResponseReturnValue:
     return csv_response(f"video-{video_id}-ledger-{first}-{last}.csv",
                         ["day", "sessions_started", "counted", "filtered_own_video", "filtered_repeat_within_30s",
                          "avg_watch_seconds_per_view"], rows)
+
+
+# ---------------------------------------------------------------------------------- restatements
+
+
+@bp.get("/restatements")
+@role_required(Role.SELLER)
+def restatements() -> ResponseReturnValue:
+    """Every restatement of the caller's videos (one video with `video_id`), newest first, a page at
+    a time, with titles, net changes and receipts (issue 21, item 7: the dashboard shows a few)."""
+    seller_id, sellers = scope_seller()
+    query = query_of(schema.RestatementsQuery, request.args)
+    try:
+        restated = restatement_page(db_session(), seller_id, first=query.first, last=query.last,
+                                    video_id=query.video_id, page=query.page, per_page=query.per_page)
+    except FigureError as exc:
+        return _figure_error(exc)
+    state = {"seller_id": seller_id, "video_id": query.video_id, "from": query.first, "to": query.last,
+             "per_page": query.per_page if query.per_page != 50 else None}
+
+    def link(**changes: Any) -> str:
+        merged = {**state, **changes}
+        return url_for("seller_portal.restatements", **{k: v for k, v in merged.items() if v is not None})
+
+    return _render("seller/restatements.html", {"restatement-list": "seller/_restatement_list.html"},
+                   restated=restated, state=state, link=link, sellers=sellers, seller_id=seller_id,
+                   tz_name=settings().timezone)
