@@ -131,14 +131,21 @@ def create_ad(
             created_by=admin.id,
         )
         db.add(ad)
-        if active:
-            try:
-                db.flush()
-                join_rotation(db, ad.id, utcnow(), window_hours)
-            except BaseException:
-                db.rollback()
-                raise
-        _commit_new(db, ad)
+        # The admins' ad list shows a poster frame (issue 21, item 14); ads have no poster
+        # column, its path follows from the media's (models/posters.py poster_path_of).
+        poster = write_poster(media_root, media.relative_path, media.duration_seconds, limits.max_pixels)
+        try:
+            if active:
+                try:
+                    db.flush()
+                    join_rotation(db, ad.id, utcnow(), window_hours)
+                except BaseException:
+                    db.rollback()
+                    raise
+            _commit_new(db, ad)
+        except BaseException:
+            remove_media(media_root, poster)
+            raise
     return ad
 
 

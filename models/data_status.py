@@ -18,11 +18,10 @@ indexed MAX per day tells whether the batch saw the latest data.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

@@ -76,15 +76,12 @@ def poster_path_of(media_relative_path: str) -> str:
     return f"posters/{Path(media_relative_path).stem}.jpg"
 
 
-def ad_poster(media_root: Path, media_relative_path: str, duration_seconds: float,
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
-    """The poster of an ad (issue 21, item 14: the admins' ad list shows one), taken the first
-    time it is asked for: ads have no poster column, its path follows from the media's; None
-    when the file yields no frame (the list shows a placeholder)."""
+def ad_poster(media_root: Path, media_relative_path: str) -> str | None:
+    """The poster of an ad, taken at upload (models/catalog_service.py create_ad); None when
+    there is none (the file yielded no frame, or the ad predates posters): the list shows a
+    placeholder. Never decodes here: the list page must not do an upload's work."""
     relative = poster_path_of(media_relative_path)
-    if (media_root / relative).is_file():
-        return relative
-    return write_poster(media_root, media_relative_path, duration_seconds, max_pixels)
+    return relative if (media_root / relative).is_file() else None
 
 
 def remove_media(media_root: Path, relative_path: str | None) -> None:

@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     upload_limits.init_app(app)
 
     from portal import admin_users, auth, catalog, errors, health, home, watch
-    from portal.api import api_bp
+    from portal.api.routes import api_bp
     from portal.auth.social import init_social_login
     from portal.login_limits import init_login_limits
 

@@ -13,7 +13,7 @@ from typing import Literal
 from flask import Flask
 
 from models.media import MediaLimits
-from portal.seller_portal.formatting import duration
+from portal.formatting import duration
 from portal.settings import settings
 
 UploadKind = Literal["video", "ad"]

@@ -76,7 +76,19 @@ def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
             every[name].add(target)
             if at_top:
                 eager[name].add(target)
+                eager[name].update(_packages_run_first(name, target, modules))
     return every, eager
+
+
+def _packages_run_first(importer: str, target: str, modules: dict[str, Path]) -> set[str]:
+    """Importing `a.b.c` first runs the packages `a` and `a.b` (their `__init__`), unless they
+    are the importer's own packages (already being imported). `portal.upload_limits` importing
+    `portal.seller_portal.formatting` ran `portal/seller_portal/__init__.py`, whose views import
+    `portal.upload_limits` again: a circle only gunicorn's import order showed."""
+    parts = target.split(".")
+    own = {".".join(importer.split(".")[:i]) for i in range(1, importer.count(".") + 2)}
+    return {pkg for i in range(1, len(parts)) if (pkg := ".".join(parts[:i])) in modules
+            and modules[pkg].name == "__init__.py" and pkg not in own}
 
 
 def _allowed(importer: str, target: str) -> bool:

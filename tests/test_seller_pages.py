@@ -336,7 +336,7 @@ def test_restatements_show_titles_net_changes_receipts_and_all_of_them_on_their_
     rows = re.findall(r'<tr data-restatement="\d+">', panel)
     assert len(rows) == 5  # the latest few, newest first
     newest = data.first + timedelta(days=11)
-    assert f"restated-seller 영상" in panel and f'href="/settlements/{vid}/{newest}"' in panel
+    assert "restated-seller 영상" in panel and f'href="/settlements/{vid}/{newest}"' in panel
     assert re.findall(r'data-net-change="(-?\d+)"', panel) == ["8", "7", "6", "5", "4"]
     assert "+₩8" in panel and "The latest 5 of 12" in panel and f"+₩{total}" in panel
     assert 'href="/restatements' in panel and "See all restatements" in panel

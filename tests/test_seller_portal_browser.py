@@ -10,8 +10,8 @@ import pytest
 
 from tests.browser_support import screenshot, sign_in_browser, wait_for_js
 from tests.conftest import LiveServer
-from tests.test_pages_browser import AXE, RUN_AXE, SIDEWAYS
 from tests.support import TEST_PASSWORD
+from tests.test_pages_browser import AXE, RUN_AXE, SIDEWAYS
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"

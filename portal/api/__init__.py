@@ -1,13 +1,7 @@
 """JSON API `/api/v1`: bearer-token authentication, JSON errors (portal/errors.py).
 
-Importing this package registers every endpoint module's routes on `api_bp`
-(portal/api/blueprint.py); the endpoint modules import the blueprint, never this package.
+Importing this package (or any module in it) has no side effects: the endpoint modules are
+loaded, and so their routes registered on `api_bp`, by portal/api/routes.py, which the app
+factory imports. (This package used to import them all, so any `portal.api.x` import ran
+every endpoint module and, through the playback routes, made import circles.)
 """
-
-from __future__ import annotations
-
-from portal.api import admin_users, auth_endpoints, catalog, docs, ops, stats  # noqa: F401  (register their routes)
-from portal.api.blueprint import api_bp
-from portal.playback import api as playback_api  # noqa: F401  (registers the playback routes)
-
-__all__ = ["api_bp"]

@@ -44,11 +44,11 @@ def clock(seconds: int) -> str:
 
 def _ad_list() -> dict[str, object]:
     """The admins' ad list: the ads, their skip rates over the recent days (issue 21, item 12)
-    and which have a poster (item 14; taken from the file the first time the list shows it)."""
+    and which have a poster (item 14; taken at upload)."""
     ads = all_ads(db_session())
-    media_root, max_pixels = settings().media_root, settings().max_video_pixels
+    media_root = settings().media_root
     return {"ads": ads, "skip_rates": recent_ad_skip_rates(db_session(), settings().tz), "skip_days": RECENT_SKIP_DAYS,
-            "posters": {ad.id for ad in ads if ad_poster(media_root, ad.media_path, ad.duration_seconds, max_pixels)}}
+            "posters": {ad.id for ad in ads if ad_poster(media_root, ad.media_path)}}
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -43,8 +43,8 @@ from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
 from portal.figures import figure_cache
+from portal.formatting import duration, number, signed_pct, signed_won, won
 from portal.seller_portal import charts
-from portal.seller_portal.formatting import duration, number, signed_pct, signed_won, won
 from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
