@@ -3,8 +3,10 @@ money cards and the payout-details form (field messages, password, last 4 digits
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -136,3 +138,31 @@ def test_payout_details_form(world, backend):
     assert admin.get("/account/payout-details").status_code == 403
     assert ACCOUNT.replace("-", "") not in _text(signed_in(app, scene.paid).get("/statements/2026-02"))
     assert scene.no_details.role == Role.SELLER
+
+
+def test_the_statement_pdf_is_a_pdf_with_the_month_and_a_korean_title(world, backend, tmp_path):
+    import shutil
+    import subprocess
+
+    scene, app, _ = world
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (apt-get install -y poppler-utils): cannot read the PDF's text")
+    with backend.engine.begin() as conn:
+        video = conn.execute(text("SELECT video_id FROM statement_lines WHERE seller_id = :s ORDER BY video_id"),
+                             {"s": scene.paid.id}).scalars().first()
+        conn.execute(text("UPDATE videos SET title = '서울의 봄 여행기' WHERE id = :v"), {"v": video})
+    client = signed_in(app, scene.paid)
+    assert "/statements/2026-02/pdf" in _text(client.get("/statements/2026-02"))
+    response = client.get("/statements/2026-02/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(response.data)
+    words = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Statement 2026-02" in words and "서울의 봄 여행기" in words
+    assert f"₩{scene.earnings[scene.paid.id]:,}" in words and "paid" in words
+    assert signed_in(app, scene.stranger).get("/statements/2026-02/pdf").status_code == 404
+    assert client.get(f"/statements/2026-02/pdf?seller_id={scene.below.id}").status_code == 404
+    out = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/paysystem-screenshots"))
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(path), str(out / "statement-pdf")], check=True)

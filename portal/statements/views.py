@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from models import Role, User
+from models.base import utcnow
 from models.money import history
 from models.money.months import BadMonth, month_label, parse_month
 from models.money.payout_details import (
@@ -32,6 +33,7 @@ from portal.mail_outbox import mail_outbox
 from portal.settings import settings
 from portal.statements.forms import PayoutDetailsForm
 from portal.statements.mail import local_time, send_details_changed_mail
+from portal.statements.pdf import statement_pdf
 
 bp = Blueprint("statements", __name__)
 
@@ -113,6 +115,19 @@ def detail(month: str) -> ResponseReturnValue:
     doc = document_for(seller, month)
     return render_template("statements/detail.html", doc=doc, seller=seller, scope=scope_args(seller),
                            threshold=settings().payout_threshold_won, tz_name=settings().timezone)
+
+
+@bp.get("/statements/<month>/pdf")
+@role_required(Role.SELLER)
+def pdf(month: str) -> ResponseReturnValue:
+    """The statement as a PDF, from the same template as the page."""
+    seller = subject()
+    doc = document_for(seller, month)
+    body = statement_pdf(doc, threshold=settings().payout_threshold_won, tz_name=settings().timezone,
+                         printed=local_time(utcnow()))
+    name = f"paysystem-statement-{month_label(doc.statement.month)}-{seller.id}.pdf"
+    return body, 200, {"Content-Type": "application/pdf", "Content-Disposition": f'attachment; filename="{name}"',
+                       "Cache-Control": "private, no-store"}
 
 
 @bp.get("/payouts")
