@@ -4,9 +4,12 @@ threshold, one carried without payout details, and a seller without any statemen
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 
+import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
@@ -17,6 +20,7 @@ from models.money.statements import finalize_month
 from models.passwords import hash_password
 from settings import Settings
 from tests.batch_support import Backend, World, add_plan
+from tests.mail_support import Inbox, smtp_server
 from tests.money_support import month_world, reset, run_month
 from tests.support import TEST_PASSWORD, unique_email
 
@@ -48,18 +52,18 @@ def _new_user(conn, role: str, name: str) -> int:  # type: ignore[no-untyped-def
                                             password_hash=hash_password(TEST_PASSWORD))).inserted_primary_key[0]
 
 
-def money_scene(backend: Backend, *, pay: bool = True) -> MoneyScene:
-    """Build the scene on `backend` (emptied first). With `pay=False` the month is final but
-    has no payout run yet."""
+def money_scene(backend: Backend, *, pay: bool = True, finalize: bool = True) -> MoneyScene:
+    """Build the scene on `backend` (emptied first). With `pay=False` the month has no payout
+    run yet; with `finalize=False` it is not even final (every day of it is)."""
     reset(backend)
     world = World()
     add_plan(backend.engine, world, date(2026, 1, 1), "daily", RICH_PLAN)
     _, sellers = month_world(backend, [FEB], sellers=3, videos=6, sessions_per_month=90)
     run_month(backend, FEB)
-    finalize_month(backend.engine, FEB, backend.settings.tz)
     with backend.engine.begin() as conn:
         conn.execute(text("UPDATE users SET password_hash = :h"), {"h": hash_password(TEST_PASSWORD)})
-        earnings = {int(s): int(e) for s, e in conn.execute(text("SELECT seller_id, earnings FROM statements"))}
+        earnings = {int(s): int(e) for s, e in conn.execute(text(
+            "SELECT seller_id, SUM(total_amount) FROM video_daily_settlements GROUP BY seller_id"))}
         admin_id = _new_user(conn, "admin", "admin")
         stranger_id = _new_user(conn, "seller", "stranger")
     below, no_details, paid = sorted(sellers, key=lambda s: earnings[s])
@@ -67,8 +71,10 @@ def money_scene(backend: Backend, *, pay: bool = True) -> MoneyScene:
     with Session(bind=backend.engine) as session:
         for seller in (below, paid):
             set_payout_details(session, cipher(settings), session.get(User, seller), TEST_PASSWORD, DETAILS)
+    if finalize:
+        finalize_month(backend.engine, FEB, backend.settings.tz)
     run_id = 0
-    if pay:
+    if pay and finalize:
         with Session(bind=backend.engine) as session:
             admin = session.get(User, admin_id)
         run_id = create_payout_run(backend.engine, FEB, threshold_won=settings.payout_threshold_won).run_id
@@ -82,3 +88,21 @@ def money_scene(backend: Backend, *, pay: bool = True) -> MoneyScene:
         session.expunge_all()
     return MoneyScene(settings, users[paid], users[below], users[no_details], users[stranger_id], users[admin_id],
                       earnings, run_id)
+
+
+@contextmanager
+def scene_app(backend: Backend, **scene_options: bool) -> Iterator[tuple[MoneyScene, object, Inbox]]:
+    """The scene, and a portal app over it whose mail goes to a real SMTP server's inbox."""
+    from portal import create_app
+
+    scene = money_scene(backend, **scene_options)
+    with smtp_server() as (inbox, port):
+        yield scene, create_app(replace(scene.settings, smtp_host="127.0.0.1", smtp_port=port)), inbox
+
+
+@pytest.fixture(scope="module")
+def money_backend(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """A scratch MariaDB database for a test module's money scene (a fixture, made known in conftest.py)."""
+    made = Backend("mariadb", redis_url, tmp_path_factory.mktemp("money"))
+    yield made
+    made.close()

@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from models import Role
-from tests.batch_support import Backend
-from tests.mail_support import smtp_server
 from tests.ops_support import signed_in
-from tests.statement_support import ACCOUNT, money_scene
+from tests.statement_support import ACCOUNT, scene_app
 from tests.support import TEST_PASSWORD
 
 
 @pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("statement-pages"))
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
-def world(backend):
-    from portal import create_app
-
-    scene = money_scene(backend)
-    with smtp_server() as (inbox, port):
-        app = create_app(replace(scene.settings, smtp_host="127.0.0.1", smtp_port=port))
-        yield scene, app, inbox
+def world(money_backend):
+    with scene_app(money_backend) as made:
+        yield made
 
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]
@@ -100,7 +86,7 @@ def test_the_dashboard_shows_the_balance_and_why_no_payout_is_expected(world):
     assert "data-balance>₩0<" in paid and "below the payout threshold" in paid
 
 
-def test_payout_details_form(world, backend):
+def test_payout_details_form(world, money_backend):
     scene, app, inbox = world
     client = signed_in(app, scene.no_details)
     assert 'name="account_number"' in _text(client.get("/account/payout-details"))
@@ -127,7 +113,7 @@ def test_payout_details_form(world, backend):
     assert ok.status_code == 302
     page = _text(client.get("/account/payout-details"))
     assert "ending in 6667" in page and "5556667" not in page and "saved" in page
-    with backend.engine.connect() as conn:
+    with money_backend.engine.connect() as conn:
         assert conn.execute(text("SELECT fields FROM payout_details_changes WHERE seller_id = :s"),
                             {"s": scene.no_details.id}).scalar().startswith("legal_name")
     mail = inbox.wait_for(scene.no_details.email)
@@ -140,14 +126,14 @@ def test_payout_details_form(world, backend):
     assert scene.no_details.role == Role.SELLER
 
 
-def test_the_statement_pdf_is_a_pdf_with_the_month_and_a_korean_title(world, backend, tmp_path):
+def test_the_statement_pdf_is_a_pdf_with_the_month_and_a_korean_title(world, money_backend, tmp_path):
     import shutil
     import subprocess
 
     scene, app, _ = world
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext is not installed (apt-get install -y poppler-utils): cannot read the PDF's text")
-    with backend.engine.begin() as conn:
+    with money_backend.engine.begin() as conn:
         video = conn.execute(text("SELECT video_id FROM statement_lines WHERE seller_id = :s ORDER BY video_id"),
                              {"s": scene.paid.id}).scalars().first()
         conn.execute(text("UPDATE videos SET title = '서울의 봄 여행기' WHERE id = :v"), {"v": video})

@@ -93,6 +93,8 @@ def scope_args(seller: User) -> dict[str, int]:
 @bp.get("/statements")
 @role_required(Role.SELLER)
 def index() -> ResponseReturnValue:
+    if current_user.role == Role.ADMIN and not request.args.get("seller_id"):
+        return redirect(url_for("ops_money.index"))  # admins start from the months
     seller = subject()
     months = history.seller_months(db_session().connection(), seller.id, settings().tz)
     return render_template("statements/list.html", seller=seller, months=months, scope=scope_args(seller))
