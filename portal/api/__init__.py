@@ -6,7 +6,7 @@ Importing this package registers every endpoint module's routes on `api_bp`
 
 from __future__ import annotations
 
-from portal.api import admin_users, auth_endpoints, catalog, docs, ops, stats  # noqa: F401  (register their routes)
+from portal.api import admin_users, auth_endpoints, catalog, docs, ops, statements, stats  # noqa: F401  (register their routes)
 from portal.api.blueprint import api_bp
 from portal.playback import api as playback_api  # noqa: F401  (registers the playback routes)
 
