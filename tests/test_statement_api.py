@@ -4,6 +4,7 @@ when refused) and create a payout run once; the answers match the pages' numbers
 
 from __future__ import annotations
 
+import io
 import threading
 
 from sqlalchemy import text
@@ -88,3 +89,29 @@ def test_the_money_api(money_backend):
         assert carried[0]["state"] == "carried" and carried[0]["gross"] == scene.earnings[scene.no_details.id]
         with money_backend.engine.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM payout_runs")).scalar() == 1
+
+
+def test_a_failed_payout_is_mailed_and_its_gross_returns_to_the_balance(money_backend):
+    from portal.mail_outbox import mail_outbox
+    from tests.ops_support import signed_in
+
+    with scene_app(money_backend, pay=False) as (scene, app, inbox):
+        admin = signed_in(app, scene.admin)
+        made = admin.post("/admin/money/2026-02/payout-run", data={"csrf_token": admin.csrf}, follow_redirects=True)
+        run_id = int(made.request.path.rsplit("/", 1)[1])
+        lines = admin.post(f"/admin/money/runs/{run_id}/transfer.csv", data={"csrf_token": admin.csrf}) \
+            .get_data(as_text=True).strip().split("\n")
+        net, reference = lines[1].split(",")[3:5]
+
+        upload = admin.post(f"/admin/money/runs/{run_id}/results", content_type="multipart/form-data", data={
+            "csrf_token": admin.csrf,
+            "file": (io.BytesIO(f"reference,status,amount,reason\n{reference},failed,{net},account closed\n".encode()),
+                     "r.csv")}, follow_redirects=True)
+        assert "0 paid, 1 failed" in upload.get_data(as_text=True)
+        assert mail_outbox(app).wait_until_idle()
+        failed = [m for m in inbox.to(scene.paid.email) if "failed" in m["Subject"]]
+        assert len(failed) == 1
+        body = failed[0].get_payload(decode=True).decode()
+        assert "account closed" in body and f"₩{int(net):,}" in body and "back in your balance" in body
+        balance = app.test_client().get("/api/v1/balance", headers=bearer(app.test_client(), scene.paid)).get_json()
+        assert balance["balance"] == scene.earnings[scene.paid.id]
