@@ -132,13 +132,15 @@ def set_role(email: str, role: str) -> None:
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
 def seed_demo_command(days: int) -> None:
     """Load demo accounts, media and 30 days of activity (skipped when already there)."""
+    from models.business_time import today
     from models.db import make_engine, make_sessionmaker, session_scope
-    from paysystem.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from paysystem.demo import ACCOUNTS, DEMO_PASSWORD, demo_window, seed_demo
 
     settings = _settings()
     factory = make_sessionmaker(make_engine(settings.database_url))
+    first, _ = demo_window(settings.tz, days)  # from the first of a month: its months can be final
     with session_scope(factory) as session:
-        created = seed_demo(session, settings.media_root, settings.tz, days=days)
+        created = seed_demo(session, settings.media_root, settings.tz, days=(today(settings.tz) - first).days)
     if not created:
         click.echo("demo data already present; nothing changed")
         return
@@ -166,20 +168,23 @@ def _compute_demo_days(settings: Settings, days: int) -> None:
     from jobs.inline import run_days_inline
     from models.batch import RunTrigger
     from models.business_time import days_between, today
+    from paysystem.demo import demo_window, settle_demo_months
 
-    yesterday = today(settings.tz) - timedelta(days=1)
-    results = run_days_inline(settings, days_between(yesterday - timedelta(days=days - 1), yesterday),
-                              RunTrigger.BACKFILL)
+    first, yesterday = demo_window(settings.tz, days)
+    results = run_days_inline(settings, days_between(first, yesterday), RunTrigger.BACKFILL)
     failed = [r for r in results if r.state.value != "succeeded"]
     if failed:
         raise click.ClickException(f"the batch failed for {len(failed)} demo day(s); see `paysystem retry`")
     click.echo(f"batch computed {len(results)} demo days")
-    # Late plays of a computed day, and its re-run: the demo shows a restatement (§9).
+    for line in settle_demo_months(settings, first, yesterday):
+        click.echo(line)
+    # Late plays of a computed day of the last final month, and its re-run: the demo shows a
+    # restatement (§9) and the adjustment it adds to the current, estimated month (§13).
     from models.db import make_engine, make_sessionmaker, session_scope
     from paysystem.demo import add_late_plays
 
     with session_scope(make_sessionmaker(make_engine(settings.database_url))) as session:
-        late_day = add_late_plays(session, settings.tz)
+        late_day = add_late_plays(session, settings.tz, day=today(settings.tz).replace(day=1) - timedelta(days=2))
     run_days_inline(settings, [late_day], RunTrigger.MANUAL)
     click.echo(f"late plays of {late_day} restated")
 

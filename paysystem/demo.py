@@ -1,10 +1,14 @@
 """Demo data that makes a first start look alive.
 
 Known accounts (one password for all), real playable media generated locally (some
-titles in Korean), ads, 30 days of play sessions and ad views that follow the §6 counting
-rules (filtered plays of both reasons), a `lifetime`-basis price plan for the last days,
-and late plays of a computed day whose re-run the seller sees as a restatement. Seeding is
-idempotent: a database that already has the demo admin is left alone.
+titles in Korean), ads, 30 days (at least since the first of last month) of play sessions
+and ad views that follow the §6 counting rules (filtered plays of both reasons), a
+`lifetime`-basis price plan for the last days, and late plays of a computed day whose re-run
+the seller sees as a restatement. §13 money (`settle_demo_months`): every complete month
+finalized, last month's payout run with two sellers paid and the small one carried below the
+threshold, and the late plays restating a day of that final month, so the current month's
+estimated statement carries an adjustment. Seeding is idempotent: a database that already
+has the demo admin is left alone.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from models.business_time import business_day
 from models.catalog import AdSlot, ad_slot_positions
 from models.posters import write_poster
 from paysystem.demo_media import write_clip
+from settings import Settings
 
 DEMO_PASSWORD = "paysystem-demo"
 REPEAT_WINDOW = timedelta(seconds=30)
@@ -53,6 +58,8 @@ ACCOUNTS = (
     DemoAccount("admin@demo.paysystem.test", Role.ADMIN, "Demo Admin"),
     DemoAccount("seller1@demo.paysystem.test", Role.SELLER, "Hana Studio"),
     DemoAccount("seller2@demo.paysystem.test", Role.SELLER, "Minsu Cooking"),
+    # A small channel: its month stays below the payout threshold and is carried (§13).
+    DemoAccount("seller3@demo.paysystem.test", Role.SELLER, "Jisoo Pottery"),
     DemoAccount("viewer1@demo.paysystem.test", Role.VIEWER, "Jiwoo"),
     DemoAccount("viewer2@demo.paysystem.test", Role.VIEWER, "Seoyeon"),
     DemoAccount("viewer3@demo.paysystem.test", Role.VIEWER, "Doyun"),
@@ -69,7 +76,9 @@ VIDEOS = (
     (1, "한강 자전거 라이딩", 360, (30, 110, 150)),
     (2, "김치찌개 황금 레시피", 540, (170, 60, 30)),
     (1, "서울 야경 타임랩스", 330, (20, 20, 60)),
+    (3, "도자기 물레 첫걸음", 240, (120, 90, 60)),
 )
+SMALL_SELLER = 3  # its video gets about one play a day
 
 # A `lifetime`-basis plan in force for the last LIFETIME_DAYS days, with brackets small
 # enough that the demo's videos cross them: tier progress and receipts show the basis at work.
@@ -109,7 +118,7 @@ def seed_demo(session: Session, media_root: Path, tz: ZoneInfo, *, days: int = 3
         create_user(session, email=a.email, password=DEMO_PASSWORD, role=a.role, display_name=a.name, verified=True)
         for a in ACCOUNTS
     ]
-    admin, sellers, viewers = users[0], users[1:3], users[3:]
+    admin, sellers, viewers = users[0], users[1:4], users[4:]
 
     videos: list[Video] = []
     for index, (seller_no, title, duration, colour) in enumerate(VIDEOS, start=1):
@@ -148,11 +157,13 @@ def seed_demo(session: Session, media_root: Path, tz: ZoneInfo, *, days: int = 3
     return True
 
 
-def add_late_plays(session: Session, tz: ZoneInfo, now: datetime | None = None, count: int = 7) -> date:
+def add_late_plays(session: Session, tz: ZoneInfo, now: datetime | None = None, count: int = 7,
+                   day: date | None = None) -> date:
     """Counted plays of the demo's most popular video that reach the server late, on a day the
-    batch already computed; returns the day, which must be re-run to restate it."""
+    batch already computed (default: RESTATED_DAY_OFFSET days ago); returns the day, which
+    must be re-run to restate it."""
     now = now or datetime.now(UTC)
-    day = business_day(now, tz) - timedelta(days=RESTATED_DAY_OFFSET)
+    day = day or business_day(now, tz) - timedelta(days=RESTATED_DAY_OFFSET)
     video = session.query(Video).order_by(Video.id).first()
     viewers = session.query(User).filter(User.role == Role.VIEWER).order_by(User.id).all()
     if video is None or not viewers:
@@ -184,6 +195,8 @@ def _seed_activity(session: Session, rng: random.Random, tz: ZoneInfo, now: date
         for video_rank, video in enumerate(videos):
             # Popularity differs per video and grows over the month, so charts have a shape.
             base = (len(videos) - video_rank) * 3 + (days - offset) // 3
+            if video.seller_id == sellers[SMALL_SELLER - 1].id:
+                base = 1
             for _ in range(max(0, int(rng.gauss(base, base / 4)))):
                 started = day_start + timedelta(seconds=rng.uniform(0, 86_399))
                 if started >= now:
@@ -265,3 +278,56 @@ def _seed_activity(session: Session, rng: random.Random, tz: ZoneInfo, now: date
                 updated_at=play.updated_at,
             )
         )
+
+
+def demo_window(tz: ZoneInfo, days: int, now: datetime | None = None) -> tuple[date, date]:
+    """The business days the demo seeds and computes: `days` days up to yesterday, widened back
+    to the first of a month and at least to the first of last month, so that every month in
+    it but the current one can be finalized."""
+    yesterday = business_day(now or datetime.now(UTC), tz) - timedelta(days=1)
+    last_month = (business_day(now or datetime.now(UTC), tz).replace(day=1) - timedelta(days=1)).replace(day=1)
+    return min(yesterday - timedelta(days=days - 1), last_month).replace(day=1), yesterday
+
+
+# Payout details of the demo sellers (the small one too, so its carry is "below threshold").
+DEMO_BANK_ACCOUNTS = {1: ("individual", "088", "110-234-567890", None),
+                      2: ("business", "004", "940-2210-33451", "1248100998"),
+                      3: ("individual", "090", "3333-01-2345678", None)}
+
+
+def settle_demo_months(settings: Settings, first: date, last: date) -> list[str]:
+    """Finalize every complete month from `first` to `last` (computed days), then the last one's
+    payout run: transfer file exported, both big sellers paid, the small one carried below
+    the threshold. Returns what it did, one line each, for the command's output."""
+    from sqlalchemy import text
+
+    from jobs.engine import engine_for
+    from models.money.months import month_label, next_month
+    from models.money.payout_details import DetailsInput, account_cipher, set_payout_details
+    from models.money.payouts import create_payout_run, import_results, transfer_file
+    from models.money.statements import finalize_month
+
+    engine = engine_for(settings.database_url)
+    cipher = account_cipher(settings.payout_details_keys, settings.secret_key)
+    done, month = [], first.replace(day=1)
+    while next_month(month) <= last + timedelta(days=1):
+        result = finalize_month(engine, month, settings.tz)
+        done.append(f"{month_label(month)} finalized: {result.statements} statements")
+        month = next_month(month)
+    final = month - timedelta(days=1)  # a day of the last final month
+    with Session(bind=engine) as session:
+        admin = find_user_by_email(session, ACCOUNTS[0].email)
+        for number, (kind, bank, account, business) in DEMO_BANK_ACCOUNTS.items():
+            seller = find_user_by_email(session, f"seller{number}@demo.paysystem.test")
+            set_payout_details(session, cipher, seller, DEMO_PASSWORD, DetailsInput(
+                legal_name=seller.display_name, kind=kind, bank_code=bank, account_number=account,
+                holder_name=seller.display_name, business_number=business))
+        run = create_payout_run(engine, final, threshold_won=settings.payout_threshold_won, by=admin.id)
+        transfer_file(engine, cipher, run.run_id, admin)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT reference, net FROM payouts WHERE run_id = :r"), {"r": run.run_id}).all()
+    if rows:
+        import_results(engine, "reference,status,amount,reason\n" + "".join(f"{r},paid,{n},\n" for r, n in rows))
+    done.append(f"{month_label(final)} payout run: {run.payouts} paid, carried: "
+                f"{', '.join(sorted(set(run.carried.values()))) or 'nobody'}")
+    return done

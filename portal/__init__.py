@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal import seller_portal
 
     app.register_blueprint(seller_portal.bp)
+    from portal import statements
+
+    app.register_blueprint(statements.bp)
     init_social_login(app, settings)
     from portal.body_limits import init_body_limits
 

@@ -26,6 +26,9 @@ from settings import Settings
 
 # The seller portal's generated data set and its app (tests/portal_support.py).
 from tests.portal_support import portal_app, portal_data  # noqa: E402,F401,I001
+
+# The §13 money scene's scratch database (tests/statement_support.py).
+from tests.statement_support import money_backend  # noqa: E402,F401,I001
 from tests.support import (
     MYSQL_SERVER_URL,
     REDIS_SERVER_URL,

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from models import (
     BatchRun,
@@ -24,9 +24,11 @@ from models import (
     VideoDailySettlement,
     VideoDailyStats,
 )
+from models.business_time import today
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
-from settings import PROJECT_ROOT
+from paysystem.demo import demo_window
+from settings import PROJECT_ROOT, load_settings
 from tests.support import TEST_SECRET, create_mysql_database, drop_mysql_database, unique_email
 
 
@@ -107,15 +109,31 @@ def test_seed_demo_is_idempotent(scratch_db, tmp_path):
         stats_days = session.scalars(select(VideoDailyStats.day).distinct()).all()
         restated = session.scalars(select(Restatement)).all()
         lifetime = session.scalars(select(VideoDailySettlement.basis).distinct()).all()
-    # 30 days, then the re-run of the day with late plays, which restated it (and, on the
-    # lifetime basis, the later days priced from its running total).
-    assert len(states) == 31 and set(states) == {RunState.SUCCEEDED}
+    # 30 days widened back to the first of last month (so it can be final), then the re-run of
+    # the day with late plays, which restated it (and, on the lifetime basis, the later days
+    # priced from its running total).
+    first, yesterday = demo_window(load_settings().tz, 30)
+    assert len(states) == (yesterday - first).days + 2 and set(states) == {RunState.SUCCEEDED}
     assert restated and {r.reason for r in restated} >= {"events_changed"}
     assert {b.value for b in lifetime} == {"daily", "lifetime"}
     with factory() as session:
         titles = session.scalars(select(Video.title)).all()
         demo_users = session.scalars(select(User).where(User.email.like("%@demo.paysystem.test"))).all()
-    assert len(demo_users) == 6 and all(user.is_verified for user in demo_users)  # issue 18, item 16
+    assert len(demo_users) == 7 and all(user.is_verified for user in demo_users)  # issue 18, item 16
+    with factory() as session:  # §13: a final month paid and carried, an adjustment in the open month
+        current = today(load_settings().tz).replace(day=1)
+        last_month = (current - timedelta(days=1)).replace(day=1)
+        assert session.execute(text("SELECT state FROM statement_months WHERE month = :m"),
+                               {"m": last_month}).scalar() == "final"
+        outcomes = dict(session.execute(text(
+            "SELECT u.email, p.state FROM payouts p JOIN users u ON u.id = p.seller_id")).all())
+        assert outcomes == {"seller1@demo.paysystem.test": "paid", "seller2@demo.paysystem.test": "paid"}
+        carried = session.execute(text("SELECT u.email, c.reason FROM payout_carries c "
+                                       "JOIN users u ON u.id = c.seller_id")).all()
+        assert carried == [("seller3@demo.paysystem.test", "below_threshold")]
+        adjusted = session.execute(text("SELECT month FROM statement_adjustments")).scalars().all()
+        assert adjusted and set(adjusted) == {current}  # carried into the open, estimated month
+    assert "ledger: every invariant holds" in run_cli("ledger-check", env=env).stdout
     assert any("한강" in t for t in titles) and len(titles) >= 9
     assert len(stats_days) >= 29
     for video in videos:

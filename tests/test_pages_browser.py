@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from models import BatchPartition, BatchRun, PlayHistory, PlayStatus, Role, RunState, RunTrigger
+from models.business_time import today
 from models.catalog_service import create_ad, create_video
 from tests.browser_support import ARTIFACTS, sign_in_browser
 from tests.watching_support import clip
@@ -69,7 +70,8 @@ def world(make_user, session_factory, settings, tmp_path_factory):  # type: igno
         db.add(BatchPartition(run_id=run.id, partition_index=0, video_id_lo=0, video_id_hi=99, state=RunState.FAILED,
                               error="lock wait timeout exceeded"))
         db.commit()
-        return {"seller": seller, "viewer": viewer, "admin": admin, "video": video.id, "ad": ad.id, "run": run.id}
+        return {"seller": seller, "viewer": viewer, "admin": admin, "video": video.id, "ad": ad.id, "run": run.id,
+                "month": today(settings.tz).strftime("%Y-%m")}
 
 
 def _extra_paths(role: str, world: dict) -> list[str]:
@@ -77,9 +79,11 @@ def _extra_paths(role: str, world: dict) -> list[str]:
     extra = {
         "visitor": [f"/videos/{video}", "/videos?page=999", "/no-such-page"],
         "viewer": [f"/videos/{video}", "/videos/upload"],  # the second: a humane 403
-        "seller": [f"/videos/{video}", f"/videos/{video}/edit", f"/videos/{video}/delete", f"/videos/{video}/stats"],
+        "seller": [f"/videos/{video}", f"/videos/{video}/edit", f"/videos/{video}/delete", f"/videos/{video}/stats",
+                   f"/statements/{world['month']}"],  # this month's estimated statement
         "admin": [f"/admin/ads/{ad}", f"/admin/ads/{ad}/delete", f"/videos/{video}/stats",
-                  f"/admin/runs/{world['run']}"],
+                  f"/admin/runs/{world['run']}", f"/admin/money/{world['month']}",
+                  f"/statements/{world['month']}?seller_id={world['seller'].id}"],
     }
     return extra[role]
 

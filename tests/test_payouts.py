@@ -292,9 +292,9 @@ def test_is_verified_is_the_accounts_rule():
     (10_000, False, True, True, None),
 ])
 def test_why_a_balance_is_carried(balance, held, has_details, verified, reason):
-    from models.money.payouts import _carry_reason
+    from models.money.payouts import carry_reason
     from models.money.tables import PayoutDetails
 
     seller = User(email="s@example.test", email_verified_at=datetime(2026, 1, 1, tzinfo=UTC) if verified else None)
     details = PayoutDetails(seller_id=1) if has_details else None
-    assert _carry_reason(balance, 10_000, held, details, seller) == reason
+    assert carry_reason(balance, 10_000, held, details, seller) == reason

@@ -47,8 +47,15 @@ _ACCOUNT = re.compile(r"^\d{10,16}$")
 
 
 class InvalidPayoutDetails(DomainError):
+    """Refused details; `fields` maps each refused field to its message (for the form, which
+    shows each next to its field), `message` joins them (for the API and the command line)."""
+
     kind = "invalid"
     code = "invalid_payout_details"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, **kwargs: str) -> None:
+        super().__init__(message, **kwargs)
+        self.fields = fields or {}
 
 
 class WrongPassword(DomainError):
@@ -104,24 +111,34 @@ class DetailsInput:
 
 
 def _clean(details: DetailsInput) -> DetailsInput:
+    """The details normalised, or InvalidPayoutDetails naming every refused field at once."""
     name, holder = details.legal_name.strip(), details.holder_name.strip()
     account = re.sub(r"[\s-]", "", details.account_number)
     business = re.sub(r"[\s-]", "", details.business_number or "") or None
+    problems: dict[str, str] = {}
     if not name or len(name) > 100:
-        raise InvalidPayoutDetails("the legal name is required (at most 100 characters)")
-    if not holder or len(holder) > 100:
-        raise InvalidPayoutDetails("the account holder's name is required (at most 100 characters)")
+        problems["legal_name"] = "the legal name is required (at most 100 characters)"
     if details.kind not in (INDIVIDUAL, BUSINESS):
-        raise InvalidPayoutDetails("the payee is an individual or a business")
+        problems["kind"] = "the payee is an individual or a business"
     if details.kind == BUSINESS and (business is None or not business_number_ok(business)):
-        raise InvalidPayoutDetails("the business registration number is not valid (10 digits, check digit)")
+        problems["business_number"] = "the business registration number is not valid (10 digits, check digit)"
+    if details.bank_code not in BANKS:
+        problems["bank_code"] = f"unknown bank code {details.bank_code!r}"
+    if not _ACCOUNT.match(account):
+        problems["account_number"] = "the account number must be 10 to 16 digits"
+    if not holder or len(holder) > 100:
+        problems["holder_name"] = "the account holder's name is required (at most 100 characters)"
+    if problems:
+        raise InvalidPayoutDetails("; ".join(problems.values()), fields=problems)
     if details.kind == INDIVIDUAL:
         business = None
-    if details.bank_code not in BANKS:
-        raise InvalidPayoutDetails(f"unknown bank code {details.bank_code!r}")
-    if not _ACCOUNT.match(account):
-        raise InvalidPayoutDetails("the account number must be 10 to 16 digits")
     return DetailsInput(name, details.kind, details.bank_code, account, holder, business)
+
+
+def check_details(details: DetailsInput) -> DetailsInput:
+    """The details normalised, or InvalidPayoutDetails naming every refused field (a form checks
+    them before asking whether the password is right, so every problem shows at once)."""
+    return _clean(details)
 
 
 @dataclass(frozen=True)

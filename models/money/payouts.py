@@ -91,7 +91,17 @@ def _lock_months(conn: Connection) -> dict[date, str]:
         text(f"SELECT month, state FROM statement_months ORDER BY month{tail}"))}
 
 
-def _carry_reason(balance: int, threshold: int, held: bool, details: PayoutDetails | None, user: User | None) -> str | None:
+# Why a balance is carried, in words for the seller (statements, dashboard, mails, console).
+CARRY_REASONS: dict[str, str] = {
+    "negative_balance": "the balance is negative (a later month's earnings make it up first)",
+    "on_hold": "payouts are on hold for this account (an administrator is reviewing it)",
+    "below_threshold": "the balance is below the payout threshold",
+    "no_payout_details": "no payout details are on file",
+    "email_not_verified": "the account's e-mail address is not verified",
+}
+
+
+def carry_reason(balance: int, threshold: int, held: bool, details: PayoutDetails | None, user: User | None) -> str | None:
     if balance < 0:
         return "negative_balance"
     if held:
@@ -136,7 +146,7 @@ def create_payout_run(engine: Engine, month: date | str, *, threshold_won: int, 
         payouts, carried = [], {}
         for seller in sellers:
             balance = balances.get(seller, 0)
-            reason = _carry_reason(balance, threshold_won, seller in held, details.get(seller),
+            reason = carry_reason(balance, threshold_won, seller in held, details.get(seller),
                                    users.get(seller))
             if reason is not None:
                 carried[seller] = reason

@@ -9,7 +9,7 @@ from settings import Settings
 
 
 def init_ops(app: Flask, settings: Settings) -> None:
-    from portal.ops import ads, health, plans, rq, runs, status
+    from portal.ops import ads, health, money, plans, rq, runs, status
 
     rq.init_rq_dashboard(app, settings.redis_url)
     app.register_blueprint(health.bp)
@@ -17,3 +17,4 @@ def init_ops(app: Flask, settings: Settings) -> None:
     app.register_blueprint(status.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(ads.bp)
+    app.register_blueprint(money.bp)

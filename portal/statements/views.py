@@ -1,0 +1,190 @@
+"""Seller pages of §13: `/statements`, `/statements/<YYYY-MM>` (and its PDF), `/payouts`,
+`/account/payout-details`, and the dashboard's money cards (`money_outlook`, a template
+global the dashboard includes).
+
+A seller sees only their own money: a `seller_id` of somebody else, or a month without a
+statement of theirs, is 404. Admins see any seller's with `?seller_id=`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from models import Role, User
+from models.base import utcnow
+from models.money import history
+from models.money.months import BadMonth, month_label, parse_month
+from models.money.payout_details import (
+    DetailsInput,
+    InvalidPayoutDetails,
+    WrongPassword,
+    account_cipher,
+    check_details,
+    set_payout_details,
+    shown_details,
+)
+from portal.auth import role_required
+from portal.database import db_session
+from portal.mail_outbox import mail_outbox
+from portal.settings import settings
+from portal.statements.forms import PayoutDetailsForm
+from portal.statements.mail import local_time, send_details_changed_mail
+from portal.statements.pdf import statement_pdf
+
+bp = Blueprint("statements", __name__)
+
+
+@bp.app_template_filter("local_time")
+def _local_time(moment) -> str:  # type: ignore[no-untyped-def]
+    """A stored UTC instant in the business time zone, labelled."""
+    from datetime import UTC
+
+    return local_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+@bp.app_template_global("month_label")
+def _month_label(month) -> str:  # type: ignore[no-untyped-def]
+    return month_label(month)
+
+
+@bp.app_template_global("money_outlook")
+def money_outlook() -> history.Outlook | None:
+    """The signed-in seller's balance and this month's outlook, for the dashboard's cards
+    (None for anyone else: an admin's dashboard is platform-wide)."""
+    if not current_user.is_authenticated or current_user.role != Role.SELLER:
+        return None
+    config = settings()
+    return history.outlook(db_session().connection(), current_user._get_current_object(), config.tz,
+                           threshold_won=config.payout_threshold_won, finalize_day=config.statement_finalize_day)
+
+
+def subject() -> User:
+    """Whose money the page shows: the signed-in seller, or for an admin `?seller_id=`.
+    Anything else is 404, so a forged id tells nothing about who exists."""
+    raw = request.args.get("seller_id", "")
+    if current_user.role != Role.ADMIN:
+        if raw and raw != str(current_user.id):
+            abort(404)
+        return current_user._get_current_object()
+    if not raw.isdigit() or len(raw) > 19:
+        abort(404, description="Pick a seller: add ?seller_id= (or use the operations console's statements).")
+    seller = db_session().get(User, int(raw))
+    if seller is None or seller.role != Role.SELLER:
+        abort(404)
+    return seller
+
+
+def _month(value: str):  # type: ignore[no-untyped-def]
+    try:
+        return parse_month(value)
+    except BadMonth:
+        abort(404)
+
+
+def scope_args(seller: User) -> dict[str, int]:
+    """The query arguments that keep an admin on the seller they picked."""
+    return {"seller_id": seller.id} if current_user.role == Role.ADMIN else {}
+
+
+@bp.get("/statements")
+@role_required(Role.SELLER)
+def index() -> ResponseReturnValue:
+    if current_user.role == Role.ADMIN and not request.args.get("seller_id"):
+        return redirect(url_for("ops_money.index"))  # admins start from the months
+    seller = subject()
+    months = history.seller_months(db_session().connection(), seller.id, settings().tz)
+    return render_template("statements/list.html", seller=seller, months=months, scope=scope_args(seller))
+
+
+def document_for(seller: User, month_text: str) -> history.Document:
+    """The seller's statement of the month, or 404 when they have none (another seller's final
+    month, a future month)."""
+    month = _month(month_text)
+    conn = db_session().connection()
+    if not history.has_statement(conn, seller.id, month, settings().tz):
+        abort(404)
+    return history.statement_document(conn, seller, month, settings().tz)
+
+
+@bp.get("/statements/<month>")
+@role_required(Role.SELLER)
+def detail(month: str) -> ResponseReturnValue:
+    seller = subject()
+    doc = document_for(seller, month)
+    return render_template("statements/detail.html", doc=doc, seller=seller, scope=scope_args(seller),
+                           threshold=settings().payout_threshold_won, tz_name=settings().timezone)
+
+
+@bp.get("/statements/<month>/pdf")
+@role_required(Role.SELLER)
+def pdf(month: str) -> ResponseReturnValue:
+    """The statement as a PDF, from the same template as the page."""
+    seller = subject()
+    doc = document_for(seller, month)
+    body = statement_pdf(doc, threshold=settings().payout_threshold_won, tz_name=settings().timezone,
+                         printed=local_time(utcnow()))
+    name = f"paysystem-statement-{month_label(doc.statement.month)}-{seller.id}.pdf"
+    return body, 200, {"Content-Type": "application/pdf", "Content-Disposition": f'attachment; filename="{name}"',
+                       "Cache-Control": "private, no-store"}
+
+
+@bp.get("/payouts")
+@role_required(Role.SELLER)
+def payouts() -> ResponseReturnValue:
+    seller = subject()
+    lines = history.payout_history(db_session().connection(), seller.id)
+    return render_template("statements/payouts.html", seller=seller, lines=lines, scope=scope_args(seller))
+
+
+def _details_input(form: PayoutDetailsForm) -> DetailsInput:
+    return DetailsInput(legal_name=form.legal_name.data or "", kind=form.kind.data or "",
+                        bank_code=form.bank_code.data or "", account_number=form.account_number.data or "",
+                        holder_name=form.holder_name.data or "", business_number=form.business_number.data or None)
+
+
+@bp.route("/account/payout-details", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def payout_details() -> ResponseReturnValue:
+    """The payout details: each refusal next to its field, the password asked again, only the
+    account's last 4 digits ever shown (the number typed is not sent back, even on a refusal),
+    and a change recorded and mailed to the seller."""
+    if current_user.role != Role.SELLER:
+        abort(403, description="Payout details are the seller's own; admins see their last 4 digits in the console.")
+    session = db_session()
+    shown = shown_details(session, current_user.id)
+    form = PayoutDetailsForm()
+    if request.method == "GET" and shown is not None:
+        form.legal_name.data, form.kind.data, form.business_number.data = shown.legal_name, shown.kind, shown.business_number
+        form.bank_code.data, form.holder_name.data = shown.bank_code, shown.holder_name
+    status = 200
+    if form.validate_on_submit():
+        details = _details_input(form)
+        try:
+            check_details(details)
+            changed = set_payout_details(session, account_cipher(settings().payout_details_keys,
+                                                                 settings().secret_key),
+                                         current_user._get_current_object(), form.password.data or "", details)
+        except InvalidPayoutDetails as exc:
+            for name, message in exc.fields.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message[0].upper() + message[1:] + "."]
+            status = 422
+        except WrongPassword:
+            form.password.errors = ["The password is not right."]
+            status = 422
+        else:
+            if changed.fields:
+                mail_outbox().submit(partial(send_details_changed_mail, current_user.id, changed.fields,
+                                             changed.changed_at))
+                flash("Your payout details were saved; we mailed you a note of the change.", "success")
+            else:
+                flash("Nothing changed.", "info")
+            return redirect(url_for("statements.payout_details"))
+    elif request.method == "POST":
+        status = 422
+    form.account_number.data = ""
+    form.password.data = ""
+    return render_template("statements/payout_details.html", form=form, shown=shown), status
