@@ -9,8 +9,8 @@ from datetime import datetime
 
 from models.users import User
 from portal.database import session_factory
+from portal.formatting import won
 from portal.mailer import send_mail
-from portal.seller_portal.formatting import won
 from portal.settings import settings
 
 
