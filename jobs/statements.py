@@ -3,7 +3,8 @@
 From day STATEMENT_FINALIZE_DAY of a month (business time) the previous month is due;
 the job fires every day at 03:00, so a month refused on the 10th (a day not final yet) is
 tried again the next days until it is final, and a final month is a no-op
-(models/money/statements.py finalizes once). A refusal is logged and recorded on the
+(models/money/statements.py finalizes once); the run that finalizes it mails every seller
+(models/money/notices.py). A refusal is logged and recorded on the
 month row (console, /healthz/batch); it is not an error of the job, so RQ does not retry.
 """
 
@@ -15,6 +16,7 @@ from jobs.engine import engine_for
 from jobs.logs import log
 from models.business_time import today
 from models.money.months import month_label
+from models.money.notices import mail_statements_final
 from models.money.statements import MonthNotReady, finalize_month
 from settings import Settings
 
@@ -38,5 +40,6 @@ def finalize_due(settings: Settings, now: datetime | None = None) -> dict:
         log.warning("statements not finalized: %s", exc.message)
         return {"month": month_label(month), "state": "refused", "reason": exc.message}
     state = "finalized" if result.finalized else "already_final"
+    mailed = mail_statements_final(settings, engine_for(settings.database_url), month) if result.finalized else 0
     return {"month": month_label(month), "state": state, "statements": result.statements,
-            "earnings": result.earnings}
+            "earnings": result.earnings, "mailed": mailed}

@@ -53,6 +53,6 @@ def test_tick_steps():
 ])
 def test_durations_carry_their_units(seconds, text):
     """Issue 21, item 2: "0:07" read as seven minutes; every duration now says its units."""
-    from portal.formatting import duration
+    from models.formatting import duration
 
     assert duration(seconds) == text

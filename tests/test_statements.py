@@ -186,8 +186,20 @@ def test_the_schedule_finalizes_last_month_from_the_finalize_day_until_it_is_fin
     assert refused["state"] == "refused" and "2026-02-28 pending" in refused["reason"]
     run_days_inline(backend.settings, [date(2026, 2, 28)], use_cache=False)
     eleventh = tenth + timedelta(days=1)
-    results, errors = parallel(4, lambda engine: finalize_due(backend.settings, eleventh), backend.url)
-    assert errors == [] and sorted(r["state"] for r in results) == ["already_final"] * 3 + ["finalized"]
+    from tests.mail_support import smtp_server
+
+    with smtp_server() as (inbox, port):  # the run that finalizes mails every seller, once
+        mailing = replace(backend.settings, smtp_host="127.0.0.1", smtp_port=port,
+                          public_base_url="https://pay.example.com")
+        results, errors = parallel(4, lambda engine: finalize_due(mailing, eleventh), backend.url)
+        assert errors == [] and sorted(r["state"] for r in results) == ["already_final"] * 3 + ["finalized"]
+        [done] = [r for r in results if r["state"] == "finalized"]
+        assert done["mailed"] == done["statements"] > 0
+        assert len(inbox.messages) == done["statements"]
+        assert len({m["To"] for m in inbox.messages}) == done["statements"]
+        mail = inbox.messages[0]
+        assert mail["Subject"] == "Your PaySystem statement for 2026-02 is final"
+        assert "https://pay.example.com/statements/2026-02" in mail.get_payload(decode=True).decode()
     assert finalize_due(backend.settings, eleventh + timedelta(days=1))["state"] == "already_final"
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import plotly.io as pio
 
-from portal.formatting import duration
+from models.formatting import duration
 
 # A day without data is zero and says so in the table; its bar is empty, so it is not named.
 _STATUS_PATTERN = {"final": "", "no_data": "", "live": "/", "stale": "x", "pending": "."}

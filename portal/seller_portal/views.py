@@ -17,6 +17,7 @@ from sqlalchemy import select
 from models import Role, User
 from models.business_time import month_range, today
 from models.catalog_cards import has_videos
+from models.formatting import duration, number, signed_pct, signed_won, won
 from models.seller_figures import (
     FigureError,
     cards,
@@ -43,7 +44,6 @@ from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
 from portal.figures import figure_cache
-from portal.formatting import duration, number, signed_pct, signed_won, won
 from portal.seller_portal import charts
 from portal.settings import settings
 

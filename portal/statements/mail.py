@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from models.formatting import won
+from models.mailer import send_mail
+from models.money.notices import statement_final_text
 from models.users import User
 from portal.database import session_factory
-from portal.formatting import won
-from portal.mailer import send_mail
 from portal.settings import settings
 
 
@@ -41,8 +42,7 @@ def send_details_changed_mail(seller_id: int, fields: tuple[str, ...], when: dat
 
 
 def send_statement_final_mail(seller_id: int, month: str, earnings: int, link: str) -> None:
-    _mail_seller(seller_id, f"Your PaySystem statement for {month} is final", (
-        f"your statement for {month} is final: earnings {won(earnings)}.\n\nSee it (and its PDF) here:\n\n{link}\n"))
+    _mail_seller(seller_id, *statement_final_text(month, earnings, link))
 
 
 def send_payout_paid_mail(seller_id: int, reference: str, net: int) -> None:

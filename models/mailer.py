@@ -1,4 +1,6 @@
-"""Sending e-mail: through the configured SMTP server, or into the log in development.
+"""Sending e-mail: through the configured SMTP server, or into the log in development. Here, below
+the portal and the jobs, because both send mail (the scheduled statement finalization mails
+sellers from a worker).
 
 The account mails (portal/auth/account_mail.py: reset links, verification links, "you already
 have an account") use it, from the mail outbox's thread (portal/mail_outbox.py), never on a
@@ -11,14 +13,25 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-
-from settings import Settings
+from typing import Protocol
 
 _log = logging.getLogger(__name__)
 _TIMEOUT_SECONDS = 10
 
 
-def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> None:
+class MailConfig(Protocol):
+    """What sending needs of the configuration (settings.Settings has it; models/ does not
+    import the settings, callers pass them in)."""
+
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str
+    smtp_starttls: bool
+    mail_from: str
+
+
+def send_mail(settings: MailConfig, *, to: str, subject: str, body: str) -> None:
     """Send a plain-text mail; raises OSError / smtplib.SMTPException when the server refuses it."""
     message = EmailMessage()
     message["From"] = settings.mail_from
