@@ -38,14 +38,6 @@ from portal.statements.pdf import statement_pdf
 bp = Blueprint("statements", __name__)
 
 
-@bp.app_template_filter("local_time")
-def _local_time(moment) -> str:  # type: ignore[no-untyped-def]
-    """A stored UTC instant in the business time zone, labelled."""
-    from datetime import UTC
-
-    return local_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-
-
 @bp.app_template_global("month_label")
 def _month_label(month) -> str:  # type: ignore[no-untyped-def]
     return month_label(month)
