@@ -81,7 +81,7 @@ def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, medi
         page.set_viewport_size({"width": 1280, "height": 900})
 
         page.goto(server.url + f"/admin/rq/0/view/jobs/{settings.batch_queue}/finished/100/asc/1")
-        page.locator("text=batch-run-").first.wait_for(timeout=20_000)
+        page.locator("text=-run-").first.wait_for(timeout=20_000)  # job ids: batch-<database>-run-<id>-…
         page.screenshot(path=str(ARTIFACTS / "ops_rq_dashboard.png"), full_page=True)
         # Its actions work from its own page: the script sends the CSRF token from our cookie.
         with page.expect_response(lambda r: "/admin/rq/job/" in r.url and r.url.endswith("/delete")) as deleted:

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from models import Role, User
 from models.base import utcnow
+from models.catalog_cards import has_videos
 from models.money import history
 from models.money.months import BadMonth, month_label, parse_month
 from models.money.payout_details import (
@@ -46,8 +47,11 @@ def _month_label(month) -> str:  # type: ignore[no-untyped-def]
 @bp.app_template_global("money_outlook")
 def money_outlook() -> history.Outlook | None:
     """The signed-in seller's balance and this month's outlook, for the dashboard's cards
-    (None for anyone else: an admin's dashboard is platform-wide)."""
+    (None for anyone else: an admin's dashboard is platform-wide; and for a seller who never had
+    a video, who has no money and gets the first-run prompt instead)."""
     if not current_user.is_authenticated or current_user.role != Role.SELLER:
+        return None
+    if not has_videos(db_session(), current_user.id, ever=True):
         return None
     config = settings()
     return history.outlook(db_session().connection(), current_user._get_current_object(), config.tz,
