@@ -115,3 +115,15 @@ def test_a_failed_payout_is_mailed_and_its_gross_returns_to_the_balance(money_ba
         assert "account closed" in body and f"₩{int(net):,}" in body and "back in your balance" in body
         balance = app.test_client().get("/api/v1/balance", headers=bearer(app.test_client(), scene.paid)).get_json()
         assert balance["balance"] == scene.earnings[scene.paid.id]
+
+
+def test_one_month_syntax_for_every_month_argument():
+    """models/money/months.py `month_of` is the one reading of YYYY-MM (the status API's Month
+    type and the money pages alike): ASCII digits, months 1–12."""
+    from datetime import date
+
+    from models.money.months import month_of
+
+    assert month_of("2026-11") == date(2026, 11, 1) and month_of(" 2026-02 ") == date(2026, 2, 1)
+    for bad in ("2026-13", "2026-00", "٢٠٢٦-١١", "2026-1", "2026-11-01", "0000-01", ""):
+        assert month_of(bad) is None, bad

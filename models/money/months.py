@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 from models.errors import DomainError
 from models.sql_dialect import Dialect
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only
 
 
 class BadMonth(DomainError):
@@ -23,14 +23,23 @@ class BadMonth(DomainError):
     code = "bad_month"
 
 
+def month_of(text: str) -> date | None:
+    """`2026-11` as date(2026, 11, 1), or None for anything else (ASCII digits, months 1–12).
+    The one month syntax: the API's `Month` type reads it too, then applies the date window."""
+    match = _MONTH.fullmatch(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
 def parse_month(value: str | date) -> date:
     """`2026-11` (or any date in it) → date(2026, 11, 1); a clear error for anything else."""
     if isinstance(value, date):
         return value.replace(day=1)
-    match = _MONTH.match(value.strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    month = month_of(value)
+    if month is None or month.year < 2000:
         raise BadMonth(f"{value!r} is not a month (YYYY-MM)")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    return month
 
 
 def next_month(month: date) -> date:

@@ -8,7 +8,6 @@ error codes, so the view still hands them the body as sent.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from models.batch import RunState, RunTrigger
+from models.money.months import month_of
 from models.ops_status import CalendarStatus
 from models.price_plans import MAX_BRACKETS, NAME_LENGTH
 from portal.api.stats_schemas import Day, in_window
@@ -175,14 +175,13 @@ class BackfillCancelled(BaseModel):
 
 
 def _first_of_month(value: Any) -> Any:
-    """`2026-11` (ASCII digits) as the first day of that month; anything else is refused."""
+    """`2026-11` (ASCII digits) as the first day of that month (models/money/months.py
+    `month_of`, the one month syntax); anything else is refused."""
     if isinstance(value, str):
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
+        month = month_of(value)
+        if month is None:
             raise ValueError(f"must look like 2026-11, got {value[:20]!r}")
-        try:
-            return date.fromisoformat(value + "-01")
-        except ValueError:
-            raise ValueError(f"must look like 2026-11, got {value[:20]!r}") from None
+        return month
     return value
 
 

@@ -17,7 +17,7 @@ from flask_login import current_user
 from models import Role, User
 from models.errors import DomainError
 from models.money import overview
-from models.money.months import BadMonth, month_label, parse_month
+from models.money.months import BadMonth, month_label
 from models.money.payout_details import account_cipher
 from models.money.payouts import (
     BadResultFile,
@@ -31,16 +31,10 @@ from portal.auth import role_required
 from portal.database import db_session
 from portal.settings import settings
 from portal.statements.actions import apply_results, engine, finalize
+from portal.statements.views import month_or_404
 
 bp = Blueprint("ops_money", __name__, url_prefix="/admin/money")
 RESULT_LIMIT = 5 * 1024 * 1024  # a bank result file for a few hundred thousand payouts
-
-
-def _month(value: str):  # type: ignore[no-untyped-def]
-    try:
-        return parse_month(value)
-    except BadMonth:
-        abort(404)
 
 
 @bp.get("/")
@@ -53,7 +47,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/<month>")
 @role_required(Role.ADMIN)
 def month(month: str) -> ResponseReturnValue:
-    when = _month(month)
+    when = month_or_404(month)
     conn = db_session().connection()
     row = overview.month_row(conn, when)
     return render_template("ops/money_month.html", month=when, row=row, sellers=overview.month_sellers(conn, when))
@@ -83,7 +77,7 @@ def finalize_month_view() -> ResponseReturnValue:
 @bp.post("/<month>/payout-run")
 @role_required(Role.ADMIN)
 def create_run(month: str) -> ResponseReturnValue:
-    when = _month(month)
+    when = month_or_404(month)
     try:
         run = create_payout_run(engine(), when, threshold_won=settings().payout_threshold_won, by=current_user.id)
     except DomainError as exc:

@@ -12,6 +12,7 @@ from models.mailer import send_mail
 from models.money.notices import statement_final_text
 from models.users import User
 from portal.database import session_factory
+from portal.presentation import local_time
 from portal.settings import settings
 
 
@@ -23,12 +24,6 @@ def _mail_seller(seller_id: int, subject: str, text: str) -> None:
             return
         address, name = user.email, user.display_name
     send_mail(settings(), to=address, subject=subject, body=f"Hello {name},\n\n{text}")
-
-
-def local_time(moment: datetime) -> str:
-    """An instant in the business time zone, labelled (as every page shows times)."""
-    local = moment.astimezone(settings().tz)
-    return f"{local:%Y-%m-%d %H:%M} {settings().timezone}"
 
 
 def send_details_changed_mail(seller_id: int, fields: tuple[str, ...], when: datetime) -> None:

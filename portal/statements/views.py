@@ -8,6 +8,7 @@ statement of theirs, is 404. Admins see any seller's with `?seller_id=`.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -31,9 +32,10 @@ from models.money.payout_details import (
 from portal.auth import role_required
 from portal.database import db_session
 from portal.mail_outbox import mail_outbox
+from portal.presentation import local_time
 from portal.settings import settings
 from portal.statements.forms import PayoutDetailsForm
-from portal.statements.mail import local_time, send_details_changed_mail
+from portal.statements.mail import send_details_changed_mail
 from portal.statements.pdf import statement_pdf
 
 bp = Blueprint("statements", __name__)
@@ -74,7 +76,8 @@ def subject() -> User:
     return seller
 
 
-def _month(value: str):  # type: ignore[no-untyped-def]
+def month_or_404(value: str) -> date:
+    """The month in a page's URL; a malformed one is a page that does not exist (404)."""
     try:
         return parse_month(value)
     except BadMonth:
@@ -99,7 +102,7 @@ def index() -> ResponseReturnValue:
 def document_for(seller: User, month_text: str) -> history.Document:
     """The seller's statement of the month, or 404 when they have none (another seller's final
     month, a future month)."""
-    month = _month(month_text)
+    month = month_or_404(month_text)
     conn = db_session().connection()
     if not history.has_statement(conn, seller.id, month, settings().tz):
         abort(404)
