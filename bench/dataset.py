@@ -29,7 +29,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from jobs.enqueue import enqueue_runs
-from models.batch import RunTrigger
+from models.batch.tables import RunTrigger
 from models.business_time import days_between
 from models.db import make_engine, normalize_url
 from paysystem import migrate

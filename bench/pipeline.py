@@ -42,7 +42,7 @@ from bench.dataset import (
 )
 from jobs.engine import engine_for
 from jobs.inline import run_days_inline
-from models.batch import RunTrigger
+from models.batch.tables import RunTrigger
 from models.business_time import days_between
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
 from settings import Settings

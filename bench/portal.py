@@ -25,7 +25,7 @@
      seller's own token, so consecutive requests never share a cache key; after each full
      round the load generator waits for the round's answers and bumps the month's cache
      version in the database — exactly what the batch does when it recomputes a day
-     (models/figure_cache.py `invalidate_scopes`) — so the next round's keys are new too. The
+     (models/figures/cache.py `invalidate_scopes`) — so the next round's keys are new too. The
      `cache writes` column is the number of figure keys the phase added to Redis: every miss
      stores one, so it is a lower bound on the misses and shows the cache was defeated (the
      cached phases add none: each is primed first);
@@ -81,12 +81,12 @@ from bench.dataset import (
 from bench.progress import free_port, percentile, start_gunicorn, stop
 from jobs.engine import engine_for
 from models import Role, User, Video
-from models.accounts import change_password
+from models.accounts.service import change_password
 from models.business_time import month_range, month_start
 from models.db import make_engine, make_sessionmaker
-from models.figure_cache import PREFIX as FIGURE_PREFIX
-from models.figure_cache import FigureCache, month_scopes
-from models.stats import VideoDailyStats
+from models.figures.cache import PREFIX as FIGURE_PREFIX
+from models.figures.cache import FigureCache, month_scopes
+from models.figures.tables import VideoDailyStats
 from paysystem.synthetic_data import default_last_day, generate
 from portal.api.tokens import issue_token
 from settings import PROJECT_ROOT, Settings, generate_fernet_key

@@ -48,9 +48,9 @@ from sqlalchemy.engine import make_url
 
 from bench.dataset import redis_commands
 from models import PlayHistory, PlaySession, PlayStatus, Role, User, Video
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.business_time import business_day
-from models.catalog import AdSlot, ad_slot_positions
+from models.catalog.tables import AdSlot, ad_slot_positions
 from models.db import make_engine, make_sessionmaker, normalize_url
 from paysystem import migrate
 from portal.api.tokens import issue_token

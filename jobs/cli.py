@@ -69,7 +69,7 @@ def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None
 
     from jobs.engine import engine_for
     from jobs.runs import failed_runs, run_states
-    from models.batch import RunState
+    from models.batch.tables import RunState
 
     engine = engine_for(settings.database_url)
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -92,8 +92,8 @@ def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None
 
 def _run_days(days: list[date], trigger_name: str, inline: bool, wait: bool, timeout: float | None) -> None:
     from jobs.enqueue import BatchRequestError, check_closed_days, enqueue_runs
-    from models.batch import RunTrigger
-    from models.date_window import DateOutOfRange
+    from models.batch.tables import RunTrigger
+    from models.figures.date_window import DateOutOfRange
 
     settings = _settings()
     trigger = RunTrigger(trigger_name)

@@ -40,9 +40,9 @@ from jobs.runs import (
     plan_nightly,
     reset_for_retry,
 )
-from models.batch import RunState, RunTrigger
+from models.batch.tables import RunState, RunTrigger
 from models.business_time import days_between, today
-from models.date_window import day_window
+from models.figures.date_window import day_window
 from models.db import database_identity
 from settings import Settings
 
@@ -62,7 +62,7 @@ def check_closed_days(settings: Settings, first: date, last: date) -> list[date]
             f"{last.isoformat()} is not over yet in business time ({settings.timezone}); "
             f"the latest day that can be computed is {(current - timedelta(days=1)).isoformat()}"
         )
-    # Before the date window (models/date_window.py) there is no data, and a run of year 1 was
+    # Before the date window (models/figures/date_window.py) there is no data, and a run of year 1 was
     # accepted and then failed on its week and month arithmetic: refused (DateOutOfRange, 422).
     day_window(settings, current).check(first, "the first day")
     days = days_between(first, last)

@@ -25,8 +25,8 @@ from jobs.runs import (
     run_result,
     unfinished_partitions,
 )
-from models.batch import RunTrigger
-from models.figure_cache import FigureCache
+from models.batch.tables import RunTrigger
+from models.figures.cache import FigureCache
 from models.redis_conn import make_redis
 from settings import Settings
 

@@ -22,13 +22,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
-from models import restatements
+from models.money import restatements
 from models.business_time import month_range, week_range
-from models.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
-from models.pricing import Plan, plans_in_force, price_sql, tiers_of
-from models.settlement import PricingBasis
+from models.figures.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
+from models.money.pricing import Plan, plans_in_force, price_sql, tiers_of
+from models.money.settlement import PricingBasis
 from models.sql_dialect import Dialect
-from models.stats import RollupPeriod
+from models.figures.tables import RollupPeriod
 
 _DAY = "tmp_batch_day"
 _CHANGE = "tmp_batch_change"
@@ -88,7 +88,7 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan,
         "watch_seconds BIGINT NOT NULL, ad_views BIGINT NOT NULL, video_amount BIGINT NOT NULL, "
         "ad_amount BIGINT NOT NULL",
     )))
-    # The day's figures per video (models/daily_counts.py defines them), each read from a
+    # The day's figures per video (models/figures/daily_counts.py defines them), each read from a
     # covering (day, video_id, …) index, and
     # the running totals of each video's latest earlier row: one seek per video in the
     # (video_id, day) index, so the cost does not grow with the history.
@@ -253,7 +253,7 @@ def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, j
 
 
 # ---------------------------------------------------------------------------------- final step
-# The final step materializes the Top-5 through models/rankings.py (the ranking rule's home).
+# The final step materializes the Top-5 through models/figures/rankings.py (the ranking rule's home).
 
 
 def periods_of(day: date) -> list[tuple[RollupPeriod, date, date]]:

@@ -26,14 +26,14 @@ from jobs import pipeline
 from jobs.errors import BatchRequestError, PermanentJobError
 from jobs.logs import job_context, log
 from models.base import utcnow
-from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
+from models.batch.tables import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between
-from models.catalog import Video
+from models.catalog.tables import Video
 from models.db import database_identity
-from models.figure_cache import FigureCache
-from models.pricing import as_date, plan_for_day
-from models.rankings import materialize_top
-from models.stats import PeriodKind
+from models.figures.cache import FigureCache
+from models.money.pricing import as_date, plan_for_day
+from models.figures.rankings import materialize_top
+from models.figures.tables import PeriodKind
 
 ERROR_LIMIT = 4000
 

@@ -4,18 +4,18 @@ Importing this package registers every table on `Base.metadata` (alembic and the
 fixtures rely on that). It never imports `portal` or `jobs`.
 """
 
-from models.ad_rotation import AdPickHour
+from models.playback.ad_rotation import AdPickHour
 from models.base import Base
-from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
-from models.catalog import Ad, AdSlot, Video, ad_slot_positions
-from models.figure_cache import FigureVersion
-from models.mailed_links import MailedLink
+from models.batch.tables import BatchPartition, BatchRun, RunState, RunTrigger
+from models.catalog.tables import Ad, AdSlot, Video, ad_slot_positions
+from models.figures.cache import FigureVersion
+from models.accounts.mailed_links import MailedLink
 from models.money.tables import StatementMonth  # noqa: F401  (registers §13 tables)
-from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
-from models.restatements import Restatement
-from models.revoked_tokens import RevokedToken
-from models.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
-from models.stats import (
+from models.playback.tables import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
+from models.money.restatements import Restatement
+from models.accounts.revoked_tokens import RevokedToken
+from models.money.settlement import PricePlan, PriceTier, PricingBasis, VideoDailySettlement
+from models.figures.tables import (
     Metric,
     PeriodKind,
     RollupPeriod,
@@ -23,7 +23,7 @@ from models.stats import (
     VideoDailyStats,
     VideoPeriodStats,
 )
-from models.users import RememberToken, Role, SocialIdentity, User
+from models.accounts.users import RememberToken, Role, SocialIdentity, User
 
 __all__ = [
     "Ad",

@@ -1,8 +1,8 @@
 """The few SQL spellings that differ between MariaDB/MySQL and SQLite, for set-based SQL text.
 
 Shared by the batch's SQL (jobs/pipeline.py) and the SQL forms of the rules that live in
-models/ (the §9 bracket price in models/pricing.py, the daily counts in
-models/daily_counts.py), so each rule is spelled once for both databases.
+models/ (the §9 bracket price in models/money/pricing.py, the daily counts in
+models/figures/daily_counts.py), so each rule is spelled once for both databases.
 """
 
 from __future__ import annotations

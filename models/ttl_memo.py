@@ -1,7 +1,7 @@
 """A per-process memo whose entries live a fixed number of seconds.
 
 The portal keeps a few things it may show slightly late — data statuses
-(models/status_memo.py), the dashboard's rendered figures (portal/seller_portal/views.py) —
+(models/figures/status_memo.py), the dashboard's rendered figures (portal/seller_portal/views.py) —
 for FIGURE_STATUS_TTL_SECONDS, so that bound is stated and enforced in one place: an entry
 is never given out after `ttl_seconds`, and 0 keeps nothing. Entries are cleared whole-sale
 when there are too many: they live seconds, so an LRU would buy nothing.

@@ -56,7 +56,7 @@ def build_static() -> None:
 
 def _change_account(email: str, change: Callable[[Session, User], object]) -> User:
     """Apply `change` (a committing service function) to the account with this e-mail."""
-    from models.accounts import AccountError, find_user_by_email
+    from models.accounts.service import AccountError, find_user_by_email
     from models.db import make_engine, make_sessionmaker
 
     settings = _settings()
@@ -74,7 +74,7 @@ def _change_account(email: str, change: Callable[[Session, User], object]) -> Us
 
 
 def _set_active(email: str, active: bool) -> None:
-    from models.accounts import set_active
+    from models.accounts.service import set_active
 
     user = _change_account(email, lambda session, user: set_active(session, user, active))
     click.echo(f"{user.email} is {'active' if active else 'deactivated'} (id {user.id})")
@@ -102,7 +102,7 @@ def reactivate(email: str) -> None:
 def create_admin(email: str, name: str | None, password: str) -> None:
     """Create an admin account; the first admin can only be made this way."""
     from models import Role
-    from models.accounts import AccountError, create_user
+    from models.accounts.service import AccountError, create_user
     from models.db import make_engine, make_sessionmaker, session_scope
 
     settings = _settings()
@@ -122,7 +122,7 @@ def create_admin(email: str, name: str | None, password: str) -> None:
 def set_role(email: str, role: str) -> None:
     """Change an account's role (e.g. make an existing user an admin)."""
     from models import Role
-    from models.accounts import change_role
+    from models.accounts.service import change_role
 
     user = _change_account(email, lambda session, user: change_role(session, user, Role(role)))
     click.echo(f"{user.email} is now {role}")
@@ -166,7 +166,7 @@ def _compute_demo_days(settings: Settings, days: int) -> None:
     from datetime import timedelta
 
     from jobs.inline import run_days_inline
-    from models.batch import RunTrigger
+    from models.batch.tables import RunTrigger
     from models.business_time import days_between, today
     from paysystem.demo import demo_window, settle_demo_months
 

@@ -36,10 +36,10 @@ from models import (
     User,
     Video,
 )
-from models.accounts import create_user, find_user_by_email
+from models.accounts.service import create_user, find_user_by_email
 from models.business_time import business_day
-from models.catalog import AdSlot, ad_slot_positions
-from models.posters import write_poster
+from models.catalog.tables import AdSlot, ad_slot_positions
+from models.catalog.posters import write_poster
 from paysystem.demo_media import write_clip
 from settings import Settings
 

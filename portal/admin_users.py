@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from models import Role, User
-from models.accounts import AccountError, change_role, list_users, set_active
+from models.accounts.service import AccountError, change_role, list_users, set_active
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import make_engine, make_sessionmaker, normalize_url, ping_when_idle
-from models.progress_recorder import ProgressRecorder
+from models.playback.progress_recorder import ProgressRecorder
 
 _EXTENSION = "paysystem.db"
 _RECORDER = "paysystem.progress"

@@ -1,11 +1,11 @@
-"""The app's figure cache (`models/figure_cache.py`) shared by pages and API in a process."""
+"""The app's figure cache (`models/figures/cache.py`) shared by pages and API in a process."""
 
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request
 
-from models.figure_cache import FigureCache
-from models.status_memo import StatusMemo
+from models.figures.cache import FigureCache
+from models.figures.status_memo import StatusMemo
 from portal.database import db_session, session_factory
 from portal.redis_client import redis_client
 from portal.settings import settings
@@ -21,7 +21,7 @@ KNOWN_FIGURES = "paysystem.figure_values"
 def app_figure_cache() -> FigureCache:
     """One cache, and so one circuit breaker, per app: when Redis dies the first few requests
     notice and the rest go straight to the database until the breaker tries again. The scope
-    versions are read from the database (models/figure_cache.py), so an invalidation the batch
+    versions are read from the database (models/figures/cache.py), so an invalidation the batch
     made while Redis was down is not lost."""
     cache = current_app.extensions.get(_CACHE)
     if cache is None:

@@ -12,8 +12,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from models.catalog_cards import cards_for, continue_watching, has_videos
-from models.catalog_service import list_published
+from models.catalog.cards import cards_for, continue_watching, has_videos
+from models.catalog.service import list_published
 from portal.database import db_session
 
 bp = Blueprint("home", __name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, send_file
 from flask.typing import ResponseReturnValue
 
-from models.media import MediaError, media_file
+from models.catalog.media import MediaError, media_file
 from portal.settings import settings
 
 

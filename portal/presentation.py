@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from models.date_window import DayWindow, day_window
-from models.skip_rates import SkipRate
+from models.figures.date_window import DayWindow, day_window
+from models.figures.skip_rates import SkipRate
 from portal.settings import settings
 
 
@@ -59,7 +59,7 @@ def zone_label() -> str:
 
 
 def date_window() -> DayWindow:
-    """The days a page may ask about (models/date_window.py), for its date pickers' min and max:
+    """The days a page may ask about (models/figures/date_window.py), for its date pickers' min and max:
     the browser refuses what the server would refuse."""
     return day_window(settings())
 

@@ -4,7 +4,7 @@ Every player sends its bearer token with each progress report, so asking anythin
 token revoked?" was a network round trip on every request of the hottest endpoint — for an
 answer that is almost always no. Each process therefore keeps the set of revoked token ids
 in memory, fed by Redis pub/sub, and the database holds the record of truth
-(models/revoked_tokens.py):
+(models/accounts/revoked_tokens.py):
 
 * revoking writes the database row first (committed: from then on the token is refused
   whatever Redis does), adds the id to the revoking process's own mirror, and then — as a
@@ -44,7 +44,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from models.revoked_tokens import is_token_revoked, live_revocations, record_revocation
+from models.accounts.revoked_tokens import is_token_revoked, live_revocations, record_revocation
 
 DENYLIST_PREFIX = "paysystem:jwt:deny:"
 CHANNEL_PREFIX = "paysystem:jwt:revoked:"

@@ -1,5 +1,5 @@
 """The limits of an upload, from the settings: MAX_UPLOAD_MB, MAX_VIDEO_SECONDS or
-MAX_AD_SECONDS, MAX_VIDEO_PIXELS (models/media.py MediaLimits says why each exists).
+MAX_AD_SECONDS, MAX_VIDEO_PIXELS (models/catalog/media.py MediaLimits says why each exists).
 
 The upload forms describe these same limits (issue 21, item 9: the forms said "up to 1 MB",
 the request-body limit, while uploads took 512 MB), so what a page promises is what the
@@ -13,7 +13,7 @@ from typing import Literal
 from flask import Flask
 
 from models.formatting import duration
-from models.media import MediaLimits
+from models.catalog.media import MediaLimits
 from portal.settings import settings
 
 UploadKind = Literal["video", "ad"]

@@ -175,14 +175,14 @@ class Settings:
     timezone: str = "Asia/Seoul"
     media_root: Path = PROJECT_ROOT / "var" / "media"
     max_upload_mb: int = 512
-    # What an uploaded file may hold (models/media.py MediaLimits): its duration as measured from
+    # What an uploaded file may hold (models/catalog/media.py MediaLimits): its duration as measured from
     # its packets (a video's ad slots follow it: 4 h, 48 slots), an ad's, and the pixels of one
     # picture (3840×2160), checked before any picture is decoded.
     max_video_seconds: int = 4 * 3600
     max_ad_seconds: int = 300
     max_video_pixels: int = 3840 * 2160
     # Ads are spread by how often each was picked over this many recent hours, not over their
-    # lifetime (models/ad_rotation.py), so a new ad shares the breaks instead of taking them all.
+    # lifetime (models/playback/ad_rotation.py), so a new ad shares the breaks instead of taking them all.
     ad_balance_window_hours: int = 24
     # Every request body except uploads (portal/body_limits.py).
     max_body_kb: int = 1024
@@ -233,7 +233,7 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "PaySystem <no-reply@paysystem.invalid>"
-    # The portal keeps a day range's data statuses this long per process (models/status_memo.py):
+    # The portal keeps a day range's data statuses this long per process (models/figures/status_memo.py):
     # the most a shown status may lag the database. 0: asked on every request. Rendered
     # dashboards are kept as long (portal/seller_portal/views.py `dashboard`).
     figure_status_ttl_seconds: int = 5
@@ -241,7 +241,7 @@ class Settings:
     # (a view that breaks its documented shape fails there), off in production by default,
     # where it only costs time (request validation always runs).
     api_validate_responses: bool = True
-    # The days a request, plan or batch command may name (models/date_window.py): from DATE_MIN
+    # The days a request, plan or batch command may name (models/figures/date_window.py): from DATE_MIN
     # to today + DATE_MAX_YEARS_AHEAD years; anything else is refused (422 / form error).
     date_min: date = date(2000, 1, 1)
     date_max_years_ahead: int = 100

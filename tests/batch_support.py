@@ -27,8 +27,8 @@ from models import (
     VideoPeriodStats,
 )
 from models.business_time import month_range, week_range
-from models.rankings import top_videos
-from models.stats import Metric, PeriodKind
+from models.figures.rankings import top_videos
+from models.figures.tables import Metric, PeriodKind
 from paysystem import migrate
 from settings import Settings
 from tests.support import TEST_SECRET, create_mysql_database, drop_mysql_database
@@ -261,7 +261,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
 
 
 def seller_rankings(engine: Engine) -> list[tuple]:
-    """Every seller's Top-5 of every computed day, week and month, read through models.rankings."""
+    """Every seller's Top-5 of every computed day, week and month, read through models.figures.rankings."""
     with engine.connect() as conn:
         sellers = sorted(set(conn.execute(select(Video.seller_id)).scalars()))
         scopes = [("day", d) for d in conn.execute(select(VideoDailyStats.day).distinct()).scalars()]

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Role, User
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
 from settings import Settings

@@ -11,9 +11,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Role, User
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.base import utcnow
-from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
+from models.batch.tables import BatchPartition, BatchRun, RunState, RunTrigger
 from tests.support import TEST_PASSWORD, unique_email
 
 ROLES = (Role.VIEWER, Role.SELLER, Role.ADMIN)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import Role, User, Video
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.business_time import today
 from tests.batch_support import Backend, World, add_sessions
 from tests.support import TEST_PASSWORD

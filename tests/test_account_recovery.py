@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from models import Role, User
-from models.passwords import verify_password
-from models.recovery import RecoveryError, create_reset_token, reset_password
+from models.accounts.passwords import verify_password
+from models.accounts.recovery import RecoveryError, create_reset_token, reset_password
 from portal import create_app
 from tests.mail_support import Inbox, smtp_server
 from tests.support import TEST_PASSWORD, unique_email

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AdView, PlayHistory, PlaySession, PlayStatus, Role
-from models.catalog_service import create_ad, create_video
+from models.catalog.service import create_ad, create_video
 from tests.browser_support import screenshot, sign_in_browser, wait_for, wait_for_js
 from tests.watching_support import add_ad, clip
 

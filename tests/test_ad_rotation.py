@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Role
-from models.ad_rotation import AdPickHour
-from models.catalog_service import create_ad, set_ad_active
-from models.playback_service import open_session, pick_ad
+from models.playback.ad_rotation import AdPickHour
+from models.catalog.service import create_ad, set_ad_active
+from models.playback.service import open_session, pick_ad
 from tests.watching_support import add_ad, add_video, clip
 
 SEOUL = ZoneInfo("Asia/Seoul")

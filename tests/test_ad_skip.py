@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models import Role
-from models.ad_breaks import record_ad_skip
-from models.playback import AdPick
-from models.playback_service import open_session, record_ad_view
-from models.watch_rules import PlaybackError
+from models.playback.ad_breaks import record_ad_skip
+from models.playback.tables import AdPick
+from models.playback.service import open_session, record_ad_view
+from models.playback.watch_rules import PlaybackError
 from tests.watching_support import add_ad, add_video, bearer, csrf_token, sign_in
 
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)

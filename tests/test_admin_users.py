@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Role, User
-from models.accounts import AccountError, change_role, create_user
+from models.accounts.service import AccountError, change_role, create_user
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
 from tests.support import TEST_PASSWORD, create_mysql_database, drop_mysql_database, unique_email

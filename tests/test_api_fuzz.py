@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.inline import run_days_inline
 from models import Role, User
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.business_time import today
 from portal.api.openapi import openapi_document
 from settings import Settings

@@ -159,7 +159,7 @@ def test_a_demoted_user_loses_access_at_once(api, make_user, session_factory):
 
 
 def test_without_redis_the_database_vouches_for_tokens_and_records_a_logout(settings, make_user, session_factory):
-    from models.revoked_tokens import RevokedToken
+    from models.accounts.revoked_tokens import RevokedToken
 
     app = create_app(replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
     api = app.test_client()

@@ -16,9 +16,9 @@ from jobs.inline import run_days_inline
 from jobs.pipeline import Plan, insert_settlements
 from models import BatchRun, RunState, RunTrigger, VideoDailySettlement, VideoDailyStats
 from models import PricePlan as PricePlanTable
-from models.data_status import DataStatus, day_status
-from models.pricing import amount
-from models.settlement import PriceTier, PricingBasis
+from models.figures.data_status import DataStatus, day_status
+from models.money.pricing import amount
+from models.money.settlement import PriceTier, PricingBasis
 from tests.batch_support import (
     DAY0,
     DEFAULT_TIERS,

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import Role, User, Video
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.business_time import today
-from models.catalog_service import set_published
-from models.figure_cache import TITLES_SCOPE, FigureVersion
-from models.video_management import delete_video, edit_video
+from models.catalog.service import set_published
+from models.figures.cache import TITLES_SCOPE, FigureVersion
+from models.catalog.video_management import delete_video, edit_video
 from portal.seller_portal import charts
 from tests.batch_support import Backend, World, add_sessions
 from tests.support import TEST_PASSWORD

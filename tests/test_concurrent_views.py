@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import PlaySession, Role
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.db import make_engine, make_sessionmaker
 from portal import create_app
 from tests.conftest import LiveServer

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from models import Role
-from models.catalog_service import create_ad, create_video
+from models.catalog.service import create_ad, create_video
 from settings import PROJECT_ROOT
 from tests.browser_support import sign_in_browser, wait_for_js
 from tests.watching_support import add_ad, clip

@@ -1,4 +1,4 @@
-"""One definition of a day's figures (models/daily_counts.py): the live estimate from the raw
+"""One definition of a day's figures (models/figures/daily_counts.py): the live estimate from the raw
 events equals what the batch wrote for the same days, the sessions filtered by reason (§6)
 included."""
 
@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import RunTrigger, VideoDailyStats
-from models.daily_counts import LiveFigures, live_figures
-from models.seller_figures import daily_series, view_ledger
+from models.figures.daily_counts import LiveFigures, live_figures
+from models.figures.seller_figures import daily_series, view_ledger
 from tests.batch_support import DAY0, Backend, busy_world, every_kind_of_session, started_at
 
 TZ = ZoneInfo("Asia/Seoul")

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import Role, Video
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.business_time import today
-from models.figure_cache import PREFIX as FIGURES
+from models.figures.cache import PREFIX as FIGURES
 from models.ttl_memo import TtlMemo
 from portal.api.response_cache import PREFIX as ANSWERS
 from tests.batch_support import Backend, World, add_sessions

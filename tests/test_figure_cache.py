@@ -8,7 +8,7 @@ from datetime import date
 
 from redis import Redis
 
-from models.figure_cache import FigureCache, scope
+from models.figures.cache import FigureCache, scope
 from models.redis_conn import make_redis
 from tests.support import free_port
 

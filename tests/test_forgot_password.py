@@ -14,8 +14,8 @@ import requests
 from sqlalchemy import func, select
 
 from models import Role
-from models.mailed_links import MailedLink
-from models.recovery import RESET_MAILS_PER_HOUR
+from models.accounts.mailed_links import MailedLink
+from models.accounts.recovery import RESET_MAILS_PER_HOUR
 from portal import create_app
 from portal.login_limits import FORGOT_MESSAGE
 from portal.mail_outbox import mail_outbox

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from models import Role
-from models.accounts import create_user
+from models.accounts.service import create_user
 from portal import create_app
 from portal.database import session_factory
 from tests.security_support import sqlite_settings
@@ -244,7 +244,7 @@ def test_runs_backfills_and_plans_outside_the_window_are_refused_and_nothing_is_
     from sqlalchemy import func, select
 
     from models import BatchRun
-    from models.settlement import PricePlan
+    from models.money.settlement import PricePlan
 
     app, admin = target
     client, headers = _client(app, admin)

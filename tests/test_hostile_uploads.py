@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Ad, AdSlot, Role, Video
-from models.media import MediaError, MediaLimits, probe
-from models.posters import write_poster
+from models.catalog.media import MediaError, MediaLimits, probe
+from models.catalog.posters import write_poster
 from portal import create_app
 from tests.watching_support import bearer, csrf_token, sign_in
 

@@ -7,9 +7,9 @@ from flask import url_for
 from werkzeug.test import Client
 
 from models import Role
-from models.catalog_service import CatalogError
+from models.catalog.service import CatalogError
 from models.errors import DomainError
-from models.watch_rules import PlaybackError
+from models.playback.watch_rules import PlaybackError
 from portal.errors import STATUS_OF_KIND, status_of
 from tests.watching_support import add_video, bearer
 

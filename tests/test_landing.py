@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from models import PlayHistory, PlaySession, PlayStatus, Role, Video
 from models.business_time import today
-from models.catalog_service import create_video
+from models.catalog.service import create_video
 from tests.watching_support import add_video, clip, sign_in
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models import Role, User
-from models.accounts import create_user
+from models.accounts.service import create_user
 from paysystem import migrate
 from portal import create_app
 from portal.database import session_factory

@@ -147,13 +147,13 @@ def test_no_import_circle() -> None:
 
 def test_the_walk_sees_a_violation() -> None:
     """The checker itself: an upward arrow and a lateral one are refused, downward ones pass."""
-    assert not _allowed("models.stats", "jobs.pipeline")
+    assert not _allowed("models.figures.tables", "jobs.pipeline")
     assert not _allowed("settings", "models")
     assert not _allowed("portal.watch.views", "jobs.runs")
     assert not _allowed("jobs.runs", "portal.database")
     assert not _allowed("jobs.cli", "paysystem.synthetic_data")
     assert _allowed("portal.admin_users", "jobs.enqueue")
-    assert _allowed("portal.api", "models.stats")
+    assert _allowed("portal.api", "models.figures.tables")
     assert _allowed("paysystem.cli", "jobs.cli")
 
 

@@ -20,7 +20,7 @@ from models import (
     VideoDailySettlement,
     VideoDailyStats,
 )
-from models.accounts import AccountError, create_user
+from models.accounts.service import AccountError, create_user
 from tests.support import unique_email
 
 # MariaDB reports a failed CHECK constraint as error 4025, which the driver maps to OperationalError.
@@ -153,7 +153,7 @@ def test_default_price_plan_matches_spec(db):
 
 
 def test_the_raw_active_role_query_agrees_with_active_role(db, make_user):
-    from models.users import ACTIVE_ROLE_SQL, active_role
+    from models.accounts.users import ACTIVE_ROLE_SQL, active_role
 
     seller, admin, gone = make_user(Role.SELLER), make_user(Role.ADMIN), make_user(Role.VIEWER)
     db.execute(text("UPDATE users SET is_active = 0 WHERE id = :i"), {"i": gone.id})

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete
 
 from models import Role
-from models.backfill_progress import active_backfills
-from models.batch import BatchRun, RunState, RunTrigger
+from models.batch.backfill_progress import active_backfills
+from models.batch.tables import BatchRun, RunState, RunTrigger
 from tests.browser_support import axe_findings, screenshot, sign_in_browser, wait_for_js
 from tests.ops_support import add_run, make_account, signed_in
 

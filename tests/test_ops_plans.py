@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from jobs.inline import run_days_inline
 from models import PricePlan, Role, RunTrigger, VideoDailySettlement
-from models.batch import RunState
-from models.data_status import DataStatus, day_statuses
-from models.date_window import day_window
+from models.batch.tables import RunState
+from models.figures.data_status import DataStatus, day_statuses
+from models.figures.date_window import day_window
 from models.db import make_sessionmaker
-from models.price_plans import PlanError, create_plan, parse_plan, stale_days
+from models.money.price_plans import PlanError, create_plan, parse_plan, stale_days
 from portal import create_app
 from settings import Settings
 from tests.batch_support import DAY0, Backend, busy_world
@@ -203,7 +203,7 @@ def test_calendar_counts_changed_events_and_shows_failed_runs(backend, media_roo
 
     from models import PlaySession
     from models.base import utcnow
-    from models.ops_status import CalendarStatus, calendar
+    from models.batch.ops_status import CalendarStatus, calendar
 
     settings = replace(backend.settings, media_root=media_root)
     backend.reset()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from jobs.enqueue import request_days
 from models import Role
-from models.batch import BatchRun, RunState, RunTrigger
+from models.batch.tables import BatchRun, RunState, RunTrigger
 from tests.conftest import LiveServer
 from tests.ops_support import (
     add_run,
@@ -162,7 +162,7 @@ def test_cancel_the_days_of_a_backfill_that_have_not_started(app, by_role, sessi
 
 def test_cancel_stops_at_a_day_that_has_started(app, session_factory):
     from jobs.enqueue import cancel_backfill
-    from models.batch import BatchPartition
+    from models.batch.tables import BatchPartition
 
     first, last = date(2020, 3, 10), date(2020, 3, 12)
     days = [first + timedelta(days=i) for i in range(3)]

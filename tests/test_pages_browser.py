@@ -19,7 +19,7 @@ import pytest
 
 from models import BatchPartition, BatchRun, PlayHistory, PlayStatus, Role, RunState, RunTrigger
 from models.business_time import today
-from models.catalog_service import create_ad, create_video
+from models.catalog.service import create_ad, create_video
 from tests.browser_support import ARTIFACTS, sign_in_browser
 from tests.watching_support import clip
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Role, User
-from models.recovery import create_reset_token
+from models.accounts.recovery import create_reset_token
 from tests.support import TEST_PASSWORD
 from tests.watching_support import add_video
 

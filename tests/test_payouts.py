@@ -39,7 +39,7 @@ from models.money.payouts import (
     transfer_file,
 )
 from models.money.statements import finalize_month
-from models.passwords import hash_password
+from models.accounts.passwords import hash_password
 from settings import Settings, generate_fernet_key
 from tests.batch_support import Backend, World, add_plan
 from tests.money_support import expected_lines, month_world, parallel, reset, run_month

@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import func, select
 
 from models import AdView, PlaySession, Role
-from models.accounts import create_user
+from models.accounts.service import create_user
 from tests.security_support import at_once
 from tests.support import TEST_PASSWORD, unique_email
 from tests.watching_support import add_ad, add_video, bearer

@@ -24,9 +24,9 @@ from models import (
     Video,
     ad_slot_positions,
 )
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.db import make_engine
-from models.playback_service import (
+from models.playback.service import (
     _SESSION_ROW,
     ResumeState,
     open_session,
@@ -36,7 +36,7 @@ from models.playback_service import (
     resume_state,
     session_details,
 )
-from models.watch_rules import PlaybackError, ProgressReport
+from models.playback.watch_rules import PlaybackError, ProgressReport
 from tests.watching_support import add_ad, add_video
 
 SEOUL = ZoneInfo("Asia/Seoul")

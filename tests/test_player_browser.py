@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AdView, PlayHistory, PlaySession, PlayStatus, Role
-from models.catalog_service import create_ad, create_video
+from models.catalog.service import create_ad, create_video
 from tests.browser_support import wait_for, wait_for_js
 from tests.support import TEST_PASSWORD
 from tests.watching_support import add_ad, clip

@@ -1,4 +1,4 @@
-"""§9 pricing, its one home (models/pricing.py): the SQL form and the Python form of the
+"""§9 pricing, its one home (models/money/pricing.py): the SQL form and the Python form of the
 bracket rule agree on random plans (hypothesis) and both give the §9 vectors; the rule of
 which plan applies on a day."""
 
@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, text
 
-from models.pricing import Plan, Tier, amount, in_force_on, plan_spans, price_sql
-from models.settlement import PricingBasis
+from models.money.pricing import Plan, Tier, amount, in_force_on, plan_spans, price_sql
+from models.money.settlement import PricingBasis
 from models.sql_dialect import Dialect
 from tests.batch_support import DEFAULT_TIERS
 

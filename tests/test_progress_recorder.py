@@ -1,5 +1,5 @@
 """The fast progress path (the §4 credit computed by MariaDB inside one UPDATE) against the
-portable path that applies models/watch_rules.py in Python: same answers, same errors, same
+portable path that applies models/playback/watch_rules.py in Python: same answers, same errors, same
 rows, for random report sequences including seeks, pauses, long gaps and clocks that step back."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, update
 
 from models import PlayHistory, PlaySession, Role, User
-from models.accounts import create_user
-from models.playback_service import open_session, report_progress
-from models.progress_recorder import ProgressRecorder
-from models.watch_rules import PlaybackError, ProgressReport
+from models.accounts.service import create_user
+from models.playback.service import open_session, report_progress
+from models.playback.progress_recorder import ProgressRecorder
+from models.playback.watch_rules import PlaybackError, ProgressReport
 from tests.support import unique_email
 from tests.watching_support import add_video
 

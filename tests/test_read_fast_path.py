@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import Client
 
 from models import Role, User, Video
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.business_time import month_start, today, week_start
 from portal.api.read_fast_path import ReadFastPath
 from portal.figures import app_figure_cache
@@ -283,7 +283,7 @@ def test_bad_or_unusual_queries_go_to_flask(paths, portal_data):
 
 
 def test_dates_outside_the_apps_window_go_to_flask_which_refuses_them(paths, portal_data, portal_app):
-    """The fast path validates with its app's date window (models/date_window.py), as Flask does:
+    """The fast path validates with its app's date window (models/figures/date_window.py), as Flask does:
     a day the app refuses is never answered from a stored answer, whatever was cached before."""
     from portal import create_app
 
@@ -323,7 +323,7 @@ def test_without_redis_flask_answers_from_the_database(portal_data, media_root):
 def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_url):
     from redis import Redis
 
-    from models.figure_cache import FigureCache
+    from models.figures.cache import FigureCache
     from portal.api.response_cache import LocalAnswers, answer_writes, fetch
 
     redis, breaker = Redis.from_url(redis_url), pybreaker.CircuitBreaker()

@@ -1,7 +1,7 @@
 """What a seller is shown of each day (issue 21, item 6): `pending` only for a closed day with
 their events that the batch has not computed; `no_data` before their first video and for
 uncomputed days without their events; no future days. The platform's status of the same days
-(models/data_status.py `day_statuses`, read by the batch health check and statement
+(models/figures/data_status.py `day_statuses`, read by the batch health check and statement
 finalization) keeps its meaning."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from models import BatchRun, RunState, RunTrigger, Video
-from models.accounts import create_user
+from models.accounts.service import create_user
 from models.business_time import day_bounds_utc, today
-from models.data_status import DataStatus, day_statuses, seller_day_statuses
-from models.seller_figures import daily_series, settlement_table, top5
-from models.stats import Metric, PeriodKind
-from models.users import Role
+from models.figures.data_status import DataStatus, day_statuses, seller_day_statuses
+from models.figures.seller_figures import daily_series, settlement_table, top5
+from models.figures.tables import Metric, PeriodKind
+from models.accounts.users import Role
 from tests.batch_support import Backend, World, add_sessions
 from tests.portal_support import TZ
 from tests.support import TEST_PASSWORD

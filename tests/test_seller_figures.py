@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from jobs.inline import run_days_inline
 from models import Restatement, Video, VideoDailySettlement, VideoPeriodStats
 from models.business_time import days_between, month_range, week_range
-from models.figure_cache import FigureCache
-from models.seller_figures import (
+from models.figures.cache import FigureCache
+from models.figures.seller_figures import (
     FigureError,
     cards,
     daily_series,
@@ -28,7 +28,7 @@ from models.seller_figures import (
     top5,
     view_ledger,
 )
-from models.stats import Metric, PeriodKind
+from models.figures.tables import Metric, PeriodKind
 from tests.batch_support import add_sessions, plan_ids, reference
 from tests.portal_support import TZ
 
@@ -386,7 +386,7 @@ def test_restatement_reasons_late_events_earlier_day_and_price_plan(redis_url, t
 
 
 def test_a_range_value_is_invalidated_by_any_day_it_contains(cache):
-    from models.figure_cache import get_or_compute_in, month_scopes
+    from models.figures.cache import get_or_compute_in, month_scopes
 
     first, last = date(2031, 1, 20), date(2031, 3, 5)
     assert month_scopes(first, last) == ["month:2031-01-01", "month:2031-02-01", "month:2031-03-01"]

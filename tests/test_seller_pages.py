@@ -183,7 +183,7 @@ def test_settlement_csv_has_bom_header_plain_integers_and_neutralised_formulas(a
 def _new_seller(data, name: str):
     """A seller signed up just now, without a video, in the portal's data set."""
     from models import Role
-    from models.accounts import create_user
+    from models.accounts.service import create_user
 
     with Session(data.backend.engine) as s:
         user = create_user(s, email=f"{name}@portal.test", password=TEST_PASSWORD, role=Role.SELLER,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Ad, BatchRun, PricePlan
-from models.revoked_tokens import RevokedToken
+from models.accounts.revoked_tokens import RevokedToken
 from tests.support import free_port
 from tests.watching_support import bearer, sign_in
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select, update
 
 from models import RememberToken, Role, User
-from models.accounts import change_password
+from models.accounts.service import change_password
 from models.base import utcnow
-from models.sign_in_sessions import end_all_sessions
+from models.accounts.sign_in_sessions import end_all_sessions
 from portal.database import session_factory
 from tests.support import TEST_PASSWORD, reset_login_limits
 

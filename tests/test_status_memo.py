@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 
 from models.business_time import today
-from models.data_status import day_statuses
-from models.status_memo import StatusMemo
+from models.figures.data_status import day_statuses
+from models.figures.status_memo import StatusMemo
 
 TZ = ZoneInfo("Asia/Seoul")
 
@@ -74,7 +74,7 @@ def test_a_zero_ttl_asks_every_time(db, engine):
 def test_the_plan_row_of_a_day_is_read_once_per_transaction(db, engine):
     """A dashboard asks for today's plan twice (live estimate, tier progress): one read per
     transaction, forgotten when it ends."""
-    from models.pricing import plan_row_for_day
+    from models.money.pricing import plan_row_for_day
 
     class PlanQueries(Asked):
         def _note(self, conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]

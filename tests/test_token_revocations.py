@@ -1,6 +1,6 @@
 """The per-process mirror of revoked API tokens (portal/revocations.py), with real Redis pub/sub:
 two apps stand for two portal processes, each with its own mirror and subscription; and the
-database rows that back it (models/revoked_tokens.py), which answer while Redis cannot."""
+database rows that back it (models/accounts/revoked_tokens.py), which answer while Redis cannot."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from redis import Redis
 from sqlalchemy import event
 
 from models import Role
-from models.revoked_tokens import (
+from models.accounts.revoked_tokens import (
     RevokedToken,
     is_token_revoked,
     live_revocations,

@@ -22,7 +22,7 @@ from models import (
     VideoDailySettlement,
     VideoDailyStats,
 )
-from models.catalog_service import create_ad, create_video
+from models.catalog.service import create_ad, create_video
 from tests.watching_support import add_video, clip, csrf_token, sign_in
 
 DAY = date(2026, 4, 10)

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.business_time import business_day
-from models.catalog import ad_slot_positions
-from models.playback import PlayStatus, RejectReason
-from models.watch_rules import (
+from models.catalog.tables import ad_slot_positions
+from models.playback.tables import PlayStatus, RejectReason
+from models.playback.watch_rules import (
     PlaybackError,
     ProgressReport,
     SessionProgress,

@@ -5,7 +5,7 @@
   were made before sign-up asked for proof (by sign-up, an admin, the command line or a
   social provider that verified the address).
 - password_reset_tokens.purpose: the table now holds every mailed single-use link
-  (models/mailed_links.py), "reset" or "verify"; existing rows are reset links.
+  (models/accounts/mailed_links.py), "reset" or "verify"; existing rows are reset links.
 
 Revision ID: 0008
 Revises: 0007

@@ -1,7 +1,7 @@
 """e-mail change by a mailed link (issue 21, item 14)
 
 - password_reset_tokens.new_email: the address an "email" link moves its account to once
-  followed (models/email_change.py); NULL for reset and verification links.
+  followed (models/accounts/email_change.py); NULL for reset and verification links.
 
 Revision ID: 0009
 Revises: 0008

@@ -1,7 +1,7 @@
 """ads spread by their picks over a recent window (issue 21, item 11)
 
 - ad_pick_hours: picks per ad per UTC hour. The server plays the active ad picked least over
-  the last AD_BALANCE_WINDOW_HOURS hours (models/ad_rotation.py), so a newly registered ad
+  the last AD_BALANCE_WINDOW_HOURS hours (models/playback/ad_rotation.py), so a newly registered ad
   shares the breaks instead of winning every one until its lifetime impressions caught up.
   Starts empty: right after the upgrade every active ad stands level.
 

@@ -1,6 +1,6 @@
 """Adjustments (§13): a restated day of a final month moves money on the next statement.
 
-`carry` runs inside models/restatements.py `record`, in the batch transaction that wrote
+`carry` runs inside models/money/restatements.py `record`, in the batch transaction that wrote
 the restatements, so an adjustment exists exactly when its restatement does. For every
 restatement that call wrote whose day lies in a final month and whose total changed, one
 adjustment (seller, video, day, restatement, amount = now_total − was_total) goes to the

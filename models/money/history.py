@@ -22,7 +22,7 @@ from models.money.months import _as_date, next_month, parse_month
 from models.money.payouts import CARRY_REASONS, carry_reason
 from models.money.statements import StatementView, seller_statement
 from models.money.tables import PayoutDetails, PayoutHold
-from models.users import User
+from models.accounts.users import User
 
 
 @dataclass(frozen=True)

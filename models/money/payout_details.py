@@ -30,8 +30,8 @@ from models.base import utcnow
 from models.errors import DomainError
 from models.money.tables import Payout, PayoutDetails, PayoutDetailsChange
 from models.money.withholding import BUSINESS, INDIVIDUAL
-from models.passwords import verify_password
-from models.users import User
+from models.accounts.passwords import verify_password
+from models.accounts.users import User
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from models.money.tables import (
 )
 from models.money.withholding import withhold
 from models.sql_dialect import Dialect
-from models.users import Role, User
+from models.accounts.users import Role, User
 
 TRANSFER_HEADER = ("bank_code", "account_number", "holder", "net", "reference")
 RESULT_HEADER = ("reference", "status", "amount", "reason")

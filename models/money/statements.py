@@ -6,7 +6,7 @@ Finalization of month M, exactly once however many presses, schedulers or worker
    a re-run could deadlock with) locks that row FOR UPDATE — a second caller waits here and
    then finds the month final and does nothing;
 3. the month is refused, with nothing written but the reason (which days are not `final`
-   per models/data_status.py, or which earlier month is not final), unless every day is
+   per models/figures/data_status.py, or which earlier month is not final), unless every day is
    final and every month since the first settled one is final (months finalize in order, so
    "the earliest open month" of the adjustments is simply the month after the last final one);
 4. set-based INSERT … SELECTs write every seller's lines (Σ of the month's daily
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.business_time import month_range
-from models.data_status import DataStatus, DayStatus, day_statuses
+from models.figures.data_status import DataStatus, DayStatus, day_statuses
 from models.errors import DomainError
 from models.money import ledger
 from models.money.months import ensure_month_row, lock_month, month_label, next_month, parse_month

@@ -10,7 +10,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Role, User
-from models.accounts import MAX_USERS_PAGE, AccountError, change_role, list_users, set_active
+from models.accounts.service import MAX_USERS_PAGE, AccountError, change_role, list_users, set_active
 from portal.api import admin_users_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from models import Role
-from models.accounts import MAX_USERS_PAGE
+from models.accounts.service import MAX_USERS_PAGE
 from portal.api.auth_schemas import Account
 from portal.api.ops_schemas import LenientQuery
 from portal.numbers import MAX_PAGE

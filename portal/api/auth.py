@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from models import Role, User
-from models.users import active_role
+from models.accounts.users import active_role
 from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
 from portal.errors import api_error

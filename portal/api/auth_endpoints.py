@@ -9,7 +9,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import User
-from models.accounts import authenticate
+from models.accounts.service import authenticate
 from portal.api import auth_schemas as schema
 from portal.api.auth import api_auth, current_api_claims, current_api_user
 from portal.api.blueprint import api_bp

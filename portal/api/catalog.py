@@ -12,7 +12,7 @@ from spectree import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Ad, Role, Video
-from models.catalog_service import (
+from models.catalog.service import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
     CatalogError,
@@ -25,8 +25,8 @@ from models.catalog_service import (
     watchable_video,
 )
 from models.errors import DomainError
-from models.media import MediaError
-from models.skip_rates import NONE_SKIPPABLE, recent_ad_skip_rates
+from models.catalog.media import MediaError
+from models.figures.skip_rates import NONE_SKIPPABLE, recent_ad_skip_rates
 from portal.api import catalog_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp

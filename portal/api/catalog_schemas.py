@@ -2,7 +2,7 @@
 shape the player endpoints share (portal/playback/playback_schemas.py).
 
 The paging arguments and upload forms are still checked by their hand-written rules
-(portal/paging.py, models/catalog_service.py), which the browser pages share; these models
+(portal/paging.py, models/catalog/service.py), which the browser pages share; these models
 describe the same inputs, and portal/api/rule_checks.py makes a schema refusal answer with
 the rule's own code.
 """
@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spectree.model_adapter.pydantic_adapter import BaseFile
 from werkzeug.datastructures import FileStorage
 
-from models.catalog_service import DESCRIPTION_MAX, MAX_PAGE_SIZE, PAGE_SIZE, TITLE_MAX
-from models.skip_rates import RECENT_SKIP_DAYS
+from models.catalog.service import DESCRIPTION_MAX, MAX_PAGE_SIZE, PAGE_SIZE, TITLE_MAX
+from models.figures.skip_rates import RECENT_SKIP_DAYS
 from portal.api.skip_schemas import SkipFigures
 from portal.numbers import MAX_PAGE
 

@@ -1,7 +1,7 @@
 """Admin API of the operations console: price plans, batch runs and the data status.
 
 - `GET /admin/plans`, `POST /admin/plans`, `GET|PUT|DELETE /admin/plans/{id}`: plans (rules
-  in models.price_plans); a created plan's answer lists the computed days it made stale and
+  in models.money.price_plans); a created plan's answer lists the computed days it made stale and
   the backfill that re-prices them.
 - `GET /admin/runs?page=`, `GET /admin/runs/{id}`, `POST /admin/runs` `{first, last?}`,
   `POST /admin/runs/{id}/retry`, `POST /admin/backfills/{id}/cancel`: the batch, through
@@ -24,11 +24,11 @@ from spectree import Response
 
 from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, request_retry
 from models import Role
-from models.batch import BatchRun
+from models.batch.tables import BatchRun
 from models.business_time import month_range, today
-from models.date_window import day_window
-from models.ops_status import ad_impressions, calendar, nightly_health, run_detail, run_history
-from models.price_plans import (
+from models.figures.date_window import day_window
+from models.batch.ops_status import ad_impressions, calendar, nightly_health, run_detail, run_history
+from models.money.price_plans import (
     PlanError,
     create_plan,
     delete_plan,

@@ -2,7 +2,7 @@
 
 spectree validates the requests with these models and builds /api/v1/openapi.json from them.
 The models check the JSON *types*; the business rules of a plan or a batch request stay in
-their one home (models.price_plans.parse_plan, jobs.enqueue), which answers with its own
+their one home (models.money.price_plans.parse_plan, jobs.enqueue), which answers with its own
 error codes, so the view still hands them the body as sent.
 """
 
@@ -21,10 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-from models.batch import RunState, RunTrigger
+from models.batch.tables import RunState, RunTrigger
 from models.money.months import month_of
-from models.ops_status import CalendarStatus
-from models.price_plans import MAX_BRACKETS, NAME_LENGTH
+from models.batch.ops_status import CalendarStatus
+from models.money.price_plans import MAX_BRACKETS, NAME_LENGTH
 from portal.api.stats_schemas import Day, in_window
 from portal.numbers import MAX_PAGE
 

@@ -10,12 +10,12 @@ same request from them without Flask. Both sides build the key with `response_ke
 - the effective scope: the seller a seller's token is scoped to, or for an admin the
   `seller_id` asked for or the platform (`seller_scope`, the API's one rule for it);
 - the database versions of the figure-cache scopes the answer was computed under
-  (models/seller_figures.py `top5_span` / `settlement_span`): a batch that recomputes a day
-  bumps them (models/figure_cache.py), so the old answer is never read again.
+  (models/figures/seller_figures.py `top5_span` / `settlement_span`): a batch that recomputes a day
+  bumps them (models/figures/cache.py), so the old answer is never read again.
 
 Only answers about closed days are stored (`answer_plan` is None when the period reaches
 today: the live estimate changes all the time). The body also carries data statuses, which
-the portal may show up to FIGURE_STATUS_TTL_SECONDS late (models/status_memo.py), so an answer
+the portal may show up to FIGURE_STATUS_TTL_SECONDS late (models/figures/status_memo.py), so an answer
 lives that long; with the memo switched off (0) nothing is stored.
 """
 
@@ -34,10 +34,10 @@ from redis.exceptions import RedisError
 
 from models import Role
 from models.business_time import today
-from models.date_window import DayWindow
-from models.figure_cache import versioned_key
-from models.seller_figures import settlement_span, settlement_table_key, top5_span
-from models.stats import PeriodKind
+from models.figures.date_window import DayWindow
+from models.figures.cache import versioned_key
+from models.figures.seller_figures import settlement_span, settlement_table_key, top5_span
+from models.figures.tables import PeriodKind
 from portal.api import stats_schemas as schema
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def settlement_args(query: schema.SettlementsQuery) -> dict[str, Any]:
 
 
 def settlement_figure_key(query: schema.SettlementsQuery, seller_id: int | None, versions: dict[str, int]) -> str:
-    """The figure-cache key (models/figure_cache.py) of the table the settlements view computes
+    """The figure-cache key (models/figures/cache.py) of the table the settlements view computes
     for this query and scope under these versions: fetched with the answer by the fast path, so
     a miss does not cost the view a Redis round trip of its own."""
     scopes, key = settlement_table_key(seller_id, **settlement_args(query))
@@ -175,7 +175,7 @@ class LocalAnswers:
 def parsed_query(endpoint_model: type[schema._Query], params: dict[str, Any],
                  window: DayWindow) -> schema._Query | None:
     """The validated query, or None when it does not validate (Flask then says why). `window`
-    is the app's date window (models/date_window.py): the same days as Flask's validation."""
+    is the app's date window (models/figures/date_window.py): the same days as Flask's validation."""
     try:
         return endpoint_model.model_validate(params, context={schema.WINDOW: window})
     except ValueError:

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from models import Role
-from models.seller_figures import (
+from models.figures.seller_figures import (
     FigureError,
     cards,
     daily_series,
@@ -31,8 +31,8 @@ from models.seller_figures import (
     top5,
     view_ledger,
 )
-from models.skip_rates import video_skip_rate
-from models.stats import Metric, PeriodKind
+from models.figures.skip_rates import video_skip_rate
+from models.figures.tables import Metric, PeriodKind
 from portal.api import response_cache
 from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from models.business_time import today
-from models.date_window import DateOutOfRange, DayWindow, day_window
+from models.figures.date_window import DateOutOfRange, DayWindow, day_window
 from portal.api.openapi import RequestInvalid, first_problem
 from portal.api.skip_schemas import SkipFigures
 from portal.numbers import MAX_ID, MAX_PAGE
@@ -46,7 +46,7 @@ def _window(info: ValidationInfo) -> DayWindow:
 
 
 def in_window(value: date, info: ValidationInfo) -> date:
-    """The one date window (models/date_window.py), for every date of every query model: far
+    """The one date window (models/figures/date_window.py), for every date of every query model: far
     from it the week and month arithmetic overflows (a 500), and no real data lives there."""
     try:
         return _window(info).check(value, "the date")
@@ -56,7 +56,7 @@ def in_window(value: date, info: ValidationInfo) -> date:
 
 Day = Annotated[date, AfterValidator(in_window)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-# What a seller is shown of a day (models/data_status.py `seller_day_statuses`).
+# What a seller is shown of a day (models/figures/data_status.py `seller_day_statuses`).
 Status = Literal["live", "final", "stale", "pending", "no_data"]
 Granularity = Literal["day", "week", "month"]
 

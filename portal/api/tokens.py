@@ -4,8 +4,8 @@ Revocation, two ways: one token (logout) — its `jti` is denied until the token
 anyway, recorded in the database and mirrored in each process through Redis
 (portal/revocations.py); every token of an account — `sv` is the account's session version
 when the token was issued, and every request compares it with the users row it reads anyway
-(models/users.py `active_role`), so whatever ends the account's sessions (sign-out, a password
-change by reset link or on the account page, deactivation: models/sign_in_sessions.py
+(models/accounts/users.py `active_role`), so whatever ends the account's sessions (sign-out, a password
+change by reset link or on the account page, deactivation: models/accounts/sign_in_sessions.py
 `end_sessions_in`) ends its tokens too.
 """
 
@@ -41,7 +41,7 @@ class TokenClaims:
     role: Role
     jti: str
     expires_at: datetime
-    # The account's session_version when the token was issued (models/users.py).
+    # The account's session_version when the token was issued (models/accounts/users.py).
     session_version: int
 
 

@@ -10,7 +10,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from models import Role, User
-from models.users import active_user
+from models.accounts.users import active_user
 from portal.auth.server_sessions import session_is_current
 from portal.database import db_session
 from portal.extensions import login_manager

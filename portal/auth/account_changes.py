@@ -1,6 +1,6 @@
 """The account page's e-mail change and account deletion (issue 21, item 14).
 
-The rules live in models/email_change.py and models/account_deletion.py; here are the forms,
+The rules live in models/accounts/email_change.py and models/accounts/deletion.py; here are the forms,
 the mails handed to the outbox and the answers.
 """
 
@@ -13,10 +13,10 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from models.account_deletion import delete_account
-from models.accounts import AccountError
-from models.email_change import confirm_email_change, request_email_change
-from models.mailed_links import LinkError, new_link_token
+from models.accounts.deletion import delete_account
+from models.accounts.service import AccountError
+from models.accounts.email_change import confirm_email_change, request_email_change
+from models.accounts.mailed_links import LinkError, new_link_token
 from portal.auth.account_mail import send_email_change_mails
 from portal.auth.account_page import account_page
 from portal.auth.forms import DeleteAccountForm, EmailChangeForm

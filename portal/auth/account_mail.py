@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import Role
-from models.email_change import EMAIL_CHANGE
+from models.accounts.email_change import EMAIL_CHANGE
 from models.mailer import send_mail
-from models.recovery import RESET_TOKEN_LIFETIME, request_reset
-from models.verification import VERIFY_LINK_LIFETIME, register
+from models.accounts.recovery import RESET_TOKEN_LIFETIME, request_reset
+from models.accounts.verification import VERIFY_LINK_LIFETIME, register
 from portal.database import session_factory
 from portal.settings import settings
 

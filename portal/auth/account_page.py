@@ -8,7 +8,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from models.account_deletion import has_earnings
+from models.accounts.deletion import has_earnings
 from portal.auth.forms import DeleteAccountForm, EmailChangeForm, PasswordForm, RenameForm
 from portal.auth.sessions import pending_link
 from portal.database import db_session

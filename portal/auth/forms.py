@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.widgets import PasswordInput
 
 from models import Role
-from models.passwords import MIN_PASSWORD_LENGTH
+from models.accounts.passwords import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [
     SelectChoice(Role.VIEWER.value, "Viewer — watch videos"),

@@ -10,8 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from models.accounts import AccountError
-from models.social import link_identity
+from models.accounts.service import AccountError
+from models.accounts.social import link_identity
 from portal.auth.forms import LinkForm
 from portal.auth.sessions import clear_pending_link, pending_link
 from portal.auth.views import bp

@@ -4,7 +4,7 @@
 done before it, are the same whether or not the address has an account, so the form does not
 reveal who is registered (the mail is sent off the request path: portal/mail_outbox.py).
 Setting a new password (by link or on the account page) goes through
-models.accounts.change_password, which ends every other session of the account.
+models.accounts.service.change_password, which ends every other session of the account.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from models.accounts import AccountError, change_password, rename
-from models.passwords import verify_password
-from models.recovery import RecoveryError, new_reset_token, reset_password, user_for_reset_token
+from models.accounts.service import AccountError, change_password, rename
+from models.accounts.passwords import verify_password
+from models.accounts.recovery import RecoveryError, new_reset_token, reset_password, user_for_reset_token
 from portal.auth.account_mail import send_reset_mail
 from portal.auth.account_page import account_page
 from portal.auth.forms import ForgotForm, PasswordForm, RenameForm, ResetForm

@@ -1,4 +1,4 @@
-"""The portal's side of models/sign_in_sessions.py: the session version in the cookie session
+"""The portal's side of models/accounts/sign_in_sessions.py: the session version in the cookie session
 and the remember-me cookie.
 
 flask-login's own remember cookie is the signed user id, the same at every sign-in and valid
@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_login import login_user
 
 from models import User
-from models.sign_in_sessions import (
+from models.accounts.sign_in_sessions import (
     REMEMBER_DAYS,
     end_all_sessions,
     forget_remember_token,
@@ -25,7 +25,7 @@ from portal.database import db_session
 from portal.extensions import login_manager
 
 REMEMBER_COOKIE = "remember_token"
-# The cookie session's copy of the account's session_version (models/users.py).
+# The cookie session's copy of the account's session_version (models/accounts/users.py).
 SESSION_VERSION_KEY = "_sv"
 _SET, _CLEAR = "paysystem_remember_set", "paysystem_remember_clear"
 

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
 from models import User
-from models.social import SocialProfile
+from models.accounts.social import SocialProfile
 from portal.auth.redirects import safe_next
 from portal.auth.server_sessions import end_sessions, start_session
 

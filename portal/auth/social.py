@@ -24,9 +24,9 @@ from flask_login import current_user
 from joserfc.errors import JoseError
 
 from models import Role
-from models.accounts import SIGNUP_ROLES, AccountError, record_sign_in
-from models.social import SocialProfile, create_social_user, find_identity, owner_of_email
-from models.users import is_active_account
+from models.accounts.service import SIGNUP_ROLES, AccountError, record_sign_in
+from models.accounts.social import SocialProfile, create_social_user, find_identity, owner_of_email
+from models.accounts.users import is_active_account
 from portal.auth.sessions import (
     pop_social_next,
     remember_pending_link,

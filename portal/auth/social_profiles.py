@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from models.accounts import AccountError
-from models.social import SocialProfile
+from models.accounts.service import AccountError
+from models.accounts.social import SocialProfile
 
 
 class ProfileError(AccountError):

@@ -10,8 +10,8 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from models.mailed_links import LinkError, new_link_token
-from models.verification import VERIFY_MAILS_PER_HOUR, request_verification, verify_email
+from models.accounts.mailed_links import LinkError, new_link_token
+from models.accounts.verification import VERIFY_MAILS_PER_HOUR, request_verification, verify_email
 from portal.auth.account_mail import send_verification_mail
 from portal.auth.account_page import account_page
 from portal.auth.views import bp

@@ -1,4 +1,4 @@
-"""Upload forms (flask-wtf: CSRF token included). The file itself is checked by models/media.py."""
+"""Upload forms (flask-wtf: CSRF token included). The file itself is checked by models/catalog/media.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from models.catalog_service import DESCRIPTION_MAX, TITLE_MAX
-from models.media import ACCEPTED_EXTENSIONS
+from models.catalog.service import DESCRIPTION_MAX, TITLE_MAX
+from models.catalog.media import ACCEPTED_EXTENSIONS
 
 ACCEPT = ",".join(sorted(set(ACCEPTED_EXTENSIONS) | set(ACCEPTED_EXTENSIONS.values())))
 

@@ -1,7 +1,7 @@
 """Sellers edit and delete their videos, admins their ads (issue 14, item 5).
 
 Deleting asks first (a confirmation page, then a POST) because it cannot be undone; the
-statistics and settlements of a deleted video stay (models/video_management.py).
+statistics and settlements of a deleted video stay (models/catalog/video_management.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from models import Ad, Role
-from models.catalog_service import CatalogError
-from models.video_management import delete_ad, delete_video, edit_ad, edit_video, owned_video
+from models.catalog.service import CatalogError
+from models.catalog.video_management import delete_ad, delete_video, edit_ad, edit_video, owned_video
 from portal.auth import role_required
 from portal.catalog.forms import AdEditForm, ToggleForm, VideoEditForm
 from portal.catalog.views import bp

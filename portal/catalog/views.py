@@ -8,8 +8,8 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Ad, Role, Video
-from models.catalog_cards import cards_for
-from models.catalog_service import (
+from models.catalog.cards import cards_for
+from models.catalog.service import (
     CatalogError,
     all_ads,
     can_watch,
@@ -20,9 +20,9 @@ from models.catalog_service import (
     set_ad_active,
     set_published,
 )
-from models.media import MediaError, clock_text
-from models.posters import ad_poster, poster_path_of
-from models.skip_rates import RECENT_SKIP_DAYS, recent_ad_skip_rates
+from models.catalog.media import MediaError, clock_text
+from models.catalog.posters import ad_poster, poster_path_of
+from models.figures.skip_rates import RECENT_SKIP_DAYS, recent_ad_skip_rates
 from portal.auth import role_required
 from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm

@@ -14,8 +14,8 @@ from flask.typing import ResponseReturnValue
 
 from models import Role
 from models.business_time import days_between, today
-from models.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
-from models.skip_rates import ad_skip_rates
+from models.batch.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
+from models.figures.skip_rates import ad_skip_rates
 from portal.api.ops_schemas import AdImpressionsQuery
 from portal.api.stats_schemas import query_of
 from portal.auth import role_required

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from models.money.months import month_label
 from models.money.statements import open_refusals
-from models.ops_status import nightly_health
+from models.batch.ops_status import nightly_health
 from portal.database import db_session
 from portal.settings import settings
 

@@ -45,7 +45,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 from models import Role
-from models.ops_status import batch_figures
+from models.batch.ops_status import batch_figures
 from portal.database import session_factory
 from portal.redis_client import redis_client
 from portal.settings import settings

@@ -1,6 +1,6 @@
 """Price plans (`/admin/plans`): the effective-dated plans, a form to add one (or fix an
 unused one), and, after a plan dated in the past, the backfill that re-prices the days it
-made stale. The rules themselves live in `models.price_plans`."""
+made stale. The rules themselves live in `models.money.price_plans`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from flask_login import current_user
 
 from models import Role
 from models.business_time import today
-from models.date_window import day_window
-from models.price_plans import (
+from models.figures.date_window import day_window
+from models.money.price_plans import (
     PlanError,
     create_plan,
     delete_plan,
@@ -24,7 +24,7 @@ from models.price_plans import (
     update_plan,
     used_plan_ids,
 )
-from models.settlement import PricePlan
+from models.money.settlement import PricePlan
 from portal.auth import role_required
 from portal.database import db_session
 from portal.numbers import whole_number

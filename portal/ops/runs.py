@@ -26,10 +26,10 @@ from jobs.enqueue import (
     request_retry,
 )
 from models import Role
-from models.batch import RunState
+from models.batch.tables import RunState
 from models.business_time import today
-from models.date_window import DateOutOfRange
-from models.ops_status import run_detail, run_history
+from models.figures.date_window import DateOutOfRange
+from models.batch.ops_status import run_detail, run_history
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from models import Role
 from models.business_time import month_range, today
-from models.ops_status import CalendarStatus, calendar, nightly_health
+from models.batch.ops_status import CalendarStatus, calendar, nightly_health
 from portal.api.ops_schemas import StatusQuery
 from portal.api.stats_schemas import query_of
 from portal.auth import role_required

@@ -3,7 +3,7 @@
 The browser player (cookie session, CSRF header) and other players (`/api/v1`, bearer
 token) do the same things with the same JSON. Each blueprint calls `add_playback_routes`
 with its own guard and its own way of naming the signed-in user and media URLs; the work is
-done by models/playback_service.py. The API's progress endpoint, the hottest of all, is
+done by models/playback/service.py. The API's progress endpoint, the hottest of all, is
 served in front of Flask (portal/playback/fast_path.py) with the same `progress_reply`.
 """
 
@@ -18,17 +18,17 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Ad, User
-from models.ad_breaks import SKIP_AFTER_SECONDS, is_skippable, record_ad_skip
-from models.catalog_service import CatalogError, watchable_video
-from models.playback_service import (
+from models.playback.ad_breaks import SKIP_AFTER_SECONDS, is_skippable, record_ad_skip
+from models.catalog.service import CatalogError, watchable_video
+from models.playback.service import (
     open_session,
     pick_ad,
     record_ad_view,
     resume_state,
     session_details,
 )
-from models.progress_recorder import ProgressRecorder
-from models.watch_rules import PlaybackError, ProgressReport
+from models.playback.progress_recorder import ProgressRecorder
+from models.playback.watch_rules import PlaybackError, ProgressReport
 from portal.database import db_session, progress_recorder
 from portal.errors import api_error, domain_error, error_body, status_of
 from portal.settings import settings
@@ -176,7 +176,7 @@ def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Calla
         ), 201
 
     def progress(video_id: int, session_id: int) -> ResponseReturnValue:
-        # The hot path: no ORM session, connections of its own (models/progress_recorder.py).
+        # The hot path: no ORM session, connections of its own (models/playback/progress_recorder.py).
         status, reply = progress_reply(progress_recorder(), viewer_id=viewer_id(), video_id=video_id,
                                        session_id=session_id, body=request.get_json(silent=True))
         return jsonify(reply), status

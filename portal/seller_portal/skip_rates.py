@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from models.skip_rates import SkipRate, video_skip_rate
+from models.figures.skip_rates import SkipRate, video_skip_rate
 from portal.database import db_session
 from portal.seller_portal.views import bp
 

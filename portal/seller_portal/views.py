@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from models import Role, User
 from models.business_time import month_range, today
-from models.catalog_cards import has_videos
+from models.catalog.cards import has_videos
 from models.formatting import duration, number, signed_pct, signed_won, won
-from models.seller_figures import (
+from models.figures.seller_figures import (
     FigureError,
     cards,
     check_range,
@@ -35,7 +35,7 @@ from models.seller_figures import (
     top5,
     view_ledger,
 )
-from models.stats import Metric, PeriodKind
+from models.figures.tables import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
 from portal.api import stats_schemas as schema
 from portal.api.openapi import RequestInvalid

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from models.money.months import month_label
 from models.money.payouts import Settled, import_results
 from models.money.statements import FinalizeResult, finalize_month
-from models.users import User
+from models.accounts.users import User
 from portal.database import db_session
 from portal.mail_outbox import mail_outbox
 from portal.settings import settings

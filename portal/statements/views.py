@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from models import Role, User
 from models.base import utcnow
-from models.catalog_cards import has_videos
+from models.catalog.cards import has_videos
 from models.money import history
 from models.money.months import BadMonth, month_label, parse_month
 from models.money.payout_details import (

@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from models import Ad, User
-from models.catalog_service import CatalogError, watchable_video
-from models.playback_service import resume_state
+from models.catalog.service import CatalogError, watchable_video
+from models.playback.service import resume_state
 from portal.database import db_session
 from portal.errors import api_error
 from portal.media import send_media
