@@ -30,6 +30,10 @@ def _get(url: str) -> int:
         return 0
 
 
+def _session_members(sid: int) -> list[str]:
+    return subprocess.run(["pgrep", "-s", str(sid)], capture_output=True, text=True).stdout.split()
+
+
 def test_up_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
@@ -57,10 +61,17 @@ def test_up_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
                                  text=True).stdout)
             raise
         output.append(out)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            output.append(proc.communicate()[0])
+    except BaseException:
+        if proc.poll() is None or _session_members(proc.pid):
+            # every service sits in a process group of its own inside the session: end them all, or one
+            # left (the embedded Redis) keeps the output pipe open and communicate() never returns
+            for pid in _session_members(proc.pid):
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.communicate(timeout=30)
+        raise
     text = "".join(output)
     assert "PaySystem is running at" in text
     assert "seller1@demo.paysystem.test" in text
