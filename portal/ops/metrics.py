@@ -101,7 +101,8 @@ class RequestMetrics:
                 PROGRESS.labels(status).inc()
 
 
-def _note_endpoint() -> None:
+def note_endpoint() -> None:
+    """The app's first before-request hook (create_app): the endpoint label of the request's metrics."""
     request.environ[ENDPOINT_KEY] = request.endpoint or "unmatched"
 
 
@@ -202,8 +203,8 @@ def metrics_view() -> ResponseReturnValue:
 
 
 def init_metrics(app: Flask) -> None:
-    """Mount /metrics and wrap the app (call last in create_app, around every other layer)."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _note_endpoint)
+    """Mount /metrics and wrap the app (call last in create_app, around every other layer).
+    `note_endpoint` is registered by create_app as the first before-request hook."""
     app.add_url_rule("/metrics", "ops_metrics", metrics_view, methods=["GET"])
     app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]
 
