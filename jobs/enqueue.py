@@ -47,6 +47,8 @@ from models.db import database_identity
 from settings import Settings
 
 MAX_BACKFILL_DAYS = 3660
+# What the operator is told, on the ops pages and in the API, when the queue Redis refused a request.
+QUEUE_DOWN = "The job queue (Redis) cannot be reached right now, so nothing was started; try again shortly."
 
 __all__ = ["BatchRequestError", "check_closed_days", "enqueue_backfill", "enqueue_day", "enqueue_nightly",
            "enqueue_retry", "enqueue_runs"]

@@ -16,8 +16,21 @@ from datetime import timedelta
 from flask import Blueprint, Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import admin_users, auth, catalog, error_pages, errors, health, home, presentation
-from portal import seller_portal, statements, upload_limits, watch
+from portal import (
+    admin_users,
+    auth,
+    catalog,
+    error_pages,
+    errors,
+    health,
+    home,
+    presentation,
+    seller_portal,
+    statements,
+    upload_limits,
+    watch,
+)
+from portal.api.progress_fast_path import ProgressFastPath
 from portal.api.read_fast_path import ReadFastPath
 from portal.api.routes import api_bp
 from portal.assets import init_assets
@@ -40,7 +53,6 @@ from portal.ops import status as ops_status
 from portal.ops.metrics import init_metrics, note_endpoint
 from portal.ops.rq import URL_PREFIX as RQ_URL_PREFIX
 from portal.ops.rq import admins_only, init_rq_dashboard, rq_blueprint
-from portal.playback.fast_path import ProgressFastPath
 from portal.redis_client import init_redis
 from portal.request_limits import init_request_limits, refuse_oversized
 from portal.security_headers import init_security_headers

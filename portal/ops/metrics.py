@@ -47,10 +47,10 @@ from rq import Queue, Worker
 from models import Role
 from models.ops_status import batch_figures
 from portal.database import session_factory
+from portal.endpoint_label import ENDPOINT_KEY
 from portal.redis_client import redis_client
 from portal.settings import settings
 
-ENDPOINT_KEY = "paysystem.endpoint"
 PROGRESS_PATH = re.compile(r"^(/api/v1)?/videos/\d+/sessions/\d+/progress$")
 
 REQUESTS = Counter("paysystem_http_requests", "HTTP requests answered, by endpoint, method and status.",
