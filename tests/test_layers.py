@@ -149,8 +149,8 @@ def test_the_walk_sees_a_violation() -> None:
     """The checker itself: an upward arrow and a lateral one are refused, downward ones pass."""
     assert not _allowed("models.stats", "jobs.pipeline")
     assert not _allowed("settings", "models")
-    assert not _allowed("portal.watch.views", "jobs.runs")
-    assert not _allowed("jobs.runs", "portal.database")
+    assert not _allowed("portal.watch.views", "jobs.run_steps")
+    assert not _allowed("jobs.run_steps", "portal.database")
     assert not _allowed("jobs.cli", "paysystem.synthetic_data")
     assert _allowed("portal.admin_users", "jobs.enqueue")
     assert _allowed("portal.api", "models.stats")
