@@ -68,7 +68,7 @@ def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None
     from tqdm import tqdm
 
     from jobs.engine import engine_for
-    from jobs.runs import failed_runs, run_states
+    from jobs.run_state import failed_runs, run_states
     from models.batch.tables import RunState
 
     engine = engine_for(settings.database_url)

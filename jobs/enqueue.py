@@ -17,10 +17,12 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Dependency, Job
+from sqlalchemy import Engine
 
-from jobs import runs
+from jobs import run_state
 from jobs.engine import engine_for
 from jobs.errors import BatchRequestError
+from jobs.job_ids import final_job_id, partition_job_id
 from jobs.queues import (
     FAILURE_TTL_SECONDS,
     JOB_TIMEOUT_SECONDS,
@@ -29,17 +31,9 @@ from jobs.queues import (
     batch_queue,
     queue_connection,
 )
-from jobs.runs import (
-    PlannedRun,
-    check_retry,
-    final_job_id,
-    latest_open_run,
-    nightly_run_exists,
-    partition_job_id,
-    plan_days,
-    plan_nightly,
-    reset_for_retry,
-)
+from jobs.run_planning import PlannedRun, nightly_run_exists, plan_days, plan_nightly
+from jobs.run_retries import check_retry, reset_for_retry
+from jobs.run_state import latest_open_run
 from models.batch.tables import RunState, RunTrigger
 from models.business_time import days_between, today
 from models.figures.date_window import day_window
@@ -47,6 +41,8 @@ from models.db import database_identity
 from settings import Settings
 
 MAX_BACKFILL_DAYS = 3660
+# What the operator is told, on the ops pages and in the API, when the queue Redis refused a request.
+QUEUE_DOWN = "The job queue (Redis) cannot be reached right now, so nothing was started; try again shortly."
 
 __all__ = ["BatchRequestError", "check_closed_days", "enqueue_backfill", "enqueue_day", "enqueue_nightly",
            "enqueue_retry", "enqueue_runs"]
@@ -72,7 +68,7 @@ def check_closed_days(settings: Settings, first: date, last: date) -> list[date]
 
 
 def _db(settings: Settings) -> str:
-    """This database's identity, which every RQ job id carries (jobs/runs.py partition_job_id)."""
+    """This database's identity, which every RQ job id carries (jobs/job_ids.py partition_job_id)."""
     return database_identity(settings.database_url)
 
 
@@ -90,9 +86,9 @@ def _pending_job(connection: Redis, job_id: str) -> str | None:
     return job_id if status in PENDING_STATUSES else None
 
 
-def _tail_job(settings: Settings, connection: Redis, exclude: Sequence[int]) -> str | None:
+def _tail_job(settings: Settings, engine: Engine, connection: Redis, exclude: Sequence[int]) -> str | None:
     """The final job of the latest run still queued or running, if RQ still has it pending."""
-    run_id = latest_open_run(engine_for(settings.database_url), exclude)
+    run_id = latest_open_run(engine, exclude)
     return _pending_job(connection, final_job_id(_db(settings), run_id)) if run_id is not None else None
 
 
@@ -120,17 +116,22 @@ def _enqueue(queue: Queue, settings: Settings, func: str, arg: int, job_id: str,
 def enqueue_runs(settings: Settings, days: list[date], trigger: RunTrigger, requested_by: int | None = None,
                  connection: Redis | None = None) -> list[int]:
     """Plan one run per day (in order) and enqueue its partition jobs and final job."""
-    return _enqueue_planned(settings, plan_days(engine_for(settings.database_url), days, trigger,
-                                                partitions=settings.batch_partitions, requested_by=requested_by),
-                            connection)
+    return _enqueue_runs(settings, engine_for(settings.database_url), days, trigger, requested_by, connection)
 
 
-def _enqueue_planned(settings: Settings, runs: list[PlannedRun], connection: Redis | None) -> list[int]:
+def _enqueue_runs(settings: Settings, engine: Engine, days: list[date], trigger: RunTrigger,
+                  requested_by: int | None, connection: Redis | None) -> list[int]:
+    planned = plan_days(engine, days, trigger, partitions=settings.batch_partitions, requested_by=requested_by)
+    return _enqueue_planned(settings, engine, planned, connection)
+
+
+def _enqueue_planned(settings: Settings, engine: Engine, runs: list[PlannedRun],
+                     connection: Redis | None) -> list[int]:
     """Enqueue the partition jobs and the final job of runs just planned (in order)."""
     connection = connection or queue_connection(settings)
     queue = batch_queue(settings, connection)
     planned = [(run.run_id, run.day, run.partitions) for run in runs]
-    tail = _tail_job(settings, connection, [run_id for run_id, _, _ in planned])
+    tail = _tail_job(settings, engine, connection, [run_id for run_id, _, _ in planned])
     previous_parts: dict[int, str] = {}
     previous_final = tail
     for run_id, day, parts in planned:
@@ -170,7 +171,7 @@ def enqueue_nightly(settings: Settings, connection: Redis | None = None) -> int 
     planned = plan_nightly(engine, day, partitions=settings.batch_partitions)
     if planned is None:
         return None
-    return _enqueue_planned(settings, [planned], connection)[0]
+    return _enqueue_planned(settings, engine, [planned], connection)[0]
 
 
 def held_by_rq(settings: Settings, connection: Redis, run_id: int) -> Callable[[int], bool]:
@@ -185,9 +186,13 @@ def enqueue_retry(settings: Settings, run_id: int, *, force: bool = False,
     Returns the partition indexes retried; a run whose partitions all succeeded gets
     only its final step again (e.g. after the final step itself failed).
     """
+    return _enqueue_retry(settings, engine_for(settings.database_url), run_id, force=force, connection=connection)
+
+
+def _enqueue_retry(settings: Settings, engine: Engine, run_id: int, *, force: bool,
+                   connection: Redis | None) -> list[int]:
     connection = connection or queue_connection(settings)
     queue = batch_queue(settings, connection)
-    engine = engine_for(settings.database_url)
     day, parts = check_retry(engine, run_id, held_by_rq(settings, connection, run_id), force=force)
     reset_for_retry(engine, run_id, [partition_id for partition_id, _ in parts])
     jobs = []
@@ -231,24 +236,20 @@ def _request_lock(connection: Redis):  # type: ignore[no-untyped-def]
     return connection.lock(REQUEST_LOCK_KEY, timeout=120, blocking_timeout=60)
 
 
-def active_runs(settings: Settings, days: Sequence[date]) -> dict[date, int]:
-    """The latest queued or running run of each of `days` that has one."""
-    return runs.active_runs(engine_for(settings.database_url), days)
-
-
 def request_days(settings: Settings, first: date, last: date, *, requested_by: int | None = None,
                  connection: Redis | None = None) -> BatchRequest:
     """Run `first` … `last` (one day: an admin run; more: a backfill), skipping the days that
     already have a run queued or running. The runs of one backfill share `backfill_id`."""
     days = check_closed_days(settings, first, last)
     connection = connection or queue_connection(settings)
+    engine = engine_for(settings.database_url)
     trigger = RunTrigger.MANUAL if len(days) == 1 else RunTrigger.BACKFILL
     with _request_lock(connection):
-        active = active_runs(settings, days)
+        active = run_state.active_runs(engine, days)
         todo = [day for day in days if day not in active]
-        started = enqueue_runs(settings, todo, trigger, requested_by, connection) if todo else []
+        started = _enqueue_runs(settings, engine, todo, trigger, requested_by, connection) if todo else []
     if trigger == RunTrigger.BACKFILL and started:
-        runs.mark_backfill(engine_for(settings.database_url), started)
+        run_state.mark_backfill(engine, started)
     return BatchRequest(started, sorted(active.values()))
 
 
@@ -256,13 +257,14 @@ def request_retry(settings: Settings, run_id: int, *, connection: Redis | None =
     """`enqueue_retry` under the request lock: a second press finds the partitions queued
     again and is refused with a BatchRequestError instead of enqueueing them twice."""
     connection = connection or queue_connection(settings)
+    engine = engine_for(settings.database_url)
     with _request_lock(connection):
-        state = runs.run_state(engine_for(settings.database_url), run_id)
-        if state in runs.ACTIVE_STATES:
+        state = run_state.run_state(engine, run_id)
+        if state in run_state.ACTIVE_STATES:
             raise BatchRequestError(f"batch run {run_id} is already {state.value}; wait for it to finish")
         if state == RunState.CANCELLED:
             raise BatchRequestError(f"batch run {run_id} was cancelled; run its day again instead")
-        return enqueue_retry(settings, run_id, connection=connection)
+        return _enqueue_retry(settings, engine, run_id, force=False, connection=connection)
 
 
 def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis | None = None) -> list[int]:
@@ -275,11 +277,11 @@ def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis |
     engine = engine_for(settings.database_url)
     cancelled: list[int] = []
     with _request_lock(connection):
-        run_ids = runs.backfill_runs(engine, backfill_id)
+        run_ids = run_state.backfill_runs(engine, backfill_id)
         if not run_ids:
             raise BatchRequestError(f"there is no backfill {backfill_id}")
         for run_id in run_ids:
-            outcome = runs.cancel_unstarted_run(engine, run_id)
+            outcome = run_state.cancel_unstarted_run(engine, run_id)
             if outcome is False:
                 break
             if outcome:

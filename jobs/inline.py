@@ -11,20 +11,17 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import date
 
+from sqlalchemy import Engine
+
 from jobs.engine import engine_for
 from jobs.enqueue import held_by_rq
 from jobs.errors import is_transient
 from jobs.logs import log
 from jobs.queues import queue_connection
-from jobs.runs import (
-    StepResult,
-    check_retry,
-    finalize_run,
-    plan_days,
-    run_partition,
-    run_result,
-    unfinished_partitions,
-)
+from jobs.run_planning import plan_days
+from jobs.run_retries import check_retry, unfinished_partitions
+from jobs.run_state import StepResult, run_result
+from jobs.run_steps import finalize_run, run_partition
 from models.batch.tables import RunTrigger
 from models.figures.cache import FigureCache
 from models.redis_conn import make_redis
@@ -45,18 +42,17 @@ def _with_retries(settings: Settings, step: Callable[[], StepResult]) -> StepRes
     return None
 
 
-def _cache(settings: Settings, use_cache: bool) -> FigureCache | None:
-    return FigureCache(make_redis(settings.redis_url), engine=engine_for(settings.database_url)) if use_cache else None
+def _cache(settings: Settings, engine: Engine, use_cache: bool) -> FigureCache | None:
+    return FigureCache(make_redis(settings.redis_url), engine=engine) if use_cache else None
 
 
-def execute_run(settings: Settings, run_id: int, *, use_cache: bool = True) -> StepResult:
+def execute_run(settings: Settings, engine: Engine, run_id: int, *, use_cache: bool = True) -> StepResult:
     """Every partition of the run not yet succeeded, then the final step."""
-    engine = engine_for(settings.database_url)
     for partition_id in unfinished_partitions(engine, run_id):
         _with_retries(settings, lambda pid=partition_id: run_partition(
             engine, pid, lock_wait_seconds=settings.batch_lock_wait_seconds))
     result = _with_retries(settings, lambda: finalize_run(
-        engine, run_id, cache=_cache(settings, use_cache), lock_wait_seconds=settings.batch_lock_wait_seconds))
+        engine, run_id, cache=_cache(settings, engine, use_cache), lock_wait_seconds=settings.batch_lock_wait_seconds))
     return result if result is not None else run_result(engine, run_id)
 
 
@@ -64,11 +60,11 @@ def run_days_inline(settings: Settings, days: Iterable[date], trigger: RunTrigge
                     requested_by: int | None = None, use_cache: bool = True,
                     progress: Callable[[StepResult], None] | None = None) -> list[StepResult]:
     """Plan the days (in order) and run each completely before the next."""
-    planned = plan_days(engine_for(settings.database_url), list(days), trigger,
-                        partitions=settings.batch_partitions, requested_by=requested_by)
+    engine = engine_for(settings.database_url)
+    planned = plan_days(engine, list(days), trigger, partitions=settings.batch_partitions, requested_by=requested_by)
     results = []
     for run in planned:
-        result = execute_run(settings, run.run_id, use_cache=use_cache)
+        result = execute_run(settings, engine, run.run_id, use_cache=use_cache)
         results.append(result)
         if progress is not None:
             progress(result)
@@ -81,4 +77,4 @@ def retry_inline(settings: Settings, run_id: int, *, force: bool = False) -> Ste
     engine = engine_for(settings.database_url)
     is_pending = (lambda _index: False) if force else held_by_rq(settings, queue_connection(settings), run_id)
     check_retry(engine, run_id, is_pending, force=force, all_or_nothing=True)
-    return execute_run(settings, run_id)
+    return execute_run(settings, engine, run_id)

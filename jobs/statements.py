@@ -34,12 +34,13 @@ def finalize_due(settings: Settings, now: datetime | None = None) -> dict:
     month = month_due(settings, now)
     if month is None:
         return {"month": None, "state": "not_due"}
+    engine = engine_for(settings.database_url)
     try:
-        result = finalize_month(engine_for(settings.database_url), month, settings.tz, now=now)
+        result = finalize_month(engine, month, settings.tz, now=now)
     except MonthNotReady as exc:
         log.warning("statements not finalized: %s", exc.message)
         return {"month": month_label(month), "state": "refused", "reason": exc.message}
     state = "finalized" if result.finalized else "already_final"
-    mailed = mail_statements_final(settings, engine_for(settings.database_url), month) if result.finalized else 0
+    mailed = mail_statements_final(settings, engine, month) if result.finalized else 0
     return {"month": month_label(month), "state": state, "statements": result.statements,
             "earnings": result.earnings, "mailed": mailed}

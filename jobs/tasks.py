@@ -8,7 +8,7 @@ from rq import get_current_job
 from jobs.engine import engine_for
 from jobs.errors import is_transient
 from jobs.logs import log
-from jobs.runs import finalize_run, run_partition
+from jobs.run_steps import finalize_run, run_partition
 from models.figures.cache import FigureCache
 from models.redis_conn import make_redis
 from settings import load_settings

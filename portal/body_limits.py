@@ -41,16 +41,16 @@ def too_large_message() -> str:
     return f"The request body is too large: this endpoint takes at most {settings.max_body_kb:,} KB."
 
 
+def limit_body() -> None:
+    """Before-request hook, registered by create_app ahead of every hook that reads bodies."""
+    if is_upload_request():
+        settings: Settings = current_app.config["PAYSYSTEM_SETTINGS"]
+        request.max_content_length = settings.max_upload_mb * 1024 * 1024
+    elif (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+        raise RequestEntityTooLarge(too_large_message())
+
+
 def init_body_limits(app: Flask, settings: Settings) -> None:
-    """Apply the limits to `app`; call after the blueprints and before any hook that reads bodies."""
+    """Set the limits of `app` (call after the blueprints); `limit_body` applies them."""
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_kb * 1024
     app.extensions[_UPLOAD_ENDPOINTS] = marked_endpoints(app, _MARK)
-    upload_bytes = settings.max_upload_mb * 1024 * 1024
-
-    def _limit_body() -> None:
-        if is_upload_request():
-            request.max_content_length = upload_bytes
-        elif (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
-            raise RequestEntityTooLarge(too_large_message())
-
-    app.before_request_funcs.setdefault(None, []).insert(0, _limit_body)

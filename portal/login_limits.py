@@ -20,8 +20,7 @@ again: sign-in stays possible and stays limited, per process instead of cluster-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -85,19 +84,33 @@ def _give_back_unless_failed(response: Response) -> Response:
     return response
 
 
-@contextmanager
-def _hooks_confined_to(app: Flask, endpoints: set[str]) -> Iterator[None]:
-    """Run the request hooks registered inside the block only for requests to `endpoints`.
+class _ConfinedHooks:
+    """`app` as seen by an extension's init_app: the request hooks it registers run only for
+    requests to `endpoints` (registered through the app's own before/after/teardown_request).
 
     flask-limiter hooks every request (before, after, teardown) even when, as here, nothing
     but the sign-in views has a limit; on the progress endpoint that was ~7 % of a report's
     CPU. Other requests now skip the hooks, which would have found no limit for them anyway.
     """
-    registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
-    before = [list(registry.get(None, [])) for registry in registries]
-    yield
-    for registry, known in zip(registries, before, strict=True):
-        registry[None] = [hook if hook in known else _only_for(endpoints, hook) for hook in registry.get(None, [])]
+
+    def __init__(self, app: Flask, endpoints: set[str]) -> None:
+        self._app = app
+        self._endpoints = endpoints
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+    def before_request(self, hook: Callable[..., Any]) -> Callable[..., Any]:
+        self._app.before_request(_only_for(self._endpoints, hook))
+        return hook
+
+    def after_request(self, hook: Callable[..., Any]) -> Callable[..., Any]:
+        self._app.after_request(_only_for(self._endpoints, hook))
+        return hook
+
+    def teardown_request(self, hook: Callable[..., Any]) -> Callable[..., Any]:
+        self._app.teardown_request(_only_for(self._endpoints, hook))
+        return hook
 
 
 def _only_for(endpoints: set[str], hook: Callable[..., Any]) -> Callable[..., Any]:
@@ -131,9 +144,9 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
         (marked_endpoints(app, _FORGOT_MARK), settings.forgot_limit_per_ip, "forgot-ip", FORGOT_MESSAGE),
     ]
     app.extensions[_GIVE_BACK] = frozenset(limited)
-    with _hooks_confined_to(app, limited.union(*(views for views, _, _, _ in per_ip))):
-        limiter.init_app(app)
-        app.after_request(_give_back_unless_failed)
+    confined = _ConfinedHooks(app, limited.union(*(views for views, _, _, _ in per_ip)))
+    limiter.init_app(confined)  # type: ignore[arg-type]
+    confined.after_request(_give_back_unless_failed)
     limits = (
         (settings.login_limit_per_account, "login-account", attempted_account),
         (settings.login_limit_per_ip, "login-ip", client_ip),

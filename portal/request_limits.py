@@ -80,7 +80,8 @@ class RequestLimits:
         return self.flask_app(environ, start_response)
 
 
-def _refuse_oversized() -> None:
+def refuse_oversized() -> None:
+    """Before-request hook (create_app registers it ahead of the extensions' hooks)."""
     over = request.environ.get(_REFUSAL)
     if over == "line":
         raise RequestURITooLarge(f"The request line (method, path and query) is longer than {REQUEST_LINE_BYTES:,} "
@@ -90,8 +91,8 @@ def _refuse_oversized() -> None:
 
 
 def init_request_limits(app: Flask, flask_wsgi: WsgiApp) -> None:
-    """Refuse oversized requests in Flask (first before-request hook) and put the check in front of
-    the current `app.wsgi_app`; `flask_wsgi` is the app as it was before the fast paths were put in
-    front of it. Call after the fast paths are installed and before the metrics layer."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized)
+    """Put the check in front of the current `app.wsgi_app` (Flask refuses the marked request in
+    `refuse_oversized`, a before-request hook create_app registers); `flask_wsgi` is the app as it
+    was before the fast paths were put in front of it. Call after the fast paths are installed and
+    before the metrics layer."""
     app.wsgi_app = RequestLimits(flask_wsgi, app.wsgi_app)  # type: ignore[method-assign]

@@ -142,7 +142,7 @@ def test_every_operation_answers_as_its_document_says(case, app, seeded):  # typ
 
 
 def test_the_progress_fast_path_and_its_documented_flask_twin_answer_alike(app, seeded):  # type: ignore[no-untyped-def]
-    """The fuzzed progress operation is answered by portal/playback/fast_path.py; the Flask view
+    """The fuzzed progress operation is answered by portal/api/progress_fast_path.py; the Flask view
     that documents it must give the same statuses and bodies (refusals change nothing, so the
     same session serves both; an accepted report gets a session of its own on each side)."""
     from werkzeug.test import Client

@@ -1,4 +1,4 @@
-"""The retry preconditions exist once (jobs/runs.py check_retry) and both paths use them:
+"""The retry preconditions exist once (jobs/run_retries.py check_retry) and both paths use them:
 the RQ path refuses only when every unfinished partition is still held by RQ; the
 in-process runner refuses when any is, since it would run them all."""
 
@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import update
 
 from jobs.errors import BatchRequestError
-from jobs.runs import check_retry, plan_days, reset_for_retry, run_result, unfinished_partitions
+from jobs.run_planning import plan_days
+from jobs.run_retries import check_retry, reset_for_retry, unfinished_partitions
+from jobs.run_state import run_result
 from models import BatchPartition, BatchRun, Role, RunState, RunTrigger
 from tests.watching_support import add_video
 

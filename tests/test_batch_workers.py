@@ -27,7 +27,7 @@ from jobs.enqueue import (
     enqueue_retry,
 )
 from jobs.inline import run_days_inline
-from jobs.runs import final_job_id, partition_job_id
+from jobs.job_ids import final_job_id, partition_job_id
 from models import BatchPartition, BatchRun, RunState, RunTrigger
 from models.db import database_identity
 from settings import PROJECT_ROOT

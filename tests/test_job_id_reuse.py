@@ -34,7 +34,7 @@ def test_job_ids_carry_the_database_so_another_databases_runs_are_never_taken_fo
     from dataclasses import replace
 
     from jobs.enqueue import held_by_rq
-    from jobs.runs import partition_job_id
+    from jobs.job_ids import partition_job_id
     from models.db import database_identity
 
     ours = database_identity(settings.database_url)

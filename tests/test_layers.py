@@ -2,8 +2,10 @@
 
 Arrows point down only: `settings` imports nothing of ours; `models/` imports only itself; `jobs/` and `portal/` import `models/` and the settings, and `portal/`
 reaches `jobs/` only through `jobs/enqueue.py`; the command line (`paysystem/`) sits on top.
-No module-level import circle anywhere. Imports inside functions count for the layers
-(they still run), not for circles (they run after every module has loaded).
+No import circle anywhere, imports inside functions included (they run later, but they
+run), and none between the portal's packages. The app is assembled in one place
+(portal/app_factory.py): no module touches Flask's hook lists itself. The batch jobs look the
+database engine up once per entry point and hand it down.
 """
 
 from __future__ import annotations
@@ -107,9 +109,8 @@ def test_every_arrow_points_down() -> None:
     assert wrong == []
 
 
-def test_no_import_circle() -> None:
-    _, eager = _graph()
-    # Tarjan's strongly connected components over the module-level imports.
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components of more than one node (or a node importing itself)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -120,8 +121,8 @@ def test_no_import_circle() -> None:
         index[node] = low[node] = len(index)
         stack.append(node)
         on_stack.add(node)
-        for nxt in eager.get(node, ()):
-            if nxt not in eager:
+        for nxt in graph.get(node, ()):
+            if nxt not in graph:
                 continue
             if nxt not in index:
                 visit(nxt)
@@ -136,21 +137,57 @@ def test_no_import_circle() -> None:
                 members.append(member)
                 if member == node:
                     break
-            if len(members) > 1 or node in eager.get(node, ()):
+            if len(members) > 1 or node in graph.get(node, ()):
                 circles.append(sorted(members))
 
-    for module in sorted(eager):
+    for module in sorted(graph):
         if module not in index:
             visit(module)
-    assert circles == []
+    return circles
+
+
+def test_no_import_circle() -> None:
+    _, eager = _graph()
+    assert _circles(eager) == []
+
+
+def test_no_circle_hidden_in_a_function_level_import() -> None:
+    """An import inside a function still runs, only later: a circle it closes is a circle all
+    the same (portal/auth/views and portal/auth/recovery once imported each other that way)."""
+    every, _ = _graph()
+    modules = _modules()
+    graph = {name: {t for target in targets for t in (target, *_packages_run_first(name, target, modules))}
+             for name, targets in every.items()}
+    assert _circles(graph) == []
+
+
+def _portal_package(module: str) -> str | None:
+    """`portal.api.auth` -> `portal.api`; a top-level module of the portal is its own node."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "portal" else None
+
+
+def test_no_circle_between_portal_packages() -> None:
+    """The portal's packages form layers too, counting imports inside functions: shared pieces
+    sit below the packages that use them (portal/playback below portal/api and portal/watch),
+    so no package reaches into one that reaches back (portal/api and portal/playback did)."""
+    every, _ = _graph()
+    graph: dict[str, set[str]] = {}
+    for importer, targets in every.items():
+        if (source := _portal_package(importer)) is None:
+            continue
+        graph.setdefault(source, set())
+        graph[source].update(t for target in targets if (t := _portal_package(target)) not in (None, source))
+    assert len(graph) > 20, "the walk found too few portal packages"
+    assert _circles(graph) == []
 
 
 def test_the_walk_sees_a_violation() -> None:
     """The checker itself: an upward arrow and a lateral one are refused, downward ones pass."""
     assert not _allowed("models.figures.tables", "jobs.pipeline")
     assert not _allowed("settings", "models")
-    assert not _allowed("portal.watch.views", "jobs.runs")
-    assert not _allowed("jobs.runs", "portal.database")
+    assert not _allowed("portal.watch.views", "jobs.run_steps")
+    assert not _allowed("jobs.run_steps", "portal.database")
     assert not _allowed("jobs.cli", "paysystem.synthetic_data")
     assert _allowed("portal.admin_users", "jobs.enqueue")
     assert _allowed("portal.api", "models.figures.tables")
@@ -176,3 +213,61 @@ def test_every_import_of_ours_names_a_module_that_exists() -> None:
     missing = sorted(f"{importer} -> {target}" for importer, targets in _graph()[0].items()
                      for target in targets if target not in modules)
     assert missing == []
+
+
+HOOK_LISTS = {"before_request_funcs", "after_request_funcs", "teardown_request_funcs", "teardown_appcontext_funcs",
+              "template_context_processors", "url_value_preprocessors", "url_default_functions",
+              "error_handler_spec"}
+
+
+def _hook_list_uses(source: str) -> list[int]:
+    return [node.lineno for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and node.attr in HOOK_LISTS]
+
+
+def test_no_module_touches_flask_hook_lists() -> None:
+    """Hooks are registered with app.before_request(...) and friends, in the order the app
+    factory declares (portal/app_factory.py FIRST_HOOKS, EXTENSIONS, ...): a module that
+    inserts itself at the front of a hook list makes the order depend on which init ran last."""
+    touching = [f"{path.relative_to(ROOT)}:{line}" for top in ("portal", "paysystem", "jobs", "models")
+                for path in sorted((ROOT / top).rglob("*.py")) for line in _hook_list_uses(path.read_text())]
+    assert touching == []
+    assert _hook_list_uses("app.before_request_funcs.setdefault(None, []).insert(0, hook)") == [1]
+    assert _hook_list_uses("app.before_request(hook)") == []
+
+
+def _engine_lookups(source: str) -> dict[str, int]:
+    """engine_for(...) calls per function (by name) of a module."""
+    found: dict[str, int] = {}
+    for function in ast.walk(ast.parse(source)):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "engine_for":
+                found[function.name] = found.get(function.name, 0) + 1
+    return found
+
+
+def test_batch_jobs_look_the_engine_up_once_per_entry_point() -> None:
+    """A job, a command or a public function of jobs/ looks the engine up once and hands it down;
+    helpers (outside the command modules, whose helpers are the commands' own steps) and
+    anything already given an engine take it as a parameter."""
+    wrong = []
+    for path in sorted((ROOT / "jobs").glob("*.py")):
+        source = path.read_text()
+        takes_engine = {f.name for f in ast.walk(ast.parse(source)) if isinstance(f, ast.FunctionDef)
+                        and any(a.arg == "engine" for a in [*f.args.args, *f.args.kwonlyargs])}
+        for function, calls in _engine_lookups(source).items():
+            helper = function.startswith("_") and not path.name.endswith("cli.py")
+            if calls > 1 or helper or function in takes_engine:
+                wrong.append(f"{path.name}: {function} ({calls})")
+    assert wrong == []
+    assert _engine_lookups("def _helper(s):\n    return engine_for(s.database_url)\n") == {"_helper": 1}
+
+
+def test_batch_modules_stay_small() -> None:
+    """jobs/runs.py grew to 480 lines doing five things; a jobs module past this size is split by
+    what it does (planning, steps, retries, run state, ...)."""
+    large = [f"{path.name}: {n}" for path in sorted((ROOT / "jobs").glob("*.py"))
+             if (n := len(path.read_text().splitlines())) > 400]
+    assert large == []

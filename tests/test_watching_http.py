@@ -334,7 +334,7 @@ def test_the_api_progress_endpoint_refuses_revoked_tokens_and_switched_off_accou
 
 
 def test_the_api_progress_endpoint_speaks_plain_http_correctly(client, settings, db, watching):
-    """It is answered in front of Flask (portal/playback/fast_path.py): methods, content
+    """It is answered in front of Flask (portal/api/progress_fast_path.py): methods, content
     types and sizes get the answers Flask would give, and refusals change nothing."""
     _, viewer, video, _ = watching
     auth = bearer(viewer, settings)

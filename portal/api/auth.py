@@ -1,5 +1,5 @@
 """`api_auth`: the decorator every protected API endpoint carries, and `verified_claims`, the
-token check it runs, which the progress fast path (portal/playback/fast_path.py) runs too."""
+token check it runs, which the progress fast path (portal/api/progress_fast_path.py) runs too."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Request and response models of the catalog endpoints (portal/api/catalog.py) and the ad
-shape the player endpoints share (portal/playback/playback_schemas.py).
+shape the player endpoints share (portal/api/playback_schemas.py).
 
 The paging arguments and upload forms are still checked by their hand-written rules
 (portal/paging.py, models/catalog/service.py), which the browser pages share; these models

@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from spectree import Response
 
-from jobs.enqueue import BatchRequestError, cancel_backfill, request_days, request_retry
+from jobs.enqueue import QUEUE_DOWN, BatchRequestError, cancel_backfill, request_days, request_retry
 from models import Role
 from models.batch.tables import BatchRun
 from models.business_time import month_range, today
@@ -44,10 +44,10 @@ from models.money.price_plans import (
 from portal.api import ops_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
+from portal.api.impression_range import RangeError, date_range
 from portal.api.openapi import ErrorBody, api_spec, responses, validated_query
 from portal.database import db_session
 from portal.errors import api_error
-from portal.ops.runs import QUEUE_DOWN
 from portal.settings import settings
 
 STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
@@ -264,8 +264,6 @@ def api_status() -> ResponseReturnValue:
 def api_ad_impressions() -> ResponseReturnValue:
     """`?from=&to=` (YYYY-MM-DD, at most 93 days; default the last 14 days): per ad, impressions
     per business day and how many of them were inside counted play sessions."""
-    from portal.ops.ads import RangeError, date_range
-
     try:
         first, last = date_range()
     except RangeError as exc:

@@ -3,7 +3,7 @@ their whole answer is cached (portal/api/response_cache.py).
 
 A cached read through Flask costs its plumbing plus three round trips (role, figure versions,
 statuses) before the Redis GET; issue 11 asks for more requests per second than Flask's own
-ceiling. This WSGI layer (installed like the progress fast path, portal/playback/fast_path.py)
+ceiling. This WSGI layer (installed like the progress fast path, portal/api/progress_fast_path.py)
 does only what decides whether a stored answer may be given to this caller:
 
 1. `verified_claims`: the bearer token's signature, expiry and revocation, as every API call;
@@ -42,8 +42,8 @@ from models.accounts.users import ACTIVE_ROLE_SQL
 from portal.api import response_cache
 from portal.api.auth import CHECKED_CALLER, CheckedCaller, Refusal, verified_claims
 from portal.database import progress_recorder
+from portal.endpoint_label import ENDPOINT_KEY
 from portal.figures import KNOWN_FIGURES, KNOWN_VERSIONS, app_figure_cache
-from portal.ops.metrics import ENDPOINT_KEY
 from portal.redis_client import revocations
 from portal.security_headers import security_headers
 

@@ -7,41 +7,20 @@ page or, with HX-Request, the table, and the range goes into the address bar.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from models import Role
 from models.business_time import days_between, today
-from models.batch.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
+from models.batch.ops_status import ad_impressions
 from models.figures.skip_rates import ad_skip_rates
-from portal.api.ops_schemas import AdImpressionsQuery
-from portal.api.stats_schemas import query_of
+from portal.api.impression_range import RangeError, date_range
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
 from portal.settings import settings
 
 bp = Blueprint("ops_ads", __name__, url_prefix="/admin/ads")
-
-
-class RangeError(ValueError):
-    """A date range the page or the API refuses; the message is safe to show."""
-
-
-def date_range() -> tuple[date, date]:
-    """`from` / `to` query arguments; the last 14 business days up to today by default."""
-    current = today(settings().tz)
-    # The API's query model reads both (portal/api/ops_schemas.py): format and date window.
-    query = query_of(AdImpressionsQuery, request.args)
-    last = query.last or current
-    first = query.first or last - timedelta(days=13)
-    if last < first:
-        raise RangeError(f"the range ends ({last}) before it starts ({first})")
-    if (last - first).days + 1 > MAX_IMPRESSION_DAYS:
-        raise RangeError(f"choose at most {MAX_IMPRESSION_DAYS} days")
-    return first, last
 
 
 @bp.get("/impressions")

@@ -47,10 +47,10 @@ from rq import Queue, Worker
 from models import Role
 from models.batch.ops_status import batch_figures
 from portal.database import session_factory
+from portal.endpoint_label import ENDPOINT_KEY
 from portal.redis_client import redis_client
 from portal.settings import settings
 
-ENDPOINT_KEY = "paysystem.endpoint"
 PROGRESS_PATH = re.compile(r"^(/api/v1)?/videos/\d+/sessions/\d+/progress$")
 
 REQUESTS = Counter("paysystem_http_requests", "HTTP requests answered, by endpoint, method and status.",
@@ -101,7 +101,8 @@ class RequestMetrics:
                 PROGRESS.labels(status).inc()
 
 
-def _note_endpoint() -> None:
+def note_endpoint() -> None:
+    """The app's first before-request hook (create_app): the endpoint label of the request's metrics."""
     request.environ[ENDPOINT_KEY] = request.endpoint or "unmatched"
 
 
@@ -202,8 +203,8 @@ def metrics_view() -> ResponseReturnValue:
 
 
 def init_metrics(app: Flask) -> None:
-    """Mount /metrics and wrap the app (call last in create_app, around every other layer)."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _note_endpoint)
+    """Mount /metrics and wrap the app (call last in create_app, around every other layer).
+    `note_endpoint` is registered by create_app as the first before-request hook."""
     app.add_url_rule("/metrics", "ops_metrics", metrics_view, methods=["GET"])
     app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]
 

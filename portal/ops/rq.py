@@ -32,7 +32,7 @@ CSRF_COOKIE = "_csrf_token"
 REGISTRIES = frozenset({"queued", "failed", "deferred", "started", "finished", "scheduled", "canceled"})
 
 
-def _admins_only() -> Response | None:
+def admins_only() -> Response | None:
     """Runs before every request of the dashboard, JSON and actions included."""
     if request.blueprint != rq_blueprint.name:
         return None
@@ -76,17 +76,17 @@ def _csrf_cookie(response: Response) -> Response:
 
 
 def init_rq_dashboard(app: Flask, redis_url: str) -> None:
-    """Mount the dashboard on the queue Redis the workers use.
+    """Connect the dashboard (`rq_blueprint`, mounted at URL_PREFIX by create_app) to the queue
+    Redis the workers use.
 
-    The access check is the app's first before-request hook, ahead of CSRFProtect's, so an
-    anonymous or non-admin request is turned away (sign-in page / 403) before anything else
-    about it is judged; an admin's POST without a valid token then fails the CSRF check.
+    The access check (`admins_only`) is registered by create_app among the first before-request
+    hooks, ahead of CSRFProtect's, so an anonymous or non-admin request is turned away (sign-in
+    page / 403) before anything else about it is judged; an admin's POST without a valid token
+    then fails the CSRF check.
     """
     app.config["RQ_DASHBOARD_REDIS_URL"] = redis_url
     app.config.setdefault("RQ_DASHBOARD_POLL_INTERVAL", 5000)
-    app.before_request_funcs.setdefault(None, []).insert(0, _admins_only)
     app.after_request(_csrf_cookie)
-    app.register_blueprint(rq_blueprint, url_prefix=URL_PREFIX)
     app.register_error_handler(NoSuchJobError, _no_such_job)
     app.register_error_handler(ResponseError, _queue_refused)
     setup_rq_connection(app)

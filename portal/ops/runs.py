@@ -19,6 +19,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 
 from jobs.enqueue import (
+    QUEUE_DOWN,
     BatchRequestError,
     cancel_backfill,
     next_nightly,
@@ -38,7 +39,6 @@ from portal.settings import settings
 
 bp = Blueprint("ops_runs", __name__, url_prefix="/admin/runs")
 ACTIVE = (RunState.QUEUED, RunState.RUNNING)
-QUEUE_DOWN = "The job queue (Redis) cannot be reached right now, so nothing was started; try again shortly."
 
 
 @bp.app_template_filter("ops_time")

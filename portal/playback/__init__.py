@@ -1,9 +1,8 @@
-"""Playback over HTTP (§4–§5): one package for the browser player's and the API's endpoints.
+"""Playback over HTTP (§4–§5), shared by the browser player and the API.
 
-- `http`: the session endpoints as handlers, registered on a blueprint with its own guard
-  (the browser player in portal/watch, the API in `api`), and the progress reply both share;
-- `api`: registers them on the JSON API (bearer token), progress included, so `url_for`
-  and the API's description know every route;
-- `fast_path`: the WSGI layer that answers the API's progress reports in front of Flask
-  (the hottest endpoint), with the same token check, reply and error shape.
+- `http`: the session endpoints' URLs and handlers, called by the plain view functions of the
+  browser player (portal/watch/views.py) and of the API (portal/api/playback.py), and the
+  progress reply that the API's fast path (portal/api/progress_fast_path.py) shares.
+
+Nothing here imports the API: the arrow points from portal/api and portal/watch to here.
 """

@@ -1,20 +1,21 @@
-"""The playback endpoints as HTTP handlers, registered twice: for the browser and for the API.
+"""The playback endpoints' work over HTTP, shared by the browser player's and the API's views.
 
-The browser player (cookie session, CSRF header) and other players (`/api/v1`, bearer
-token) do the same things with the same JSON. Each blueprint calls `add_playback_routes`
-with its own guard and its own way of naming the signed-in user and media URLs; the work is
-done by models/playback/service.py. The API's progress endpoint, the hottest of all, is
-served in front of Flask (portal/playback/fast_path.py) with the same `progress_reply`.
+The browser player (cookie session, CSRF header, portal/watch/views.py) and other players
+(`/api/v1`, bearer token, portal/api/playback.py) do the same things with the same JSON at the
+same URLs: each has plain view functions, with its own guard, that pass the signed-in viewer
+(and how to name media URLs) to the handlers here; the work is done by
+models/playback/service.py. The API's progress endpoint, the hottest of all, is
+served in front of Flask (portal/api/progress_fast_path.py) with the same `progress_reply`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Ad, User
@@ -36,7 +37,6 @@ from portal.settings import settings
 # Players report at least this often while playing (§4: at least every 10 s).
 REPORT_EVERY_SECONDS = 10
 
-Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 MediaUrl = Callable[[str, int], str]
 
 
@@ -127,123 +127,106 @@ def ad_json(ad: Ad, media_url: MediaUrl) -> dict[str, Any]:
     }
 
 
-def add_playback_routes(bp: Blueprint, *, prefix: str, guard: Guard, user: Callable[[], User],
-                        viewer_id: Callable[[], int], media_url: MediaUrl,
-                        describe: Mapping[str, Guard] | None = None) -> None:
-    """Register the session endpoints on `bp` under `prefix` + `/videos/<id>/...`.
-
-    `user` gives the signed-in User where a page needs one (opening a session, resume state);
-    `viewer_id` only the id, which is all the session endpoints need since they check the
-    session belongs to it. `describe` maps an endpoint to a decorator applied inside the
-    guard: the API's OpenAPI schemas (portal/playback/playback_schemas.py).
-    """
-    base = f"{prefix}/videos/<int:video_id>"
-    session_url = f"{base}/sessions/<int:session_id>"
-
-    def history(video_id: int) -> ResponseReturnValue:
-        viewer = user()
-        try:
-            video = watchable_video(db_session(), video_id, viewer)
-        except CatalogError as exc:
-            return api_error(404, "unknown_video", str(exc))
-        state = resume_state(db_session(), viewer.id, video)
-        return jsonify(video_id=video_id, resume_position_ms=state.position_ms,
-                       status=state.status.value if state.status else None)
-
-    def open_(video_id: int) -> ResponseReturnValue:
-        viewer = user()
-        db = db_session()
-        try:
-            video = watchable_video(db, video_id, viewer)
-        except CatalogError as exc:
-            return api_error(404, "unknown_video", str(exc))
-        try:
-            opened = open_session(db, viewer=viewer, video=video, now=now(), tz=settings().tz,
-                                  start_position_ms=open_session_input())
-        except PlaybackError as exc:
-            return playback_error(exc)
-        return jsonify(
-            session_id=opened.session_id,
-            video_id=video_id,
-            counted=opened.counted,
-            reject_reason=opened.reject_reason.value if opened.reject_reason else None,
-            day=opened.day.isoformat(),
-            start_position_ms=opened.start_position_ms,
-            duration_ms=video.duration_seconds * 1000,
-            ad_slots=opened.slot_positions,
-            due_slots=opened.due_slots,
-            report_every_seconds=REPORT_EVERY_SECONDS,
-        ), 201
-
-    def progress(video_id: int, session_id: int) -> ResponseReturnValue:
-        # The hot path: no ORM session, connections of its own (models/playback/progress_recorder.py).
-        status, reply = progress_reply(progress_recorder(), viewer_id=viewer_id(), video_id=video_id,
-                                       session_id=session_id, body=request.get_json(silent=True))
-        return jsonify(reply), status
-
-    def details(video_id: int, session_id: int) -> ResponseReturnValue:
-        try:
-            found = session_details(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id)
-        except PlaybackError as exc:
-            return playback_error(exc)
-        return jsonify(
-            session_id=found.session_id,
-            video_id=found.video_id,
-            day=found.day.isoformat(),
-            counted=found.counted,
-            reject_reason=found.reject_reason.value if found.reject_reason else None,
-            started_at=found.started_at.isoformat(),
-            last_position_ms=found.last_position_ms,
-            furthest_position_ms=found.furthest_position_ms,
-            watch_ms=found.watch_ms,
-            ended=found.ended,
-            ad_slots=found.slot_positions,
-            ad_views=[{"slot_index": slot, "ad_id": ad} for slot, ad in sorted(found.ad_views.items())],
-            due_slots=found.due_slots,
-        )
-
-    def ad_for_slot(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
-        try:
-            ad = pick_ad(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                         slot_index=slot_index, now=now(), window_hours=settings().ad_balance_window_hours)
-        except PlaybackError as exc:
-            return playback_error(exc)
-        return jsonify(slot_index=slot_index, ad=ad_json(ad, media_url))
-
-    def ad_view(video_id: int, session_id: int) -> ResponseReturnValue:
-        try:
-            slot_index, ad_id = ad_view_input()
-            view = record_ad_view(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                                  slot_index=slot_index, ad_id=ad_id, now=now())
-        except PlaybackError as exc:
-            return playback_error(exc)
-        return jsonify(session_id=session_id, slot_index=view.slot_index, ad_id=view.ad_id,
-                       day=view.day.isoformat()), 201
-
-    def ad_skip(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
-        try:
-            view = record_ad_skip(db_session(), viewer_id=viewer_id(), video_id=video_id, session_id=session_id,
-                                  slot_index=slot_index, now=now())
-        except PlaybackError as exc:
-            return playback_error(exc)
-        return jsonify(session_id=session_id, slot_index=slot_index, ad_id=view.ad_id,
-                       skipped_at=view.skipped_at.isoformat() if view.skipped_at else None)
-
-    name = bp.name
-    routes = [
-        (f"{base}/history", "history", history, ["GET"], guard),
-        (f"{base}/sessions", "open_session", open_, ["POST"], guard),
-        (session_url, "session", details, ["GET"], guard),
-        (f"{session_url}/progress", "progress", progress, ["POST"], guard),
-        (f"{session_url}/slots/<int:slot_index>/ad", "ad_for_slot", ad_for_slot, ["GET"], guard),
-        (f"{session_url}/ad-views", "ad_view", ad_view, ["POST"], guard),
-        (f"{session_url}/slots/<int:slot_index>/skip", "ad_skip", ad_skip, ["POST"], guard),
-    ]
-    for rule, endpoint, view, methods, view_guard in routes:
-        view.__name__ = f"{name}_{endpoint}"
-        described = (describe or {}).get(endpoint, _unchanged)(view)
-        bp.add_url_rule(rule, endpoint, view_guard(described), methods=methods)
+# The session endpoints' URLs, the same under the browser player's blueprint and the API's.
+HISTORY = "/videos/<int:video_id>/history"
+SESSIONS = "/videos/<int:video_id>/sessions"
+SESSION = "/videos/<int:video_id>/sessions/<int:session_id>"
+PROGRESS = f"{SESSION}/progress"
+AD_FOR_SLOT = f"{SESSION}/slots/<int:slot_index>/ad"
+AD_VIEWS = f"{SESSION}/ad-views"
+AD_SKIP = f"{SESSION}/slots/<int:slot_index>/skip"
 
 
-def _unchanged(view: Callable[..., Any]) -> Callable[..., Any]:
-    return view
+def history(viewer: User, video_id: int) -> ResponseReturnValue:
+    try:
+        video = watchable_video(db_session(), video_id, viewer)
+    except CatalogError as exc:
+        return api_error(404, "unknown_video", str(exc))
+    state = resume_state(db_session(), viewer.id, video)
+    return jsonify(video_id=video_id, resume_position_ms=state.position_ms,
+                   status=state.status.value if state.status else None)
+
+
+def open_playback(viewer: User, video_id: int) -> ResponseReturnValue:
+    db = db_session()
+    try:
+        video = watchable_video(db, video_id, viewer)
+    except CatalogError as exc:
+        return api_error(404, "unknown_video", str(exc))
+    try:
+        opened = open_session(db, viewer=viewer, video=video, now=now(), tz=settings().tz,
+                              start_position_ms=open_session_input())
+    except PlaybackError as exc:
+        return playback_error(exc)
+    return jsonify(
+        session_id=opened.session_id,
+        video_id=video_id,
+        counted=opened.counted,
+        reject_reason=opened.reject_reason.value if opened.reject_reason else None,
+        day=opened.day.isoformat(),
+        start_position_ms=opened.start_position_ms,
+        duration_ms=video.duration_seconds * 1000,
+        ad_slots=opened.slot_positions,
+        due_slots=opened.due_slots,
+        report_every_seconds=REPORT_EVERY_SECONDS,
+    ), 201
+
+
+def progress(viewer_id: int, video_id: int, session_id: int) -> ResponseReturnValue:
+    # The hot path: no ORM session, connections of its own (models/playback/progress_recorder.py).
+    status, reply = progress_reply(progress_recorder(), viewer_id=viewer_id, video_id=video_id,
+                                   session_id=session_id, body=request.get_json(silent=True))
+    return jsonify(reply), status
+
+
+def details(viewer_id: int, video_id: int, session_id: int) -> ResponseReturnValue:
+    try:
+        found = session_details(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id)
+    except PlaybackError as exc:
+        return playback_error(exc)
+    return jsonify(
+        session_id=found.session_id,
+        video_id=found.video_id,
+        day=found.day.isoformat(),
+        counted=found.counted,
+        reject_reason=found.reject_reason.value if found.reject_reason else None,
+        started_at=found.started_at.isoformat(),
+        last_position_ms=found.last_position_ms,
+        furthest_position_ms=found.furthest_position_ms,
+        watch_ms=found.watch_ms,
+        ended=found.ended,
+        ad_slots=found.slot_positions,
+        ad_views=[{"slot_index": slot, "ad_id": ad} for slot, ad in sorted(found.ad_views.items())],
+        due_slots=found.due_slots,
+    )
+
+
+def ad_for_slot(viewer_id: int, video_id: int, session_id: int, slot_index: int,
+                media_url: MediaUrl) -> ResponseReturnValue:
+    try:
+        ad = pick_ad(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                     slot_index=slot_index, now=now(), window_hours=settings().ad_balance_window_hours)
+    except PlaybackError as exc:
+        return playback_error(exc)
+    return jsonify(slot_index=slot_index, ad=ad_json(ad, media_url))
+
+
+def ad_view(viewer_id: int, video_id: int, session_id: int) -> ResponseReturnValue:
+    try:
+        slot_index, ad_id = ad_view_input()
+        view = record_ad_view(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                              slot_index=slot_index, ad_id=ad_id, now=now())
+    except PlaybackError as exc:
+        return playback_error(exc)
+    return jsonify(session_id=session_id, slot_index=view.slot_index, ad_id=view.ad_id,
+                   day=view.day.isoformat()), 201
+
+
+def ad_skip(viewer_id: int, video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
+    try:
+        view = record_ad_skip(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                              slot_index=slot_index, now=now())
+    except PlaybackError as exc:
+        return playback_error(exc)
+    return jsonify(session_id=session_id, slot_index=slot_index, ad_id=view.ad_id,
+                   skipped_at=view.skipped_at.isoformat() if view.skipped_at else None)

@@ -20,7 +20,8 @@ from models.playback.service import resume_state
 from portal.database import db_session
 from portal.errors import api_error
 from portal.media import send_media
-from portal.playback.http import REPORT_EVERY_SECONDS, add_playback_routes
+from portal.playback import http
+from portal.playback.http import REPORT_EVERY_SECONDS
 from portal.watch.visitors import account_needed
 
 bp = Blueprint("watch", __name__)
@@ -87,5 +88,46 @@ def ad_media(ad_id: int) -> ResponseReturnValue:
     return send_media(ad.media_path, ad.content_type)
 
 
-add_playback_routes(bp, prefix="", guard=signed_in_json, user=_viewer, viewer_id=lambda: current_user.id,
-                    media_url=_media_url)
+# The player's session endpoints: the same handlers and URLs as the API's (portal/playback/http.py).
+
+
+@bp.get(http.HISTORY, endpoint="history")
+@signed_in_json
+def watch_history(video_id: int) -> ResponseReturnValue:
+    return http.history(_viewer(), video_id)
+
+
+@bp.post(http.SESSIONS, endpoint="open_session")
+@signed_in_json
+def watch_open_session(video_id: int) -> ResponseReturnValue:
+    return http.open_playback(_viewer(), video_id)
+
+
+@bp.get(http.SESSION, endpoint="session")
+@signed_in_json
+def watch_session(video_id: int, session_id: int) -> ResponseReturnValue:
+    return http.details(current_user.id, video_id, session_id)
+
+
+@bp.post(http.PROGRESS, endpoint="progress")
+@signed_in_json
+def watch_progress(video_id: int, session_id: int) -> ResponseReturnValue:
+    return http.progress(current_user.id, video_id, session_id)
+
+
+@bp.get(http.AD_FOR_SLOT, endpoint="ad_for_slot")
+@signed_in_json
+def watch_ad_for_slot(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
+    return http.ad_for_slot(current_user.id, video_id, session_id, slot_index, _media_url)
+
+
+@bp.post(http.AD_VIEWS, endpoint="ad_view")
+@signed_in_json
+def watch_ad_view(video_id: int, session_id: int) -> ResponseReturnValue:
+    return http.ad_view(current_user.id, video_id, session_id)
+
+
+@bp.post(http.AD_SKIP, endpoint="ad_skip")
+@signed_in_json
+def watch_ad_skip(video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
+    return http.ad_skip(current_user.id, video_id, session_id, slot_index)
