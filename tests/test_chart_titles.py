@@ -164,6 +164,7 @@ def test_hiding_and_deleting_a_video_invalidate_the_figures_that_show_titles(sho
     assert _titles_version(backend) == before + 2
 
 
+@pytest.mark.slow
 def test_in_chromium_the_top5_chart_has_no_link_and_shows_the_title_as_text(shop, page):
     from tests.browser_support import sign_in_browser
     from tests.conftest import LiveServer

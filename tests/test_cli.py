@@ -154,6 +154,7 @@ def test_worker_runs_queued_jobs(redis_url, database_url):
     assert job.return_value() == date(2026, 11, 23)
 
 
+@pytest.mark.slow
 def test_scheduler_starts_and_stops(redis_url, database_url):
     proc = subprocess.Popen(
         [sys.executable, "-m", "paysystem", "scheduler", "--interval", "1"],

@@ -14,7 +14,7 @@ import pytest
 
 from models import Role
 from portal import create_app
-from tests.batch_support import DAY0, Backend, busy_world
+from tests.batch_support import DAY0, busy_world
 from tests.browser_support import wait_for_js
 from tests.conftest import LiveServer
 from tests.ops_support import make_account, start_process, stop_process
@@ -24,13 +24,7 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-@pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("ops-browser"))
-    yield b
-    b.close()
-
-
+@pytest.mark.slow
 def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, media_root):
     ARTIFACTS.mkdir(exist_ok=True)
     busy_world(backend, days=3)

@@ -15,6 +15,8 @@ import sys
 import time
 from dataclasses import replace
 
+import pytest
+
 from jobs.schedule import scheduled_nightly_jobs
 from jobs.scheduler import make_scheduler
 from settings import PROJECT_ROOT
@@ -39,6 +41,7 @@ def _wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def
     return False
 
 
+@pytest.mark.slow
 def test_the_scheduler_outlives_a_redis_restart_and_schedules_the_nightly_again(settings, tmp_path):
     port = free_port()
     redis = private_redis(port, tmp_path)

@@ -32,13 +32,6 @@ from tests.money_support import (
 FEB, MAR = date(2026, 2, 1), date(2026, 3, 1)
 
 
-@pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("statements"))
-    yield b
-    b.close()
-
-
 def _value(v):
     """SQLite hands DATE columns of raw SQL back as text."""
     return date.fromisoformat(v) if isinstance(v, str) and len(v) == 10 and v[4] == "-" else v
