@@ -67,6 +67,6 @@ def reset_login_limits(redis_url: str) -> None:
 
     client = Redis.from_url(redis_url)
     # The sliding-window counter keeps "{key}" and "{key}/-1" (braces: one Redis cluster slot).
-    for key in client.scan_iter("LIMITS:*LIMITER/paysystem:login/*"):
+    for key in client.scan_iter("LIMITS:*LIMITER/paysystem:*:login/*"):  # any database's
         client.delete(key)
 

@@ -60,7 +60,7 @@ def test_rq_dashboard_shows_our_queue_its_jobs_and_the_scheduled_nightly_job(by_
     from rq_scheduler import Scheduler
 
     from jobs.queues import batch_queue, queue_connection
-    from jobs.schedule import NIGHTLY_JOB_ID, reconcile_nightly
+    from jobs.schedule import nightly_job_id, reconcile_nightly
 
     connection = queue_connection(settings)
     reconcile_nightly(Scheduler(queue_name=settings.batch_queue, connection=connection), settings)
@@ -71,11 +71,11 @@ def test_rq_dashboard_shows_our_queue_its_jobs_and_the_scheduled_nightly_job(by_
         assert settings.batch_queue in [q["name"] for q in queues]
         listed = admin.get(f"/admin/rq/0/data/jobs/{settings.batch_queue}/queued/8/asc/1.json").get_json()
         assert "ops-dashboard-probe" in [j["id"] for j in listed["jobs"]]
-        nightly = admin.get(f"/admin/rq/0/data/job/{NIGHTLY_JOB_ID}.json")
+        nightly = admin.get(f"/admin/rq/0/data/job/{nightly_job_id(settings)}.json")
         assert nightly.status_code == 200 and "nightly" in nightly.get_json()["description"]
     finally:
         job.delete()
-        Scheduler(queue_name=settings.batch_queue, connection=connection).cancel(NIGHTLY_JOB_ID)
+        Scheduler(queue_name=settings.batch_queue, connection=connection).cancel(nightly_job_id(settings))
 
 
 # Values for each part of a dashboard URL: a good one first, then ones a hand-edited or stale

@@ -27,7 +27,7 @@ from tests.test_batch_workers import worker_env
 
 def _nightly_jobs(settings) -> int:  # type: ignore[no-untyped-def]
     try:
-        return len(scheduled_nightly_jobs(make_scheduler(settings)))
+        return len(scheduled_nightly_jobs(make_scheduler(settings), settings))
     except Exception:  # Redis not answering yet
         return 0
 

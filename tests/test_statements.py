@@ -201,11 +201,11 @@ def test_the_statement_job_is_scheduled_once_at_three_in_business_time(settings)
 
     from jobs.schedule import (
         STATEMENTS_FUNC,
-        STATEMENTS_JOB_ID,
         reconcile_nightly,
         reconcile_statements,
         scheduled_nightly_jobs,
         scheduled_statement_jobs,
+        statements_job_id,
     )
     from jobs.scheduler import make_scheduler
 
@@ -217,11 +217,11 @@ def test_the_statement_job_is_scheduled_once_at_three_in_business_time(settings)
         reconcile_statements(scheduler, settings)  # a restart
         scheduler.cron("0 0 * * *", STATEMENTS_FUNC, id="stray", queue_name=settings.batch_queue)
         reconcile_statements(scheduler, settings)
-        [job] = scheduled_statement_jobs(scheduler)
-        assert job.id == STATEMENTS_JOB_ID and job.meta["cron_string"] == "0 18 * * *"
-        assert len(scheduled_nightly_jobs(scheduler)) == 1  # each job reconciles only itself
+        [job] = scheduled_statement_jobs(scheduler, settings)
+        assert job.id == statements_job_id(settings) and job.meta["cron_string"] == "0 18 * * *"
+        assert len(scheduled_nightly_jobs(scheduler, settings)) == 1  # each job reconciles only itself
     finally:
-        for job in scheduled_statement_jobs(scheduler) + scheduled_nightly_jobs(scheduler):
+        for job in scheduled_statement_jobs(scheduler, settings) + scheduled_nightly_jobs(scheduler, settings):
             scheduler.cancel(job)
             job.delete()
 
