@@ -28,6 +28,7 @@ from jobs.queues import (
     RESULT_TTL_SECONDS,
     batch_queue,
     queue_connection,
+    queue_name,
 )
 from jobs.runs import (
     PlannedRun,
@@ -49,7 +50,7 @@ from settings import Settings
 
 MAX_BACKFILL_DAYS = 3660
 
-__all__ = ["BatchRequestError", "check_closed_days", "enqueue_backfill", "enqueue_day", "enqueue_nightly",
+__all__ = ["BatchRequestError", "batch_queue", "check_closed_days", "enqueue_backfill", "enqueue_day", "enqueue_nightly",
            "enqueue_retry", "enqueue_runs"]
 
 
@@ -298,7 +299,7 @@ def next_nightly(settings: Settings, connection: Redis | None = None) -> tuple[s
 
     from jobs.schedule import scheduled_nightly_jobs
 
-    scheduler = Scheduler(queue_name=settings.batch_queue, connection=connection or queue_connection(settings))
+    scheduler = Scheduler(queue_name=queue_name(settings), connection=connection or queue_connection(settings))
     nightly = {job.id for job in scheduled_nightly_jobs(scheduler, settings)}
     times = [(job.id, when.replace(tzinfo=UTC)) for job, when in scheduler.get_jobs(with_times=True)
              if job.id in nightly]

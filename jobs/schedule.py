@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time
 
 from rq_scheduler import Scheduler
 
-from jobs.queues import RESULT_TTL_SECONDS
+from jobs.queues import RESULT_TTL_SECONDS, queue_name
 from models.business_time import today
 from models.db import database_identity
 from settings import Settings
@@ -65,13 +65,13 @@ def _reconcile_cron(scheduler: Scheduler, settings: Settings, name: str, func: s
         if not _ours(job, name, func, settings):
             continue
         if keep is None and job.id == job_id and job.meta.get("cron_string") == cron \
-                and job.origin == settings.batch_queue:
+                and job.origin == queue_name(settings):
             keep = job
             continue
         scheduler.cancel(job)
         job.delete()
     if keep is None:
-        scheduler.cron(cron, func, id=job_id, queue_name=settings.batch_queue, result_ttl=RESULT_TTL_SECONDS,
+        scheduler.cron(cron, func, id=job_id, queue_name=queue_name(settings), result_ttl=RESULT_TTL_SECONDS,
                        timeout=600, description=description)
     return cron
 
@@ -119,6 +119,6 @@ def _reconcile_interval(scheduler: Scheduler, settings: Settings) -> str:
             scheduler.cancel(job)
             job.delete()
     scheduler.schedule(datetime.now(UTC).replace(tzinfo=None), NIGHTLY_FUNC, interval=every, repeat=None,
-                       id=nightly_job_id(settings), queue_name=settings.batch_queue, result_ttl=RESULT_TTL_SECONDS,
+                       id=nightly_job_id(settings), queue_name=queue_name(settings), result_ttl=RESULT_TTL_SECONDS,
                        timeout=600, description=f"nightly batch for the previous day, every {every} s (testing)")
     return f"every {every} s"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from jobs.queues import queue_name
 from jobs.schedule import (
     NIGHTLY_FUNC,
     nightly_cron,
@@ -32,7 +33,7 @@ def test_reconcile_keeps_exactly_one_nightly_job(settings):
     reconcile_nightly(scheduler, settings)
     [job] = scheduled_nightly_jobs(scheduler, settings)
     assert job.id == nightly_job_id(settings) and job.meta["cron_string"] == "30 15 * * *"
-    assert job.origin == settings.batch_queue
+    assert job.origin == queue_name(settings)
 
     later = replace(settings, nightly_time="01:45")
     reconcile_nightly(scheduler, later)

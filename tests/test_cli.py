@@ -25,7 +25,7 @@ from models import (
     VideoDailyStats,
 )
 from models.business_time import today
-from models.db import make_engine, make_sessionmaker
+from models.db import database_identity, make_engine, make_sessionmaker
 from paysystem import migrate
 from paysystem.demo import demo_window
 from settings import PROJECT_ROOT, load_settings
@@ -146,7 +146,7 @@ def test_seed_demo_is_idempotent(scratch_db, tmp_path):
 
 
 def test_worker_runs_queued_jobs(redis_url, database_url):
-    queue = Queue("batch", connection=Redis.from_url(redis_url))
+    queue = Queue(f"batch-{database_identity(database_url)}", connection=Redis.from_url(redis_url))  # BATCH_QUEUE's
     job = queue.enqueue("models.business_time.week_start", date(2026, 11, 26))
     result = run_cli("worker", "--burst", env={"REDIS_URL": redis_url, "DATABASE_URL": database_url})
     assert result.returncode == 0, result.stderr

@@ -17,7 +17,7 @@ from rq_scheduler import Scheduler
 from sqlalchemy.orm import Session
 
 from jobs.enqueue import request_retry
-from jobs.queues import queue_connection
+from jobs.queues import queue_connection, queue_name
 from jobs.runs import partition_job_id
 from jobs.schedule import reconcile_nightly, scheduled_nightly_jobs
 from models import Role
@@ -62,7 +62,7 @@ def test_two_apps_on_two_databases_and_one_redis_never_see_each_others_keys_or_j
     _failed_run(engine, run_id, day)
     _failed_run(backend.engine, run_id, day)
 
-    scheduler = Scheduler(queue_name=ours.batch_queue, connection=queue_connection(ours))
+    scheduler = Scheduler(queue_name=queue_name(ours), connection=queue_connection(ours))
     try:
         # Their retry leaves jobs queued under the run id; ours is not refused as "still queued"
         # (the full-run failure of tests/test_ops_runs.py) and leaves theirs alone.
@@ -72,6 +72,8 @@ def test_two_apps_on_two_databases_and_one_redis_never_see_each_others_keys_or_j
             for index in (0, 1):
                 job = Job.fetch(partition_job_id(database_identity(config.database_url), run_id, index), connection=redis)
                 assert job.get_status() == "queued" and job.args == (_partition_id(config, run_id, index),)
+                assert job.origin == queue_name(config)  # a worker of the other database never takes it
+        assert queue_name(ours) != queue_name(theirs)
 
         # Each database's schedule is reconciled without cancelling the other's.
         reconcile_nightly(scheduler, ours)
@@ -101,7 +103,8 @@ def test_two_apps_on_two_databases_and_one_redis_never_see_each_others_keys_or_j
             for job in scheduled_nightly_jobs(scheduler, config):
                 scheduler.cancel(job)
                 job.delete()
-        Queue(ours.batch_queue, connection=redis).empty()
+        for config in (ours, theirs):
+            Queue(queue_name(config), connection=redis).empty()
 
 
 def _partition_id(config, run_id: int, index: int) -> int:  # type: ignore[no-untyped-def]

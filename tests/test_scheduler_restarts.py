@@ -21,6 +21,7 @@ from rq import Queue, Worker
 from sqlalchemy import delete, select
 
 from jobs.enqueue import enqueue_nightly
+from jobs.queues import queue_name
 from models import BatchRun, RunState, RunTrigger
 from models.business_time import today
 from tests.batch_support import (
@@ -93,7 +94,7 @@ def test_nightly_triggers_at_the_same_instant_start_one_run(backend):
             assert len(runs) == 1 and runs[0].trigger == RunTrigger.NIGHTLY, (started, runs)
             assert [r for r in started if r is not None] == [runs[0].id]
     finally:
-        Queue(settings.batch_queue, connection=redis).empty()
+        Queue(queue_name(settings), connection=redis).empty()
 
 
 def _kill(proc) -> str:  # type: ignore[no-untyped-def]
@@ -148,7 +149,7 @@ def test_scheduler_killed_and_restarted_twice_within_a_minute_runs_the_nightly_o
         for proc in [*workers, *schedulers]:
             if proc.poll() is None:
                 outputs.append(stop_process(proc))
-        Queue(settings.batch_queue, connection=redis).empty()
+        Queue(queue_name(settings), connection=redis).empty()
     log = "\n".join(o or "" for o in outputs)
     runs = _nightly_runs(backend, yesterday)
     assert [(r.state, r.trigger) for r in runs] == [(RunState.SUCCEEDED, RunTrigger.NIGHTLY)], log[-4000:]
