@@ -84,9 +84,14 @@ _VERSIONS = select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(bindparam("
 
 class FigureCache:
     def __init__(self, redis: Redis | None, *, engine: Engine | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS,
-                 breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None) -> None:
+                 breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None,
+                 namespace: str | None = None) -> None:
         self.redis = redis
-        self.prefix = figures_prefix(key_namespace(engine.url) if engine is not None else UNBOUND_NAMESPACE)
+        # Keys carry the database's namespace (models/redis_conn.py `key_namespace`): the
+        # engine's, or `namespace` for a reader without one that must meet the batch's keys.
+        if namespace is None:
+            namespace = key_namespace(engine.url) if engine is not None else UNBOUND_NAMESPACE
+        self.prefix = figures_prefix(namespace)
         # The data statuses shown next to the figures (never cached in Redis): exact when None.
         self.statuses = statuses
         self.engine = engine

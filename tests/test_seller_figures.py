@@ -15,6 +15,7 @@ from jobs.inline import run_days_inline
 from models import Restatement, Video, VideoDailySettlement, VideoPeriodStats
 from models.business_time import days_between, month_range, week_range
 from models.figure_cache import FigureCache
+from models.redis_conn import key_namespace
 from models.seller_figures import (
     FigureError,
     cards,
@@ -45,8 +46,9 @@ def db(data):
 
 
 @pytest.fixture
-def cache(redis_url):
-    return FigureCache(Redis.from_url(redis_url))
+def cache(redis_url, data):
+    """Versions in Redis (no engine), under the namespace of the database the batch bumps."""
+    return FigureCache(Redis.from_url(redis_url), namespace=key_namespace(data.backend.url))
 
 
 @pytest.fixture(scope="module")
