@@ -103,6 +103,7 @@ tier_sets = st.sampled_from([
 ])
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=session_rows, tiers=tier_sets, basis=st.sampled_from(["daily", "lifetime"]),
        plan_from=st.integers(0, 6), order_seed=st.integers(0, 10_000))

@@ -91,6 +91,7 @@ def test_create_admin_reports_configuration_errors():
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_seed_demo_is_idempotent(scratch_db, tmp_path):
     env = {"DATABASE_URL": scratch_db, "MEDIA_ROOT": str(tmp_path)}
     assert run_cli("migrate", env=env).returncode == 0

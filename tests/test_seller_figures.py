@@ -238,6 +238,7 @@ def test_a_settlement_table_page_is_its_lines_sorted_paged_summed_and_flagged_in
         db.rollback()
 
 
+@pytest.mark.slow
 def test_every_receipt_reproduces_its_stored_amount(data, db):
     with Session(data.backend.engine) as s:
         lines = s.scalars(select(VideoDailySettlement)).all()

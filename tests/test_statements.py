@@ -73,6 +73,7 @@ def test_a_month_with_a_day_not_final_is_refused_and_nothing_is_written(backend)
     assert estimate.earnings == sum(v[4] for (s, _), v in expected.items() if s == sellers[0])
 
 
+@pytest.mark.slow
 def test_finalization_happens_once_under_parallel_callers_and_matches_the_raw_rows(backend):
     reset(backend)
     world, sellers = month_world(backend, [FEB])
@@ -100,6 +101,7 @@ def sqlite_backend(redis_url, tmp_path_factory):
     b.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["mariadb", "sqlite"])
 def test_a_final_statement_never_changes_and_a_restated_day_is_adjusted_once_on_the_next_month(kind, request):
     backend = request.getfixturevalue("backend" if kind == "mariadb" else "sqlite_backend")
@@ -146,6 +148,7 @@ def test_a_final_statement_never_changes_and_a_restated_day_is_adjusted_once_on_
         assert ledger.balance(conn, seller) == february + lines + difference
 
 
+@pytest.mark.slow
 def test_months_are_finalized_in_order(backend):
     reset(backend)
     month_world(backend, [FEB, MAR])
