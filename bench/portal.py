@@ -84,7 +84,6 @@ from models import Role, User, Video
 from models.accounts.service import change_password
 from models.business_time import month_range, month_start
 from models.db import make_engine, make_sessionmaker
-from models.figures.cache import PREFIX as FIGURE_PREFIX
 from models.figures.cache import FigureCache, month_scopes
 from models.figures.tables import VideoDailyStats
 from paysystem.synthetic_data import default_last_day, generate
@@ -305,7 +304,7 @@ def run_phase(port: int, phase: Phase, connections: int, seconds: float, warmup:
 
 def figure_keys(redis_url: str) -> int:
     client = Redis.from_url(redis_url)
-    return sum(1 for _ in client.scan_iter(match=f"{FIGURE_PREFIX}:*", count=1000))
+    return sum(1 for _ in client.scan_iter(match="paysystem:*figures:*", count=1000))  # any database's
 
 
 # --- the table ----------------------------------------------------------------------------------

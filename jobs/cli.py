@@ -92,6 +92,7 @@ def _wait(settings: Settings, run_ids: list[int], timeout: float | None) -> None
 
 def _run_days(days: list[date], trigger_name: str, inline: bool, wait: bool, timeout: float | None) -> None:
     from jobs.enqueue import BatchRequestError, check_closed_days, enqueue_runs
+    from jobs.queues import queue_name
     from models.batch.tables import RunTrigger
     from models.figures.date_window import DateOutOfRange
 
@@ -114,7 +115,7 @@ def _run_days(days: list[date], trigger_name: str, inline: bool, wait: bool, tim
         return
     run_ids = enqueue_runs(settings, days, trigger)
     click.echo(f"enqueued run(s) {run_ids[0]}" + (f"-{run_ids[-1]}" if len(run_ids) > 1 else "")
-               + f" on queue {settings.batch_queue!r}")
+               + f" on queue {queue_name(settings)!r}")
     if wait:
         _wait(settings, run_ids, timeout)
         click.echo("all runs succeeded")

@@ -30,6 +30,7 @@ from jobs.queues import (
     RESULT_TTL_SECONDS,
     batch_queue,
     queue_connection,
+    queue_name,
 )
 from jobs.run_planning import PlannedRun, nightly_run_exists, plan_days, plan_nightly
 from jobs.run_retries import check_retry, reset_for_retry
@@ -38,13 +39,14 @@ from models.batch.tables import RunState, RunTrigger
 from models.business_time import days_between, today
 from models.figures.date_window import day_window
 from models.db import database_identity
+from models.redis_conn import key_namespace
 from settings import Settings
 
 MAX_BACKFILL_DAYS = 3660
 # What the operator is told, on the ops pages and in the API, when the queue Redis refused a request.
 QUEUE_DOWN = "The job queue (Redis) cannot be reached right now, so nothing was started; try again shortly."
 
-__all__ = ["BatchRequestError", "check_closed_days", "enqueue_backfill", "enqueue_day", "enqueue_nightly",
+__all__ = ["BatchRequestError", "batch_queue", "check_closed_days", "enqueue_backfill", "enqueue_day", "enqueue_nightly",
            "enqueue_retry", "enqueue_runs"]
 
 
@@ -94,12 +96,13 @@ def _tail_job(settings: Settings, engine: Engine, connection: Redis, exclude: Se
 
 def _enqueue(queue: Queue, settings: Settings, func: str, arg: int, job_id: str, after: list[str],
              description: str) -> Job:
-    # Job ids are deterministic (run + partition), so an id can come back: a retry, a database
-    # started again from scratch while Redis kept its keys, or (in the tests) several databases
-    # sharing one Redis. RQ keeps a job's dependencies in a set it only ever adds to; a stale
-    # member naming a job that never finishes left the new job deferred for good (backfills
-    # stopped with idle workers). The set is rebuilt from `after` below.
-    queue.connection.delete(f"{Job.redis_job_namespace_prefix}:{job_id}:dependencies")  # RQ's dependencies_key
+    # Job ids are deterministic (database + run + partition), so an id can come back: a retry,
+    # or a database rebuilt under the same name while Redis kept its keys. RQ keeps a job's
+    # dependencies in a set it only ever adds to; a stale member naming a job that never
+    # finishes left the new job deferred for good (backfills stopped with idle workers). So
+    # whatever RQ still holds under the id is deleted first, through its own API (which drops
+    # that set with the job; RQ expires the two together), and the job depends on `after` only.
+    _forget_job(queue.connection, job_id)
     return queue.enqueue_call(
         func,
         args=(arg,),
@@ -198,17 +201,15 @@ def _enqueue_retry(settings: Settings, engine: Engine, run_id: int, *, force: bo
     jobs = []
     for partition_id, index in parts:
         job_id = partition_job_id(_db(settings), run_id, index)
-        _forget_job(connection, job_id)
         jobs.append(_enqueue(queue, settings, "jobs.tasks.partition_task", partition_id, job_id, [],
                              f"batch {day} run {run_id} partition {index} (retry)").id)
-    _forget_job(connection, final_job_id(_db(settings), run_id))
     _enqueue(queue, settings, "jobs.tasks.finalize_task", run_id, final_job_id(_db(settings), run_id), jobs,
              f"batch {day} run {run_id} final step (retry)")
     return [index for _, index in parts]
 
 
 def _forget_job(connection: Redis, job_id: str) -> None:
-    """Drop RQ's record of a finished or failed job so the same id can be enqueued afresh."""
+    """Drop RQ's record of a job (and its dependency set) so the same id can be enqueued afresh."""
     try:
         job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
@@ -221,7 +222,9 @@ def _forget_job(connection: Redis, job_id: str) -> None:
 # below checks what is already queued or running and enqueues under one Redis lock, so the
 # check and the enqueue cannot interleave between portal processes.
 
-REQUEST_LOCK_KEY = "paysystem:batch:request-lock"
+def request_lock_key(settings: Settings) -> str:
+    """One lock per database: requests about another database sharing the Redis never wait."""
+    return f"{key_namespace(settings.database_url)}:batch:request-lock"
 
 
 @dataclass(frozen=True)
@@ -232,8 +235,8 @@ class BatchRequest:
     already_active: list[int]
 
 
-def _request_lock(connection: Redis):  # type: ignore[no-untyped-def]
-    return connection.lock(REQUEST_LOCK_KEY, timeout=120, blocking_timeout=60)
+def _request_lock(settings: Settings, connection: Redis):  # type: ignore[no-untyped-def]
+    return connection.lock(request_lock_key(settings), timeout=120, blocking_timeout=60)
 
 
 def request_days(settings: Settings, first: date, last: date, *, requested_by: int | None = None,
@@ -244,7 +247,7 @@ def request_days(settings: Settings, first: date, last: date, *, requested_by: i
     connection = connection or queue_connection(settings)
     engine = engine_for(settings.database_url)
     trigger = RunTrigger.MANUAL if len(days) == 1 else RunTrigger.BACKFILL
-    with _request_lock(connection):
+    with _request_lock(settings, connection):
         active = run_state.active_runs(engine, days)
         todo = [day for day in days if day not in active]
         started = _enqueue_runs(settings, engine, todo, trigger, requested_by, connection) if todo else []
@@ -258,7 +261,7 @@ def request_retry(settings: Settings, run_id: int, *, connection: Redis | None =
     again and is refused with a BatchRequestError instead of enqueueing them twice."""
     connection = connection or queue_connection(settings)
     engine = engine_for(settings.database_url)
-    with _request_lock(connection):
+    with _request_lock(settings, connection):
         state = run_state.run_state(engine, run_id)
         if state in run_state.ACTIVE_STATES:
             raise BatchRequestError(f"batch run {run_id} is already {state.value}; wait for it to finish")
@@ -276,7 +279,7 @@ def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis |
     connection = connection or queue_connection(settings)
     engine = engine_for(settings.database_url)
     cancelled: list[int] = []
-    with _request_lock(connection):
+    with _request_lock(settings, connection):
         run_ids = run_state.backfill_runs(engine, backfill_id)
         if not run_ids:
             raise BatchRequestError(f"there is no backfill {backfill_id}")
@@ -298,8 +301,8 @@ def next_nightly(settings: Settings, connection: Redis | None = None) -> tuple[s
 
     from jobs.schedule import scheduled_nightly_jobs
 
-    scheduler = Scheduler(queue_name=settings.batch_queue, connection=connection or queue_connection(settings))
-    nightly = {job.id for job in scheduled_nightly_jobs(scheduler)}
+    scheduler = Scheduler(queue_name=queue_name(settings), connection=connection or queue_connection(settings))
+    nightly = {job.id for job in scheduled_nightly_jobs(scheduler, settings)}
     times = [(job.id, when.replace(tzinfo=UTC)) for job, when in scheduler.get_jobs(with_times=True)
              if job.id in nightly]
     return min(times, key=lambda item: item[1]) if times else None

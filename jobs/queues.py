@@ -6,6 +6,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import JobStatus
 
+from models.db import database_identity
 from models.redis_conn import make_redis
 from settings import Settings
 
@@ -22,5 +23,12 @@ def queue_connection(settings: Settings) -> Redis:
     return make_redis(settings.redis_url, for_queue=True)
 
 
+def queue_name(settings: Settings) -> str:
+    """The RQ queue of this database's batch jobs: BATCH_QUEUE and the database's identity
+    (`batch-1a2b3c4d5e`). A worker takes any job of the queue it listens to and runs it on its
+    own database, so two databases sharing a Redis must never share a queue."""
+    return f"{settings.batch_queue}-{database_identity(settings.database_url)}"
+
+
 def batch_queue(settings: Settings, connection: Redis | None = None) -> Queue:
-    return Queue(settings.batch_queue, connection=connection or queue_connection(settings))
+    return Queue(queue_name(settings), connection=connection or queue_connection(settings))

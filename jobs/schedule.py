@@ -3,6 +3,11 @@
 rq-scheduler keeps scheduled jobs in Redis, so every scheduler start would add another
 copy if it simply registered again. `reconcile_nightly` instead makes Redis hold exactly
 one nightly job with the current settings, whatever was there before.
+
+rq-scheduler keeps the jobs of every database sharing the Redis in one place, so a
+scheduled job's id carries its database's identity (`nightly_job_id`): reconciling one
+database's schedule never cancels another's. A copy running the same function under an id
+of no database's (from before the ids carried one) is a stray and is removed.
 """
 
 from __future__ import annotations
@@ -12,14 +17,33 @@ from datetime import UTC, datetime, time
 
 from rq_scheduler import Scheduler
 
-from jobs.queues import RESULT_TTL_SECONDS
+from jobs.queues import RESULT_TTL_SECONDS, queue_name
 from models.business_time import today
+from models.db import database_identity
 from settings import Settings
 
-NIGHTLY_JOB_ID = "paysystem-nightly"
+NIGHTLY_JOB = "paysystem-nightly"
 NIGHTLY_FUNC = "jobs.tasks.nightly_task"
-STATEMENTS_JOB_ID = "paysystem-finalize-statements"
+STATEMENTS_JOB = "paysystem-finalize-statements"
 STATEMENTS_FUNC = "jobs.tasks.finalize_statements_task"
+
+
+def _job_id(name: str, settings: Settings) -> str:
+    return f"{name}-{database_identity(settings.database_url)}"
+
+
+def nightly_job_id(settings: Settings) -> str:
+    """The scheduled nightly job of this database (`paysystem-nightly-<identity>`)."""
+    return _job_id(NIGHTLY_JOB, settings)
+
+
+def statements_job_id(settings: Settings) -> str:
+    return _job_id(STATEMENTS_JOB, settings)
+
+
+def _ours(job, name: str, func: str, settings: Settings) -> bool:  # type: ignore[no-untyped-def]
+    """`job` is this database's `name` job, or a stray copy of `func` that no database owns."""
+    return job.id == _job_id(name, settings) or (job.func_name == func and not job.id.startswith(name + "-"))
 STATEMENTS_TIME = "03:00"  # §13: business time
 
 
@@ -31,25 +55,23 @@ def nightly_cron(settings: Settings, now: datetime | None = None) -> str:
     return f"{utc.minute} {utc.hour} * * *"
 
 
-def _is_nightly(job) -> bool:  # type: ignore[no-untyped-def]
-    return job.id == NIGHTLY_JOB_ID or job.func_name == NIGHTLY_FUNC
-
-
-def _reconcile_cron(scheduler: Scheduler, settings: Settings, job_id: str, func: str, cron: str,
+def _reconcile_cron(scheduler: Scheduler, settings: Settings, name: str, func: str, cron: str,
                     description: str) -> str:
-    """Leave exactly one job `job_id` (or any copy running `func`) with `cron`; returns the cron."""
+    """Leave exactly one job `name` of this database (and no stray copy running `func`) with
+    `cron`; returns the cron."""
     keep = None
+    job_id = _job_id(name, settings)
     for job in scheduler.get_jobs():
-        if not (job.id == job_id or job.func_name == func):
+        if not _ours(job, name, func, settings):
             continue
         if keep is None and job.id == job_id and job.meta.get("cron_string") == cron \
-                and job.origin == settings.batch_queue:
+                and job.origin == queue_name(settings):
             keep = job
             continue
         scheduler.cancel(job)
         job.delete()
     if keep is None:
-        scheduler.cron(cron, func, id=job_id, queue_name=settings.batch_queue, result_ttl=RESULT_TTL_SECONDS,
+        scheduler.cron(cron, func, id=job_id, queue_name=queue_name(settings), result_ttl=RESULT_TTL_SECONDS,
                        timeout=600, description=description)
     return cron
 
@@ -61,7 +83,7 @@ def reconcile_nightly(scheduler: Scheduler, settings: Settings) -> str:
     instead; enqueue_nightly still starts yesterday's run only once."""
     if settings.nightly_interval_seconds:
         return _reconcile_interval(scheduler, settings)
-    return _reconcile_cron(scheduler, settings, NIGHTLY_JOB_ID, NIGHTLY_FUNC, nightly_cron(settings),
+    return _reconcile_cron(scheduler, settings, NIGHTLY_JOB, NIGHTLY_FUNC, nightly_cron(settings),
                            f"nightly batch for the previous day at {settings.nightly_time} {settings.timezone}")
 
 
@@ -75,17 +97,17 @@ def statements_cron(settings: Settings, now: datetime | None = None) -> str:
 
 def reconcile_statements(scheduler: Scheduler, settings: Settings) -> str:
     """Leave exactly one statement-finalization job scheduled; returns its cron line."""
-    return _reconcile_cron(scheduler, settings, STATEMENTS_JOB_ID, STATEMENTS_FUNC, statements_cron(settings),
+    return _reconcile_cron(scheduler, settings, STATEMENTS_JOB, STATEMENTS_FUNC, statements_cron(settings),
                            f"finalize last month's statements from day {settings.statement_finalize_day} at "
                            f"{STATEMENTS_TIME} {settings.timezone}")
 
 
-def scheduled_statement_jobs(scheduler: Scheduler) -> list:
-    return [job for job in scheduler.get_jobs() if job.id == STATEMENTS_JOB_ID or job.func_name == STATEMENTS_FUNC]
+def scheduled_statement_jobs(scheduler: Scheduler, settings: Settings) -> list:
+    return [job for job in scheduler.get_jobs() if _ours(job, STATEMENTS_JOB, STATEMENTS_FUNC, settings)]
 
 
-def scheduled_nightly_jobs(scheduler: Scheduler) -> list:
-    return [job for job in scheduler.get_jobs() if _is_nightly(job)]
+def scheduled_nightly_jobs(scheduler: Scheduler, settings: Settings) -> list:
+    return [job for job in scheduler.get_jobs() if _ours(job, NIGHTLY_JOB, NIGHTLY_FUNC, settings)]
 
 
 
@@ -93,10 +115,10 @@ def scheduled_nightly_jobs(scheduler: Scheduler) -> list:
 def _reconcile_interval(scheduler: Scheduler, settings: Settings) -> str:
     every = settings.nightly_interval_seconds
     for job in scheduler.get_jobs():
-        if _is_nightly(job):
+        if _ours(job, NIGHTLY_JOB, NIGHTLY_FUNC, settings):
             scheduler.cancel(job)
             job.delete()
     scheduler.schedule(datetime.now(UTC).replace(tzinfo=None), NIGHTLY_FUNC, interval=every, repeat=None,
-                       id=NIGHTLY_JOB_ID, queue_name=settings.batch_queue, result_ttl=RESULT_TTL_SECONDS,
+                       id=nightly_job_id(settings), queue_name=queue_name(settings), result_ttl=RESULT_TTL_SECONDS,
                        timeout=600, description=f"nightly batch for the previous day, every {every} s (testing)")
     return f"every {every} s"

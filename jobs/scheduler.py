@@ -9,7 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq_scheduler import Scheduler
 
-from jobs.queues import queue_connection
+from jobs.queues import queue_connection, queue_name
 from jobs.schedule import reconcile_nightly, reconcile_statements
 from settings import Settings
 
@@ -20,7 +20,7 @@ RECONNECT_DELAY_SECONDS = 2.0
 
 
 def make_scheduler(settings: Settings, interval: int = 5) -> Scheduler:
-    return Scheduler(queue_name=settings.batch_queue, connection=queue_connection(settings), interval=interval)
+    return Scheduler(queue_name=queue_name(settings), connection=queue_connection(settings), interval=interval)
 
 
 def run_scheduler(settings: Settings, interval: int = 5) -> None:

@@ -28,6 +28,7 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from models.redis_conn import key_namespace
 from portal.view_marks import mark_view, marked_endpoints
 from settings import Settings
 
@@ -132,7 +133,7 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
         storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         # Its atomic hit can be given back (cost -1), unlike a moving window's.
         strategy="sliding-window-counter",
-        key_prefix="paysystem:login",
+        key_prefix=f"{key_namespace(settings.database_url)}:login",  # the database's, not another's
         headers_enabled=True,
         retry_after="delta-seconds",
         in_memory_fallback_enabled=True,

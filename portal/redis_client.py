@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from redis import Redis
 
-from models.redis_conn import make_redis
+from models.redis_conn import key_namespace, make_redis
 from portal.database import session_factory
 from portal.revocations import RevocationMirror
 
@@ -15,10 +15,12 @@ _REVOCATIONS = "paysystem.revocations"
 
 
 def init_redis(app: Flask, url: str) -> None:
-    """After `init_database`: the revocation mirror falls back to the database."""
+    """After `init_database`: the revocation mirror falls back to the database, and its keys
+    and channel carry that database's namespace (models/redis_conn.py `key_namespace`)."""
     client = make_redis(url)
     app.extensions[_EXTENSION] = client
-    app.extensions[_REVOCATIONS] = RevocationMirror(client, session_factory(app))
+    sessions = session_factory(app)
+    app.extensions[_REVOCATIONS] = RevocationMirror(client, sessions, key_namespace(sessions.kw["bind"].url))
 
 
 def redis_client() -> Redis:

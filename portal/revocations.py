@@ -25,7 +25,8 @@ in memory, fed by Redis pub/sub, and the database holds the record of truth
   it was down stays refused. While Redis is healthy no check touches the database.
 
 Entries leave the mirror when their token would have expired anyway. The channel carries
-the Redis DB number, since pub/sub is not scoped by database.
+the Redis DB number, since pub/sub is not scoped by database, and like the keys the database's
+namespace (models/redis_conn.py `key_namespace`): two databases on one Redis never meet.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ from sqlalchemy.orm import Session
 
 from models.accounts.revoked_tokens import is_token_revoked, live_revocations, record_revocation
 
-DENYLIST_PREFIX = "paysystem:jwt:deny:"
-CHANNEL_PREFIX = "paysystem:jwt:revoked:"
 PING_EVERY = 1.0  # seconds between health PINGs on the subscription
 STALE_AFTER = 3.0  # no PONG for this long: the subscription is presumed dead
 RELOAD_EVERY = 10.0  # seconds between re-reads of the database rows by a synced mirror
@@ -55,18 +54,25 @@ RELOAD_EVERY = 10.0  # seconds between re-reads of the database rows by a synced
 log = logging.getLogger(__name__)
 
 
+def denylist_prefix(namespace: str) -> str:
+    """The start of the denylist keys of the database whose key namespace this is
+    (models/redis_conn.py `key_namespace`)."""
+    return f"{namespace}:jwt:deny:"
+
+
 class RevocationMirror:
     """The revoked token ids of one Redis database, for the threads of one process."""
 
-    def __init__(self, redis: Redis, sessions: Callable[[], Session]) -> None:
+    def __init__(self, redis: Redis, sessions: Callable[[], Session], namespace: str) -> None:
         self._redis = redis
+        self.denylist_prefix = denylist_prefix(namespace)
         self._sessions = sessions  # the database: the record of truth
         # The revocation's Redis write is a courtesy: once Redis has failed a few times,
         # logouts stop waiting for it (the same breaker settings as the figure cache).
         self._breaker = pybreaker.CircuitBreaker(fail_max=3, reset_timeout=30,
                                                  exclude=[lambda e: not isinstance(e, RedisError)])
         db = redis.connection_pool.connection_kwargs.get("db", 0)
-        self.channel = f"{CHANNEL_PREFIX}{db}"
+        self.channel = f"{namespace}:jwt:revoked:{db}"
         self._revoked: dict[str, float] = {}  # token id -> unix time its token expires
         self._synced = False
         self._last_pong = 0.0
@@ -115,7 +121,7 @@ class RevocationMirror:
     def _announce(self, jti: str, expires_at: float) -> None:
         ttl = max(1, int(expires_at - time.time()) + 1)
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(DENYLIST_PREFIX + jti, "1", ex=ttl)
+            pipe.set(self.denylist_prefix + jti, "1", ex=ttl)
             pipe.publish(self.channel, f"{jti} {expires_at:.0f}")
             pipe.execute()
 
@@ -167,7 +173,7 @@ class RevocationMirror:
                 raise RedisError("no subscription confirmation")
         loaded = self._load_database()
         # Redis keys too: revocations recorded before the database kept them.
-        keys = list(self._redis.scan_iter(match=DENYLIST_PREFIX + "*", count=1000))
+        keys = list(self._redis.scan_iter(match=self.denylist_prefix + "*", count=1000))
         if keys:
             with self._redis.pipeline(transaction=False) as pipe:
                 for key in keys:
@@ -177,7 +183,7 @@ class RevocationMirror:
                     if pttl is None or pttl == -2:
                         continue  # expired meanwhile
                     jti = key.decode() if isinstance(key, bytes) else str(key)
-                    loaded.setdefault(jti[len(DENYLIST_PREFIX):],
+                    loaded.setdefault(jti[len(self.denylist_prefix):],
                                       now + (pttl / 1000 if pttl > 0 else 10 * 365 * 86400))
         # Anything published since the subscription is in the channel's queue, applied next.
         self._revoked = {**loaded, **self._revoked}

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against MariaDB (127.0.0.1:3306, root) and Redis (127.0.0.1:6379).
 # Override with TEST_DATABASE_URL=mysql://user:pass@host:port and TEST_REDIS_URL=redis://host:port.
-# Extra arguments go to pytest (e.g. scripts/test.sh -k settlement).
+# Extra arguments go to pytest (e.g. scripts/test.sh -k settlement, scripts/test.sh -m "not slow").
+# The suite runs on TEST_WORKERS pytest-xdist workers (TEST_WORKERS=0: in this process), a test
+# module per worker at a time (--dist loadfile: module-scoped servers and databases start once);
+# each worker has its own database and Redis DB number (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
@@ -16,4 +19,4 @@ if [ ! -x "$chromium" ]; then
   exit 1
 fi
 
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-3}" --dist loadfile --durations=25 "$@"

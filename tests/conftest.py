@@ -108,6 +108,27 @@ def redis_url() -> Iterator[str]:
         control.delete(_REDIS_LOCK_PREFIX + str(number))
 
 
+@pytest.fixture(scope="module")
+def backend(request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A scratch database of the module's own (tests/batch_support.py `Backend`), MariaDB unless
+    the module lists kinds in `BACKENDS` (each kind's tests then run in turn) or a test asks for
+    one with `@pytest.mark.parametrize("backend", [...], indirect=True)`. Tests that need it
+    empty call `backend.reset()`."""
+    from tests.batch_support import Backend
+
+    kind = getattr(request, "param", "mariadb")
+    b = Backend(kind, redis_url, tmp_path_factory.mktemp(f"backend-{kind}"))
+    yield b
+    b.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    kinds = getattr(metafunc.module, "BACKENDS", None)
+    if kinds and "backend" in metafunc.fixturenames and not any(
+            "backend" in m.args[0] for m in metafunc.definition.iter_markers("parametrize")):
+        metafunc.parametrize("backend", kinds, indirect=True, scope="module")
+
+
 @pytest.fixture
 def redis(redis_url: str) -> Redis:
     return Redis.from_url(redis_url)

@@ -23,9 +23,15 @@ def server_url(database: str | None = None) -> str:
     return url.set(database=database).render_as_string(hide_password=False)
 
 
+def worker_id() -> str:
+    """This pytest-xdist worker's id ("gw0", "gw1", ...), or "main" without xdist: the names
+    of the databases a session creates carry it, so a leftover tells whose it was."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 def create_mysql_database(prefix: str = "paysystem_test") -> str:
     """A new empty database on the test server; returns its URL."""
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    name = f"{prefix}_{worker_id()}_{os.getpid()}_{secrets.token_hex(3)}"
     engine = make_engine(server_url())
     with engine.begin() as conn:
         conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
@@ -61,6 +67,6 @@ def reset_login_limits(redis_url: str) -> None:
 
     client = Redis.from_url(redis_url)
     # The sliding-window counter keeps "{key}" and "{key}/-1" (braces: one Redis cluster slot).
-    for key in client.scan_iter("LIMITS:*LIMITER/paysystem:login/*"):
+    for key in client.scan_iter("LIMITS:*LIMITER/paysystem:*:login/*"):  # any database's
         client.delete(key)
 

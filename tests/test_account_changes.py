@@ -166,6 +166,7 @@ def test_the_last_active_admin_cannot_delete_their_account(tmp_path):
         drop_mysql_database(url)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_account_page_in_chromium(page, live_server, make_user, width):

@@ -31,6 +31,7 @@ def mail_server(settings):  # type: ignore[no-untyped-def]
             server.stop()
 
 
+@pytest.mark.slow
 def test_a_seller_signs_up_signs_out_and_signs_back_in(page, mail_server, session_factory):
     live_server, inbox = mail_server
     email = unique_email("browser-seller").replace(".test", ".com")

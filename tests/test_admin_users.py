@@ -146,6 +146,7 @@ def scratch_db():
     drop_mysql_database(url)
 
 
+@pytest.mark.slow
 def test_the_last_admin_cannot_be_demoted_and_the_cli_sets_roles(scratch_db):
     factory = make_sessionmaker(make_engine(scratch_db))
     with factory() as session:

@@ -18,6 +18,7 @@ def _user(session_factory, user_id: int) -> User:
         return user
 
 
+@pytest.mark.slow
 def test_a_role_chosen_in_a_row_is_saved_and_an_account_is_switched_off(page, live_server, make_user,
                                                                          session_factory):
     admin, viewer = make_user(Role.ADMIN), make_user(Role.VIEWER)

@@ -11,6 +11,7 @@ from tests.browser_support import ARTIFACTS, screenshot, wait_for_js
 pytestmark = [pytest.mark.browser]
 
 
+@pytest.mark.slow
 def test_the_docs_page_renders_every_operation_under_the_csp(page, live_server, app):
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     operations = sum(len(item) for item in document["paths"].values())
@@ -40,6 +41,7 @@ def test_the_docs_page_renders_every_operation_under_the_csp(page, live_server, 
 SWAGGER_MARKUP = ("nested-interactive", "select-name")
 
 
+@pytest.mark.slow
 def test_the_docs_page_has_no_serious_accessibility_violation_of_ours(browser, live_server):
     """axe-core as in tests/test_pages_browser.py (whose sweep leaves /api/ out): Swagger UI's
     colours fail contrast, so portal/static/css/api-docs.css darkens them."""

@@ -13,7 +13,7 @@ from models import Role
 from portal import create_app
 from portal.api.auth import api_auth, current_api_user
 from portal.api.tokens import ISSUER, issue_token
-from portal.revocations import DENYLIST_PREFIX
+from portal.redis_client import revocations
 from tests.support import TEST_PASSWORD, free_port, reset_login_limits, unique_email
 
 SELLER_SECRET = {"revenue_krw": 1_234_567}
@@ -123,7 +123,7 @@ def test_logout_revokes_the_token_until_it_would_expire(api, make_user, redis):
     revoked = api.post("/api/v1/auth/logout", headers=bearer(token))
     assert revoked.status_code == 200 and revoked.get_json()["revoked"] is True
     jti = revoked.get_json()["jti"]
-    assert 3500 < redis.ttl(DENYLIST_PREFIX + jti) <= 3601
+    assert 3500 < redis.ttl(revocations(api.application).denylist_prefix + jti) <= 3601
     assert_refused(api.get("/api/v1/me", headers=bearer(token)), 401, "token_revoked")
     assert_refused(api.post("/api/v1/auth/logout", headers=bearer(token)), 401, "token_revoked")
     # Only that token: another one of the same user still works.

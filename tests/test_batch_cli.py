@@ -95,6 +95,7 @@ def test_generator_is_reproducible(mariadb, tmp_path):
     assert dumps[0] == dumps[1] and len(dumps[0][0]) == 300
 
 
+@pytest.mark.slow
 def test_batch_commands_on_sqlite(tmp_path, redis_url):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "REDIS_URL": redis_url, "BATCH_RETRIES": "0"}
     assert run_cli("migrate", env=env).returncode == 0

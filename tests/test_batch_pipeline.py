@@ -22,7 +22,6 @@ from models.money.settlement import PriceTier, PricingBasis
 from tests.batch_support import (
     DAY0,
     DEFAULT_TIERS,
-    Backend,
     World,
     add_plan,
     add_sessions,
@@ -40,11 +39,7 @@ VECTORS = [(99_999, 99_999, 999_990), (100_000, 100_000, 1_000_000), (100_009, 1
            (150_000, 155_000, 1_600_000), (1_200_000, 1_490_000, 17_300_000)]
 
 
-@pytest.fixture(scope="module", params=["mariadb", "sqlite"])
-def backend(request, redis_url, tmp_path_factory):
-    b = Backend(request.param, redis_url, tmp_path_factory.mktemp(request.param))
-    yield b
-    b.close()
+BACKENDS = ["mariadb", "sqlite"]  # the shared `backend` fixture (tests/conftest.py) runs each
 
 
 def _tiers() -> list[PriceTier]:
@@ -108,6 +103,7 @@ tier_sets = st.sampled_from([
 ])
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=session_rows, tiers=tier_sets, basis=st.sampled_from(["daily", "lifetime"]),
        plan_from=st.integers(0, 6), order_seed=st.integers(0, 10_000))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from jobs.queues import queue_name
 from jobs.schedule import (
     NIGHTLY_FUNC,
-    NIGHTLY_JOB_ID,
     nightly_cron,
+    nightly_job_id,
     reconcile_nightly,
     scheduled_nightly_jobs,
 )
@@ -23,19 +24,19 @@ def test_nightly_cron_is_business_time_in_utc(settings):
 def test_reconcile_keeps_exactly_one_nightly_job(settings):
     settings = replace(settings, batch_queue=f"sched-{uuid.uuid4().hex[:6]}")
     scheduler = make_scheduler(settings)
-    for job in scheduled_nightly_jobs(scheduler):
+    for job in scheduled_nightly_jobs(scheduler, settings):
         scheduler.cancel(job)
     reconcile_nightly(scheduler, settings)
     reconcile_nightly(scheduler, settings)  # a scheduler restart
     scheduler.cron("0 0 * * *", NIGHTLY_FUNC, id="stray-copy", queue_name=settings.batch_queue)
-    assert len(scheduled_nightly_jobs(scheduler)) == 2
+    assert len(scheduled_nightly_jobs(scheduler, settings)) == 2
     reconcile_nightly(scheduler, settings)
-    [job] = scheduled_nightly_jobs(scheduler)
-    assert job.id == NIGHTLY_JOB_ID and job.meta["cron_string"] == "30 15 * * *"
-    assert job.origin == settings.batch_queue
+    [job] = scheduled_nightly_jobs(scheduler, settings)
+    assert job.id == nightly_job_id(settings) and job.meta["cron_string"] == "30 15 * * *"
+    assert job.origin == queue_name(settings)
 
     later = replace(settings, nightly_time="01:45")
     reconcile_nightly(scheduler, later)
-    [job] = scheduled_nightly_jobs(scheduler)
+    [job] = scheduled_nightly_jobs(scheduler, settings)
     assert job.meta["cron_string"] == "45 16 * * *"
     scheduler.cancel(job)

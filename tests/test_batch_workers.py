@@ -44,13 +44,6 @@ from tests.batch_support import (
 from tests.support import TEST_SECRET
 
 
-@pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("workers"))
-    yield b
-    b.close()
-
-
 @pytest.fixture
 def settings(backend):
     backend.reset()
@@ -89,6 +82,7 @@ def partitions(backend: Backend, run_id: int) -> list:
                             .order_by(BatchPartition.partition_index)).all()
 
 
+@pytest.mark.slow
 def test_backfill_on_two_workers_matches_the_reference(backend, settings):
     world = busy_world(backend, days=4)
     days = [DAY0 + timedelta(days=i) for i in range(4)]
@@ -144,6 +138,7 @@ def late_event_behind_a_lock(backend: Backend, world: World, days: list) -> tupl
     return blocker, tx
 
 
+@pytest.mark.slow
 def test_worker_killed_inside_a_partition_leaves_no_partial_rows(backend, settings):
     world = busy_world(backend, days=4)
     days = [DAY0 + timedelta(days=i) for i in range(4)]
@@ -177,6 +172,7 @@ def test_worker_killed_inside_a_partition_leaves_no_partial_rows(backend, settin
     assert snapshot(backend.engine) == reference(world, set(days), plan_ids(backend.engine))
 
 
+@pytest.mark.slow
 def test_transient_failure_is_retried_and_a_failed_partition_is_retried_alone(backend, settings):
     world: World = busy_world(backend, days=1)
     last_video = max(world.sellers)

@@ -32,7 +32,6 @@ from models.catalog.video_management import delete_video, edit_video
 from portal.seller_portal import charts
 from tests.batch_support import Backend, World, add_sessions
 from tests.support import TEST_PASSWORD
-from tests.test_dashboard_memo import _forget_cached_figures
 from tests.watching_support import bearer, sign_in
 
 TZ = ZoneInfo("Asia/Seoul")
@@ -42,7 +41,6 @@ EVIL = ['<a href="https://evil.example">x</a>', "<b>bold</b>", "line<br>break"]
 @pytest.fixture
 def shop(redis_url, tmp_path, media_root):
     """A seller with three videos titled with HTML, an admin, views yesterday, computed by the batch."""
-    _forget_cached_figures(redis_url)
     backend = Backend("mariadb", redis_url, tmp_path)
     with Session(backend.engine) as session:
         seller = create_user(session, email="titles-seller@portal.test", password=TEST_PASSWORD, role=Role.SELLER)
@@ -73,7 +71,6 @@ def shop(redis_url, tmp_path, media_root):
     app = create_app(replace(backend.settings, media_root=media_root, figure_status_ttl_seconds=60))
     yield backend, app, seller, admin, videos
     backend.close()
-    _forget_cached_figures(redis_url)
 
 
 def _figures(page: str) -> list[dict]:
@@ -164,6 +161,7 @@ def test_hiding_and_deleting_a_video_invalidate_the_figures_that_show_titles(sho
     assert _titles_version(backend) == before + 2
 
 
+@pytest.mark.slow
 def test_in_chromium_the_top5_chart_has_no_link_and_shows_the_title_as_text(shop, page):
     from tests.browser_support import sign_in_browser
     from tests.conftest import LiveServer

@@ -25,7 +25,7 @@ from models import (
     VideoDailyStats,
 )
 from models.business_time import today
-from models.db import make_engine, make_sessionmaker
+from models.db import database_identity, make_engine, make_sessionmaker
 from paysystem import migrate
 from paysystem.demo import demo_window
 from settings import PROJECT_ROOT, load_settings
@@ -91,6 +91,7 @@ def test_create_admin_reports_configuration_errors():
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_seed_demo_is_idempotent(scratch_db, tmp_path):
     env = {"DATABASE_URL": scratch_db, "MEDIA_ROOT": str(tmp_path)}
     assert run_cli("migrate", env=env).returncode == 0
@@ -146,7 +147,7 @@ def test_seed_demo_is_idempotent(scratch_db, tmp_path):
 
 
 def test_worker_runs_queued_jobs(redis_url, database_url):
-    queue = Queue("batch", connection=Redis.from_url(redis_url))
+    queue = Queue(f"batch-{database_identity(database_url)}", connection=Redis.from_url(redis_url))  # BATCH_QUEUE's
     job = queue.enqueue("models.business_time.week_start", date(2026, 11, 26))
     result = run_cli("worker", "--burst", env={"REDIS_URL": redis_url, "DATABASE_URL": database_url})
     assert result.returncode == 0, result.stderr
@@ -154,6 +155,7 @@ def test_worker_runs_queued_jobs(redis_url, database_url):
     assert job.return_value() == date(2026, 11, 23)
 
 
+@pytest.mark.slow
 def test_scheduler_starts_and_stops(redis_url, database_url):
     proc = subprocess.Popen(
         [sys.executable, "-m", "paysystem", "scheduler", "--interval", "1"],

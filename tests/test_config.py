@@ -58,7 +58,8 @@ def test_production_refuses_to_start_without_a_payout_details_key(monkeypatch):
         Settings.from_env().validate()
 
 
-@pytest.mark.parametrize("keys", ["not-a-key", generate_fernet_key() + ",short"])
+# Ids: a generated key would name the test differently in every pytest-xdist worker.
+@pytest.mark.parametrize("keys", ["not-a-key", generate_fernet_key() + ",short"], ids=["not-a-key", "key-and-short"])
 def test_a_malformed_payout_details_key_is_refused(monkeypatch, keys):
     _env(monkeypatch, PAYOUT_DETAILS_KEY=keys)
     with pytest.raises(ConfigError, match="PAYOUT_DETAILS_KEY"):

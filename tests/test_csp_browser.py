@@ -35,6 +35,7 @@ def _sign_out(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(base_url + "/")
 
 
+@pytest.mark.slow
 def test_pages_and_the_player_run_under_the_csp(page, live_server, make_user, session_factory, settings,
                                                 tmp_path_factory):
     users = {role: make_user(role) for role in (Role.VIEWER, Role.SELLER, Role.ADMIN)}

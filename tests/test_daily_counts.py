@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,16 +14,12 @@ from jobs.inline import run_days_inline
 from models import RunTrigger, VideoDailyStats
 from models.figures.daily_counts import LiveFigures, live_figures
 from models.figures.seller_figures import daily_series, view_ledger
-from tests.batch_support import DAY0, Backend, busy_world, every_kind_of_session, started_at
+from tests.batch_support import DAY0, busy_world, every_kind_of_session, started_at
 
 TZ = ZoneInfo("Asia/Seoul")
 
 
-@pytest.fixture(scope="module", params=["mariadb", "sqlite"])
-def backend(request, redis_url, tmp_path_factory):  # type: ignore[no-untyped-def]
-    b = Backend(request.param, redis_url, tmp_path_factory.mktemp(request.param))
-    yield b
-    b.close()
+BACKENDS = ["mariadb", "sqlite"]  # the shared `backend` fixture (tests/conftest.py) runs each
 
 
 def test_live_figures_count_what_the_batch_counts(backend):

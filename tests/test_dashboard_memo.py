@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from redis import Redis
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -18,9 +17,7 @@ from jobs.inline import run_days_inline
 from models import Role, Video
 from models.accounts.service import create_user
 from models.business_time import today
-from models.figures.cache import PREFIX as FIGURES
 from models.ttl_memo import TtlMemo
-from portal.api.response_cache import PREFIX as ANSWERS
 from tests.batch_support import Backend, World, add_sessions
 from tests.support import TEST_PASSWORD
 from tests.watching_support import sign_in
@@ -28,19 +25,9 @@ from tests.watching_support import sign_in
 TZ = ZoneInfo("Asia/Seoul")
 
 
-def _forget_cached_figures(redis_url: str) -> None:
-    """The test session's Redis outlives each test's database: a figure another test's database
-    cached under the same seller id, day and scope version would be read as this one's."""
-    redis = Redis.from_url(redis_url)
-    for prefix in (FIGURES, ANSWERS):
-        for key in redis.scan_iter(match=f"{prefix}:*", count=1000):
-            redis.delete(key)
-
-
 @pytest.fixture
 def shop(redis_url, tmp_path, media_root):
     """One seller with one video and a few counted views yesterday, computed by the batch."""
-    _forget_cached_figures(redis_url)
     backend = Backend("mariadb", redis_url, tmp_path)
     with Session(backend.engine) as session:
         seller = create_user(session, email="memo-seller@portal.test", password=TEST_PASSWORD, role=Role.SELLER)
@@ -67,7 +54,6 @@ def shop(redis_url, tmp_path, media_root):
     views(3)
     yield backend, seller, views, media_root
     backend.close()
-    _forget_cached_figures(redis_url)
 
 
 def _yesterday_views(html: str) -> int:

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 
+import pytest
 import requests
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ def _check_answer(kind: str, response: requests.Response) -> str | None:
     return None
 
 
+@pytest.mark.slow
 @needs_mariadb_server
 def test_a_database_outage_answers_503_and_recovers_by_itself(settings, tmp_path):
     database = PrivateMariaDB(tmp_path)

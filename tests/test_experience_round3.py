@@ -62,6 +62,7 @@ def _row(html: str, title: str) -> str:
     return re.search(rf"<tr>(?:(?!</tr>).)*?{re.escape(title)}.*?</tr>", html, re.S).group(0)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_ad_list_in_chromium(page, live_server, registered_ad):
     admin, _ = registered_ad
@@ -78,6 +79,7 @@ def test_the_ad_list_in_chromium(page, live_server, registered_ad):
         screenshot(page, f"ad-list-{width}")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_played_ad_markers_stay_on_the_seek_bar_drawn_as_played(
         page, live_server, make_user, session_factory, settings, tmp_path_factory):
@@ -126,6 +128,7 @@ def test_played_ad_markers_stay_on_the_seek_bar_drawn_as_played(
         screenshot(page, f"player-markers-{width}")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_header_marks_my_videos_on_its_pages_and_videos_on_the_catalog(page, live_server, make_user,
                                                                          session_factory):

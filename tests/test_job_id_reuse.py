@@ -14,10 +14,11 @@ def test_a_reused_job_id_forgets_the_dependencies_of_its_earlier_life(redis, set
 
     queue = Queue(f"reuse-{uuid.uuid4().hex[:8]}", connection=redis)
     job_id = f"batch-run-9-part-0-{queue.name}"
-    # What an earlier life left behind: a dependency on a job that never finishes.
+    # What an earlier life left behind: the job, deferred behind a job that never finishes.
     stale = queue.enqueue_call("builtins.len", args=("x",), job_id=f"{queue.name}-stale")
     stale.set_status(JobStatus.DEFERRED)
-    redis.sadd(f"rq:job::{job_id}:dependencies", stale.id)
+    earlier = queue.enqueue_call("builtins.len", args=("y",), job_id=job_id, depends_on=stale)
+    assert earlier.get_status() == JobStatus.DEFERRED and redis.smembers(earlier.dependencies_key)
 
     parent = queue.enqueue_call("builtins.len", args=("a",), job_id=f"{queue.name}-parent")
     job = _enqueue(queue, settings, "builtins.len", 1, job_id, [parent.id], "reused id")

@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from models.money import ledger
 from models.money.statements import finalize_month
-from tests.batch_support import Backend
 from tests.money_support import month_world, reset, run_month
 from tests.test_cli import run_cli
 
@@ -18,13 +17,12 @@ FEB = date(2026, 2, 1)
 
 
 @pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("ledger"))
-    reset(b)
-    month_world(b, [FEB])
-    run_month(b, FEB)
-    yield b
-    b.close()
+def backend(backend):
+    """The shared scratch database (tests/conftest.py) holding February, computed."""
+    reset(backend)
+    month_world(backend, [FEB])
+    run_month(backend, FEB)
+    return backend
 
 
 def _cli(backend, *args):

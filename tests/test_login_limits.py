@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from models import Role
+from models.redis_conn import key_namespace
 from portal import create_app
 from tests.support import TEST_PASSWORD, free_port, reset_login_limits, unique_email
 
@@ -92,7 +93,8 @@ def test_other_endpoints_are_never_limited(limited_app, redis):
     failed = page_sign_in(client, unique_email(), "wrong password")
     assert failed.status_code == 401 and failed.headers["X-RateLimit-Limit"]
     keys = sorted(key.decode() for key in redis.scan_iter("LIMITS:*"))
-    assert keys and all(key.startswith("LIMITS:{LIMITER/paysystem:login/") for key in keys)
+    namespace = key_namespace(limited_app.config["PAYSYSTEM_SETTINGS"].database_url)
+    assert keys and all(key.startswith(f"LIMITS:{{LIMITER/{namespace}:login/") for key in keys)
 
 
 def test_without_redis_sign_in_still_works_and_is_still_limited(settings, make_user):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from jobs.enqueue import enqueue_day, enqueue_retry
 from jobs.inline import run_days_inline
 from models import RunState, RunTrigger
@@ -22,6 +24,7 @@ from tests.test_batch_workers import (
 )
 
 
+@pytest.mark.slow
 @needs_mariadb_server
 def test_a_run_interrupted_by_a_mariadb_restart_fails_cleanly_and_completes_on_retry(tmp_path, redis_url):
     server = PrivateMariaDB(tmp_path)

@@ -73,6 +73,7 @@ def test_impressions_page_and_api_are_for_admins_only(world_app):
     assert client.get("/api/v1/admin/ads/impressions", headers=tokens["admin"]).status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_impressions_page_in_chromium(world_app, page):
     from tests.conftest import LiveServer

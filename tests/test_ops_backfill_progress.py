@@ -96,6 +96,7 @@ def test_the_runs_page_shows_a_running_backfill_at_the_top_and_keeps_polling(app
     assert f'id="backfill-{backfill[0]}"' in fragment
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_backfill_progress_in_chromium(page, live_server, session_factory, backfill):
     admin = make_account(session_factory, Role.ADMIN)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from jobs.queues import queue_name
 from models import Role
 from portal import create_app
-from tests.batch_support import DAY0, Backend, busy_world
+from tests.batch_support import DAY0, busy_world
 from tests.browser_support import wait_for_js
 from tests.conftest import LiveServer
 from tests.ops_support import make_account, start_process, stop_process
@@ -24,13 +25,7 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-@pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("ops-browser"))
-    yield b
-    b.close()
-
-
+@pytest.mark.slow
 def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, media_root):
     ARTIFACTS.mkdir(exist_ok=True)
     busy_world(backend, days=3)
@@ -80,7 +75,7 @@ def test_admin_backfills_three_days_and_watches_them_succeed(page, backend, medi
         page.screenshot(path=str(ARTIFACTS / "ops_status_calendar_phone.png"), full_page=True)
         page.set_viewport_size({"width": 1280, "height": 900})
 
-        page.goto(server.url + f"/admin/rq/0/view/jobs/{settings.batch_queue}/finished/100/asc/1")
+        page.goto(server.url + f"/admin/rq/0/view/jobs/{queue_name(settings)}/finished/100/asc/1")
         page.locator("text=-run-").first.wait_for(timeout=20_000)  # job ids: batch-<database>-run-<id>-…
         page.screenshot(path=str(ARTIFACTS / "ops_rq_dashboard.png"), full_page=True)
         # Its actions work from its own page: the script sends the CSRF token from our cookie.

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from jobs.enqueue import request_days
 from models import BatchRun, RunState
 from portal import create_app
-from tests.batch_support import DAY0, Backend, busy_world
+from tests.batch_support import DAY0, busy_world
 from tests.ops_support import clients_by_role, process_env, start_process, stop_process
 from tests.support import free_port
 
@@ -94,13 +94,6 @@ def test_random_methods_and_paths_add_no_series(by_role):
     assert not values & methods
 
 
-@pytest.fixture
-def backend(redis_url, tmp_path):
-    b = Backend("mariadb", redis_url, tmp_path)
-    yield b
-    b.close()
-
-
 def _get(url: str, token: str | None = None, method: str = "GET") -> tuple[int, str]:
     request = urllib.request.Request(url, method=method, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
@@ -110,6 +103,7 @@ def _get(url: str, token: str | None = None, method: str = "GET") -> tuple[int, 
         return exc.code, exc.read().decode()
 
 
+@pytest.mark.slow
 def test_metrics_under_gunicorn_in_multiprocess_mode_move_after_requests_and_a_run(backend, tmp_path):
     busy_world(backend, days=1)
     settings = backend.with_settings(batch_queue=f"metrics-{uuid.uuid4().hex[:8]}")

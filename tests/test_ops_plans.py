@@ -19,7 +19,7 @@ from models.db import make_sessionmaker
 from models.money.price_plans import PlanError, create_plan, parse_plan, stale_days
 from portal import create_app
 from settings import Settings
-from tests.batch_support import DAY0, Backend, busy_world
+from tests.batch_support import DAY0, busy_world
 from tests.ops_support import (
     add_run,
     clients_by_role,
@@ -144,13 +144,6 @@ def test_a_used_plan_cannot_be_edited_or_deleted_only_superseded(app, tokens, se
     finally:
         forget_runs(session_factory, date(2091, 1, 5))
     assert client.delete(f"/api/v1/admin/plans/{plan_id}", headers=admin).status_code == 204
-
-
-@pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("plans"))
-    yield b
-    b.close()
 
 
 def test_a_past_dated_plan_makes_exactly_the_days_it_covers_stale_and_the_backfill_reprices_them(backend, media_root):

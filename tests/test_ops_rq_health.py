@@ -59,23 +59,23 @@ def test_rq_dashboard_hands_its_script_the_csrf_token_and_refuses_requeue_by_get
 def test_rq_dashboard_shows_our_queue_its_jobs_and_the_scheduled_nightly_job(by_role, settings):
     from rq_scheduler import Scheduler
 
-    from jobs.queues import batch_queue, queue_connection
-    from jobs.schedule import NIGHTLY_JOB_ID, reconcile_nightly
+    from jobs.queues import batch_queue, queue_connection, queue_name
+    from jobs.schedule import nightly_job_id, reconcile_nightly
 
     connection = queue_connection(settings)
-    reconcile_nightly(Scheduler(queue_name=settings.batch_queue, connection=connection), settings)
+    reconcile_nightly(Scheduler(queue_name=queue_name(settings), connection=connection), settings)
     job = batch_queue(settings, connection).enqueue_call("os.getpid", job_id="ops-dashboard-probe")
     try:
         admin = by_role["admin"]
         queues = admin.get("/admin/rq/0/data/queues.json").get_json()["queues"]
-        assert settings.batch_queue in [q["name"] for q in queues]
-        listed = admin.get(f"/admin/rq/0/data/jobs/{settings.batch_queue}/queued/8/asc/1.json").get_json()
+        assert queue_name(settings) in [q["name"] for q in queues]
+        listed = admin.get(f"/admin/rq/0/data/jobs/{queue_name(settings)}/queued/8/asc/1.json").get_json()
         assert "ops-dashboard-probe" in [j["id"] for j in listed["jobs"]]
-        nightly = admin.get(f"/admin/rq/0/data/job/{NIGHTLY_JOB_ID}.json")
+        nightly = admin.get(f"/admin/rq/0/data/job/{nightly_job_id(settings)}.json")
         assert nightly.status_code == 200 and "nightly" in nightly.get_json()["description"]
     finally:
         job.delete()
-        Scheduler(queue_name=settings.batch_queue, connection=connection).cancel(NIGHTLY_JOB_ID)
+        Scheduler(queue_name=queue_name(settings), connection=connection).cancel(nightly_job_id(settings))
 
 
 # Values for each part of a dashboard URL: a good one first, then ones a hand-edited or stale

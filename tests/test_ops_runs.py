@@ -181,21 +181,21 @@ def test_cancel_stops_at_a_day_that_has_started(app, session_factory):
 
 
 def test_runs_page_shows_the_next_nightly_run_or_that_none_is_scheduled(app, by_role):
-    from jobs.schedule import reconcile_nightly, scheduled_nightly_jobs
+    from jobs.schedule import nightly_job_id, reconcile_nightly, scheduled_nightly_jobs
     from jobs.scheduler import make_scheduler
 
     config = app.config["PAYSYSTEM_SETTINGS"]
     scheduler = make_scheduler(config)
-    for job in scheduled_nightly_jobs(scheduler):
+    for job in scheduled_nightly_jobs(scheduler, config):
         scheduler.cancel(job)
     assert "No nightly run is scheduled" in by_role["admin"].get("/admin/runs/").get_data(as_text=True)
     reconcile_nightly(scheduler, config)
     try:
         page = by_role["admin"].get("/admin/runs/").get_data(as_text=True)
         assert "Next nightly run:" in page and "00:30:00 KST" in page
-        assert "/admin/rq/0/view/job/paysystem-nightly" in page
+        assert f"/admin/rq/0/view/job/{nightly_job_id(config)}" in page
     finally:
-        for job in scheduled_nightly_jobs(scheduler):
+        for job in scheduled_nightly_jobs(scheduler, config):
             scheduler.cancel(job)
 
 

@@ -15,17 +15,11 @@ from sqlalchemy import select
 
 from models import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import today
-from tests.batch_support import Backend, World, add_sessions, add_users_and_videos
+from tests.batch_support import World, add_sessions, add_users_and_videos
 from tests.ops_support import start_process, stop_process
 
 
-@pytest.fixture
-def backend(redis_url, tmp_path):
-    b = Backend("mariadb", redis_url, tmp_path)
-    yield b
-    b.close()
-
-
+@pytest.mark.slow
 def test_two_workers_and_one_scheduler_run_the_nightly_once_spread_over_both(backend):
     settings = backend.with_settings(batch_queue=f"scale-{uuid.uuid4().hex[:8]}", batch_partitions=6)
     yesterday = today(settings.tz) - timedelta(days=1)

@@ -92,6 +92,7 @@ def _slug(role: str, url: str) -> str:
     return f"{role}{re.sub(r'[^a-z0-9]+', '-', url.lower()).rstrip('-') or '-home'}"
 
 
+@pytest.mark.slow
 def test_every_page_for_every_role_is_accessible_and_fits_a_phone(browser, live_server, app, world):
     assert AXE.is_file(), "axe-core is missing: run scripts/setup.sh (npm ci) first"
     axe_source = AXE.read_text()

@@ -128,13 +128,6 @@ FEB = date(2026, 2, 1)
 RICH_PLAN = [(1, None, 10_000_000, 50_000_000)]  # 1,000 won a view, 5,000 won an ad view
 
 
-@pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("payouts"))
-    yield b
-    b.close()
-
-
 @dataclass
 class Scene:
     backend: Backend

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -102,6 +103,7 @@ def play_session_machine(app, factory, config, video_id: int):  # type: ignore[n
     return PlaySessions
 
 
+@pytest.mark.slow
 def test_play_sessions_hold_their_rules_under_any_sequence(app, make_user, session_factory, settings):
     seller = make_user(Role.SELLER)
     video = add_video(session_factory, seller, seconds=DURATION_MS // 1000)

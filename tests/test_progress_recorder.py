@@ -66,6 +66,7 @@ reports = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(duration_s=st.integers(min_value=5, max_value=200), steps=reports)
 def test_fast_path_equals_the_rules(session_factory, recorder, duration_s, steps):  # type: ignore[no-untyped-def]

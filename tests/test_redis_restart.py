@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 
+import pytest
 import requests
 
 from models import Role
@@ -23,6 +24,7 @@ from tests.watching_support import add_video, bearer
 API_WHILE_DOWN = {200, 201}
 
 
+@pytest.mark.slow
 def test_pages_api_and_progress_survive_a_redis_restart(settings, make_user, session_factory, tmp_path):
     port = free_port()
     proc = private_redis(port, tmp_path)

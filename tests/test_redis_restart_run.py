@@ -10,6 +10,8 @@ import signal
 import time
 from datetime import timedelta
 
+import pytest
+
 from jobs.enqueue import enqueue_day, enqueue_retry
 from jobs.inline import run_days_inline
 from models import RunState, RunTrigger
@@ -32,6 +34,7 @@ from tests.test_batch_workers import (
 )
 
 
+@pytest.mark.slow
 def test_a_run_interrupted_by_a_redis_restart_completes_on_retry(tmp_path):
     port = free_port()
     redis = private_redis(port, tmp_path)

@@ -53,6 +53,7 @@ def _json_refusal(response: requests.Response, status: int, error: str) -> None:
     assert set(body) == {"error", "message"} and body["error"] == error, body
 
 
+@pytest.mark.slow
 def test_a_long_request_line_on_the_api_is_a_json_414_under_gunicorn(gunicorn, make_user, settings):
     _json_refusal(requests.get(f"{gunicorn}/api/v1/videos?{LONG_QUERY}", timeout=10), 414, "request_uri_too_long")
     # The progress fast path answers in front of Flask: an oversized report is refused the same way.
@@ -64,6 +65,7 @@ def test_a_long_request_line_on_the_api_is_a_json_414_under_gunicorn(gunicorn, m
     assert requests.get(f"{gunicorn}/api/v1/videos?{fits}", timeout=10).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_long_header_on_the_api_is_a_json_431_under_gunicorn(gunicorn, make_user, settings):
     _json_refusal(requests.get(f"{gunicorn}/api/v1/videos", headers=LONG_HEADER, timeout=10), 431,
                   "request_header_fields_too_large")
@@ -72,6 +74,7 @@ def test_a_long_header_on_the_api_is_a_json_431_under_gunicorn(gunicorn, make_us
                                 headers={**token, **LONG_HEADER}, timeout=10), 431, "request_header_fields_too_large")
 
 
+@pytest.mark.slow
 def test_pages_answer_the_error_page_and_beyond_gunicorns_maximum_gunicorn_answers(gunicorn):
     page = requests.get(f"{gunicorn}/videos?{LONG_QUERY}", headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 414 and "text/html" in page.headers["Content-Type"]

@@ -15,6 +15,8 @@ import sys
 import time
 from dataclasses import replace
 
+import pytest
+
 from jobs.schedule import scheduled_nightly_jobs
 from jobs.scheduler import make_scheduler
 from settings import PROJECT_ROOT
@@ -25,7 +27,7 @@ from tests.test_batch_workers import worker_env
 
 def _nightly_jobs(settings) -> int:  # type: ignore[no-untyped-def]
     try:
-        return len(scheduled_nightly_jobs(make_scheduler(settings)))
+        return len(scheduled_nightly_jobs(make_scheduler(settings), settings))
     except Exception:  # Redis not answering yet
         return 0
 
@@ -39,6 +41,7 @@ def _wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def
     return False
 
 
+@pytest.mark.slow
 def test_the_scheduler_outlives_a_redis_restart_and_schedules_the_nightly_again(settings, tmp_path):
     port = free_port()
     redis = private_redis(port, tmp_path)

@@ -21,6 +21,7 @@ from rq import Queue, Worker
 from sqlalchemy import delete, select
 
 from jobs.enqueue import enqueue_nightly
+from jobs.queues import queue_name
 from models import BatchRun, RunState, RunTrigger
 from models.business_time import today
 from tests.batch_support import (
@@ -33,13 +34,6 @@ from tests.batch_support import (
     snapshot,
 )
 from tests.ops_support import start_process, stop_process
-
-
-@pytest.fixture
-def backend(redis_url, tmp_path):
-    b = Backend("mariadb", redis_url, tmp_path)
-    yield b
-    b.close()
 
 
 def _yesterdays_world(backend: Backend, settings) -> World:  # type: ignore[no-untyped-def]
@@ -82,31 +76,25 @@ def _at_once(count: int, call) -> list:  # type: ignore[no-untyped-def]
     return results
 
 
-@pytest.fixture(params=["mariadb", "sqlite"])
-def any_backend(request, redis_url, tmp_path):  # type: ignore[no-untyped-def]
-    b = Backend(request.param, redis_url, tmp_path)
-    yield b
-    b.close()
-
-
-def test_nightly_triggers_at_the_same_instant_start_one_run(any_backend):
+@pytest.mark.parametrize("backend", ["mariadb", "sqlite"], indirect=True)
+def test_nightly_triggers_at_the_same_instant_start_one_run(backend):
     """Copies of the nightly job taken by several workers at once (what a scheduler restart
     can leave queued): the check "no nightly run of yesterday yet" and the run's creation
     must not interleave."""
-    settings = any_backend.with_settings(batch_queue=f"twice-{uuid.uuid4().hex[:8]}")
+    settings = backend.with_settings(batch_queue=f"twice-{uuid.uuid4().hex[:8]}")
     yesterday = today(settings.tz) - timedelta(days=1)
-    _yesterdays_world(any_backend, settings)
+    _yesterdays_world(backend, settings)
     redis = Redis.from_url(settings.redis_url)
     try:
         for _ in range(5):
-            with any_backend.engine.begin() as conn:
+            with backend.engine.begin() as conn:
                 conn.execute(delete(BatchRun).where(BatchRun.day == yesterday))
             started = _at_once(4, lambda: enqueue_nightly(settings, redis))
-            runs = _nightly_runs(any_backend, yesterday)
+            runs = _nightly_runs(backend, yesterday)
             assert len(runs) == 1 and runs[0].trigger == RunTrigger.NIGHTLY, (started, runs)
             assert [r for r in started if r is not None] == [runs[0].id]
     finally:
-        Queue(settings.batch_queue, connection=redis).empty()
+        Queue(queue_name(settings), connection=redis).empty()
 
 
 def _kill(proc) -> str:  # type: ignore[no-untyped-def]
@@ -118,6 +106,7 @@ def _kill(proc) -> str:  # type: ignore[no-untyped-def]
     return proc.communicate(timeout=30)[0]
 
 
+@pytest.mark.slow
 def test_scheduler_killed_and_restarted_twice_within_a_minute_runs_the_nightly_once(backend):
     settings = backend.with_settings(batch_queue=f"restart-{uuid.uuid4().hex[:8]}", batch_partitions=4)
     yesterday = today(settings.tz) - timedelta(days=1)
@@ -160,7 +149,7 @@ def test_scheduler_killed_and_restarted_twice_within_a_minute_runs_the_nightly_o
         for proc in [*workers, *schedulers]:
             if proc.poll() is None:
                 outputs.append(stop_process(proc))
-        Queue(settings.batch_queue, connection=redis).empty()
+        Queue(queue_name(settings), connection=redis).empty()
     log = "\n".join(o or "" for o in outputs)
     runs = _nightly_runs(backend, yesterday)
     assert [(r.state, r.trigger) for r in runs] == [(RunState.SUCCEEDED, RunTrigger.NIGHTLY)], log[-4000:]

@@ -29,6 +29,7 @@ def portal_server(portal_app):
     server.stop()
 
 
+@pytest.mark.slow
 def test_seller_dashboard_top5_switch_back_button_receipt_and_csv(browser, portal_server, portal_data):
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
@@ -133,6 +134,7 @@ def _looked_at(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+@pytest.mark.slow
 def test_a_new_seller_sees_the_upload_button_on_the_dashboard(browser, portal_server, portal_data):
     from tests.test_seller_pages import _new_seller
 
@@ -155,6 +157,7 @@ IN_VIEW_AND_FOCUSED = """() => {
 }"""
 
 
+@pytest.mark.slow
 def test_a_receipt_opens_in_view_and_focused_with_its_own_url(browser, portal_server, portal_data):
     """Issue 21, item 3: Receipt on a line far down the table opens the receipt in the viewport,
     focused; its URL opened directly is the page with the receipt open; closing returns."""
@@ -187,6 +190,7 @@ def test_a_receipt_opens_in_view_and_focused_with_its_own_url(browser, portal_se
         context.close()
 
 
+@pytest.mark.slow
 def test_an_inverted_custom_range_shows_its_message_after_the_htmx_switch(browser, portal_server, portal_data):
     """Issue 21, item 10: htmx swaps the 400 answer of a refused range (js/form-errors.js), so the
     message appears next to the fields instead of nothing happening."""
@@ -211,6 +215,7 @@ def test_an_inverted_custom_range_shows_its_message_after_the_htmx_switch(browse
         context.close()
 
 
+@pytest.mark.slow
 def test_restatements_page_and_dashboard_panel_look_right(browser, portal_server, portal_data):
     """Issue 21, item 7: the restatements page and the dashboard's latest few, at 1280 and 390 px."""
     from tests.test_seller_pages import _restated_seller
@@ -249,6 +254,7 @@ MONEY_CELLS_IN_VIEW = """(selector) => {
 }"""
 
 
+@pytest.mark.slow
 def test_every_money_figure_is_in_view_on_a_phone(browser, portal_server, portal_data):
     """Issue 21, item 4: at 390 px the settlement table, tier progress, the revenue and per-day tables
     and the receipt show their money without sideways scrolling (cards, not a clipped table)."""

@@ -116,6 +116,7 @@ def test_the_openapi_document_describes_the_skip_figures(client):
     assert set(skip["properties"]) == {"skipped", "skippable", "skip_rate"}
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_skip_rates_in_chromium(browser, live_server, world):
     """The pages that gained a skip rate, at 1280 and 390 px: axe finds nothing serious, no

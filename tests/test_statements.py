@@ -32,13 +32,6 @@ from tests.money_support import (
 FEB, MAR = date(2026, 2, 1), date(2026, 3, 1)
 
 
-@pytest.fixture(scope="module")
-def backend(redis_url, tmp_path_factory):
-    b = Backend("mariadb", redis_url, tmp_path_factory.mktemp("statements"))
-    yield b
-    b.close()
-
-
 def _value(v):
     """SQLite hands DATE columns of raw SQL back as text."""
     return date.fromisoformat(v) if isinstance(v, str) and len(v) == 10 and v[4] == "-" else v
@@ -80,6 +73,7 @@ def test_a_month_with_a_day_not_final_is_refused_and_nothing_is_written(backend)
     assert estimate.earnings == sum(v[4] for (s, _), v in expected.items() if s == sellers[0])
 
 
+@pytest.mark.slow
 def test_finalization_happens_once_under_parallel_callers_and_matches_the_raw_rows(backend):
     reset(backend)
     world, sellers = month_world(backend, [FEB])
@@ -107,6 +101,7 @@ def sqlite_backend(redis_url, tmp_path_factory):
     b.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["mariadb", "sqlite"])
 def test_a_final_statement_never_changes_and_a_restated_day_is_adjusted_once_on_the_next_month(kind, request):
     backend = request.getfixturevalue("backend" if kind == "mariadb" else "sqlite_backend")
@@ -153,6 +148,7 @@ def test_a_final_statement_never_changes_and_a_restated_day_is_adjusted_once_on_
         assert ledger.balance(conn, seller) == february + lines + difference
 
 
+@pytest.mark.slow
 def test_months_are_finalized_in_order(backend):
     reset(backend)
     month_world(backend, [FEB, MAR])
@@ -208,11 +204,11 @@ def test_the_statement_job_is_scheduled_once_at_three_in_business_time(settings)
 
     from jobs.schedule import (
         STATEMENTS_FUNC,
-        STATEMENTS_JOB_ID,
         reconcile_nightly,
         reconcile_statements,
         scheduled_nightly_jobs,
         scheduled_statement_jobs,
+        statements_job_id,
     )
     from jobs.scheduler import make_scheduler
 
@@ -224,11 +220,11 @@ def test_the_statement_job_is_scheduled_once_at_three_in_business_time(settings)
         reconcile_statements(scheduler, settings)  # a restart
         scheduler.cron("0 0 * * *", STATEMENTS_FUNC, id="stray", queue_name=settings.batch_queue)
         reconcile_statements(scheduler, settings)
-        [job] = scheduled_statement_jobs(scheduler)
-        assert job.id == STATEMENTS_JOB_ID and job.meta["cron_string"] == "0 18 * * *"
-        assert len(scheduled_nightly_jobs(scheduler)) == 1  # each job reconciles only itself
+        [job] = scheduled_statement_jobs(scheduler, settings)
+        assert job.id == statements_job_id(settings) and job.meta["cron_string"] == "0 18 * * *"
+        assert len(scheduled_nightly_jobs(scheduler, settings)) == 1  # each job reconciles only itself
     finally:
-        for job in scheduled_statement_jobs(scheduler) + scheduled_nightly_jobs(scheduler):
+        for job in scheduled_statement_jobs(scheduler, settings) + scheduled_nightly_jobs(scheduler, settings):
             scheduler.cancel(job)
             job.delete()
 

@@ -36,6 +36,7 @@ def _check(page, name: str, problems: list[str]) -> None:  # type: ignore[no-unt
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+@pytest.mark.slow
 def test_a_seller_and_an_admin_use_the_money_pages(browser, money_backend):
     with scene_app(money_backend) as (scene, app, _):
         server = LiveServer(app).start()

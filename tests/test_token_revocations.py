@@ -130,6 +130,7 @@ def _logout(client, token: str):  # type: ignore[no-untyped-def]
     return client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
 
 
+@pytest.mark.slow
 def test_a_token_revoked_while_redis_is_down_stays_refused_after_it_returns(settings, make_user, tmp_path):
     """Two processes on a private Redis that is killed: the logout made meanwhile is written
     to the database only; both processes refuse the token while Redis is down (asking the

@@ -59,6 +59,7 @@ def test_catalog_lists_published_videos_newest_first_with_search_and_pages(clien
 
 # --- uploads ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_seller_uploads_a_video_and_its_duration_comes_from_the_file(app, client, make_user, settings, db,
                                                                       tmp_path_factory):
     seller = make_user(Role.SELLER)

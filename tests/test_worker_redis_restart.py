@@ -17,6 +17,8 @@ import signal
 import time
 from datetime import timedelta
 
+import pytest
+
 from jobs.enqueue import enqueue_day
 from jobs.inline import run_days_inline
 from models import RunState, RunTrigger
@@ -26,6 +28,7 @@ from tests.support import free_port
 from tests.test_batch_workers import _waiting_writer, late_event_behind_a_lock, runs, start_worker
 
 
+@pytest.mark.slow
 def test_a_worker_outlives_a_redis_restart_inside_a_job_and_takes_the_next_one(tmp_path):
     port = free_port()
     redis = private_redis(port, tmp_path)

@@ -36,13 +36,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import TABLE_ARGS, Base, UTCDateTime, utcnow
 from models.business_time import month_start, week_start
+from models.redis_conn import key_namespace
 from models.figures.status_memo import StatusMemo
 from models.upserts import insert_if_missing
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-PREFIX = "paysystem:figures"
+# Without a database (tests and benchmarks of the cache alone) keys start with this; an app's
+# cache has an engine, and its keys start with the database's namespace (`figures_prefix`).
+UNBOUND_NAMESPACE = "paysystem"
 DEFAULT_TTL_SECONDS = 6 * 3600
 
 
@@ -81,8 +84,14 @@ _VERSIONS = select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(bindparam("
 
 class FigureCache:
     def __init__(self, redis: Redis | None, *, engine: Engine | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS,
-                 breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None) -> None:
+                 breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None,
+                 namespace: str | None = None) -> None:
         self.redis = redis
+        # Keys carry the database's namespace (models/redis_conn.py `key_namespace`): the
+        # engine's, or `namespace` for a reader without one that must meet the batch's keys.
+        if namespace is None:
+            namespace = key_namespace(engine.url) if engine is not None else UNBOUND_NAMESPACE
+        self.prefix = figures_prefix(namespace)
         # The data statuses shown next to the figures (never cached in Redis): exact when None.
         self.statuses = statuses
         self.engine = engine
@@ -170,12 +179,12 @@ class FigureCache:
         """The key of a value computed from `scope_names`: every scope's version, read in one
         query (database) or one MGET (Redis), so bumping any one of them makes it unreachable."""
         if self.engine is not None or self._session is not None:
-            return versioned_key(scope_names, key, self._database_versions(scope_names))
+            return versioned_key(self.prefix, scope_names, key, self._database_versions(scope_names))
         else:
             assert self.redis is not None
-            versions = self._call(self.redis.mget, [f"{PREFIX}:version:{name}" for name in scope_names])
+            versions = self._call(self.redis.mget, [f"{self.prefix}:version:{name}" for name in scope_names])
             tag = ",".join(f"{name}@{int(v or 0)}" for name, v in zip(scope_names, versions, strict=True))
-        return f"{PREFIX}:{tag}:{key}"
+        return f"{self.prefix}:{tag}:{key}"
 
     def get_or_compute(self, scope_name: str, key: str, compute: Callable[[], T]) -> T:
         """The cached JSON value of `key` in `scope_name`, or `compute()` (cached when possible)."""
@@ -241,7 +250,7 @@ class FigureCache:
         try:
             pipe = self.redis.pipeline(transaction=False)
             for name in names:
-                pipe.incr(f"{PREFIX}:version:{name}")
+                pipe.incr(f"{self.prefix}:version:{name}")
             self._call(pipe.execute)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("could not invalidate cached figures %s: %s", names, exc)
@@ -267,10 +276,16 @@ def bump_in(session: Session | Connection, scope_names: Iterable[str]) -> None:
     session.execute(update(_FV).where(_FV.c.scope.in_(names)).values(version=_FV.c.version + 1, updated_at=now))
 
 
-def versioned_key(scope_names: list[str], key: str, versions: dict[str, int]) -> str:
-    """The full Redis key of a value computed from `scope_names` under these database versions."""
+def figures_prefix(namespace: str) -> str:
+    """The start of the cached figures' keys of the database whose `key_namespace` this is."""
+    return f"{namespace}:figures"
+
+
+def versioned_key(prefix: str, scope_names: list[str], key: str, versions: dict[str, int]) -> str:
+    """The full Redis key of a value computed from `scope_names` under these database versions
+    (`prefix`: the cache's, `figures_prefix`)."""
     tag = ",".join(f"{name}@d{versions.get(name, 0)}" for name in scope_names)
-    return f"{PREFIX}:{tag}:{key}"
+    return f"{prefix}:{tag}:{key}"
 
 
 def month_scopes(first: date, last: date) -> list[str]:

@@ -37,8 +37,9 @@ from urllib.parse import parse_qs
 from flask import Flask
 
 from models import Role
-from models.figures.date_window import day_window
 from models.accounts.users import ACTIVE_ROLE_SQL
+from models.figures.date_window import day_window
+from models.redis_conn import key_namespace
 from portal.api import response_cache
 from portal.api.auth import CHECKED_CALLER, CheckedCaller, Refusal, verified_claims
 from portal.database import progress_recorder
@@ -66,6 +67,7 @@ class ReadFastPath:
         self.app = app
         self.wrapped = wrapped
         self.settings = app.config["PAYSYSTEM_SETTINGS"]
+        self.namespace = key_namespace(self.settings.database_url)
         self.hot = progress_recorder(app).hot  # None without MariaDB: always Flask
         self.revocations = revocations(app)
         # As Flask's answer: its session machinery marks every API answer `Vary: Cookie`, and
@@ -115,7 +117,7 @@ class ReadFastPath:
         if role not in (Role.SELLER.value, Role.ADMIN.value):
             return None  # a viewer (Flask says 403)
         seller_id = response_cache.seller_scope(Role(role), claims.user_id, query.seller_id)
-        key = response_cache.response_key(plan, seller_id, versions)
+        key = response_cache.response_key(self.namespace, plan, seller_id, versions)
         kept = self.local.get(key)
         if kept is not None:
             return kept
@@ -123,7 +125,7 @@ class ReadFastPath:
         if cache.redis is None:
             return None
         # A settlements table's figures are fetched with its answer: on a miss Flask needs them.
-        figures = ([response_cache.settlement_figure_key(query, seller_id, versions)]
+        figures = ([response_cache.settlement_figure_key(self.namespace, query, seller_id, versions)]
                    if endpoint == response_cache.SETTLEMENTS else [])
         found, fetched = response_cache.fetch_with(cache.redis, cache.breaker, key, figures)
         if found is None:

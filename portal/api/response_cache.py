@@ -5,6 +5,8 @@ ORM, three round trips); issue 11 asks for more than Flask's own ceiling. So the
 store the exact JSON bytes of a 200 answer here, and portal/api/read_fast_path.py answers the
 same request from them without Flask. Both sides build the key with `response_key`, from:
 
+- the database's key namespace (models/redis_conn.py `key_namespace`: two databases on one
+  Redis never meet);
 - the endpoint and the validated query (its fields sorted, defaults resolved — Top-5's
   default day is yesterday — so `?metric=views` and no query are the same answer);
 - the effective scope: the seller a seller's token is scoped to, or for an admin the
@@ -35,14 +37,13 @@ from redis.exceptions import RedisError
 from models import Role
 from models.business_time import today
 from models.figures.date_window import DayWindow
-from models.figures.cache import versioned_key
+from models.figures.cache import figures_prefix, versioned_key
 from models.figures.seller_figures import settlement_span, settlement_table_key, top5_span
 from models.figures.tables import PeriodKind
 from portal.api import stats_schemas as schema
 
 log = logging.getLogger(__name__)
 
-PREFIX = "paysystem:response"
 TOP5, SETTLEMENTS = "top5", "settlements"
 # The paths whose answers are cached, with the query model that validates them (the same as Flask's).
 ENDPOINTS: dict[str, tuple[str, type[schema._Query]]] = {
@@ -88,11 +89,12 @@ def answer_plan(endpoint: str, query: schema._Query, tz: ZoneInfo) -> AnswerPlan
     return AnswerPlan(endpoint, canonical, scopes)
 
 
-def response_key(plan: AnswerPlan, seller_id: int | None, versions: dict[str, int]) -> str:
-    """The one key of an answer: endpoint, canonical query, scope and every scope's version."""
+def response_key(namespace: str, plan: AnswerPlan, seller_id: int | None, versions: dict[str, int]) -> str:
+    """The one key of an answer: the database's namespace, endpoint, canonical query, scope and
+    every scope's version."""
     tag = ",".join(f"{name}@{versions.get(name, 0)}" for name in plan.scopes)
     who = "platform" if seller_id is None else f"seller={seller_id}"
-    return f"{PREFIX}:{plan.endpoint}:{who}:{tag}:{plan.query}"
+    return f"{namespace}:response:{plan.endpoint}:{who}:{tag}:{plan.query}"
 
 
 def settlement_args(query: schema.SettlementsQuery) -> dict[str, Any]:
@@ -103,12 +105,13 @@ def settlement_args(query: schema.SettlementsQuery) -> dict[str, Any]:
             "page": query.page, "per_page": query.per_page}
 
 
-def settlement_figure_key(query: schema.SettlementsQuery, seller_id: int | None, versions: dict[str, int]) -> str:
+def settlement_figure_key(namespace: str, query: schema.SettlementsQuery, seller_id: int | None,
+                          versions: dict[str, int]) -> str:
     """The figure-cache key (models/figures/cache.py) of the table the settlements view computes
     for this query and scope under these versions: fetched with the answer by the fast path, so
     a miss does not cost the view a Redis round trip of its own."""
     scopes, key = settlement_table_key(seller_id, **settlement_args(query))
-    return versioned_key(scopes, key, versions)
+    return versioned_key(figures_prefix(namespace), scopes, key, versions)
 
 
 def answer_writes(key: str, body: bytes, ttl_seconds: int) -> list[tuple[str, bytes, int]]:

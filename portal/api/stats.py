@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from models import Role
+from models.redis_conn import key_namespace
 from models.figures.seller_figures import (
     FigureError,
     cards,
@@ -60,7 +61,8 @@ def _kept(plan: response_cache.AnswerPlan | None, query: schema._Query, answer: 
     writes = []
     if plan is not None and cache.redis is not None and answer.status_code == 200:
         # The versions this request read its figures under (already known: no extra query).
-        key = response_cache.response_key(plan, _seller(query), cache.versions(plan.scopes))
+        key = response_cache.response_key(key_namespace(settings().database_url), plan, _seller(query),
+                                          cache.versions(plan.scopes))
         writes = response_cache.answer_writes(key, answer.get_data(), settings().figure_status_ttl_seconds)
     cache.write_held(writes)
     return answer

@@ -42,8 +42,9 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Worker
 
+from jobs.enqueue import batch_queue
 from models import Role
 from models.batch.ops_status import batch_figures
 from portal.database import session_factory
@@ -149,7 +150,7 @@ class StoreCollector:
         try:
             with self.app.app_context():
                 connection = redis_client()
-            queue = Queue(config.batch_queue, connection=connection)
+            queue = batch_queue(config, connection)
             counts = {"queued": queue.count, "started": queue.started_job_registry.count,
                       "deferred": queue.deferred_job_registry.count, "scheduled": queue.scheduled_job_registry.count,
                       "failed": queue.failed_job_registry.count}
@@ -159,8 +160,8 @@ class StoreCollector:
             yield up
             return
         for registry, count in counts.items():
-            jobs.add_metric([config.batch_queue, registry], count)
-        workers.add_metric([config.batch_queue], listening)
+            jobs.add_metric([queue.name, registry], count)
+        workers.add_metric([queue.name], listening)
         up.add_metric([], 1)
         yield from (jobs, workers, up)
 
