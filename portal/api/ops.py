@@ -259,17 +259,14 @@ def api_status() -> ResponseReturnValue:
 
 @api_bp.get("/admin/ads/impressions")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.AdImpressionsQuery, resp=responses(schema.AdImpressions, *AUTHED, 400),
-                   validation_error_status=400, tags=STATUS_TAGS)
+@api_spec.validate(query=schema.AdImpressionsQuery, resp=responses(schema.AdImpressions, *AUTHED, 422),
+                   tags=STATUS_TAGS)
 def api_ad_impressions() -> ResponseReturnValue:
     """`?from=&to=` (YYYY-MM-DD, at most 93 days; default the last 14 days): per ad, impressions
     per business day and how many of them were inside counted play sessions."""
-    from portal.ops.ads import RangeError, date_range
+    from portal.ops.ads import date_range
 
-    try:
-        first, last = date_range()
-    except RangeError as exc:
-        return api_error(400, "invalid_request", str(exc).capitalize() + ".")
+    first, last = date_range()
     ads = ad_impressions(db_session(), first, last)
     return jsonify(first=first.isoformat(), last=last.isoformat(), ads=[
         {"ad_id": a.ad_id, "title": a.title, "active": a.is_active, "impressions": a.total[0], "counted": a.total[1],

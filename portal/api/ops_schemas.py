@@ -25,8 +25,8 @@ from models.batch import RunState, RunTrigger
 from models.money.months import month_of
 from models.ops_status import CalendarStatus
 from models.price_plans import MAX_BRACKETS, NAME_LENGTH
-from portal.api.stats_schemas import Day, in_window
 from portal.numbers import MAX_PAGE
+from portal.queries.fields import Day, in_window
 
 Basis = Literal["daily", "lifetime"]
 DATE_TEXT = {"format": "date"}

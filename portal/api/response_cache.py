@@ -38,7 +38,7 @@ from models.date_window import DayWindow
 from models.figure_cache import versioned_key
 from models.seller_figures import settlement_span, settlement_table_key, top5_span
 from models.stats import PeriodKind
-from portal.api import stats_schemas as schema
+from portal.queries import figures as schema  # the query models (portal/queries)
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from portal.api.openapi import RequestInvalid, first_problem
+from portal.queries.parse import RequestInvalid, first_problem
 
 
 def refused_by_rules(check: Callable[[], object]) -> Callable[..., None]:

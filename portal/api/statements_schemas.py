@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from portal.api.stats_schemas import _Query
+from portal.queries.figures import _Query
 
 MONTH = {"pattern": r"^\d{4}-\d{2}$", "examples": ["2026-11"]}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from models import Role
@@ -17,40 +17,34 @@ from models.business_time import days_between, today
 from models.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
 from models.skip_rates import ad_skip_rates
 from portal.api.ops_schemas import AdImpressionsQuery
-from portal.api.stats_schemas import query_of
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
+from portal.queries.parse import RequestInvalid, parse_query
 from portal.settings import settings
 
 bp = Blueprint("ops_ads", __name__, url_prefix="/admin/ads")
 
 
-class RangeError(ValueError):
-    """A date range the page or the API refuses; the message is safe to show."""
-
-
 def date_range() -> tuple[date, date]:
-    """`from` / `to` query arguments; the last 14 business days up to today by default."""
+    """`from` / `to` query arguments; the last 14 business days up to today by default. A range
+    the page and the API refuse is the one refusal of a bad argument (422, portal/queries/parse.py)."""
     current = today(settings().tz)
     # The API's query model reads both (portal/api/ops_schemas.py): format and date window.
-    query = query_of(AdImpressionsQuery, request.args)
+    query = parse_query(AdImpressionsQuery)
     last = query.last or current
     first = query.first or last - timedelta(days=13)
     if last < first:
-        raise RangeError(f"the range ends ({last}) before it starts ({first})")
+        raise RequestInvalid(f"The range ends ({last}) before it starts ({first}).", field="to")
     if (last - first).days + 1 > MAX_IMPRESSION_DAYS:
-        raise RangeError(f"choose at most {MAX_IMPRESSION_DAYS} days")
+        raise RequestInvalid(f"Choose at most {MAX_IMPRESSION_DAYS} days.", field="from")
     return first, last
 
 
 @bp.get("/impressions")
 @role_required(Role.ADMIN)
 def impressions() -> ResponseReturnValue:
-    try:
-        first, last = date_range()
-    except RangeError as exc:
-        abort(400, description=str(exc).capitalize() + ".")
+    first, last = date_range()
     ads = ad_impressions(db_session(), first, last)
     days = list(reversed(days_between(first, last)))
     totals = {day: (sum(a.by_day.get(day, (0, 0))[0] for a in ads), sum(a.by_day.get(day, (0, 0))[1] for a in ads))
