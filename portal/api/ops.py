@@ -48,6 +48,7 @@ from portal.api.openapi import ErrorBody, api_spec, responses, validated_query
 from portal.database import db_session
 from portal.errors import api_error
 from portal.ops.runs import QUEUE_DOWN
+from portal.queries import ops as queries
 from portal.settings import settings
 
 STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
@@ -157,8 +158,7 @@ def _run_payload(run: BatchRun) -> dict:
 
 @api_bp.get("/admin/runs")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.RunsQuery, resp=responses(schema.RunHistory, *AUTHED, 400), validation_error_status=400,
-                   tags=RUNS)
+@api_spec.validate(query=queries.RunsQuery, resp=responses(schema.RunHistory, *AUTHED, 422), tags=RUNS)
 def api_runs() -> ResponseReturnValue:
     """Batch runs grouped by day, latest day first."""
     history = run_history(db_session(), validated_query().page)
@@ -241,8 +241,7 @@ def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
 
 @api_bp.get("/admin/status")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.StatusQuery, resp=responses(schema.DataStatusMonth, *AUTHED, 400),
-                   validation_error_status=400, tags=STATUS_TAGS)
+@api_spec.validate(query=queries.StatusQuery, resp=responses(schema.DataStatusMonth, *AUTHED, 422), tags=STATUS_TAGS)
 def api_status() -> ResponseReturnValue:
     """The data status of every day of a month, and whether last night's run is on time."""
     config = settings()
@@ -259,7 +258,7 @@ def api_status() -> ResponseReturnValue:
 
 @api_bp.get("/admin/ads/impressions")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.AdImpressionsQuery, resp=responses(schema.AdImpressions, *AUTHED, 422),
+@api_spec.validate(query=queries.AdImpressionsQuery, resp=responses(schema.AdImpressions, *AUTHED, 422),
                    tags=STATUS_TAGS)
 def api_ad_impressions() -> ResponseReturnValue:
     """`?from=&to=` (YYYY-MM-DD, at most 93 days; default the last 14 days): per ad, impressions

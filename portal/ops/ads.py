@@ -16,10 +16,10 @@ from models import Role
 from models.business_time import days_between, today
 from models.ops_status import MAX_IMPRESSION_DAYS, ad_impressions
 from models.skip_rates import ad_skip_rates
-from portal.api.ops_schemas import AdImpressionsQuery
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
+from portal.queries.ops import AdImpressionsQuery
 from portal.queries.parse import RequestInvalid, parse_query
 from portal.settings import settings
 

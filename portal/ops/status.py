@@ -17,10 +17,10 @@ from flask.typing import ResponseReturnValue
 from models import Role
 from models.business_time import month_range, today
 from models.ops_status import CalendarStatus, calendar, nightly_health
-from portal.api.ops_schemas import StatusQuery
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
+from portal.queries.ops import StatusQuery
 from portal.queries.parse import parse_query
 from portal.settings import settings
 

@@ -8,11 +8,12 @@ arithmetic fails (a 25-digit id, a page whose OFFSET overflows, a day in year 99
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
 from flask import has_app_context
-from pydantic import AfterValidator, Field, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 from models.date_window import DateOutOfRange, DayWindow, day_window
 from portal.numbers import MAX_ID, MAX_PAGE
@@ -42,6 +43,19 @@ def in_window(value: date, info: ValidationInfo) -> date:
 
 
 Day = Annotated[date, AfterValidator(in_window)]
+
+
+def _iso_day(value: object) -> object:
+    """A typed day must look like one: pydantic's own message ("input is too short") does not say
+    what is expected."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError(f"must be a date (YYYY-MM-DD), got {value[:40]!r}")
+    return value
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A day typed into a form field (the window is checked where it is used).
+TypedDay = Annotated[date, BeforeValidator(_iso_day)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Page = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page, from 1.")]
 Granularity = Literal["day", "week", "month"]
