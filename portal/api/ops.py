@@ -15,8 +15,6 @@ rules' own codes) stay in the views.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
@@ -44,7 +42,7 @@ from models.price_plans import (
 from portal.api import ops_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
-from portal.api.openapi import ErrorBody, api_spec, responses, validated_query
+from portal.api.openapi import ErrorBody, api_spec, responses, validated_json, validated_query
 from portal.database import db_session
 from portal.errors import api_error
 from portal.ops.runs import QUEUE_DOWN
@@ -177,13 +175,6 @@ def api_run(run_id: int) -> ResponseReturnValue:
     return jsonify(_run_payload(run))
 
 
-def _date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _runs_started() -> Response:
     """200 when every day was already queued or running, 202 when this request queued any."""
     refusals = {f"HTTP_{code}": ErrorBody for code in (*AUTHED, 409, *BODY)}
@@ -195,11 +186,8 @@ def _runs_started() -> Response:
 @api_spec.validate(json=schema.RunsRequest, resp=_runs_started(), tags=RUNS)
 def api_start_runs() -> ResponseReturnValue:
     """`{"first": "YYYY-MM-DD", "last"?: "YYYY-MM-DD"}`: one day, or a backfill of the range."""
-    body = _body()
-    first = _date(body.get("first"))
-    last = _date(body.get("last", body.get("first")))
-    if first is None or last is None:
-        return api_error(422, "invalid_date", "Send first (and optionally last) as YYYY-MM-DD.")
+    asked: schema.RunsRequest = validated_json()
+    first, last = asked.first, asked.last or asked.first
     try:
         result = request_days(settings(), first, last, requested_by=current_api_user().id)
     except BatchRequestError as exc:

@@ -11,14 +11,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    Field,
-)
+from pydantic import BaseModel, Field
 
 from models.batch import RunState, RunTrigger
 from models.ops_status import CalendarStatus
 from models.price_plans import MAX_BRACKETS, NAME_LENGTH
+from portal.queries.fields import TypedDay
 
 Basis = Literal["daily", "lifetime"]
 DATE_TEXT = {"format": "date"}
@@ -84,9 +82,9 @@ def _date_without_default(schema: dict[str, Any]) -> None:
 
 
 class RunsRequest(BaseModel):
-    first: str = Field(json_schema_extra=DATE_TEXT, description="The day to compute, YYYY-MM-DD.")
+    first: TypedDay = Field(json_schema_extra=DATE_TEXT, description="The day to compute, YYYY-MM-DD.")
     # Optional but not nullable (the view refuses null): no `null` type and no `default: null` in the document.
-    last: str = Field(None, json_schema_extra=_date_without_default,  # type: ignore[assignment]
+    last: TypedDay = Field(None, json_schema_extra=_date_without_default,  # type: ignore[assignment]
                       description="With `last`, a backfill of every day from `first` to `last`.")
 
 

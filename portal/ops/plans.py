@@ -27,7 +27,8 @@ from models.price_plans import (
 from models.settlement import PricePlan
 from portal.auth import role_required
 from portal.database import db_session
-from portal.numbers import whole_number
+from portal.queries.ops import PlansQuery
+from portal.queries.parse import parse_query
 from portal.settings import settings
 
 bp = Blueprint("ops_plans", __name__, url_prefix="/admin/plans")
@@ -67,11 +68,8 @@ def _page(values: dict, error: str | None = None, status: int = 200, editing: Pr
 @role_required(Role.ADMIN)
 def index() -> ResponseReturnValue:
     created = stale = None
-    raw = request.args.get("created")
-    if raw:
-        plan_id = whole_number(raw)
-        if plan_id is None:
-            abort(400, description=f"created must be a plan id (a whole number from 1), got {raw[:30]!r}.")
+    plan_id = parse_query(PlansQuery).created
+    if plan_id is not None:
         session = db_session()
         try:
             created = get_plan(session, plan_id)

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from models.money.months import month_of
 from portal.queries.base import LenientQuery
-from portal.queries.fields import Day, Page, TypedDay, in_window
+from portal.queries.fields import Day, Id, Page, TypedDay, in_window
 
 
 class RunsQuery(LenientQuery):
@@ -53,3 +53,9 @@ class BackfillForm(LenientQuery):
 
     first: TypedDay
     last: TypedDay
+
+
+class PlansQuery(LenientQuery):
+    """The plans page after a plan was created (`?created=<id>`: its stale days are shown)."""
+
+    created: Id | None = None
