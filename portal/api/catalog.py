@@ -33,7 +33,7 @@ from portal.api.openapi import PUBLIC, ErrorBody, api_spec, responses, validated
 from portal.api.rule_checks import refused_by_rules
 from portal.body_limits import accepts_uploads, too_large_message
 from portal.database import db_session
-from portal.errors import api_error
+from portal.errors import TOO_LARGE, api_error
 from portal.media import send_media
 from portal.playback.http import ad_json
 from portal.queries.catalog import VideosQuery
@@ -73,7 +73,7 @@ def video_json(video: Video) -> dict[str, Any]:
 
 @api_bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return api_error(413, "too_large", too_large_message())
+    return api_error(413, TOO_LARGE, too_large_message())
 
 
 @api_bp.get("/videos")

@@ -49,16 +49,11 @@ from portal.ops.runs import QUEUE_DOWN
 from portal.queries import ops as queries
 from portal.settings import settings
 
-STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
 # Besides its own refusals every route here may answer: no or a bad token (401), not an admin
 # (403), the token revocation check unavailable (503).
 AUTHED = (401, 403, 503)
 BODY = (413, 422)  # a body over the size limit; a body that does not match its schema
 PLANS, RUNS, STATUS_TAGS = ["admin: price plans"], ["admin: batch runs"], ["admin: data status"]
-
-
-def _plan_error(exc: PlanError) -> ResponseReturnValue:
-    return api_error(STATUS[exc.kind], exc.code, exc.message)
 
 
 def _body() -> dict:
@@ -90,10 +85,7 @@ def api_create_plan() -> ResponseReturnValue:
     """`{name, basis, effective_from, brackets: [{from_unit, to_unit|null, view_rate, ad_rate}]}`;
     rates as strings ("1.1") or numbers."""
     session = db_session()
-    try:
-        plan = create_plan(session, _parsed(), created_by=current_api_user().id)
-    except PlanError as exc:
-        return _plan_error(exc)
+    plan = create_plan(session, _parsed(), created_by=current_api_user().id)
     stale = stale_days(session, plan, settings().tz)
     backfill = {"first": stale[0].isoformat(), "last": stale[-1].isoformat()} if stale else None
     return jsonify(plan=plan_payload(plan, False), stale_days=[d.isoformat() for d in stale],
@@ -106,10 +98,7 @@ def api_create_plan() -> ResponseReturnValue:
 def api_get_plan(plan_id: int) -> ResponseReturnValue:
     """One price plan, and whether a computed day used it."""
     session = db_session()
-    try:
-        plan = get_plan(session, plan_id)
-    except PlanError as exc:
-        return _plan_error(exc)
+    plan = get_plan(session, plan_id)
     return jsonify(plan_payload(plan, is_used(session, plan)))
 
 
@@ -122,9 +111,9 @@ def api_update_plan(plan_id: int) -> ResponseReturnValue:
     try:
         get_plan(session, plan_id)
         plan = update_plan(session, plan_id, _parsed())
-    except PlanError as exc:
-        session.rollback()
-        return _plan_error(exc)
+    except PlanError:
+        session.rollback()  # then answered by the one error handler
+        raise
     return jsonify(plan_payload(plan, False))
 
 
@@ -133,10 +122,7 @@ def api_update_plan(plan_id: int) -> ResponseReturnValue:
 @api_spec.validate(resp=responses(None, *AUTHED, 404, 409, status=204, description="Deleted"), tags=PLANS)
 def api_delete_plan(plan_id: int) -> ResponseReturnValue:
     """Delete a plan no computed day used yet."""
-    try:
-        delete_plan(db_session(), plan_id)
-    except PlanError as exc:
-        return _plan_error(exc)
+    delete_plan(db_session(), plan_id)
     return "", 204
 
 
