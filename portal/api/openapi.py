@@ -134,7 +134,12 @@ def validated_query() -> Any:
 
 
 def validated_json() -> Any:
-    return request.context.json  # type: ignore[attr-defined]
+    """The validated JSON body. spectree validates a body only when it is sent as JSON; any other
+    content type leaves none, refused here like a body that fails its schema (422)."""
+    body = request.context.json  # type: ignore[attr-defined]
+    if body is None:
+        raise RequestInvalid("body: send a JSON object (Content-Type: application/json)")
+    return body
 
 
 # Answers that any operation may give whatever its view does, because layers in front of the
