@@ -29,6 +29,13 @@ def test_the_api_progress_route_is_known_to_flask(app, client, settings, make_us
     assert reply.get_json() == {"session_id": sid, "position_ms": 1000, "status": "PAUSE", "ended": False}
     refused = flask_only.post(path, json={"position_ms": -1}, headers=auth)
     assert (refused.status_code, refused.get_json()["error"]) == (422, "negative_value")
+    # One 413 code for the endpoint, whichever layer refuses the body (issue 19, item 2): the fast
+    # path (over 16 KB) and Flask's body limit (over MAX_BODY_KB) both say too_large.
+    big = b'{"position_ms": 1000, "pad": "' + b"x" * (4 * 1024 * 1024) + b'"}'
+    for answered_by in (client, flask_only):
+        for body in (b'{"position_ms": 1000, "pad": "' + b"x" * (20 * 1024) + b'"}', big):
+            too_large = answered_by.post(path, data=body, content_type="application/json", headers=auth)
+            assert (too_large.status_code, too_large.get_json()["error"]) == (413, "too_large"), len(body)
 
 
 def test_every_domain_error_has_the_one_shape():
