@@ -35,3 +35,18 @@ class Unavailable(DomainError):
 
     kind = "unavailable"
     code = "unavailable"
+
+
+class NotFound(DomainError):
+    """What was asked for does not exist, or the caller may not know that it does (a forged id
+    tells nothing about who exists)."""
+
+    kind = "not_found"
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+    kind = "forbidden"
+    code = "forbidden"

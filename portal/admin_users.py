@@ -15,7 +15,8 @@ from models.accounts.service import AccountError, change_role, list_users, set_a
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
-from portal.paging import page_arg
+from portal.queries.accounts import AdminUsersQuery
+from portal.queries.parse import parse_query
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -25,11 +26,9 @@ ROLES = [role.value for role in Role]
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> ResponseReturnValue:
-    role = request.args.get("role") or ""
-    if role and role not in ROLES:
-        abort(400, description=f"role must be one of {', '.join(ROLES)}")
-    search = request.args.get("q", "")
-    result = list_users(db_session(), search=search, role=Role(role) if role else None, page=page_arg(request.args))
+    query = parse_query(AdminUsersQuery)
+    search, role = query.q, query.role.value if query.role else ""
+    result = list_users(db_session(), search=search, role=query.role, page=query.page)
     template = "admin_users/_table.html" if htmx and htmx.target == "user-table" else "admin_users/list.html"
     return render_template(template, result=result, roles=ROLES, search=search, role=role)
 

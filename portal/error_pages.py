@@ -143,8 +143,8 @@ def _same_page() -> str:
 
 
 def register(app: Flask) -> None:
-    """Answer errors with these pages (after portal.errors.register, whose HTML handlers these
-    replace; the JSON answers of the API and the player's endpoints stay the same)."""
+    """The one handler of domain errors and of HTTP errors: JSON for the API and scripts
+    (portal/errors.py shapes it), these pages for people."""
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> ResponseReturnValue:

@@ -2,8 +2,9 @@
 
 A leaf of the portal (it imports nothing of the portal): the API, the player's endpoints,
 the pages and the progress fast path all build their errors here. A `DomainError` that a
-view does not handle itself is answered by one handler, which maps its `kind` to the HTTP
-status (`STATUS_OF_KIND`), as JSON for scripts and the API and as the error page for people.
+view does not handle itself is answered by one handler (portal/error_pages.py, which draws the
+pages), which maps its `kind` to the HTTP status here (`STATUS_OF_KIND`), as JSON for scripts and
+the API and as the error page for people.
 
 A lost database connection (models/db.py `is_connection_error`: server down, restarting, out of
 connections) is not a bug in the request: it is answered as the domain error `Unavailable`,
@@ -25,6 +26,11 @@ STATUS_OF_KIND = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "no
                   "conflict": 409, "unavailable": 503}
 # When a client should ask again after a 503: a database restart takes a few seconds.
 RETRY_AFTER_SECONDS = 5
+
+
+# The one code of a 413, whichever layer refuses the body (the body limit, an upload's form parser,
+# the progress fast path).
+TOO_LARGE = "too_large"
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -66,7 +72,7 @@ def register(app: Flask) -> None:
         if unavailable is None:
             raise exc  # a statement the database refused: a bug, answered 500 and logged
         app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
-        # Answered by whichever DomainError handler the app has (portal/error_pages.py).
+        # Answered by the one DomainError handler (portal/error_pages.py).
         return app.handle_user_exception(unavailable)
 
     for error_type in CONNECTION_ERRORS:
@@ -79,17 +85,3 @@ def register(app: Flask) -> None:
             return jsonify(error="csrf_failed", message=message), 400
         return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
 
-    @app.errorhandler(DomainError)
-    def _domain(exc: DomainError) -> ResponseReturnValue:
-        code = status_of(exc)
-        if wants_json():
-            return domain_error(exc)
-        return render_template("errors/error.html", code=code, title="Request refused", message=exc.message), \
-            code, error_headers(exc)
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> ResponseReturnValue:
-        code = exc.code or 500
-        if wants_json():
-            return jsonify(error=error_code(exc), message=exc.description), code
-        return render_template("errors/error.html", code=code, title=exc.name, message=exc.description), code

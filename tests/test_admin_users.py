@@ -55,7 +55,7 @@ def test_the_page_filters_by_email_and_role(app, make_user):
     assert seller.email not in client.get(f"/admin/users/?q={tag}&role=viewer").get_data(as_text=True)
     table = client.get(f"/admin/users/?q={tag}", headers={"HX-Request": "true", "HX-Target": "user-table"})
     assert table.get_data(as_text=True).startswith('<div id="user-table">')
-    assert client.get("/admin/users/?role=owner").status_code == 400
+    assert client.get("/admin/users/?role=owner").status_code == 422
 
 
 def test_an_admin_changes_a_role_with_htmx(app, make_user, session_factory):
@@ -118,8 +118,8 @@ def test_the_api_lists_users_and_changes_roles(client, make_user, session_factor
 @pytest.mark.parametrize(
     ("path", "body", "status", "code"),
     [
-        ("/api/v1/admin/users/{other}", {"role": "owner"}, 400, "invalid_request"),
-        ("/api/v1/admin/users/{other}", None, 400, "invalid_request"),
+        ("/api/v1/admin/users/{other}", {"role": "owner"}, 422, "invalid_request"),
+        ("/api/v1/admin/users/{other}", None, 422, "invalid_request"),
         ("/api/v1/admin/users/999999999", {"role": "viewer"}, 404, "not_found"),
         ("/api/v1/admin/users/{me}", {"role": "viewer"}, 409, "conflict"),
     ],
@@ -135,7 +135,7 @@ def test_the_api_refuses_bad_role_changes(client, make_user, session_factory, pa
 def test_the_api_refuses_bad_paging(client, make_user):
     headers = api_token(client, make_user(Role.ADMIN))
     for query in ("page=0", "per_page=abc", "role=owner"):
-        assert client.get(f"/api/v1/admin/users?{query}", headers=headers).status_code == 400
+        assert client.get(f"/api/v1/admin/users?{query}", headers=headers).status_code == 422
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_the_api_switches_accounts_off_and_on(client, make_user, session_factory
     assert on.status_code == 200 and on.get_json()["is_active"] is True
     for body in ({}, {"role": "seller", "active": False}, {"active": "no"}, {"active": False, "extra": 1}):
         refused = client.patch(f"/api/v1/admin/users/{viewer.id}", json=body, headers=headers)
-        assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_request", body
+        assert refused.status_code == 422 and refused.get_json()["error"] == "invalid_request", body
     me = client.patch(f"/api/v1/admin/users/{admin.id}", json={"active": False}, headers=headers)
     assert me.status_code == 409 and "your own account" in me.get_json()["message"]
     with session_factory() as session:

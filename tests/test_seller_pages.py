@@ -146,18 +146,24 @@ def test_admin_sees_the_platform_and_filters_by_seller(app, data):
     one = client.get(f"/settlements?granularity=month&from={data.first}&to={data.last}&seller_id={seller.id}")
     assert set(map(int, re.findall(r'data-video-id="(\d+)"', one.get_data(as_text=True)))) == set(data.videos[seller.id])
     assert client.get(f"/dashboard?seller_id={seller.id}").status_code == 200
-    assert client.get("/dashboard?seller_id=abc").status_code == 400
+    assert client.get("/dashboard?seller_id=abc").status_code == 422
 
 
 def test_bad_input_gets_a_4xx_with_a_message(app, data):
     client = _client(app, data.sellers[0])
-    assert client.get("/dashboard?date=2026-02-31").status_code == 400
-    assert client.get("/dashboard?metric=likes").status_code == 400
+    assert client.get("/dashboard?date=2026-02-31").status_code == 422
+    assert client.get("/dashboard?metric=likes").status_code == 422
     response = client.get("/settlements?from=2026-03-01&to=2026-01-01")
-    assert response.status_code == 400 and "before the start" in response.get_data(as_text=True)
-    assert client.get("/settlements?granularity=year").status_code == 400
-    assert client.get("/settlements?sort=password").status_code == 400
-    assert client.get("/settlements?page=0").status_code == 400
+    assert response.status_code == 422 and "before the start" in response.get_data(as_text=True)
+    assert client.get("/settlements?granularity=year").status_code == 422
+    assert client.get("/settlements?sort=password").status_code == 422
+    assert client.get("/settlements?page=0").status_code == 422
+    # Issue 19, item 1: a refused argument other than the range is shown beside the form too (the
+    # page re-renders without it), naming the field, with the same 422 as the API.
+    response = client.get("/settlements?sort=password")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" in html
+    assert re.search(r'data-range-error>sort: [^<]+</p>', html)
 
 
 def test_settlement_csv_has_bom_header_plain_integers_and_neutralised_formulas(app, data):
@@ -272,7 +278,7 @@ BAD_RANGES = {  # what is wrong: the query, the field at fault (None: both), wor
 def test_a_refused_custom_range_is_explained_next_to_its_fields(app, data, form, problem):
     """Issue 21, item 10: an inverted range, a range over the limit or a date outside the window is
     not silently ignored: the form says what is wrong next to the fields (aria-describedby), the
-    whole page answers 400, and so does the htmx fragment, which carries the message too."""
+    whole page answers 422, and so does the htmx fragment, which carries the message too."""
     seller = data.sellers[0]
     path, target, prefix = RANGE_FORMS[form]
     query, field, words = BAD_RANGES[problem]
@@ -281,7 +287,7 @@ def test_a_refused_custom_range_is_explained_next_to_its_fields(app, data, form,
     for headers in ({}, {"HX-Request": "true", "HX-Target": target}):
         response = client.get(url, headers=headers)
         html = response.get_data(as_text=True)
-        assert response.status_code == 400, (url, headers)
+        assert response.status_code == 422, (url, headers)
         if headers:
             assert html.lstrip().startswith(f'<section id="{target}"') and "<html" not in html
         else:
@@ -353,7 +359,7 @@ def test_restatements_show_titles_net_changes_receipts_and_all_of_them_on_their_
     # One video's restatements, from its statistics page.
     video_page = client.get(f"/videos/{vid}/stats").get_data(as_text=True)
     assert f'href="/restatements?video_id={vid}"' in video_page
-    assert client.get("/restatements?page=0").status_code == 400
+    assert client.get("/restatements?page=0").status_code == 422
 
 
 def test_the_restatements_api_pages_and_totals(app, data):

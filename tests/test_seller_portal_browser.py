@@ -192,7 +192,7 @@ def test_a_receipt_opens_in_view_and_focused_with_its_own_url(browser, portal_se
 
 @pytest.mark.slow
 def test_an_inverted_custom_range_shows_its_message_after_the_htmx_switch(browser, portal_server, portal_data):
-    """Issue 21, item 10: htmx swaps the 400 answer of a refused range (js/form-errors.js), so the
+    """Issue 21, item 10: htmx swaps the 422 answer of a refused range (js/form-errors.js), so the
     message appears next to the fields instead of nothing happening."""
     base = portal_server.url
     context, page = _seller_context(browser, base, portal_data.sellers[1])

@@ -54,7 +54,7 @@ def test_catalog_lists_published_videos_newest_first_with_search_and_pages(clien
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert html.index(f"{tag} river walk 4") < html.index(f"{tag} river walk 0") and "hidden draft" not in html
-    assert client.get("/videos?page=-1").status_code == 400
+    assert client.get("/videos?page=-1").status_code == 422
 
 
 # --- uploads ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from models.business_time import days_between, month_range, month_start, today, 
 from models.catalog.tables import Video
 from models.figures.daily_counts import live_figures
 from models.figures.data_status import DataStatus, seller_day_statuses
+from models.errors import DomainError
 from models.figures.cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes, scope
 from models.money.pricing import bracket_lines, plan_row_for_day
 from models.figures.rankings import period_start, top_videos
@@ -55,14 +56,12 @@ SETTLEMENT_SORTS = ("period", "video", "views", "ad_views", "video_amount", "ad_
 GRANULARITIES = ("day", "week", "month")
 
 
-class FigureError(Exception):
-    """A figure request refused; `kind` is transport-neutral (`not_found`, `invalid`)."""
+class FigureError(DomainError):
+    """A figure request refused; `kind` is transport-neutral (`not_found`, `invalid`), answered by
+    the one error handler like every domain error."""
 
     def __init__(self, kind: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.code = code
-        self.message = message
+        super().__init__(message, kind=kind, code=code)
 
 
 # ------------------------------------------------------------------------------ scope and input

@@ -31,6 +31,7 @@ from models.batch.tables import BatchRun, RunState
 from models.business_time import today
 from models.figures.data_status import day_statuses
 from models.figures.date_window import DateOutOfRange, DayWindow
+from models.errors import DomainError
 from models.money.pricing import in_force_on, plans_in_force
 from models.money.settlement import (
     PricePlan,
@@ -46,13 +47,12 @@ MAX_BRACKETS = 20
 NAME_LENGTH = 100
 
 
-class PlanError(ValueError):
-    """A plan request that cannot be honoured. `kind` maps to HTTP (invalid → 422,
-    conflict → 409, not_found → 404); `code` is stable for clients; the message is safe to show."""
+class PlanError(DomainError, ValueError):
+    """A plan request that cannot be honoured (`invalid`, `conflict`, `not_found`); `code` is stable
+    for clients; the message is safe to show."""
 
     def __init__(self, kind: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind, self.code, self.message = kind, code, message
+        super().__init__(message, kind=kind, code=code)
 
 
 @dataclass(frozen=True)

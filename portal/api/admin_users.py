@@ -1,25 +1,25 @@
 """Admin API over accounts: list users, change a user's role, switch an account off or on.
 
 Documented and validated by spectree with portal/api/admin_users_schemas.py; a refused query
-or body is a 400 `invalid_request`, as these routes answered before they had a schema.
+or body is a 422 `invalid_request`, as everywhere (portal/queries/parse.py).
 """
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from models import Role, User
-from models.accounts.service import MAX_USERS_PAGE, AccountError, change_role, list_users, set_active
+from models.accounts.service import AccountError, change_role, list_users, set_active
 from portal.api import admin_users_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload
 from portal.api.auth_schemas import Account
 from portal.api.blueprint import api_bp
-from portal.api.openapi import api_spec, responses, validated_json
+from portal.api.openapi import api_spec, responses, validated_json, validated_query
 from portal.database import db_session
 from portal.errors import api_error
-from portal.paging import paging_args
+from portal.queries.accounts import AdminUsersQuery
 
 _ROLES = ", ".join(role.value for role in Role)
 AUTHED = (401, 403, 503)  # no or a bad token, not an admin, the revocation check unavailable
@@ -28,28 +28,17 @@ TAGS = ["admin: accounts"]
 
 @api_bp.get("/admin/users")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.AdminUsersQuery, resp=responses(schema.AdminUserPage, *AUTHED, 400),
-                   validation_error_status=400, tags=TAGS)
+@api_spec.validate(query=AdminUsersQuery, resp=responses(schema.AdminUserPage, *AUTHED, 422), tags=TAGS)
 def admin_list_users() -> ResponseReturnValue:
     """`?q=` e-mail or name fragment, `?role=`, `?page=` (from 1), `?per_page=` (≤ 200)."""
-    paging = paging_args(request.args, per_page=50, max_per_page=MAX_USERS_PAGE)
-    role_arg = request.args.get("role") or None
-    if role_arg is not None and role_arg not in {r.value for r in Role}:
-        return api_error(400, "invalid_request", f"role must be one of {_ROLES}.")
-    result = list_users(
-        db_session(),
-        search=request.args.get("q", ""),
-        role=Role(role_arg) if role_arg else None,
-        page=paging.page,
-        per_page=paging.per_page,
-    )
+    query: AdminUsersQuery = validated_query()
+    result = list_users(db_session(), search=query.q, role=query.role, page=query.page, per_page=query.per_page)
     return jsonify(users=[user_payload(user) for user in result.users], **result.page_meta())
 
 
 @api_bp.patch("/admin/users/<int:user_id>")
 @api_auth(Role.ADMIN)
-@api_spec.validate(json=schema.AccountChange, resp=responses(Account, *AUTHED, 400, 404, 409, 413),
-                   validation_error_status=400, tags=TAGS)
+@api_spec.validate(json=schema.AccountChange, resp=responses(Account, *AUTHED, 404, 409, 413, 422), tags=TAGS)
 def admin_change_account(user_id: int) -> ResponseReturnValue:
     """`{"role": "viewer" | "seller" | "admin"}` or `{"active": false}` (true switches it on again)."""
     change: schema.AccountChange = validated_json()

@@ -1,7 +1,7 @@
 """Typed request and response schemas of the accounts admin API (portal/api/admin_users.py).
 
 spectree validates the requests with these models and builds /api/v1/openapi.json from them;
-the paging arguments are still read by the one paging parser (portal/paging.py).
+the list's query is portal/queries/accounts.py (the accounts page reads it too).
 """
 
 from __future__ import annotations
@@ -9,17 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from models import Role
-from models.accounts.service import MAX_USERS_PAGE
 from portal.api.auth_schemas import Account
-from portal.api.ops_schemas import LenientQuery
-from portal.numbers import MAX_PAGE
-
-
-class AdminUsersQuery(LenientQuery):
-    q: str = Field("", description="A fragment of the e-mail address or the display name.")
-    role: Role | None = Field(None, description="Only accounts with this role.")
-    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page, from 1.")
-    per_page: int = Field(50, ge=1, le=MAX_USERS_PAGE, description=f"Accounts per page (at most {MAX_USERS_PAGE}).")
 
 
 class AccountChange(BaseModel):

@@ -12,9 +12,10 @@ from flask import g, request
 
 from models import Role, User
 from models.accounts.users import active_role
+from models.errors import DomainError, Forbidden
 from portal.api.tokens import TokenClaims, TokenError, decode_token
 from portal.database import db_session
-from portal.errors import api_error
+from portal.errors import STATUS_OF_KIND, status_of
 from portal.redis_client import revocations
 from portal.revocations import RevocationMirror
 from portal.settings import settings
@@ -23,12 +24,21 @@ from settings import Settings
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Refusal(Exception):
-    """A request the API refuses: HTTP status, error code, message."""
+class Refusal(DomainError):
+    """A caller the API does not accept (401): answered by the one error handler inside Flask,
+    and by the fast paths in front of it (which read `status`) with the same body."""
+
+    kind = "unauthorized"
 
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        super().__init__(message, kind=_KIND_OF_STATUS[status], code=code)
+
+    @property
+    def status(self) -> int:
+        return status_of(self)
+
+
+_KIND_OF_STATUS = {status: kind for kind, status in STATUS_OF_KIND.items()}
 
 
 def verified_claims(authorization: str | None, config: Settings, revoked: RevocationMirror) -> TokenClaims:
@@ -113,18 +123,15 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
                 # active-role rule), which then handed it to Flask: not asked again.
                 claims, role = checked.claims, checked.role
             else:
-                try:
-                    claims = verified_claims(authorization, settings(), revocations())
-                except Refusal as refusal:
-                    return api_error(refusal.status, refusal.code, refusal.message)
+                claims = verified_claims(authorization, settings(), revocations())  # Refusal: 401
                 # One lean query (the role of an active account), not the ORM row: every request asks.
                 role = active_role(db_session(), claims.user_id, claims.session_version)
             g.api_claims = claims
             if role is None:
-                return api_error(401, "invalid_token", "The access token is not valid.")
+                raise Refusal(401, "invalid_token", "The access token is not valid.")
             # The role in the database wins over the one in the token: a demoted user loses access at once.
             if roles and role not in roles and role != Role.ADMIN:
-                return api_error(403, "forbidden", "Your role does not allow this request.")
+                raise Forbidden("Your role does not allow this request.")
             g.api_caller = ApiCaller(claims.user_id, role)
             return view(*args, **kwargs)
 

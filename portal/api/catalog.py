@@ -14,7 +14,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from models import Ad, Role, Video
 from models.catalog.service import (
     MAX_PAGE_SIZE,
-    PAGE_SIZE,
     CatalogError,
     all_ads,
     clean_description,
@@ -30,14 +29,14 @@ from models.figures.skip_rates import NONE_SKIPPABLE, recent_ad_skip_rates
 from portal.api import catalog_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
-from portal.api.openapi import PUBLIC, ErrorBody, api_spec, responses
+from portal.api.openapi import PUBLIC, ErrorBody, api_spec, responses, validated_query
 from portal.api.rule_checks import refused_by_rules
 from portal.body_limits import accepts_uploads, too_large_message
 from portal.database import db_session
-from portal.errors import api_error
+from portal.errors import TOO_LARGE, api_error
 from portal.media import send_media
-from portal.paging import Paging, PagingError, paging_args
 from portal.playback.http import ad_json
+from portal.queries.catalog import VideosQuery
 from portal.settings import settings
 from portal.upload_limits import ad_limits, video_limits
 
@@ -74,24 +73,16 @@ def video_json(video: Video) -> dict[str, Any]:
 
 @api_bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return api_error(413, "too_large", too_large_message())
-
-
-def _paging() -> Paging:
-    try:
-        return paging_args(request.args, per_page=PAGE_SIZE, max_per_page=MAX_PAGE_SIZE)
-    except PagingError as exc:  # 422 here, where the one parser's refusal is 400: pinned by the tests
-        raise DomainError(exc.message, kind="invalid", code="invalid_query") from exc
+    return api_error(413, TOO_LARGE, too_large_message())
 
 
 @api_bp.get("/videos")
-@api_spec.validate(query=schema.VideosQuery, resp=responses(schema.CatalogVideoList, 413, 422),
-                   before=refused_by_rules(_paging), security=PUBLIC, tags=["catalog"])
+@api_spec.validate(query=VideosQuery, resp=responses(schema.CatalogVideoList, 413, 422), security=PUBLIC,
+                   tags=["catalog"])
 def list_videos() -> ResponseReturnValue:
     """Published videos, newest first: `?page=1&per_page=12&q=title words`."""
-    paging = _paging()
-    result = list_published(db_session(), page=paging.page, per_page=paging.per_page,
-                            query=request.args.get("q", ""))
+    query: VideosQuery = validated_query()
+    result = list_published(db_session(), page=query.page, per_page=query.per_page, query=query.q)
     return jsonify(items=[video_json(v) for v in result.videos], **result.page_meta(), max_per_page=MAX_PAGE_SIZE)
 
 

@@ -1,10 +1,10 @@
 """Request and response models of the catalog endpoints (portal/api/catalog.py) and the ad
 shape the player endpoints share (portal/api/playback_schemas.py).
 
-The paging arguments and upload forms are still checked by their hand-written rules
-(portal/paging.py, models/catalog/service.py), which the browser pages share; these models
-describe the same inputs, and portal/api/rule_checks.py makes a schema refusal answer with
-the rule's own code.
+The listing's query is portal/queries/catalog.py (the page reads it too). The upload forms are
+still checked by their hand-written rules (models/catalog/service.py), which the browser pages
+share; these models describe the same inputs, and portal/api/rule_checks.py makes a schema
+refusal answer with the rule's own code.
 """
 
 from __future__ import annotations
@@ -15,28 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spectree.model_adapter.pydantic_adapter import BaseFile
 from werkzeug.datastructures import FileStorage
 
-from models.catalog.service import DESCRIPTION_MAX, MAX_PAGE_SIZE, PAGE_SIZE, TITLE_MAX
+from models.catalog.service import DESCRIPTION_MAX, TITLE_MAX
 from models.figures.skip_rates import RECENT_SKIP_DAYS
 from portal.api.skip_schemas import SkipFigures
-from portal.numbers import MAX_PAGE
 
 FLAG_DESCRIPTION = "true/false (also 1/0, yes/no, on/off, any case)"
-
-
-class VideosQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    per_page: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    q: str = Field("", description="Words of the title to look for.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_default(cls, data: Any) -> Any:
-        """`?page=` with no value means the default, as the paging parser has it."""
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value != ""}
-        return data
 
 
 class VideoSeller(BaseModel):

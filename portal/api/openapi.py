@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
 
-from models.errors import DomainError
+from portal.queries.parse import RequestInvalid, first_problem
 
 
 class ErrorBody(BaseModel):
@@ -38,28 +38,6 @@ class ErrorBody(BaseModel):
 
     error: str = Field(description="Machine-readable code, e.g. `invalid_request`, `not_found`.")
     message: str = Field(description="What was wrong, in words.")
-
-
-class RequestInvalid(DomainError):
-    """A request that does not match its schema (the status comes from the route)."""
-
-    def __init__(self, message: str, status: int, field: str | None = None, problem: str | None = None) -> None:
-        super().__init__(message, kind="invalid" if status == 422 else "bad_request", code="invalid_request")
-        self.status = status
-        # For a page's form: the parameter at fault (None: the request as a whole) and the problem
-        # as a sentence without it, to show next to that field.
-        self.field = field
-        self.problem = problem or message
-
-
-def first_problem(exc: Any) -> str:
-    """`where: what` of the first pydantic error, the API's one-sentence message."""
-    errors = exc.errors() if hasattr(exc, "errors") else []
-    if not errors:
-        return "the request does not match its schema"
-    first = errors[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "request"
-    return f"{where}: {first.get('msg', 'invalid')}"
 
 
 def _refuse_invalid(req: Any, resp: Any, req_validation_error: Any, instance: Any, model_adapter: Any = None) -> None:
@@ -156,7 +134,12 @@ def validated_query() -> Any:
 
 
 def validated_json() -> Any:
-    return request.context.json  # type: ignore[attr-defined]
+    """The validated JSON body. spectree validates a body only when it is sent as JSON; any other
+    content type leaves none, refused here like a body that fails its schema (422)."""
+    body = request.context.json  # type: ignore[attr-defined]
+    if body is None:
+        raise RequestInvalid("body: send a JSON object (Content-Type: application/json)")
+    return body
 
 
 # Answers that any operation may give whatever its view does, because layers in front of the

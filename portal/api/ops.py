@@ -15,8 +15,6 @@ rules' own codes) stay in the views.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
@@ -44,22 +42,18 @@ from models.money.price_plans import (
 from portal.api import ops_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
-from portal.api.impression_range import RangeError, date_range
-from portal.api.openapi import ErrorBody, api_spec, responses, validated_query
+from portal.api.impression_range import date_range
+from portal.api.openapi import ErrorBody, api_spec, responses, validated_json, validated_query
 from portal.database import db_session
 from portal.errors import api_error
+from portal.queries import ops as queries
 from portal.settings import settings
 
-STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
 # Besides its own refusals every route here may answer: no or a bad token (401), not an admin
 # (403), the token revocation check unavailable (503).
 AUTHED = (401, 403, 503)
 BODY = (413, 422)  # a body over the size limit; a body that does not match its schema
 PLANS, RUNS, STATUS_TAGS = ["admin: price plans"], ["admin: batch runs"], ["admin: data status"]
-
-
-def _plan_error(exc: PlanError) -> ResponseReturnValue:
-    return api_error(STATUS[exc.kind], exc.code, exc.message)
 
 
 def _body() -> dict:
@@ -91,10 +85,7 @@ def api_create_plan() -> ResponseReturnValue:
     """`{name, basis, effective_from, brackets: [{from_unit, to_unit|null, view_rate, ad_rate}]}`;
     rates as strings ("1.1") or numbers."""
     session = db_session()
-    try:
-        plan = create_plan(session, _parsed(), created_by=current_api_user().id)
-    except PlanError as exc:
-        return _plan_error(exc)
+    plan = create_plan(session, _parsed(), created_by=current_api_user().id)
     stale = stale_days(session, plan, settings().tz)
     backfill = {"first": stale[0].isoformat(), "last": stale[-1].isoformat()} if stale else None
     return jsonify(plan=plan_payload(plan, False), stale_days=[d.isoformat() for d in stale],
@@ -107,10 +98,7 @@ def api_create_plan() -> ResponseReturnValue:
 def api_get_plan(plan_id: int) -> ResponseReturnValue:
     """One price plan, and whether a computed day used it."""
     session = db_session()
-    try:
-        plan = get_plan(session, plan_id)
-    except PlanError as exc:
-        return _plan_error(exc)
+    plan = get_plan(session, plan_id)
     return jsonify(plan_payload(plan, is_used(session, plan)))
 
 
@@ -123,9 +111,9 @@ def api_update_plan(plan_id: int) -> ResponseReturnValue:
     try:
         get_plan(session, plan_id)
         plan = update_plan(session, plan_id, _parsed())
-    except PlanError as exc:
-        session.rollback()
-        return _plan_error(exc)
+    except PlanError:
+        session.rollback()  # then answered by the one error handler
+        raise
     return jsonify(plan_payload(plan, False))
 
 
@@ -134,10 +122,7 @@ def api_update_plan(plan_id: int) -> ResponseReturnValue:
 @api_spec.validate(resp=responses(None, *AUTHED, 404, 409, status=204, description="Deleted"), tags=PLANS)
 def api_delete_plan(plan_id: int) -> ResponseReturnValue:
     """Delete a plan no computed day used yet."""
-    try:
-        delete_plan(db_session(), plan_id)
-    except PlanError as exc:
-        return _plan_error(exc)
+    delete_plan(db_session(), plan_id)
     return "", 204
 
 
@@ -157,8 +142,7 @@ def _run_payload(run: BatchRun) -> dict:
 
 @api_bp.get("/admin/runs")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.RunsQuery, resp=responses(schema.RunHistory, *AUTHED, 400), validation_error_status=400,
-                   tags=RUNS)
+@api_spec.validate(query=queries.RunsQuery, resp=responses(schema.RunHistory, *AUTHED, 422), tags=RUNS)
 def api_runs() -> ResponseReturnValue:
     """Batch runs grouped by day, latest day first."""
     history = run_history(db_session(), validated_query().page)
@@ -177,13 +161,6 @@ def api_run(run_id: int) -> ResponseReturnValue:
     return jsonify(_run_payload(run))
 
 
-def _date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _runs_started() -> Response:
     """200 when every day was already queued or running, 202 when this request queued any."""
     refusals = {f"HTTP_{code}": ErrorBody for code in (*AUTHED, 409, *BODY)}
@@ -195,11 +172,8 @@ def _runs_started() -> Response:
 @api_spec.validate(json=schema.RunsRequest, resp=_runs_started(), tags=RUNS)
 def api_start_runs() -> ResponseReturnValue:
     """`{"first": "YYYY-MM-DD", "last"?: "YYYY-MM-DD"}`: one day, or a backfill of the range."""
-    body = _body()
-    first = _date(body.get("first"))
-    last = _date(body.get("last", body.get("first")))
-    if first is None or last is None:
-        return api_error(422, "invalid_date", "Send first (and optionally last) as YYYY-MM-DD.")
+    asked: schema.RunsRequest = validated_json()
+    first, last = asked.first, asked.last or asked.first
     try:
         result = request_days(settings(), first, last, requested_by=current_api_user().id)
     except BatchRequestError as exc:
@@ -241,8 +215,7 @@ def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
 
 @api_bp.get("/admin/status")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.StatusQuery, resp=responses(schema.DataStatusMonth, *AUTHED, 400),
-                   validation_error_status=400, tags=STATUS_TAGS)
+@api_spec.validate(query=queries.StatusQuery, resp=responses(schema.DataStatusMonth, *AUTHED, 422), tags=STATUS_TAGS)
 def api_status() -> ResponseReturnValue:
     """The data status of every day of a month, and whether last night's run is on time."""
     config = settings()
@@ -259,15 +232,12 @@ def api_status() -> ResponseReturnValue:
 
 @api_bp.get("/admin/ads/impressions")
 @api_auth(Role.ADMIN)
-@api_spec.validate(query=schema.AdImpressionsQuery, resp=responses(schema.AdImpressions, *AUTHED, 400),
-                   validation_error_status=400, tags=STATUS_TAGS)
+@api_spec.validate(query=queries.AdImpressionsQuery, resp=responses(schema.AdImpressions, *AUTHED, 422),
+                   tags=STATUS_TAGS)
 def api_ad_impressions() -> ResponseReturnValue:
     """`?from=&to=` (YYYY-MM-DD, at most 93 days; default the last 14 days): per ad, impressions
     per business day and how many of them were inside counted play sessions."""
-    try:
-        first, last = date_range()
-    except RangeError as exc:
-        return api_error(400, "invalid_request", str(exc).capitalize() + ".")
+    first, last = date_range()
     ads = ad_impressions(db_session(), first, last)
     return jsonify(first=first.isoformat(), last=last.isoformat(), ads=[
         {"ad_id": a.ad_id, "title": a.title, "active": a.is_active, "impressions": a.total[0], "counted": a.total[1],

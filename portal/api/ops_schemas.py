@@ -9,42 +9,17 @@ error codes, so the view still hands them the body as sent.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    WithJsonSchema,
-    model_validator,
-)
+from pydantic import BaseModel, Field
 
 from models.batch.tables import RunState, RunTrigger
-from models.money.months import month_of
 from models.batch.ops_status import CalendarStatus
 from models.money.price_plans import MAX_BRACKETS, NAME_LENGTH
-from portal.api.stats_schemas import Day, in_window
-from portal.numbers import MAX_PAGE
+from portal.queries.fields import TypedDay
 
 Basis = Literal["daily", "lifetime"]
 DATE_TEXT = {"format": "date"}
-
-
-class LenientQuery(BaseModel):
-    """A query string as the hand-written checks read it: a repeated parameter counts by its
-    first value and an empty one as absent (so its default applies)."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _first_non_empty(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        firsts = {k: v[0] if isinstance(v, list) and v else v for k, v in data.items()}
-        return {k: v for k, v in firsts.items() if v != ""}
 
 
 # ------------------------------------------------------------------------------ price plans
@@ -101,19 +76,15 @@ class PricePlanCreated(BaseModel):
 # ------------------------------------------------------------------------------ batch runs
 
 
-class RunsQuery(LenientQuery):
-    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page of run days, from 1.")
-
-
 def _date_without_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
     schema.update(DATE_TEXT)
 
 
 class RunsRequest(BaseModel):
-    first: str = Field(json_schema_extra=DATE_TEXT, description="The day to compute, YYYY-MM-DD.")
+    first: TypedDay = Field(json_schema_extra=DATE_TEXT, description="The day to compute, YYYY-MM-DD.")
     # Optional but not nullable (the view refuses null): no `null` type and no `default: null` in the document.
-    last: str = Field(None, json_schema_extra=_date_without_default,  # type: ignore[assignment]
+    last: TypedDay = Field(None, json_schema_extra=_date_without_default,  # type: ignore[assignment]
                       description="With `last`, a backfill of every day from `first` to `last`.")
 
 
@@ -174,26 +145,6 @@ class BackfillCancelled(BaseModel):
 # ------------------------------------------------------------------------------ data status
 
 
-def _first_of_month(value: Any) -> Any:
-    """`2026-11` (ASCII digits) as the first day of that month (models/money/months.py
-    `month_of`, the one month syntax); anything else is refused."""
-    if isinstance(value, str):
-        month = month_of(value)
-        if month is None:
-            raise ValueError(f"must look like 2026-11, got {value[:20]!r}")
-        return month
-    return value
-
-
-# A month (YYYY-MM), as its first day, inside the one date window.
-Month = Annotated[date, BeforeValidator(_first_of_month), AfterValidator(in_window),
-                  WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})]
-
-
-class StatusQuery(LenientQuery):
-    month: Month | None = Field(None, description="YYYY-MM (default: the current business month).")
-
-
 class NightlyHealthInfo(BaseModel):
     ok: bool
     day: date
@@ -220,11 +171,6 @@ class DataStatusMonth(BaseModel):
 
 
 # ------------------------------------------------------------------------------ ads
-
-
-class AdImpressionsQuery(LenientQuery):
-    first: Day | None = Field(None, alias="from", description="YYYY-MM-DD (default: 13 days before `to`).")
-    last: Day | None = Field(None, alias="to", description="YYYY-MM-DD (default: today); at most 93 days from `from`.")
 
 
 class AdImpressionDay(BaseModel):

@@ -25,7 +25,7 @@ from werkzeug.exceptions import InternalServerError
 from models.db import as_unavailable
 from portal.api.auth import Refusal, verified_claims
 from portal.database import progress_recorder
-from portal.errors import error_body, error_headers, status_of
+from portal.errors import TOO_LARGE, error_body, error_headers, status_of
 from portal.numbers import MAX_ID, loads
 from portal.playback.http import progress_reply
 from portal.redis_client import revocations
@@ -84,7 +84,7 @@ class ProgressFastPath:
         try:
             body = _json_body(environ)
         except _TooLarge:
-            return 413, error_body("request_entity_too_large", f"A progress report is at most {MAX_BODY_BYTES} bytes.")
+            return 413, error_body(TOO_LARGE, f"A progress report is at most {MAX_BODY_BYTES} bytes.")
         return progress_reply(self.recorder, viewer_id=claims.user_id, video_id=video_id, session_id=session_id,
                               body=body, session_version=claims.session_version)
 

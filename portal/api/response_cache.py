@@ -40,7 +40,7 @@ from models.figures.date_window import DayWindow
 from models.figures.cache import figures_prefix, versioned_key
 from models.figures.seller_figures import settlement_span, settlement_table_key, top5_span
 from models.figures.tables import PeriodKind
-from portal.api import stats_schemas as schema
+from portal.queries import figures as schema  # the query models (portal/queries)
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 Some inputs were checked by hand long before the OpenAPI schemas existed — the player's JSON
 bodies (portal/playback/http.py, shared with the browser player and the progress fast path),
-the upload forms and the paging arguments — and their refusals carry codes that players and
+the upload forms — and their refusals carry codes that players and
 tests rely on (`not_a_number`, `missing_field`, `invalid_json`, `invalid_upload`,
-`invalid_query`, …). Their pydantic models document and type-check the same inputs, but a
+…). Their pydantic models document and type-check the same inputs, but a
 schema refusal alone would answer the generic `invalid_request`. So when a request does not
 match its schema, the route's own check runs first and its refusal (a `DomainError`, answered
 by the one error handler) is what the client gets; only a request that the check accepts and
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from portal.api.openapi import RequestInvalid, first_problem
+from portal.queries.parse import RequestInvalid, first_problem
 
 
 def refused_by_rules(check: Callable[[], object]) -> Callable[..., None]:

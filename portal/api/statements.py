@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
@@ -29,8 +29,10 @@ from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses, validated_json, validated_query
 from portal.database import db_session
 from portal.errors import api_error
+from portal.queries.money import SellerQuery
 from portal.settings import settings
 from portal.statements.actions import engine, finalize
+from portal.statements.subject import statement_subject
 
 SELLER_TAGS, ADMIN_TAGS = ["statements and payouts"], ["admin: statements and payouts"]
 READ_REFUSALS = (401, 403, 404, 422)
@@ -43,19 +45,8 @@ def _utc(moment: datetime | None) -> str | None:
 
 
 def _seller() -> User:
-    """The seller the request is about (see the module docstring); aborts 404/422 otherwise."""
-    caller = current_api_caller()
-    requested = validated_query().seller_id
-    if caller.role != Role.ADMIN:
-        if requested is not None and requested != caller.id:
-            abort(404, description="There is no such seller.")
-        return current_api_user()
-    if requested is None:
-        abort(422, description="seller_id: admins name the seller")
-    seller = db_session().get(User, requested)
-    if seller is None or seller.role != Role.SELLER:
-        abort(404, description="There is no such seller.")
-    return seller
+    """The seller the request is about (portal/statements/subject.py); 404/422 otherwise."""
+    return statement_subject(current_api_user(), validated_query().seller_id)
 
 
 def _payout(line: history.PayoutLine) -> dict:
@@ -66,7 +57,7 @@ def _payout(line: history.PayoutLine) -> dict:
 
 @api_bp.get("/statements")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SellerQuery, resp=responses(schema.StatementList, *READ_REFUSALS), tags=SELLER_TAGS)
+@api_spec.validate(query=SellerQuery, resp=responses(schema.StatementList, *READ_REFUSALS), tags=SELLER_TAGS)
 def api_statements() -> ResponseReturnValue:
     """The seller's statements, newest first (open months estimated so far)."""
     seller = _seller()
@@ -77,7 +68,7 @@ def api_statements() -> ResponseReturnValue:
 
 @api_bp.get("/statements/<month>")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SellerQuery, resp=responses(schema.StatementOut, *READ_REFUSALS), tags=SELLER_TAGS)
+@api_spec.validate(query=SellerQuery, resp=responses(schema.StatementOut, *READ_REFUSALS), tags=SELLER_TAGS)
 def api_statement(month: str) -> ResponseReturnValue:
     """One statement (`month` is YYYY-MM): lines, adjustments, earnings, the balance brought
     forward and the payout or why it was carried."""
@@ -103,7 +94,7 @@ def api_statement(month: str) -> ResponseReturnValue:
 
 @api_bp.get("/balance")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SellerQuery, resp=responses(schema.BalanceOut, *READ_REFUSALS), tags=SELLER_TAGS)
+@api_spec.validate(query=SellerQuery, resp=responses(schema.BalanceOut, *READ_REFUSALS), tags=SELLER_TAGS)
 def api_balance() -> ResponseReturnValue:
     """The balance, this month's estimate and why no payout is expected (if none is)."""
     seller = _seller()
@@ -116,7 +107,7 @@ def api_balance() -> ResponseReturnValue:
 
 @api_bp.get("/payouts")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SellerQuery, resp=responses(schema.PayoutList, *READ_REFUSALS), tags=SELLER_TAGS)
+@api_spec.validate(query=SellerQuery, resp=responses(schema.PayoutList, *READ_REFUSALS), tags=SELLER_TAGS)
 def api_payouts() -> ResponseReturnValue:
     """Every payout and carry of the seller, newest month first."""
     seller = _seller()

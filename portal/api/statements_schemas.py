@@ -9,14 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from portal.api.stats_schemas import _Query
-
 MONTH = {"pattern": r"^\d{4}-\d{2}$", "examples": ["2026-11"]}
-
-
-class SellerQuery(_Query):
-    """`seller_id`: admins name the seller (required for them); sellers may leave it out or give
-    their own id (another seller's id is 404)."""
 
 
 class StatementSummary(BaseModel):

@@ -11,7 +11,6 @@ admins see the platform or, with `seller_id`, one seller; viewers get 403.
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import Response, jsonify
@@ -21,7 +20,6 @@ from pydantic import BaseModel
 from models import Role
 from models.redis_conn import key_namespace
 from models.figures.seller_figures import (
-    FigureError,
     cards,
     daily_series,
     day_receipt,
@@ -40,20 +38,21 @@ from portal.api.auth import api_auth, current_api_caller
 from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses, validated_query
 from portal.database import db_session
-from portal.errors import api_error
 from portal.figures import figure_cache
+from portal.queries import figures as queries
+from portal.queries.parse import path_day
 from portal.settings import settings
 
 TAGS = ["statistics"]
 
 
-def _seller(query: schema._Query) -> int | None:
+def _seller(query: queries._Query) -> int | None:
     """Sellers are always scoped to themselves; admins choose (None: platform-wide)."""
     caller = current_api_caller()
     return response_cache.seller_scope(caller.role, caller.id, query.seller_id)
 
 
-def _kept(plan: response_cache.AnswerPlan | None, query: schema._Query, answer: Response) -> Response:
+def _kept(plan: response_cache.AnswerPlan | None, query: queries._Query, answer: Response) -> Response:
     """Store a closed period's answer whole for the fast path (portal/api/read_fast_path.py),
     in the same Redis round trip as the figures the request computed (`hold_writes`).
     `plan` is made before the answer is computed: a period still live then is never stored."""
@@ -72,28 +71,9 @@ def _answer(model: type[BaseModel], body: dict[str, Any]) -> ResponseReturnValue
     return jsonify(model.model_validate(body).model_dump(mode="json"))
 
 
-def _refusal(exc: FigureError) -> ResponseReturnValue:
-    if exc.kind == "not_found":
-        return api_error(404, exc.code, exc.message)
-    return api_error(422, exc.code, exc.message)
-
-
-def _handled(view):  # type: ignore[no-untyped-def]
-    """Map the figure functions' refusals to the API's error shape."""
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        try:
-            return view(*args, **kwargs)
-        except FigureError as exc:
-            return _refusal(exc)
-
-    return wrapped
-
-
 @api_bp.get("/stats/summary")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SummaryQuery, resp=responses(schema.Summary, 401, 403, 422), tags=TAGS)
-@_handled
+@api_spec.validate(query=queries.SummaryQuery, resp=responses(schema.Summary, 401, 403, 422), tags=TAGS)
 def stats_summary() -> ResponseReturnValue:
     """Yesterday's and month-to-date cards with their changes, and tier progress."""
     query = validated_query()
@@ -105,8 +85,7 @@ def stats_summary() -> ResponseReturnValue:
 
 @api_bp.get("/stats/top5")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.Top5Query, resp=responses(schema.Top5, 401, 403, 422), tags=TAGS)
-@_handled
+@api_spec.validate(query=queries.Top5Query, resp=responses(schema.Top5, 401, 403, 422), tags=TAGS)
 def stats_top5() -> ResponseReturnValue:
     """The five best videos of a day, week or month by views or watch time."""
     tz = settings().tz
@@ -122,9 +101,8 @@ def stats_top5() -> ResponseReturnValue:
 
 @api_bp.get("/settlements")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SettlementsQuery, resp=responses(schema.SettlementPage, 401, 403, 404, 422),
+@api_spec.validate(query=queries.SettlementsQuery, resp=responses(schema.SettlementPage, 401, 403, 404, 422),
                    tags=TAGS)
-@_handled
 def settlements_list() -> ResponseReturnValue:
     """Settlement lines per video and day, week or month, with period totals (404: not your video)."""
     query = validated_query()
@@ -141,16 +119,15 @@ def settlements_list() -> ResponseReturnValue:
 
 @api_bp.get("/settlements/<int:video_id>/<day>")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.ReceiptQuery,
+@api_spec.validate(query=queries.ReceiptQuery,
                    resp=responses(schema.Receipt, 401, 403, 404, 422),
                    path_parameter_descriptions={"video_id": "One of your videos.",
                                                 "day": "A business day, YYYY-MM-DD."},
                    tags=TAGS)
-@_handled
 def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
     """The arithmetic of a video-day (brackets) or, with granularity week/month, its days."""
     query = validated_query()
-    when = schema.path_day(day, 422)
+    when = path_day(day)
     if query.granularity == "day":
         return _answer(schema.DayReceipt, day_receipt(db_session(), _seller(query), video_id, when))
     return _answer(schema.PeriodReceipt, period_receipt(db_session(), _seller(query), video_id, query.granularity,
@@ -159,8 +136,7 @@ def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
 
 @api_bp.get("/videos/<int:video_id>/stats")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SeriesQuery, resp=responses(schema.VideoSeries, 401, 403, 404, 422), tags=TAGS)
-@_handled
+@api_spec.validate(query=queries.SeriesQuery, resp=responses(schema.VideoSeries, 401, 403, 404, 422), tags=TAGS)
 def video_stats(video_id: int) -> ResponseReturnValue:
     """A video's figures per business day (default: the 30 days ending today), and how often its ads were skipped."""
     query = validated_query()
@@ -171,8 +147,7 @@ def video_stats(video_id: int) -> ResponseReturnValue:
 
 @api_bp.get("/videos/<int:video_id>/ledger")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.SeriesQuery, resp=responses(schema.Ledger, 401, 403, 404, 422), tags=TAGS)
-@_handled
+@api_spec.validate(query=queries.SeriesQuery, resp=responses(schema.Ledger, 401, 403, 404, 422), tags=TAGS)
 def video_ledger(video_id: int) -> ResponseReturnValue:
     """Started, counted and rejected plays of a video per business day (default: the last 30 days)."""
     query = validated_query()
@@ -182,8 +157,7 @@ def video_ledger(video_id: int) -> ResponseReturnValue:
 
 @api_bp.get("/restatements")
 @api_auth(Role.SELLER)
-@api_spec.validate(query=schema.RestatementsQuery, resp=responses(schema.RestatementList, 401, 403, 422), tags=TAGS)
-@_handled
+@api_spec.validate(query=queries.RestatementsQuery, resp=responses(schema.RestatementList, 401, 403, 422), tags=TAGS)
 def restatements() -> ResponseReturnValue:
     """The restatements of the caller's videos, newest first, a page at a time, with their count and
     net change in total (empty for another seller's video)."""

@@ -20,19 +20,20 @@ from pathlib import Path
 import jwt
 
 from models import Role, User
+from models.errors import DomainError
 from portal.numbers import whole_number
 from settings import Settings
 
 ISSUER = "paysystem"
 
 
-class TokenError(Exception):
+class TokenError(DomainError):
     """A token that must not be accepted; `code` is the API error code."""
 
+    kind = "unauthorized"
+
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
 from portal.media import send_media
-from portal.paging import page_arg
+from portal.queries.catalog import VideosQuery
+from portal.queries.parse import parse_query
 from portal.settings import settings
 from portal.upload_limits import ad_limits, video_limits
 from portal.upload_pages import upload_page
@@ -67,7 +68,8 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
 @bp.get("/videos")
 def index() -> ResponseReturnValue:
     """Published videos, newest first, with title search; open to everybody, watching needs sign-in."""
-    result = list_published(db_session(), page=page_arg(request.args), query=request.args.get("q", ""))
+    query = parse_query(VideosQuery)  # the page shows a fixed number: per_page is checked, not used
+    result = list_published(db_session(), page=query.page, query=query.q)
     viewer_id = current_user.id if current_user.is_authenticated else None
     return render_template("catalog/list.html", result=result, cards=cards_for(db_session(), result.videos, viewer_id))
 

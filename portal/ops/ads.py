@@ -7,14 +7,14 @@ page or, with HX-Request, the table, and the range goes into the address bar.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from models import Role
 from models.business_time import days_between, today
 from models.batch.ops_status import ad_impressions
 from models.figures.skip_rates import ad_skip_rates
-from portal.api.impression_range import RangeError, date_range
+from portal.api.impression_range import date_range
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
@@ -26,10 +26,7 @@ bp = Blueprint("ops_ads", __name__, url_prefix="/admin/ads")
 @bp.get("/impressions")
 @role_required(Role.ADMIN)
 def impressions() -> ResponseReturnValue:
-    try:
-        first, last = date_range()
-    except RangeError as exc:
-        abort(400, description=str(exc).capitalize() + ".")
+    first, last = date_range()
     ads = ad_impressions(db_session(), first, last)
     days = list(reversed(days_between(first, last)))
     totals = {day: (sum(a.by_day.get(day, (0, 0))[0] for a in ads), sum(a.by_day.get(day, (0, 0))[1] for a in ads))

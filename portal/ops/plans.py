@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -27,12 +27,13 @@ from models.money.price_plans import (
 from models.money.settlement import PricePlan
 from portal.auth import role_required
 from portal.database import db_session
-from portal.numbers import whole_number
+from portal.errors import status_of
+from portal.queries.ops import PlansQuery
+from portal.queries.parse import parse_query
 from portal.settings import settings
 
 bp = Blueprint("ops_plans", __name__, url_prefix="/admin/plans")
 FORM_ROWS = 6
-STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
 
 
 def form_brackets() -> list[dict[str, str]]:
@@ -67,11 +68,8 @@ def _page(values: dict, error: str | None = None, status: int = 200, editing: Pr
 @role_required(Role.ADMIN)
 def index() -> ResponseReturnValue:
     created = stale = None
-    raw = request.args.get("created")
-    if raw:
-        plan_id = whole_number(raw)
-        if plan_id is None:
-            abort(400, description=f"created must be a plan id (a whole number from 1), got {raw[:30]!r}.")
+    plan_id = parse_query(PlansQuery).created
+    if plan_id is not None:
         session = db_session()
         try:
             created = get_plan(session, plan_id)
@@ -98,7 +96,7 @@ def create() -> ResponseReturnValue:
     try:
         plan = create_plan(session, _parsed(values), created_by=current_user.id)
     except PlanError as exc:
-        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", STATUS[exc.kind])
+        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", status_of(exc))
     flash(f"Plan {plan.id} ({plan.name}) takes effect on {plan.effective_from.isoformat()}.", "info")
     return redirect(url_for("ops_plans.index", created=plan.id), 303)
 
@@ -107,10 +105,7 @@ def create() -> ResponseReturnValue:
 @role_required(Role.ADMIN)
 def edit(plan_id: int) -> ResponseReturnValue:
     session = db_session()
-    try:
-        plan = get_plan(session, plan_id)
-    except PlanError as exc:
-        abort(404, description=exc.message)
+    plan = get_plan(session, plan_id)
     if request.method == "GET":
         return _page(_values(plan), editing=plan)
     values = _submitted()
@@ -118,7 +113,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
         update_plan(session, plan_id, _parsed(values))
     except PlanError as exc:
         session.rollback()
-        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", STATUS[exc.kind],
+        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", status_of(exc),
                      editing=get_plan(session, plan_id))
     flash(f"Plan {plan_id} saved.", "info")
     return redirect(url_for("ops_plans.index", created=plan_id), 303)
@@ -127,9 +122,6 @@ def edit(plan_id: int) -> ResponseReturnValue:
 @bp.post("/<int:plan_id>/delete")
 @role_required(Role.ADMIN)
 def delete(plan_id: int) -> ResponseReturnValue:
-    try:
-        delete_plan(db_session(), plan_id)
-    except PlanError as exc:
-        abort(STATUS[exc.kind], description=exc.message[0].upper() + exc.message[1:] + ".")
+    delete_plan(db_session(), plan_id)
     flash(f"Plan {plan_id} deleted.", "info")
     return redirect(url_for("ops_plans.index"), 303)

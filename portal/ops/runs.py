@@ -10,7 +10,7 @@ fragment rendered once nothing is active has no trigger, so polling stops by its
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -34,7 +34,8 @@ from models.batch.ops_status import run_detail, run_history
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
-from portal.paging import page_arg
+from portal.queries.ops import BackfillForm, RunDayForm, RunsQuery
+from portal.queries.parse import parse_query
 from portal.settings import settings
 
 bp = Blueprint("ops_runs", __name__, url_prefix="/admin/runs")
@@ -72,16 +73,8 @@ def ops_int(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
-def date_field(name: str) -> date:
-    raw = (request.form.get(name) or "").strip()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, description=f"{name} must be a date (YYYY-MM-DD), got {raw[:40]!r}")
-
-
 def _render(message: str | None = None, category: str = "info", status: int = 200) -> ResponseReturnValue:
-    page = page_arg(request.args)
+    page = parse_query(RunsQuery).page
     history = run_history(db_session(), page)
     latest = today(settings().tz) - timedelta(days=1)
     context = dict(history=history, message=message, category=category, latest=latest, active=ACTIVE,
@@ -144,7 +137,7 @@ def _started(result, what: str) -> str:  # type: ignore[no-untyped-def]
 @bp.post("/day")
 @role_required(Role.ADMIN)
 def run_day() -> ResponseReturnValue:
-    day = date_field("day")
+    day = parse_query(RunDayForm, request.form).day
     try:
         result = request_days(settings(), day, day, requested_by=current_user.id)
     except DateOutOfRange as exc:
@@ -159,7 +152,8 @@ def run_day() -> ResponseReturnValue:
 @bp.post("/backfill")
 @role_required(Role.ADMIN)
 def backfill() -> ResponseReturnValue:
-    first, last = date_field("first"), date_field("last")
+    form = parse_query(BackfillForm, request.form)
+    first, last = form.first, form.last
     try:
         result = request_days(settings(), first, last, requested_by=current_user.id)
     except DateOutOfRange as exc:

@@ -11,17 +11,17 @@ from __future__ import annotations
 import calendar as calendar_module
 from datetime import date, timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from models import Role
 from models.business_time import month_range, today
 from models.batch.ops_status import CalendarStatus, calendar, nightly_health
-from portal.api.ops_schemas import StatusQuery
-from portal.api.stats_schemas import query_of
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
+from portal.queries.ops import StatusQuery
+from portal.queries.parse import parse_query
 from portal.settings import settings
 
 bp = Blueprint("ops_status", __name__, url_prefix="/admin/status")
@@ -29,7 +29,7 @@ bp = Blueprint("ops_status", __name__, url_prefix="/admin/status")
 
 def month_arg(current: date) -> date:
     """`?month=YYYY-MM` read by the API's status query model (one parser, one date window)."""
-    return query_of(StatusQuery, request.args).month or current.replace(day=1)
+    return parse_query(StatusQuery).month or current.replace(day=1)
 
 
 def stale_ranges(days: list) -> list[tuple[date, date]]:  # type: ignore[type-arg]

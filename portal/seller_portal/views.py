@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
@@ -37,19 +37,18 @@ from models.figures.seller_figures import (
 )
 from models.figures.tables import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
-from portal.api import stats_schemas as schema
-from portal.api.openapi import RequestInvalid
-from portal.api.stats_schemas import path_day, query_of
 from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
 from portal.figures import figure_cache
+from portal.queries import figures as queries
+from portal.queries.parse import INVALID_STATUS, RequestInvalid, parse_query, path_day
 from portal.seller_portal import charts
 from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
 
-RANGE_PRESETS = schema.RangePreset.__args__
+RANGE_PRESETS = queries.RangePreset.__args__
 
 
 @bp.app_template_filter("won")
@@ -90,7 +89,7 @@ def scope_seller() -> tuple[int | None, list[User]]:
     (none: platform-wide), with the sellers an admin can pick from."""
     # The API's own query model reads `seller_id` (portal/api/stats_schemas.py): one parser for
     # both, which refuses a malformed one from anybody, as the API does.
-    requested = query_of(schema.SummaryQuery, request.args).seller_id
+    requested = parse_query(queries.SummaryQuery).seller_id
     if not current_user.is_admin:
         return current_user.id, []
     sellers = list(db_session().scalars(select(User).where(User.role == Role.SELLER).order_by(User.display_name)))
@@ -110,47 +109,53 @@ def _varied(body: str) -> ResponseReturnValue:
     return response
 
 
-def _figure_error(exc: FigureError) -> ResponseReturnValue:
-    abort(404 if exc.kind == "not_found" else 400, description=exc.message)
-
-
 @dataclass(frozen=True)
-class RangeError:
-    """A custom From/To the page refuses, shown next to the fields (issue 21, item 10)."""
+class FormError:
+    """An argument the page refuses, shown beside its form (issue 21, item 10; issue 19, item 1)."""
 
-    field: str | None  # "from" or "to"; None: the range as a whole (inverted, too long)
+    field: str | None  # the parameter at fault ("from", "to", "page", …); None: the range as a whole
     message: str
     first: str  # the dates as sent, shown again in the fields
     last: str
 
 
-def _range_query(model: type[Any]) -> tuple[Any, RangeError | None]:
-    """The page's query read by the API's query model. A From/To it refuses (outside the date
-    window, inverted, longer than allowed) is not an error page but a RangeError for the form:
-    the rest of the query is read without them (their defaults), so the page around still shows.
-    Any other bad parameter stays a 400 error page."""
+def _form_query(model: type[Any]) -> tuple[Any, FormError | None]:
+    """The page's query read by its query model. A value it refuses is not an error page but a
+    FormError shown beside the form: the query is read again without that parameter (without
+    From/To for a refused range), so the page around still shows. A second bad parameter is the
+    one refusal's error page (422)."""
     try:
-        return query_of(model, request.args), None
+        return parse_query(model), None
     except RequestInvalid as exc:
-        if exc.field not in (None, "from", "to"):
-            raise
-        rest = {name: request.args.getlist(name) for name in request.args if name not in ("from", "to")}
-        return query_of(model, rest), _range_error(exc.field, exc.problem)
+        dropped = ("from", "to") if exc.field in (None, "from", "to") else (exc.field,)
+        rest = {name: value for name, value in request.args.lists() if name not in dropped}
+        try:
+            query = parse_query(model, rest)
+        except RequestInvalid:
+            raise exc from None
+        return query, _form_error(exc.field, exc.problem if exc.field in (None, "from", "to") else exc.message)
 
 
-def _range_error(field: str | None, message: str) -> RangeError:
-    return RangeError(field, message, request.args.get("from", ""), request.args.get("to", ""))
+def _form_error(field: str | None, message: str) -> FormError:
+    return FormError(field, message, _sent("from"), _sent("to"))
 
 
-def _with_status(response: ResponseReturnValue, error: RangeError | None) -> ResponseReturnValue:
-    """A page whose form refused its range answers 400 (htmx swaps it all the same: js/form-errors.js)."""
+def _sent(name: str) -> str:
+    """A date field as sent (its first value), to show again in the form."""
+    values = request.args.getlist(name)
+    return values[0] if values else ""
+
+
+def _with_status(response: ResponseReturnValue, error: FormError | None) -> ResponseReturnValue:
+    """A page whose form refused an argument answers 422, the status of every refused argument
+    (htmx swaps it all the same: js/form-errors.js)."""
     if error is not None:
         response = make_response(response)
-        response.status_code = 400
+        response.status_code = INVALID_STATUS
     return response
 
 
-def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date]:
+def _range(current: date, query: queries.DashboardQuery) -> tuple[str, date, date]:
     preset = query.range
     if preset == "this_month":
         return preset, month_range(current)[0], current
@@ -194,7 +199,7 @@ def dashboard() -> ResponseReturnValue:
     seller_id, sellers = scope_seller()
     session, cache = db_session(), figure_cache()
     current = today(tz)
-    query, range_error = _range_query(schema.DashboardQuery)
+    query, range_error = _form_query(queries.DashboardQuery)
     metric, period = Metric(query.metric), PeriodKind(query.period)
     top_day = query.day or current - timedelta(days=1)
     preset, first, last = _range(current, query)
@@ -202,7 +207,7 @@ def dashboard() -> ResponseReturnValue:
         try:
             check_range(first, last)
         except FigureError as exc:
-            range_error = _range_error(None, exc.message)
+            range_error = _form_error(None, exc.message)
     if range_error is not None:  # the revenue chart shows the message instead of a range
         preset, first, last = "custom", current, current
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
@@ -237,10 +242,7 @@ def dashboard() -> ResponseReturnValue:
         return Markup(render_template(_DASHBOARD_FRAGMENTS[fragment] if fragment else "seller/_dashboard.html",
                                       **context))
 
-    try:
-        body = _rendered_memo().get_or_make(key, render)
-    except FigureError as exc:
-        return _figure_error(exc)
+    body = _rendered_memo().get_or_make(key, render)
     return _with_status(_varied(body if fragment else render_template("seller/dashboard.html", body=body)),
                         range_error if fragment in (None, "revenue") else None)
 
@@ -264,10 +266,10 @@ def _dashboard_url(state: dict[str, Any], **changes: Any) -> str:
 # ---------------------------------------------------------------------------------- settlements
 
 
-def _settlement_args() -> tuple[dict[str, Any], RangeError | None]:
+def _settlement_args() -> tuple[dict[str, Any], FormError | None]:
     """The page's query, read by the API's settlements model (with the page's default range), and
-    what is wrong with its From/To."""
-    query, error = _range_query(schema.SettlementsPageQuery)
+    what is wrong with its arguments."""
+    query, error = _form_query(queries.SettlementsPageQuery)
     return {"granularity": query.granularity, "first": query.first, "last": query.last, "video_id": query.video_id,
             "sort": query.sort, "descending": query.direction == "desc", "page": query.page}, error
 
@@ -285,12 +287,9 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
     page with the receipt open)."""
     seller_id, sellers = scope_seller()
     args, range_error = _settlement_args()
-    try:
-        table = settlement_table(db_session(), figure_cache(), seller_id, args["granularity"], args["first"],
-                                 args["last"], settings().tz, video_id=args["video_id"], sort=args["sort"],
-                                 descending=args["descending"], page=args["page"], per_page=50)
-    except FigureError as exc:
-        return _figure_error(exc)
+    table = settlement_table(db_session(), figure_cache(), seller_id, args["granularity"], args["first"],
+                             args["last"], settings().tz, video_id=args["video_id"], sort=args["sort"],
+                             descending=args["descending"], page=args["page"], per_page=50)
     state = {"granularity": table["granularity"], "from": table["first"], "to": table["last"],
              "sort": table["sort"], "dir": "desc" if table["descending"] else "asc", "page": table["page"],
              "seller_id": seller_id, "video_id": args["video_id"]}
@@ -312,14 +311,11 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
 @role_required(Role.SELLER)
 def settlements_csv() -> ResponseReturnValue:
     seller_id, _ = scope_seller()
-    args = query_of(schema.SettlementsPageQuery, request.args)  # a download: a bad range is a 400 page
+    args = parse_query(queries.SettlementsPageQuery)  # a download: a bad range is the 422 error page
     args = {"granularity": args.granularity, "first": args.first, "last": args.last, "video_id": args.video_id}
-    try:
-        rows = settlement_lines(db_session(), seller_id, args["granularity"], args["first"], args["last"],
-                                args["video_id"])
-        first_row = next(rows, None)  # validates the arguments before the download starts
-    except FigureError as exc:
-        return _figure_error(exc)
+    rows = settlement_lines(db_session(), seller_id, args["granularity"], args["first"], args["last"],
+                            args["video_id"])
+    first_row = next(rows, None)  # validates the arguments before the download starts
 
     def all_rows():  # type: ignore[no-untyped-def]
         for row in ([first_row] if first_row else []):
@@ -343,15 +339,12 @@ def receipt(video_id: int, day: str) -> ResponseReturnValue:
     """The arithmetic behind one line: a video-day's brackets, or a week's / month's days. To htmx
     the receipt dialog alone; opened directly, the settlement history with it open."""
     seller_id, _ = scope_seller()
-    granularity = query_of(schema.ReceiptQuery, request.args).granularity
-    when = path_day(day, 400)
-    try:
-        if granularity == "day":
-            body = day_receipt(db_session(), seller_id, video_id, when)
-        else:
-            body = period_receipt(db_session(), seller_id, video_id, granularity, when)
-    except FigureError as exc:
-        return _figure_error(exc)
+    granularity = parse_query(queries.ReceiptQuery).granularity
+    when = path_day(day)
+    if granularity == "day":
+        body = day_receipt(db_session(), seller_id, video_id, when)
+    else:
+        body = period_receipt(db_session(), seller_id, video_id, granularity, when)
     if _fragment_name({"receipt": "seller/_receipt.html"}):
         return _varied(render_template("seller/_receipt.html", receipt=body, tz_name=settings().timezone,
                                        close_url=_receipt_close_url()))
@@ -368,8 +361,8 @@ def _receipt_close_url() -> str:
 
 
 def _video_range() -> tuple[date, date]:
-    """The range of a per-video download (a bad range is a 400 error page there)."""
-    query = query_of(schema.SeriesQuery, request.args)
+    """The range of a per-video download (a bad range is the 422 error page there)."""
+    query = parse_query(queries.SeriesQuery)
     return query.first, query.last
 
 
@@ -380,14 +373,11 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     tz = settings().tz
     session, cache = db_session(), figure_cache()
-    query, range_error = _range_query(schema.SeriesQuery)
+    query, range_error = _form_query(queries.SeriesQuery)
     first, last = query.first, query.last
-    try:
-        video = seller_video(session, seller_id, video_id)
-        series = daily_series(session, cache, seller_id, first, last, tz, video_id)
-        ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
-    except FigureError as exc:
-        return _figure_error(exc)
+    video = seller_video(session, seller_id, video_id)
+    series = daily_series(session, cache, seller_id, first, last, tz, video_id)
+    ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
     restated = restatement_list(session, seller_id, first, last, video_id=video_id)  # flags the days shown
     page = _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
                    video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series, settings().timezone),
@@ -403,10 +393,7 @@ def video_stats(video_id: int) -> ResponseReturnValue:
 def video_stats_csv(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     first, last = _video_range()
-    try:
-        series = daily_series(db_session(), figure_cache(), seller_id, first, last, settings().tz, video_id)
-    except FigureError as exc:
-        return _figure_error(exc)
+    series = daily_series(db_session(), figure_cache(), seller_id, first, last, settings().tz, video_id)
     rows = ([d["day"], d["status"], d["views"], d["watch_seconds"], d["ad_views"], d["video_amount"], d["ad_amount"],
              d["total_amount"]] for d in series["days"])
     return csv_response(f"video-{video_id}-{first}-{last}.csv",
@@ -419,10 +406,7 @@ def video_stats_csv(video_id: int) -> ResponseReturnValue:
 def ledger_csv(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     first, last = _video_range()
-    try:
-        ledger = view_ledger(db_session(), figure_cache(), seller_id, video_id, first, last, settings().tz)
-    except FigureError as exc:
-        return _figure_error(exc)
+    ledger = view_ledger(db_session(), figure_cache(), seller_id, video_id, first, last, settings().tz)
     rows = ([d["day"], d["started"], d["counted"], d["own_video"], d["repeat_within_30s"], d["avg_watch_seconds"]]
             for d in ledger["days"])
     return csv_response(f"video-{video_id}-ledger-{first}-{last}.csv",
@@ -439,12 +423,9 @@ def restatements() -> ResponseReturnValue:
     """Every restatement of the caller's videos (one video with `video_id`), newest first, a page at
     a time, with titles, net changes and receipts (issue 21, item 7: the dashboard shows a few)."""
     seller_id, sellers = scope_seller()
-    query = query_of(schema.RestatementsQuery, request.args)
-    try:
-        restated = restatement_page(db_session(), seller_id, first=query.first, last=query.last,
-                                    video_id=query.video_id, page=query.page, per_page=query.per_page)
-    except FigureError as exc:
-        return _figure_error(exc)
+    query = parse_query(queries.RestatementsQuery)
+    restated = restatement_page(db_session(), seller_id, first=query.first, last=query.last,
+                                video_id=query.video_id, page=query.page, per_page=query.per_page)
     state = {"seller_id": seller_id, "video_id": query.video_id, "from": query.first, "to": query.last,
              "per_page": query.per_page if query.per_page != 50 else None}
 

@@ -33,10 +33,13 @@ from portal.auth import role_required
 from portal.database import db_session
 from portal.mail_outbox import mail_outbox
 from portal.presentation import local_time
+from portal.queries.money import SellerQuery
+from portal.queries.parse import parse_query
 from portal.settings import settings
 from portal.statements.forms import PayoutDetailsForm
 from portal.statements.mail import send_details_changed_mail
 from portal.statements.pdf import statement_pdf
+from portal.statements.subject import statement_subject
 
 bp = Blueprint("statements", __name__)
 
@@ -62,18 +65,8 @@ def money_outlook() -> history.Outlook | None:
 
 def subject() -> User:
     """Whose money the page shows: the signed-in seller, or for an admin `?seller_id=`.
-    Anything else is 404, so a forged id tells nothing about who exists."""
-    raw = request.args.get("seller_id", "")
-    if current_user.role != Role.ADMIN:
-        if raw and raw != str(current_user.id):
-            abort(404)
-        return current_user._get_current_object()
-    if not raw.isdigit() or len(raw) > 19:
-        abort(404, description="Pick a seller: add ?seller_id= (or use the operations console's statements).")
-    seller = db_session().get(User, int(raw))
-    if seller is None or seller.role != Role.SELLER:
-        abort(404)
-    return seller
+    (portal/statements/subject.py)."""
+    return statement_subject(current_user._get_current_object(), parse_query(SellerQuery).seller_id)
 
 
 def month_or_404(value: str) -> date:
@@ -92,7 +85,7 @@ def scope_args(seller: User) -> dict[str, int]:
 @bp.get("/statements")
 @role_required(Role.SELLER)
 def index() -> ResponseReturnValue:
-    if current_user.role == Role.ADMIN and not request.args.get("seller_id"):
+    if current_user.role == Role.ADMIN and parse_query(SellerQuery).seller_id is None:
         return redirect(url_for("ops_money.index"))  # admins start from the months
     seller = subject()
     months = history.seller_months(db_session().connection(), seller.id, settings().tz)
