@@ -31,6 +31,7 @@ from models.business_time import days_between
 from models.catalog import Video
 from models.db import database_identity
 from models.figure_cache import FigureCache
+from models.figures.period_calendar import rollup_periods
 from models.pricing import as_date, plan_for_day
 from models.rankings import materialize_top
 from models.stats import PeriodKind
@@ -479,7 +480,7 @@ def _final_writes(conn: Connection, day: date) -> tuple[int, list[tuple[str, dat
     figures go too.
     """
     rows = materialize_top(conn, PeriodKind.DAY, day)
-    for period, start, _ in pipeline.periods_of(day):
+    for period, start, _ in rollup_periods(day):
         rows += materialize_top(conn, PeriodKind(period.value), start)
     last_day = conn.execute(text("SELECT MAX(day) FROM video_daily_stats")).scalar()
     later = days_between(day, as_date(last_day)) if last_day is not None else [day]

@@ -24,7 +24,7 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import pybreaker
@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import TABLE_ARGS, Base, UTCDateTime, utcnow
-from models.business_time import month_start, week_start
+from models.figures.period_calendar import GRANULARITIES, month_starts, period_start
 from models.status_memo import StatusMemo
 from models.upserts import insert_if_missing
 
@@ -59,7 +59,7 @@ def scope(kind: str, start: date) -> str:
 
 def scopes_of_day(day: date) -> list[str]:
     """What a change of one day's figures makes stale: the day, its week and its month."""
-    return [scope("day", day), scope("week", week_start(day)), scope("month", month_start(day))]
+    return [scope(kind, period_start(kind, day)) for kind in GRANULARITIES]
 
 
 class FigureVersion(Base):
@@ -276,11 +276,7 @@ def versioned_key(scope_names: list[str], key: str, versions: dict[str, int]) ->
 def month_scopes(first: date, last: date) -> list[str]:
     """The month scopes a range of days overlaps: a value computed from any of its days is
     invalidated by the batch's per-month INCR of the day it recomputed."""
-    names, current = [], month_start(first)
-    while current <= last:
-        names.append(scope("month", current))
-        current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return names
+    return [scope("month", start) for start in month_starts(first, last)]
 
 
 def get_or_compute_in(cache: FigureCache | None, scope_names: list[str], key: str, compute: Callable[[], T]) -> T:

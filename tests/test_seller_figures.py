@@ -15,19 +15,13 @@ from jobs.inline import run_days_inline
 from models import Restatement, Video, VideoDailySettlement, VideoPeriodStats
 from models.business_time import days_between, month_range, week_range
 from models.figure_cache import FigureCache
-from models.seller_figures import (
-    FigureError,
-    cards,
-    daily_series,
-    day_receipt,
-    period_receipt,
-    restatement_list,
-    settlement_lines,
-    settlement_table,
-    tier_progress,
-    top5,
-    view_ledger,
-)
+from models.figures.receipts import day_receipt, period_receipt
+from models.figures.restatement_pages import restatement_list
+from models.figures.scope import FigureError
+from models.figures.series import daily_series, view_ledger
+from models.figures.settlements import settlement_lines, settlement_table
+from models.figures.summary import cards, tier_progress
+from models.figures.top import top5
 from models.stats import Metric, PeriodKind
 from tests.batch_support import add_sessions, plan_ids, reference
 from tests.portal_support import TZ

@@ -23,7 +23,7 @@ found for an active account goes along in the environ, so that Flask does not as
 checked caller (`auth.CHECKED_CALLER`, taken by `api_auth`) and the versions
 (`figures.KNOWN_VERSIONS`) and the settlements figures fetched in step 3
 (`figures.KNOWN_FIGURES`), both taken by the request's figure cache. A miss then costs Flask
-one database statement, the figures' own (models/seller_figures.py `settlement_table`), and
+one database statement, the figures' own (models/figures/settlements.py `settlement_table`), and
 one Redis round trip, which stores the figures with the answer.
 """
 

@@ -10,7 +10,7 @@ same request from them without Flask. Both sides build the key with `response_ke
 - the effective scope: the seller a seller's token is scoped to, or for an admin the
   `seller_id` asked for or the platform (`seller_scope`, the API's one rule for it);
 - the database versions of the figure-cache scopes the answer was computed under
-  (models/seller_figures.py `top5_span` / `settlement_span`): a batch that recomputes a day
+  (models/figures/top.py `top5_span`, models/figures/settlements.py `settlement_span`): a batch that recomputes a day
   bumps them (models/figure_cache.py), so the old answer is never read again.
 
 Only answers about closed days are stored (`answer_plan` is None when the period reaches
@@ -36,7 +36,8 @@ from models import Role
 from models.business_time import today
 from models.date_window import DayWindow
 from models.figure_cache import versioned_key
-from models.seller_figures import settlement_span, settlement_table_key, top5_span
+from models.figures.settlements import settlement_span, settlement_table_key
+from models.figures.top import top5_span
 from models.stats import PeriodKind
 from portal.api import stats_schemas as schema
 

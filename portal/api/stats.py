@@ -19,18 +19,13 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from models import Role
-from models.seller_figures import (
-    FigureError,
-    cards,
-    daily_series,
-    day_receipt,
-    period_receipt,
-    restatement_page,
-    settlement_table,
-    tier_progress,
-    top5,
-    view_ledger,
-)
+from models.figures.receipts import day_receipt, period_receipt
+from models.figures.restatement_pages import restatement_page
+from models.figures.scope import FigureError
+from models.figures.series import daily_series, view_ledger
+from models.figures.settlements import settlement_table
+from models.figures.summary import cards, tier_progress
+from models.figures.top import top5
 from models.skip_rates import video_skip_rate
 from models.stats import Metric, PeriodKind
 from portal.api import response_cache

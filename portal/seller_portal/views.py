@@ -17,24 +17,14 @@ from sqlalchemy import select
 from models import Role, User
 from models.business_time import month_range, today
 from models.catalog_cards import has_videos
+from models.figures.receipts import day_receipt, period_receipt
+from models.figures.restatement_pages import restatement_list, restatement_page
+from models.figures.scope import FigureError, check_range, seller_video
+from models.figures.series import daily_series, dashboard_scopes, view_ledger
+from models.figures.settlements import settlement_lines, settlement_table
+from models.figures.summary import cards, tier_progress
+from models.figures.top import top5
 from models.formatting import duration, number, signed_pct, signed_won, won
-from models.seller_figures import (
-    FigureError,
-    cards,
-    check_range,
-    daily_series,
-    dashboard_scopes,
-    day_receipt,
-    period_receipt,
-    restatement_list,
-    restatement_page,
-    seller_video,
-    settlement_lines,
-    settlement_table,
-    tier_progress,
-    top5,
-    view_ledger,
-)
 from models.stats import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
 from portal.api import stats_schemas as schema
