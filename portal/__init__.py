@@ -40,9 +40,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     if settings.is_production:
         app.config["PREFERRED_URL_SCHEME"] = "https"
-    if settings.trusted_proxy_hops:
-        hops = settings.trusted_proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     init_database(app, settings.database_url)
@@ -112,5 +109,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_assets(app, settings)  # /static/ answered before any of the above
     from portal.ops.metrics import init_metrics
 
-    init_metrics(app)  # outermost: counts the fast path's requests too
+    init_metrics(app)  # counts the fast path's requests too
+    if settings.trusted_proxy_hops:
+        # Outermost: every layer in front of Flask (metrics, static files, request limits, the
+        # fast paths) sees the client's address and scheme, not the proxy's.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

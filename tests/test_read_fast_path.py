@@ -338,3 +338,31 @@ def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_u
     local.put("k", time.time() - 0.001, body)  # expired with its Redis copy
     assert local.get("k") is None
     assert answer_writes("paysystem:response:off", b"{}", 0) == []  # FIGURE_STATUS_TTL_SECONDS=0: never kept
+
+
+def test_behind_a_proxy_the_fast_paths_see_the_clients_address(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    """ProxyFix is the outermost WSGI layer (issue 19): the layers in front of Flask read the
+    address X-Forwarded-For gives, not the proxy's, like Flask's own views."""
+    from portal import create_app
+    from portal.playback.fast_path import ProgressFastPath
+
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    def recording(cls):  # type: ignore[no-untyped-def]
+        original = cls.__call__
+
+        def call(self, environ, start_response):  # type: ignore[no-untyped-def]
+            seen.append((cls.__name__, environ.get("REMOTE_ADDR"), environ.get("wsgi.url_scheme")))
+            return original(self, environ, start_response)
+
+        monkeypatch.setattr(cls, "__call__", call)
+
+    recording(ReadFastPath)
+    recording(ProgressFastPath)
+    client = create_app(replace(settings, trusted_proxy_hops=1)).test_client()
+    answer = client.get("/api/v1/stats/top5", environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
+                                 "Authorization": "Bearer not-a-token"})
+    assert answer.status_code == 401
+    assert ("ProgressFastPath", "203.0.113.7", "https") in seen
+    assert ("ReadFastPath", "203.0.113.7", "https") in seen
