@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from models.catalog import Video
 from models.settlement import VideoDailySettlement
 from models.stats import VideoDailyStats
+from models.users import Role
 
 MAX_RANGE_DAYS = 366
 MAX_PER_PAGE = 500
@@ -34,6 +35,12 @@ class FigureError(Exception):
 
 
 # ------------------------------------------------------------------------------ scope and input
+
+
+def seller_scope(role: Role, caller_id: int, requested: int | None) -> int | None:
+    """The seller whose figures the caller sees, for pages and API alike: sellers always
+    themselves; admins the `seller_id` they ask for, or None for the platform."""
+    return requested if role == Role.ADMIN else caller_id
 
 
 def seller_video(session: Session, seller_id: int | None, video_id: int) -> Video:

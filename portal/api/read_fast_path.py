@@ -38,6 +38,7 @@ from flask import Flask
 
 from models import Role
 from models.date_window import day_window
+from models.figures.scope import seller_scope
 from models.users import ACTIVE_ROLE_SQL
 from portal.api import response_cache
 from portal.api.auth import CHECKED_CALLER, CheckedCaller, Refusal, verified_claims
@@ -114,7 +115,7 @@ class ReadFastPath:
         environ[KNOWN_VERSIONS] = versions
         if role not in (Role.SELLER.value, Role.ADMIN.value):
             return None  # a viewer (Flask says 403)
-        seller_id = response_cache.seller_scope(Role(role), claims.user_id, query.seller_id)
+        seller_id = seller_scope(Role(role), claims.user_id, query.seller_id)
         key = response_cache.response_key(plan, seller_id, versions)
         kept = self.local.get(key)
         if kept is not None:

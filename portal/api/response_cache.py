@@ -8,7 +8,8 @@ same request from them without Flask. Both sides build the key with `response_ke
 - the endpoint and the validated query (its fields sorted, defaults resolved — Top-5's
   default day is yesterday — so `?metric=views` and no query are the same answer);
 - the effective scope: the seller a seller's token is scoped to, or for an admin the
-  `seller_id` asked for or the platform (`seller_scope`, the API's one rule for it);
+  `seller_id` asked for or the platform (models/figures/scope.py `seller_scope`, the one rule
+  for pages and API);
 - the database versions of the figure-cache scopes the answer was computed under
   (models/figures/top.py `top5_span`, models/figures/settlements.py `settlement_span`): a batch that recomputes a day
   bumps them (models/figure_cache.py), so the old answer is never read again.
@@ -32,7 +33,6 @@ import pybreaker
 from redis import Redis
 from redis.exceptions import RedisError
 
-from models import Role
 from models.business_time import today
 from models.date_window import DayWindow
 from models.figure_cache import versioned_key
@@ -59,12 +59,6 @@ class AnswerPlan:
     endpoint: str
     query: str
     scopes: list[str]
-
-
-def seller_scope(role: Role, caller_id: int, requested: int | None) -> int | None:
-    """The seller whose figures the caller sees: sellers always themselves; admins the
-    `seller_id` they ask for, or None for the platform."""
-    return requested if role == Role.ADMIN else caller_id
 
 
 def top5_day(query: schema.Top5Query, tz: ZoneInfo) -> date:

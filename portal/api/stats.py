@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from models import Role
 from models.figures.receipts import day_receipt, period_receipt
 from models.figures.restatement_pages import restatement_page
-from models.figures.scope import FigureError
+from models.figures.scope import FigureError, seller_scope
 from models.figures.series import daily_series, view_ledger
 from models.figures.settlements import settlement_table
 from models.figures.summary import cards, tier_progress
@@ -44,7 +44,7 @@ TAGS = ["statistics"]
 def _seller(query: schema._Query) -> int | None:
     """Sellers are always scoped to themselves; admins choose (None: platform-wide)."""
     caller = current_api_caller()
-    return response_cache.seller_scope(caller.role, caller.id, query.seller_id)
+    return seller_scope(caller.role, caller.id, query.seller_id)
 
 
 def _kept(plan: response_cache.AnswerPlan | None, query: schema._Query, answer: Response) -> Response:

@@ -19,7 +19,7 @@ from models.business_time import month_range, today
 from models.catalog_cards import has_videos
 from models.figures.receipts import day_receipt, period_receipt
 from models.figures.restatement_pages import restatement_list, restatement_page
-from models.figures.scope import FigureError, check_range, seller_video
+from models.figures.scope import FigureError, check_range, seller_scope, seller_video
 from models.figures.series import daily_series, dashboard_scopes, view_ledger
 from models.figures.settlements import settlement_lines, settlement_table
 from models.figures.summary import cards, tier_progress
@@ -81,10 +81,11 @@ def scope_seller() -> tuple[int | None, list[User]]:
     # The API's own query model reads `seller_id` (portal/api/stats_schemas.py): one parser for
     # both, which refuses a malformed one from anybody, as the API does.
     requested = query_of(schema.SummaryQuery, request.args).seller_id
+    seller_id = seller_scope(current_user.role, current_user.id, requested)
     if not current_user.is_admin:
-        return current_user.id, []
+        return seller_id, []
     sellers = list(db_session().scalars(select(User).where(User.role == Role.SELLER).order_by(User.display_name)))
-    return requested, sellers
+    return seller_id, sellers
 
 
 def _render(template: str, fragments: dict[str, str], **context: Any) -> ResponseReturnValue:
