@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -140,6 +141,74 @@ def _questions(session: Session, settings: Settings) -> Iterator[tuple[str, str]
             yield from reads(admin.email, f"seller_id={seller.id}", [])
 
 
+def _page_questions(session: Session, settings: Settings) -> Iterator[tuple[str, str]]:
+    """(caller e-mail, path) of the seller pages whose figures the snapshot records too."""
+    from models import Role, User, Video
+    from models.business_time import today
+    from models.settlement import VideoDailySettlement
+
+    current = today(settings.tz)
+    prev_first = (current.replace(day=1) - timedelta(days=1)).replace(day=1)
+    users = session.execute(select(User.id, User.email, User.role).where(User.role.in_([Role.SELLER, Role.ADMIN]))
+                            .order_by(User.id)).all()
+    videos = session.execute(select(Video.id, Video.seller_id).order_by(Video.id)).all()
+    for user in users:
+        scopes = [""] if user.role == Role.SELLER else ["", *(f"seller_id={u.id}" for u in users
+                                                             if u.role == Role.SELLER)]
+        for scope in scopes:
+            tail = scope and "&" + scope
+            yield user.email, f"/dashboard{scope and '?' + scope}"
+            yield user.email, f"/dashboard?period=week&metric=watch_seconds{tail}"
+            yield user.email, f"/dashboard?range=last_month{tail}"
+            yield user.email, f"/dashboard?range=custom&from={prev_first}&to={current}{tail}"
+            for granularity in ("day", "week", "month"):
+                yield user.email, f"/settlements?granularity={granularity}&from={prev_first}&to={current}{tail}"
+            yield user.email, f"/restatements{scope and '?' + scope}"
+        own = [v.id for v in videos if user.role == Role.ADMIN or v.seller_id == user.id]
+        for vid in own:
+            yield user.email, f"/videos/{vid}/stats"
+            days = session.scalars(select(VideoDailySettlement.day).where(VideoDailySettlement.video_id == vid)
+                                   .order_by(VideoDailySettlement.day)).all()
+            for day in days[::11]:
+                yield user.email, f"/settlements/{vid}/{day}"
+
+
+# What differs between two renderings of the same figures: per-session tokens and per-request nonces.
+_VOLATILE = [(re.compile(r'(csrf[-_]token"? (?:content|value)=")[^"]*'), r"\1"),
+             (re.compile(r'("X-CSRFToken": ")[^"]*'), r"\1"),
+             (re.compile(r'(nonce=")[^"]*'), r"\1")]
+
+
+def _page_text(html: str) -> str:
+    for pattern, replacement in _VOLATILE:
+        html = pattern.sub(replacement, html)
+    return html
+
+
+def _record_pages(settings: Settings, app: Any) -> dict[str, Any]:
+    from models import User
+
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        questions = list(_page_questions(session, settings))
+        users = {u.email: u for u in session.scalars(select(User).where(User.email.in_({e for e, _ in questions})))}
+    engine.dispose()
+    clients = {}
+    for email, user in users.items():
+        client = clients[email] = app.test_client()
+        with client.session_transaction() as cookie:  # as flask-login leaves it after signing in
+            cookie["_user_id"] = str(user.id)
+            cookie["_sv"] = user.session_version
+            cookie["_fresh"] = True
+    answers = {}
+    for email, path in questions:
+        response = clients[email].get(path)
+        answers[f"page {email} {path}"] = {"status": response.status_code,
+                                           "body": _page_text(response.get_data(as_text=True))}
+    print(f"{len(questions)} pages recorded")
+    return answers
+
+
 def _record(settings: Settings, redis: Redis) -> dict[str, Any]:
     from models import User
     from portal import create_app
@@ -170,7 +239,7 @@ def _record(settings: Settings, redis: Redis) -> dict[str, Any]:
     for answer in passes[0].values():
         statuses[answer["status"]] = statuses.get(answer["status"], 0) + 1
     print(f"{len(questions)} answers recorded twice (cold and warm caches), equal; statuses {statuses}")
-    return passes[0]
+    return {**passes[0], **_record_pages(settings, app)}
 
 
 def _compare(before: Path, after: Path) -> int:
