@@ -467,7 +467,7 @@ def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = Non
             log.error("final step failed: %s", _error_text(exc))
             raise
         if cache is not None and not cache.invalidate(touched):
-            log.warning("could not invalidate the cached figures (Redis unavailable); they expire on their own")
+            log.warning("could not invalidate the cached figures (database unavailable); they expire on their own")
         log.info("run succeeded: %d rows written", total)
         return StepResult(run_id, day, RunState.SUCCEEDED, total)
 

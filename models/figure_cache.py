@@ -6,11 +6,12 @@ one version per scope: old keys are never read again and expire on their own. Wh
 is slow or down the figures are computed from the database; a circuit breaker stops a
 dead Redis from adding its timeout to every page.
 
-Given an engine, the versions live in the database (`figure_versions`), not in Redis: a
-batch that re-runs a day while Redis is down still bumps them, so once Redis is back no
-reader is served the figures from before the re-run (with versions in Redis that bump was
-lost and old figures lived up to their 6-hour TTL). Reading a version is one primary-key
-lookup. The Redis versions are still bumped, for readers built without an engine.
+The versions live in the database (`figure_versions`) and only there: a batch that re-runs
+a day while Redis is down still bumps them, so once Redis is back no reader is served the
+figures from before the re-run (with versions in Redis that bump was lost and old figures
+lived up to their 6-hour TTL). Reading a version is one primary-key lookup. Issue 19: the
+second version store, Redis counters bumped "for readers built without an engine", is gone;
+every cache has an engine (the portal's, the batch's, the benchmark's).
 
 A portal request reads the versions through `for_session(session)`: on the request's own
 connection (no second pooled connection with its own ping and rollback), every scope at most
@@ -80,7 +81,7 @@ _VERSIONS = select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(bindparam("
 
 
 class FigureCache:
-    def __init__(self, redis: Redis | None, *, engine: Engine | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    def __init__(self, redis: Redis | None, *, engine: Engine, ttl_seconds: int = DEFAULT_TTL_SECONDS,
                  breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None) -> None:
         self.redis = redis
         # The data statuses shown next to the figures (never cached in Redis): exact when None.
@@ -157,7 +158,6 @@ class FigureCache:
                 found = dict(self._session.execute(_VERSIONS, {"scopes": missing}).all())
                 self._known.update({name: int(found.get(name) or 0) for name in missing})
             else:
-                assert self.engine is not None
                 with self.engine.connect() as conn:
                     found = dict(conn.execute(_VERSIONS, {"scopes": missing}).all())
                 return {name: int(found.get(name) or 0) for name in scope_names}
@@ -168,14 +168,8 @@ class FigureCache:
 
     def _versioned_key(self, scope_names: list[str], key: str) -> str:
         """The key of a value computed from `scope_names`: every scope's version, read in one
-        query (database) or one MGET (Redis), so bumping any one of them makes it unreachable."""
-        if self.engine is not None or self._session is not None:
-            return versioned_key(scope_names, key, self._database_versions(scope_names))
-        else:
-            assert self.redis is not None
-            versions = self._call(self.redis.mget, [f"{PREFIX}:version:{name}" for name in scope_names])
-            tag = ",".join(f"{name}@{int(v or 0)}" for name, v in zip(scope_names, versions, strict=True))
-        return f"{PREFIX}:{tag}:{key}"
+        query, so bumping any one of them makes it unreachable."""
+        return versioned_key(scope_names, key, self._database_versions(scope_names))
 
     def get_or_compute(self, scope_name: str, key: str, compute: Callable[[], T]) -> T:
         """The cached JSON value of `key` in `scope_name`, or `compute()` (cached when possible)."""
@@ -216,35 +210,14 @@ class FigureCache:
         return value
 
     def invalidate_scopes(self, scope_names: Iterable[str]) -> bool:
-        """Bump each scope's version; False (and nothing raised) when it could not be recorded.
-
-        With an engine the database versions decide and Redis is only bumped as a courtesy;
-        without one, an unavailable Redis means the invalidation is lost.
-        """
+        """Bump each scope's database version; False (and nothing raised) when it could not be
+        recorded (the database unavailable): then the values expire on their own."""
         names = list(dict.fromkeys(scope_names))
-        recorded = self.engine is not None and self._bump_database(names)
-        return self._bump_redis(names) or recorded
-
-    def _bump_database(self, names: list[str]) -> bool:
-        assert self.engine is not None
         try:
             with self.engine.begin() as conn:
                 bump_in(conn, names)
         except SQLAlchemyError as exc:
             log.warning("could not record the invalidation of cached figures %s: %s", names, exc)
-            return False
-        return True
-
-    def _bump_redis(self, names: list[str]) -> bool:
-        if self.redis is None:
-            return False
-        try:
-            pipe = self.redis.pipeline(transaction=False)
-            for name in names:
-                pipe.incr(f"{PREFIX}:version:{name}")
-            self._call(pipe.execute)
-        except (RedisError, pybreaker.CircuitBreakerError) as exc:
-            log.warning("could not invalidate cached figures %s: %s", names, exc)
             return False
         return True
 

@@ -320,14 +320,14 @@ def test_without_redis_flask_answers_from_the_database(portal_data, media_root):
     assert fast.get(url, headers=bearer(seller, settings)).status_code == 599
 
 
-def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_url):
+def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_url, engine):
     from redis import Redis
 
     from models.figure_cache import FigureCache
     from portal.api.response_cache import LocalAnswers, answer_writes, fetch
 
     redis, breaker = Redis.from_url(redis_url), pybreaker.CircuitBreaker()
-    cache = FigureCache(redis, breaker=breaker)  # the request's one pipelined store, as the view's
+    cache = FigureCache(redis, engine=engine, breaker=breaker)  # the request's one pipelined store, as the view's
     cache.write_held(answer_writes("paysystem:response:test", b'{"a": 1}\n', 5))
     expires, body = fetch(redis, breaker, "paysystem:response:test")
     assert body == b'{"a": 1}\n' and 4 < expires - time.time() <= 5

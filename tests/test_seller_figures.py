@@ -39,8 +39,8 @@ def db(data):
 
 
 @pytest.fixture
-def cache(redis_url):
-    return FigureCache(Redis.from_url(redis_url))
+def cache(redis_url, data):
+    return FigureCache(Redis.from_url(redis_url), engine=data.backend.engine)
 
 
 @pytest.fixture(scope="module")
