@@ -179,7 +179,7 @@ def test_a_miss_hands_the_checked_caller_and_versions_to_flask_which_asks_only_f
     # nothing more from Redis, and stores the answer again.
     with portal_app.app_context():
         redis = app_figure_cache().redis
-    redis.delete(*redis.keys(f"paysystem:response:settlements:seller={seller.id}:*"))
+    redis.delete(*redis.keys(f"paysystem:figures:*:answer:settlements:seller={seller.id}:*"))
     commands.clear()
     statements.clear()
     event.listen(engine, "before_cursor_execute", seen)

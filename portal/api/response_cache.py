@@ -11,8 +11,10 @@ same request from them without Flask. Both sides build the key with `response_ke
   `seller_id` asked for or the platform (models/figures/scope.py `seller_scope`, the one rule
   for pages and API);
 - the database versions of the figure-cache scopes the answer was computed under
-  (models/figures/top.py `top5_span`, models/figures/settlements.py `settlement_span`): a batch that recomputes a day
-  bumps them (models/figure_cache.py), so the old answer is never read again.
+  (models/figures/top.py `top5_span`, models/figures/settlements.py `settlement_span`): a
+  batch that recomputes a day bumps them (models/figure_cache.py), so the old answer is never
+  read again. The key is a figure-cache key (`versioned_key`): one versioned cache in Redis,
+  whose entries are figures or, here, whole answers (issue 19).
 
 Only answers about closed days are stored (`answer_plan` is None when the period reaches
 today: the live estimate changes all the time). The body also carries data statuses, which
@@ -43,7 +45,6 @@ from portal.api import stats_schemas as schema
 
 log = logging.getLogger(__name__)
 
-PREFIX = "paysystem:response"
 TOP5, SETTLEMENTS = "top5", "settlements"
 # The paths whose answers are cached, with the query model that validates them (the same as Flask's).
 ENDPOINTS: dict[str, tuple[str, type[schema._Query]]] = {
@@ -84,10 +85,11 @@ def answer_plan(endpoint: str, query: schema._Query, tz: ZoneInfo) -> AnswerPlan
 
 
 def response_key(plan: AnswerPlan, seller_id: int | None, versions: dict[str, int]) -> str:
-    """The one key of an answer: endpoint, canonical query, scope and every scope's version."""
-    tag = ",".join(f"{name}@{versions.get(name, 0)}" for name in plan.scopes)
+    """The one key of an answer: endpoint, canonical query, scope and every scope's version.
+    An entry of the figure cache (models/figure_cache.py `versioned_key`): the same key space,
+    versions and invalidation as the figures it is made of."""
     who = "platform" if seller_id is None else f"seller={seller_id}"
-    return f"{PREFIX}:{plan.endpoint}:{who}:{tag}:{plan.query}"
+    return versioned_key(plan.scopes, f"answer:{plan.endpoint}:{who}:{plan.query}", versions)
 
 
 def settlement_args(query: schema.SettlementsQuery) -> dict[str, Any]:
