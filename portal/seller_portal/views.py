@@ -15,8 +15,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from models import Role, User
-from models.business_time import month_range, today
+from models.business_time import today
 from models.catalog_cards import has_videos
+from models.figures.period_calendar import period_range, period_start
 from models.figures.receipts import day_receipt, period_receipt
 from models.figures.restatement_pages import restatement_list, restatement_page
 from models.figures.scope import FigureError, check_range, seller_scope, seller_video
@@ -144,9 +145,9 @@ def _with_status(response: ResponseReturnValue, error: RangeError | None) -> Res
 def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date]:
     preset = query.range
     if preset == "this_month":
-        return preset, month_range(current)[0], current
+        return preset, period_start(PeriodKind.MONTH, current), current
     if preset == "last_month":
-        return (preset, *month_range(month_range(current)[0] - timedelta(days=1)))
+        return (preset, *period_range(PeriodKind.MONTH, period_start(PeriodKind.MONTH, current) - timedelta(days=1)))
     if preset == "custom":
         return preset, query.first or current - timedelta(days=27), query.last or current
     return preset, current - timedelta(days=int(preset) - 1), current
@@ -210,7 +211,7 @@ def dashboard() -> ResponseReturnValue:
         series = daily_series(session, cache, seller_id, first, last, tz)
         step = {PeriodKind.DAY: timedelta(days=1), PeriodKind.WEEK: timedelta(days=7), PeriodKind.MONTH: None}[period]
         if step is None:
-            prev_day = month_range(date.fromisoformat(top["first"]) - timedelta(days=1))[0]
+            prev_day = period_start(PeriodKind.MONTH, date.fromisoformat(top["first"]) - timedelta(days=1))
             next_day = date.fromisoformat(top["last"]) + timedelta(days=1)
         else:
             prev_day, next_day = top_day - step, top_day + step
