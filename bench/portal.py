@@ -144,7 +144,13 @@ def find_scene(url: str) -> Scene:
 
 
 def bearer(user_id: int, settings: Settings) -> str:
-    token, _ = issue_token(User(id=user_id, role=Role.SELLER), settings)
+    """A seller's token for its current session version: `sign_in` sets a password, which ends
+    the tokens of the version before (a token made with version 0 was refused, 401)."""
+    engine = make_engine(settings.database_url)
+    with engine.connect() as conn:
+        version = conn.execute(select(User.session_version).where(User.id == user_id)).scalar_one()
+    engine.dispose()
+    token, _ = issue_token(User(id=user_id, role=Role.SELLER, session_version=version), settings)
     return f"Authorization: Bearer {token}\r\n"
 
 

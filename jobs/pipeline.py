@@ -23,8 +23,8 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, text
 
 from models.money import restatements
-from models.business_time import month_range, week_range
 from models.figures.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
+from models.figures.period_calendar import period_start_sql
 from models.money.pricing import Plan, plans_in_force, price_sql, tiers_of
 from models.money.settlement import PricingBasis
 from models.sql_dialect import Dialect
@@ -182,7 +182,8 @@ def _apply_rollup(conn: Connection, d: Dialect) -> int:
     """Add the recorded differences to the week and month rows of their videos."""
     sums = ", ".join(f"SUM({c})" for c in _ROLLUP_COLUMNS)
     rows = 0
-    for period, start in ((RollupPeriod.WEEK, d.week_start("day")), (RollupPeriod.MONTH, d.month_start("day"))):
+    for period in RollupPeriod:
+        start = period_start_sql(d, period, "day")
         rows += conn.execute(text(f"""
             INSERT INTO video_period_stats (period, period_start, video_id, seller_id, {", ".join(_ROLLUP_COLUMNS)})
             SELECT :period, {start}, video_id, MAX(seller_id), {sums}
@@ -255,6 +256,3 @@ def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, j
 # ---------------------------------------------------------------------------------- final step
 # The final step materializes the Top-5 through models/figures/rankings.py (the ranking rule's home).
 
-
-def periods_of(day: date) -> list[tuple[RollupPeriod, date, date]]:
-    return [(RollupPeriod.WEEK, *week_range(day)), (RollupPeriod.MONTH, *month_range(day))]

@@ -23,6 +23,7 @@ from models.base import utcnow
 from models.batch.tables import BatchPartition, BatchRun, RunState
 from models.business_time import days_between
 from models.figures.cache import FigureCache
+from models.figures.period_calendar import rollup_periods
 from models.money.pricing import as_date, plan_for_day
 from models.figures.rankings import materialize_top
 from models.figures.tables import PeriodKind
@@ -183,7 +184,7 @@ def finalize_run(engine: Engine, run_id: int, *, cache: FigureCache | None = Non
             log.error("final step failed: %s", _error_text(exc))
             raise
         if cache is not None and not cache.invalidate(touched):
-            log.warning("could not invalidate the cached figures (Redis unavailable); they expire on their own")
+            log.warning("could not invalidate the cached figures (database unavailable); they expire on their own")
         log.info("run succeeded: %d rows written", total)
         return StepResult(run_id, day, RunState.SUCCEEDED, total)
 
@@ -196,7 +197,7 @@ def _final_writes(conn: Connection, day: date) -> tuple[int, list[tuple[str, dat
     figures go too.
     """
     rows = materialize_top(conn, PeriodKind.DAY, day)
-    for period, start, _ in pipeline.periods_of(day):
+    for period, start, _ in rollup_periods(day):
         rows += materialize_top(conn, PeriodKind(period.value), start)
     last_day = conn.execute(text("SELECT MAX(day) FROM video_daily_stats")).scalar()
     later = days_between(day, as_date(last_day)) if last_day is not None else [day]

@@ -34,16 +34,6 @@ class Dialect:
         # Both operands are non-negative integers: DIV and SQLite's integer `/` truncate exactly.
         return f"({a}) DIV {b}" if self.mysql else f"({a}) / {b}"
 
-    def week_start(self, day: str) -> str:
-        if self.mysql:
-            return f"DATE_SUB({day}, INTERVAL WEEKDAY({day}) DAY)"
-        return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
-
-    def month_start(self, day: str) -> str:
-        if self.mysql:
-            return f"DATE_SUB({day}, INTERVAL DAYOFMONTH({day}) - 1 DAY)"
-        return f"date({day}, 'start of month')"
-
     def add_on_conflict(self, key: str, columns: tuple[str, ...], table: str) -> str:
         """Upsert tail that adds the inserted values to an existing row's."""
         if self.mysql:

@@ -144,13 +144,15 @@ def _bare_app(settings: Settings) -> Flask:
 
 def _wsgi_layers(app: Flask, settings: Settings) -> None:
     """The WSGI layers around Flask, innermost first (each wraps the one before)."""
-    if settings.trusted_proxy_hops:
-        hops = settings.trusted_proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     flask_wsgi = app.wsgi_app
     # Cached Top-5 and settlements answers, in front of Flask like the progress reports.
     app.wsgi_app = ProgressFastPath(app, ReadFastPath(app, app.wsgi_app))  # type: ignore[method-assign]
     init_request_limits(app, flask_wsgi)  # in front of the fast paths: an oversized request goes to Flask
     init_compression(app)
     init_assets(app, settings)  # /static/ answered before any of the above
-    init_metrics(app)  # outermost: counts the fast path's requests too
+    init_metrics(app)  # counts the fast path's requests too
+    if settings.trusted_proxy_hops:
+        # Outermost: every layer in front of Flask (metrics, static files, request limits, the
+        # fast paths) sees the client's address and scheme, not the proxy's.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from jobs.inline import run_days_inline
 from models import RunTrigger, VideoDailyStats
 from models.figures.daily_counts import LiveFigures, live_figures
-from models.figures.seller_figures import daily_series, view_ledger
+from models.figures.series import daily_series, view_ledger
 from tests.batch_support import DAY0, busy_world, every_kind_of_session, started_at
 
 TZ = ZoneInfo("Asia/Seoul")

@@ -13,8 +13,8 @@ from models.redis_conn import make_redis
 from tests.support import free_port
 
 
-def test_figures_are_cached_until_their_day_is_invalidated(redis_url):
-    cache = FigureCache(Redis.from_url(redis_url))
+def test_figures_are_cached_until_their_day_is_invalidated(redis_url, engine):
+    cache = FigureCache(Redis.from_url(redis_url), engine=engine)
     calls = []
     key = f"seller-{uuid.uuid4().hex}"
 
@@ -38,11 +38,24 @@ def test_figures_are_cached_until_their_day_is_invalidated(redis_url):
     assert len(calls) == 1  # other days keep their cache
 
 
-def test_an_unreachable_redis_falls_back_to_the_database():
-    cache = FigureCache(make_redis(f"redis://127.0.0.1:{free_port()}/0"))
+def test_an_unreachable_redis_falls_back_to_the_database(engine):
+    cache = FigureCache(make_redis(f"redis://127.0.0.1:{free_port()}/0"), engine=engine)
     for _ in range(5):  # past the breaker's threshold too
         assert cache.get_or_compute(scope("day", date(2026, 3, 4)), "k", lambda: [1, 2]) == [1, 2]
-    assert cache.invalidate([("day", date(2026, 3, 4))]) is False
+    assert cache.invalidate([("day", date(2026, 3, 4))]) is True  # the versions live in the database
+
+
+def test_the_versions_live_in_the_database_only(redis_url, engine):
+    """Issue 19: one version store. An invalidation writes no Redis key, and a cache whose
+    versions were bumped behind its back (another process) never reads the old value."""
+    redis = Redis.from_url(redis_url)
+    cache = FigureCache(redis, engine=engine)
+    week, key = scope("week", date(2026, 7, 6)), f"seller-{uuid.uuid4().hex}"
+    assert cache.get_or_compute(week, key, lambda: 1) == 1
+    before = set(redis.keys("*version*"))
+    assert FigureCache(None, engine=engine).invalidate([("day", date(2026, 7, 8))])
+    assert set(redis.keys("*version*")) == before
+    assert cache.get_or_compute(week, key, lambda: 2) == 2
 
 
 def test_an_invalidation_made_while_redis_is_down_is_not_lost(redis_url, engine):

@@ -179,7 +179,7 @@ def test_a_miss_hands_the_checked_caller_and_versions_to_flask_which_asks_only_f
     # nothing more from Redis, and stores the answer again.
     with portal_app.app_context():
         redis = app_figure_cache().redis
-    redis.delete(*redis.keys(f"paysystem:*:response:settlements:seller={seller.id}:*"))
+    redis.delete(*redis.keys(f"paysystem:*:answer:settlements:seller={seller.id}:*"))
     commands.clear()
     statements.clear()
     event.listen(engine, "before_cursor_execute", seen)
@@ -320,14 +320,14 @@ def test_without_redis_flask_answers_from_the_database(portal_data, media_root):
     assert fast.get(url, headers=bearer(seller, settings)).status_code == 599
 
 
-def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_url):
+def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_url, engine):
     from redis import Redis
 
     from models.figures.cache import FigureCache
     from portal.api.response_cache import LocalAnswers, answer_writes, fetch
 
     redis, breaker = Redis.from_url(redis_url), pybreaker.CircuitBreaker()
-    cache = FigureCache(redis, breaker=breaker)  # the request's one pipelined store, as the view's
+    cache = FigureCache(redis, engine=engine, breaker=breaker)  # the request's one pipelined store, as the view's
     cache.write_held(answer_writes("paysystem:response:test", b'{"a": 1}\n', 5))
     expires, body = fetch(redis, breaker, "paysystem:response:test")
     assert body == b'{"a": 1}\n' and 4 < expires - time.time() <= 5
@@ -338,3 +338,31 @@ def test_a_process_keeps_its_copy_of_an_answer_no_longer_than_redis_does(redis_u
     local.put("k", time.time() - 0.001, body)  # expired with its Redis copy
     assert local.get("k") is None
     assert answer_writes("paysystem:response:off", b"{}", 0) == []  # FIGURE_STATUS_TTL_SECONDS=0: never kept
+
+
+def test_behind_a_proxy_the_fast_paths_see_the_clients_address(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    """ProxyFix is the outermost WSGI layer (issue 19): the layers in front of Flask read the
+    address X-Forwarded-For gives, not the proxy's, like Flask's own views."""
+    from portal import create_app
+    from portal.api.progress_fast_path import ProgressFastPath
+
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    def recording(cls):  # type: ignore[no-untyped-def]
+        original = cls.__call__
+
+        def call(self, environ, start_response):  # type: ignore[no-untyped-def]
+            seen.append((cls.__name__, environ.get("REMOTE_ADDR"), environ.get("wsgi.url_scheme")))
+            return original(self, environ, start_response)
+
+        monkeypatch.setattr(cls, "__call__", call)
+
+    recording(ReadFastPath)
+    recording(ProgressFastPath)
+    client = create_app(replace(settings, trusted_proxy_hops=1)).test_client()
+    answer = client.get("/api/v1/stats/top5", environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
+                                 "Authorization": "Bearer not-a-token"})
+    assert answer.status_code == 401
+    assert ("ProgressFastPath", "203.0.113.7", "https") in seen
+    assert ("ReadFastPath", "203.0.113.7", "https") in seen

@@ -16,7 +16,9 @@ from models import BatchRun, RunState, RunTrigger, Video
 from models.accounts.service import create_user
 from models.business_time import day_bounds_utc, today
 from models.figures.data_status import DataStatus, day_statuses, seller_day_statuses
-from models.figures.seller_figures import daily_series, settlement_table, top5
+from models.figures.series import daily_series
+from models.figures.settlements import settlement_table
+from models.figures.top import top5
 from models.figures.tables import Metric, PeriodKind
 from models.accounts.users import Role
 from tests.batch_support import Backend, World, add_sessions

@@ -15,20 +15,13 @@ from jobs.inline import run_days_inline
 from models import Restatement, Video, VideoDailySettlement, VideoPeriodStats
 from models.business_time import days_between, month_range, week_range
 from models.figures.cache import FigureCache
-from models.redis_conn import key_namespace
-from models.figures.seller_figures import (
-    FigureError,
-    cards,
-    daily_series,
-    day_receipt,
-    period_receipt,
-    restatement_list,
-    settlement_lines,
-    settlement_table,
-    tier_progress,
-    top5,
-    view_ledger,
-)
+from models.figures.receipts import day_receipt, period_receipt
+from models.figures.restatement_pages import restatement_list
+from models.figures.scope import FigureError
+from models.figures.series import daily_series, view_ledger
+from models.figures.settlements import settlement_lines, settlement_table
+from models.figures.summary import cards, tier_progress
+from models.figures.top import top5
 from models.figures.tables import Metric, PeriodKind
 from tests.batch_support import add_sessions, plan_ids, reference
 from tests.portal_support import TZ
@@ -47,8 +40,7 @@ def db(data):
 
 @pytest.fixture
 def cache(redis_url, data):
-    """Versions in Redis (no engine), under the namespace of the database the batch bumps."""
-    return FigureCache(Redis.from_url(redis_url), namespace=key_namespace(data.backend.url))
+    return FigureCache(Redis.from_url(redis_url), engine=data.backend.engine)
 
 
 @pytest.fixture(scope="module")

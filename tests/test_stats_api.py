@@ -52,7 +52,7 @@ def test_a_settlements_answer_is_the_bytes_of_its_pydantic_model(api, portal_app
     and dumping the model gives, for lines, periods, totals and restated flags."""
     from flask import jsonify
 
-    from models.figures.seller_figures import settlement_table
+    from models.figures.settlements import settlement_table
     from portal.api.stats_schemas import SettlementPage
     from tests.portal_support import TZ
 

@@ -6,11 +6,12 @@ one version per scope: old keys are never read again and expire on their own. Wh
 is slow or down the figures are computed from the database; a circuit breaker stops a
 dead Redis from adding its timeout to every page.
 
-Given an engine, the versions live in the database (`figure_versions`), not in Redis: a
-batch that re-runs a day while Redis is down still bumps them, so once Redis is back no
-reader is served the figures from before the re-run (with versions in Redis that bump was
-lost and old figures lived up to their 6-hour TTL). Reading a version is one primary-key
-lookup. The Redis versions are still bumped, for readers built without an engine.
+The versions live in the database (`figure_versions`) and only there: a batch that re-runs
+a day while Redis is down still bumps them, so once Redis is back no reader is served the
+figures from before the re-run (with versions in Redis that bump was lost and old figures
+lived up to their 6-hour TTL). Reading a version is one primary-key lookup. Issue 19: the
+second version store, Redis counters bumped "for readers built without an engine", is gone;
+every cache has an engine (the portal's, the batch's, the benchmark's).
 
 A portal request reads the versions through `for_session(session)`: on the request's own
 connection (no second pooled connection with its own ping and rollback), every scope at most
@@ -24,7 +25,7 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import pybreaker
@@ -35,9 +36,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import TABLE_ARGS, Base, UTCDateTime, utcnow
-from models.business_time import month_start, week_start
-from models.redis_conn import key_namespace
+from models.figures.period_calendar import GRANULARITIES, month_starts, period_start
 from models.figures.status_memo import StatusMemo
+from models.redis_conn import key_namespace
 from models.upserts import insert_if_missing
 
 T = TypeVar("T")
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 
 # Without a database (tests and benchmarks of the cache alone) keys start with this; an app's
 # cache has an engine, and its keys start with the database's namespace (`figures_prefix`).
-UNBOUND_NAMESPACE = "paysystem"
 DEFAULT_TTL_SECONDS = 6 * 3600
 
 
@@ -62,7 +62,7 @@ def scope(kind: str, start: date) -> str:
 
 def scopes_of_day(day: date) -> list[str]:
     """What a change of one day's figures makes stale: the day, its week and its month."""
-    return [scope("day", day), scope("week", week_start(day)), scope("month", month_start(day))]
+    return [scope(kind, period_start(kind, day)) for kind in GRANULARITIES]
 
 
 class FigureVersion(Base):
@@ -83,14 +83,14 @@ _VERSIONS = select(_FV.c.scope, _FV.c.version).where(_FV.c.scope.in_(bindparam("
 
 
 class FigureCache:
-    def __init__(self, redis: Redis | None, *, engine: Engine | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    def __init__(self, redis: Redis | None, *, engine: Engine, ttl_seconds: int = DEFAULT_TTL_SECONDS,
                  breaker: pybreaker.CircuitBreaker | None = None, statuses: StatusMemo | None = None,
                  namespace: str | None = None) -> None:
         self.redis = redis
         # Keys carry the database's namespace (models/redis_conn.py `key_namespace`): the
         # engine's, or `namespace` for a reader without one that must meet the batch's keys.
         if namespace is None:
-            namespace = key_namespace(engine.url) if engine is not None else UNBOUND_NAMESPACE
+            namespace = key_namespace(engine.url)
         self.prefix = figures_prefix(namespace)
         # The data statuses shown next to the figures (never cached in Redis): exact when None.
         self.statuses = statuses
@@ -166,7 +166,6 @@ class FigureCache:
                 found = dict(self._session.execute(_VERSIONS, {"scopes": missing}).all())
                 self._known.update({name: int(found.get(name) or 0) for name in missing})
             else:
-                assert self.engine is not None
                 with self.engine.connect() as conn:
                     found = dict(conn.execute(_VERSIONS, {"scopes": missing}).all())
                 return {name: int(found.get(name) or 0) for name in scope_names}
@@ -177,14 +176,8 @@ class FigureCache:
 
     def _versioned_key(self, scope_names: list[str], key: str) -> str:
         """The key of a value computed from `scope_names`: every scope's version, read in one
-        query (database) or one MGET (Redis), so bumping any one of them makes it unreachable."""
-        if self.engine is not None or self._session is not None:
-            return versioned_key(self.prefix, scope_names, key, self._database_versions(scope_names))
-        else:
-            assert self.redis is not None
-            versions = self._call(self.redis.mget, [f"{self.prefix}:version:{name}" for name in scope_names])
-            tag = ",".join(f"{name}@{int(v or 0)}" for name, v in zip(scope_names, versions, strict=True))
-        return f"{self.prefix}:{tag}:{key}"
+        query, so bumping any one of them makes it unreachable."""
+        return versioned_key(self.prefix, scope_names, key, self._database_versions(scope_names))
 
     def get_or_compute(self, scope_name: str, key: str, compute: Callable[[], T]) -> T:
         """The cached JSON value of `key` in `scope_name`, or `compute()` (cached when possible)."""
@@ -225,35 +218,14 @@ class FigureCache:
         return value
 
     def invalidate_scopes(self, scope_names: Iterable[str]) -> bool:
-        """Bump each scope's version; False (and nothing raised) when it could not be recorded.
-
-        With an engine the database versions decide and Redis is only bumped as a courtesy;
-        without one, an unavailable Redis means the invalidation is lost.
-        """
+        """Bump each scope's database version; False (and nothing raised) when it could not be
+        recorded (the database unavailable): then the values expire on their own."""
         names = list(dict.fromkeys(scope_names))
-        recorded = self.engine is not None and self._bump_database(names)
-        return self._bump_redis(names) or recorded
-
-    def _bump_database(self, names: list[str]) -> bool:
-        assert self.engine is not None
         try:
             with self.engine.begin() as conn:
                 bump_in(conn, names)
         except SQLAlchemyError as exc:
             log.warning("could not record the invalidation of cached figures %s: %s", names, exc)
-            return False
-        return True
-
-    def _bump_redis(self, names: list[str]) -> bool:
-        if self.redis is None:
-            return False
-        try:
-            pipe = self.redis.pipeline(transaction=False)
-            for name in names:
-                pipe.incr(f"{self.prefix}:version:{name}")
-            self._call(pipe.execute)
-        except (RedisError, pybreaker.CircuitBreakerError) as exc:
-            log.warning("could not invalidate cached figures %s: %s", names, exc)
             return False
         return True
 
@@ -291,11 +263,7 @@ def versioned_key(prefix: str, scope_names: list[str], key: str, versions: dict[
 def month_scopes(first: date, last: date) -> list[str]:
     """The month scopes a range of days overlaps: a value computed from any of its days is
     invalidated by the batch's per-month INCR of the day it recomputed."""
-    names, current = [], month_start(first)
-    while current <= last:
-        names.append(scope("month", current))
-        current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return names
+    return [scope("month", start) for start in month_starts(first, last)]
 
 
 def get_or_compute_in(cache: FigureCache | None, scope_names: list[str], key: str, compute: Callable[[], T]) -> T:

@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
-from models.business_time import month_start, week_start
+from models.figures.period_calendar import period_start
 from models.figures.tables import (
     Metric,
     PeriodKind,
@@ -37,15 +37,6 @@ class RankedVideo:
     rank: int
     video_id: int
     value: int
-
-
-def period_start(kind: PeriodKind, day: date) -> date:
-    """Any date selects the day itself, or the ISO week / calendar month containing it (§7)."""
-    if kind == PeriodKind.WEEK:
-        return week_start(day)
-    if kind == PeriodKind.MONTH:
-        return month_start(day)
-    return day
 
 
 def ranked(db: Session | Connection, kind: PeriodKind, start: date, metric: Metric,

@@ -23,7 +23,7 @@ found for an active account goes along in the environ, so that Flask does not as
 checked caller (`auth.CHECKED_CALLER`, taken by `api_auth`) and the versions
 (`figures.KNOWN_VERSIONS`) and the settlements figures fetched in step 3
 (`figures.KNOWN_FIGURES`), both taken by the request's figure cache. A miss then costs Flask
-one database statement, the figures' own (models/figures/seller_figures.py `settlement_table`), and
+one database statement, the figures' own (models/figures/settlements.py `settlement_table`), and
 one Redis round trip, which stores the figures with the answer.
 """
 
@@ -37,9 +37,10 @@ from urllib.parse import parse_qs
 from flask import Flask
 
 from models import Role
-from models.accounts.users import ACTIVE_ROLE_SQL
 from models.figures.date_window import day_window
+from models.figures.scope import seller_scope
 from models.redis_conn import key_namespace
+from models.accounts.users import ACTIVE_ROLE_SQL
 from portal.api import response_cache
 from portal.api.auth import CHECKED_CALLER, CheckedCaller, Refusal, verified_claims
 from portal.database import progress_recorder
@@ -116,7 +117,7 @@ class ReadFastPath:
         environ[KNOWN_VERSIONS] = versions
         if role not in (Role.SELLER.value, Role.ADMIN.value):
             return None  # a viewer (Flask says 403)
-        seller_id = response_cache.seller_scope(Role(role), claims.user_id, query.seller_id)
+        seller_id = seller_scope(Role(role), claims.user_id, query.seller_id)
         key = response_cache.response_key(self.namespace, plan, seller_id, versions)
         kept = self.local.get(key)
         if kept is not None:

@@ -10,10 +10,13 @@ same request from them without Flask. Both sides build the key with `response_ke
 - the endpoint and the validated query (its fields sorted, defaults resolved — Top-5's
   default day is yesterday — so `?metric=views` and no query are the same answer);
 - the effective scope: the seller a seller's token is scoped to, or for an admin the
-  `seller_id` asked for or the platform (`seller_scope`, the API's one rule for it);
+  `seller_id` asked for or the platform (models/figures/scope.py `seller_scope`, the one rule
+  for pages and API);
 - the database versions of the figure-cache scopes the answer was computed under
-  (models/figures/seller_figures.py `top5_span` / `settlement_span`): a batch that recomputes a day
-  bumps them (models/figures/cache.py), so the old answer is never read again.
+  (models/figures/top.py `top5_span`, models/figures/settlements.py `settlement_span`): a
+  batch that recomputes a day bumps them (models/figures/cache.py), so the old answer is never
+  read again. The key is a figure-cache key (`versioned_key`): one versioned cache in Redis,
+  whose entries are figures or, here, whole answers (issue 19).
 
 Only answers about closed days are stored (`answer_plan` is None when the period reaches
 today: the live estimate changes all the time). The body also carries data statuses, which
@@ -34,11 +37,11 @@ import pybreaker
 from redis import Redis
 from redis.exceptions import RedisError
 
-from models import Role
 from models.business_time import today
 from models.figures.date_window import DayWindow
 from models.figures.cache import figures_prefix, versioned_key
-from models.figures.seller_figures import settlement_span, settlement_table_key, top5_span
+from models.figures.settlements import settlement_span, settlement_table_key
+from models.figures.top import top5_span
 from models.figures.tables import PeriodKind
 from portal.queries import figures as schema  # the query models (portal/queries)
 
@@ -59,12 +62,6 @@ class AnswerPlan:
     endpoint: str
     query: str
     scopes: list[str]
-
-
-def seller_scope(role: Role, caller_id: int, requested: int | None) -> int | None:
-    """The seller whose figures the caller sees: sellers always themselves; admins the
-    `seller_id` they ask for, or None for the platform."""
-    return requested if role == Role.ADMIN else caller_id
 
 
 def top5_day(query: schema.Top5Query, tz: ZoneInfo) -> date:
@@ -90,11 +87,11 @@ def answer_plan(endpoint: str, query: schema._Query, tz: ZoneInfo) -> AnswerPlan
 
 
 def response_key(namespace: str, plan: AnswerPlan, seller_id: int | None, versions: dict[str, int]) -> str:
-    """The one key of an answer: the database's namespace, endpoint, canonical query, scope and
-    every scope's version."""
-    tag = ",".join(f"{name}@{versions.get(name, 0)}" for name in plan.scopes)
+    """The one key of an answer: endpoint, canonical query, scope and every scope's version.
+    An entry of the figure cache (models/figures/cache.py `versioned_key`): the same key space,
+    versions and invalidation as the figures it is made of."""
     who = "platform" if seller_id is None else f"seller={seller_id}"
-    return f"{namespace}:response:{plan.endpoint}:{who}:{tag}:{plan.query}"
+    return versioned_key(figures_prefix(namespace), plan.scopes, f"answer:{plan.endpoint}:{who}:{plan.query}", versions)
 
 
 def settlement_args(query: schema.SettlementsQuery) -> dict[str, Any]:

@@ -18,20 +18,16 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from models import Role
-from models.redis_conn import key_namespace
-from models.figures.seller_figures import (
-    cards,
-    daily_series,
-    day_receipt,
-    period_receipt,
-    restatement_page,
-    settlement_table,
-    tier_progress,
-    top5,
-    view_ledger,
-)
+from models.figures.receipts import day_receipt, period_receipt
+from models.figures.restatement_pages import restatement_page
+from models.figures.scope import seller_scope
+from models.figures.series import daily_series, view_ledger
+from models.figures.settlements import settlement_table
+from models.figures.summary import cards, tier_progress
+from models.figures.top import top5
 from models.figures.skip_rates import video_skip_rate
 from models.figures.tables import Metric, PeriodKind
+from models.redis_conn import key_namespace
 from portal.api import response_cache
 from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller
@@ -49,7 +45,7 @@ TAGS = ["statistics"]
 def _seller(query: queries._Query) -> int | None:
     """Sellers are always scoped to themselves; admins choose (None: platform-wide)."""
     caller = current_api_caller()
-    return response_cache.seller_scope(caller.role, caller.id, query.seller_id)
+    return seller_scope(caller.role, caller.id, query.seller_id)
 
 
 def _kept(plan: response_cache.AnswerPlan | None, query: queries._Query, answer: Response) -> Response:

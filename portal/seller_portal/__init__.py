@@ -1,6 +1,6 @@
 """The seller portal (§11): dashboard, settlement history with receipts, per-video statistics.
 
-Every figure comes from `models/figures/seller_figures.py`, the same functions the JSON API uses.
+Every figure comes from `models/figures/`, the same functions the JSON API uses.
 """
 
 from portal.seller_portal import skip_rates  # noqa: F401  (registers the page's skip-rate global)

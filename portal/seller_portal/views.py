@@ -15,26 +15,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from models import Role, User
-from models.business_time import month_range, today
+from models.business_time import today
 from models.catalog.cards import has_videos
+from models.figures.period_calendar import period_range, period_start
+from models.figures.receipts import day_receipt, period_receipt
+from models.figures.restatement_pages import restatement_list, restatement_page
+from models.figures.scope import FigureError, check_range, seller_scope, seller_video
+from models.figures.series import daily_series, dashboard_scopes, view_ledger
+from models.figures.settlements import settlement_lines, settlement_table
+from models.figures.summary import cards, tier_progress
+from models.figures.top import top5
 from models.formatting import duration, number, signed_pct, signed_won, won
-from models.figures.seller_figures import (
-    FigureError,
-    cards,
-    check_range,
-    daily_series,
-    dashboard_scopes,
-    day_receipt,
-    period_receipt,
-    restatement_list,
-    restatement_page,
-    seller_video,
-    settlement_lines,
-    settlement_table,
-    tier_progress,
-    top5,
-    view_ledger,
-)
 from models.figures.tables import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
 from portal.auth import role_required
@@ -90,10 +81,11 @@ def scope_seller() -> tuple[int | None, list[User]]:
     # The API's own query model reads `seller_id` (portal/api/stats_schemas.py): one parser for
     # both, which refuses a malformed one from anybody, as the API does.
     requested = parse_query(queries.SummaryQuery).seller_id
+    seller_id = seller_scope(current_user.role, current_user.id, requested)
     if not current_user.is_admin:
-        return current_user.id, []
+        return seller_id, []
     sellers = list(db_session().scalars(select(User).where(User.role == Role.SELLER).order_by(User.display_name)))
-    return requested, sellers
+    return seller_id, sellers
 
 
 def _render(template: str, fragments: dict[str, str], **context: Any) -> ResponseReturnValue:
@@ -158,9 +150,9 @@ def _with_status(response: ResponseReturnValue, error: FormError | None) -> Resp
 def _range(current: date, query: queries.DashboardQuery) -> tuple[str, date, date]:
     preset = query.range
     if preset == "this_month":
-        return preset, month_range(current)[0], current
+        return preset, period_start(PeriodKind.MONTH, current), current
     if preset == "last_month":
-        return (preset, *month_range(month_range(current)[0] - timedelta(days=1)))
+        return (preset, *period_range(PeriodKind.MONTH, period_start(PeriodKind.MONTH, current) - timedelta(days=1)))
     if preset == "custom":
         return preset, query.first or current - timedelta(days=27), query.last or current
     return preset, current - timedelta(days=int(preset) - 1), current
@@ -224,7 +216,7 @@ def dashboard() -> ResponseReturnValue:
         series = daily_series(session, cache, seller_id, first, last, tz)
         step = {PeriodKind.DAY: timedelta(days=1), PeriodKind.WEEK: timedelta(days=7), PeriodKind.MONTH: None}[period]
         if step is None:
-            prev_day = month_range(date.fromisoformat(top["first"]) - timedelta(days=1))[0]
+            prev_day = period_start(PeriodKind.MONTH, date.fromisoformat(top["first"]) - timedelta(days=1))
             next_day = date.fromisoformat(top["last"]) + timedelta(days=1)
         else:
             prev_day, next_day = top_day - step, top_day + step
