@@ -26,6 +26,7 @@ from jobs import pipeline
 from jobs.errors import BatchRequestError, PermanentJobError
 from jobs.logs import job_context, log
 from models.base import utcnow
+from models.batch.named_lock import LockBusy, named_lock
 from models.batch.tables import BatchPartition, BatchRun, RunState, RunTrigger
 from models.business_time import days_between
 from models.catalog.tables import Video
@@ -131,23 +132,19 @@ NIGHTLY_LOCK_WAIT_SECONDS = 60
 
 @contextmanager
 def _nightly_lock(engine: Engine, day: date) -> Iterator[None]:
-    """On MariaDB/MySQL, a named lock (GET_LOCK) for planning `day`'s nightly run, held on a
-    connection of its own so it spans the planning transaction's commit. SQLite needs none:
-    `plan_nightly` takes its database write lock before looking."""
+    """On MariaDB/MySQL, a cluster-wide named lock (a lease row, models/batch/named_lock.py) for
+    planning `day`'s nightly run, taken and released in transactions of its own so it spans the
+    planning transaction's commit. Not GET_LOCK: under Galera each node grants that on its own.
+    SQLite needs none: `plan_nightly` takes its database write lock before looking."""
     if engine.dialect.name not in ("mysql", "mariadb"):
         yield
         return
-    name = f"paysystem:nightly:{day.isoformat()}"
-    with engine.connect() as conn:
-        got = conn.scalar(text("SELECT GET_LOCK(:name, :wait)"), {"name": name, "wait": NIGHTLY_LOCK_WAIT_SECONDS})
-        if got != 1:
-            raise BatchRequestError(f"the nightly run of {day} is being planned elsewhere; gave up after "
-                                    f"{NIGHTLY_LOCK_WAIT_SECONDS} s")
-        try:
+    try:
+        with named_lock(engine, f"paysystem:nightly:{day.isoformat()}", wait=NIGHTLY_LOCK_WAIT_SECONDS):
             yield
-        finally:
-            conn.scalar(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
-            conn.rollback()
+    except LockBusy as exc:
+        raise BatchRequestError(f"the nightly run of {day} is being planned elsewhere; gave up after "
+                                f"{NIGHTLY_LOCK_WAIT_SECONDS} s") from exc
 
 
 def plan_nightly(engine: Engine, day: date, *, partitions: int) -> PlannedRun | None:
