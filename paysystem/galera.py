@@ -191,10 +191,15 @@ def start_node(layout: Layout, n: int, *, bootstrap: bool = False) -> None:
 
 def node_status(layout: Layout, n: int) -> dict[str, str]:
     """The node's wsrep status variables, read over its own port; {} when it does not answer."""
+    return server_status("127.0.0.1", layout.sql_port(n))
+
+
+def server_status(host: str, port: int) -> dict[str, str]:
     import pymysql
 
     try:
-        conn = pymysql.connect(host="127.0.0.1", port=layout.sql_port(n), user="root", connect_timeout=2,
+        conn = pymysql.connect(host=host, port=port, user=os.environ.get("GALERA_CHECK_USER", "root"),
+                               password=os.environ.get("GALERA_CHECK_PASSWORD", ""), connect_timeout=2,
                                read_timeout=2)
     except pymysql.MySQLError:
         return {}
@@ -271,13 +276,12 @@ def stop_node(layout: Layout, n: int, *, sig: int = signal.SIGTERM, timeout: flo
 # -- health check -------------------------------------------------------------------------
 
 class _CheckHandler(http.server.BaseHTTPRequestHandler):
-    layout: Layout
-    node: int
+    target: tuple[str, int]
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        status = node_status(self.layout, self.node)
+        status = server_status(*self.target)
         ok = is_synced(status)
-        body = json.dumps({"node": self.node, "synced": ok, **status}).encode()
+        body = json.dumps({"node": f"{self.target[0]}:{self.target[1]}", "synced": ok, **status}).encode()
         self.send_response(200 if ok else 503)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -290,12 +294,28 @@ class _CheckHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def check_targets(layout: Layout) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """(listen address, node address) of each health listener: the layout's loopback ports, or
+    GALERA_CHECK_TARGETS="host:port,..." listening on GALERA_CHECK_LISTEN (default 0.0.0.0)
+    from port GALERA_CHECK_PORT (default 9201) up — the docker-compose cluster profile's way."""
+    given = os.environ.get("GALERA_CHECK_TARGETS")
+    if not given:
+        return [(("127.0.0.1", layout.check_port(n)), ("127.0.0.1", layout.sql_port(n)))
+                for n in range(1, layout.nodes + 1)]
+    listen, first = os.environ.get("GALERA_CHECK_LISTEN", "0.0.0.0"), int(os.environ.get("GALERA_CHECK_PORT", "9201"))
+    targets = []
+    for i, item in enumerate(part.strip() for part in given.split(",") if part.strip()):
+        host, _, port = item.rpartition(":")
+        targets.append(((listen, first + i), (host, int(port))))
+    return targets
+
+
 def serve_health(layout: Layout) -> None:
     """One HTTP listener per node, answering 200 while that node is Synced and ready."""
     servers = []
-    for n in range(1, layout.nodes + 1):
-        handler = type(f"Check{n}", (_CheckHandler,), {"layout": layout, "node": n})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", layout.check_port(n)), handler)
+    for listen, target in check_targets(layout):
+        handler = type("Check", (_CheckHandler,), {"target": target})
+        server = http.server.ThreadingHTTPServer(listen, handler)
         servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
