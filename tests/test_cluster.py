@@ -9,6 +9,7 @@ two nodes, and kill the writer node for the failover test (restarted at the end)
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from jobs.errors import is_transient
 from jobs.inline import _with_retries, run_days_inline
+from jobs.logs import LOGGER_NAME
 from models import PlaySession, Role, RunState, RunTrigger
 from models.batch.named_lock import NamedLock, try_acquire
 from models.db import is_conflict_error, is_transient_error
@@ -136,6 +138,18 @@ def test_conflict_errors_count_as_transient_for_the_batch(layout, database_url):
         two.dispose()
 
 
+class _Count(logging.Handler):
+    """Counts the log records whose message starts with `prefix`."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(logging.WARNING)
+        self.prefix, self.count = prefix, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(self.prefix):
+            self.count += 1
+
+
 class Player(threading.Thread):
     """A viewer playing a video in real time through the portal's API: a progress report every
     `every` seconds, its position the time since the session opened. Remembers what the
@@ -201,10 +215,21 @@ class Probe(threading.Thread):
 def test_the_writer_node_dies_during_a_backfill_and_while_players_report(
         layout, tmp_path, redis_url, settings, live_server, make_user, session_factory, engine):
     assert current_writer(layout) == "node1"
-    backend = Backend("mariadb", redis_url, tmp_path)
     days = [DAY0 + timedelta(days=i) for i in range(30)]
+    # The undisturbed run: the same world, its own database, nothing killed.
+    calm = Backend("mariadb", redis_url, tmp_path)
+    busy_world(calm, days=30, sessions=900)
+    calm_started = time.monotonic()
+    run_days_inline(calm.settings, days, RunTrigger.BACKFILL, use_cache=False)
+    calm_seconds = time.monotonic() - calm_started
+    undisturbed = snapshot(calm.engine)
+    calm.engine.dispose()
+
+    backend = Backend("mariadb", redis_url, tmp_path)
     world = busy_world(backend, days=30, sessions=900)
     batch = backend.with_settings(batch_retries=12, batch_retry_delays=(1, 1, 2, 2, 3))
+    retries = _Count("transient failure")
+    logging.getLogger(LOGGER_NAME).addHandler(retries)
 
     seller = make_user(Role.SELLER)
     video = add_video(session_factory, seller, seconds=3600)
@@ -247,9 +272,11 @@ def test_the_writer_node_dies_during_a_backfill_and_while_players_report(
             states = conn.execute(text("SELECT state, COUNT(*) FROM batch_runs GROUP BY state")).all()
         assert dict(states) == {"succeeded": 30}, states
         assert len(results) == 30
-        # No duplicate or missing row: every batch table equals the independent computation of
-        # an undisturbed run (tests/batch_support.py reference).
-        assert snapshot(backend.engine) == reference(world, set(days), plan_ids(backend.engine))
+        # No duplicate or missing row: every batch table equals the undisturbed run's, and the
+        # independent computation in plain Python (tests/batch_support.py reference).
+        disturbed = snapshot(backend.engine)
+        assert disturbed == undisturbed
+        assert disturbed == reference(world, set(days), plan_ids(backend.engine))
 
         # Progress acknowledged = progress credited: each session's stored position is its last
         # acknowledged report, and its credited watch time what those positions earned.
@@ -278,12 +305,15 @@ def test_the_writer_node_dies_during_a_backfill_and_while_players_report(
             "page_503_answers": sum(1 for _, s in probe.statuses if s == 503),
             "page_requests": len(probe.statuses),
             "backfill_seconds": round(backfill_seconds, 1),
+            "undisturbed_backfill_seconds": round(calm_seconds, 1),
+            "batch_step_retries": retries.count,
         }
         print("failover:", measured)
         MEASUREMENTS.parent.mkdir(parents=True, exist_ok=True)
         with MEASUREMENTS.open("a") as out:
             out.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **measured}) + "\n")
     finally:
+        logging.getLogger(LOGGER_NAME).removeHandler(retries)
         backend.engine.dispose()
         # Node 1 rejoins (IST from a donor) and HAProxy moves the writer back to it.
         if node_pid(layout, 1) is None:
