@@ -64,3 +64,19 @@ def test_a_wrong_statement_is_neither(engine):
         conn.execute(text("SELECT no_such_column FROM users"))
     assert not is_conflict_error(wrong.value) and not is_transient(wrong.value)
     assert as_unavailable(wrong.value) is None
+
+
+def test_a_request_that_loses_a_conflict_gets_503_with_retry_after(settings, engine, two_rows):
+    from portal import create_app
+
+    lost = _deadlock(engine)
+    app = create_app(settings)
+
+    @app.get("/api/v1/conflict-probe")
+    def _probe():  # type: ignore[no-untyped-def]
+        raise lost
+
+    answer = app.test_client().get("/api/v1/conflict-probe")
+    assert answer.status_code == 503
+    assert answer.get_json() == {"error": "unavailable", "message": DATABASE_BUSY}
+    assert answer.headers["Retry-After"]
