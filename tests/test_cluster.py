@@ -29,7 +29,15 @@ from jobs.logs import LOGGER_NAME
 from models import PlaySession, Role, RunState, RunTrigger
 from models.batch.named_lock import NamedLock, try_acquire
 from models.db import is_conflict_error, is_transient_error
-from paysystem.galera import Layout, current_writer, node_pid, start_node, stop_node, wait_synced
+from paysystem.galera import (
+    Layout,
+    current_writer,
+    node_pid,
+    start_node,
+    status,
+    stop_node,
+    wait_synced,
+)
 from tests.batch_support import DAY0, Backend, busy_world, plan_ids, reference, snapshot
 from tests.watching_support import add_video, bearer
 
@@ -52,7 +60,10 @@ def layout() -> Layout:
 
 def _node_engine(layout: Layout, database_url: str, n: int) -> Engine:
     database = make_url(database_url).database
-    return create_engine(f"mysql+pymysql://root@127.0.0.1:{layout.sql_port(n)}/{database}", pool_pre_ping=True)
+    # Causal reads: a node applies other nodes' committed writesets a moment later; without
+    # wsrep_sync_wait a read on node 2 right after the migration on node 1 may not see its tables.
+    return create_engine(f"mysql+pymysql://root@127.0.0.1:{layout.sql_port(n)}/{database}", pool_pre_ping=True,
+                         connect_args={"init_command": "SET SESSION wsrep_sync_wait = 1"})
 
 
 def test_get_lock_is_node_local_but_the_lease_row_is_cluster_wide(layout, database_url):
@@ -214,7 +225,10 @@ class Probe(threading.Thread):
 
 def test_the_writer_node_dies_during_a_backfill_and_while_players_report(
         layout, tmp_path, redis_url, settings, live_server, make_user, session_factory, engine):
-    assert current_writer(layout) == "node1"
+    deadline = time.monotonic() + 30  # a previous run's node 1 may still be rising in HAProxy
+    while current_writer(layout) != "node1" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert current_writer(layout) == "node1", status(layout)
     days = [DAY0 + timedelta(days=i) for i in range(30)]
     # The undisturbed run: the same world, its own database, nothing killed.
     calm = Backend("mariadb", redis_url, tmp_path)
