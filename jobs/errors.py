@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 
+from models.db import is_transient_error
 from models.errors import DomainError
-
-# MariaDB/MySQL: lock wait timeout, deadlock, too many connections, cannot connect,
-# server gone away, lost connection, query interrupted by a shutdown.
-TRANSIENT_MYSQL_CODES = {1205, 1213, 1040, 2003, 2006, 2013, 1053}
 
 
 class BatchRequestError(DomainError, ValueError):
@@ -25,13 +22,8 @@ class PermanentJobError(RuntimeError):
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
         return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        orig = exc.orig
-        args = getattr(orig, "args", ())
-        if args and isinstance(args[0], int) and args[0] in TRANSIENT_MYSQL_CODES:
-            return True
-        if isinstance(exc, OperationalError) and "database is locked" in str(orig):
-            return True
-    return False
+    # MariaDB: a lost connection or node (models/db.py), a deadlock, lock wait timeout or
+    # failed Galera certification; every batch step is idempotent, so it may run again.
+    if is_transient_error(exc):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)

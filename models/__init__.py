@@ -6,6 +6,7 @@ fixtures rely on that). It never imports `portal` or `jobs`.
 
 from models.playback.ad_rotation import AdPickHour
 from models.base import Base
+from models.batch.named_lock import NamedLock
 from models.batch.tables import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog.tables import Ad, AdSlot, Video, ad_slot_positions
 from models.figures.cache import FigureVersion
@@ -35,6 +36,7 @@ __all__ = [
     "BatchRun",
     "FigureVersion",
     "Metric",
+    "NamedLock",
     "PeriodKind",
     "MailedLink",
     "PlayHistory",

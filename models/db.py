@@ -127,9 +127,18 @@ CONNECTION_ERRORS: tuple[type[Exception], ...] = (
 # MySQL/MariaDB error numbers that mean "no connection", not "this statement is wrong": the
 # client's can't-connect / gone-away / lost-connection family (2002, 2003, 2005, 2006, 2013,
 # 2014, 2045, 2055), too many connections (1040), shutdown in progress (1053), aborted or
-# killed connections (1152, 1927) and a connection closed by the server for idling (4031).
-CONNECTION_ERROR_CODES = frozenset({1040, 1053, 1152, 1927, 2002, 2003, 2005, 2006, 2013, 2014, 2045, 2055, 4031})
+# killed connections (1152, 1927), a connection closed by the server for idling (4031), and a
+# Galera node that is not part of the primary component or still syncing ("WSREP has not yet
+# prepared node for application use", 1047).
+CONNECTION_ERROR_CODES = frozenset(
+    {1040, 1047, 1053, 1152, 1927, 2002, 2003, 2005, 2006, 2013, 2014, 2045, 2055, 4031})
+# A transaction the database rolled back because another one won: a lock wait timeout (1205),
+# a deadlock (1213) — which is also how Galera reports a transaction that failed certification
+# against a write committed on another node. Nothing of it was stored; the same unit of work
+# may simply be run again.
+CONFLICT_ERROR_CODES = frozenset({1205, 1213})
 DATABASE_DOWN = "The database cannot be reached right now. Try again in a few seconds."
+DATABASE_BUSY = "The database was busy with a conflicting change. Try again in a moment."
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -150,9 +159,35 @@ def is_connection_error(exc: BaseException) -> bool:
     return False
 
 
+def _mysql_code(exc: BaseException) -> int | None:
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig
+    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]
+    return None
+
+
+def is_conflict_error(exc: BaseException) -> bool:
+    """Whether the database rolled the transaction back for a conflicting one (deadlock, lock
+    wait timeout, Galera certification failure)."""
+    return _mysql_code(exc) in CONFLICT_ERROR_CODES
+
+
+def is_transient_error(exc: BaseException) -> bool:
+    """Whether running the same unit of work again may succeed: the connection or node was lost,
+    or a conflicting transaction won. Only idempotent units of work should be retried on it —
+    after a lost connection the commit may or may not have happened."""
+    return is_connection_error(exc) or is_conflict_error(exc)
+
+
 def as_unavailable(exc: BaseException) -> Unavailable | None:
-    """The domain error a lost database connection is answered with, or None for any other error."""
-    return Unavailable(DATABASE_DOWN) if is_connection_error(exc) else None
+    """The domain error a lost database connection or a transaction lost to a conflicting one is
+    answered with (503, try again), or None for any other error."""
+    if is_connection_error(exc):
+        return Unavailable(DATABASE_DOWN)
+    if is_conflict_error(exc):
+        return Unavailable(DATABASE_BUSY)
+    return None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -7,8 +7,10 @@ pages), which maps its `kind` to the HTTP status here (`STATUS_OF_KIND`), as JSO
 the API and as the error page for people.
 
 A lost database connection (models/db.py `is_connection_error`: server down, restarting, out of
-connections) is not a bug in the request: it is answered as the domain error `Unavailable`,
-503 with Retry-After, through that same handler. Any other database error stays a 500.
+connections, a Galera node not ready) is not a bug in the request: it is answered as the domain
+error `Unavailable`, 503 with Retry-After, through that same handler; so is a transaction the
+database rolled back for a conflicting one (`is_conflict_error`: deadlock or failed Galera
+certification, lock wait timeout). Any other database error stays a 500.
 """
 
 from __future__ import annotations

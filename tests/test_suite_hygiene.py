@@ -38,6 +38,17 @@ def _is_fixture(fn: ast.FunctionDef) -> bool:
     return any("fixture" in ast.unparse(d) for d in fn.decorator_list)
 
 
+def _parametrized(fn: ast.FunctionDef) -> set[str]:
+    """Argument names a test gets from @pytest.mark.parametrize (a `page` there is a value, not
+    the Chromium fixture of that name)."""
+    names: set[str] = set()
+    for d in fn.decorator_list:
+        if (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "parametrize"
+                and d.args and isinstance(d.args[0], ast.Constant) and isinstance(d.args[0].value, str)):
+            names |= {n.strip() for n in d.args[0].value.split(",")}
+    return names
+
+
 def unmarked_server_tests(path: Path) -> list[str]:
     """The tests of one module that start a server without the slow mark."""
     tree = ast.parse(path.read_text(), filename=str(path))
@@ -63,7 +74,7 @@ def unmarked_server_tests(path: Path) -> list[str]:
     for fn in functions:
         if not fn.name.startswith("test_"):
             continue
-        params = {a.arg for a in fn.args.args}
+        params = {a.arg for a in fn.args.args} - _parametrized(fn)
         if (_called_names(fn) & starting or params & starting_fixtures) and not (
                 module_slow or _has_slow(fn.decorator_list)):
             offenders.append(f"{path.name}::{fn.name}")

@@ -36,7 +36,7 @@ from pymysql.constants import CLIENT
 from sqlalchemy import Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 
-from models.db import make_engine
+from models.db import is_conflict_error, is_connection_error, make_engine
 from models.playback.tables import PlayStatus
 from models.playback.service import ProgressResult, ensure_history, report_progress
 from models.playback.watch_rules import (
@@ -126,7 +126,8 @@ class ProgressRecorder:
                 return self._statements(connection.cursor(), viewer_id, video_id, session_id, report, now,
                                         session_version)
             except self.hot.dialect.loaded_dbapi.Error as error:
-                dropped = self.hot.dialect.is_disconnect(error, connection.dbapi_connection, None)
+                dropped = (self.hot.dialect.is_disconnect(error, connection.dbapi_connection, None)
+                           or is_connection_error(error))  # also a Galera node not ready (1047)
                 # Never pool a connection whose batch stopped part-way (its transaction may be open).
                 connection.invalidate(error)
                 if dropped:
@@ -134,8 +135,11 @@ class ProgressRecorder:
                     # it, which are never pinged here. A new pool, so that the retry (and every
                     # report after it) gets a live connection, as the main engine does on a disconnect.
                     self.hot.dispose()
-                if attempt == 1 and dropped:
-                    continue  # a repeated report credits nothing twice (no position gained since the first)
+                if attempt == 1 and (dropped or is_conflict_error(error)):
+                    # A repeated report credits nothing twice (no position gained since the first),
+                    # so a lost connection or a transaction lost to a conflicting one (deadlock,
+                    # Galera certification) is tried once more before the player hears 503.
+                    continue
                 raise
             finally:
                 connection.close()  # back to the pool (or discarded when invalidated)

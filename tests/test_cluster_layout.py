@@ -1,0 +1,60 @@
+"""The cluster's configuration without running it: the HAProxy and node configs
+paysystem/galera.py writes, and docker-compose.yml's `cluster` profile (the running cluster is
+tested in tests/test_cluster.py, behind the `cluster` marker)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from paysystem.galera import Layout, check_targets, haproxy_config, node_config
+from settings import PROJECT_ROOT
+
+
+def test_haproxy_sends_every_connection_to_one_writer_and_keeps_the_others_as_backups(tmp_path):
+    layout = Layout(tmp_path, 3400)
+    config = haproxy_config(layout)
+    servers = [line.split() for line in config.splitlines() if line.strip().startswith("server node")]
+    assert [s[1] for s in servers] == ["node1", "node2", "node3"]
+    assert "backup" not in servers[0] and all("backup" in s for s in servers[1:])
+    # Checked by the Synced-aware health server, not by a bare TCP/mysql connect.
+    assert [s[s.index("port") + 1] for s in servers] == ["3441", "3442", "3443"]
+    assert "option allbackups" not in config  # one backup at a time: still a single writer
+    if shutil.which("haproxy"):
+        (tmp_path / "haproxy.cfg").write_text(config)
+        checked = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True,
+                                 text=True)
+        assert checked.returncode == 0, checked.stderr
+
+
+def test_each_node_has_its_own_ports_and_the_settings_galera_needs(tmp_path):
+    layout = Layout(tmp_path, 3400)
+    configs = [node_config(layout, n) for n in (1, 2, 3)]
+    for n, config in enumerate(configs, start=1):
+        options = dict(line.split("=", 1) for line in config.splitlines() if "=" in line)
+        assert options["port"] == str(3400 + n)
+        assert options["binlog_format"] == "ROW" and options["innodb_autoinc_lock_mode"] == "2"
+        assert options["wsrep_sst_method"] == "rsync"
+        assert options["wsrep_cluster_address"] == "gcomm://127.0.0.1:3411,127.0.0.1:3412,127.0.0.1:3413"
+        assert options["datadir"] == str(tmp_path / f"node{n}" / "data")
+    assert check_targets(layout)[1] == (("127.0.0.1", 3442), ("127.0.0.1", 3402))
+
+
+def test_compose_cluster_profile_has_the_same_shape():
+    compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    cluster = {name for name, service in services.items() if "cluster" in service.get("profiles", [])}
+    assert cluster >= {"galera1", "galera2", "galera3", "galera-check", "galera-proxy"}
+    # Outside the profile nothing changed: `docker compose up` starts what it always did.
+    assert {"mysql", "redis", "migrate", "web", "worker", "scheduler"} <= set(services) - cluster
+    assert "--wsrep-new-cluster" in services["galera1"]["command"]
+    for name in ("galera2", "galera3"):
+        assert "--wsrep-new-cluster" not in services[name]["command"]
+        assert "--binlog_format=ROW" in services[name]["command"]
+    assert services["galera-check"]["command"][-1] == "check-server"
+    haproxy = Path(PROJECT_ROOT / "deploy/cluster/haproxy.cfg").read_text()
+    servers = [line.split() for line in haproxy.splitlines() if line.strip().startswith("server galera")]
+    assert "backup" not in servers[0] and all("backup" in s for s in servers[1:])
