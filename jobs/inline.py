@@ -46,7 +46,7 @@ def _with_retries(settings: Settings, step: Callable[[], StepResult]) -> StepRes
 
 
 def _cache(settings: Settings, use_cache: bool) -> FigureCache | None:
-    return FigureCache(make_redis(settings.redis_url), engine=engine_for(settings.database_url)) if use_cache else None
+    return FigureCache(make_redis(settings.cache_redis_url), engine=engine_for(settings.database_url)) if use_cache else None
 
 
 def execute_run(settings: Settings, run_id: int, *, use_cache: bool = True) -> StepResult:

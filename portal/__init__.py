@@ -46,7 +46,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     init_database(app, settings.database_url)
-    init_redis(app, settings.redis_url)
+    from portal.read_replica import init_read_replica
+
+    init_read_replica(app, settings.database_read_url, settings.read_replica_max_lag_seconds)
+    init_redis(app, settings.cache_redis_url, queue_url=settings.queue_redis_url)
     from portal.mail_outbox import init_mail_outbox
 
     init_mail_outbox(app)

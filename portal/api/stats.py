@@ -38,9 +38,9 @@ from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller
 from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses, validated_query
-from portal.database import db_session
 from portal.errors import api_error
 from portal.figures import figure_cache
+from portal.read_replica import figure_session, figures_from_replica
 from portal.settings import settings
 
 TAGS = ["statistics"]
@@ -77,7 +77,8 @@ def _refusal(exc: FigureError) -> ResponseReturnValue:
 
 
 def _handled(view):  # type: ignore[no-untyped-def]
-    """Map the figure functions' refusals to the API's error shape."""
+    """Map the figure functions' refusals to the API's error shape; every view here only reads
+    figures, so each may read them on the read replica (portal/read_replica.py)."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         try:
@@ -85,7 +86,7 @@ def _handled(view):  # type: ignore[no-untyped-def]
         except FigureError as exc:
             return _refusal(exc)
 
-    return wrapped
+    return figures_from_replica(wrapped)
 
 
 @api_bp.get("/stats/summary")
@@ -96,9 +97,9 @@ def stats_summary() -> ResponseReturnValue:
     """Yesterday's and month-to-date cards with their changes, and tier progress."""
     query = validated_query()
     seller_id, tz = _seller(query), settings().tz
-    body = cards(db_session(), figure_cache(), seller_id, tz)
+    body = cards(figure_session(), figure_cache(), seller_id, tz)
     return _answer(schema.Summary, {**body, "timezone": settings().timezone,
-                                    "tier_progress": tier_progress(db_session(), seller_id, tz)})
+                                    "tier_progress": tier_progress(figure_session(), seller_id, tz)})
 
 
 @api_bp.get("/stats/top5")
@@ -113,7 +114,7 @@ def stats_top5() -> ResponseReturnValue:
     query = query.model_copy(update={"day": response_cache.top5_day(query, tz)})
     plan = response_cache.answer_plan(response_cache.TOP5, query, tz)
     answer = jsonify(schema.Top5.model_validate(top5(
-        db_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period), query.day,
+        figure_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period), query.day,
         tz)).model_dump(mode="json"))
     return _kept(plan, query, answer)
 
@@ -132,7 +133,7 @@ def settlements_list() -> ResponseReturnValue:
     # encoded as it is, not rebuilt as pydantic models of every line and dumped again. The answer
     # is checked against the model wherever answers are validated (development, tests), and
     # tests/test_stats_api.py holds the bytes equal to the model's.
-    answer = jsonify(settlement_table(db_session(), figure_cache(), _seller(query), tz=settings().tz,
+    answer = jsonify(settlement_table(figure_session(), figure_cache(), _seller(query), tz=settings().tz,
                                       **response_cache.settlement_args(query)))
     return _kept(plan, query, answer)
 
@@ -150,8 +151,8 @@ def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
     query = validated_query()
     when = schema.path_day(day, 422)
     if query.granularity == "day":
-        return _answer(schema.DayReceipt, day_receipt(db_session(), _seller(query), video_id, when))
-    return _answer(schema.PeriodReceipt, period_receipt(db_session(), _seller(query), video_id, query.granularity,
+        return _answer(schema.DayReceipt, day_receipt(figure_session(), _seller(query), video_id, when))
+    return _answer(schema.PeriodReceipt, period_receipt(figure_session(), _seller(query), video_id, query.granularity,
                                                         when))
 
 
@@ -162,8 +163,8 @@ def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
 def video_stats(video_id: int) -> ResponseReturnValue:
     """A video's figures per business day (default: the 30 days ending today), and how often its ads were skipped."""
     query = validated_query()
-    body = daily_series(db_session(), figure_cache(), _seller(query), query.first, query.last, settings().tz, video_id)
-    skips = video_skip_rate(db_session(), video_id, query.first, query.last)  # after the seller's check above
+    body = daily_series(figure_session(), figure_cache(), _seller(query), query.first, query.last, settings().tz, video_id)
+    skips = video_skip_rate(figure_session(), video_id, query.first, query.last)  # after the seller's check above
     return _answer(schema.VideoSeries, {**body, "ad_skips": skips.as_json()})
 
 
@@ -174,7 +175,7 @@ def video_stats(video_id: int) -> ResponseReturnValue:
 def video_ledger(video_id: int) -> ResponseReturnValue:
     """Started, counted and rejected plays of a video per business day (default: the last 30 days)."""
     query = validated_query()
-    return _answer(schema.Ledger, view_ledger(db_session(), figure_cache(), _seller(query), video_id, query.first,
+    return _answer(schema.Ledger, view_ledger(figure_session(), figure_cache(), _seller(query), video_id, query.first,
                                               query.last, settings().tz))
 
 
@@ -187,5 +188,5 @@ def restatements() -> ResponseReturnValue:
     net change in total (empty for another seller's video)."""
     query = validated_query()
     return _answer(schema.RestatementList, restatement_page(
-        db_session(), _seller(query), first=query.first, last=query.last, video_id=query.video_id, page=query.page,
+        figure_session(), _seller(query), first=query.first, last=query.last, video_id=query.video_id, page=query.page,
         per_page=query.per_page))

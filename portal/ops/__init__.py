@@ -11,7 +11,7 @@ from settings import Settings
 def init_ops(app: Flask, settings: Settings) -> None:
     from portal.ops import ads, health, money, plans, rq, runs, status
 
-    rq.init_rq_dashboard(app, settings.redis_url)
+    rq.init_rq_dashboard(app, settings.queue_redis_url)
     app.register_blueprint(health.bp)
     app.register_blueprint(runs.bp)
     app.register_blueprint(status.bp)

@@ -43,6 +43,7 @@ from portal.api.stats_schemas import path_day, query_of
 from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
+from portal.read_replica import figure_session, figures_from_replica
 from portal.figures import figure_cache
 from portal.seller_portal import charts
 from portal.settings import settings
@@ -179,6 +180,7 @@ def _rendered_memo() -> TtlMemo[Markup]:
 
 @bp.get("/dashboard")
 @role_required(Role.SELLER)
+@figures_from_replica
 def dashboard() -> ResponseReturnValue:
     """Cards, the Top-5 chart, the revenue chart, tier progress and recent restatements.
 
@@ -192,7 +194,7 @@ def dashboard() -> ResponseReturnValue:
     token) is rendered for each request."""
     tz = settings().tz
     seller_id, sellers = scope_seller()
-    session, cache = db_session(), figure_cache()
+    session, cache = figure_session(), figure_cache()
     current = today(tz)
     query, range_error = _range_query(schema.DashboardQuery)
     metric, period = Metric(query.metric), PeriodKind(query.period)
@@ -274,6 +276,7 @@ def _settlement_args() -> tuple[dict[str, Any], RangeError | None]:
 
 @bp.get("/settlements")
 @role_required(Role.SELLER)
+@figures_from_replica
 def settlements() -> ResponseReturnValue:
     """Daily, weekly or monthly settlement lines per video, sorted and paged, with totals."""
     return _settlements_page()
@@ -286,7 +289,7 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
     seller_id, sellers = scope_seller()
     args, range_error = _settlement_args()
     try:
-        table = settlement_table(db_session(), figure_cache(), seller_id, args["granularity"], args["first"],
+        table = settlement_table(figure_session(), figure_cache(), seller_id, args["granularity"], args["first"],
                                  args["last"], settings().tz, video_id=args["video_id"], sort=args["sort"],
                                  descending=args["descending"], page=args["page"], per_page=50)
     except FigureError as exc:
@@ -310,12 +313,13 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
 
 @bp.get("/settlements.csv")
 @role_required(Role.SELLER)
+@figures_from_replica
 def settlements_csv() -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     args = query_of(schema.SettlementsPageQuery, request.args)  # a download: a bad range is a 400 page
     args = {"granularity": args.granularity, "first": args.first, "last": args.last, "video_id": args.video_id}
     try:
-        rows = settlement_lines(db_session(), seller_id, args["granularity"], args["first"], args["last"],
+        rows = settlement_lines(figure_session(), seller_id, args["granularity"], args["first"], args["last"],
                                 args["video_id"])
         first_row = next(rows, None)  # validates the arguments before the download starts
     except FigureError as exc:
@@ -339,6 +343,7 @@ def _csv_line(row: dict[str, Any]) -> list[Any]:
 
 @bp.get("/settlements/<int:video_id>/<day>")
 @role_required(Role.SELLER)
+@figures_from_replica
 def receipt(video_id: int, day: str) -> ResponseReturnValue:
     """The arithmetic behind one line: a video-day's brackets, or a week's / month's days. To htmx
     the receipt dialog alone; opened directly, the settlement history with it open."""
@@ -347,9 +352,9 @@ def receipt(video_id: int, day: str) -> ResponseReturnValue:
     when = path_day(day, 400)
     try:
         if granularity == "day":
-            body = day_receipt(db_session(), seller_id, video_id, when)
+            body = day_receipt(figure_session(), seller_id, video_id, when)
         else:
-            body = period_receipt(db_session(), seller_id, video_id, granularity, when)
+            body = period_receipt(figure_session(), seller_id, video_id, granularity, when)
     except FigureError as exc:
         return _figure_error(exc)
     if _fragment_name({"receipt": "seller/_receipt.html"}):
@@ -375,11 +380,12 @@ def _video_range() -> tuple[date, date]:
 
 @bp.get("/videos/<int:video_id>/stats")
 @role_required(Role.SELLER)
+@figures_from_replica
 def video_stats(video_id: int) -> ResponseReturnValue:
     """Daily series, view ledger (counted and filtered by reason), tier progress, restatements."""
     seller_id, _ = scope_seller()
     tz = settings().tz
-    session, cache = db_session(), figure_cache()
+    session, cache = figure_session(), figure_cache()
     query, range_error = _range_query(schema.SeriesQuery)
     first, last = query.first, query.last
     try:
@@ -400,11 +406,12 @@ def video_stats(video_id: int) -> ResponseReturnValue:
 
 @bp.get("/videos/<int:video_id>/stats.csv")
 @role_required(Role.SELLER)
+@figures_from_replica
 def video_stats_csv(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     first, last = _video_range()
     try:
-        series = daily_series(db_session(), figure_cache(), seller_id, first, last, settings().tz, video_id)
+        series = daily_series(figure_session(), figure_cache(), seller_id, first, last, settings().tz, video_id)
     except FigureError as exc:
         return _figure_error(exc)
     rows = ([d["day"], d["status"], d["views"], d["watch_seconds"], d["ad_views"], d["video_amount"], d["ad_amount"],
@@ -416,11 +423,12 @@ def video_stats_csv(video_id: int) -> ResponseReturnValue:
 
 @bp.get("/videos/<int:video_id>/ledger.csv")
 @role_required(Role.SELLER)
+@figures_from_replica
 def ledger_csv(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     first, last = _video_range()
     try:
-        ledger = view_ledger(db_session(), figure_cache(), seller_id, video_id, first, last, settings().tz)
+        ledger = view_ledger(figure_session(), figure_cache(), seller_id, video_id, first, last, settings().tz)
     except FigureError as exc:
         return _figure_error(exc)
     rows = ([d["day"], d["started"], d["counted"], d["own_video"], d["repeat_within_30s"], d["avg_watch_seconds"]]
@@ -435,13 +443,14 @@ def ledger_csv(video_id: int) -> ResponseReturnValue:
 
 @bp.get("/restatements")
 @role_required(Role.SELLER)
+@figures_from_replica
 def restatements() -> ResponseReturnValue:
     """Every restatement of the caller's videos (one video with `video_id`), newest first, a page at
     a time, with titles, net changes and receipts (issue 21, item 7: the dashboard shows a few)."""
     seller_id, sellers = scope_seller()
     query = query_of(schema.RestatementsQuery, request.args)
     try:
-        restated = restatement_page(db_session(), seller_id, first=query.first, last=query.last,
+        restated = restatement_page(figure_session(), seller_id, first=query.first, last=query.last,
                                     video_id=query.video_id, page=query.page, per_page=query.per_page)
     except FigureError as exc:
         return _figure_error(exc)
