@@ -4,7 +4,7 @@ The seller pages and the stats API only read computed figures; their cache misse
 replica (`DATABASE_READ_URL`). A replica is used only while all of these hold, otherwise the
 primary answers (the reason is reported, for /metrics):
 
-- it replicates: both replication threads run (`SHOW SLAVE STATUS`). A replica whose I/O
+- it replicates: both replication threads run (`SHOW REPLICA STATUS`). A replica whose I/O
   thread is stopped (or that is unreachable) is "stopped": its figures are frozen; one that
   receives but does not apply (SQL thread stopped) is "lagging", by an unknown amount;
 - it is at most `max_lag_seconds` behind (`Seconds_Behind_Master`, else "lagging");
@@ -56,12 +56,20 @@ class ReplicaState:
 
 
 def replication_status(replica: Engine) -> dict[str, object] | None:
-    """The replica's `SHOW SLAVE STATUS` row as a dict (None: not configured as a replica).
-    Needs the REPLICATION CLIENT / SLAVE MONITOR privilege on the replica."""
+    """The replica's `SHOW REPLICA STATUS` row (None: not configured as a replica), with
+    MySQL 8's column names (`Replica_IO_Running`, `Seconds_Behind_Source`) also under MariaDB's
+    (`Slave_IO_Running`, `Seconds_Behind_Master`), which the checks use. MariaDB 10.5+ and
+    MySQL 8.0.22+ know the statement; the user needs REPLICATION CLIENT (MariaDB: SLAVE MONITOR)."""
     with replica.connect() as conn:
-        result = conn.exec_driver_sql("SHOW SLAVE STATUS")
-        row = result.mappings().first()
-        return dict(row) if row is not None else None
+        row = conn.exec_driver_sql("SHOW REPLICA STATUS").mappings().first()
+    if row is None:
+        return None
+    status = dict(row)
+    for mysql, mariadb in (("Replica_IO_Running", "Slave_IO_Running"), ("Replica_SQL_Running", "Slave_SQL_Running"),
+                           ("Seconds_Behind_Source", "Seconds_Behind_Master")):
+        if mysql in status and mariadb not in status:
+            status[mariadb] = status[mysql]
+    return status
 
 
 def check_replica(primary: Engine, replica: Engine, max_lag_seconds: float) -> ReplicaState:

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import User
-from models.read_replica import BEHIND_RUN, LAGGING, REPLICA, STOPPED, check_replica, replication_status
+from models.read_replica import (
+    BEHIND_RUN,
+    LAGGING,
+    REPLICA,
+    STOPPED,
+    check_replica,
+    replication_status,
+)
 from portal import create_app
 from portal.read_replica import read_replica
 from tests.batch_support import DAY0, Backend, busy_world

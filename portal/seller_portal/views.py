@@ -43,8 +43,8 @@ from portal.api.stats_schemas import path_day, query_of
 from portal.auth import role_required
 from portal.csv_export import csv_response
 from portal.database import db_session
-from portal.read_replica import figure_session, figures_from_replica
 from portal.figures import figure_cache
+from portal.read_replica import figure_session, figures_from_replica
 from portal.seller_portal import charts
 from portal.settings import settings
 
