@@ -59,27 +59,41 @@ def haproxy_config(bind: str, servers: Sequence[str], *, check_path: str = "/hea
     return "\n".join(lines) + "\n"
 
 
-def start_haproxy(bind: str, servers: Sequence[str], workdir: Path | None = None) -> subprocess.Popen[bytes]:
-    """HAProxy in the foreground (its own process group), once it answers on `bind`."""
+def spawn_haproxy(bind: str, servers: Sequence[str], workdir: Path | None = None) -> subprocess.Popen[bytes]:
+    """HAProxy in the foreground, in its own process group (stop it with `stop_haproxy`)."""
     directory = workdir or Path(tempfile.mkdtemp(prefix="paysystem-haproxy-"))
     config = directory / "haproxy.cfg"
     config.write_text(haproxy_config(bind, servers))
     subprocess.run([HAPROXY, "-c", "-q", "-f", str(config)], check=True)
-    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], start_new_session=True,
+    return subprocess.Popen([HAPROXY, "-db", "-f", str(config)], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_ready(proc: subprocess.Popen[bytes], bind: str, seconds: float = 15) -> None:
+    """Return once `/healthz` answers 200 through HAProxy (a portal node is up behind it)."""
     host, _, port = bind.rpartition(":")
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"haproxy exited at start ({proc.returncode}); config: {config}")
+            raise SystemExit(f"haproxy on {bind} exited ({proc.returncode})")
         try:
             with urllib.request.urlopen(f"http://{host or '127.0.0.1'}:{port}/healthz", timeout=2) as answer:
                 if answer.status == 200:
-                    return proc
+                    return
         except OSError:
             time.sleep(0.2)
-    stop_haproxy(proc)
-    raise SystemExit(f"haproxy on {bind} did not reach a healthy portal node within 15 s")
+    raise SystemExit(f"haproxy on {bind} did not reach a healthy portal node within {seconds:g} s")
+
+
+def start_haproxy(bind: str, servers: Sequence[str], workdir: Path | None = None) -> subprocess.Popen[bytes]:
+    """HAProxy in front of `servers`, returned once it answers (stopped again if it does not)."""
+    proc = spawn_haproxy(bind, servers, workdir)
+    try:
+        wait_ready(proc, bind)
+    except BaseException:
+        stop_haproxy(proc)
+        raise
+    return proc
 
 
 def stop_haproxy(proc: subprocess.Popen[bytes]) -> None:
@@ -101,14 +115,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         sys.stdout.write(haproxy_config(args.bind, args.server))
         return 0
-    proc = start_haproxy(args.bind, args.server)
-    print(f"haproxy on http://{args.bind} -> {', '.join(args.server)}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: stop_haproxy(proc))
+    proc = spawn_haproxy(args.bind, args.server)
+
+    def forward(signum: int, _frame: object) -> None:
+        # Only pass the signal on (HAProxy stops at once); waiting here, inside the main
+        # thread's proc.wait(), would deadlock on the Popen's wait lock.
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
     try:
-        return proc.wait()
-    except KeyboardInterrupt:
+        wait_ready(proc, args.bind, 60)
+        print(f"haproxy on http://{args.bind} -> {', '.join(args.server)}", flush=True)
+        proc.wait()
+    finally:
         stop_haproxy(proc)
-        return 0
+    return 0
 
 
 if __name__ == "__main__":
