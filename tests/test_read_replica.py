@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import User
+from models.accounts import change_password
 from models.read_replica import (
     BEHIND_RUN,
     LAGGING,
@@ -28,6 +29,8 @@ from portal.read_replica import read_replica
 from tests.batch_support import DAY0, Backend, busy_world
 from tests.mariadb_support import needs_mariadb_server
 from tests.replica_support import ReplicaPair
+from tests.support import TEST_PASSWORD
+from tests.test_login_limits import page_sign_in
 from tests.watching_support import bearer
 
 METRICS_TOKEN = "replica-test-metrics-token-0123456789"
@@ -66,6 +69,7 @@ def test_figure_reads_go_to_the_replica_only_while_it_is_current(tmp_path, redis
         seller_id = sorted(set(world.sellers.values()))[0]
         with Session(backend.engine) as s:
             seller = s.scalars(select(User).where(User.id == seller_id)).one()
+            change_password(s, seller, TEST_PASSWORD)  # commits: the seller signs in to the pages below
             s.expunge(seller)
         app = create_app(settings)
         client = app.test_client()
@@ -136,14 +140,23 @@ def test_figure_reads_go_to_the_replica_only_while_it_is_current(tmp_path, redis
         assert _days(settlements()) == set(map(str, DAYS))
         assert reads("replica", "replica") == 2
 
+        # The seller pages read there too (signing in writes on the primary, then it replicates).
+        browser = app.test_client()
+        assert page_sign_in(browser, seller.email, TEST_PASSWORD).status_code == 302
+        pair.caught_up()
+        page = f"/settlements?from={DAYS[0]}&to={DAYS[2]}"
+        assert browser.get(page).status_code == 200
+        assert reads("replica", "replica") == 3
+
         # Proof that the figures really come from the replica: a row changed on the replica only
-        # (last, nothing replicates after it) shows in the next uncached answer.
+        # (last, nothing replicates after it) shows in the next uncached answer and page.
         with pair.replica_admin.begin() as conn:
             conn.execute(text("UPDATE paysystem_replica.video_daily_settlements SET views = 987654 "
                               "WHERE day = :d AND seller_id = :s"), {"d": DAYS[0], "s": seller_id})
         Redis.from_url(redis_url).flushdb()
         lines = settlements()["rows"]
         assert {line["views"] for line in lines if line["period_start"] == str(DAYS[0])} == {987654}
+        assert "987,654" in browser.get(page).get_data(as_text=True)
     finally:
         if app is not None:
             from portal.redis_client import revocations
