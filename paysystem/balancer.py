@@ -26,6 +26,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from paysystem.launcher import stop_process_groups
+
 HAPROXY = os.environ.get("HAPROXY", shutil.which("haproxy") or "/usr/sbin/haproxy")
 
 
@@ -97,13 +99,7 @@ def start_haproxy(bind: str, servers: Sequence[str], workdir: Path | None = None
 
 
 def stop_haproxy(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    stop_process_groups([proc], 10.0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.db import make_engine, make_sessionmaker, ping_when_idle
 from models.read_replica import ReadReplica, ReplicaState
-from portal.database import PING_IDLE_SECONDS, close_session, db_session, session_factory
+from portal.database import PING_IDLE_SECONDS, db_session, session_factory
 
 _EXTENSION = "paysystem.read_replica"
 _FACTORY = "paysystem.read_sessions"
@@ -41,13 +41,7 @@ def init_read_replica(app: Flask, read_url: str, max_lag_seconds: float) -> None
     ping_when_idle(engine, PING_IDLE_SECONDS)
     app.extensions[_EXTENSION] = ReadReplica(session_factory(app).kw["bind"], engine,
                                              max_lag_seconds=max_lag_seconds)
-    app.extensions[_FACTORY] = make_sessionmaker(engine)
-
-    @app.teardown_appcontext
-    def _close_read_session(_exc: BaseException | None) -> None:
-        session: Session | None = g.pop("figure_read_session", None)
-        if session is not None:
-            close_session(session)
+    app.extensions[_FACTORY] = make_sessionmaker(engine)  # its sessions closed by portal/database.py
 
 
 def read_replica(app: Flask | None = None) -> ReadReplica | None:
