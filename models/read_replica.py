@@ -109,10 +109,18 @@ class ReadReplica:
         self._checked_at = 0.0
 
     def state(self, *, fresh: bool = False) -> ReplicaState:
-        """The verdict, checked again when older than `check_seconds` (or when `fresh`)."""
-        with self._lock:
-            now = time.monotonic()
-            if fresh or self._state is None or now - self._checked_at >= self.check_seconds:
+        """The verdict, checked again when older than `check_seconds` (or when `fresh`). While
+        one thread checks (an unreachable replica takes up to its connect timeout), the others
+        go on with the previous verdict instead of queueing behind it."""
+        stale = self._state is None or time.monotonic() - self._checked_at >= self.check_seconds
+        if not (fresh or stale):
+            return self._state  # type: ignore[return-value]
+        if not self._lock.acquire(blocking=fresh or self._state is None):
+            return self._state  # type: ignore[return-value]
+        try:
+            if fresh or self._state is None or time.monotonic() - self._checked_at >= self.check_seconds:
                 self._state = check_replica(self.primary, self.engine, self.max_lag_seconds)
-                self._checked_at = now
+                self._checked_at = time.monotonic()
             return self._state
+        finally:
+            self._lock.release()
