@@ -145,9 +145,19 @@ def find_scene(url: str) -> Scene:
                  month_first=month, month_last=month_range(month)[1], sellers=[s for s, _ in by_seller])
 
 
-def bearer(user_id: int, settings: Settings) -> str:
-    token, _ = issue_token(User(id=user_id, role=Role.SELLER), settings)
+def bearer(user_id: int, settings: Settings, session_version: int = 0) -> str:
+    """A token as the API issues it; `session_version` is the account's current one (a token
+    with an older one is refused: `sign_in` below changes the seller's password, which bumps it)."""
+    token, _ = issue_token(User(id=user_id, role=Role.SELLER, session_version=session_version), settings)
     return f"Authorization: Bearer {token}\r\n"
+
+
+def session_versions(url: str) -> dict[int, int]:
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as db:
+        versions = {user_id: version or 0 for user_id, version in db.execute(select(User.id, User.session_version))}
+    engine.dispose()
+    return versions
 
 
 def sign_in(port: int, url: str, seller_id: int) -> str:
@@ -202,8 +212,8 @@ def check(port: int, path: str, headers: str, expect: str) -> int:
     return len(body)
 
 
-def phases(scene: Scene, settings: Settings, cookie: str) -> list[Phase]:
-    token = bearer(scene.seller_id, settings)
+def phases(scene: Scene, settings: Settings, cookie: str, versions: dict[int, int]) -> list[Phase]:
+    token = bearer(scene.seller_id, settings, versions.get(scene.seller_id, 0))
     top5 = f"/api/v1/stats/top5?metric=views&period=day&date={scene.top5_day.isoformat()}"
     month = (f"/api/v1/settlements?granularity=month&from={scene.month_first.isoformat()}"
              f"&to={scene.month_last.isoformat()}")
@@ -212,7 +222,7 @@ def phases(scene: Scene, settings: Settings, cookie: str) -> list[Phase]:
         Phase("top5 cached", "GET /api/v1/stats/top5 (day, views)", [(top5, token)]),
         Phase("settlements cached", "GET /api/v1/settlements (month)", [(month, token)]),
         Phase("settlements uncached", "GET /api/v1/settlements (month), every request a cache miss",
-              [(month, bearer(s, settings)) for s in scene.sellers],
+              [(month, bearer(s, settings, versions.get(s, 0))) for s in scene.sellers],
               bump=month_scopes(scene.month_first, scene.month_last)),
         Phase("dashboard", "GET /dashboard (HTML)", [("/dashboard", cookie)]),
     ]
@@ -460,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         servers = [gunicorn]
         try:
             cookie = sign_in(port, url, scene.seller_id)
-            all_phases = phases(scene, settings, cookie)
+            all_phases = phases(scene, settings, cookie, session_versions(url))
             rows += measure(port, "1 node" if args.nodes > 1 else "", all_phases, args, url, redis_url)
             if args.nodes > 1:
                 # The same node behind HAProxy (the balancer's own cost), then `--nodes` nodes.
