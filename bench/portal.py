@@ -86,6 +86,7 @@ from models.business_time import month_range, month_start
 from models.db import make_engine, make_sessionmaker
 from models.figures.cache import FigureCache, month_scopes
 from models.figures.tables import VideoDailyStats
+from paysystem.balancer import start_haproxy, stop_haproxy
 from paysystem.synthetic_data import default_last_day, generate
 from portal.api.tokens import issue_token
 from settings import PROJECT_ROOT, Settings, generate_fernet_key
@@ -143,15 +144,19 @@ def find_scene(url: str) -> Scene:
                  month_first=month, month_last=month_range(month)[1], sellers=[s for s, _ in by_seller])
 
 
-def bearer(user_id: int, settings: Settings) -> str:
-    """A seller's token for its current session version: `sign_in` sets a password, which ends
-    the tokens of the version before (a token made with version 0 was refused, 401)."""
-    engine = make_engine(settings.database_url)
-    with engine.connect() as conn:
-        version = conn.execute(select(User.session_version).where(User.id == user_id)).scalar_one()
-    engine.dispose()
-    token, _ = issue_token(User(id=user_id, role=Role.SELLER, session_version=version), settings)
+def bearer(user_id: int, settings: Settings, session_version: int = 0) -> str:
+    """A token as the API issues it; `session_version` is the account's current one (a token
+    with an older one is refused: `sign_in` below changes the seller's password, which bumps it)."""
+    token, _ = issue_token(User(id=user_id, role=Role.SELLER, session_version=session_version), settings)
     return f"Authorization: Bearer {token}\r\n"
+
+
+def session_versions(url: str) -> dict[int, int]:
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as db:
+        versions = {user_id: version or 0 for user_id, version in db.execute(select(User.id, User.session_version))}
+    engine.dispose()
+    return versions
 
 
 def sign_in(port: int, url: str, seller_id: int) -> str:
@@ -206,8 +211,8 @@ def check(port: int, path: str, headers: str, expect: str) -> int:
     return len(body)
 
 
-def phases(scene: Scene, settings: Settings, cookie: str) -> list[Phase]:
-    token = bearer(scene.seller_id, settings)
+def phases(scene: Scene, settings: Settings, cookie: str, versions: dict[int, int]) -> list[Phase]:
+    token = bearer(scene.seller_id, settings, versions.get(scene.seller_id, 0))
     top5 = f"/api/v1/stats/top5?metric=views&period=day&date={scene.top5_day.isoformat()}"
     month = (f"/api/v1/settlements?granularity=month&from={scene.month_first.isoformat()}"
              f"&to={scene.month_last.isoformat()}")
@@ -216,7 +221,7 @@ def phases(scene: Scene, settings: Settings, cookie: str) -> list[Phase]:
         Phase("top5 cached", "GET /api/v1/stats/top5 (day, views)", [(top5, token)]),
         Phase("settlements cached", "GET /api/v1/settlements (month)", [(month, token)]),
         Phase("settlements uncached", "GET /api/v1/settlements (month), every request a cache miss",
-              [(month, bearer(s, settings)) for s in scene.sellers],
+              [(month, bearer(s, settings, versions.get(s, 0))) for s in scene.sellers],
               bump=month_scopes(scene.month_first, scene.month_last)),
         Phase("dashboard", "GET /dashboard (HTML)", [("/dashboard", cookie)]),
     ]
@@ -333,6 +338,8 @@ def target_text(name: str) -> str:
 
 
 def table(rows: list[dict]) -> str:
+    if any(row.get("topology") for row in rows):
+        return topology_table(rows)
     lines = ["| phase | request | requests | req/s | p50 ms | p99 ms | errors | × ceiling | cache writes "
              "| Redis cmds/req | Redis cmds/s | target | result | Java ref. req/s |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
@@ -347,7 +354,59 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def topology_table(rows: list[dict]) -> str:
+    """`--nodes`: each phase's figures per topology side by side, with the gain over one node."""
+    single = {row["phase"]: row["req_per_s"] for row in rows if row["topology"] == "1 node"}
+    lines = ["| topology | phase | requests | req/s | × 1 node | p50 ms | p99 ms | errors | × ceiling | target | result |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for row in rows:
+        base = single.get(row["phase"])
+        gain = f"{row['req_per_s'] / base:.2f}" if base else "—"
+        lines.append(
+            f"| {row['topology']} | {row['phase']} | {row['requests']:,} | {row['req_per_s']:,.0f} | {gain} "
+            f"| {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {row['ratio']:.2f} "
+            f"| {target_text(row['phase'])} | {row['result'] or '—'} |")
+    return "\n".join(lines)
+
+
 # --- main ---------------------------------------------------------------------------------------
+
+EXPECT = {"ceiling": '"version"', "top5 cached": '"items"', "settlements cached": '"rows"',
+          "settlements uncached": '"rows"', "dashboard": "<html"}
+
+
+def measure(port: int, topology: str, all_phases: list[Phase], args: argparse.Namespace, url: str,
+            redis_url: str) -> list[dict]:
+    """Every chosen phase against the portal answering on `port` (a node or the balancer)."""
+    rows = []
+    ceiling = 0.0
+    for phase in all_phases:
+        if args.phase and phase.name != "ceiling" and phase.name not in args.phase:
+            continue
+        size = check(port, *phase.requests[0], EXPECT[phase.name])
+        print(f"* {topology + ': ' if topology else ''}{phase.name}: {args.connections} connections, "
+              f"{args.warmup:g} s warm-up + {args.seconds:g} s ({size:,} bytes per answer)", flush=True)
+        keys_before = figure_keys(redis_url)
+        commands_before = redis_commands(redis_url)
+        result = run_phase(port, phase, args.connections, args.seconds, args.warmup, url)
+        lat = sorted(result["latencies"])
+        rate = result["answered"] / args.seconds
+        if phase.name == "ceiling":
+            ceiling = rate
+        row = {"topology": topology, "phase": phase.name, "endpoint": phase.endpoint, "requests": result["answered"],
+               "req_per_s": rate, "p50_ms": percentile(lat, 0.50) * 1000,
+               "p99_ms": percentile(lat, 0.99) * 1000, "errors": sum(result["errors"].values()),
+               "error_kinds": result["errors"], "ratio": rate / ceiling if ceiling else float("nan"),
+               "cache_writes": figure_keys(redis_url) - keys_before, "sent": result["sent"],
+               "version_bumps": result["bumps"],
+               # per request over the whole phase, warm-up included, like `sent`
+               "redis_per_request": (redis_commands(redis_url) - commands_before) / max(1, result["sent"]),
+               "load_cpu_share": result["cpu_seconds"] / (args.seconds + args.warmup)}
+        row["redis_per_s"] = row["redis_per_request"] * rate
+        row["result"] = verdict(row)
+        rows.append(row)
+    return rows
+
 
 def build(url: str, redis_url: str, args: argparse.Namespace) -> None:
     """Generate the data set and backfill its days with real workers (as bench/pipeline.py)."""
@@ -381,11 +440,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="requests kept in flight (closed loop)")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
+    parser.add_argument("--nodes", type=int, default=1,
+                        help="also measure the same node behind HAProxy, then this many nodes behind it "
+                             "(each --workers × --threads; paysystem/balancer.py), in the same run")
     parser.add_argument("--phase", action="append", help="run only these phases (repeatable; ceiling always runs)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
-    if args.connections < 1 or args.seconds <= 0 or args.warmup < 0:
-        parser.error("--connections and --seconds must be positive, --warmup not negative")
+    if args.connections < 1 or args.seconds <= 0 or args.warmup < 0 or args.nodes < 1:
+        parser.error("--connections, --seconds and --nodes must be positive, --warmup not negative")
 
     rows: list[dict] = []
     with scratch_redis() as redis_url, scratch_database("portal", keep=args.keep, reuse=args.database) as url:
@@ -398,47 +460,41 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(environment="production", database_url=url, redis_url=redis_url,
                             secret_key=secrets.token_urlsafe(48), payout_details_keys=(generate_fernet_key(),)).validate()
         port = free_port()
+        ports = [port]
         print(f"* gunicorn {args.workers} × {args.threads} on port {port} (gunicorn.conf.py); seller "
               f"{scene.seller_id} ({scene.seller_videos} videos), top-5 of {scene.top5_day}, month "
               f"{scene.month_first:%Y-%m}, {len(scene.sellers):,} sellers for the uncached phase", flush=True)
         gunicorn = start_gunicorn(settings, port, args.workers, args.threads, "gthread",
                                   PROJECT_ROOT / "gunicorn.conf.py")
+        servers = [gunicorn]
         try:
             cookie = sign_in(port, url, scene.seller_id)
-            all_phases = phases(scene, settings, cookie)
-            expect = {"ceiling": '"version"', "top5 cached": '"items"', "settlements cached": '"rows"',
-                      "settlements uncached": '"rows"', "dashboard": "<html"}
-            ceiling = 0.0
-            for phase in all_phases:
-                if args.phase and phase.name != "ceiling" and phase.name not in args.phase:
-                    continue
-                size = check(port, *phase.requests[0], expect[phase.name])
-                print(f"* {phase.name}: {args.connections} connections, {args.warmup:g} s warm-up + "
-                      f"{args.seconds:g} s ({size:,} bytes per answer)", flush=True)
-                keys_before = figure_keys(redis_url)
-                commands_before = redis_commands(redis_url)
-                result = run_phase(port, phase, args.connections, args.seconds, args.warmup, url)
-                lat = sorted(result["latencies"])
-                rate = result["answered"] / args.seconds
-                if phase.name == "ceiling":
-                    ceiling = rate
-                row = {"phase": phase.name, "endpoint": phase.endpoint, "requests": result["answered"],
-                       "req_per_s": rate, "p50_ms": percentile(lat, 0.50) * 1000,
-                       "p99_ms": percentile(lat, 0.99) * 1000, "errors": sum(result["errors"].values()),
-                       "error_kinds": result["errors"], "ratio": rate / ceiling if ceiling else float("nan"),
-                       "cache_writes": figure_keys(redis_url) - keys_before, "sent": result["sent"],
-                       "version_bumps": result["bumps"],
-                       # per request over the whole phase, warm-up included, like `sent`
-                       "redis_per_request": (redis_commands(redis_url) - commands_before) / max(1, result["sent"]),
-                       "load_cpu_share": result["cpu_seconds"] / (args.seconds + args.warmup)}
-                row["redis_per_s"] = row["redis_per_request"] * rate
-                row["result"] = verdict(row)
-                rows.append(row)
+            all_phases = phases(scene, settings, cookie, session_versions(url))
+            rows += measure(port, "1 node" if args.nodes > 1 else "", all_phases, args, url, redis_url)
+            if args.nodes > 1:
+                # The same node behind HAProxy (the balancer's own cost), then `--nodes` nodes.
+                balancer_port = free_port()
+                for count in (1, args.nodes):
+                    while len(servers) < count:
+                        extra = free_port()
+                        print(f"* another gunicorn {args.workers} × {args.threads} on port {extra}", flush=True)
+                        servers.append(start_gunicorn(settings, extra, args.workers, args.threads, "gthread",
+                                                      PROJECT_ROOT / "gunicorn.conf.py"))
+                        ports.append(extra)
+                    print(f"* haproxy on port {balancer_port} -> {count} node(s)", flush=True)
+                    haproxy = start_haproxy(f"127.0.0.1:{balancer_port}", [f"127.0.0.1:{p}" for p in ports[:count]])
+                    try:
+                        label = f"HAProxy → {count} node{'s' if count > 1 else ''}"
+                        rows += measure(balancer_port, label, all_phases, args, url, redis_url)
+                    finally:
+                        stop_haproxy(haproxy)
         finally:
-            stop(gunicorn)
+            for server in servers:
+                stop(server)
 
     print()
-    print(f"portal read benchmark · gunicorn {args.workers} workers × {args.threads} threads (gthread) · "
+    print(f"portal read benchmark · gunicorn {args.workers} workers × {args.threads} threads (gthread)"
+          f"{f' per node, 1 node and {args.nodes} behind HAProxy' if args.nodes > 1 else ''} · "
           f"closed loop, {args.connections} connections · {args.warmup:g} s warm-up + {args.seconds:g} s per "
           f"phase · MariaDB + Redis · {os.cpu_count()} cores shared with the load generator")
     print()
@@ -450,12 +506,12 @@ def main(argv: list[str] | None = None) -> int:
           "and at the phase's req/s; Java ref.: the reference implementation's reported req/s)")
     for row in rows:
         if row["error_kinds"]:
-            print(f"errors in {row['phase']}: {row['error_kinds']}")
+            print(f"errors in {row['topology'] + ' ' if row['topology'] else ''}{row['phase']}: {row['error_kinds']}")
         if row["version_bumps"]:
             print(f"{row['phase']}: {row['sent']:,} requests sent, cache version bumped {row['version_bumps']} times")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"workers": args.workers, "threads": args.threads,
+        args.json.write_text(json.dumps({"workers": args.workers, "threads": args.threads, "nodes": args.nodes,
                                          "connections": args.connections, "seconds": args.seconds,
                                          "warmup": args.warmup, "rows": rows}, indent=2, default=str))
     return 0

@@ -43,7 +43,7 @@ def _with_retries(settings: Settings, step: Callable[[], StepResult]) -> StepRes
 
 
 def _cache(settings: Settings, engine: Engine, use_cache: bool) -> FigureCache | None:
-    return FigureCache(make_redis(settings.redis_url), engine=engine) if use_cache else None
+    return FigureCache(make_redis(settings.cache_redis_url), engine=engine) if use_cache else None
 
 
 def execute_run(settings: Settings, engine: Engine, run_id: int, *, use_cache: bool = True) -> StepResult:

@@ -20,7 +20,7 @@ PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, Job
 
 
 def queue_connection(settings: Settings) -> Redis:
-    return make_redis(settings.redis_url, for_queue=True)
+    return make_redis(settings.queue_redis_url, for_queue=True)
 
 
 def queue_name(settings: Settings) -> str:

@@ -37,7 +37,7 @@ def finalize_task(run_id: int) -> dict:
     settings = load_settings()
     try:
         engine = engine_for(settings.database_url)
-        return finalize_run(engine, run_id, cache=FigureCache(make_redis(settings.redis_url), engine=engine),
+        return finalize_run(engine, run_id, cache=FigureCache(make_redis(settings.cache_redis_url), engine=engine),
                             lock_wait_seconds=settings.batch_lock_wait_seconds).as_dict()
     except BaseException as exc:
         _no_retry_unless_transient(exc)

@@ -89,7 +89,7 @@ def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
         pass
 
 
-def _stop_services(services: list[subprocess.Popen[bytes]], grace: float) -> None:
+def stop_process_groups(services: list[subprocess.Popen[bytes]], grace: float) -> None:
     """SIGTERM every service's group, wait for them, then SIGKILL whatever group is left
     (a service that exited may have left a child behind in its group)."""
     for proc in services:
@@ -108,9 +108,9 @@ def _stop_services(services: list[subprocess.Popen[bytes]], grace: float) -> Non
 
 def _stop(services: list[subprocess.Popen[bytes]], redis_proc: subprocess.Popen[bytes] | None) -> None:
     """The portal, scheduler and worker first, Redis last: they talk to it while they stop."""
-    _stop_services(list(reversed(services)), STOP_GRACE_SECONDS)
+    stop_process_groups(list(reversed(services)), STOP_GRACE_SECONDS)
     if redis_proc is not None:
-        _stop_services([redis_proc], 5.0)
+        stop_process_groups([redis_proc], 5.0)
 
 
 def run_all(host: str = "127.0.0.1", port: int = 5000, seed: bool = True) -> int:

@@ -53,6 +53,7 @@ from portal.ops import status as ops_status
 from portal.ops.metrics import init_metrics, note_endpoint
 from portal.ops.rq import URL_PREFIX as RQ_URL_PREFIX
 from portal.ops.rq import admins_only, init_rq_dashboard, rq_blueprint
+from portal.read_replica import init_read_replica
 from portal.redis_client import init_redis
 from portal.request_limits import init_request_limits, refuse_oversized
 from portal.security_headers import init_security_headers
@@ -68,7 +69,8 @@ FIRST_HOOKS: tuple[Callable[[], object], ...] = (note_endpoint, refuse_oversized
 # Extensions bound before any blueprint.
 EXTENSIONS: tuple[Step, ...] = (
     lambda app, settings: init_database(app, settings.database_url),
-    lambda app, settings: init_redis(app, settings.redis_url),
+    lambda app, settings: init_read_replica(app, settings.database_read_url, settings.read_replica_max_lag_seconds),
+    lambda app, settings: init_redis(app, settings.cache_redis_url, queue_url=settings.queue_redis_url),
     lambda app, _: init_mail_outbox(app),
     lambda app, _: login_manager.init_app(app),
     lambda app, _: init_server_sessions(app),
@@ -90,7 +92,7 @@ URL_PREFIXES: dict[str, str] = {rq_blueprint.name: RQ_URL_PREFIX}
 
 # Steps that need every blueprint above registered; the login limits after every other view.
 AFTER_BLUEPRINTS: tuple[Step, ...] = (
-    lambda app, settings: init_rq_dashboard(app, settings.redis_url),
+    lambda app, settings: init_rq_dashboard(app, settings.queue_redis_url),
     init_social_login,
     init_body_limits,
     init_login_limits,

@@ -14,6 +14,10 @@ _EXTENSION = "paysystem.db"
 _RECORDER = "paysystem.progress"
 
 
+# The sessions a request may open, closed when its app context ends: the primary's, and the
+# read replica's for figure reads (portal/read_replica.py).
+REQUEST_SESSIONS = ("db_session", "figure_read_session")
+
 # A pooled connection unused for this long is pinged before a request gets it (models/db.py).
 PING_IDLE_SECONDS = 1.0
 
@@ -31,9 +35,10 @@ def init_database(app: Flask, database_url: str) -> None:
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:
-            close_session(session)
+        for key in REQUEST_SESSIONS:
+            session: Session | None = g.pop(key, None)
+            if session is not None:
+                close_session(session)
 
 
 def close_session(session: Session) -> None:

@@ -6,7 +6,8 @@ from flask import current_app, g, has_request_context, request
 
 from models.figures.cache import FigureCache
 from models.figures.status_memo import StatusMemo
-from portal.database import db_session, session_factory
+from portal.database import session_factory
+from portal.read_replica import figure_session, reads_replica
 from portal.redis_client import redis_client
 from portal.settings import settings
 
@@ -32,13 +33,18 @@ def app_figure_cache() -> FigureCache:
 
 
 def figure_cache() -> FigureCache:
-    """The app's cache bound to this request's session: the scope versions are read on the
-    request's one connection, each at most once per request (`FigureCache.for_session`)."""
+    """The app's cache bound to this request's figure session (the replica's in a view marked
+    `@figures_from_replica` while it is usable, portal/read_replica.py): the scope versions are
+    read on that one connection, each at most once per request (`FigureCache.for_session`)."""
     if not has_request_context():
         return app_figure_cache()
     bound: FigureCache | None = g.get("figure_cache")
     if bound is None:
-        bound = g.figure_cache = app_figure_cache().for_session(db_session())
+        bound = g.figure_cache = app_figure_cache().for_session(figure_session())
+        if reads_replica():
+            # The fast path read its versions on the primary: figures read on a replica must be
+            # kept under the versions the replica holds, never old rows under new versions.
+            return bound
         known = request.environ.get(KNOWN_VERSIONS)
         if known:
             bound.already_read(known)

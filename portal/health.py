@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from portal.database import db_session
-from portal.redis_client import redis_client
+from portal.redis_client import queue_redis_client, redis_client
 
 bp = Blueprint("health", __name__)
 
@@ -26,6 +26,8 @@ def _check_database() -> None:
 
 def _check_redis() -> None:
     redis_client().ping()
+    if queue_redis_client() is not redis_client():
+        queue_redis_client().ping()  # REDIS_QUEUE_URL names a second instance: both must answer
 
 
 def _state(name: str, check: Callable[[], None]) -> str:

@@ -129,7 +129,7 @@ def init_login_limits(app: Flask, settings: Settings) -> Limiter:
     `@forgot_attempt` views; call after the blueprints."""
     limiter = Limiter(
         key_func=client_ip,
-        storage_uri=settings.redis_url,
+        storage_uri=settings.cache_redis_url,
         storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         # Its atomic hit can be given back (cost -1), unlike a moving window's.
         strategy="sliding-window-counter",

@@ -171,6 +171,14 @@ class Settings:
     environment: str = "development"
     database_url: str = field(default_factory=default_database_url)
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Issue 23: the RQ queues and the cache (figures, answers, limits, revocations) may live on
+    # separate Redis instances; "" means REDIS_URL (see queue_redis_url / cache_redis_url).
+    redis_queue_url: str = ""
+    redis_cache_url: str = ""
+    # A MariaDB replica for the read-only seller pages and stats API ("" = none), used only
+    # while it replicates, is at most this many seconds behind and holds the last finished run.
+    database_read_url: str = ""
+    read_replica_max_lag_seconds: int = 30
     secret_key: str = DEV_SECRET_KEY
     timezone: str = "Asia/Seoul"
     media_root: Path = PROJECT_ROOT / "var" / "media"
@@ -262,6 +270,10 @@ class Settings:
             environment=environment,
             database_url=_env("DATABASE_URL", default_database_url()),
             redis_url=_env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            redis_queue_url=_env("REDIS_QUEUE_URL", ""),
+            redis_cache_url=_env("REDIS_CACHE_URL", ""),
+            database_read_url=_env("DATABASE_READ_URL", ""),
+            read_replica_max_lag_seconds=_int_env("READ_REPLICA_MAX_LAG_SECONDS", 30),
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
             timezone=_env("PAYSYSTEM_TIMEZONE", "Asia/Seoul"),
             media_root=media_root,
@@ -314,6 +326,17 @@ class Settings:
         return self.public_base_url.rstrip("/") + path
 
     @property
+    def queue_redis_url(self) -> str:
+        """The Redis of the RQ queues (and rq-scheduler): REDIS_QUEUE_URL, else REDIS_URL."""
+        return self.redis_queue_url or self.redis_url
+
+    @property
+    def cache_redis_url(self) -> str:
+        """The Redis of figures, cached answers, rate limits and token revocations:
+        REDIS_CACHE_URL, else REDIS_URL. RQ needs one plain Redis; the cache can grow apart."""
+        return self.redis_cache_url or self.redis_url
+
+    @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
@@ -354,6 +377,8 @@ class Settings:
             raise ConfigError("MAX_BODY_KB must be at least 1")
         if self.jwt_ttl_seconds < 60:
             raise ConfigError("JWT_TTL_SECONDS must be at least 60")
+        if self.read_replica_max_lag_seconds < 0:
+            raise ConfigError("READ_REPLICA_MAX_LAG_SECONDS cannot be negative")
         if not 0 <= self.figure_status_ttl_seconds <= 60:
             raise ConfigError("FIGURE_STATUS_TTL_SECONDS must be from 0 to 60 (a status may lag the data that long)")
         for name, value in (

@@ -24,7 +24,8 @@ needs_mariadb_server = pytest.mark.skipif(shutil.which("mariadb-install-db") is 
 class PrivateMariaDB:
     """A throwaway mariadbd on loopback (no grant tables: nothing but this test reaches it)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, args: tuple[str, ...] = ("--skip-log-bin",)) -> None:
+        self.args = args
         self.datadir = workdir / "data"
         self.port = free_port()
         subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}", "--user=root",
@@ -36,7 +37,7 @@ class PrivateMariaDB:
         self.proc = subprocess.Popen(
             [MARIADBD, "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}",
              "--bind-address=127.0.0.1", f"--socket={self.workdir / 'sock'}", "--user=root", "--skip-grant-tables",
-             "--innodb-buffer-pool-size=32M", "--skip-log-bin"],
+             "--innodb-buffer-pool-size=32M", *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         engine = make_engine(f"mysql+pymysql://root@127.0.0.1:{self.port}/mysql")
         deadline = time.monotonic() + 30

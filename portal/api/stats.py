@@ -33,10 +33,10 @@ from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller
 from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses, validated_query
-from portal.database import db_session
 from portal.figures import figure_cache
 from portal.queries import figures as queries
 from portal.queries.parse import path_day
+from portal.read_replica import figure_session, figures_from_replica
 from portal.settings import settings
 
 TAGS = ["statistics"]
@@ -70,18 +70,20 @@ def _answer(model: type[BaseModel], body: dict[str, Any]) -> ResponseReturnValue
 @api_bp.get("/stats/summary")
 @api_auth(Role.SELLER)
 @api_spec.validate(query=queries.SummaryQuery, resp=responses(schema.Summary, 401, 403, 422), tags=TAGS)
+@figures_from_replica
 def stats_summary() -> ResponseReturnValue:
     """Yesterday's and month-to-date cards with their changes, and tier progress."""
     query = validated_query()
     seller_id, tz = _seller(query), settings().tz
-    body = cards(db_session(), figure_cache(), seller_id, tz)
+    body = cards(figure_session(), figure_cache(), seller_id, tz)
     return _answer(schema.Summary, {**body, "timezone": settings().timezone,
-                                    "tier_progress": tier_progress(db_session(), seller_id, tz)})
+                                    "tier_progress": tier_progress(figure_session(), seller_id, tz)})
 
 
 @api_bp.get("/stats/top5")
 @api_auth(Role.SELLER)
 @api_spec.validate(query=queries.Top5Query, resp=responses(schema.Top5, 401, 403, 422), tags=TAGS)
+@figures_from_replica
 def stats_top5() -> ResponseReturnValue:
     """The five best videos of a day, week or month by views or watch time."""
     tz = settings().tz
@@ -90,7 +92,7 @@ def stats_top5() -> ResponseReturnValue:
     query = query.model_copy(update={"day": response_cache.top5_day(query, tz)})
     plan = response_cache.answer_plan(response_cache.TOP5, query, tz)
     answer = jsonify(schema.Top5.model_validate(top5(
-        db_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period), query.day,
+        figure_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period), query.day,
         tz)).model_dump(mode="json"))
     return _kept(plan, query, answer)
 
@@ -99,6 +101,7 @@ def stats_top5() -> ResponseReturnValue:
 @api_auth(Role.SELLER)
 @api_spec.validate(query=queries.SettlementsQuery, resp=responses(schema.SettlementPage, 401, 403, 404, 422),
                    tags=TAGS)
+@figures_from_replica
 def settlements_list() -> ResponseReturnValue:
     """Settlement lines per video and day, week or month, with period totals (404: not your video)."""
     query = validated_query()
@@ -108,7 +111,7 @@ def settlements_list() -> ResponseReturnValue:
     # encoded as it is, not rebuilt as pydantic models of every line and dumped again. The answer
     # is checked against the model wherever answers are validated (development, tests), and
     # tests/test_stats_api.py holds the bytes equal to the model's.
-    answer = jsonify(settlement_table(db_session(), figure_cache(), _seller(query), tz=settings().tz,
+    answer = jsonify(settlement_table(figure_session(), figure_cache(), _seller(query), tz=settings().tz,
                                       **response_cache.settlement_args(query)))
     return _kept(plan, query, answer)
 
@@ -120,44 +123,48 @@ def settlements_list() -> ResponseReturnValue:
                    path_parameter_descriptions={"video_id": "One of your videos.",
                                                 "day": "A business day, YYYY-MM-DD."},
                    tags=TAGS)
+@figures_from_replica
 def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
     """The arithmetic of a video-day (brackets) or, with granularity week/month, its days."""
     query = validated_query()
     when = path_day(day)
     if query.granularity == "day":
-        return _answer(schema.DayReceipt, day_receipt(db_session(), _seller(query), video_id, when))
-    return _answer(schema.PeriodReceipt, period_receipt(db_session(), _seller(query), video_id, query.granularity,
+        return _answer(schema.DayReceipt, day_receipt(figure_session(), _seller(query), video_id, when))
+    return _answer(schema.PeriodReceipt, period_receipt(figure_session(), _seller(query), video_id, query.granularity,
                                                         when))
 
 
 @api_bp.get("/videos/<int:video_id>/stats")
 @api_auth(Role.SELLER)
 @api_spec.validate(query=queries.SeriesQuery, resp=responses(schema.VideoSeries, 401, 403, 404, 422), tags=TAGS)
+@figures_from_replica
 def video_stats(video_id: int) -> ResponseReturnValue:
     """A video's figures per business day (default: the 30 days ending today), and how often its ads were skipped."""
     query = validated_query()
-    body = daily_series(db_session(), figure_cache(), _seller(query), query.first, query.last, settings().tz, video_id)
-    skips = video_skip_rate(db_session(), video_id, query.first, query.last)  # after the seller's check above
+    body = daily_series(figure_session(), figure_cache(), _seller(query), query.first, query.last, settings().tz, video_id)
+    skips = video_skip_rate(figure_session(), video_id, query.first, query.last)  # after the seller's check above
     return _answer(schema.VideoSeries, {**body, "ad_skips": skips.as_json()})
 
 
 @api_bp.get("/videos/<int:video_id>/ledger")
 @api_auth(Role.SELLER)
 @api_spec.validate(query=queries.SeriesQuery, resp=responses(schema.Ledger, 401, 403, 404, 422), tags=TAGS)
+@figures_from_replica
 def video_ledger(video_id: int) -> ResponseReturnValue:
     """Started, counted and rejected plays of a video per business day (default: the last 30 days)."""
     query = validated_query()
-    return _answer(schema.Ledger, view_ledger(db_session(), figure_cache(), _seller(query), video_id, query.first,
+    return _answer(schema.Ledger, view_ledger(figure_session(), figure_cache(), _seller(query), video_id, query.first,
                                               query.last, settings().tz))
 
 
 @api_bp.get("/restatements")
 @api_auth(Role.SELLER)
 @api_spec.validate(query=queries.RestatementsQuery, resp=responses(schema.RestatementList, 401, 403, 422), tags=TAGS)
+@figures_from_replica
 def restatements() -> ResponseReturnValue:
     """The restatements of the caller's videos, newest first, a page at a time, with their count and
     net change in total (empty for another seller's video)."""
     query = validated_query()
     return _answer(schema.RestatementList, restatement_page(
-        db_session(), _seller(query), first=query.first, last=query.last, video_id=query.video_id, page=query.page,
+        figure_session(), _seller(query), first=query.first, last=query.last, video_id=query.video_id, page=query.page,
         per_page=query.per_page))

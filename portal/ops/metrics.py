@@ -49,7 +49,8 @@ from models import Role
 from models.batch.ops_status import batch_figures
 from portal.database import session_factory
 from portal.endpoint_label import ENDPOINT_KEY
-from portal.redis_client import redis_client
+from portal.read_replica import READS, replica_state
+from portal.redis_client import queue_redis_client
 from portal.settings import settings
 
 PROGRESS_PATH = re.compile(r"^(/api/v1)?/videos/\d+/sessions/\d+/progress$")
@@ -138,7 +139,24 @@ class StoreCollector:
                                  "When the latest succeeded nightly run finished (Unix time; 0: never).")
         last.add_metric([], figures.last_nightly_success.timestamp() if figures.last_nightly_success else 0)
         yield last
+        yield from self._replica()
         yield from self._queues()
+
+    def _replica(self) -> Iterable[Any]:
+        """The read replica as the figure reads see it (checked now, not from the process's
+        kept verdict): its lag, and whether it may be read (0 with the reason otherwise)."""
+        state = replica_state(self.app)
+        if state is None:
+            return
+        lag = GaugeMetricFamily("paysystem_read_replica_lag_seconds",
+                                "Seconds_Behind_Master of the read replica (-1: not replicating or unreachable).")
+        lag.add_metric([], state.lag_seconds if state.lag_seconds is not None else -1)
+        yield lag
+        usable = GaugeMetricFamily("paysystem_read_replica_usable",
+                                   "1 when figure reads may go to the replica; 0 with the reason otherwise.",
+                                   labels=["reason"])
+        usable.add_metric([state.reason], 1 if state.usable else 0)
+        yield usable
 
     def _queues(self) -> Iterable[Any]:
         config = self.app.config["PAYSYSTEM_SETTINGS"]
@@ -148,8 +166,7 @@ class StoreCollector:
                                     labels=["queue"])
         up = GaugeMetricFamily("paysystem_queue_redis_up", "Whether the queue's Redis answered this scrape.")
         try:
-            with self.app.app_context():
-                connection = redis_client()
+            connection = queue_redis_client(self.app)
             queue = batch_queue(config, connection)
             counts = {"queued": queue.count, "started": queue.started_job_registry.count,
                       "deferred": queue.deferred_job_registry.count, "scheduled": queue.scheduled_job_registry.count,
@@ -197,7 +214,7 @@ def metrics_view() -> ResponseReturnValue:
         MultiProcessCollector(registry)
     else:
         registry = CollectorRegistry()
-        for collector in (REQUESTS, LATENCY, PROGRESS):
+        for collector in (REQUESTS, LATENCY, PROGRESS, READS):
             registry.register(collector)
     registry.register(StoreCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
     return Response(generate_latest(registry), 200, {"Cache-Control": "no-store"}, mimetype=CONTENT_TYPE_LATEST)

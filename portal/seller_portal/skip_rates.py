@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from models.figures.skip_rates import SkipRate, video_skip_rate
-from portal.database import db_session
+from portal.read_replica import figure_session
 from portal.seller_portal.views import bp
 
 
@@ -21,4 +21,4 @@ def _day(value: str | date) -> date:
 @bp.app_template_global("video_skip_rate")
 def video_skip_rate_global(video_id: int, first: str | date, last: str | date) -> SkipRate:
     """Skipped / skippable ad views of `video_id` over the business days `first` … `last` (ISO dates or dates)."""
-    return video_skip_rate(db_session(), video_id, _day(first), _day(last))
+    return video_skip_rate(figure_session(), video_id, _day(first), _day(last))

@@ -34,6 +34,7 @@ from portal.database import db_session
 from portal.figures import figure_cache
 from portal.queries import figures as queries
 from portal.queries.parse import INVALID_STATUS, RequestInvalid, parse_query, path_day
+from portal.read_replica import figure_session, figures_from_replica
 from portal.seller_portal import charts
 from portal.settings import settings
 
@@ -176,6 +177,7 @@ def _rendered_memo() -> TtlMemo[Markup]:
 
 @bp.get("/dashboard")
 @role_required(Role.SELLER)
+@figures_from_replica
 def dashboard() -> ResponseReturnValue:
     """Cards, the Top-5 chart, the revenue chart, tier progress and recent restatements.
 
@@ -189,7 +191,7 @@ def dashboard() -> ResponseReturnValue:
     token) is rendered for each request."""
     tz = settings().tz
     seller_id, sellers = scope_seller()
-    session, cache = db_session(), figure_cache()
+    session, cache = figure_session(), figure_cache()
     current = today(tz)
     query, range_error = _form_query(queries.DashboardQuery)
     metric, period = Metric(query.metric), PeriodKind(query.period)
@@ -268,6 +270,7 @@ def _settlement_args() -> tuple[dict[str, Any], FormError | None]:
 
 @bp.get("/settlements")
 @role_required(Role.SELLER)
+@figures_from_replica
 def settlements() -> ResponseReturnValue:
     """Daily, weekly or monthly settlement lines per video, sorted and paged, with totals."""
     return _settlements_page()
@@ -279,7 +282,7 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
     page with the receipt open)."""
     seller_id, sellers = scope_seller()
     args, range_error = _settlement_args()
-    table = settlement_table(db_session(), figure_cache(), seller_id, args["granularity"], args["first"],
+    table = settlement_table(figure_session(), figure_cache(), seller_id, args["granularity"], args["first"],
                              args["last"], settings().tz, video_id=args["video_id"], sort=args["sort"],
                              descending=args["descending"], page=args["page"], per_page=50)
     state = {"granularity": table["granularity"], "from": table["first"], "to": table["last"],
@@ -301,11 +304,12 @@ def _settlements_page(receipt: dict[str, Any] | None = None) -> ResponseReturnVa
 
 @bp.get("/settlements.csv")
 @role_required(Role.SELLER)
+@figures_from_replica
 def settlements_csv() -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     args = parse_query(queries.SettlementsPageQuery)  # a download: a bad range is the 422 error page
     args = {"granularity": args.granularity, "first": args.first, "last": args.last, "video_id": args.video_id}
-    rows = settlement_lines(db_session(), seller_id, args["granularity"], args["first"], args["last"],
+    rows = settlement_lines(figure_session(), seller_id, args["granularity"], args["first"], args["last"],
                             args["video_id"])
     first_row = next(rows, None)  # validates the arguments before the download starts
 
@@ -327,6 +331,7 @@ def _csv_line(row: dict[str, Any]) -> list[Any]:
 
 @bp.get("/settlements/<int:video_id>/<day>")
 @role_required(Role.SELLER)
+@figures_from_replica
 def receipt(video_id: int, day: str) -> ResponseReturnValue:
     """The arithmetic behind one line: a video-day's brackets, or a week's / month's days. To htmx
     the receipt dialog alone; opened directly, the settlement history with it open."""
@@ -334,9 +339,9 @@ def receipt(video_id: int, day: str) -> ResponseReturnValue:
     granularity = parse_query(queries.ReceiptQuery).granularity
     when = path_day(day)
     if granularity == "day":
-        body = day_receipt(db_session(), seller_id, video_id, when)
+        body = day_receipt(figure_session(), seller_id, video_id, when)
     else:
-        body = period_receipt(db_session(), seller_id, video_id, granularity, when)
+        body = period_receipt(figure_session(), seller_id, video_id, granularity, when)
     if _fragment_name({"receipt": "seller/_receipt.html"}):
         return _varied(render_template("seller/_receipt.html", receipt=body, tz_name=settings().timezone,
                                        close_url=_receipt_close_url()))
@@ -360,11 +365,12 @@ def _video_range() -> tuple[date, date]:
 
 @bp.get("/videos/<int:video_id>/stats")
 @role_required(Role.SELLER)
+@figures_from_replica
 def video_stats(video_id: int) -> ResponseReturnValue:
     """Daily series, view ledger (counted and filtered by reason), tier progress, restatements."""
     seller_id, _ = scope_seller()
     tz = settings().tz
-    session, cache = db_session(), figure_cache()
+    session, cache = figure_session(), figure_cache()
     query, range_error = _form_query(queries.SeriesQuery)
     first, last = query.first, query.last
     video = seller_video(session, seller_id, video_id)
@@ -382,10 +388,11 @@ def video_stats(video_id: int) -> ResponseReturnValue:
 
 @bp.get("/videos/<int:video_id>/stats.csv")
 @role_required(Role.SELLER)
+@figures_from_replica
 def video_stats_csv(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     first, last = _video_range()
-    series = daily_series(db_session(), figure_cache(), seller_id, first, last, settings().tz, video_id)
+    series = daily_series(figure_session(), figure_cache(), seller_id, first, last, settings().tz, video_id)
     rows = ([d["day"], d["status"], d["views"], d["watch_seconds"], d["ad_views"], d["video_amount"], d["ad_amount"],
              d["total_amount"]] for d in series["days"])
     return csv_response(f"video-{video_id}-{first}-{last}.csv",
@@ -395,10 +402,11 @@ def video_stats_csv(video_id: int) -> ResponseReturnValue:
 
 @bp.get("/videos/<int:video_id>/ledger.csv")
 @role_required(Role.SELLER)
+@figures_from_replica
 def ledger_csv(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     first, last = _video_range()
-    ledger = view_ledger(db_session(), figure_cache(), seller_id, video_id, first, last, settings().tz)
+    ledger = view_ledger(figure_session(), figure_cache(), seller_id, video_id, first, last, settings().tz)
     rows = ([d["day"], d["started"], d["counted"], d["own_video"], d["repeat_within_30s"], d["avg_watch_seconds"]]
             for d in ledger["days"])
     return csv_response(f"video-{video_id}-ledger-{first}-{last}.csv",
@@ -411,12 +419,13 @@ def ledger_csv(video_id: int) -> ResponseReturnValue:
 
 @bp.get("/restatements")
 @role_required(Role.SELLER)
+@figures_from_replica
 def restatements() -> ResponseReturnValue:
     """Every restatement of the caller's videos (one video with `video_id`), newest first, a page at
     a time, with titles, net changes and receipts (issue 21, item 7: the dashboard shows a few)."""
     seller_id, sellers = scope_seller()
     query = parse_query(queries.RestatementsQuery)
-    restated = restatement_page(db_session(), seller_id, first=query.first, last=query.last,
+    restated = restatement_page(figure_session(), seller_id, first=query.first, last=query.last,
                                 video_id=query.video_id, page=query.page, per_page=query.per_page)
     state = {"seller_id": seller_id, "video_id": query.video_id, "from": query.first, "to": query.last,
              "per_page": query.per_page if query.per_page != 50 else None}
