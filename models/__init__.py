@@ -9,6 +9,7 @@ from models.base import Base
 from models.batch import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog import Ad, AdSlot, Video, ad_slot_positions
 from models.figure_cache import FigureVersion
+from models.figures.retention import VideoDailyRetention  # noqa: F401  (registers the retention tables)
 from models.mailed_links import MailedLink
 from models.money.tables import StatementMonth  # noqa: F401  (registers §13 tables)
 from models.playback import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
