@@ -1,0 +1,45 @@
+"""GET /api/v1/videos/{video_id}/retention: a video's audience retention for a day, week or month
+(models/figures/retention.py), its seller's or, for admins, any video's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.typing import ResponseReturnValue
+
+from models import Role
+from models.business_time import month_range, today, week_range
+from models.figures.retention import retention_of_period, retention_over_days
+from models.seller_figures import seller_video
+from models.skip_rates import video_skip_rate
+from models.stats import RollupPeriod
+from portal.api.auth import api_auth
+from portal.api.blueprint import api_bp
+from portal.api.openapi import api_spec, responses, validated_query
+from portal.api.retention_schemas import Retention, RetentionQuery
+from portal.api.stats import TAGS, _answer, _handled, _seller
+from portal.database import db_session
+from portal.settings import settings
+
+
+@api_bp.get("/videos/<int:video_id>/retention")
+@api_auth(Role.SELLER)
+@api_spec.validate(query=RetentionQuery, resp=responses(Retention, 401, 403, 404, 422), tags=TAGS)
+@_handled
+def video_retention(video_id: int) -> ResponseReturnValue:
+    """Share of the counted views still watching at each 1 % of the video, average view duration and
+    percentage viewed, ad slots and the skip rate of its breaks, for the day, week or month of `date`
+    (default: yesterday). Only days the nightly batch has computed are in it."""
+    query = validated_query()
+    session = db_session()
+    video = seller_video(session, _seller(query), video_id)
+    day = query.day or today(settings().tz) - timedelta(days=1)
+    if query.period == "day":
+        first = last = day
+        figures = retention_over_days(session, video.id, video.duration_seconds, day, day)
+    else:
+        first, last = week_range(day) if query.period == "week" else month_range(day)
+        figures = retention_of_period(session, video.id, video.duration_seconds, RollupPeriod(query.period), first)
+    skips = video_skip_rate(session, video.id, first, last)
+    return _answer(Retention, {"video_id": video.id, "period": query.period, "period_start": first,
+                               "period_end": last, **figures.as_json(), "ad_skips": skips.as_json()})
