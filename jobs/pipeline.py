@@ -195,42 +195,14 @@ def _apply_rollup(conn: Connection, d: Dialect) -> int:
     return rows
 
 
-_RETENTION_SUMS = ("views", "reach_ms")
-
-
 def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> int:
-    """Replace the day's retention histograms of the partition's videos (models/figures/retention.py)
-    and move their week and month rows by the difference; returns the daily rows written.
-
-    A histogram has no running totals, so a re-run only takes the old rows out of the rollups
-    before they go."""
-    day_rows = "FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"
-    tail = d.add_on_conflict("period, period_start, video_id, bucket", _RETENTION_SUMS, "video_period_retention")
-    periods = [{"period": period.value, "start": first} for period, first, _ in periods_of(day)]
-
-    def roll(sign: int) -> None:
-        for period in periods:
-            conn.execute(text(f"""
-                INSERT INTO video_period_retention (period, period_start, video_id, bucket, views, reach_ms)
-                SELECT :period, :start, video_id, bucket, {sign} * views, {sign} * reach_ms {day_rows}
-                ORDER BY video_id, bucket
-                {tail}"""), {**params, **period})
-
-    rerun = conn.execute(text(f"SELECT 1 {day_rows} LIMIT 1"), params).first() is not None
-    if rerun:
-        roll(-1)
-        conn.execute(text(f"DELETE {day_rows}"), params)
-    rows = conn.execute(text(f"""
-        INSERT INTO video_daily_retention (day, video_id, bucket, views, reach_ms)
-        SELECT :day, h.video_id, h.bucket, h.views, h.reach_ms FROM ({day_histogram_sql(d)}) h
-        ORDER BY h.video_id, h.bucket"""), params).rowcount
-    roll(1)
-    if rerun:  # buckets no view of the period reaches any more
-        for period in periods:
-            conn.execute(text("""
-                DELETE FROM video_period_retention WHERE period = :period AND period_start = :start
-                AND video_id BETWEEN :lo AND :hi AND views = 0"""), {**params, **period})
-    return rows
+    """Replace the day's retention rows of the partition's videos (models/figures/retention.py);
+    returns the rows written. A histogram has no running totals and no rollups to move."""
+    conn.execute(text("DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
+    return conn.execute(text(f"""
+        INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
+        SELECT :day, r.video_id, r.views, r.reach_ms, r.histogram FROM ({day_histogram_sql(d)}) r
+        ORDER BY r.video_id"""), params).rowcount
 
 
 def _carry_forward(conn: Connection, d: Dialect, day: date) -> int:

@@ -28,7 +28,7 @@ from models import (
     VideoPeriodStats,
 )
 from models.business_time import month_range, week_range
-from models.figures.retention import VideoDailyRetention, VideoPeriodRetention
+from models.figures.retention import VideoDailyRetention
 from models.rankings import top_videos
 from models.stats import Metric, PeriodKind
 from paysystem import migrate
@@ -66,7 +66,7 @@ class Backend:
         """Empty every table the tests fill, keeping the default price plan (id 1)."""
         with self.engine.begin() as conn:
             for model in (TopVideo, VideoPeriodStats, VideoDailySettlement, VideoDailyStats, VideoDailyRetention,
-                          VideoPeriodRetention, BatchPartition, BatchRun, AdView, PlaySession, PlayHistory, Video, Ad):
+                          BatchPartition, BatchRun, AdView, PlaySession, PlayHistory, Video, Ad):
                 conn.execute(delete(model))
             conn.execute(delete(PriceTier).where(PriceTier.plan_id != 1))
             conn.execute(delete(PricePlan).where(PricePlan.id != 1))

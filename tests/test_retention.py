@@ -19,21 +19,19 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import PlaySession, RunState, User, Video
-from models.business_time import month_range, week_range
+from models.business_time import month_range
 from models.figures.retention import (
     BUCKETS,
     VideoDailyRetention,
-    VideoPeriodRetention,
     bucket_of,
     bucket_sql,
+    parse_histogram,
     reach_ms,
     reach_sql,
-    retention_of_period,
     retention_over_days,
 )
 from models.playback_service import open_session, report_progress
 from models.sql_dialect import Dialect
-from models.stats import RollupPeriod
 from models.watch_rules import PlaybackError, ProgressReport
 from tests.batch_support import DAY0, Backend, World, add_users_and_videos, started_at
 
@@ -60,15 +58,16 @@ def test_python_and_sql_forms_of_the_rule_agree(backend):
     with backend.engine.connect() as conn:
         d = Dialect(conn)
         values = " UNION ALL ".join(f"SELECT {f} AS f, {w} AS w, {dur} AS dur" for f, w, dur in cases)
-        reach = reach_sql(d, "c.f", "c.w")
+        reach = reach_sql(d, "c.f", "c.w", "c.dur * 1000")
         got = conn.execute(text(f"SELECT {reach}, {bucket_sql(d, reach, 'c.dur * 1000')} FROM ({values}) c")).all()
-    want = [(reach_ms(f, w), bucket_of(reach_ms(f, w), dur * 1000)) for f, w, dur in cases]
+    want = [(reach_ms(f, w, dur * 1000), bucket_of(reach_ms(f, w, dur * 1000), dur * 1000)) for f, w, dur in cases]
     assert [tuple(int(v) for v in row) for row in got] == want
 
 
 def test_the_rule_on_the_edges():
-    assert reach_ms(60_000, 10_000) == 10_000  # skipped ahead: only what was played
-    assert reach_ms(10_000, 60_000) == 10_000  # rewatched: not beyond the furthest point
+    assert reach_ms(60_000, 10_000, 90_000) == 10_000  # skipped ahead: only what was played
+    assert reach_ms(10_000, 60_000, 90_000) == 10_000  # rewatched: not beyond the furthest point
+    assert reach_ms(95_000, 95_000, 90_000) == 90_000  # never beyond the end
     assert bucket_of(99_999, 100_000) == 99 and bucket_of(100_000, 100_000) == 100
     assert bucket_of(989, 7_000) == 14  # 14.13 %
     assert bucket_of(5, 0) == BUCKETS
@@ -145,30 +144,23 @@ def test_the_data_is_adversarial(world):
     assert crossing, "sessions crossing midnight"
 
 
-def test_daily_and_period_tables_equal_a_recomputation_from_the_sessions(world):
+def test_daily_rows_equal_a_recomputation_from_the_sessions(world):
     backend, days = world
-    daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    daily: dict[tuple, list] = defaultdict(lambda: [0, 0, defaultdict(int)])
     for r in _sessions(backend.engine):
         if not r.counted or r.day not in days:
             continue
-        reach = min(r.furthest_position_ms, r.watch_ms)
         length = r.duration_seconds * 1000
-        bucket = min(100, reach * 100 // length)
-        cell = daily[(r.day, r.video_id, bucket)]
+        reach = min(r.furthest_position_ms, r.watch_ms, length)
+        cell = daily[(r.day, r.video_id)]
         cell[0] += 1
         cell[1] += reach
-    periods: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for (day, vid, bucket), (views, reach) in daily.items():
-        for kind, (start, _) in (("week", week_range(day)), ("month", month_range(day))):
-            periods[(kind, start, vid, bucket)][0] += views
-            periods[(kind, start, vid, bucket)][1] += reach
+        cell[2][min(100, reach * 100 // length)] += 1
     with backend.engine.connect() as conn:
-        got_daily = {(r.day, r.video_id, r.bucket): [r.views, r.reach_ms]
-                     for r in conn.execute(select(VideoDailyRetention))}
-        got_periods = {(r.period.value, r.period_start, r.video_id, r.bucket): [r.views, r.reach_ms]
-                       for r in conn.execute(select(VideoPeriodRetention)) if r.views}
-    assert got_daily == dict(daily)
-    assert got_periods == dict(periods)
+        got = {(r.day, r.video_id): [r.views, r.reach_ms, parse_histogram(r.histogram)]
+               for r in conn.execute(select(VideoDailyRetention))}
+    assert got == {key: [views, reach, dict(hist)] for key, (views, reach, hist) in daily.items()}
+    assert len(got) > 10
 
 
 def test_curve_and_averages_equal_a_recomputation(world):
@@ -180,7 +172,7 @@ def test_curve_and_averages_equal_a_recomputation(world):
             mine = [r for r in rows if r.video_id == vid]
             length = mine[0].duration_seconds * 1000
             got = retention_over_days(db, vid, mine[0].duration_seconds, days[0], days[-1])
-            reaches = [min(r.furthest_position_ms, r.watch_ms) for r in mine]
+            reaches = [min(r.furthest_position_ms, r.watch_ms, length) for r in mine]
             assert got.views == len(mine)
             want = [sum(1 for x in reaches if x * 100 >= pct * length) / len(mine) for pct in range(101)]
             assert got.curve == pytest.approx(want, abs=1e-12)
@@ -190,7 +182,7 @@ def test_curve_and_averages_equal_a_recomputation(world):
             for r in mine:
                 per_day[r.day] += r.watch_ms
             assert got.avg_view_seconds == pytest.approx(sum(ms // 1000 for ms in per_day.values()) / len(mine))
-            month = retention_of_period(db, vid, mine[0].duration_seconds, RollupPeriod.MONTH, month_range(days[0])[0])
+            month = retention_over_days(db, vid, mine[0].duration_seconds, *month_range(days[0]))
             assert month.views == len(mine) and month.curve == pytest.approx(want, abs=1e-12)
         assert retention_over_days(db, 10**12, 1200, days[0], days[-1]).curve == []
 
@@ -201,3 +193,20 @@ def test_ad_slots_are_marked_in_percent():
     r = Retention(720, 0, 0, 0, (0,) * 101)
     assert r.ad_slot_pcts == [0.0, pytest.approx(41.666666)]
     assert Retention(299, 0, 0, 0, (0,) * 101).ad_slot_pcts == []
+
+
+def test_the_retention_figure_is_valid_and_marks_the_ad_breaks():
+    import json
+
+    import plotly.graph_objects as go
+
+    from models.figures.retention import Retention
+    from portal.seller_portal.charts import retention_figure
+
+    counts = [0] * 101
+    counts[0], counts[30], counts[100] = 2, 1, 1
+    r = Retention(1200, 4, 600, 2_000_000, tuple(counts))
+    figure = go.Figure(json.loads(retention_figure(r)))  # raises on any invalid property
+    curve, breaks = figure.data
+    assert list(curve.y)[:2] == [100.0, 50.0] and list(curve.y)[31] == 25.0 and list(curve.y)[100] == 25.0
+    assert list(breaks.x) == [0.0, 25.0, 50.0, 75.0] and len(figure.layout.shapes) == 4

@@ -24,7 +24,7 @@ def _expected(data, video_id: int, first, last) -> dict:
         rows = s.execute(select(PlaySession.day, PlaySession.furthest_position_ms, PlaySession.watch_ms).where(
             PlaySession.video_id == video_id, PlaySession.counted.is_(True),
             PlaySession.day.between(first, last))).all()
-    reaches = [min(r.furthest_position_ms, r.watch_ms) for r in rows]
+    reaches = [min(r.furthest_position_ms, r.watch_ms, length) for r in rows]
     per_day: dict = defaultdict(int)
     for r in rows:
         per_day[r.day] += r.watch_ms

@@ -1,8 +1,8 @@
 """audience retention per video (issue 22, item 1)
 
-- video_daily_retention: per (day, video, whole percent 0…100) the counted views whose reach
-  (min of furthest position and credited watch time) covers that percent, and their summed
-  reach; video_period_retention: its week and month sums (models/figures/retention.py).
+- video_daily_retention: per (day, video) the counted views, their summed reach (min of
+  furthest position, credited watch time and length) and the histogram of their reach in whole
+  percents as "bucket:views,…" text (models/figures/retention.py).
 - The play sessions' batch index also covers furthest_position_ms, so the nightly histogram
   reads a day without row lookups (it gets an explicit name: the generated one is over 64
   characters).
@@ -33,29 +33,16 @@ def upgrade() -> None:
     op.create_table('video_daily_retention',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('video_id', BIG_ID, nullable=False),
-    sa.Column('bucket', sa.SmallInteger(), autoincrement=False, nullable=False),
     sa.Column('views', sa.BigInteger(), nullable=False),
     sa.Column('reach_ms', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'video_id', 'bucket', name=op.f('pk_video_daily_retention')),
+    sa.Column('histogram', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'video_id', name=op.f('pk_video_daily_retention')),
     mysql_charset='utf8mb4',
     mysql_collate='utf8mb4_unicode_ci',
     mysql_engine='InnoDB'
     )
     op.create_index(op.f('ix_video_daily_retention_video_id_day'), 'video_daily_retention', ['video_id', 'day'],
                     unique=False)
-    op.create_table('video_period_retention',
-    sa.Column('period', sa.Enum('week', 'month', name='retention_period', native_enum=False, create_constraint=True,
-                                length=9), nullable=False),
-    sa.Column('period_start', sa.Date(), nullable=False),
-    sa.Column('video_id', BIG_ID, nullable=False),
-    sa.Column('bucket', sa.SmallInteger(), autoincrement=False, nullable=False),
-    sa.Column('views', sa.BigInteger(), nullable=False),
-    sa.Column('reach_ms', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('period', 'period_start', 'video_id', 'bucket', name=op.f('pk_video_period_retention')),
-    mysql_charset='utf8mb4',
-    mysql_collate='utf8mb4_unicode_ci',
-    mysql_engine='InnoDB'
-    )
     with op.batch_alter_table('play_sessions') as batch:
         batch.create_index(_NEW_INDEX[0], _NEW_INDEX[1], unique=False)
         batch.drop_index(_OLD_INDEX[0])
@@ -65,6 +52,5 @@ def downgrade() -> None:
     with op.batch_alter_table('play_sessions') as batch:
         batch.create_index(_OLD_INDEX[0], _OLD_INDEX[1], unique=False)
         batch.drop_index(_NEW_INDEX[0])
-    op.drop_table('video_period_retention')
     op.drop_index(op.f('ix_video_daily_retention_video_id_day'), table_name='video_daily_retention')
     op.drop_table('video_daily_retention')

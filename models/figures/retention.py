@@ -1,11 +1,11 @@
-"""Audience retention of a video (issue 22, item 1): the rule, its SQL form, its tables, its reads.
+"""Audience retention of a video (issue 22, item 1): the rule, its SQL form, its table, its reads.
 
 What is recorded of a play session is its aggregate, not its path: the furthest position it
 reached and the watch time credited by the §4 rule (progress reports update the session row;
 the positions in between are not kept). So the curve is built from those two, per counted
 view (§6):
 
-    reach = min(furthest position, credited watch time)
+    reach = min(furthest position, credited watch time, length)
 
 A view is "still watching at x %" when its reach is at least x % of the video's length. The
 furthest position alone would count a viewer who jumped to the end as having watched
@@ -21,10 +21,12 @@ Average percentage viewed is the mean of reach / length (the area under the exac
 never above 100 %); average view duration is the credited watch time per view, the same
 figure as the view ledger's.
 
-Tables (batch output, written per video-day by jobs/pipeline.py, week/month rollups kept
-equal to the sum of their daily rows like `video_period_stats`):
-- `video_daily_retention` (day, video_id, bucket) -> views, reach_ms (sum of the views' reach);
-- `video_period_retention` (period, period_start, video_id, bucket) -> the same, summed.
+Table (batch output, written per video-day by jobs/pipeline.py): `video_daily_retention`
+(day, video_id) -> views, reach_ms (their summed reach) and the histogram as text
+"bucket:views,…" (only the buckets some view ends in). One row per video-day, like
+`video_daily_stats`: a row per (video-day, bucket) and per-bucket week/month rollups made the
+nightly backfill 67 % slower, as many rows again as there are sessions; a week or month of one
+video is at most 31 rows, summed when it is read.
 """
 
 from __future__ import annotations
@@ -33,23 +35,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, PrimaryKeyConstraint, SmallInteger, func, select
+from sqlalchemy import BigInteger, Date, Index, PrimaryKeyConstraint, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import TABLE_ARGS, Base, BigId, enum_column_type
+from models.base import TABLE_ARGS, Base, BigId
 from models.catalog import ad_slot_positions
 from models.sql_dialect import Dialect
-from models.stats import RollupPeriod, VideoDailyStats, VideoPeriodStats
+from models.stats import VideoDailyStats
 
 BUCKETS = 100  # whole percents: buckets 0 … 100
 
 
 class VideoDailyRetention(Base):
-    """How many of a video-day's counted views reached each whole percent (and their reach)."""
+    """How far a video-day's counted views got: their number, summed reach, and reach histogram."""
 
     __tablename__ = "video_daily_retention"
     __table_args__ = (
-        PrimaryKeyConstraint("day", "video_id", "bucket"),
+        # Clustered by (day, video_id): the batch writes and deletes one day's video range.
+        PrimaryKeyConstraint("day", "video_id"),
         # The pages read one video over a range of days.
         Index(None, "video_id", "day"),
         TABLE_ARGS,
@@ -57,34 +60,18 @@ class VideoDailyRetention(Base):
 
     day: Mapped[date] = mapped_column(Date)
     video_id: Mapped[int] = mapped_column(BigId)
-    bucket: Mapped[int] = mapped_column(SmallInteger, autoincrement=False)
     views: Mapped[int] = mapped_column(BigInteger)
     reach_ms: Mapped[int] = mapped_column(BigInteger)
-
-
-class VideoPeriodRetention(Base):
-    """Week (ISO) and month sums of `video_daily_retention`, kept equal to them by the batch."""
-
-    __tablename__ = "video_period_retention"
-    __table_args__ = (
-        PrimaryKeyConstraint("period", "period_start", "video_id", "bucket"),
-        TABLE_ARGS,
-    )
-
-    period: Mapped[RollupPeriod] = mapped_column(enum_column_type(RollupPeriod, "retention_period"))
-    period_start: Mapped[date] = mapped_column(Date)
-    video_id: Mapped[int] = mapped_column(BigId)
-    bucket: Mapped[int] = mapped_column(SmallInteger, autoincrement=False)
-    views: Mapped[int] = mapped_column(BigInteger)
-    reach_ms: Mapped[int] = mapped_column(BigInteger)
+    # "bucket:views" pairs, comma-separated (`histogram_sql` writes it, `parse_histogram` reads it).
+    histogram: Mapped[str] = mapped_column(Text)
 
 
 # ------------------------------------------------------------------------------- the rule
 
 
-def reach_ms(furthest_position_ms: int, watch_ms: int) -> int:
+def reach_ms(furthest_position_ms: int, watch_ms: int, duration_ms: int) -> int:
     """How far a view counts as having watched: reached and really played (module docstring)."""
-    return min(furthest_position_ms, watch_ms)
+    return max(0, min(furthest_position_ms, watch_ms, duration_ms))
 
 
 def bucket_of(reach: int, duration_ms: int) -> int:
@@ -94,9 +81,9 @@ def bucket_of(reach: int, duration_ms: int) -> int:
     return min(BUCKETS, reach * BUCKETS // duration_ms)
 
 
-def reach_sql(d: Dialect, furthest: str, watch: str) -> str:
+def reach_sql(d: Dialect, furthest: str, watch: str, duration_ms: str) -> str:
     """SQL form of `reach_ms`."""
-    return d.least(furthest, watch)
+    return d.greatest("0", d.least(d.least(furthest, watch), duration_ms))
 
 
 def bucket_sql(d: Dialect, reach: str, duration_ms: str) -> str:
@@ -106,17 +93,33 @@ def bucket_sql(d: Dialect, reach: str, duration_ms: str) -> str:
 
 
 def day_histogram_sql(d: Dialect) -> str:
-    """Per (video, bucket) of `:day`, videos `:lo` … `:hi`: counted views and their summed reach.
+    """Per video of `:day`, videos `:lo` … `:hi`: counted views, summed reach and the histogram text.
 
     Reads the play sessions' covering (day, video_id, counted, …, furthest_position_ms) index and
-    each video's length: one GROUP BY, no per-session work outside the database."""
-    reach = reach_sql(d, "s.furthest_position_ms", "s.watch_ms")
-    bucket = bucket_sql(d, reach, "v.duration_seconds * 1000")
+    each video's length: a GROUP BY (video, bucket), then one row per video."""
+    length = "v.duration_seconds * 1000"
+    reach = reach_sql(d, "s.furthest_position_ms", "s.watch_ms", length)
+    bucket = bucket_sql(d, reach, length)
+    pairs = ("GROUP_CONCAT(h.bucket, ':', h.views SEPARATOR ',')" if d.mysql
+             else "group_concat(h.bucket || ':' || h.views, ',')")
     return f"""
-        SELECT s.video_id AS video_id, {bucket} AS bucket, COUNT(*) AS views, SUM({reach}) AS reach_ms
-        FROM play_sessions s JOIN videos v ON v.id = s.video_id
-        WHERE s.day = :day AND s.video_id BETWEEN :lo AND :hi AND s.counted = 1
-        GROUP BY s.video_id, {bucket}"""
+        SELECT h.video_id AS video_id, SUM(h.views) AS views, SUM(h.reach_ms) AS reach_ms, {pairs} AS histogram
+        FROM (
+            SELECT s.video_id AS video_id, {bucket} AS bucket, COUNT(*) AS views, SUM({reach}) AS reach_ms
+            FROM play_sessions s JOIN videos v ON v.id = s.video_id
+            WHERE s.day = :day AND s.video_id BETWEEN :lo AND :hi AND s.counted = 1
+            GROUP BY s.video_id, {bucket}
+        ) h
+        GROUP BY h.video_id"""
+
+
+def parse_histogram(text_: str) -> dict[int, int]:
+    """Views per bucket from the stored "bucket:views,…" text."""
+    counts: dict[int, int] = {}
+    for pair in filter(None, text_.split(",")):
+        bucket, views = pair.split(":")
+        counts[int(bucket)] = counts.get(int(bucket), 0) + int(views)
+    return counts
 
 
 # ------------------------------------------------------------------------------- the figures
@@ -170,41 +173,19 @@ class Retention:
                 "ad_slot_pcts": self.ad_slot_pcts}
 
 
-def _retention(duration_seconds: int, rows: list[Any], views_watch: tuple[int, int]) -> Retention:
-    counts = [0] * (BUCKETS + 1)
-    reach = 0
-    for bucket, views, reach_sum in rows:
-        counts[int(bucket)] += int(views)
-        reach += int(reach_sum)
-    return Retention(duration_seconds, sum(counts), int(views_watch[1]), reach, tuple(counts))
-
-
 def retention_over_days(db: Session, video_id: int, duration_seconds: int, first: date, last: date) -> Retention:
-    """Over the business days `first` … `last` the batch has computed (today is never in it)."""
+    """Over the business days `first` … `last` the batch has computed (today is never in it); a week
+    or a month is its days."""
     t = VideoDailyRetention
     rows = db.execute(
-        select(t.bucket, func.sum(t.views), func.sum(t.reach_ms))
-        .where(t.video_id == video_id, t.day.between(first, last)).group_by(t.bucket)
+        select(t.views, t.reach_ms, t.histogram).where(t.video_id == video_id, t.day.between(first, last))
     ).all()
+    counts = [0] * (BUCKETS + 1)
+    for row in rows:
+        for bucket, views in parse_histogram(row.histogram).items():
+            counts[bucket] += views
     s = VideoDailyStats
-    views_watch = db.execute(
-        select(func.coalesce(func.sum(s.views), 0), func.coalesce(func.sum(s.watch_seconds), 0))
-        .where(s.video_id == video_id, s.day.between(first, last))
-    ).one()
-    return _retention(duration_seconds, list(rows), tuple(views_watch))
-
-
-def retention_of_period(db: Session, video_id: int, duration_seconds: int, period: RollupPeriod,
-                        start: date) -> Retention:
-    """Of one week or month (its rollup rows)."""
-    t = VideoPeriodRetention
-    rows = db.execute(
-        select(t.bucket, t.views, t.reach_ms)
-        .where(t.period == period, t.period_start == start, t.video_id == video_id)
-    ).all()
-    s = VideoPeriodStats
-    views_watch = db.execute(
-        select(func.coalesce(func.sum(s.views), 0), func.coalesce(func.sum(s.watch_seconds), 0))
-        .where(s.period == period, s.period_start == start, s.video_id == video_id)
-    ).one()
-    return _retention(duration_seconds, list(rows), tuple(views_watch))
+    watch = db.scalar(select(func.coalesce(func.sum(s.watch_seconds), 0))
+                      .where(s.video_id == video_id, s.day.between(first, last)))
+    return Retention(duration_seconds, sum(counts), int(watch or 0), sum(int(r.reach_ms) for r in rows),
+                     tuple(counts))

@@ -9,10 +9,9 @@ from flask.typing import ResponseReturnValue
 
 from models import Role
 from models.business_time import month_range, today, week_range
-from models.figures.retention import retention_of_period, retention_over_days
+from models.figures.retention import retention_over_days
 from models.seller_figures import seller_video
 from models.skip_rates import video_skip_rate
-from models.stats import RollupPeriod
 from portal.api.auth import api_auth
 from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses, validated_query
@@ -34,12 +33,8 @@ def video_retention(video_id: int) -> ResponseReturnValue:
     session = db_session()
     video = seller_video(session, _seller(query), video_id)
     day = query.day or today(settings().tz) - timedelta(days=1)
-    if query.period == "day":
-        first = last = day
-        figures = retention_over_days(session, video.id, video.duration_seconds, day, day)
-    else:
-        first, last = week_range(day) if query.period == "week" else month_range(day)
-        figures = retention_of_period(session, video.id, video.duration_seconds, RollupPeriod(query.period), first)
+    first, last = {"day": (day, day), "week": week_range(day), "month": month_range(day)}[query.period]
+    figures = retention_over_days(session, video.id, video.duration_seconds, first, last)
     skips = video_skip_rate(session, video.id, first, last)
     return _answer(Retention, {"video_id": video.id, "period": query.period, "period_start": first,
                                "period_end": last, **figures.as_json(), "ad_skips": skips.as_json()})
