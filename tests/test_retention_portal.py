@@ -83,7 +83,7 @@ def test_the_page_and_its_fragment_show_retention_beside_skips_and_filtered_play
     assert "Audience retention" in html and "How retention is measured" in html
     want = _expected(portal_data, vid, first, last)
     assert f'data-retention-views>{want["views"]:,}<' in html
-    assert f'data-avg-pct>{want["avg_pct_viewed"]:.1f} %<' in html
+    assert f'data-avg-pct>{want["avg_pct_viewed"]:.1f}&nbsp;%<' in html
     assert "data-skip-rate" in html and "data-filtered-own" in html and "data-filtered-repeat" in html
     assert want["views"] and 'aria-label="Share of the counted views still watching' in html  # the chart
     fragment = client.get(f"/videos/{vid}/stats?from={last}&to={last}",
