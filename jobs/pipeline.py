@@ -25,6 +25,7 @@ from sqlalchemy import Connection, text
 from models.money import restatements
 from models.figures.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
 from models.figures.period_calendar import period_start_sql
+from models.figures.retention import day_histogram_sql
 from models.money.pricing import Plan, plans_in_force, price_sql, tiers_of
 from models.money.settlement import PricingBasis
 from models.sql_dialect import Dialect
@@ -152,6 +153,7 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan,
     if later and conn.execute(text(f"SELECT 1 FROM {_CHANGE} LIMIT 1")).first() is not None:
         later_rows = _carry_forward(conn, d, day)
     rollup_rows = _apply_rollup(conn, d)
+    replace_retention(conn, d, day, params)
     for name in (_DAY, _CHANGE, _ROLLUP):
         conn.execute(text(d.drop_temp(name)))
     # --- restatements (§9): store what changed, in the same transaction as the new rows
@@ -192,6 +194,16 @@ def _apply_rollup(conn: Connection, d: Dialect) -> int:
             {d.add_on_conflict("period, period_start, video_id", _ROLLUP_COLUMNS, "video_period_stats")}
         """), {"period": period.value}).rowcount
     return rows
+
+
+def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> int:
+    """Replace the day's retention rows of the partition's videos (models/figures/retention.py);
+    returns the rows written. A histogram has no running totals and no rollups to move."""
+    conn.execute(text("DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
+    return conn.execute(text(f"""
+        INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
+        SELECT :day, r.video_id, r.views, r.reach_ms, r.histogram FROM ({day_histogram_sql(d)}) r
+        ORDER BY r.video_id"""), params).rowcount
 
 
 def _carry_forward(conn: Connection, d: Dialect, day: date) -> int:

@@ -16,6 +16,7 @@ from models import (
     AdView,
     BatchPartition,
     BatchRun,
+    PlayHistory,
     PlaySession,
     PricePlan,
     PriceTier,
@@ -28,6 +29,7 @@ from models import (
 )
 from models.business_time import month_range, week_range
 from models.figures.rankings import top_videos
+from models.figures.retention import VideoDailyRetention
 from models.figures.tables import Metric, PeriodKind
 from paysystem import migrate
 from settings import Settings
@@ -63,8 +65,8 @@ class Backend:
     def reset(self) -> None:
         """Empty every table the tests fill, keeping the default price plan (id 1)."""
         with self.engine.begin() as conn:
-            for model in (TopVideo, VideoPeriodStats, VideoDailySettlement, VideoDailyStats, BatchPartition,
-                          BatchRun, AdView, PlaySession, Video, Ad):
+            for model in (TopVideo, VideoPeriodStats, VideoDailySettlement, VideoDailyStats, VideoDailyRetention,
+                          BatchPartition, BatchRun, AdView, PlaySession, PlayHistory, Video, Ad):
                 conn.execute(delete(model))
             conn.execute(delete(PriceTier).where(PriceTier.plan_id != 1))
             conn.execute(delete(PricePlan).where(PricePlan.id != 1))

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from redis import Redis
 
 from jobs.enqueue import enqueue_day
-from jobs.queues import queue_name
 from jobs.inline import run_days_inline
+from jobs.queues import queue_name
 from models import Role
 from models.accounts.service import create_user
 from portal import create_app
@@ -30,6 +31,7 @@ def test_each_url_defaults_to_redis_url():
     assert (split.queue_redis_url, split.cache_redis_url) == ("redis://q:6379/0", "redis://c:6379/0")
 
 
+@pytest.mark.slow
 def test_queues_and_cache_live_in_their_own_redis(tmp_path):
     queue_port, cache_port = free_port(), free_port()
     (tmp_path / "q").mkdir()

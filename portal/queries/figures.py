@@ -116,3 +116,10 @@ class RestatementsQuery(_Query):
     per_page: int = rows_per_page(50, 500)
 
 
+
+
+class RetentionQuery(_Query):
+    """The audience retention of a video (portal/api/retention.py, the video's stats page)."""
+
+    period: Granularity = "day"
+    day: Day | None = Field(None, alias="date", description="Any day of the period (default: yesterday).")

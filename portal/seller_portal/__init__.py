@@ -3,7 +3,7 @@
 Every figure comes from `models/figures/`, the same functions the JSON API uses.
 """
 
-from portal.seller_portal import skip_rates  # noqa: F401  (registers the page's skip-rate global)
+from portal.seller_portal import retention, skip_rates  # noqa: F401  (register the page's retention and skip-rate globals)
 from portal.seller_portal.views import bp
 
 __all__ = ["bp"]

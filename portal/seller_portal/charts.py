@@ -142,3 +142,27 @@ def video_series_figure(series: dict[str, Any], zone: str) -> str:
     # Whole views only: without a step, an empty range gets ticks 0, 0.5, 1 printed "0, 1, 1".
     layout["yaxis"].update(tickformat=",d", tick0=0, dtick=count_step(max(views, default=0)))
     return _json(data, layout)
+
+
+def retention_figure(retention: Any) -> str:
+    """Share of the views still watching at each whole percent of the video, ad slots marked
+    (a models/figures/retention.py `Retention` with views)."""
+    pcts = list(range(len(retention.curve)))
+    shares = [100 * s for s in retention.curve]
+    slots = retention.ad_slot_pcts
+    data = [
+        {"type": "scatter", "name": "still watching", "x": pcts, "y": shares, "mode": "lines",
+         "line": {"color": BLUE, "shape": "hv"}, "fill": "tozeroy",
+         "hovertemplate": "at %{x} % of the video: %{y:.1f} % of views<extra></extra>"},
+        {"type": "scatter", "name": "ad break", "x": slots,
+         "y": [shares[min(100, int(p))] for p in slots], "mode": "markers",
+         "marker": {"color": ORANGE, "symbol": "diamond", "size": 11, "line": {"color": "white", "width": 1}},
+         "hovertemplate": "ad break at %{x:.0f} %<extra></extra>"},
+    ]
+    layout = _layout("Audience retention", "views still watching (%)",
+                     xaxis={"title": {"text": "position in the video (% of its length)"}, "range": [0, 100],
+                            "ticksuffix": " %", "gridcolor": _GRID},
+                     shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": p, "x1": p, "y0": 0, "y1": 1,
+                              "line": {"color": ORANGE, "dash": "dot", "width": 1}} for p in slots])
+    layout["yaxis"].update(range=[0, 100], ticksuffix=" %")
+    return _json(data, layout)

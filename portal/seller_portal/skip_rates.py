@@ -14,11 +14,12 @@ from portal.read_replica import figure_session
 from portal.seller_portal.views import bp
 
 
-def _day(value: str | date) -> date:
+def template_day(value: str | date) -> date:
+    """A day the page template hands over (an ISO date it rendered, or a date)."""
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 @bp.app_template_global("video_skip_rate")
 def video_skip_rate_global(video_id: int, first: str | date, last: str | date) -> SkipRate:
     """Skipped / skippable ad views of `video_id` over the business days `first` … `last` (ISO dates or dates)."""
-    return video_skip_rate(figure_session(), video_id, _day(first), _day(last))
+    return video_skip_rate(figure_session(), video_id, template_day(first), template_day(last))

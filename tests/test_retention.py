@@ -1,0 +1,212 @@
+"""Audience retention (issue 22, item 1): the rule's Python and SQL forms agree, and the batch's
+tables equal a recomputation from the raw play sessions on adversarial data.
+
+The sessions are made by the real playback service (open, progress reports with seeks back and
+forth, pauses, ends) at chosen server times: sessions crossing midnight, sessions without a
+single report, videos shorter than 100 s, resumed sessions, own-video and repeated plays.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from jobs.inline import run_days_inline
+from models import PlaySession, RunState, User, Video
+from models.business_time import month_range
+from models.figures.retention import (
+    BUCKETS,
+    VideoDailyRetention,
+    bucket_of,
+    bucket_sql,
+    parse_histogram,
+    reach_ms,
+    reach_sql,
+    retention_over_days,
+)
+from models.playback.service import open_session, report_progress
+from models.sql_dialect import Dialect
+from models.playback.watch_rules import PlaybackError, ProgressReport
+from tests.batch_support import DAY0, Backend, World, add_users_and_videos, started_at
+
+SEOUL = ZoneInfo("Asia/Seoul")
+DURATIONS = [1, 7, 45, 99, 100, 299, 1200]  # seconds; most shorter than 100 s
+
+
+@pytest.fixture(scope="module", params=["mariadb", "sqlite"])
+def backend(request, redis_url, tmp_path_factory):
+    b = Backend(request.param, redis_url, tmp_path_factory.mktemp(f"ret-{request.param}"))
+    yield b
+    b.close()
+
+
+# ------------------------------------------------------------------ the rule: Python = SQL
+
+
+def test_python_and_sql_forms_of_the_rule_agree(backend):
+    rng = random.Random(22)
+    cases = [(f, w, dur) for dur in (0, 1, 7, 99, 100, 101, 1200, 86_400) for f, w in (
+        (0, 0), (dur * 1000, dur * 1000), (dur * 1000, 0), (0, dur * 5000), (dur * 1000 - 1, dur * 1000))]
+    cases += [(rng.randrange(dur * 1000 + 1), rng.randrange(3 * dur * 1000 + 1), dur)
+              for dur in (rng.randrange(1, 5000) for _ in range(300))]
+    with backend.engine.connect() as conn:
+        d = Dialect(conn)
+        values = " UNION ALL ".join(f"SELECT {f} AS f, {w} AS w, {dur} AS dur" for f, w, dur in cases)
+        reach = reach_sql(d, "c.f", "c.w", "c.dur * 1000")
+        got = conn.execute(text(f"SELECT {reach}, {bucket_sql(d, reach, 'c.dur * 1000')} FROM ({values}) c")).all()
+    want = [(reach_ms(f, w, dur * 1000), bucket_of(reach_ms(f, w, dur * 1000), dur * 1000)) for f, w, dur in cases]
+    assert [tuple(int(v) for v in row) for row in got] == want
+
+
+def test_the_rule_on_the_edges():
+    assert reach_ms(60_000, 10_000, 90_000) == 10_000  # skipped ahead: only what was played
+    assert reach_ms(10_000, 60_000, 90_000) == 10_000  # rewatched: not beyond the furthest point
+    assert reach_ms(95_000, 95_000, 90_000) == 90_000  # never beyond the end
+    assert bucket_of(99_999, 100_000) == 99 and bucket_of(100_000, 100_000) == 100
+    assert bucket_of(989, 7_000) == 14  # 14.13 %
+    assert bucket_of(5, 0) == BUCKETS
+
+
+# ------------------------------------------------------------------ adversarial sessions
+
+
+def _play(db: Session, rng: random.Random, viewer: User, video: Video, day: date, second: int) -> None:
+    """One session: open at business second `second` of `day`, then random reports."""
+    now = started_at(day, second)
+    start = rng.choice([None, 0, 0, rng.randrange(video.duration_seconds * 1000 + 1)])
+    opened = open_session(db, viewer=viewer, video=video, now=now, tz=SEOUL, start_position_ms=start)
+    position, length = opened.start_position_ms, video.duration_seconds * 1000
+    for _ in range(rng.choice([0, 0, 1, 3, 8])):  # zero-length sessions: no report at all
+        step = rng.randrange(0, 12_000)
+        now += timedelta(milliseconds=step + rng.choice([0, 0, 500, 4000]))
+        position = min(length, position + step)
+        seek = rng.choice([None, None, None, rng.randrange(length + 1)])  # back or forth
+        try:
+            result = report_progress(db, viewer_id=viewer.id, video_id=video.id, session_id=opened.session_id,
+                                     report=ProgressReport(position, rng.random() < 0.8, seek), now=now)
+        except PlaybackError:
+            break  # ended (reached the end)
+        position = result.position_ms
+        if result.ended:
+            break
+
+
+@pytest.fixture(scope="module")
+def world(backend):
+    """Videos of every length, sessions over four days (some across midnight), all days run."""
+    backend.reset()
+    w = World()
+    video_ids, viewer_id = add_users_and_videos(backend.engine, w, 2, len(DURATIONS))
+    rng = random.Random(7)
+    with Session(backend.engine) as db:
+        for vid, dur in zip(video_ids, DURATIONS, strict=True):
+            db.execute(update(Video).where(Video.id == vid).values(duration_seconds=dur))
+        db.commit()
+        viewers = [db.get(User, viewer_id)] + [db.get(User, s) for s in sorted(set(w.sellers.values()))]
+        for video in [db.get(Video, v) for v in video_ids]:
+            for _ in range(40):
+                day = DAY0 + timedelta(days=rng.randrange(4))
+                second = rng.choice([86_399, 86_395, rng.randrange(86_400)])  # near midnight, often
+                _play(db, rng, rng.choice(viewers), video, day, second)
+    days = [DAY0 + timedelta(days=i) for i in range(4)]
+    for day in days + [days[1]]:  # a re-run too
+        [result] = run_days_inline(backend.settings, [day], use_cache=False)
+        assert result.state == RunState.SUCCEEDED
+    return backend, days
+
+
+def _sessions(engine) -> list:
+    with engine.connect() as conn:
+        return conn.execute(select(PlaySession.day, PlaySession.video_id, PlaySession.counted,
+                                   PlaySession.furthest_position_ms, PlaySession.watch_ms, PlaySession.started_at,
+                                   PlaySession.last_report_at, Video.duration_seconds)
+                            .join(Video, Video.id == PlaySession.video_id)).all()
+
+
+def test_the_data_is_adversarial(world):
+    backend, days = world
+    rows = _sessions(backend.engine)
+    counted = [r for r in rows if r.counted]
+    assert any(r.watch_ms == 0 for r in counted), "zero-length sessions"
+    assert any(r.furthest_position_ms > r.watch_ms + 1000 for r in counted), "seeks ahead"
+    assert any(r.watch_ms > r.furthest_position_ms for r in counted), "seeks back / rewatching"
+    assert any(r.duration_seconds < 100 and r.watch_ms > 0 for r in counted), "videos shorter than 100 s"
+    assert any(not r.counted for r in rows), "filtered plays"
+    crossing = [r for r in counted if r.day == days[0] and r.last_report_at.date() > r.started_at.date()
+                or (r.last_report_at - r.started_at) > timedelta(0) and r.started_at.hour == 14
+                and r.last_report_at.hour == 15]  # 15:00 UTC is midnight in Seoul
+    assert crossing, "sessions crossing midnight"
+
+
+def test_daily_rows_equal_a_recomputation_from_the_sessions(world):
+    backend, days = world
+    daily: dict[tuple, list] = defaultdict(lambda: [0, 0, defaultdict(int)])
+    for r in _sessions(backend.engine):
+        if not r.counted or r.day not in days:
+            continue
+        length = r.duration_seconds * 1000
+        reach = min(r.furthest_position_ms, r.watch_ms, length)
+        cell = daily[(r.day, r.video_id)]
+        cell[0] += 1
+        cell[1] += reach
+        cell[2][min(100, reach * 100 // length)] += 1
+    with backend.engine.connect() as conn:
+        got = {(r.day, r.video_id): [r.views, r.reach_ms, parse_histogram(r.histogram)]
+               for r in conn.execute(select(VideoDailyRetention))}
+    assert got == {key: [views, reach, dict(hist)] for key, (views, reach, hist) in daily.items()}
+    assert len(got) > 10
+
+
+def test_curve_and_averages_equal_a_recomputation(world):
+    """The read path: shares still watching at every percent, averages, ad slots."""
+    backend, days = world
+    rows = [r for r in _sessions(backend.engine) if r.counted and r.day in days]
+    with Session(backend.engine) as db:
+        for vid in {r.video_id for r in rows}:
+            mine = [r for r in rows if r.video_id == vid]
+            length = mine[0].duration_seconds * 1000
+            got = retention_over_days(db, vid, mine[0].duration_seconds, days[0], days[-1])
+            reaches = [min(r.furthest_position_ms, r.watch_ms, length) for r in mine]
+            assert got.views == len(mine)
+            want = [sum(1 for x in reaches if x * 100 >= pct * length) / len(mine) for pct in range(101)]
+            assert got.curve == pytest.approx(want, abs=1e-12)
+            assert got.curve[0] == 1.0
+            assert got.avg_pct_viewed == pytest.approx(100 * sum(reaches) / (len(mine) * length))
+            per_day: dict[date, int] = defaultdict(int)
+            for r in mine:
+                per_day[r.day] += r.watch_ms
+            assert got.avg_view_seconds == pytest.approx(sum(ms // 1000 for ms in per_day.values()) / len(mine))
+            month = retention_over_days(db, vid, mine[0].duration_seconds, *month_range(days[0]))
+            assert month.views == len(mine) and month.curve == pytest.approx(want, abs=1e-12)
+        assert retention_over_days(db, 10**12, 1200, days[0], days[-1]).curve == []
+
+
+def test_ad_slots_are_marked_in_percent():
+    from models.figures.retention import Retention
+
+    r = Retention(720, 0, 0, 0, (0,) * 101)
+    assert r.ad_slot_pcts == [0.0, pytest.approx(41.666666)]
+    assert Retention(299, 0, 0, 0, (0,) * 101).ad_slot_pcts == []
+
+
+def test_the_retention_figure_is_valid_and_marks_the_ad_breaks():
+    import json
+
+    import plotly.graph_objects as go
+
+    from models.figures.retention import Retention
+    from portal.seller_portal.charts import retention_figure
+
+    counts = [0] * 101
+    counts[0], counts[30], counts[100] = 2, 1, 1
+    r = Retention(1200, 4, 600, 2_000_000, tuple(counts))
+    figure = go.Figure(json.loads(retention_figure(r)))  # raises on any invalid property
+    curve, breaks = figure.data
+    assert list(curve.y)[:2] == [100.0, 50.0] and list(curve.y)[31] == 25.0 and list(curve.y)[100] == 25.0
+    assert list(breaks.x) == [0.0, 25.0, 50.0, 75.0] and len(figure.layout.shapes) == 4
