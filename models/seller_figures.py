@@ -40,6 +40,7 @@ from models.catalog import Video
 from models.daily_counts import live_figures
 from models.data_status import DataStatus, seller_day_statuses
 from models.figure_cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes, scope
+from models.figures.changes import changes
 from models.pricing import bracket_lines, plan_row_for_day
 from models.rankings import period_start, top_videos
 from models.restatements import REASON_TEXT, Restatement, RestatementReason
@@ -94,7 +95,7 @@ def _key(*parts: object) -> str:
     return ":".join("all" if p is None else str(p) for p in parts)
 
 
-def _status_summary(statuses: list[DataStatus]) -> str:
+def status_summary(statuses: list[DataStatus]) -> str:
     """One status for a set of days: the least trustworthy of them; days without data count
     only when no day has any."""
     for status in (DataStatus.PENDING, DataStatus.STALE, DataStatus.LIVE, DataStatus.FINAL):
@@ -156,15 +157,6 @@ def period_totals(session: Session, cache: FigureCache | None, seller_id: int | 
                              lambda: _range_totals(session, seller_id, first, last))
 
 
-def _change(current: dict[str, int], previous: dict[str, int]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name in FIGURES:
-        now, before = current[name], previous[name]
-        pct = None if before == 0 else round((now - before) * 100 / before, 1)
-        out[name] = {"value": now, "previous": before, "delta": now - before, "pct": pct}
-    return out
-
-
 def _same_days_previous_month(first: date, last: date) -> tuple[date, date]:
     prev_first, prev_last = month_range(month_start(first) - timedelta(days=1))
     return prev_first, min(prev_last, prev_first + timedelta(days=(last - first).days))
@@ -192,8 +184,8 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
         before = period_totals(session, cache, seller_id, pfirst, plast)
         return {"label": label, "first": first.isoformat(), "last": last.isoformat(),
                 "previous_first": pfirst.isoformat(), "previous_last": plast.isoformat(),
-                "status": _status_summary([DataStatus(statuses[d]) for d in days_between(first, last)]),
-                "figures": _change(now, before)}
+                "status": status_summary([DataStatus(statuses[d]) for d in days_between(first, last)]),
+                "figures": changes(now, before, FIGURES)}
 
     day_before = yesterday - timedelta(days=1)
     return {"today": current.isoformat(), "cards": [
@@ -231,7 +223,7 @@ def top5(session: Session, cache: FigureCache | None, seller_id: int | None, met
     body = get_or_compute_in(cache, scopes, _key("top5", seller_id, metric.value), compute)
     statuses = _statuses(session, cache, seller_id, start, end, tz)
     return {"metric": metric.value, "period": kind.value, "first": start.isoformat(), "last": end.isoformat(),
-            "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
+            "status": status_summary([DataStatus(s) for s in statuses.values()]), **body}
 
 
 # ------------------------------------------------------------------------------ daily series
@@ -546,7 +538,7 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
     statuses = _statuses(session, cache, seller_id, start, end, tz, video_id=video_id)
     return {"granularity": granularity, "first": first.isoformat(), "last": last.isoformat(), "sort": sort,
             "descending": descending, "page": page, "per_page": per_page,
-            "status": _status_summary([DataStatus(s) for s in statuses.values()]), **body}
+            "status": status_summary([DataStatus(s) for s in statuses.values()]), **body}
 
 
 # ------------------------------------------------------------------------------ receipts
