@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import TextClause, func, select, text
 from sqlalchemy.orm import Session
@@ -30,7 +30,8 @@ from models.settlement import VideoDailySettlement
 from models.sql_dialect import Dialect
 from models.stats import VideoDailyStats
 
-SORTS = ("title", "views", "watch_seconds", "average_view_seconds", "ad_views", "revenue", "rpm")
+Sort = Literal["title", "views", "watch_seconds", "average_view_seconds", "ad_views", "revenue", "rpm"]
+SORTS: tuple[str, ...] = get_args(Sort)
 COLUMNS = ("video_id", "title", "views", "watch_seconds", "average_view_seconds", "ad_views", "revenue", "rpm")
 MAX_PER_PAGE = 500
 

@@ -3,7 +3,7 @@ imports this module; endpoint modules import portal/api/blueprint.py, never this
 
 from __future__ import annotations
 
-from portal.api import admin_users, auth_endpoints, catalog, docs, ops, statements, stats  # noqa: F401  (register their routes)
+from portal.api import admin_users, audience, auth_endpoints, catalog, docs, ops, statements, stats  # noqa: F401  (register their routes)
 from portal.api.blueprint import api_bp
 from portal.playback import api as playback_api  # noqa: F401  (registers the playback routes)
 

@@ -76,8 +76,8 @@ def _refusal(exc: FigureError) -> ResponseReturnValue:
     return api_error(422, exc.code, exc.message)
 
 
-def _handled(view):  # type: ignore[no-untyped-def]
-    """Map the figure functions' refusals to the API's error shape."""
+def handled(view):  # type: ignore[no-untyped-def]
+    """Map the figure functions' refusals to the API's error shape (also for portal/api/audience.py)."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         try:
@@ -86,6 +86,9 @@ def _handled(view):  # type: ignore[no-untyped-def]
             return _refusal(exc)
 
     return wrapped
+
+
+_handled = handled
 
 
 @api_bp.get("/stats/summary")

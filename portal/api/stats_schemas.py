@@ -75,6 +75,10 @@ class _Query(BaseModel):
         return data
 
 
+# The base of every figures query, public for the audience models (portal/api/audience_schemas.py).
+ScopedQuery = _Query
+
+
 class _Range(_Query):
     first: Day = Field(alias="from", description="First business day (YYYY-MM-DD).")
     last: Day = Field(alias="to", description="Last business day (YYYY-MM-DD), at most 366 days after `from`.")
