@@ -17,10 +17,12 @@ from sqlalchemy import select
 from models import Role, User
 from models.business_time import month_range, today
 from models.catalog_cards import has_videos
+from models.figure_cache import month_scopes
+from models.figures.period_comparison import comparison
+from models.figures.period_windows import PRESET_LABELS, PeriodError, PeriodWindow, period_window
 from models.formatting import duration, number, signed_pct, signed_won, won
 from models.seller_figures import (
     FigureError,
-    cards,
     check_range,
     daily_series,
     dashboard_scopes,
@@ -49,7 +51,6 @@ from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
 
-RANGE_PRESETS = schema.RangePreset.__args__
 
 
 @bp.app_template_filter("won")
@@ -150,15 +151,25 @@ def _with_status(response: ResponseReturnValue, error: RangeError | None) -> Res
     return response
 
 
-def _range(current: date, query: schema.DashboardQuery) -> tuple[str, date, date]:
-    preset = query.range
-    if preset == "this_month":
-        return preset, month_range(current)[0], current
-    if preset == "last_month":
-        return (preset, *month_range(month_range(current)[0] - timedelta(days=1)))
-    if preset == "custom":
-        return preset, query.first or current - timedelta(days=27), query.last or current
-    return preset, current - timedelta(days=int(preset) - 1), current
+def page_period(current: date, query: Any) -> PeriodWindow:
+    """The page-wide period of a query with `range` (and `from` / `to` for `custom`): the dashboard's,
+    the content table's and the per-video page's (models/figures/period_windows.py)."""
+    if query.range == "custom":
+        return period_window("custom", current, query.first or current - timedelta(days=27), query.last or current)
+    return period_window(query.range, current)
+
+
+def _checked_period(current: date, query: Any, range_error: RangeError | None) -> tuple[PeriodWindow, RangeError | None]:
+    """The page's period, or with a refused From/To (inverted, too long) today alone and the error
+    for the form (the period's figures show the message instead)."""
+    if range_error is None:
+        try:
+            window = page_period(current, query)
+            check_range(window.first, window.last)
+            return window, None
+        except (FigureError, PeriodError) as exc:
+            range_error = _range_error(None, exc.message)
+    return period_window("custom", current, current, current), range_error
 
 
 # ---------------------------------------------------------------------------------- dashboard
@@ -197,26 +208,22 @@ def dashboard() -> ResponseReturnValue:
     query, range_error = _range_query(schema.DashboardQuery)
     metric, period = Metric(query.metric), PeriodKind(query.period)
     top_day = query.day or current - timedelta(days=1)
-    preset, first, last = _range(current, query)
-    if range_error is None:
-        try:
-            check_range(first, last)
-        except FigureError as exc:
-            range_error = _range_error(None, exc.message)
-    if range_error is not None:  # the revenue chart shows the message instead of a range
-        preset, first, last = "custom", current, current
+    window, range_error = _checked_period(current, query, range_error)
+    preset, first, last = window.preset, window.first, window.last
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
              "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
     fragment = _fragment_name(_DASHBOARD_FRAGMENTS)
     # A seller who never uploaded gets what to do next instead of a wall of zeros (issue 21, item 5).
     new_seller = fragment is None and seller_id is not None and not has_videos(session, seller_id, ever=True)
-    versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz))  # one query for all
+    # One query for the versions of all its figures, the previous period's included.
+    versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz)
+                              + month_scopes(window.previous_first, min(window.previous_last, current)))
     key = (fragment, current_user.is_admin, current, new_seller, range_error, tuple(state.items()),
            tuple(versions.items()))
 
     def render() -> Markup:
         top = top5(session, cache, seller_id, metric, period, top_day, tz)
-        series = daily_series(session, cache, seller_id, first, last, tz)
+        compare = comparison(session, cache, seller_id, window, tz)
         step = {PeriodKind.DAY: timedelta(days=1), PeriodKind.WEEK: timedelta(days=7), PeriodKind.MONTH: None}[period]
         if step is None:
             prev_day = month_range(date.fromisoformat(top["first"]) - timedelta(days=1))[0]
@@ -225,13 +232,14 @@ def dashboard() -> ResponseReturnValue:
             prev_day, next_day = top_day - step, top_day + step
         context: dict[str, Any] = dict(
             state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
-            prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
-            revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS,
+            prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), compare=compare,
+            revenue_json=charts.revenue_figure({"days": compare["days"]}, settings().timezone,
+                                               previous=compare["previous_days"]), presets=PRESET_LABELS,
             tz_name=settings().timezone, url=_dashboard_url, new_seller=new_seller, range_error=range_error,
+            period_url=lambda preset: _dashboard_url(state, range=preset),
         )
         if fragment is None and not new_seller:
-            context.update(cards=cards(session, cache, seller_id, tz)["cards"],
-                           # Platform-wide, the per-video tier progress would list every video: pick a seller.
+            context.update(# Platform-wide, the per-video tier progress would list every video: pick a seller.
                            progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
                            restated=restatement_page(session, seller_id, per_page=DASHBOARD_RESTATEMENTS))
         return Markup(render_template(_DASHBOARD_FRAGMENTS[fragment] if fragment else "seller/_dashboard.html",
