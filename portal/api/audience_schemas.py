@@ -132,3 +132,18 @@ class Last48Hours(BaseModel):
     video_id: int | None
     hours: list[Hour]
     total_views: int
+
+
+# ---------------------------------------------------------------------------------- pages
+
+
+class ContentPageQuery(ScopedQuery):
+    """The content page (`/content`): the dashboard's `range` (the same presets as `period` above,
+    so a period carries over between the seller pages) with `from` / `to`, and the table's sort and page."""
+
+    range: Preset = DEFAULT_PRESET
+    first: Day | None = Field(None, alias="from")
+    last: Day | None = Field(None, alias="to")
+    sort: Sort = "views"
+    direction: Literal["asc", "desc"] = Field("desc", alias="dir")
+    page: int = Field(1, ge=1, le=MAX_PAGE)

@@ -3,7 +3,10 @@
 Every figure comes from `models/seller_figures.py`, the same functions the JSON API uses.
 """
 
-from portal.seller_portal import skip_rates  # noqa: F401  (registers the page's skip-rate global)
+from portal.seller_portal import (
+    audience,  # noqa: F401  (registers the audience pages)
+    skip_rates,  # noqa: F401  (registers the page's skip-rate global)
+)
 from portal.seller_portal.views import bp
 
 __all__ = ["bp"]
