@@ -12,7 +12,15 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.figures.content_table import MAX_PER_PAGE, Sort
 from models.figures.period_windows import DEFAULT_PRESET, Preset
-from portal.api.stats_schemas import MAX_RANGE_DAYS, Change, Day, Id, ScopedQuery, Status
+from portal.api.stats_schemas import (
+    MAX_RANGE_DAYS,
+    Change,
+    Day,
+    Id,
+    ScopedQuery,
+    SeriesQuery,
+    Status,
+)
 from portal.numbers import MAX_PAGE
 
 
@@ -147,3 +155,10 @@ class ContentPageQuery(ScopedQuery):
     sort: Sort = "views"
     direction: Literal["asc", "desc"] = Field("desc", alias="dir")
     page: int = Field(1, ge=1, le=MAX_PAGE)
+
+
+class VideoPageQuery(SeriesQuery):
+    """The per-video page: its series' `from` / `to` (the API's series query) as the custom part of
+    the page-wide period `range` (none given: custom with `from` / `to`, or the default period)."""
+
+    range: Preset | None = None

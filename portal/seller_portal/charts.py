@@ -143,8 +143,9 @@ def revenue_figure(series: dict[str, Any], zone: str, previous: list[dict[str, A
     return _json(bars, layout)
 
 
-def video_series_figure(series: dict[str, Any], zone: str) -> str:
-    """Views (bars) and watch time (line, right axis, with units) of one video per day."""
+def video_series_figure(series: dict[str, Any], zone: str, previous: list[dict[str, Any]] | None = None) -> str:
+    """Views (bars) and watch time (line, right axis, with units) of one video per day; with
+    `previous`, the previous period's views over them (issue 22)."""
     days = series["days"]
     x = _day_labels(days)
     watch = [d["watch_seconds"] for d in days]
@@ -156,6 +157,9 @@ def video_series_figure(series: dict[str, Any], zone: str) -> str:
          "line": {"color": RED}, "customdata": [duration(w) for w in watch],
          "hovertemplate": "%{x}: %{customdata}<extra>watch time</extra>"},
     ]
+    if previous is not None:
+        data.append(previous_trace(previous, x, "views", "previous period (views)"))
+        views = views + [d["views"] for d in previous]
     layout = _layout("Views and watch time per day", "views",
                      xaxis={"type": "category", "title": {"text": f"business day ({zone})"}},
                      yaxis2={"title": {"text": "watch time"}, "overlaying": "y", "side": "right",

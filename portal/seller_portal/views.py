@@ -19,7 +19,13 @@ from models.business_time import month_range, today
 from models.catalog_cards import has_videos
 from models.figure_cache import month_scopes
 from models.figures.period_comparison import comparison
-from models.figures.period_windows import PRESET_LABELS, PeriodError, PeriodWindow, period_window
+from models.figures.period_windows import (
+    DEFAULT_PRESET,
+    PRESET_LABELS,
+    PeriodError,
+    PeriodWindow,
+    period_window,
+)
 from models.formatting import duration, number, signed_pct, signed_won, won
 from models.seller_figures import (
     FigureError,
@@ -40,6 +46,7 @@ from models.seller_figures import (
 from models.stats import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
 from portal.api import stats_schemas as schema
+from portal.api.audience_schemas import VideoPageQuery
 from portal.api.openapi import RequestInvalid
 from portal.api.stats_schemas import path_day, query_of
 from portal.auth import role_required
@@ -388,17 +395,35 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     tz = settings().tz
     session, cache = db_session(), figure_cache()
-    query, range_error = _range_query(schema.SeriesQuery)
-    first, last = query.first, query.last
+    query, range_error = _range_query(VideoPageQuery)
+    if query.range is None:  # from / to without a period: a custom one (the page's links of before)
+        given = "from" in request.args or "to" in request.args
+        query = query.model_copy(update={"range": "custom" if given else DEFAULT_PRESET})
+    window, range_error = _checked_period(today(tz), query, range_error)
+    first, last = window.first, window.last
     try:
         video = seller_video(session, seller_id, video_id)
+        compare = comparison(session, cache, seller_id, window, tz, video_id=video_id)
         series = daily_series(session, cache, seller_id, first, last, tz, video_id)
         ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
     except FigureError as exc:
         return _figure_error(exc)
     restated = restatement_list(session, seller_id, first, last, video_id=video_id)  # flags the days shown
+    state = {"range": window.preset, "from": first.isoformat(), "to": last.isoformat(),
+             "seller_id": request.args.get("seller_id") or None}
+
+    def period_url(preset: str) -> str:
+        args = {**state, "range": preset}
+        if preset != "custom":
+            args.pop("from")
+            args.pop("to")
+        return url_for("seller_portal.video_stats", video_id=video_id, **{k: v for k, v in args.items() if v})
+
     page = _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
-                   video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series, settings().timezone),
+                   video=video, series=series, ledger=ledger,
+                   chart_json=charts.video_series_figure(series, settings().timezone,
+                                                         previous=compare["previous_days"]),
+                   compare=compare, state=state, presets=PRESET_LABELS, period_url=period_url,
                    progress=tier_progress(session, seller_id, tz, video_id=video_id),
                    restated=restatement_page(session, seller_id, video_id=video_id, per_page=DASHBOARD_RESTATEMENTS),
                    restated_days={r["day"] for r in restated},
