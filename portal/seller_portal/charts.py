@@ -179,6 +179,7 @@ def hourly_views_figure(body: dict[str, Any]) -> str:
            "marker": {"color": BLUE, "pattern": {"shape": "/"}},
            "hovertemplate": "%{x}: %{y:,d} views (estimate)<extra></extra>"}
     layout = _layout("Views per hour, last 48 hours (estimate)", "views",
-                     xaxis={"type": "category", "title": {"text": f"hour ({body['timezone']})"}, "nticks": 12})
+                     xaxis={"type": "category", "title": {"text": f"hour ({body['timezone']})"}, "nticks": 12, "automargin": True,
+                            "tickangle": -45})
     layout["yaxis"].update(tickformat=",d", tick0=0, dtick=count_step(max(views, default=0)))
     return _json([bar], layout)
