@@ -41,6 +41,7 @@ from models.daily_counts import live_figures
 from models.data_status import DataStatus, seller_day_statuses
 from models.figure_cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes, scope
 from models.figures.changes import changes
+from models.figures.period_windows import same_days_of_previous_month
 from models.pricing import bracket_lines, plan_row_for_day
 from models.rankings import period_start, top_videos
 from models.restatements import REASON_TEXT, Restatement, RestatementReason
@@ -157,15 +158,10 @@ def period_totals(session: Session, cache: FigureCache | None, seller_id: int | 
                              lambda: _range_totals(session, seller_id, first, last))
 
 
-def _same_days_previous_month(first: date, last: date) -> tuple[date, date]:
-    prev_first, prev_last = month_range(month_start(first) - timedelta(days=1))
-    return prev_first, min(prev_last, prev_first + timedelta(days=(last - first).days))
-
-
 def _cards_first(current: date) -> date:
     """The first day any card reads: the previous month's start or the day before yesterday."""
     yesterday = current - timedelta(days=1)
-    prev_first, _ = _same_days_previous_month(month_start(yesterday), yesterday)
+    prev_first, _ = same_days_of_previous_month(month_start(yesterday), yesterday)
     return min(prev_first, yesterday - timedelta(days=1))
 
 
@@ -176,7 +172,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
     current = on or today(tz)
     yesterday = current - timedelta(days=1)
     mtd_first = month_start(yesterday)
-    prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
+    prev_first, prev_last = same_days_of_previous_month(mtd_first, yesterday)
     statuses = _statuses(session, cache, seller_id, _cards_first(current), yesterday, tz)
 
     def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:

@@ -57,6 +57,13 @@ class PeriodWindow:
                 "previous_first": self.previous_first.isoformat(), "previous_last": self.previous_last.isoformat()}
 
 
+def same_days_of_previous_month(first: date, last: date) -> tuple[date, date]:
+    """The days of the previous month matching `first`..`last` of a month (from its 1st), cut at
+    the previous month's end (the 29th–31st of March compare with February up to its last day)."""
+    prev_first, prev_last = month_range(month_start(first) - timedelta(days=1))
+    return prev_first, min(prev_last, prev_first + (last - first))
+
+
 def _just_before(first: date, last: date) -> tuple[date, date]:
     length = (last - first).days + 1
     return first - timedelta(days=length), first - timedelta(days=1)
@@ -70,8 +77,7 @@ def period_window(preset: str, today: date, first: date | None = None, last: dat
         return PeriodWindow(preset, start, end, *_just_before(start, end))
     if preset == "this_month":
         start = month_start(today)
-        prev_first, prev_end = month_range(start - timedelta(days=1))
-        return PeriodWindow(preset, start, today, prev_first, min(prev_end, prev_first + (today - start)))
+        return PeriodWindow(preset, start, today, *same_days_of_previous_month(start, today))
     if preset == "last_month":
         start, end = month_range(month_start(today) - timedelta(days=1))
         return PeriodWindow(preset, start, end, *month_range(start - timedelta(days=1)))

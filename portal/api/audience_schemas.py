@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field, model_validator
 from models.figures.content_table import MAX_PER_PAGE, Sort
 from models.figures.period_windows import DEFAULT_PRESET, Preset
 from portal.api.stats_schemas import (
-    MAX_RANGE_DAYS,
     Change,
     Day,
     Id,
     ScopedQuery,
     SeriesQuery,
     Status,
+    ordered_and_bounded,
 )
 from portal.numbers import MAX_PAGE
 
@@ -39,10 +39,7 @@ class PeriodQuery(ScopedQuery):
             return self
         if self.first is None or self.last is None:
             raise ValueError("a custom period needs both from and to")
-        if self.last < self.first:
-            raise ValueError("the end date is before the start date")
-        if (self.last - self.first).days + 1 > MAX_RANGE_DAYS:
-            raise ValueError(f"a range covers at most {MAX_RANGE_DAYS} days")
+        ordered_and_bounded(self.first, self.last)
         return self
 
 
