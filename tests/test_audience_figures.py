@@ -13,7 +13,7 @@ from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models.business_time import days_between
+from models.business_time import days_between, today
 from models.errors import DomainError
 from models.figure_cache import FigureCache
 from models.figures.changes import change
@@ -237,3 +237,67 @@ def test_last_48_hours_counts_counted_sessions_per_hour_of_their_start(data, db)
     one = last_48_hours(db, seller.id, TZ, video_id=vid, now=now)
     assert one["total_views"] == sum(1 for s in data.world.sessions if s["counted"] and s["video_id"] == vid
                                      and since <= s["started_at"] < since + timedelta(hours=HOURS))
+
+
+# ------------------------------------------------------------------------------ adversarial data
+
+
+@pytest.fixture
+def edge(redis_url, tmp_path):
+    from tests.batch_support import Backend
+
+    backend = Backend("mariadb", redis_url, tmp_path)
+    yield backend
+    backend.close()
+
+
+def test_edge_sessions_content_table_and_last_48_hours_agree_with_the_raw_events(edge):
+    """Zero-length sessions, a session started a second before midnight and watched for 50 minutes
+    (the next day's in no figure), credited milliseconds that only add up to whole seconds per
+    video-day, filtered sessions with ad views, a 40-second video; then today's sessions, which the
+    last 48 hours count live and the content table (closed days) leaves out."""
+    from jobs.inline import run_days_inline
+    from tests.batch_support import World, add_sessions, add_users_and_videos, started_at
+
+    world = World()
+    (a, b, short), viewer = add_users_and_videos(edge.engine, world, 1, 3)
+    seller = world.sellers[a]
+    with edge.engine.begin() as conn:
+        conn.execute(text("UPDATE videos SET duration_seconds = 40 WHERE id = :v"), {"v": short})
+    current = today(TZ)
+    d1, d2 = current - timedelta(days=2), current - timedelta(days=1)
+    rows = [  # (video, day, second, watch_ms, reason, ad views)
+        (a, d1, 86_399, 3_000_000, None, 2),  # crosses midnight: all of it is d1's
+        (a, d1, 10, 0, None, 0),  # zero-length
+        (a, d1, 20, 400, None, 1), (a, d1, 30, 700, None, 0),  # 1.1 s together: 1 s
+        (a, d2, 40, 999, None, 0),  # 0 s
+        (b, d1, 50, 5_000, "repeat_within_30s", 3),  # not counted: no view, no ad views
+        (short, d2, 60, 40_000, None, 1), (short, d2, 3_600 * 23 + 59, 39_999, None, 0),
+        (short, current, 5, 12_000, None, 1), (a, current, 7, 0, None, 0),  # today: live only
+    ]
+    add_sessions(edge.engine, world, [dict(video_id=v, viewer_id=viewer, day=d, second=s, watch_ms=w, reason=r)
+                                      for v, d, s, w, r, _ in rows], [n for *_, n in rows])
+    run_days_inline(edge.settings, [d1, d2])
+    ref = reference(world, {d1, d2}, plan_ids(edge.engine))
+    money = {(s[0], s[1]): s[11] for s in ref["settlements"]}
+    expected = {vid: [0, 0, 0, 0] for vid in (a, b, short)}
+    for day, vid, _, views, watch, ads, *_ in ref["stats"]:
+        expected[vid] = [expected[vid][0] + views, expected[vid][1] + watch, expected[vid][2] + ads,
+                         expected[vid][3] + money[(day, vid)]]
+    assert expected[a][:3] == [5, 3_000 + 0 + 1 + 0, 3] and expected[b][:3] == [0, 0, 0]
+    with Session(edge.engine) as db:
+        table = content_table(db, None, seller, d1, current, current, sort="title", descending=False)
+        assert table["closed_last"] == d2.isoformat()
+        got = {r["video_id"]: [r["views"], r["watch_seconds"], r["ad_views"], r["revenue"]] for r in table["rows"]}
+        assert got == expected
+        assert {r["video_id"]: r["average_view_seconds"] for r in table["rows"]}[short] == 79 // 2
+        now = started_at(current, 3_600)  # 01:00 today, business time
+        body = last_48_hours(db, seller, TZ, now=now)
+        since = datetime.fromisoformat(body["since"])
+        counted = defaultdict(int)
+        for s in world.sessions:
+            if s["counted"] and since <= s["started_at"] < since + timedelta(hours=HOURS):
+                counted[s["started_at"].replace(minute=0, second=0, microsecond=0)] += 1
+        hours = {datetime.fromisoformat(h["hour_start"]): h["views"] for h in body["hours"]}
+        assert {k: v for k, v in hours.items() if v} == dict(counted)
+        assert body["hours"][-2]["views"] == 2  # today's two sessions, 00:00–01:00 KST (now is 01:00)
