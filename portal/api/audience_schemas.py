@@ -15,6 +15,7 @@ from models.figures.period_windows import DEFAULT_PRESET, Preset
 from portal.api.stats_schemas import (
     Change,
     Day,
+    Figures,
     Id,
     ScopedQuery,
     SeriesQuery,
@@ -61,15 +62,9 @@ class Last48HoursQuery(ScopedQuery):
 # ---------------------------------------------------------------------------------- answers
 
 
-class ComparedDay(BaseModel):
+class ComparedDay(Figures):
     day: date
     status: Status
-    views: int
-    watch_seconds: int
-    ad_views: int
-    video_amount: int
-    ad_amount: int
-    total_amount: int
 
 
 class Comparison(BaseModel):
