@@ -34,6 +34,12 @@ class Dialect:
         # Both operands are non-negative integers: DIV and SQLite's integer `/` truncate exactly.
         return f"({a}) DIV {b}" if self.mysql else f"({a}) / {b}"
 
+    def hour_start(self, instant: str) -> str:
+        """SQL: the start of the (stored, UTC) hour of a timestamp column, as 'YYYY-MM-DD HH:00:00'."""
+        if self.mysql:
+            return f"DATE_FORMAT({instant}, '%Y-%m-%d %H:00:00')"
+        return f"strftime('%Y-%m-%d %H:00:00', {instant})"
+
     def add_on_conflict(self, key: str, columns: tuple[str, ...], table: str) -> str:
         """Upsert tail that adds the inserted values to an existing row's."""
         if self.mysql:

@@ -96,7 +96,7 @@ def test_titles_with_html_are_escaped_in_every_figure_the_pages_embed(shop):
              client.get(f"/dashboard?seller_id={seller.id}").get_data(as_text=True),
              client.get(f"/videos/{videos[0]}/stats").get_data(as_text=True)]
     figures = [figure for page in pages for figure in _figures(page)]
-    assert len(figures) == 7  # Top-5 and revenue on three dashboards, the video's series
+    assert len(figures) == 8  # Top-5 and revenue on three dashboards, the video's series and retention curve
     texts = [text for figure in figures for text in _texts(figure)]
     assert not [t for t in texts if "<" in t or ">" in t], "markup Plotly would draw"
     labels = [text for key, text in texts if key == "y" and ". " in text]
@@ -109,13 +109,17 @@ def test_every_figure_builder_escapes_its_text():
     days = [{"day": "2026-11-01", "status": "final", "views": 1, "watch_seconds": 60, "video_amount": 1,
              "ad_amount": 1}]
     for built in (charts.top5_figure(top), charts.revenue_figure({"days": days}, "<b>zone</b>"),
-                  charts.video_series_figure({"days": days}, "<b>zone</b>")):
+                  charts.video_series_figure({"days": days}, "<b>zone</b>"),
+                  charts.revenue_figure({"days": days}, "<b>zone</b>", previous=[{**days[0], "total_amount": 2}]),
+                  charts.hourly_views_figure({"timezone": "<b>zone</b>", "hours": [
+                      {"label": "<b>12-01 09:00</b>", "views": 2}]})):
         assert not [t for _, t in _texts(json.loads(built)) if "<" in t]
     assert json.loads(charts.top5_figure(top))["data"][0]["y"] == ['1. &lt;a href="https://evil.example"&gt;x&lt;/a&gt;']
 
 
 def _top5_titles(page: str) -> list[str]:
-    return [html.unescape(label.split(". ", 1)[1]) for label in _figures(page)[0]["data"][0]["y"]]
+    top5 = next(f for f in _figures(page) if f["data"] and f["data"][0].get("orientation") == "h")
+    return [html.unescape(label.split(". ", 1)[1]) for label in top5["data"][0]["y"]]
 
 
 def test_a_renamed_video_shows_its_new_title_at_once_everywhere_it_was_cached(shop):

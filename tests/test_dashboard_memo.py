@@ -57,7 +57,7 @@ def shop(redis_url, tmp_path, media_root):
 
 
 def _yesterday_views(html: str) -> int:
-    card = html[html.index('data-card="yesterday"'):html.index('data-card="month_to_date"')]
+    card = html[html.index('data-card="period"'):]  # the last 28 days, ending yesterday (issue 22)
     figure = card[card.index('data-figure-name="views"'):]
     return int(re.search(r'class="value">([\d,]+)<', figure).group(1).replace(",", ""))
 

@@ -49,7 +49,8 @@ def test_a_seller_lands_on_the_dashboard_after_signing_in(app, data):
 def test_dashboard_shows_cards_charts_and_the_same_numbers_as_the_tables(app, data):
     seller = data.sellers[0]
     client = _client(app, seller)
-    response = client.get(f"/dashboard?date={data.last}")
+    # The page-wide period (issue 22): yesterday alone, against the day before.
+    response = client.get(f"/dashboard?date={data.last}&range=custom&from={data.last}&to={data.last}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     with Session(data.backend.engine) as s:
@@ -58,11 +59,12 @@ def test_dashboard_shows_cards_charts_and_the_same_numbers_as_the_tables(app, da
         top = s.execute(select(VideoDailyStats.video_id, VideoDailyStats.views).where(
             VideoDailyStats.seller_id == seller.id, VideoDailyStats.day == data.last, VideoDailyStats.views > 0)
             .order_by(VideoDailyStats.views.desc(), VideoDailyStats.video_id).limit(5)).all()
-    card = html[html.index('data-card="yesterday"'):html.index('data-card="month_to_date"')]
+    card = html[html.index('data-card="period"'):]
+    card = card[:card.index("</article>")]
     views_block = card[card.index('data-figure-name="views"'):]
     assert f'<span class="value">{views:,}</span>' in views_block
     assert "data-figure=" in html and "/static/vendor/plotly.min." in html and "Show as table" in html
-    top5 = html[html.index('id="top5"'):html.index('id="revenue"')]
+    top5 = html[html.index('id="top5"'):html.index('id="progress-title"')]
     ids = [int(v) for v in re.findall(r"/videos/(\d+)/stats", top5)]
     assert ids == [vid for vid, _ in top]
     assert "Asia/Seoul" in html and "<script>" not in html

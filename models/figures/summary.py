@@ -14,7 +14,9 @@ from models.business_time import days_between, today
 from models.catalog.tables import Video
 from models.figures.data_status import DataStatus
 from models.figures.cache import FigureCache, get_or_compute_in, month_scopes
-from models.figures.period_calendar import period_range, period_start
+from models.figures.changes import changes
+from models.figures.period_calendar import period_start
+from models.figures.period_windows import same_days_of_previous_month
 from models.figures.scope import FIGURES, cache_key, scoped
 from models.figures.shown_status import shown_statuses, status_summary
 from models.money.pricing import plan_row_for_day
@@ -45,24 +47,10 @@ def period_totals(session: Session, cache: FigureCache | None, seller_id: int | 
                              lambda: _range_totals(session, seller_id, first, last))
 
 
-def _change(current: dict[str, int], previous: dict[str, int]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name in FIGURES:
-        now, before = current[name], previous[name]
-        pct = None if before == 0 else round((now - before) * 100 / before, 1)
-        out[name] = {"value": now, "previous": before, "delta": now - before, "pct": pct}
-    return out
-
-
-def _same_days_previous_month(first: date, last: date) -> tuple[date, date]:
-    prev_first, prev_last = period_range(PeriodKind.MONTH, period_start(PeriodKind.MONTH, first) - timedelta(days=1))
-    return prev_first, min(prev_last, prev_first + timedelta(days=(last - first).days))
-
-
 def cards_first(current: date) -> date:
     """The first day any card reads: the previous month's start or the day before yesterday."""
     yesterday = current - timedelta(days=1)
-    prev_first, _ = _same_days_previous_month(period_start(PeriodKind.MONTH, yesterday), yesterday)
+    prev_first, _ = same_days_of_previous_month(period_start(PeriodKind.MONTH, yesterday), yesterday)
     return min(prev_first, yesterday - timedelta(days=1))
 
 
@@ -73,7 +61,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
     current = on or today(tz)
     yesterday = current - timedelta(days=1)
     mtd_first = period_start(PeriodKind.MONTH, yesterday)
-    prev_first, prev_last = _same_days_previous_month(mtd_first, yesterday)
+    prev_first, prev_last = same_days_of_previous_month(mtd_first, yesterday)
     statuses = shown_statuses(session, cache, seller_id, cards_first(current), yesterday, tz)
 
     def card(label: str, first: date, last: date, pfirst: date, plast: date) -> dict[str, Any]:
@@ -82,7 +70,7 @@ def cards(session: Session, cache: FigureCache | None, seller_id: int | None, tz
         return {"label": label, "first": first.isoformat(), "last": last.isoformat(),
                 "previous_first": pfirst.isoformat(), "previous_last": plast.isoformat(),
                 "status": status_summary([DataStatus(statuses[d]) for d in days_between(first, last)]),
-                "figures": _change(now, before)}
+                "figures": changes(now, before, FIGURES)}
 
     day_before = yesterday - timedelta(days=1)
     return {"today": current.isoformat(), "cards": [

@@ -7,7 +7,7 @@ routes were registered."""
 from __future__ import annotations
 
 # isort: off
-from portal.api import admin_users, auth_endpoints, catalog, docs, ops, retention, statements, stats  # noqa: F401  (register their routes)
+from portal.api import admin_users, audience, auth_endpoints, catalog, docs, ops, retention, statements, stats  # noqa: F401  (register their routes)
 from portal.api import playback  # noqa: F401  (registers the playback routes)
 from portal.api.blueprint import api_bp
 # isort: on

@@ -34,16 +34,25 @@ class _Query(BaseModel):
         return data
 
 
+def ordered_and_bounded(first: date, last: date) -> None:
+    """A range's rule for every query model: ordered, and at most MAX_RANGE_DAYS days."""
+    if last < first:
+        raise ValueError("the end date is before the start date")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise ValueError(f"a range covers at most {MAX_RANGE_DAYS} days")
+
+
+# The base of every figures query, public for the audience models (portal/api/audience_schemas.py).
+ScopedQuery = _Query
+
+
 class _Range(_Query):
     first: Day = Field(alias="from", description="First business day (YYYY-MM-DD).")
     last: Day = Field(alias="to", description="Last business day (YYYY-MM-DD), at most 366 days after `from`.")
 
     @model_validator(mode="after")
     def _ordered_and_bounded(self) -> _Range:
-        if self.last < self.first:
-            raise ValueError("the end date is before the start date")
-        if (self.last - self.first).days + 1 > MAX_RANGE_DAYS:
-            raise ValueError(f"a range covers at most {MAX_RANGE_DAYS} days")
+        ordered_and_bounded(self.first, self.last)
         return self
 
 

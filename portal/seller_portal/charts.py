@@ -104,8 +104,27 @@ def _day_labels(days: list[dict[str, Any]]) -> list[str]:
     return [d["day"][5:] + ("" if d["status"] in _UNNAMED else f" ({d['status']})") for d in days]
 
 
-def revenue_figure(series: dict[str, Any], zone: str) -> str:
-    """Video vs ad revenue per day, stacked; non-final days hatched and labelled."""
+MUTED = "#9aa3ae"
+
+
+def previous_trace(previous: list[dict[str, Any]], x: list[str], key: str, name: str,
+                   money: bool = False, yaxis: str | None = None) -> dict[str, Any]:
+    """The previous period drawn over this one (issue 22): a muted dotted line, its n-th day over
+    this period's n-th day; the hover names the previous day itself."""
+    values = [d[key] for d in previous][:len(x)]
+    shown = [f"₩{v:,}" if money else (duration(v) if key == "watch_seconds" else f"{v:,}") for v in values]
+    trace = {"type": "scatter", "mode": "lines+markers", "name": name, "x": x[:len(values)], "y": values,
+             "line": {"color": MUTED, "dash": "dot", "width": 2}, "marker": {"color": MUTED, "size": 5},
+             "customdata": [[d["day"], v] for d, v in zip(previous, shown, strict=False)],
+             "hovertemplate": "%{customdata[0]}: %{customdata[1]}<extra>" + name + "</extra>"}
+    if yaxis:
+        trace["yaxis"] = yaxis
+    return trace
+
+
+def revenue_figure(series: dict[str, Any], zone: str, previous: list[dict[str, Any]] | None = None) -> str:
+    """Video vs ad revenue per day, stacked; non-final days hatched and labelled; with `previous`,
+    the previous period's total revenue per day over it."""
     days = series["days"]
     x = _day_labels(days)
     patterns = [_STATUS_PATTERN[d["status"]] for d in days]
@@ -114,16 +133,19 @@ def revenue_figure(series: dict[str, Any], zone: str) -> str:
              "customdata": [f"₩{d[key]:,}" for d in days],
              "hovertemplate": "%{x}: %{customdata}<extra>" + name + "</extra>"}
             for name, key, color in (("video revenue", "video_amount", BLUE), ("ad revenue", "ad_amount", ORANGE))]
+    if previous is not None:
+        bars.append(previous_trace(previous, x, "total_amount", "previous period (total)", money=True))
     layout = _layout("Revenue per day (won)", "won", barmode="stack",
                      xaxis={"type": "category", "title": {"text": f"business day ({zone})"}})
     # Whole-won ticks: plotly's own steps repeat a label (₩0, ₩1, ₩1) when the amounts are small.
-    top = max((d["video_amount"] + d["ad_amount"] for d in days), default=0)
+    top = max((d["video_amount"] + d["ad_amount"] for d in (*days, *(previous or []))), default=0)
     layout["yaxis"].update(tickformat=",d", tickprefix="₩", tick0=0, dtick=count_step(top), rangemode="tozero")
     return _json(bars, layout)
 
 
-def video_series_figure(series: dict[str, Any], zone: str) -> str:
-    """Views (bars) and watch time (line, right axis, with units) of one video per day."""
+def video_series_figure(series: dict[str, Any], zone: str, previous: list[dict[str, Any]] | None = None) -> str:
+    """Views (bars) and watch time (line, right axis, with units) of one video per day; with
+    `previous`, the previous period's views over them (issue 22)."""
     days = series["days"]
     x = _day_labels(days)
     watch = [d["watch_seconds"] for d in days]
@@ -135,6 +157,9 @@ def video_series_figure(series: dict[str, Any], zone: str) -> str:
          "line": {"color": RED}, "customdata": [duration(w) for w in watch],
          "hovertemplate": "%{x}: %{customdata}<extra>watch time</extra>"},
     ]
+    if previous is not None:
+        data.append(previous_trace(previous, x, "views", "previous period (views)"))
+        views = views + [d["views"] for d in previous]
     layout = _layout("Views and watch time per day", "views",
                      xaxis={"type": "category", "title": {"text": f"business day ({zone})"}},
                      yaxis2={"title": {"text": "watch time"}, "overlaying": "y", "side": "right",
@@ -166,3 +191,17 @@ def retention_figure(retention: Any) -> str:
                               "line": {"color": ORANGE, "dash": "dot", "width": 1}} for p in slots])
     layout["yaxis"].update(range=[0, 100], ticksuffix=" %")
     return _json(data, layout)
+def hourly_views_figure(body: dict[str, Any]) -> str:
+    """Counted views per hour of the last 48 hours (issue 22), labelled in the business time zone;
+    every bar an estimate (hatched, as the portal draws live days)."""
+    hours = body["hours"]
+    x = [h["label"] for h in hours]
+    views = [h["views"] for h in hours]
+    bar = {"type": "bar", "name": "views (estimate)", "x": x, "y": views,
+           "marker": {"color": BLUE, "pattern": {"shape": "/"}},
+           "hovertemplate": "%{x}: %{y:,d} views (estimate)<extra></extra>"}
+    layout = _layout("Views per hour, last 48 hours (estimate)", "views",
+                     xaxis={"type": "category", "title": {"text": f"hour ({body['timezone']})"}, "nticks": 12, "automargin": True,
+                            "tickangle": -45})
+    layout["yaxis"].update(tickformat=",d", tick0=0, dtick=count_step(max(views, default=0)))
+    return _json([bar], layout)

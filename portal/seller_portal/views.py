@@ -17,13 +17,22 @@ from sqlalchemy import select
 from models import Role, User
 from models.business_time import today
 from models.catalog.cards import has_videos
-from models.figures.period_calendar import period_range, period_start
+from models.figures.cache import month_scopes
+from models.figures.period_calendar import period_start
+from models.figures.period_comparison import comparison
+from models.figures.period_windows import (
+    DEFAULT_PRESET,
+    PRESET_LABELS,
+    PeriodError,
+    PeriodWindow,
+    period_window,
+)
 from models.figures.receipts import day_receipt, period_receipt
 from models.figures.restatement_pages import restatement_list, restatement_page
 from models.figures.scope import FigureError, check_range, seller_scope, seller_video
 from models.figures.series import daily_series, dashboard_scopes, view_ledger
 from models.figures.settlements import settlement_lines, settlement_table
-from models.figures.summary import cards, tier_progress
+from models.figures.summary import tier_progress
 from models.figures.top import top5
 from models.formatting import duration, number, signed_pct, signed_won, won
 from models.figures.tables import Metric, PeriodKind
@@ -33,6 +42,7 @@ from portal.csv_export import csv_response
 from portal.database import db_session
 from portal.figures import figure_cache
 from portal.queries import figures as queries
+from portal.queries.audience import VideoPageQuery
 from portal.queries.parse import INVALID_STATUS, RequestInvalid, parse_query, path_day
 from portal.read_replica import figure_session, figures_from_replica
 from portal.seller_portal import charts
@@ -40,7 +50,6 @@ from portal.settings import settings
 
 bp = Blueprint("seller_portal", __name__)
 
-RANGE_PRESETS = queries.RangePreset.__args__
 
 
 @bp.app_template_filter("won")
@@ -148,15 +157,25 @@ def _with_status(response: ResponseReturnValue, error: FormError | None) -> Resp
     return response
 
 
-def _range(current: date, query: queries.DashboardQuery) -> tuple[str, date, date]:
-    preset = query.range
-    if preset == "this_month":
-        return preset, period_start(PeriodKind.MONTH, current), current
-    if preset == "last_month":
-        return (preset, *period_range(PeriodKind.MONTH, period_start(PeriodKind.MONTH, current) - timedelta(days=1)))
-    if preset == "custom":
-        return preset, query.first or current - timedelta(days=27), query.last or current
-    return preset, current - timedelta(days=int(preset) - 1), current
+def page_period(current: date, query: Any) -> PeriodWindow:
+    """The page-wide period of a query with `range` (and `from` / `to` for `custom`): the dashboard's,
+    the content table's and the per-video page's (models/figures/period_windows.py)."""
+    if query.range == "custom":
+        return period_window("custom", current, query.first or current - timedelta(days=27), query.last or current)
+    return period_window(query.range, current)
+
+
+def _checked_period(current: date, query: Any, range_error: FormError | None) -> tuple[PeriodWindow, FormError | None]:
+    """The page's period, or with a refused From/To (inverted, too long) today alone and the error
+    for the form (the period's figures show the message instead)."""
+    if range_error is None:
+        try:
+            window = page_period(current, query)
+            check_range(window.first, window.last)
+            return window, None
+        except (FigureError, PeriodError) as exc:
+            range_error = _form_error(None, exc.message)
+    return period_window("custom", current, current, current), range_error
 
 
 # ---------------------------------------------------------------------------------- dashboard
@@ -196,26 +215,22 @@ def dashboard() -> ResponseReturnValue:
     query, range_error = _form_query(queries.DashboardQuery)
     metric, period = Metric(query.metric), PeriodKind(query.period)
     top_day = query.day or current - timedelta(days=1)
-    preset, first, last = _range(current, query)
-    if range_error is None:
-        try:
-            check_range(first, last)
-        except FigureError as exc:
-            range_error = _form_error(None, exc.message)
-    if range_error is not None:  # the revenue chart shows the message instead of a range
-        preset, first, last = "custom", current, current
+    window, range_error = _checked_period(current, query, range_error)
+    preset, first, last = window.preset, window.first, window.last
     state = {"metric": metric.value, "period": period.value, "date": top_day.isoformat(), "range": preset,
              "from": first.isoformat(), "to": last.isoformat(), "seller_id": seller_id}
     fragment = _fragment_name(_DASHBOARD_FRAGMENTS)
     # A seller who never uploaded gets what to do next instead of a wall of zeros (issue 21, item 5).
     new_seller = fragment is None and seller_id is not None and not has_videos(session, seller_id, ever=True)
-    versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz))  # one query for all
+    # One query for the versions of all its figures, the previous period's included.
+    versions = cache.versions(dashboard_scopes(period, top_day, first, last, tz)
+                              + month_scopes(window.previous_first, min(window.previous_last, current)))
     key = (fragment, current_user.is_admin, current, new_seller, range_error, tuple(state.items()),
            tuple(versions.items()))
 
     def render() -> Markup:
         top = top5(session, cache, seller_id, metric, period, top_day, tz)
-        series = daily_series(session, cache, seller_id, first, last, tz)
+        compare = comparison(session, cache, seller_id, window, tz)
         step = {PeriodKind.DAY: timedelta(days=1), PeriodKind.WEEK: timedelta(days=7), PeriodKind.MONTH: None}[period]
         if step is None:
             prev_day = period_start(PeriodKind.MONTH, date.fromisoformat(top["first"]) - timedelta(days=1))
@@ -224,13 +239,14 @@ def dashboard() -> ResponseReturnValue:
             prev_day, next_day = top_day - step, top_day + step
         context: dict[str, Any] = dict(
             state=state, sellers=sellers, seller_id=seller_id, top=top, top_json=charts.top5_figure(top),
-            prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), series=series,
-            revenue_json=charts.revenue_figure(series, settings().timezone), presets=RANGE_PRESETS,
+            prev_day=prev_day.isoformat(), next_day=next_day.isoformat(), compare=compare,
+            revenue_json=charts.revenue_figure({"days": compare["days"]}, settings().timezone,
+                                               previous=compare["previous_days"]), presets=PRESET_LABELS,
             tz_name=settings().timezone, url=_dashboard_url, new_seller=new_seller, range_error=range_error,
+            period_url=lambda preset: _dashboard_url(state, range=preset),
         )
         if fragment is None and not new_seller:
-            context.update(cards=cards(session, cache, seller_id, tz)["cards"],
-                           # Platform-wide, the per-video tier progress would list every video: pick a seller.
+            context.update(# Platform-wide, the per-video tier progress would list every video: pick a seller.
                            progress=tier_progress(session, seller_id, tz) if seller_id is not None else [],
                            restated=restatement_page(session, seller_id, per_page=DASHBOARD_RESTATEMENTS))
         return Markup(render_template(_DASHBOARD_FRAGMENTS[fragment] if fragment else "seller/_dashboard.html",
@@ -371,14 +387,32 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     seller_id, _ = scope_seller()
     tz = settings().tz
     session, cache = figure_session(), figure_cache()
-    query, range_error = _form_query(queries.SeriesQuery)
-    first, last = query.first, query.last
+    query, range_error = _form_query(VideoPageQuery)
+    if query.range is None:  # from / to without a period: a custom one (the page's links of before)
+        given = "from" in request.args or "to" in request.args
+        query = query.model_copy(update={"range": "custom" if given else DEFAULT_PRESET})
+    window, range_error = _checked_period(today(tz), query, range_error)
+    first, last = window.first, window.last
     video = seller_video(session, seller_id, video_id)
+    compare = comparison(session, cache, seller_id, window, tz, video_id=video_id)
     series = daily_series(session, cache, seller_id, first, last, tz, video_id)
     ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
     restated = restatement_list(session, seller_id, first, last, video_id=video_id)  # flags the days shown
+    state = {"range": window.preset, "from": first.isoformat(), "to": last.isoformat(),
+             "seller_id": request.args.get("seller_id") or None}
+
+    def period_url(preset: str) -> str:
+        args = {**state, "range": preset}
+        if preset != "custom":
+            args.pop("from")
+            args.pop("to")
+        return url_for("seller_portal.video_stats", video_id=video_id, **{k: v for k, v in args.items() if v})
+
     page = _render("seller/video_stats.html", {"video-figures": "seller/_video_figures.html"},
-                   video=video, series=series, ledger=ledger, chart_json=charts.video_series_figure(series, settings().timezone),
+                   video=video, series=series, ledger=ledger,
+                   chart_json=charts.video_series_figure(series, settings().timezone,
+                                                         previous=compare["previous_days"]),
+                   compare=compare, state=state, presets=PRESET_LABELS, period_url=period_url,
                    progress=tier_progress(session, seller_id, tz, video_id=video_id),
                    restated=restatement_page(session, seller_id, video_id=video_id, per_page=DASHBOARD_RESTATEMENTS),
                    restated_days={r["day"] for r in restated},
