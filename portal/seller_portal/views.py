@@ -21,7 +21,6 @@ from models.figures.cache import month_scopes
 from models.figures.period_calendar import period_start
 from models.figures.period_comparison import comparison
 from models.figures.period_windows import (
-    DEFAULT_PRESET,
     PRESET_LABELS,
     PeriodError,
     PeriodWindow,
@@ -388,9 +387,10 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     tz = settings().tz
     session, cache = figure_session(), figure_cache()
     query, range_error = _form_query(VideoPageQuery)
-    if query.range is None:  # from / to without a period: a custom one (the page's links of before)
-        given = "from" in request.args or "to" in request.args
-        query = query.model_copy(update={"range": "custom" if given else DEFAULT_PRESET})
+    if query.range is None:
+        # No preset: a custom period of `from` / `to`, which default to the 30 days ending today, so
+        # the page opens on today's live estimate (§10) as it always has, and the links of before work.
+        query = query.model_copy(update={"range": "custom"})
     window, range_error = _checked_period(today(tz), query, range_error)
     first, last = window.first, window.last
     video = seller_video(session, seller_id, video_id)
