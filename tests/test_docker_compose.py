@@ -11,6 +11,9 @@ import pytest
 from settings import PROJECT_ROOT
 
 SERVICES = {"mysql", "redis", "migrate", "web", "worker", "scheduler"}
+# The `cluster` profile (docs/cluster.md, docs/scaling.md): started only with --profile cluster.
+CLUSTER = {"galera1", "galera2", "galera3", "galera-check", "galera-proxy", "mysql-replica", "replica-setup",
+           "redis-cache", "web2", "balancer"}
 
 
 def _compose() -> list[str] | None:
@@ -28,8 +31,9 @@ COMPOSE = _compose()
 pytestmark = pytest.mark.skipif(COMPOSE is None, reason="no docker compose client on this machine")
 
 
-def _config(*args: str, secret: str | None = "s" * 48) -> subprocess.CompletedProcess[str]:
+def _config(*args: str, secret: str | None = "s" * 48, profiles: str = "") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env["COMPOSE_PROFILES"] = profiles
     env.setdefault("PAYOUT_DETAILS_KEY", "A" * 43 + "=")
     if secret is not None:
         env["SECRET_KEY"] = secret
@@ -37,9 +41,18 @@ def _config(*args: str, secret: str | None = "s" * 48) -> subprocess.CompletedPr
 
 
 def test_compose_file_is_valid_and_has_every_service():
-    result = _config("--services")
+    import yaml
+
+    result = _config()
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == SERVICES
+    services = yaml.safe_load(result.stdout)["services"]
+    # Compose v1 lists every service in `config`; which ones a plain `up` starts is their profile's say.
+    assert {name for name, s in services.items() if not s.get("profiles")} == SERVICES
+    assert {name for name, s in services.items() if s.get("profiles")} <= CLUSTER
+    assert all(s["profiles"] == ["cluster"] for s in services.values() if s.get("profiles"))
+    cluster = _config(profiles="cluster")
+    assert cluster.returncode == 0, cluster.stderr
+    assert set(yaml.safe_load(cluster.stdout)["services"]) == SERVICES | CLUSTER
 
 
 def test_compose_refuses_to_start_without_a_secret():
