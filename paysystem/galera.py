@@ -37,6 +37,7 @@ from pathlib import Path
 
 GALERA_PROVIDER = os.environ.get("GALERA_PROVIDER", "/usr/lib/galera/libgalera_smm.so")
 SYNCED = 4  # wsrep_local_state of a node that is in step with the cluster
+WSREP_GTID_DOMAIN = 1  # the GTID domain of every writeset the cluster replicates
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,13 @@ class Layout:
 
 # -- nodes ------------------------------------------------------------------------------
 
+def server_id(n: int) -> int:
+    """Node n's server_id (and its local gtid_domain_id): 10+n, clear of the private primary (1)
+    and the read replica (2) of scripts/cluster-web.sh — a replica skips events that carry its
+    own server_id."""
+    return 10 + n
+
+
 def node_config(layout: Layout, n: int) -> str:
     members = ",".join(f"127.0.0.1:{layout.group_port(i)}" for i in range(1, layout.nodes + 1))
     provider_options = ";".join([
@@ -130,6 +138,15 @@ wsrep_provider_options="{provider_options}"
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:{layout.base_port + 30 + n}
 wsrep_slave_threads=2
+# A binary log an asynchronous replica can follow (GTID): every node logs its own and the
+# other nodes' writesets (log_slave_updates) under one cluster-wide GTID domain, so the
+# replica's position means the same on whichever node it follows.
+server_id={server_id(n)}
+log_bin=node{n}-bin
+log_slave_updates=ON
+wsrep_gtid_mode=ON
+wsrep_gtid_domain_id={WSREP_GTID_DOMAIN}
+gtid_domain_id={server_id(n)}
 """
 
 

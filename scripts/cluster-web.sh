@@ -108,7 +108,10 @@ cmd_start() {
   fi
 
   log "replica: mariadbd on 127.0.0.1:$REPLICA_PORT following $source (MASTER_USE_GTID=slave_pos)"
-  start_mariadb replica "$REPLICA_PORT" --server-id=2 --skip-log-bin --log-basename=replica --read-only=1
+  # Without grant tables the replica cannot apply account statements (a Galera source logs
+  # its CREATE USER/GRANT for root@'%'): skip exactly that error (1290), nothing else.
+  start_mariadb replica "$REPLICA_PORT" --server-id=2 --skip-log-bin --log-basename=replica --read-only=1 \
+    --slave-skip-errors=1290
   sql "$REPLICA_PORT" "STOP SLAVE"
   sql "$REPLICA_PORT" "CHANGE MASTER TO MASTER_HOST='${source%:*}', MASTER_PORT=${source##*:}, \
 MASTER_USER='${REPLICA_SOURCE_USER:-root}', MASTER_PASSWORD='${REPLICA_SOURCE_PASSWORD:-}', \
