@@ -274,17 +274,26 @@ def start_nodes(layout: Layout) -> None:
     wait_synced(layout, 1, cluster_size=layout.nodes)
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie: a node started by an earlier command is an orphan, and an exited
+    orphan stays a zombie until init reaps it (seconds on some machines), though it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+
+
 def stop_node(layout: Layout, n: int, *, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
     pid = node_pid(layout, n)
     if pid is None:
         return
     os.kill(pid, sig)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            break
+    while time.monotonic() < deadline and _running(pid):
         time.sleep(0.2)
     if sig == signal.SIGKILL:
         layout.pidfile(n).unlink(missing_ok=True)
