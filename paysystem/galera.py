@@ -139,12 +139,14 @@ wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:{layout.base_port + 30 + n}
 wsrep_slave_threads=2
 # A binary log an asynchronous replica can follow (GTID): every node logs its own and the
-# other nodes' writesets (log_slave_updates) under one cluster-wide GTID domain, so the
-# replica's position means the same on whichever node it follows.
+# other nodes' writesets (log_slave_updates). wsrep_gtid_mode (one cluster-wide GTID, so a
+# replica could move between nodes) is OFF: with it ON the failover test failed 2 of 2 runs
+# (the new writer answered 1146 for the batch's just-created temporary table); see
+# docs/cluster.md. GALERA_WSREP_GTID_MODE=ON turns it on.
 server_id={server_id(n)}
 log_bin=node{n}-bin
 log_slave_updates=ON
-wsrep_gtid_mode=ON
+wsrep_gtid_mode={os.environ.get("GALERA_WSREP_GTID_MODE", "OFF")}
 wsrep_gtid_domain_id={WSREP_GTID_DOMAIN}
 gtid_domain_id={server_id(n)}
 """
