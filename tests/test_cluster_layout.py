@@ -58,3 +58,29 @@ def test_compose_cluster_profile_has_the_same_shape():
     haproxy = Path(PROJECT_ROOT / "deploy/cluster/haproxy.cfg").read_text()
     servers = [line.split() for line in haproxy.splitlines() if line.strip().startswith("server galera")]
     assert "backup" not in servers[0] and all("backup" in s for s in servers[1:])
+
+
+def test_every_node_writes_a_gtid_binlog_an_async_replica_can_follow(tmp_path):
+    """A MariaDB replica follows one Galera node by GTID: each node logs its own and the other
+    nodes' writesets; server ids stay clear of cluster-web's private primary (1) and replica
+    (2), whose events a replica with the same id would skip."""
+    layout = Layout(tmp_path, 3400)
+    options = [dict(line.split("=", 1) for line in node_config(layout, n).splitlines() if "=" in line)
+               for n in (1, 2, 3)]
+    for n, node in enumerate(options, start=1):
+        assert node["log_bin"] == f"node{n}-bin" and node["log_slave_updates"] == "ON"
+        assert node["wsrep_gtid_mode"] == "OFF"  # ON broke the failover test (docs/cluster.md)
+    assert len({node["server_id"] for node in options}) == 3
+    assert not {node["server_id"] for node in options} & {"1", "2"}
+    assert len({node["wsrep_gtid_domain_id"] for node in options}) == 1
+    local_domains = {node["gtid_domain_id"] for node in options}
+    assert len(local_domains) == 3 and options[0]["wsrep_gtid_domain_id"] not in local_domains
+
+
+def test_cluster_script_starts_the_web_side_on_galera_with_the_replica_on_a_node():
+    script = (PROJECT_ROOT / "scripts/cluster.sh").read_text()
+    assert '"${CLUSTER_PIECES:-galera web}"' in script  # the database first, then the web side
+    assert 'DATABASE_URL="mysql+pymysql://root@127.0.0.1:${PAYSYSTEM_CLUSTER_PORT}/${DB_NAME}"' in script
+    assert 'REPLICA_SOURCE="127.0.0.1:$((PAYSYSTEM_CLUSTER_PORT + REPLICA_SOURCE_NODE))"' in script
+    checked = subprocess.run(["bash", "-n", str(PROJECT_ROOT / "scripts/cluster.sh")], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
