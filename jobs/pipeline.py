@@ -202,8 +202,7 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
     conn.execute(text("DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
     return conn.execute(text(f"""
         INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
-        SELECT :day, r.video_id, r.views, r.reach_ms, r.histogram FROM ({day_histogram_sql(d)}) r
-        ORDER BY r.video_id"""), params).rowcount
+        {day_histogram_sql(d)}"""), params).rowcount
 
 
 def _carry_forward(conn: Connection, d: Dialect, day: date) -> int:

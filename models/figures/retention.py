@@ -93,17 +93,21 @@ def bucket_sql(d: Dialect, reach: str, duration_ms: str) -> str:
 
 
 def day_histogram_sql(d: Dialect) -> str:
-    """Per video of `:day`, videos `:lo` … `:hi`: counted views, summed reach and the histogram text.
+    """Per video of `:day`, videos `:lo` … `:hi`: the day, counted views, summed reach and the
+    histogram text, in the column order of `video_daily_retention` (so the batch inserts it as is).
 
     Reads the play sessions' covering (day, video_id, counted, …, furthest_position_ms) index and
-    each video's length: a GROUP BY (video, bucket), then one row per video."""
+    each video's length: a GROUP BY (video, bucket), then one row per video, already in video
+    order. Not wrapped in another derived table: MariaDB materializes a derived table holding
+    the GROUP_CONCAT text as an on-disk (Aria) temporary table and sorts it once more
+    (bench.retention_step, README "Audience retention")."""
     length = "v.duration_seconds * 1000"
     reach = reach_sql(d, "s.furthest_position_ms", "s.watch_ms", length)
     bucket = bucket_sql(d, reach, length)
     pairs = ("GROUP_CONCAT(h.bucket, ':', h.views SEPARATOR ',')" if d.mysql
              else "group_concat(h.bucket || ':' || h.views, ',')")
     return f"""
-        SELECT h.video_id AS video_id, SUM(h.views) AS views, SUM(h.reach_ms) AS reach_ms, {pairs} AS histogram
+        SELECT :day AS day, h.video_id AS video_id, SUM(h.views) AS views, SUM(h.reach_ms) AS reach_ms, {pairs} AS histogram
         FROM (
             SELECT s.video_id AS video_id, {bucket} AS bucket, COUNT(*) AS views, SUM({reach}) AS reach_ms
             FROM play_sessions s JOIN videos v ON v.id = s.video_id
