@@ -186,6 +186,8 @@ FORMS = [
     ("POST", "/admin/money/holds", {"seller_id": "9" * 25, "reason": "x"}, "seller_id"),
     ("POST", "/admin/money/holds", {"seller_id": "٣", "reason": "x"}, "seller_id"),
     ("POST", "/admin/plans/", {"name": "n" * 500, "basis": "daily"}, "name"),
+    ("POST", "/admin/ads/1/active", {"active": "yes"}, "active"),
+    ("POST", "/admin/ads/1/active", {}, "active"),
 ]
 
 

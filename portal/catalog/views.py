@@ -28,7 +28,7 @@ from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
 from portal.media import send_media
-from portal.queries.catalog import VideosQuery
+from portal.queries.catalog import AdActiveForm, PublishedForm, VideosQuery
 from portal.queries.parse import parse_query
 from portal.settings import settings
 from portal.upload_limits import ad_limits, video_limits
@@ -111,9 +111,9 @@ def mine() -> ResponseReturnValue:
 def publish(video_id: int) -> ResponseReturnValue:
     if not ToggleForm().validate_on_submit():
         abort(400)
+    form = parse_query(PublishedForm, request.form)
     try:
-        video = set_published(db_session(), video_id=video_id, seller=current_user,
-                              published=request.form.get("published") == "1")
+        video = set_published(db_session(), video_id=video_id, seller=current_user, published=form.published == "1")
     except CatalogError as exc:
         abort(404, description=str(exc))
     flash(f"“{video.title}” is {'published' if video.is_published else 'hidden from the catalog'}.", "info")
@@ -149,8 +149,9 @@ def ads() -> ResponseReturnValue:
 def ad_active(ad_id: int) -> ResponseReturnValue:
     if not ToggleForm().validate_on_submit():
         abort(400)
+    form = parse_query(AdActiveForm, request.form)
     try:
-        ad = set_ad_active(db_session(), ad_id=ad_id, active=request.form.get("active") == "1",
+        ad = set_ad_active(db_session(), ad_id=ad_id, active=form.active == "1",
                            window_hours=settings().ad_balance_window_hours)
     except CatalogError as exc:
         abort(404, description=str(exc))

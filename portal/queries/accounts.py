@@ -3,14 +3,14 @@ role and active forms, and the sign-in pages' arguments."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
 from models import Role
 from models.accounts.service import MAX_USERS_PAGE, SIGNUP_ROLES
 from portal.queries.base import LenientQuery
-from portal.queries.fields import Page, rows_per_page
+from portal.queries.fields import Page, Switch, rows_per_page
 
 
 class AdminUsersQuery(LenientQuery):
@@ -62,4 +62,4 @@ class UserRoleForm(LenientQuery):
 class UserActiveForm(LenientQuery):
     """The accounts page's switch: 0 deactivates, 1 reactivates."""
 
-    active: Literal["0", "1"]
+    active: Switch
