@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models import Role, User
 from models.accounts.service import AccountError, change_role, list_users, set_active
+from models.errors import NotFound
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
@@ -52,7 +53,7 @@ def _edited_row(user: User, error: str | None, status: int, done: str, *, role: 
 def _user_or_404(user_id: int) -> User:
     user = db_session().get(User, user_id)
     if user is None:
-        abort(404, description=f"There is no user {user_id}.")
+        raise NotFound(f"There is no user {user_id}.")
     return user
 
 

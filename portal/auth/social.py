@@ -27,6 +27,7 @@ from models import Role
 from models.accounts.service import SIGNUP_ROLES, AccountError, record_sign_in
 from models.accounts.social import SocialProfile, create_social_user, find_identity, owner_of_email
 from models.accounts.users import is_active_account
+from models.errors import Forbidden, NotFound
 from portal.auth.sessions import (
     pop_social_next,
     remember_pending_link,
@@ -95,7 +96,7 @@ def _social_providers() -> dict[str, Any]:
 def _provider(name: str) -> tuple[OAuthProvider, FlaskOAuth2App]:
     provider = current_app.extensions.get(_PROVIDERS, {}).get(name)
     if provider is None:
-        abort(404, description=f"Sign-in with {name!r} is not enabled here.")
+        raise NotFound(f"Sign-in with {name!r} is not enabled here.")
     return provider, current_app.extensions[_OAUTH].create_client(name)
 
 
@@ -173,7 +174,7 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
             flash(f"That {label} account is already linked to another PaySystem account.", "error")
             return redirect(url_for("auth.account"))
         if not is_active_account(user):
-            abort(403, description="This account is deactivated.")
+            raise Forbidden("This account is deactivated.")
         record_sign_in(session, user)
         return sign_in(user, next_url=pop_social_next())
     if current_user.is_authenticated:

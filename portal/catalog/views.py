@@ -9,6 +9,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Ad, Role, Video
 from models.catalog.cards import cards_for
+from models.catalog.media import MediaError, clock_text
+from models.catalog.posters import ad_poster, poster_path_of
 from models.catalog.service import (
     CatalogError,
     all_ads,
@@ -20,8 +22,7 @@ from models.catalog.service import (
     set_ad_active,
     set_published,
 )
-from models.catalog.media import MediaError, clock_text
-from models.catalog.posters import ad_poster, poster_path_of
+from models.errors import NotFound
 from models.figures.skip_rates import RECENT_SKIP_DAYS, recent_ad_skip_rates
 from portal.auth import role_required
 from portal.body_limits import is_upload_request, too_large_message
@@ -115,7 +116,7 @@ def publish(video_id: int) -> ResponseReturnValue:
     try:
         video = set_published(db_session(), video_id=video_id, seller=current_user, published=form.published == "1")
     except CatalogError as exc:
-        abort(404, description=str(exc))
+        raise NotFound(str(exc)) from None
     flash(f"“{video.title}” is {'published' if video.is_published else 'hidden from the catalog'}.", "info")
     return redirect(url_for("catalog.mine"))
 
@@ -154,7 +155,7 @@ def ad_active(ad_id: int) -> ResponseReturnValue:
         ad = set_ad_active(db_session(), ad_id=ad_id, active=form.active == "1",
                            window_hours=settings().ad_balance_window_hours)
     except CatalogError as exc:
-        abort(404, description=str(exc))
+        raise NotFound(str(exc)) from None
     flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
     return redirect(url_for("catalog.ads"))
 
@@ -165,7 +166,7 @@ def ad_poster_image(ad_id: int) -> ResponseReturnValue:
     """An ad's poster frame, for the admins' ad list."""
     ad = db_session().get(Ad, ad_id)
     if ad is None or ad.deleted_at is not None:
-        abort(404, description="There is no such ad.")
+        raise NotFound("There is no such ad.")
     return send_media(poster_path_of(ad.media_path), "image/jpeg")
 
 
@@ -176,5 +177,5 @@ def poster(video_id: int) -> ResponseReturnValue:
     user = current_user if current_user.is_authenticated else None
     if video is None or video.poster_path is None or video.deleted_at is not None or not (
             video.is_published or can_watch(video, user)):
-        abort(404, description="This video has no poster.")
+        raise NotFound("This video has no poster.")
     return send_media(video.poster_path, "image/jpeg")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from models import Role, User
-from models.errors import DomainError
+from models.errors import DomainError, NotFound
 from models.money import overview
 from models.money.months import month_label
 from models.money.payout_details import account_cipher
@@ -111,7 +111,7 @@ def create_run(month: str) -> ResponseReturnValue:
 def run(run_id: int) -> ResponseReturnValue:
     detail = overview.run_detail(db_session().connection(), run_id)
     if detail is None:
-        abort(404)
+        raise NotFound(f"There is no payout run {run_id}.")
     return render_template("ops/money_run.html", run=detail, problems=None)
 
 
@@ -133,7 +133,7 @@ def results(run_id: int) -> ResponseReturnValue:
     """Apply the bank's result CSV: all of it or none, every problem listed."""
     detail = overview.run_detail(db_session().connection(), run_id)
     if detail is None:
-        abort(404)
+        raise NotFound(f"There is no payout run {run_id}.")
     upload = request.files.get("file")
     problems: list[str] = []
     if upload is None or not upload.filename:
