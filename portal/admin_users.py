@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -12,15 +13,18 @@ from sqlalchemy.orm import Session
 
 from models import Role, User
 from models.accounts.service import AccountError, change_role, list_users, set_active
+from models.errors import NotFound
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
-from portal.queries.accounts import AdminUsersQuery
-from portal.queries.parse import parse_query
+from portal.queries.accounts import AdminUsersQuery, UserActiveForm, UserRoleForm
+from portal.queries.base import LenientQuery
+from portal.queries.parse import RequestInvalid, parse_query
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
 ROLES = [role.value for role in Role]
+F = TypeVar("F", bound=LenientQuery)
 
 
 @bp.get("/")
@@ -49,14 +53,26 @@ def _edited_row(user: User, error: str | None, status: int, done: str, *, role: 
 def _user_or_404(user_id: int) -> User:
     user = db_session().get(User, user_id)
     if user is None:
-        abort(404, description=f"There is no user {user_id}.")
+        raise NotFound(f"There is no user {user_id}.")
     return user
 
 
-def _change(user: User, refusal: str | None, change: Callable[[Session, User, User], object]) -> tuple[str | None, int]:
+def _form(model: type[F]) -> tuple[F, RequestInvalid | None]:
+    """The posted form read by its model, or (htmx) the refusal that `_edited_row` shows in the
+    row, since htmx swaps only successful answers; without htmx it is the one 422 page."""
+    try:
+        return parse_query(model, request.form), None
+    except RequestInvalid as exc:
+        if not htmx:
+            raise
+        return None, exc  # type: ignore[return-value]  # the change is not run without a form
+
+
+def _change(user: User, refusal: RequestInvalid | None,
+            change: Callable[[Session, User, User], object]) -> tuple[str | None, int]:
     """Run a committing account change for the signed-in admin: (error shown in the row, status)."""
     if refusal is not None:
-        return refusal, 400
+        return refusal.message, refusal.status
     session = db_session()
     try:
         change(session, user, current_user._get_current_object())
@@ -71,9 +87,9 @@ def _change(user: User, refusal: str | None, change: Callable[[Session, User, Us
 @role_required(Role.ADMIN)
 def set_role(user_id: int) -> ResponseReturnValue:
     user = _user_or_404(user_id)
-    role = request.form.get("role", "")
-    error, status = _change(user, None if role in ROLES else f"Choose one of {', '.join(ROLES)}.",
-                            lambda session, user, actor: change_role(session, user, Role(role), actor=actor))
+    form, refusal = _form(UserRoleForm)
+    error, status = _change(user, refusal,
+                            lambda session, user, actor: change_role(session, user, form.role, actor=actor))
     return _edited_row(user, error, status, f"{user.email or user.display_name} is now {user.role.value}.", role=True)
 
 
@@ -82,9 +98,8 @@ def set_role(user_id: int) -> ResponseReturnValue:
 def set_user_active(user_id: int) -> ResponseReturnValue:
     """`active=0` switches the account off (its sessions end, its API tokens stop working), `1` on."""
     user = _user_or_404(user_id)
-    wanted = request.form.get("active", "")
-    refusal = None if wanted in ("0", "1") else "Send active=0 to deactivate or active=1 to reactivate."
+    form, refusal = _form(UserActiveForm)
     error, status = _change(user, refusal,
-                            lambda session, user, actor: set_active(session, user, wanted == "1", actor=actor))
+                            lambda session, user, actor: set_active(session, user, form.active == "1", actor=actor))
     state = "active again" if user.is_active else "deactivated"
     return _edited_row(user, error, status, f"{user.email or user.display_name} is {state}.")

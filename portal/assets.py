@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from flask import Flask, abort
+from flask import Flask
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
+from models.errors import NotFound
 from settings import Settings
 
 _log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def load(settings: Settings) -> Build:
 
 
 def _not_built(filename: str) -> NoReturn:
-    abort(404, description=f"There is no static file {filename!r}.")
+    raise NotFound(f"There is no static file {filename!r}.")
 
 
 def _static_headers(headers, _path: str, _url: str) -> None:  # type: ignore[no-untyped-def]

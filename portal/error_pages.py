@@ -63,8 +63,12 @@ def _login_wait() -> tuple[str, int | None]:
 
 
 def page_for(exc: HTTPException) -> ErrorPage:
-    code = exc.code or 500
-    specific = _specific(exc)
+    return page_of(exc.code or 500, _specific(exc), exc.name)
+
+
+def page_of(code: int, specific: str | None, name: str | None = None) -> ErrorPage:
+    """The page of a status, with the view's own words (`specific`) where the status has room
+    for them: the same page whether the view aborted or raised a DomainError."""
     home = ("Go to the start page", url_for("home.index"))
     videos = ("Browse the videos", url_for("catalog.index"))
     if code == 400:
@@ -79,7 +83,7 @@ def page_for(exc: HTTPException) -> ErrorPage:
         actions = [home]
         if current_user.is_authenticated:
             actions.insert(0, ("Your account", url_for("auth.account")))
-        return ErrorPage(code, "You cannot open this page", _forbidden_message(), actions)
+        return ErrorPage(code, "You cannot open this page", specific or _forbidden_message(), actions)
     if code == 404:
         message = "The link may be old or mistyped, or the video was removed by its seller."
         return ErrorPage(code, "We could not find that", f"{specific} {message}" if specific else message,
@@ -105,7 +109,7 @@ def page_for(exc: HTTPException) -> ErrorPage:
         return ErrorPage(code, "Something went wrong on our side",
                          "It is not something you did. The error has been logged; try again in a minute, "
                          "and if it keeps happening, tell us what you were doing.", [home])
-    return ErrorPage(code, exc.name or "Error", specific or "The request could not be completed.", [home])
+    return ErrorPage(code, name or "Error", specific or "The request could not be completed.", [home])
 
 
 _DOMAIN_TITLES = {
@@ -117,6 +121,10 @@ _DOMAIN_TITLES = {
     "unauthorized": "Please sign in",
     "unavailable": "Temporarily unavailable",
 }
+
+
+# The kinds whose page is the HTTP error page of their status (page_of).
+_AS_HTTP_PAGE = ("not_found", "forbidden")
 
 
 def _account_or_visitor(database_down: bool = False) -> None:
@@ -151,12 +159,19 @@ def register(app: Flask) -> None:
         if wants_json():
             return domain_error(exc)
         _account_or_visitor(database_down=exc.kind == "unavailable")
+        status = status_of(exc)
+        if exc.kind in _AS_HTTP_PAGE:
+            # NotFound and Forbidden are the 404 and 403 pages, links and all: a view raises
+            # them instead of abort(404/403) and the person sees no difference.
+            page = page_of(status, exc.message)
+            return render_template("errors/error.html", code=status, title=page.title, message=page.message,
+                                   actions=page.actions), status
         if exc.kind == "unavailable":
             actions = [("Try again", _same_page() if request.method == "GET" else url_for("home.index"))]
         else:
             actions = [("Go to the start page", url_for("home.index"))]
-        return render_template("errors/error.html", code=status_of(exc), title=_DOMAIN_TITLES.get(exc.kind, "Error"),
-                               message=exc.message, actions=actions), status_of(exc), error_headers(exc)
+        return render_template("errors/error.html", code=status, title=_DOMAIN_TITLES.get(exc.kind, "Error"),
+                               message=exc.message, actions=actions), status, error_headers(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:

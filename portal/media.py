@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, send_file
+from flask import send_file
 from flask.typing import ResponseReturnValue
 
 from models.catalog.media import MediaError, media_file
+from models.errors import NotFound
 from portal.settings import settings
 
 
@@ -17,9 +18,9 @@ def send_media(relative_path: str, content_type: str) -> ResponseReturnValue:
     try:
         path = media_file(settings().media_root, relative_path)
     except MediaError:
-        abort(404)
+        raise NotFound("There is no such media file.") from None
     if not path.is_file():
-        abort(404, description="The media file is missing on the server.")
+        raise NotFound("The media file is missing on the server.")
     response = send_file(path, mimetype=content_type, conditional=True, max_age=3600)
     response.cache_control.public = False
     response.cache_control.private = True

@@ -169,3 +169,57 @@ def test_an_empty_argument_is_its_default_on_a_form_and_the_lenient_queries(admi
     """A form sends an empty field for "not chosen": the default applies (not a refusal, not a 500)."""
     client, headers, _ = admin_clients
     assert client.get(url, headers=headers).status_code == 200
+
+
+# The posted forms and sign-in arguments read by a model (issue 19, item 1, second part): (method, url,
+# data, the field named). "{user}" is a real account, so the form is what is refused.
+FORMS = [
+    ("GET", "/auth/signup?role=admin", None, "role"),
+    ("GET", "/auth/signup?role=²", None, "role"),
+    ("GET", "/auth/signin?next=" + "x" * 3000, None, "next"),
+    ("POST", "/admin/users/{user}/role", {"role": "owner"}, "role"),
+    ("POST", "/admin/users/{user}/role", {}, "role"),
+    ("POST", "/admin/users/{user}/active", {"active": "maybe"}, "active"),
+    ("POST", "/admin/users/{user}/active", {"active": "²"}, "active"),
+    ("POST", "/admin/money/finalize", {"month": "2026-13"}, "month"),
+    ("POST", "/admin/money/finalize", {"month": "9999-12"}, "month"),
+    ("POST", "/admin/money/holds", {"seller_id": "9" * 25, "reason": "x"}, "seller_id"),
+    ("POST", "/admin/money/holds", {"seller_id": "٣", "reason": "x"}, "seller_id"),
+    ("POST", "/admin/plans/", {"name": "n" * 500, "basis": "daily"}, "name"),
+    ("POST", "/admin/ads/1/active", {"active": "yes"}, "active"),
+    ("POST", "/admin/ads/1/active", {}, "active"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "data", "name"), FORMS)
+def test_a_hostile_form_value_is_the_one_422_naming_the_field(app, make_user, method, url, data, name):
+    """Pages answer it as the page with the reason; the sign-in pages are asked by a visitor."""
+    target = make_user(Role.VIEWER)
+    client = app.test_client() if url.startswith("/auth/") else signed_in(app, make_user(Role.ADMIN))
+    url = url.replace("{user}", str(target.id))
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={**data, "csrf_token": client.csrf})
+    assert _wrong(response, name) is None, (url, response.status_code, response.get_data(as_text=True)[:300])
+
+
+def test_an_htmx_row_shows_the_refusal_in_the_row_with_the_one_status(app, make_user):
+    """htmx swaps the row even for the refusal: the reason stands beside the role picker."""
+    target = make_user(Role.VIEWER)
+    client = signed_in(app, make_user(Role.ADMIN))
+    row = client.post(f"/admin/users/{target.id}/role", data={"role": "owner"},
+                      headers={"HX-Request": "true", "X-CSRFToken": client.csrf})
+    assert row.get_data(as_text=True).startswith(f'<tr id="user-{target.id}"')
+    assert "role:" in html.unescape(row.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(("next_url", "landing"), [("/auth/account", "/auth/account"), ("https://evil.example/x", "/"),
+                                                   ("//evil.example/x", "/"), ("/\\evil.example", "/")])
+def test_next_read_by_the_model_still_leads_only_to_this_site(app, make_user, next_url, landing):
+    """The security rule stays (portal/auth/redirects.py safe_next): a signed-in person sent to the
+    sign-in or sign-up page goes on to `next` only when it is a path here."""
+    client = signed_in(app, make_user(Role.VIEWER))
+    for page in ("/auth/signin", "/auth/signup"):
+        response = client.get(page, query_string={"next": next_url})
+        assert response.status_code == 302 and response.headers["Location"] == landing, page

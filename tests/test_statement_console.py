@@ -5,6 +5,7 @@ half-applied), holds, and /healthz/batch naming a refused month."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import threading
@@ -43,8 +44,9 @@ def test_finalize_is_refused_with_the_reason_then_happens_once_under_parallel_pr
     health = app.test_client().get("/healthz/batch").get_json()
     assert [r["month"] for r in health["open_refusals"]] == ["2026-03"]
     assert "2026-03-01" in health["open_refusals"][0]["reason"]
-    assert "is not a month (YYYY-MM)" in admin.post("/admin/money/finalize", data={
-        "csrf_token": admin.csrf, "month": "13-2026"}, follow_redirects=True).get_data(as_text=True)
+    bad = admin.post("/admin/money/finalize", data={"csrf_token": admin.csrf, "month": "13-2026"})
+    # The one refusal of a bad value (issue 19): 422, the console again with the reason naming the field.
+    assert bad.status_code == 422 and "month: Value error, must look like 2026-11" in html.unescape(bad.get_data(as_text=True))
 
     clients = [signed_in(app, scene.admin) for _ in range(4)]
     barrier = threading.Barrier(len(clients))
@@ -130,6 +132,9 @@ def test_holds_are_placed_and_released(world, money_backend):
                                                                       "reason": " "}, follow_redirects=True).get_data(as_text=True)
     assert "no seller" in admin.post("/admin/money/holds", data={"csrf_token": admin.csrf, "seller_id": "999999999"},
                                      follow_redirects=True).get_data(as_text=True)
+    for hostile in ("²", "9" * 25, "-1", ""):
+        refused = admin.post("/admin/money/holds", data={"csrf_token": admin.csrf, "seller_id": hostile, "reason": "x"})
+        assert refused.status_code == 422 and "seller_id:" in refused.get_data(as_text=True), hostile
     released = admin.post(f"/admin/money/holds/{hold_id}/release", data={"csrf_token": admin.csrf}, follow_redirects=True)
     assert "released" in released.get_data(as_text=True)
     assert _one(money_backend, "SELECT COUNT(*) FROM payout_holds WHERE released_at IS NULL") == 0

@@ -27,6 +27,7 @@ from models import Role
 from models.accounts.service import SIGNUP_ROLES, AccountError, record_sign_in
 from models.accounts.social import SocialProfile, create_social_user, find_identity, owner_of_email
 from models.accounts.users import is_active_account
+from models.errors import Forbidden, NotFound
 from portal.auth.sessions import (
     pop_social_next,
     remember_pending_link,
@@ -36,6 +37,8 @@ from portal.auth.sessions import (
 from portal.auth.social_profiles import OAUTH2_PROFILE_READERS, ProfileError, oidc_profile
 from portal.auth.views import bp
 from portal.database import db_session
+from portal.queries.accounts import SocialCallbackQuery, SocialStartForm
+from portal.queries.parse import parse_query
 from portal.settings import settings
 from settings import ConfigError, OAuthProvider, Settings
 
@@ -93,7 +96,7 @@ def _social_providers() -> dict[str, Any]:
 def _provider(name: str) -> tuple[OAuthProvider, FlaskOAuth2App]:
     provider = current_app.extensions.get(_PROVIDERS, {}).get(name)
     if provider is None:
-        abort(404, description=f"Sign-in with {name!r} is not enabled here.")
+        raise NotFound(f"Sign-in with {name!r} is not enabled here.")
     return provider, current_app.extensions[_OAUTH].create_client(name)
 
 
@@ -112,11 +115,9 @@ def _role_from_state(state: str) -> Role:
 def social_start(provider: str) -> ResponseReturnValue:
     """Send the browser to the provider; the chosen role rides in the OAuth state."""
     config, client = _provider(provider)
-    role = request.form.get("role") or Role.VIEWER.value
-    if role not in {r.value for r in SIGNUP_ROLES}:
-        abort(400, description="Choose viewer or seller.")
-    remember_social_next(request.form.get("next", ""))
-    state = f"{role}.{secrets.token_urlsafe(24)}"
+    form = parse_query(SocialStartForm, request.form)
+    remember_social_next(form.next)
+    state = f"{form.role.value}.{secrets.token_urlsafe(24)}"
     try:
         return client.authorize_redirect(_callback_url(provider), state=state)
     except (requests.RequestException, AuthlibBaseError, ValueError, RuntimeError) as exc:
@@ -144,12 +145,13 @@ def _read_profile(config: OAuthProvider, client: FlaskOAuth2App, token: dict[str
 def social_callback(provider: str) -> ResponseReturnValue:
     config, client = _provider(provider)
     label = config.label or provider
-    if request.args.get("error"):
-        flash(f"Sign-in with {label} was cancelled or refused ({request.args['error']}).", "error")
+    answer = parse_query(SocialCallbackQuery)
+    if answer.error:
+        flash(f"Sign-in with {label} was cancelled or refused ({answer.error}).", "error")
         return redirect(url_for("auth.signin"))
     try:
         token = client.authorize_access_token()
-        role = _role_from_state(request.args.get("state", ""))
+        role = _role_from_state(answer.state)
         profile = _read_profile(config, client, token)
     except AccountError as exc:
         abort(400, description=str(exc))
@@ -172,7 +174,7 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
             flash(f"That {label} account is already linked to another PaySystem account.", "error")
             return redirect(url_for("auth.account"))
         if not is_active_account(user):
-            abort(403, description="This account is deactivated.")
+            raise Forbidden("This account is deactivated.")
         record_sign_in(session, user)
         return sign_in(user, next_url=pop_social_next())
     if current_user.is_authenticated:

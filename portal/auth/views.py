@@ -20,6 +20,8 @@ from portal.auth.sessions import sign_in, sign_out
 from portal.database import db_session
 from portal.login_limits import login_attempt, signup_attempt
 from portal.mail_outbox import mail_outbox
+from portal.queries.accounts import AuthQuery
+from portal.queries.parse import parse_query
 from portal.settings import settings
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -28,9 +30,10 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 @bp.route("/signin", methods=["GET", "POST"])
 @login_attempt
 def signin() -> ResponseReturnValue:
+    query = parse_query(AuthQuery)
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
-    form = SignInForm(next=request.args.get("next", ""))
+        return redirect(safe_next(query.next))
+    form = SignInForm(next=query.next)
     if form.validate_on_submit():
         user = authenticate(db_session(), form.email.data or "", form.password.data or "")
         if user is None:
@@ -46,11 +49,12 @@ def signin() -> ResponseReturnValue:
 @bp.route("/signup", methods=["GET", "POST"])
 @signup_attempt
 def signup() -> ResponseReturnValue:
+    query = parse_query(AuthQuery)
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
-    form = SignUpForm(next=request.args.get("next", ""))
-    if request.method == "GET" and request.args.get("role") in (Role.VIEWER.value, Role.SELLER.value):
-        form.role.data = request.args["role"]
+        return redirect(safe_next(query.next))
+    form = SignUpForm(next=query.next)
+    if request.method == "GET" and query.role is not None:
+        form.role.data = query.role.value
     if form.validate_on_submit():
         try:
             address = normalize_email(form.email.data or "")

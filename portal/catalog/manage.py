@@ -16,7 +16,14 @@ from flask_wtf import FlaskForm
 
 from models import Ad, Role
 from models.catalog.service import CatalogError
-from models.catalog.video_management import delete_ad, delete_video, edit_ad, edit_video, owned_video
+from models.catalog.video_management import (
+    delete_ad,
+    delete_video,
+    edit_ad,
+    edit_video,
+    owned_video,
+)
+from models.errors import NotFound
 from portal.auth import role_required
 from portal.catalog.forms import AdEditForm, ToggleForm, VideoEditForm
 from portal.catalog.views import bp
@@ -28,7 +35,7 @@ def _owned(video_id: int):  # type: ignore[no-untyped-def]
     try:
         return owned_video(db_session(), video_id, current_user)
     except CatalogError as exc:
-        abort(404, description=str(exc))
+        raise NotFound(str(exc)) from None
 
 
 def _edit_page(form: FlaskForm, save: Callable[[], object], template: str, saved: str, back: str,
@@ -84,7 +91,7 @@ def delete(video_id: int) -> ResponseReturnValue:
 def _ad(ad_id: int) -> Ad:
     ad = db_session().get(Ad, ad_id)
     if ad is None or ad.deleted_at is not None:
-        abort(404, description=f"There is no ad {ad_id}.")
+        raise NotFound(f"There is no ad {ad_id}.")
     return ad
 
 

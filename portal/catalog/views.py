@@ -9,6 +9,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Ad, Role, Video
 from models.catalog.cards import cards_for
+from models.catalog.media import MediaError, clock_text
+from models.catalog.posters import ad_poster, poster_path_of
 from models.catalog.service import (
     CatalogError,
     all_ads,
@@ -20,15 +22,14 @@ from models.catalog.service import (
     set_ad_active,
     set_published,
 )
-from models.catalog.media import MediaError, clock_text
-from models.catalog.posters import ad_poster, poster_path_of
+from models.errors import NotFound
 from models.figures.skip_rates import RECENT_SKIP_DAYS, recent_ad_skip_rates
 from portal.auth import role_required
 from portal.body_limits import is_upload_request, too_large_message
 from portal.catalog.forms import AdUploadForm, ToggleForm, VideoUploadForm
 from portal.database import db_session
 from portal.media import send_media
-from portal.queries.catalog import VideosQuery
+from portal.queries.catalog import AdActiveForm, PublishedForm, VideosQuery
 from portal.queries.parse import parse_query
 from portal.settings import settings
 from portal.upload_limits import ad_limits, video_limits
@@ -111,11 +112,11 @@ def mine() -> ResponseReturnValue:
 def publish(video_id: int) -> ResponseReturnValue:
     if not ToggleForm().validate_on_submit():
         abort(400)
+    form = parse_query(PublishedForm, request.form)
     try:
-        video = set_published(db_session(), video_id=video_id, seller=current_user,
-                              published=request.form.get("published") == "1")
+        video = set_published(db_session(), video_id=video_id, seller=current_user, published=form.published == "1")
     except CatalogError as exc:
-        abort(404, description=str(exc))
+        raise NotFound(str(exc)) from None
     flash(f"“{video.title}” is {'published' if video.is_published else 'hidden from the catalog'}.", "info")
     return redirect(url_for("catalog.mine"))
 
@@ -149,11 +150,12 @@ def ads() -> ResponseReturnValue:
 def ad_active(ad_id: int) -> ResponseReturnValue:
     if not ToggleForm().validate_on_submit():
         abort(400)
+    form = parse_query(AdActiveForm, request.form)
     try:
-        ad = set_ad_active(db_session(), ad_id=ad_id, active=request.form.get("active") == "1",
+        ad = set_ad_active(db_session(), ad_id=ad_id, active=form.active == "1",
                            window_hours=settings().ad_balance_window_hours)
     except CatalogError as exc:
-        abort(404, description=str(exc))
+        raise NotFound(str(exc)) from None
     flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
     return redirect(url_for("catalog.ads"))
 
@@ -164,7 +166,7 @@ def ad_poster_image(ad_id: int) -> ResponseReturnValue:
     """An ad's poster frame, for the admins' ad list."""
     ad = db_session().get(Ad, ad_id)
     if ad is None or ad.deleted_at is not None:
-        abort(404, description="There is no such ad.")
+        raise NotFound("There is no such ad.")
     return send_media(poster_path_of(ad.media_path), "image/jpeg")
 
 
@@ -175,5 +177,5 @@ def poster(video_id: int) -> ResponseReturnValue:
     user = current_user if current_user.is_authenticated else None
     if video is None or video.poster_path is None or video.deleted_at is not None or not (
             video.is_published or can_watch(video, user)):
-        abort(404, description="This video has no poster.")
+        raise NotFound("This video has no poster.")
     return send_media(video.poster_path, "image/jpeg")

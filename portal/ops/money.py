@@ -10,14 +10,16 @@ portal/statements/actions.py, which also hands the mails to the outbox.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from typing import TypeVar
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from models import Role, User
-from models.errors import DomainError
+from models.errors import DomainError, NotFound
 from models.money import overview
-from models.money.months import BadMonth, month_label
+from models.money.months import month_label
 from models.money.payout_details import account_cipher
 from models.money.payouts import (
     BadResultFile,
@@ -29,19 +31,37 @@ from models.money.payouts import (
 from models.money.statements import MonthNotReady
 from portal.auth import role_required
 from portal.database import db_session
+from portal.queries.base import LenientQuery
+from portal.queries.ops import FinalizeForm, HoldForm
+from portal.queries.parse import INVALID_STATUS, RequestInvalid, parse_query
 from portal.settings import settings
 from portal.statements.actions import apply_results, engine, finalize
 from portal.statements.views import month_or_404
 
 bp = Blueprint("ops_money", __name__, url_prefix="/admin/money")
+F = TypeVar("F", bound=LenientQuery)
 RESULT_LIMIT = 5 * 1024 * 1024  # a bank result file for a few hundred thousand payouts
 
 
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> ResponseReturnValue:
+    return _index_page()
+
+
+def _index_page(status: int = 200) -> ResponseReturnValue:
     conn = db_session().connection()
-    return render_template("ops/money.html", months=overview.months(conn), holds=overview.open_holds(conn))
+    return render_template("ops/money.html", months=overview.months(conn), holds=overview.open_holds(conn)), status
+
+
+def _form(model: type[F]) -> F | None:
+    """The posted console form read by its model, or None: the refusal (the one 422
+    `invalid_request`) is flashed, for the view to answer with the console page beside the forms."""
+    try:
+        return parse_query(model, request.form)
+    except RequestInvalid as exc:
+        flash(exc.message, "error")
+        return None
 
 
 @bp.get("/<month>")
@@ -58,13 +78,12 @@ def month(month: str) -> ResponseReturnValue:
 def finalize_month_view() -> ResponseReturnValue:
     """Finalize the month of the form (once however often it is pressed); a refusal is shown
     with its reason, which is also recorded for the console and /healthz/batch."""
-    raw = (request.form.get("month") or "").strip()
+    form = _form(FinalizeForm)
+    if form is None:
+        return _index_page(INVALID_STATUS)
     try:
-        result = finalize(raw, current_user._get_current_object())
+        result = finalize(month_label(form.month), current_user._get_current_object())
     except MonthNotReady as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("ops_money.index"))
-    except BadMonth as exc:
         flash(exc.message, "error")
         return redirect(url_for("ops_money.index"))
     if result.finalized:
@@ -92,7 +111,7 @@ def create_run(month: str) -> ResponseReturnValue:
 def run(run_id: int) -> ResponseReturnValue:
     detail = overview.run_detail(db_session().connection(), run_id)
     if detail is None:
-        abort(404)
+        raise NotFound(f"There is no payout run {run_id}.")
     return render_template("ops/money_run.html", run=detail, problems=None)
 
 
@@ -114,7 +133,7 @@ def results(run_id: int) -> ResponseReturnValue:
     """Apply the bank's result CSV: all of it or none, every problem listed."""
     detail = overview.run_detail(db_session().connection(), run_id)
     if detail is None:
-        abort(404)
+        raise NotFound(f"There is no payout run {run_id}.")
     upload = request.files.get("file")
     problems: list[str] = []
     if upload is None or not upload.filename:
@@ -142,13 +161,15 @@ def results(run_id: int) -> ResponseReturnValue:
 @bp.post("/holds")
 @role_required(Role.ADMIN)
 def hold() -> ResponseReturnValue:
-    raw = (request.form.get("seller_id") or "").strip()
-    seller = db_session().get(User, int(raw)) if raw.isdigit() and len(raw) < 19 else None
+    form = _form(HoldForm)
+    if form is None:
+        return _index_page(INVALID_STATUS)
+    seller = db_session().get(User, form.seller_id)
     if seller is None or seller.role != Role.SELLER:
-        flash(f"There is no seller {raw!r}.", "error")
+        flash(f"There is no seller {form.seller_id}.", "error")
         return redirect(url_for("ops_money.index"))
     try:
-        place_hold(db_session(), seller.id, request.form.get("reason") or "", current_user._get_current_object())
+        place_hold(db_session(), seller.id, form.reason, current_user._get_current_object())
     except DomainError as exc:
         flash(exc.message, "error")
     else:

@@ -28,23 +28,12 @@ from models.money.settlement import PricePlan
 from portal.auth import role_required
 from portal.database import db_session
 from portal.errors import status_of
-from portal.queries.ops import PlansQuery
+from portal.queries.ops import PLAN_FORM_ROWS, PlanForm, PlansQuery
 from portal.queries.parse import parse_query
 from portal.settings import settings
 
 bp = Blueprint("ops_plans", __name__, url_prefix="/admin/plans")
-FORM_ROWS = 6
-
-
-def form_brackets() -> list[dict[str, str]]:
-    """The bracket rows the admin filled in (rows left blank are ignored)."""
-    rows = []
-    for i in range(FORM_ROWS):
-        row = {key: (request.form.get(f"b{i}_{key}") or "").strip()
-               for key in ("from_unit", "to_unit", "view_rate", "ad_rate")}
-        if any(row.values()):
-            rows.append(row)
-    return rows
+FORM_ROWS = PLAN_FORM_ROWS
 
 
 def _values(plan: PricePlan | None) -> dict:
@@ -80,8 +69,8 @@ def index() -> ResponseReturnValue:
 
 
 def _submitted() -> dict:
-    return {"name": request.form.get("name", ""), "basis": request.form.get("basis", ""),
-            "effective_from": request.form.get("effective_from", ""), "brackets": form_brackets()}
+    """The plan form as typed (a value too long for its field is the one 422 refusal)."""
+    return parse_query(PlanForm, request.form).model_dump()
 
 
 def _parsed(values: dict):  # type: ignore[no-untyped-def]

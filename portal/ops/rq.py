@@ -25,6 +25,7 @@ from rq_dashboard.web import blueprint as rq_blueprint
 from rq_dashboard.web import setup_rq_connection
 
 from models import Role
+from models.errors import Forbidden, NotFound
 
 URL_PREFIX = "/admin/rq"
 CSRF_COOKIE = "_csrf_token"
@@ -39,12 +40,12 @@ def admins_only() -> Response | None:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
     if current_user.role != Role.ADMIN:
-        abort(403, description="The job queue dashboard is for admins.")
+        raise Forbidden("The job queue dashboard is for admins.")
     if request.method == "GET" and request.endpoint == "rq_dashboard.requeue_all":
         abort(405, description="Requeueing changes the queue: send it as a POST from the dashboard.")
     problem = _dashboard_url_problem(request.view_args or {})
     if problem is not None:
-        abort(404, description=problem)
+        raise NotFound(problem)
     return None
 
 

@@ -27,10 +27,11 @@ from jobs.enqueue import (
     request_retry,
 )
 from models import Role
+from models.batch.ops_status import run_detail, run_history
 from models.batch.tables import RunState
 from models.business_time import today
+from models.errors import NotFound
 from models.figures.date_window import DateOutOfRange
-from models.batch.ops_status import run_detail, run_history
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx
@@ -118,7 +119,7 @@ def index() -> ResponseReturnValue:
 def run(run_id: int) -> ResponseReturnValue:
     found = run_detail(db_session(), run_id)
     if found is None:
-        abort(404, description=f"There is no batch run {run_id}.")
+        raise NotFound(f"There is no batch run {run_id}.")
     template = "ops/_run_detail.html" if htmx else "ops/run.html"
     return render_template(template, run=found, active=ACTIVE, RunState=RunState), 200, {"Vary": "HX-Request"}
 
@@ -169,7 +170,7 @@ def backfill() -> ResponseReturnValue:
 @role_required(Role.ADMIN)
 def retry(run_id: int) -> ResponseReturnValue:
     if run_detail(db_session(), run_id) is None:
-        abort(404, description=f"There is no batch run {run_id}.")
+        raise NotFound(f"There is no batch run {run_id}.")
     try:
         indexes = request_retry(settings(), run_id)
     except BatchRequestError as exc:

@@ -1,13 +1,16 @@
-"""The accounts list's question (`/admin/users/` and `GET /api/v1/admin/users`)."""
+"""The accounts questions: the accounts list (`/admin/users/` and `GET /api/v1/admin/users`), its
+role and active forms, and the sign-in pages' arguments."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 from models import Role
-from models.accounts.service import MAX_USERS_PAGE
+from models.accounts.service import MAX_USERS_PAGE, SIGNUP_ROLES
 from portal.queries.base import LenientQuery
-from portal.queries.fields import Page, rows_per_page
+from portal.queries.fields import Page, Switch, rows_per_page
 
 
 class AdminUsersQuery(LenientQuery):
@@ -15,3 +18,48 @@ class AdminUsersQuery(LenientQuery):
     role: Role | None = Field(None, description="Only accounts with this role.")
     page: Page = 1
     per_page: int = rows_per_page(50, MAX_USERS_PAGE, f"Accounts per page (at most {MAX_USERS_PAGE}).")
+
+
+def _signup_role(role: Role) -> Role:
+    """Only the roles a person may choose for themselves (models/accounts/service.py SIGNUP_ROLES)."""
+    if role not in SIGNUP_ROLES:
+        raise ValueError(f"choose one of {', '.join(r.value for r in SIGNUP_ROLES)}")
+    return role
+
+
+SignupRole = Annotated[Role, AfterValidator(_signup_role)]
+# A `next` target as sent; portal/auth/redirects.py `safe_next` keeps only paths on this site.
+NextTarget = Annotated[str, Field(max_length=2048)]
+
+
+class AuthQuery(LenientQuery):
+    """The sign-in and sign-up pages' query string: where to go afterwards and the role to preselect."""
+
+    next: NextTarget = ""
+    role: SignupRole | None = None
+
+
+class SocialStartForm(LenientQuery):
+    """The social sign-in buttons' form: the role of an account made by it, where to go afterwards."""
+
+    role: SignupRole = Role.VIEWER
+    next: NextTarget = ""
+
+
+class SocialCallbackQuery(LenientQuery):
+    """The provider's answer as far as we read it ourselves (authlib reads code and state again)."""
+
+    error: Annotated[str, Field(max_length=200)] | None = None
+    state: Annotated[str, Field(max_length=500)] = ""
+
+
+class UserRoleForm(LenientQuery):
+    """The accounts page's role picker."""
+
+    role: Role
+
+
+class UserActiveForm(LenientQuery):
+    """The accounts page's switch: 0 deactivates, 1 reactivates."""
+
+    active: Switch

@@ -64,3 +64,5 @@ Granularity = Literal["day", "week", "month"]
 def rows_per_page(default: int, highest: int, description: str | None = None) -> int:
     """A `per_page` field: 1 … `highest`, `default` when absent."""
     return Field(default, ge=1, le=highest, description=description or f"Rows per page (at most {highest}).")
+# An on/off switch posted by a toggle button: "1" on, "0" off; nothing else.
+Switch = Literal["0", "1"]

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from models import Role, User
 from models.base import utcnow
 from models.catalog.cards import has_videos
+from models.errors import Forbidden, NotFound
 from models.money import history
 from models.money.months import BadMonth, month_label, parse_month
 from models.money.payout_details import (
@@ -74,7 +75,7 @@ def month_or_404(value: str) -> date:
     try:
         return parse_month(value)
     except BadMonth:
-        abort(404)
+        raise NotFound(f"{value[:20]!r} is not a month (YYYY-MM).") from None
 
 
 def scope_args(seller: User) -> dict[str, int]:
@@ -98,7 +99,7 @@ def document_for(seller: User, month_text: str) -> history.Document:
     month = month_or_404(month_text)
     conn = db_session().connection()
     if not history.has_statement(conn, seller.id, month, settings().tz):
-        abort(404)
+        raise NotFound(f"There is no statement of {month_label(month)}.")
     return history.statement_document(conn, seller, month, settings().tz)
 
 
@@ -145,7 +146,7 @@ def payout_details() -> ResponseReturnValue:
     account's last 4 digits ever shown (the number typed is not sent back, even on a refusal),
     and a change recorded and mailed to the seller."""
     if current_user.role != Role.SELLER:
-        abort(403, description="Payout details are the seller's own; admins see their last 4 digits in the console.")
+        raise Forbidden("Payout details are the seller's own; admins see their last 4 digits in the console.")
     session = db_session()
     shown = shown_details(session, current_user.id)
     form = PayoutDetailsForm()

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from models import Ad, User
 from models.catalog.service import CatalogError, watchable_video
+from models.errors import NotFound
 from models.playback.service import resume_state
 from portal.database import db_session
 from portal.errors import api_error
@@ -51,7 +52,7 @@ def _video_for_viewer(video_id: int):  # type: ignore[no-untyped-def]
     try:
         return watchable_video(db_session(), video_id, _viewer())
     except CatalogError as exc:
-        abort(404, description=str(exc))
+        raise NotFound(str(exc)) from None
 
 
 @bp.get("/videos/<int:video_id>")
@@ -84,7 +85,7 @@ def video_media(video_id: int) -> ResponseReturnValue:
 def ad_media(ad_id: int) -> ResponseReturnValue:
     ad = db_session().get(Ad, ad_id)
     if ad is None:
-        abort(404)
+        raise NotFound(f"There is no ad {ad_id}.")
     return send_media(ad.media_path, ad.content_type)
 
 
