@@ -95,3 +95,41 @@ def portal_app(portal_data: PortalData, media_root: Path):  # type: ignore[no-un
     from portal import create_app
 
     return create_app(replace(portal_data.backend.settings, media_root=media_root))
+
+
+def signed_in_client(app, user: User):  # type: ignore[no-untyped-def]
+    """A test client of `app` signed in as `user` through the sign-in form, as a browser would."""
+    from tests.watching_support import sign_in
+
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def api_getter(app, data: PortalData):  # type: ignore[no-untyped-def]
+    """`get(user, url)`: GET /api/v1<url> with the user's bearer token."""
+    from tests.watching_support import bearer
+
+    client = app.test_client()
+
+    def get(user, url):  # type: ignore[no-untyped-def]
+        return client.get("/api/v1" + url, headers=bearer(user, data.backend.settings))
+
+    return get
+
+
+def figure_cache_of(redis_url: str, data: PortalData):  # type: ignore[no-untyped-def]
+    """The figure cache the portal uses for this data's database (Redis entries, database versions)."""
+    from redis import Redis
+
+    from models.figures.cache import FigureCache
+
+    return FigureCache(Redis.from_url(redis_url), engine=data.backend.engine)
+
+
+def reference_of(data: PortalData):  # type: ignore[no-untyped-def]
+    """The independent recomputation of this data's figures from its raw events (tests/batch_support.py)."""
+    from models.business_time import days_between
+    from tests.batch_support import plan_ids, reference
+
+    return reference(data.world, set(days_between(data.first, data.last)), plan_ids(data.backend.engine))

@@ -11,19 +11,12 @@ from sqlalchemy.orm import Session
 from models.business_time import today
 from models.figures.content_table import content_table
 from models.figures.period_windows import period_window
-from tests.portal_support import TZ
-from tests.watching_support import bearer
+from tests.portal_support import TZ, api_getter
 
 
 @pytest.fixture
 def api(portal_app, portal_data):
-    client = portal_app.test_client()
-    settings = portal_data.backend.settings
-
-    def get(user, url):  # type: ignore[no-untyped-def]
-        return client.get("/api/v1" + url, headers=bearer(user, settings))
-
-    return get
+    return api_getter(portal_app, portal_data)
 
 
 def test_content_is_the_table_of_the_model_and_scoped(api, portal_data):

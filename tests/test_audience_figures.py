@@ -13,9 +13,8 @@ from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models.business_time import days_between, today
+from models.business_time import today
 from models.errors import DomainError
-from models.figures.cache import FigureCache
 from models.figures.changes import change
 from models.figures.content_table import SORTS, content_lines, content_table
 from models.figures.last_48_hours import HOURS, last_48_hours
@@ -25,7 +24,7 @@ from models.figures.period_windows import PeriodError, PeriodWindow, period_wind
 from models.figures.scope import FigureError
 from models.sql_dialect import Dialect
 from tests.batch_support import plan_ids, reference
-from tests.portal_support import TZ
+from tests.portal_support import TZ, figure_cache_of, reference_of
 
 # ------------------------------------------------------------------------------ period windows
 
@@ -94,12 +93,12 @@ def db(data):
 
 @pytest.fixture
 def cache(redis_url, data):
-    return FigureCache(Redis.from_url(redis_url), engine=data.backend.engine)
+    return figure_cache_of(redis_url, data)
 
 
 @pytest.fixture(scope="module")
 def ref(data):
-    return reference(data.world, set(days_between(data.first, data.last)), plan_ids(data.backend.engine))
+    return reference_of(data)
 
 
 def _per_video(data, ref, seller_id, first, last):

@@ -16,8 +16,7 @@ from models.business_time import today
 from models.figures.content_table import content_table
 from models.figures.period_comparison import comparison
 from models.figures.period_windows import period_window
-from tests.portal_support import TZ
-from tests.watching_support import sign_in
+from tests.portal_support import TZ, signed_in_client
 
 
 @pytest.fixture
@@ -30,10 +29,7 @@ def data(portal_data):
     return portal_data
 
 
-def _client(app, user):
-    client = app.test_client()
-    sign_in(client, user)
-    return client
+_client = signed_in_client
 
 
 def test_content_page_and_its_fragment(app, data):

@@ -7,24 +7,22 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
-from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import Restatement, Video, VideoDailySettlement, VideoPeriodStats
 from models.business_time import days_between, month_range, week_range
-from models.figures.cache import FigureCache
 from models.figures.receipts import day_receipt, period_receipt
 from models.figures.restatement_pages import restatement_list
 from models.figures.scope import FigureError
 from models.figures.series import daily_series, view_ledger
 from models.figures.settlements import settlement_lines, settlement_table
 from models.figures.summary import cards, tier_progress
-from models.figures.top import top5
 from models.figures.tables import Metric, PeriodKind
-from tests.batch_support import add_sessions, plan_ids, reference
-from tests.portal_support import TZ
+from models.figures.top import top5
+from tests.batch_support import add_sessions
+from tests.portal_support import TZ, figure_cache_of, reference_of
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +38,12 @@ def db(data):
 
 @pytest.fixture
 def cache(redis_url, data):
-    return FigureCache(Redis.from_url(redis_url), engine=data.backend.engine)
+    return figure_cache_of(redis_url, data)
 
 
 @pytest.fixture(scope="module")
 def ref(data):
-    return reference(data.world, set(days_between(data.first, data.last)), plan_ids(data.backend.engine))
+    return reference_of(data)
 
 
 def _daily_ref(ref, seller_id=None, video_id=None):

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import VideoDailySettlement, VideoDailyStats
+from tests.portal_support import signed_in_client
 from tests.support import TEST_PASSWORD
-from tests.watching_support import sign_in
 
 
 @pytest.fixture
@@ -27,10 +27,7 @@ def data(portal_data):
     return portal_data
 
 
-def _client(app, user):
-    client = app.test_client()
-    sign_in(client, user)
-    return client
+_client = signed_in_client
 
 
 def _won(amount: int) -> str:

@@ -10,18 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import VideoDailySettlement, VideoDailyStats, VideoPeriodStats
-from tests.watching_support import bearer
+from tests.portal_support import api_getter
 
 
 @pytest.fixture
 def api(portal_app, portal_data):
-    client = portal_app.test_client()
-    settings = portal_data.backend.settings
-
-    def get(user, url):  # type: ignore[no-untyped-def]
-        return client.get("/api/v1" + url, headers=bearer(user, settings))
-
-    return get
+    return api_getter(portal_app, portal_data)
 
 
 def test_settlements_and_receipts_match_the_batch_tables(api, portal_data):
