@@ -7,9 +7,15 @@ TEST_DATABASE_URL (server URL without a database name) and TEST_REDIS_URL.
 from __future__ import annotations
 
 import os
-import threading
-import time
-import uuid
+
+# Before anything imports models/accounts/passwords.py: the suite makes thousands of accounts, and at
+# argon2's standard cost hashing them took about a tenth of its time (settings PASSWORD_HASH_COST;
+# servers and commands started by the tests inherit it). tests/test_settings.py covers the standard cost.
+os.environ.setdefault("PASSWORD_HASH_COST", "minimal")
+
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -1,14 +1,17 @@
-"""Password hashing with argon2 (argon2-cffi's recommended parameters)."""
+"""Password hashing with argon2 (argon2-cffi's recommended parameters; PASSWORD_HASH_COST in settings)."""
 
 from __future__ import annotations
 
 import secrets
 from functools import lru_cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+from settings import minimal_password_hashing
+
+_hasher = PasswordHasher.from_parameters(
+    profiles.CHEAPEST if minimal_password_hashing() else profiles.RFC_9106_LOW_MEMORY)
 
 MIN_PASSWORD_LENGTH = 8
 
