@@ -126,6 +126,13 @@ def _questions(session: Session, settings: Settings) -> Iterator[tuple[str, str]
                 yield email, f"/settlements/{vid}/{day}?granularity=week"
                 yield email, f"/settlements/{vid}/{day}?granularity=month"
             yield email, f"/settlements/{vid}/{current + timedelta(days=3)}"  # no settlement: 404
+            for period in ("day", "week", "month"):  # issue 22: retention, rolled up by the batch
+                yield email, f"/videos/{vid}/retention?period={period}"
+                for day in days:
+                    yield email, f"/videos/{vid}/retention?period={period}&date={day}"
+        for period in ("7", "28", "90", "this_month", "last_month"):  # issue 22: the audience reads
+            yield email, f"/audience/comparison?period={period}{scope and '&' + scope}"
+            yield email, f"/audience/content?period={period}{scope and '&' + scope}"
 
     for seller in sellers:
         own = [v.id for v in videos if v.seller_id == seller.id]
