@@ -23,11 +23,6 @@ DEV_SECRET_KEY = "dev-only-secret-change-me"
 # Where `paysystem up` / scripts/demo.sh serve the portal by default (development links in mail).
 DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 ENVIRONMENTS = ("development", "test", "production")
-# The argon2 cost of new password hashes. "standard" is argon2-cffi's default (RFC 9106's low-memory
-# profile: 3 passes over 64 MiB); "minimal" is argon2's cheapest setting, for the test suite only,
-# which makes thousands of accounts (at ~60 ms of both cores each, hashing was a tenth of its time).
-# Hashes carry their own parameters, so either verifies the other's; production ignores "minimal".
-PASSWORD_HASH_COSTS = ("standard", "minimal")
 
 
 class ConfigError(RuntimeError):
@@ -58,17 +53,6 @@ class OAuthProvider:
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
-
-
-def password_hash_cost() -> str:
-    return _env("PASSWORD_HASH_COST", "standard")
-
-
-def minimal_password_hashing() -> bool:
-    """Whether new password hashes are made at the minimal cost: read where the hasher is made
-    (models/accounts/passwords.py), before any Settings exist, and never true in production
-    (where `validate()` also refuses the setting)."""
-    return password_hash_cost() == "minimal" and _env("PAYSYSTEM_ENV", "development") != "production"
 
 
 def _int_env(name: str, default: int) -> int:
@@ -277,7 +261,6 @@ class Settings:
     # the first encrypts, every one decrypts (rotation). Empty in development/tests: a key
     # derived from SECRET_KEY is used with a warning; production refuses to start without it.
     payout_details_keys: tuple[str, ...] = ()
-    password_hash_cost: str = "standard"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -336,7 +319,6 @@ class Settings:
             statement_finalize_day=_int_env("STATEMENT_FINALIZE_DAY", 10),
             payout_threshold_won=_int_env("PAYOUT_THRESHOLD_WON", 10_000),
             payout_details_keys=tuple(k.strip() for k in _env("PAYOUT_DETAILS_KEY", "").split(",") if k.strip()),
-            password_hash_cost=password_hash_cost(),
         )
 
     def public_url(self, path: str) -> str:
@@ -420,9 +402,6 @@ class Settings:
             raise ConfigError(f"BATCH_HEALTH_DEADLINE must be HH:MM, got {self.batch_health_deadline!r}")
         if not 1 <= self.statement_finalize_day <= 28:
             raise ConfigError("STATEMENT_FINALIZE_DAY must be from 1 to 28 (a day every month has)")
-        if self.password_hash_cost not in PASSWORD_HASH_COSTS:
-            raise ConfigError(f"PASSWORD_HASH_COST must be one of {', '.join(PASSWORD_HASH_COSTS)}, "
-                              f"got {self.password_hash_cost!r}")
         if self.payout_threshold_won < 1:
             raise ConfigError("PAYOUT_THRESHOLD_WON must be at least 1 won")
         for key in self.payout_details_keys:

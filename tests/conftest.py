@@ -7,15 +7,9 @@ TEST_DATABASE_URL (server URL without a database name) and TEST_REDIS_URL.
 from __future__ import annotations
 
 import os
-
-# Before anything imports models/accounts/passwords.py: the suite makes thousands of accounts, and at
-# argon2's standard cost hashing them took about a tenth of its time (settings PASSWORD_HASH_COST;
-# servers and commands started by the tests inherit it). tests/test_settings.py covers the standard cost.
-os.environ.setdefault("PASSWORD_HASH_COST", "minimal")
-
-import threading  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
+import threading
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Role, User
+from models.accounts import passwords
 from models.accounts.service import create_user
 from models.db import make_engine, make_sessionmaker
 from paysystem import migrate
@@ -46,6 +41,10 @@ from tests.support import (
 )
 
 _REDIS_LOCK_PREFIX = "paysystem:test-db-lock:"
+
+# Accounts made by the tests are hashed at argon2's cheapest cost (the why: passwords.py);
+# tests/test_password_cost.py checks the standard cost in a process of its own.
+passwords.hash_at_minimal_cost()
 
 
 def _unreachable(what: str, url: str, exc: Exception, hint: str) -> None:

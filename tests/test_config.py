@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from settings import DEV_SECRET_KEY, ConfigError, Settings, generate_fernet_key
@@ -12,7 +10,7 @@ from settings import DEV_SECRET_KEY, ConfigError, Settings, generate_fernet_key
 def _env(monkeypatch, **values):
     for key in ("PAYSYSTEM_ENV", "SECRET_KEY", "DATABASE_URL", "PAYSYSTEM_TIMEZONE", "OAUTH_OIDC_CLIENT_ID",
                 "OAUTH_OIDC_METADATA_URL", "OAUTH_KAKAO_CLIENT_ID", "BATCH_PARTITIONS", "JWT_ALGORITHM",
-                "PUBLIC_BASE_URL", "PAYOUT_DETAILS_KEY", "STATEMENT_FINALIZE_DAY", "PAYOUT_THRESHOLD_WON", "PASSWORD_HASH_COST"):
+                "PUBLIC_BASE_URL", "PAYOUT_DETAILS_KEY", "STATEMENT_FINALIZE_DAY", "PAYOUT_THRESHOLD_WON"):
         monkeypatch.delenv(key, raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -136,24 +134,3 @@ def test_every_variable_the_settings_and_gunicorn_read_is_documented():
     names |= {f"OAUTH_{p}_CLIENT_ID" for p in ("GOOGLE", "KAKAO", "NAVER")}
     missing = sorted(name for name in names if name not in documented)
     assert not missing, f"add these to .env.example: {missing}"
-
-
-def test_password_hash_cost_is_standard_unless_a_test_run_asks_and_never_in_production(monkeypatch):
-    """PASSWORD_HASH_COST=minimal (the suite's, tests/conftest.py) hashes at argon2's cheapest
-    setting; production hashes at the standard cost whatever it says, and nonsense is refused."""
-    import subprocess
-    import sys
-
-    def parameters(**env: str) -> str:
-        code = ("from argon2 import extract_parameters; from models.accounts.passwords import hash_password; "
-                "p = extract_parameters(hash_password('a-long-password-1')); print(p.time_cost, p.memory_cost)")
-        clean = {k: v for k, v in os.environ.items() if k not in ("PASSWORD_HASH_COST", "PAYSYSTEM_ENV")}
-        return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
-                              check=True).stdout.split()
-
-    assert parameters() == ["3", "65536"]
-    assert parameters(PASSWORD_HASH_COST="minimal") == ["1", "8"]
-    assert parameters(PASSWORD_HASH_COST="minimal", PAYSYSTEM_ENV="production") == ["3", "65536"]
-    _env(monkeypatch, PASSWORD_HASH_COST="cheap")
-    with pytest.raises(ConfigError, match="PASSWORD_HASH_COST"):
-        Settings.from_env().validate()
