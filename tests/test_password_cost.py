@@ -9,16 +9,22 @@ import sys
 
 from settings import PROJECT_ROOT
 
-_HASH = ("from argon2 import extract_parameters; from models.accounts import passwords; "
-         "p = extract_parameters(passwords.hash_password('a-long-password-1')); "
-         "print(p.time_cost, p.memory_cost, p.parallelism, passwords.verify_password(passwords.hash_password('x' * 8), 'x' * 8))")
+_HASH = """
+from argon2 import extract_parameters
+from models.accounts import passwords
+if {minimal}:
+    passwords.hash_at_minimal_cost()
+stored = passwords.hash_password("a-long-password-1")
+p = extract_parameters(stored)
+print(p.time_cost, p.memory_cost, p.parallelism, passwords.verify_password(stored, "a-long-password-1"))
+"""
+
+
+def _parameters(minimal: bool) -> list[str]:
+    return subprocess.run([sys.executable, "-c", _HASH.format(minimal=minimal)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, check=True).stdout.split()
 
 
 def test_a_process_hashes_at_the_standard_cost_and_the_suite_at_the_minimal_one() -> None:
-    standard = subprocess.run([sys.executable, "-c", _HASH], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                              check=True).stdout.split()
-    assert standard == ["3", "65536", "4", "True"]
-    minimal = subprocess.run([sys.executable, "-c", "from models.accounts import passwords; "
-                              "passwords.hash_at_minimal_cost(); " + _HASH.replace("from models.accounts import passwords; ", "")],
-                             cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout.split()
-    assert minimal == ["1", "8", "1", "True"]
+    assert _parameters(minimal=False) == ["3", "65536", "4", "True"]
+    assert _parameters(minimal=True) == ["1", "8", "1", "True"]

@@ -8,7 +8,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)  # PasswordHasher()'s defaults
+# PasswordHasher()'s defaults
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
 
 def hash_at_minimal_cost() -> None:
