@@ -3,7 +3,7 @@
 Some inputs were checked by hand long before the OpenAPI schemas existed — the player's JSON
 bodies (portal/playback/http.py, shared with the browser player and the progress fast path),
 the upload forms — and their refusals carry codes that players and
-tests rely on (`not_a_number`, `missing_field`, `invalid_json`, `invalid_upload`,
+tests rely on (`not_a_number`, `missing_field`, `invalid_json`,
 …). Their pydantic models document and type-check the same inputs, but a
 schema refusal alone would answer the generic `invalid_request`. So when a request does not
 match its schema, the route's own check runs first and its refusal (a `DomainError`, answered
