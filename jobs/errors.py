@@ -12,7 +12,11 @@ from models.errors import DomainError
 
 
 class BatchRequestError(DomainError, ValueError):
-    """A batch request that cannot be honoured; the message is safe to show."""
+    """A batch request that cannot be honoured; the message is safe to show. Mostly a clash with
+    what runs or has run (409); the raise says when it is a bad range or a missing run instead."""
+
+    kind = "conflict"
+    code = "batch_refused"
 
 
 class PermanentJobError(RuntimeError):

@@ -27,7 +27,7 @@ from models.money.price_plans import (
 from models.money.settlement import PricePlan
 from portal.auth import role_required
 from portal.database import db_session
-from portal.errors import status_of
+from portal.errors import sentence, status_of
 from portal.queries.ops import PLAN_FORM_ROWS, PlanForm, PlansQuery
 from portal.queries.parse import parse_query
 from portal.settings import settings
@@ -85,7 +85,7 @@ def create() -> ResponseReturnValue:
     try:
         plan = create_plan(session, _parsed(values), created_by=current_user.id)
     except PlanError as exc:
-        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", status_of(exc))
+        return _page(values, sentence(exc.message), status_of(exc))
     flash(f"Plan {plan.id} ({plan.name}) takes effect on {plan.effective_from.isoformat()}.", "info")
     return redirect(url_for("ops_plans.index", created=plan.id), 303)
 
@@ -102,7 +102,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
         update_plan(session, plan_id, _parsed(values))
     except PlanError as exc:
         session.rollback()
-        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", status_of(exc),
+        return _page(values, sentence(exc.message), status_of(exc),
                      editing=get_plan(session, plan_id))
     flash(f"Plan {plan_id} saved.", "info")
     return redirect(url_for("ops_plans.index", created=plan_id), 303)
