@@ -63,7 +63,7 @@ def forgot_attempt(view: F) -> F:
 
 def attempted_account() -> str:
     """The e-mail the request tries to sign in as (form or JSON body), normalised."""
-    body = request.get_json(silent=True) if request.is_json else request.form
+    body = request.get_json(silent=True) if request.is_json else request.form  # the body as sent, for the model
     email = parse_query(AttemptedAccount, body if isinstance(body, Mapping) else {}).email
     if not email:
         return ""  # no account named: flask-limiter skips this limit, the IP limit still applies
