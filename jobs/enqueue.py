@@ -284,7 +284,7 @@ def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis |
     with _request_lock(settings, connection):
         run_ids = run_state.backfill_runs(engine, backfill_id)
         if not run_ids:
-            raise BatchRequestError(f"there is no backfill {backfill_id}", kind="not_found", code="unknown_backfill")
+            raise BatchRequestError(f"there is no backfill {backfill_id}", kind="not_found", code="not_found")
         for run_id in run_ids:
             outcome = run_state.cancel_unstarted_run(engine, run_id)
             if outcome is False:

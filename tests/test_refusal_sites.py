@@ -78,9 +78,9 @@ def test_requeue_by_get_is_405_with_allow(admin):
      "The range ends (2020-02-01) before it starts (2020-02-02)."),
     ("/admin/runs/backfill", {"first": "2001-01-01", "last": "2020-12-31"}, 422, "range_too_long",
      "A backfill covers at most 3660 days"),
-    ("/admin/runs/day", {"day": "2999-01-01"}, 409, "batch_refused", "is not over yet"),
+    ("/admin/runs/day", {"day": "2999-01-01"}, 409, "conflict", "is not over yet"),
     ("/admin/runs/day", {"day": "1990-01-01"}, 422, "date_out_of_range", "The first day"),
-    ("/admin/runs/backfills/999999999/cancel", {}, 404, "unknown_backfill", "There is no backfill 999999999."),
+    ("/admin/runs/backfills/999999999/cancel", {}, 404, "not_found", "There is no backfill 999999999."),
 ])
 def test_a_refused_run_button_is_the_one_refusal_and_htmx_gets_the_reason_in_the_fragment(
         admin, url, form, status, code, words):
