@@ -15,7 +15,7 @@ certification, lock wait timeout). Any other database error stays a 500.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -96,8 +96,14 @@ def domain_error(exc: DomainError) -> ResponseReturnValue:
     return jsonify(error_body(exc.code, exc.message)), status_of(exc), error_headers(exc)
 
 
+def answer_in_json() -> None:
+    """Mark this request as a script's whatever it accepts (the browser player's session
+    endpoints, portal/watch/views.py): its refusals are JSON, as the API's are."""
+    g.answer_in_json = True
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
+    return request.path.startswith("/api/") or g.get("answer_in_json", False) or (
         request.accept_mimetypes.best == "application/json" and not request.headers.get("HX-Request")
     )
 

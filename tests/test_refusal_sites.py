@@ -162,3 +162,118 @@ def test_the_attempted_account_is_read_by_a_model_that_never_refuses(app):
     token = app.test_client().post("/api/v1/auth/token", json={"email": ["a@b.kr"], "password": "x"})
     assert token.status_code == 400 and token.get_json()["error"] == "invalid_request"  # the endpoint's pinned status
 
+
+
+# ------------------------------------------------------------------ brief B2: the API's converting excepts
+
+
+@pytest.mark.parametrize(("page_url", "form", "body", "status", "code"), [
+    ("/admin/runs/backfill", {"first": "2020-02-02", "last": "2020-02-01"}, {"first": "2020-02-02", "last": "2020-02-01"},
+     400, "backwards_range"),
+    ("/admin/runs/day", {"day": "2999-01-01"}, {"first": "2999-01-01"}, 409, "conflict"),
+    ("/admin/runs/backfill", {"first": "2001-01-01", "last": "2020-12-31"}, {"first": "2001-01-01", "last": "2020-12-31"},
+     422, "range_too_long"),
+])
+def test_a_refused_batch_request_is_the_same_refusal_on_the_page_and_the_api(
+        app, admin, make_user, settings, page_url, form, body, status, code):
+    page = admin.post(page_url, data={**form, "csrf_token": admin.csrf}, headers=JSON)
+    api = app.test_client().post("/api/v1/admin/runs", json=body, headers=bearer(make_user(Role.ADMIN), settings))
+    assert (page.status_code, page.get_json()["error"]) == (api.status_code, api.get_json()["error"]) == (status, code)
+    assert page.get_json()["message"].rstrip(".").lower() == api.get_json()["message"].rstrip(".").lower()
+
+
+def test_unknown_runs_and_backfills_are_the_apis_404_not_found(app, admin, make_user, settings):
+    client, headers = app.test_client(), bearer(make_user(Role.ADMIN), settings)
+    for method, url, words in (("GET", "/api/v1/admin/runs/999999999", "There is no batch run 999999999."),
+                               ("POST", "/api/v1/admin/runs/999999999/retry", "There is no batch run 999999999."),
+                               ("POST", "/api/v1/admin/backfills/999999999/cancel", "there is no backfill 999999999")):
+        answer = client.open(url, method=method, headers=headers)
+        assert (answer.status_code, answer.get_json()) == (404, {"error": "not_found", "message": words}), url
+    page = admin.post("/admin/runs/backfills/999999999/cancel", data={"csrf_token": admin.csrf}, headers=JSON)
+    assert (page.status_code, page.get_json()["error"]) == (404, "not_found")
+
+
+def test_a_refused_account_change_is_the_same_409_on_the_api(app, make_user, settings):
+    me = make_user(Role.ADMIN)
+    answer = app.test_client().patch(f"/api/v1/admin/users/{me.id}", json={"active": False}, headers=bearer(me, settings))
+    assert answer.status_code == 409
+    assert answer.get_json() == {"error": "conflict", "message": "you cannot deactivate your own account; ask another admin"}
+
+
+def test_a_plan_body_that_is_no_json_is_the_422_refusal(app, make_user, settings):
+    answer = app.test_client().post("/api/v1/admin/plans", data={"name": "Form"},
+                                    headers=bearer(make_user(Role.ADMIN), settings))
+    assert answer.status_code == 422 and answer.get_json()["error"] == "invalid_request"
+
+
+# ------------------------------------------------------------------ brief B2: bodies read by their models
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"json": ["a@b.kr", "x"]}, "body: send a JSON object (Content-Type: application/json)"),
+    ({"json": {"email": "  ", "password": "x"}}, "email: Value error, the e-mail address is blank"),
+    ({"json": {"email": "a@b.kr"}}, "password: Field required"),
+    ({"data": {"email": "a@b.kr"}}, "password: Field required"),
+    ({"data": {"email": "", "password": "x"}}, "email: Field required"),
+    ({"data": "{bad json", "content_type": "application/json"}, "email: Field required"),
+])
+def test_a_sign_in_body_without_credentials_is_the_documented_400(app, kwargs, message):
+    answer = app.test_client().post("/api/v1/auth/token", **kwargs)
+    assert (answer.status_code, answer.get_json()) == (400, {"error": "invalid_request", "message": message})
+
+
+def test_the_sign_in_form_is_read_by_the_same_model_as_the_json(app, make_user):
+    from tests.support import TEST_PASSWORD
+
+    user = make_user(Role.VIEWER)
+    for kwargs in ({"data": {"email": user.email, "password": TEST_PASSWORD}},
+                   {"json": {"email": user.email.upper(), "password": TEST_PASSWORD}}):
+        answer = app.test_client().post("/api/v1/auth/token", **kwargs)
+        assert answer.status_code == 200 and answer.get_json()["token_type"] == "Bearer", kwargs
+
+
+def test_player_bodies_keep_their_own_codes():
+    from portal.queries.parse import RequestInvalid, parse_body
+    from portal.queries.playback import AdViewInput, OpenSessionInput, ProgressInput
+
+    cases = [(ProgressInput, None, "invalid_json", "Send a JSON object with Content-Type: application/json."),
+             (ProgressInput, [1], "invalid_json", "Send a JSON object with Content-Type: application/json."),
+             (ProgressInput, {}, "missing_field", "position_ms is required."),
+             (ProgressInput, {"position_ms": "{x}"}, "not_a_number", "position_ms must be a number, got '{x}'."),
+             (ProgressInput, {"position_ms": -3, "state": "stopped"}, "invalid_state",
+              "state must be 'playing' or 'paused', got 'stopped'."),
+             (ProgressInput, {"position_ms": -3}, "negative_value", "position_ms cannot be negative (got -3)."),
+             (ProgressInput, {"position_ms": 1, "seek_to_ms": float("inf")}, "not_a_number",
+              "seek_to_ms must be a number, got inf."),
+             (AdViewInput, {"ad_id": 1}, "missing_field", "slot_index is required."),
+             (OpenSessionInput, {"start_position_ms": False}, "not_a_number", "start_position_ms must be a number, got False.")]
+    for model, body, code, message in cases:
+        with pytest.raises(RequestInvalid) as refused:
+            parse_body(model, body)
+        assert (refused.value.status, refused.value.code, refused.value.message) == (422, code, message), body
+    report = parse_body(ProgressInput, {"position_ms": 1000.6, "state": "paused", "seek_to_ms": None, "extra": 1})
+    assert (report.position_ms, report.playing, report.seek_to_ms) == (1001, False, None)
+    assert parse_body(OpenSessionInput, {}).start_position_ms is None
+
+
+def test_the_browser_players_refusals_are_json_whatever_it_accepts(app, make_user, session_factory):
+    video = add_video(session_factory, make_user(Role.SELLER))
+    anonymous = app.test_client()
+    token = anonymous.get("/auth/signin").get_data(as_text=True).split('name="csrf-token" content="', 1)[1].split('"')[0]
+    out = anonymous.post(f"/videos/{video.id}/sessions", json={}, headers={"X-CSRFToken": token})
+    assert (out.status_code, out.get_json()["error"]) == (401, "not_signed_in")
+    viewer = signed_in(app, make_user(Role.VIEWER))
+    csrf = {"X-CSRFToken": viewer.csrf}
+    assert viewer.get(f"/videos/{video.id + 999}/history").get_json()["error"] == "unknown_video"
+    opened = viewer.post(f"/videos/{video.id}/sessions", json={"start_position_ms": "0"}, headers=csrf)
+    assert (opened.status_code, opened.get_json()["error"]) == (422, "not_a_number")
+    sid = viewer.post(f"/videos/{video.id}/sessions", headers=csrf).get_json()["session_id"]
+    for body, code in (({"data": "x", "content_type": "text/plain"}, "invalid_json"),
+                       ({"json": {"position_ms": "12"}}, "not_a_number"), ({"json": {}}, "missing_field")):
+        answer = viewer.post(f"/videos/{video.id}/sessions/{sid}/progress", headers=csrf, **body)
+        assert (answer.status_code, answer.get_json()["error"]) == (422, code), body
+    unknown = viewer.get(f"/videos/{video.id}/sessions/{sid + 999}")
+    assert (unknown.status_code, unknown.get_json()["error"]) == (404, "unknown_session")
+    # The player page itself is still the person's 404 page.
+    page = viewer.get(f"/videos/{video.id + 999}")
+    assert page.status_code == 404 and 'data-status="404"' in page.get_data(as_text=True)

@@ -1,5 +1,5 @@
 """The accounts questions: the accounts list (`/admin/users/` and `GET /api/v1/admin/users`), its
-role and active forms, and the sign-in pages' arguments."""
+role and active forms, the sign-in pages' arguments and the API's sign-in body."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from models import Role
 from models.accounts.service import MAX_USERS_PAGE, SIGNUP_ROLES
 from portal.queries.base import LenientQuery
 from portal.queries.fields import Page, Switch, rows_per_page
+from portal.queries.parse import Body
 
 
 class AdminUsersQuery(LenientQuery):
@@ -90,3 +91,17 @@ class AttemptedAccount(LenientQuery):
     @classmethod
     def _normalised(cls, value: object) -> str:
         return value.strip().lower()[:254] if isinstance(value, str) else ""
+
+
+def _named(email: str) -> str:
+    if not email.strip():
+        raise ValueError("the e-mail address is blank")
+    return email
+
+
+class TokenRequest(Body):
+    """E-mail and password (as JSON; an HTML form with the same fields works too)."""
+
+    email: Annotated[str, AfterValidator(_named)] = Field(min_length=1,
+                                                          description="The account's e-mail address (any case).")
+    password: str = Field(min_length=1)
