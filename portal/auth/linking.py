@@ -44,7 +44,7 @@ def link() -> ResponseReturnValue:
         session = db_session()
         try:
             link_identity(session, current_user._get_current_object(), pending.profile)
-        except AccountError as exc:
+        except AccountError as exc:  # rolled back and flashed on the account page
             session.rollback()
             flash(f"Not linked: {exc}.", "error")
             return redirect(url_for("auth.account"))

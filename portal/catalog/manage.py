@@ -42,7 +42,7 @@ def _edit_page(form: FlaskForm, save: Callable[[], object], template: str, saved
     if form.validate_on_submit():
         try:
             save()
-        except CatalogError as exc:
+        except CatalogError as exc:  # shown beside the title field, the form kept (not an HTTP conversion)
             form.title.errors = [str(exc)]
             return render_template(template, form=form, **context), 400
         flash(saved, "info")

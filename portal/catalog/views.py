@@ -87,7 +87,7 @@ def upload() -> ResponseReturnValue:
                 upload=file.stream, filename=file.filename or "", media_root=settings().media_root,
                 limits=video_limits(), published=bool(form.published.data),
             )
-        except (CatalogError, MediaError) as exc:
+        except (CatalogError, MediaError) as exc:  # shown beside the file field, the form kept
             form.file.errors = [str(exc)]
             return render_template("catalog/upload.html", form=form), 422
         slots = len(video.slots)
@@ -129,7 +129,7 @@ def ads() -> ResponseReturnValue:
                 filename=file.filename or "", media_root=settings().media_root, limits=ad_limits(),
                 active=bool(form.active.data), window_hours=settings().ad_balance_window_hours,
             )
-        except (CatalogError, MediaError) as exc:
+        except (CatalogError, MediaError) as exc:  # shown beside the file field, the form kept
             form.file.errors = [str(exc)]
             status = 422
         else:

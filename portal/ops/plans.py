@@ -63,7 +63,7 @@ def index() -> ResponseReturnValue:
         try:
             created = get_plan(session, plan_id)
             stale = stale_days(session, created, settings().tz)
-        except PlanError:
+        except PlanError:  # the created plan is gone (deleted meanwhile): the page without its notice
             created = None
     return _page(_values(None), stale=stale, created=created)
 
@@ -84,7 +84,7 @@ def create() -> ResponseReturnValue:
     session = db_session()
     try:
         plan = create_plan(session, _parsed(values), created_by=current_user.id)
-    except PlanError as exc:
+    except PlanError as exc:  # the form again with the rule's message and the error's status
         return _page(values, sentence(exc.message), status_of(exc))
     flash(f"Plan {plan.id} ({plan.name}) takes effect on {plan.effective_from.isoformat()}.", "info")
     return redirect(url_for("ops_plans.index", created=plan.id), 303)
@@ -100,7 +100,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
     values = _submitted()
     try:
         update_plan(session, plan_id, _parsed(values))
-    except PlanError as exc:
+    except PlanError as exc:  # the form again with the rule's message and the error's status
         session.rollback()
         return _page(values, sentence(exc.message), status_of(exc),
                      editing=get_plan(session, plan_id))
