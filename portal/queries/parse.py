@@ -75,18 +75,6 @@ def _given(args: Any) -> dict[str, Any]:
     return {name: value for name, value in given.items() if value != ""}
 
 
-def parse_query(model: type[M], args: Mapping[str, Any] | None = None) -> M:
-    """`args` (default: this request's query string) read by `model`; RequestInvalid (422) names
-    the first problem."""
-    try:
-        return model.model_validate(_given(request.args if args is None else args))
-    except ValidationError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
-        loc = first.get("loc", ())
-        raise RequestInvalid(first_problem(exc), field=str(loc[0]) if loc else None,
-                             problem=_sentence(str(first.get("msg", "")))) from None
-
-
 # pydantic's own error types; any other is a body model's own refusal code (`own_refusal`).
 _PYDANTIC_ERRORS = frozenset(get_args(ErrorType))
 
@@ -95,6 +83,27 @@ def own_refusal(code: str, message: str) -> PydanticCustomError:
     """A body model's refusal with its own code and finished message (no template: the message may
     quote the value sent, braces and all), kept as such by `parse_body`."""
     return PydanticCustomError(code, message)
+
+
+def refusal_of(exc: ValidationError, status: int = INVALID_STATUS) -> RequestInvalid:
+    """The refusal of a model's ValidationError: the model's own code and message where it gave
+    one (`own_refusal`), else `invalid_request` naming the field of the first problem."""
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    first = errors[0] if errors else {}
+    loc = first.get("loc", ())
+    field = str(loc[0]) if loc else None
+    if first.get("type") not in _PYDANTIC_ERRORS | {None}:
+        return RequestInvalid(first["msg"], status, field=field, code=first["type"])
+    return RequestInvalid(first_problem(exc), status, field=field, problem=_sentence(str(first.get("msg", ""))))
+
+
+def parse_query(model: type[M], args: Mapping[str, Any] | None = None) -> M:
+    """`args` (default: this request's query string) read by `model`; RequestInvalid (422) names
+    the first problem."""
+    try:
+        return model.model_validate(_given(request.args if args is None else args))
+    except ValidationError as exc:
+        raise refusal_of(exc) from None
 
 
 class Body(BaseModel):
@@ -106,18 +115,6 @@ class Body(BaseModel):
 
 
 B = TypeVar("B", bound=Body)
-
-
-def body_refusal(model: type[Body], exc: Any, status: int = INVALID_STATUS) -> RequestInvalid:
-    """The refusal of a body `model` refused with `exc` (a pydantic ValidationError): its own code
-    and message where the model gave one, else `invalid_request` naming the field."""
-    errors = exc.errors() if hasattr(exc, "errors") else []
-    first = errors[0] if errors else {}
-    loc = first.get("loc", ())
-    field = str(loc[0]) if loc else None
-    if first.get("type") not in _PYDANTIC_ERRORS | {None}:
-        return RequestInvalid(first["msg"], status, field=field, code=first["type"])
-    return RequestInvalid(first_problem(exc), status, field=field, problem=_sentence(str(first.get("msg", ""))))
 
 
 def parse_body(model: type[B], body: Any, status: int = INVALID_STATUS) -> B:
@@ -132,7 +129,7 @@ def parse_body(model: type[B], body: Any, status: int = INVALID_STATUS) -> B:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise body_refusal(model, exc, status) from None
+        raise refusal_of(exc, status) from None
 
 
 _DAY = TypeAdapter(Day)
