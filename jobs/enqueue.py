@@ -53,7 +53,8 @@ __all__ = ["BatchRequestError", "batch_queue", "check_closed_days", "enqueue_bac
 def check_closed_days(settings: Settings, first: date, last: date) -> list[date]:
     """The days `first` … `last`, refusing days that are not over yet in business time."""
     if last < first:
-        raise BatchRequestError(f"the range ends ({last}) before it starts ({first})")
+        raise BatchRequestError(f"the range ends ({last}) before it starts ({first})", kind="bad_request",
+                                code="backwards_range")
     current = today(settings.tz)
     if last >= current:
         raise BatchRequestError(
@@ -65,7 +66,8 @@ def check_closed_days(settings: Settings, first: date, last: date) -> list[date]
     day_window(settings, current).check(first, "the first day")
     days = days_between(first, last)
     if len(days) > MAX_BACKFILL_DAYS:
-        raise BatchRequestError(f"a backfill covers at most {MAX_BACKFILL_DAYS} days, not {len(days)}")
+        raise BatchRequestError(f"a backfill covers at most {MAX_BACKFILL_DAYS} days, not {len(days)}",
+                                kind="invalid", code="range_too_long")
     return days
 
 
@@ -282,7 +284,7 @@ def cancel_backfill(settings: Settings, backfill_id: int, *, connection: Redis |
     with _request_lock(settings, connection):
         run_ids = run_state.backfill_runs(engine, backfill_id)
         if not run_ids:
-            raise BatchRequestError(f"there is no backfill {backfill_id}")
+            raise BatchRequestError(f"there is no backfill {backfill_id}", kind="not_found", code="not_found")
         for run_id in run_ids:
             outcome = run_state.cancel_unstarted_run(engine, run_id)
             if outcome is False:

@@ -12,7 +12,13 @@ from models.errors import DomainError
 
 
 class BatchRequestError(DomainError, ValueError):
-    """A batch request that cannot be honoured; the message is safe to show."""
+    """A batch request that cannot be honoured; the message is safe to show. Mostly a clash with
+    what runs or has run (409 `conflict`, the code the API has always answered it with); the raise
+    says when it is a bad range or a missing run or backfill (404 `not_found`, as the API's other
+    404s) instead."""
+
+    kind = "conflict"
+    code = "conflict"
 
 
 class PermanentJobError(RuntimeError):

@@ -27,7 +27,7 @@ def check_retry(engine: Engine, run_id: int, is_pending: Callable[[int], bool], 
     with engine.connect() as conn:
         run = conn.execute(select(BatchRun.day, BatchRun.state).where(BatchRun.id == run_id)).first()
         if run is None:
-            raise BatchRequestError(f"batch run {run_id} does not exist")
+            raise BatchRequestError(f"batch run {run_id} does not exist", kind="not_found", code="not_found")
         parts = conn.execute(
             select(BatchPartition.id, BatchPartition.partition_index)
             .where(BatchPartition.run_id == run_id, BatchPartition.state != RunState.SUCCEEDED)

@@ -3,14 +3,17 @@
 Service functions raise a `DomainError` subclass, with nothing changed, for a request the
 rules refuse. `kind` says what went wrong in transport-neutral terms — `invalid`,
 `not_found`, `conflict`, `forbidden`, `unauthorized`, `bad_request` (a malformed request),
-`unavailable` (a dependency such as the database cannot be reached: try again shortly) — and
+`unavailable` (a dependency such as the database cannot be reached: try again shortly),
+`upstream` (a service we asked on the caller's behalf, such as a sign-in provider, did not
+answer properly), `wrong_method` (an action asked for the wrong way, such as by a link) — and
 the portal maps it to an HTTP status in one place (portal/errors.py); `code` is the
 machine-readable error and `message` is safe to show to the person who asked.
 """
 
 from __future__ import annotations
 
-KINDS = ("invalid", "not_found", "conflict", "forbidden", "unauthorized", "bad_request", "unavailable")
+KINDS = ("invalid", "not_found", "conflict", "forbidden", "unauthorized", "bad_request", "unavailable", "upstream",
+         "wrong_method")
 
 
 class DomainError(Exception):
@@ -50,3 +53,19 @@ class Forbidden(DomainError):
 
     kind = "forbidden"
     code = "forbidden"
+
+
+class BadRequest(DomainError):
+    """The request is malformed or out of step (an expired form, a sign-in answer that does not
+    match what was started): asking again the same way will not help, starting over will."""
+
+    kind = "bad_request"
+    code = "bad_request"
+
+
+class Upstream(DomainError):
+    """A service asked on the caller's behalf (a sign-in provider) could not be reached or
+    answered nonsense: neither the caller's fault nor ours, so it is not an internal error."""
+
+    kind = "upstream"
+    code = "upstream_failed"

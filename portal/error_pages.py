@@ -40,7 +40,8 @@ def _specific(exc: HTTPException) -> str | None:
     return None if not description or description == type(exc).description else str(description)
 
 
-def _forbidden_message() -> str:
+def forbidden_message() -> str:
+    """Why a signed-in account may not open this page, in the words of the part it tried."""
     path = request.path
     if path.startswith("/videos/upload") or path.startswith("/videos/mine"):
         return ("Uploading needs a seller account. Yours is a viewer account: sign up again with another "
@@ -83,7 +84,7 @@ def page_of(code: int, specific: str | None, name: str | None = None) -> ErrorPa
         actions = [home]
         if current_user.is_authenticated:
             actions.insert(0, ("Your account", url_for("auth.account")))
-        return ErrorPage(code, "You cannot open this page", specific or _forbidden_message(), actions)
+        return ErrorPage(code, "You cannot open this page", specific or forbidden_message(), actions)
     if code == 404:
         message = "The link may be old or mistyped, or the video was removed by its seller."
         return ErrorPage(code, "We could not find that", f"{specific} {message}" if specific else message,
@@ -120,7 +121,11 @@ _DOMAIN_TITLES = {
     "forbidden": "You cannot do that",
     "unauthorized": "Please sign in",
     "unavailable": "Temporarily unavailable",
+    "upstream": "The other side did not answer",
+    "wrong_method": "That is not something this page does",
 }
+# A title that says more than its kind's, by code.
+_CODE_TITLES = {"csrf_failed": "Form expired"}
 
 
 # The kinds whose page is the HTTP error page of their status (page_of).
@@ -170,7 +175,7 @@ def register(app: Flask) -> None:
             actions = [("Try again", _same_page() if request.method == "GET" else url_for("home.index"))]
         else:
             actions = [("Go to the start page", url_for("home.index"))]
-        return render_template("errors/error.html", code=status, title=_DOMAIN_TITLES.get(exc.kind, "Error"),
+        return render_template("errors/error.html", code=status, title=_CODE_TITLES.get(exc.code) or _DOMAIN_TITLES.get(exc.kind, "Error"),
                                message=exc.message, actions=actions), status, error_headers(exc)
 
     @app.errorhandler(HTTPException)

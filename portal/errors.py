@@ -15,17 +15,17 @@ certification, lock wait timeout). Any other database error stays a 500.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from models.db import CONNECTION_ERRORS, as_unavailable
-from models.errors import DomainError
+from models.errors import BadRequest, DomainError
 
 # The one mapping from a domain error's kind to an HTTP status.
 STATUS_OF_KIND = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 422,
-                  "conflict": 409, "unavailable": 503}
+                  "conflict": 409, "unavailable": 503, "upstream": 502, "wrong_method": 405}
 # When a client should ask again after a 503: a database restart takes a few seconds.
 RETRY_AFTER_SECONDS = 5
 
@@ -33,6 +33,39 @@ RETRY_AFTER_SECONDS = 5
 # The one code of a 413, whichever layer refuses the body (the body limit, an upload's form parser,
 # the progress fast path).
 TOO_LARGE = "too_large"
+
+
+# The refusal of a form whose CSRF token is missing, expired or not ours (flask-wtf's CSRFError:
+# CSRFProtect checks every form post before its view, so the views' own forms never refuse it).
+FORM_EXPIRED = "The form expired or was sent from elsewhere; reload the page and try again."
+
+
+class WrongMethod(DomainError):
+    """An action asked for the wrong way (a state-changing action opened by a link): 405 with
+    the methods that do it in `Allow`. A portal error, not a domain one: methods are HTTP's."""
+
+    kind = "wrong_method"
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, allowed: tuple[str, ...] = ("POST",)) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+def form_expired() -> BadRequest:
+    """The one refusal of a form that failed its CSRF check."""
+    return BadRequest(FORM_EXPIRED, code="csrf_failed")
+
+
+def sentence(text: str) -> str:
+    """A service's message ("batch run 7 is already running; wait…") as a sentence for a page."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def as_sentence(exc: DomainError) -> DomainError:
+    """The same refusal (kind, code) with its message as a sentence, for a page that shows it."""
+    return DomainError(sentence(exc.message), kind=exc.kind, code=exc.code)
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -49,8 +82,13 @@ def status_of(exc: DomainError) -> int:
 
 
 def error_headers(exc: DomainError) -> dict[str, str]:
-    """Headers that go with the answer: when to try again, for an outage."""
-    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.kind == "unavailable" else {}
+    """Headers that go with the answer: when to try again, for an outage; what to use instead,
+    for a wrong method."""
+    if exc.kind == "unavailable":
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if isinstance(exc, WrongMethod):
+        return {"Allow": ", ".join(exc.allowed)}
+    return {}
 
 
 def domain_error(exc: DomainError) -> ResponseReturnValue:
@@ -58,8 +96,14 @@ def domain_error(exc: DomainError) -> ResponseReturnValue:
     return jsonify(error_body(exc.code, exc.message)), status_of(exc), error_headers(exc)
 
 
+def answer_in_json() -> None:
+    """Mark this request as a script's whatever it accepts (the browser player's session
+    endpoints, portal/watch/views.py): its refusals are JSON, as the API's are."""
+    g.answer_in_json = True
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
+    return request.path.startswith("/api/") or g.get("answer_in_json", False) or (
         request.accept_mimetypes.best == "application/json" and not request.headers.get("HX-Request")
     )
 
@@ -81,9 +125,7 @@ def register(app: Flask) -> None:
         app.register_error_handler(error_type, _database)
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError) -> ResponseReturnValue:
-        message = "The form expired or was sent from elsewhere; reload the page and try again."
-        if wants_json():
-            return jsonify(error="csrf_failed", message=message), 400
-        return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
+    def _csrf(_exc: CSRFError) -> ResponseReturnValue:
+        # flask-wtf's own exception, answered as the one refusal by the one DomainError handler.
+        return app.handle_user_exception(form_expired())
 

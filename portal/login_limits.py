@@ -20,7 +20,7 @@ again: sign-in stays possible and stays limited, per process instead of cluster-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -29,6 +29,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from models.redis_conn import key_namespace
+from portal.queries.accounts import AttemptedAccount
+from portal.queries.parse import parse_query
 from portal.view_marks import mark_view, marked_endpoints
 from settings import Settings
 
@@ -61,13 +63,11 @@ def forgot_attempt(view: F) -> F:
 
 def attempted_account() -> str:
     """The e-mail the request tries to sign in as (form or JSON body), normalised."""
-    email = request.form.get("email")
-    if email is None and request.is_json:
-        body = request.get_json(silent=True)
-        email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str) or not email.strip():
+    body = request.get_json(silent=True) if request.is_json else request.form  # the body as sent, for the model
+    email = parse_query(AttemptedAccount, body if isinstance(body, Mapping) else {}).email
+    if not email:
         return ""  # no account named: flask-limiter skips this limit, the IP limit still applies
-    return "account:" + email.strip().lower()[:254]
+    return "account:" + email
 
 
 def client_ip() -> str:

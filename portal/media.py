@@ -17,7 +17,7 @@ def send_media(relative_path: str, content_type: str) -> ResponseReturnValue:
     """
     try:
         path = media_file(settings().media_root, relative_path)
-    except MediaError:
+    except MediaError:  # a path outside the media root names no file: the 404, as a missing one
         raise NotFound("There is no such media file.") from None
     if not path.is_file():
         raise NotFound("The media file is missing on the server.")

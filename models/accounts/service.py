@@ -130,10 +130,12 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None 
     decided one after the other and the second finds the first is the last admin.
     """
     if actor is not None and actor.id == user.id and role != user.role:
-        raise AccountError("you cannot change your own role; ask another admin")
+        raise AccountError("you cannot change your own role; ask another admin", kind="conflict",
+                           code="conflict")
     admins = locked_active_admins(session)
     if role != Role.ADMIN and user.id in admins and not admins - {user.id}:
-        raise AccountError("the last admin cannot be demoted; make another admin first")
+        raise AccountError("the last admin cannot be demoted; make another admin first", kind="conflict",
+                           code="conflict")
     user.role = role
     session.commit()
     return user
@@ -152,10 +154,12 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
         return user
     if not active:
         if actor is not None and actor.id == user.id:
-            raise AccountError("you cannot deactivate your own account; ask another admin")
+            raise AccountError("you cannot deactivate your own account; ask another admin", kind="conflict",
+                               code="conflict")
         admins = locked_active_admins(session)
         if user.id in admins and not admins - {user.id}:
-            raise AccountError("the last active admin cannot be deactivated; make another admin first")
+            raise AccountError("the last active admin cannot be deactivated; make another admin first", kind="conflict",
+                               code="conflict")
     user.is_active = active
     session.commit()
     return user

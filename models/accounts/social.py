@@ -82,7 +82,7 @@ def create_social_user(session: Session, profile: SocialProfile, role: Role) -> 
         session.commit()
     except IntegrityError as exc:  # the same sign-in created an account at the same instant
         session.rollback()
-        raise AccountError("this identity already belongs to an account", kind="conflict",
+        raise AccountError("This sign-in was just used to create an account; sign in again.", kind="conflict",
                            code="identity_race") from exc
     return user
 

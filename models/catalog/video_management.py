@@ -25,7 +25,7 @@ def owned_video(db: Session, video_id: int, seller: User) -> Video:
     """A video `seller` may manage (their own; admins any), not deleted; CatalogError otherwise."""
     video = db.get(Video, video_id)
     if video is None or video.deleted_at is not None or (video.seller_id != seller.id and seller.role != Role.ADMIN):
-        raise CatalogError(f"There is no video {video_id} of yours.")
+        raise CatalogError(f"There is no video {video_id} of yours.", kind="not_found", code="unknown_video")
     return video
 
 
@@ -58,7 +58,7 @@ def delete_video(db: Session, *, video_id: int, seller: User, media_root: Path, 
 def _live_ad(db: Session, ad_id: int) -> Ad:
     ad = db.get(Ad, ad_id)
     if ad is None or ad.deleted_at is not None:
-        raise CatalogError(f"There is no ad {ad_id}.")
+        raise CatalogError(f"There is no ad {ad_id}.", kind="not_found", code="unknown_ad")
     return ad
 
 

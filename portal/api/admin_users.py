@@ -10,7 +10,8 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from models import Role, User
-from models.accounts.service import AccountError, change_role, list_users, set_active
+from models.accounts.service import change_role, list_users, set_active
+from models.errors import NotFound
 from portal.api import admin_users_schemas as schema
 from portal.api.auth import api_auth, current_api_user
 from portal.api.auth_endpoints import user_payload
@@ -18,7 +19,6 @@ from portal.api.auth_schemas import Account
 from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses, validated_json, validated_query
 from portal.database import db_session
-from portal.errors import api_error
 from portal.queries.accounts import AdminUsersQuery
 
 _ROLES = ", ".join(role.value for role in Role)
@@ -41,17 +41,15 @@ def admin_list_users() -> ResponseReturnValue:
 @api_spec.validate(json=schema.AccountChange, resp=responses(Account, *AUTHED, 404, 409, 413, 422), tags=TAGS)
 def admin_change_account(user_id: int) -> ResponseReturnValue:
     """`{"role": "viewer" | "seller" | "admin"}` or `{"active": false}` (true switches it on again)."""
+    # The last admin stays (AccountError, 409 `conflict`): answered by the one error handler; the
+    # request's session, locks and all, is rolled back when the request ends (portal/database.py).
     change: schema.AccountChange = validated_json()
     session = db_session()
     user = session.get(User, user_id)
     if user is None:
-        return api_error(404, "not_found", f"There is no user {user_id}.")
-    try:
-        if change.role is not None:
-            change_role(session, user, change.role, actor=current_api_user())
-        else:
-            set_active(session, user, bool(change.active), actor=current_api_user())
-    except AccountError as exc:
-        session.rollback()
-        return api_error(409, "conflict", str(exc))
+        raise NotFound(f"There is no user {user_id}.")
+    if change.role is not None:
+        change_role(session, user, change.role, actor=current_api_user())
+    else:
+        set_active(session, user, bool(change.active), actor=current_api_user())
     return jsonify(user_payload(user))

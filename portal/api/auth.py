@@ -12,33 +12,15 @@ from flask import g, request
 
 from models import Role, User
 from models.accounts.users import active_role
-from models.errors import DomainError, Forbidden
-from portal.api.tokens import TokenClaims, TokenError, decode_token
+from models.errors import Forbidden
+from portal.api.tokens import Refusal, TokenClaims, decode_token
 from portal.database import db_session
-from portal.errors import STATUS_OF_KIND, status_of
 from portal.redis_client import revocations
 from portal.revocations import RevocationMirror
 from portal.settings import settings
 from settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Refusal(DomainError):
-    """A caller the API does not accept (401): answered by the one error handler inside Flask,
-    and by the fast paths in front of it (which read `status`) with the same body."""
-
-    kind = "unauthorized"
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message, kind=_KIND_OF_STATUS[status], code=code)
-
-    @property
-    def status(self) -> int:
-        return status_of(self)
-
-
-_KIND_OF_STATUS = {status: kind for kind, status in STATUS_OF_KIND.items()}
 
 
 def verified_claims(authorization: str | None, config: Settings, revoked: RevocationMirror) -> TokenClaims:
@@ -53,10 +35,7 @@ def verified_claims(authorization: str | None, config: Settings, revoked: Revoca
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Refusal(401, "missing_token", "Send an 'Authorization: Bearer <token>' header.")
-    try:
-        claims = decode_token(token, config)
-    except TokenError as exc:
-        raise Refusal(401, exc.code, exc.message) from exc
+    claims = decode_token(token, config)  # TokenError, a Refusal: 401 with its own code
     if revoked.is_revoked(claims.jti):
         raise Refusal(401, "token_revoked", "The access token has been revoked.")
     return claims

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from portal.queries.accounts import TokenRequest
+
+__all__ = ["TokenRequest"]  # the request body, read by its one model in portal/queries
 Role = Literal["viewer", "seller", "admin"]
-
-
-class TokenRequest(BaseModel):
-    """E-mail and password (as JSON; an HTML form with the same fields works too)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    email: str = Field(min_length=1, description="The account's e-mail address (any case).")
-    password: str = Field(min_length=1)
 
 
 class TokenReply(BaseModel):

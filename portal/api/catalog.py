@@ -23,8 +23,7 @@ from models.catalog.service import (
     list_published,
     watchable_video,
 )
-from models.errors import DomainError
-from models.catalog.media import MediaError
+from models.errors import NotFound
 from models.figures.skip_rates import NONE_SKIPPABLE, recent_ad_skip_rates
 from portal.api import catalog_schemas as schema
 from portal.api.auth import api_auth, current_api_user
@@ -36,7 +35,8 @@ from portal.database import db_session
 from portal.errors import TOO_LARGE, api_error
 from portal.media import send_media
 from portal.playback.http import ad_json
-from portal.queries.catalog import VideosQuery
+from portal.queries.catalog import AdUploadFields, VideosQuery, VideoUploadFields
+from portal.queries.parse import parse_query
 from portal.settings import settings
 from portal.upload_limits import ad_limits, video_limits
 
@@ -91,7 +91,7 @@ def list_videos() -> ResponseReturnValue:
 def get_video(video_id: int) -> ResponseReturnValue:
     video = db_session().get(Video, video_id)
     if video is None or not video.is_published:
-        return api_error(404, "unknown_video", f"There is no video {video_id}.")
+        raise NotFound(f"There is no video {video_id}.", code="unknown_video")
     return jsonify(video_json(video))
 
 
@@ -102,29 +102,16 @@ def _upload() -> tuple[Any, str]:
     return file.stream, file.filename
 
 
-def _flag(name: str, default: bool) -> bool:
-    raw = request.form.get(name)
-    if raw is None:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise CatalogError(f"{name} must be true or false, got {raw!r}.")
-
-
-def _upload_rules(flag: str, *, description: bool) -> Callable[[], None]:
-    """The upload's own checks, without storing anything: what a form the schema refuses is told."""
+def _upload_rules(fields: type[VideoUploadFields | AdUploadFields]) -> Callable[[], None]:
+    """The upload's own checks, without storing anything: what a form the schema refuses is told
+    (the same refusal the view would give: the missing file, the flag, the title's rules)."""
 
     def check() -> None:
-        try:
-            _upload()
-            _flag(flag, True)
-            clean_title(request.form.get("title"))
-            if description:
-                clean_description(request.form.get("description"))
-        except CatalogError as exc:
-            raise DomainError(str(exc), kind="invalid", code="invalid_upload") from exc
+        _upload()
+        form = parse_query(fields, request.form)
+        clean_title(form.title)
+        if isinstance(form, VideoUploadFields):
+            clean_description(form.description)
 
     return check
 
@@ -151,18 +138,15 @@ def _file_route(view: Callable[..., Any]) -> Callable[..., Any]:
 @accepts_uploads
 @api_auth(Role.SELLER)
 @api_spec.validate(form=schema.VideoUploadForm, resp=responses(schema.CatalogVideo, 401, 403, 413, 422, 503, status=201),
-                   before=refused_by_rules(_upload_rules("published", description=True)), tags=["catalog"])
+                   before=refused_by_rules(_upload_rules(VideoUploadFields)), tags=["catalog"])
 def upload_video() -> ResponseReturnValue:
     """multipart/form-data: `title`, `description`, `file`, optional `published` (default true)."""
-    try:
-        stream, filename = _upload()
-        video = create_video(
-            db_session(), seller=current_api_user(), title=request.form.get("title"),
-            description=request.form.get("description"), upload=stream, filename=filename,
-            media_root=settings().media_root, limits=video_limits(), published=_flag("published", True),
-        )
-    except (CatalogError, MediaError) as exc:
-        return api_error(422, "invalid_upload", str(exc))
+    stream, filename = _upload()
+    form = parse_query(VideoUploadFields, request.form)
+    video = create_video(
+        db_session(), seller=current_api_user(), title=form.title, description=form.description, upload=stream,
+        filename=filename, media_root=settings().media_root, limits=video_limits(), published=form.published,
+    )
     return jsonify(video_json(video)), 201
 
 
@@ -170,10 +154,7 @@ def upload_video() -> ResponseReturnValue:
 @api_auth()
 @_file_route
 def video_media(video_id: int) -> ResponseReturnValue:
-    try:
-        video = watchable_video(db_session(), video_id, current_api_user())
-    except CatalogError as exc:
-        return api_error(404, "unknown_video", str(exc))
+    video = watchable_video(db_session(), video_id, current_api_user())  # 404 unknown_video otherwise
     return send_media(video.media_path, video.content_type)
 
 
@@ -192,18 +173,16 @@ def list_ads() -> ResponseReturnValue:
 @accepts_uploads
 @api_auth(Role.ADMIN)
 @api_spec.validate(form=schema.AdUploadForm, resp=responses(schema.CatalogAd, 401, 403, 413, 422, 503, status=201),
-                   before=refused_by_rules(_upload_rules("active", description=False)), tags=["catalog"])
+                   before=refused_by_rules(_upload_rules(AdUploadFields)), tags=["catalog"])
 def upload_ad() -> ResponseReturnValue:
     """multipart/form-data: `title`, `file`, optional `active` (default true)."""
-    try:
-        stream, filename = _upload()
-        ad = create_ad(
-            db_session(), admin=current_api_user(), title=request.form.get("title"), upload=stream,
-            filename=filename, media_root=settings().media_root, limits=ad_limits(), active=_flag("active", True),
-            window_hours=settings().ad_balance_window_hours,
-        )
-    except (CatalogError, MediaError) as exc:
-        return api_error(422, "invalid_upload", str(exc))
+    stream, filename = _upload()
+    form = parse_query(AdUploadFields, request.form)
+    ad = create_ad(
+        db_session(), admin=current_api_user(), title=form.title, upload=stream, filename=filename,
+        media_root=settings().media_root, limits=ad_limits(), active=form.active,
+        window_hours=settings().ad_balance_window_hours,
+    )
     return jsonify(dict(ad_json(ad, media_url), is_active=ad.is_active, impressions=ad.impressions)), 201
 
 
@@ -213,5 +192,5 @@ def upload_ad() -> ResponseReturnValue:
 def ad_media(ad_id: int) -> ResponseReturnValue:
     ad = db_session().get(Ad, ad_id)
     if ad is None:
-        return api_error(404, "unknown_ad", f"There is no ad {ad_id}.")
+        raise NotFound(f"There is no ad {ad_id}.", code="unknown_ad")
     return send_media(ad.media_path, ad.content_type)

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
 
-from portal.queries.parse import RequestInvalid, first_problem
+from portal.queries.parse import NOT_AN_OBJECT, RequestInvalid, first_problem
 
 
 class ErrorBody(BaseModel):
@@ -138,7 +138,7 @@ def validated_json() -> Any:
     content type leaves none, refused here like a body that fails its schema (422)."""
     body = request.context.json  # type: ignore[attr-defined]
     if body is None:
-        raise RequestInvalid("body: send a JSON object (Content-Type: application/json)")
+        raise RequestInvalid(NOT_AN_OBJECT)
     return body
 
 

@@ -9,21 +9,23 @@
 - `GET /admin/status?month=YYYY-MM`: the data-status calendar.
 
 spectree documents and validates each route with the models of portal/api/ops_schemas.py; the
-hand checks that give the pinned statuses and codes (400 for a bad page or month, the plan
-rules' own codes) stay in the views.
+plan rules (models.money.price_plans.parse_plan) and the batch rules (jobs.enqueue) judge the
+validated body and raise their own domain errors, which the one error handler answers
+(portal/errors.py), the same refusal as the operations pages'.
 """
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from spectree import Response
 
-from jobs.enqueue import QUEUE_DOWN, BatchRequestError, cancel_backfill, request_days, request_retry
+from jobs.enqueue import QUEUE_DOWN, cancel_backfill, request_days, request_retry
 from models import Role
 from models.batch.tables import BatchRun
 from models.business_time import month_range, today
+from models.errors import NotFound, Unavailable
 from models.figures.date_window import day_window
 from models.batch.ops_status import ad_impressions, calendar, nightly_health, run_detail, run_history
 from models.money.price_plans import (
@@ -45,7 +47,6 @@ from portal.api.blueprint import api_bp
 from portal.api.impression_range import date_range
 from portal.api.openapi import ErrorBody, api_spec, responses, validated_json, validated_query
 from portal.database import db_session
-from portal.errors import api_error
 from portal.queries import ops as queries
 from portal.settings import settings
 
@@ -56,15 +57,20 @@ BODY = (413, 422)  # a body over the size limit; a body that does not match its 
 PLANS, RUNS, STATUS_TAGS = ["admin: price plans"], ["admin: batch runs"], ["admin: data status"]
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
-
-
 def _parsed():  # type: ignore[no-untyped-def]
-    body = _body()
-    return parse_plan(body.get("name"), body.get("basis", "daily"), body.get("effective_from"), body.get("brackets"),
+    """The plan of the body spectree validated (its JSON types), judged by the plan rules."""
+    body: schema.PricePlanBody = validated_json()
+    return parse_plan(body.name, body.basis, body.effective_from, [b.model_dump() for b in body.brackets],
                       window=day_window(settings()))
+
+
+def _no_run(run_id: int) -> NotFound:
+    return NotFound(f"There is no batch run {run_id}.")
+
+
+def _queue_down() -> Unavailable:
+    """The job queue (Redis) could not be asked: 503 with Retry-After, nothing was started."""
+    return Unavailable(QUEUE_DOWN)
 
 
 @api_bp.get("/admin/plans")
@@ -157,13 +163,14 @@ def api_run(run_id: int) -> ResponseReturnValue:
     """One batch run with its partitions."""
     run = run_detail(db_session(), run_id)
     if run is None:
-        return api_error(404, "not_found", f"There is no batch run {run_id}.")
+        raise _no_run(run_id)
     return jsonify(_run_payload(run))
 
 
 def _runs_started() -> Response:
     """200 when every day was already queued or running, 202 when this request queued any."""
-    refusals = {f"HTTP_{code}": ErrorBody for code in (*AUTHED, 409, *BODY)}
+    # 400: a range that ends before it starts (jobs.enqueue `check_closed_days`, as on the page).
+    refusals = {f"HTTP_{code}": ErrorBody for code in (*AUTHED, 400, 409, *BODY)}
     return Response(HTTP_200=schema.RunsStarted, HTTP_202=schema.RunsStarted, **refusals)
 
 
@@ -174,12 +181,10 @@ def api_start_runs() -> ResponseReturnValue:
     """`{"first": "YYYY-MM-DD", "last"?: "YYYY-MM-DD"}`: one day, or a backfill of the range."""
     asked: schema.RunsRequest = validated_json()
     first, last = asked.first, asked.last or asked.first
-    try:
+    try:  # a refused range or day is a BatchRequestError or DateOutOfRange: the one handler answers
         result = request_days(settings(), first, last, requested_by=current_api_user().id)
-    except BatchRequestError as exc:
-        return api_error(409, "conflict", str(exc))
     except RedisError:
-        return api_error(503, "unavailable", QUEUE_DOWN)
+        raise _queue_down() from None
     return jsonify(started=result.started, already_active=result.already_active), 202 if result.started else 200
 
 
@@ -189,13 +194,11 @@ def api_start_runs() -> ResponseReturnValue:
 def api_retry_run(run_id: int) -> ResponseReturnValue:
     """Queue the failed partitions of a run again."""
     if run_detail(db_session(), run_id) is None:
-        return api_error(404, "not_found", f"There is no batch run {run_id}.")
-    try:
+        raise _no_run(run_id)
+    try:  # a run that cannot be retried is a BatchRequestError: the one handler answers
         indexes = request_retry(settings(), run_id)
-    except BatchRequestError as exc:
-        return api_error(409, "conflict", str(exc))
     except RedisError:
-        return api_error(503, "unavailable", QUEUE_DOWN)
+        raise _queue_down() from None
     return jsonify(run_id=run_id, partitions=indexes), 202
 
 
@@ -204,12 +207,10 @@ def api_retry_run(run_id: int) -> ResponseReturnValue:
 @api_spec.validate(resp=responses(schema.BackfillCancelled, *AUTHED, 404, 409, 413), tags=RUNS)
 def api_cancel_backfill(backfill_id: int) -> ResponseReturnValue:
     """Cancel the days of a backfill that have not started (409 when every day has)."""
-    try:
+    try:  # an unknown or fully started backfill is a BatchRequestError: the one handler answers
         cancelled = cancel_backfill(settings(), backfill_id)
-    except BatchRequestError as exc:
-        return api_error(404 if "there is no backfill" in str(exc) else 409, "conflict", str(exc))
     except RedisError:
-        return api_error(503, "unavailable", QUEUE_DOWN)
+        raise _queue_down() from None
     return jsonify(cancelled=sorted(cancelled))
 
 

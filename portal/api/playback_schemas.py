@@ -1,10 +1,10 @@
 """Request and response models of the API's playback endpoints (§4–§5), and the spectree
 decorators that document and validate them (the views of portal/api/playback.py carry them).
 
-The JSON bodies are parsed by the hand-written rules of portal/playback/http.py, which the
-browser player and the progress fast path (portal/api/progress_fast_path.py) share and whose
-refusal codes players rely on; the body models describe the same fields, and
-portal/api/rule_checks.py makes a body the schema refuses answer with the rule's own code.
+The JSON bodies are read by their models in portal/queries/playback.py, which the browser
+player and the progress fast path (portal/api/progress_fast_path.py) share and whose refusal
+codes players rely on; the body models here document the same fields, and
+portal/api/rule_checks.py makes a body the schema refuses answer with that model's own code.
 Numbers in bodies may be fractional (they are rounded to whole milliseconds or ids), so they
 are `number` in the document.
 """

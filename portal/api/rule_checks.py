@@ -1,11 +1,10 @@
-"""A spectree `before` hook for routes whose input rules live in hand-written checks.
+"""A spectree `before` hook for routes whose inputs have refusal codes of their own.
 
-Some inputs were checked by hand long before the OpenAPI schemas existed — the player's JSON
-bodies (portal/playback/http.py, shared with the browser player and the progress fast path),
-the upload forms — and their refusals carry codes that players and
-tests rely on (`not_a_number`, `missing_field`, `invalid_json`, `invalid_upload`,
-…). Their pydantic models document and type-check the same inputs, but a
-schema refusal alone would answer the generic `invalid_request`. So when a request does not
+Some inputs had refusal codes of their own long before the OpenAPI schemas existed — the
+player's JSON bodies (their models in portal/queries/playback.py, shared with the browser player
+and the progress fast path), the upload forms — codes that players and tests rely on
+(`not_a_number`, `missing_field`, `invalid_json`, …). The route's documented models type-check the
+same inputs, but a schema refusal alone would answer the generic `invalid_request`. So when a request does not
 match its schema, the route's own check runs first and its refusal (a `DomainError`, answered
 by the one error handler) is what the client gets; only a request that the check accepts and
 the schema still refuses gets the framework's `invalid_request`.

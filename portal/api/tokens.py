@@ -21,19 +21,36 @@ import jwt
 
 from models import Role, User
 from models.errors import DomainError
+from portal.errors import STATUS_OF_KIND, status_of
 from portal.numbers import whole_number
 from settings import Settings
 
 ISSUER = "paysystem"
 
 
-class TokenError(DomainError):
-    """A token that must not be accepted; `code` is the API error code."""
+class Refusal(DomainError):
+    """A caller the API does not accept (401): answered by the one error handler inside Flask,
+    and by the fast paths in front of it (which read `status`) with the same body."""
 
     kind = "unauthorized"
 
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, kind=_KIND_OF_STATUS[status], code=code)
+
+    @property
+    def status(self) -> int:
+        return status_of(self)
+
+
+_KIND_OF_STATUS = {status: kind for kind, status in STATUS_OF_KIND.items()}
+
+
+class TokenError(Refusal):
+    """A token that must not be accepted (401); `code` is the API error code. A `Refusal`, so
+    the token check's callers, the fast paths included, need not convert it."""
+
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code)
+        super().__init__(401, code, message)
 
 
 @dataclass(frozen=True)

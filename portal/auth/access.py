@@ -6,13 +6,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort
 from flask_login import current_user, login_required
 
 from models import Role, User
 from models.accounts.users import active_user
+from models.errors import Forbidden
 from portal.auth.server_sessions import session_is_current
 from portal.database import db_session
+from portal.error_pages import forbidden_message
 from portal.extensions import login_manager
 from portal.numbers import whole_number
 
@@ -40,7 +41,7 @@ def role_required(*roles: Role) -> Callable[[F], F]:
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if current_user.role not in roles and current_user.role != Role.ADMIN:
-                abort(403)
+                raise Forbidden(forbidden_message())
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

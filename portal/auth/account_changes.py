@@ -38,7 +38,7 @@ def account_email() -> ResponseReturnValue:
     try:
         address = request_email_change(db_session(), current_user, form.new_email.data or "",
                                        form.password.data or "", token, datetime.now(UTC))
-    except AccountError as exc:
+    except AccountError as exc:  # shown beside the field it is about, the form kept
         field = form.password if exc.code == "wrong_password" else form.new_email
         field.errors = [str(exc)]
         return account_page(status=400, email_form=form)
@@ -56,7 +56,7 @@ def account_email() -> ResponseReturnValue:
 def email_confirm(token: str) -> ResponseReturnValue:
     try:
         user = confirm_email_change(db_session(), token, datetime.now(UTC))
-    except (LinkError, AccountError) as exc:
+    except (LinkError, AccountError) as exc:  # the expired-link page (410)
         return render_template("auth/verify_invalid.html", message=str(exc)), 410
     flash(f"Your e-mail address is now {user.email}.", "info")
     return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.signin"))
@@ -71,7 +71,7 @@ def account_delete() -> ResponseReturnValue:
     try:
         delete_account(db_session(), current_user._get_current_object(), form.password.data or "",
                        media_root=settings().media_root, now=datetime.now(UTC))
-    except AccountError as exc:
+    except AccountError as exc:  # shown beside the field it is about, the form kept
         (form.password if exc.code == "wrong_password" else form.confirm).errors = [str(exc)]
         return account_page(status=409 if exc.kind == "conflict" else 400, delete_form=form)
     sign_out()

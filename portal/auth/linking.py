@@ -16,6 +16,8 @@ from portal.auth.forms import LinkForm
 from portal.auth.sessions import clear_pending_link, pending_link
 from portal.auth.views import bp
 from portal.database import db_session
+from portal.queries.accounts import LinkAnswerForm
+from portal.queries.parse import parse_query
 
 
 @bp.route("/link", methods=["GET", "POST"])
@@ -34,14 +36,15 @@ def link() -> ResponseReturnValue:
         return redirect(url_for("auth.account"))
     form = LinkForm()
     if form.validate_on_submit():
+        answer = parse_query(LinkAnswerForm, request.form)  # a button other than the two: 422, still waiting
         clear_pending_link()
-        if request.form.get("action") != "link":
+        if answer.action == "decline":
             flash(f"Your {pending.label} account was not linked.", "info")
             return redirect(url_for("auth.account"))
         session = db_session()
         try:
             link_identity(session, current_user._get_current_object(), pending.profile)
-        except AccountError as exc:
+        except AccountError as exc:  # rolled back and flashed on the account page
             session.rollback()
             flash(f"Not linked: {exc}.", "error")
             return redirect(url_for("auth.account"))

@@ -55,15 +55,15 @@ def reset(token: str) -> ResponseReturnValue:
     db = db_session()
     try:
         _, user = user_for_reset_token(db, token, _now())
-    except RecoveryError as exc:
+    except RecoveryError as exc:  # the expired-link page (410), which offers a new link
         return render_template("auth/reset_invalid.html", message=str(exc)), 410
     form = ResetForm()
     if form.validate_on_submit():
         try:
             reset_password(db, token, form.password.data or "", _now())
-        except RecoveryError as exc:
+        except RecoveryError as exc:  # the expired-link page (410), which offers a new link
             return render_template("auth/reset_invalid.html", message=str(exc)), 410
-        except AccountError as exc:
+        except AccountError as exc:  # shown beside the field, the form kept
             form.password.errors = [str(exc)]
             return render_template("auth/reset.html", form=form, email=user.email), 400
         if current_user.is_authenticated:
@@ -81,7 +81,7 @@ def account_name() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             rename(db_session(), current_user, form.display_name.data or "")
-        except AccountError as exc:
+        except AccountError as exc:  # shown beside the field, the form kept
             form.display_name.errors = [str(exc)]
             return account_page(rename_form=form, status=400)
         flash("Your name is changed.", "info")
@@ -99,7 +99,7 @@ def account_password() -> ResponseReturnValue:
             return account_page(password_form=form, status=400)
         try:
             change_password(db_session(), current_user, form.password.data or "")
-        except AccountError as exc:
+        except AccountError as exc:  # shown beside the field, the form kept
             form.password.errors = [str(exc)]
             return account_page(password_form=form, status=400)
         keep_this_session(current_user)  # this session stays signed in; every other one has ended

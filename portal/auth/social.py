@@ -18,16 +18,16 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from authlib.integrations.flask_client.apps import FlaskOAuth2App
-from flask import Flask, abort, current_app, flash, redirect, request, url_for
+from flask import Flask, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from joserfc.errors import JoseError
 
 from models import Role
-from models.accounts.service import SIGNUP_ROLES, AccountError, record_sign_in
+from models.accounts.service import record_sign_in
 from models.accounts.social import SocialProfile, create_social_user, find_identity, owner_of_email
 from models.accounts.users import is_active_account
-from models.errors import Forbidden, NotFound
+from models.errors import BadRequest, DomainError, Forbidden, NotFound, Upstream
 from portal.auth.sessions import (
     pop_social_next,
     remember_pending_link,
@@ -104,11 +104,11 @@ def _callback_url(name: str) -> str:
     return settings().public_url(url_for("auth.social_callback", provider=name))
 
 
-def _role_from_state(state: str) -> Role:
-    role = state.partition(".")[0]
-    if role not in {r.value for r in SIGNUP_ROLES}:
-        abort(400, description="The sign-in request carried no valid role; start again.")
-    return Role(role)
+def _role_from_state(answer: SocialCallbackQuery) -> Role:
+    role = answer.state_role
+    if role is None:
+        raise BadRequest("The sign-in request carried no valid role; start again.", code="invalid_state")
+    return role
 
 
 @bp.post("/social/<provider>/start")
@@ -122,7 +122,7 @@ def social_start(provider: str) -> ResponseReturnValue:
         return client.authorize_redirect(_callback_url(provider), state=state)
     except (requests.RequestException, AuthlibBaseError, ValueError, RuntimeError) as exc:
         current_app.logger.warning("%s discovery failed: %r", provider, exc)
-        abort(502, description=f"{config.label or provider} cannot be reached right now; try again later.")
+        raise Upstream(f"{config.label or provider} cannot be reached right now; try again later.") from None
 
 
 def _read_profile(config: OAuthProvider, client: FlaskOAuth2App, token: dict[str, Any]) -> SocialProfile:
@@ -151,17 +151,18 @@ def social_callback(provider: str) -> ResponseReturnValue:
         return redirect(url_for("auth.signin"))
     try:
         token = client.authorize_access_token()
-        role = _role_from_state(answer.state)
+        role = _role_from_state(answer)
         profile = _read_profile(config, client, token)
-    except AccountError as exc:
-        abort(400, description=str(exc))
+    except DomainError:
+        raise  # our own refusal (ProfileError, 400): a ValueError too, so kept from the clause below
     except (AuthlibBaseError, JoseError) as exc:
         # A state this browser was not given, a wrong nonce, a forged ID token, a refused code.
         current_app.logger.warning("%s sign-in refused: %r", provider, exc)
-        abort(400, description=f"The answer from {label} could not be verified, so nobody was signed in. Start again.")
+        raise BadRequest(f"The answer from {label} could not be verified, so nobody was signed in. Start again.",
+                         code="unverified_sign_in") from None
     except (requests.RequestException, ValueError) as exc:
         current_app.logger.warning("%s unreachable or answered nonsense: %r", provider, exc)
-        abort(502, description=f"{label} did not answer properly; try again later.")
+        raise Upstream(f"{label} did not answer properly; try again later.") from None
     return _sign_in_with(profile, role, label)
 
 
@@ -190,11 +191,7 @@ def _sign_in_with(profile: SocialProfile, role: Role, label: str) -> ResponseRet
             "info",
         )
         return redirect(url_for("auth.signin", next=url_for("auth.link")))
-    try:
-        user = create_social_user(session, profile, role)
-    except AccountError as exc:
-        if exc.code != "identity_race":
-            raise
-        abort(409, description="This sign-in was just used to create an account; sign in again.")
+    # A sign-in that created its account at the same instant is refused there (409 identity_race).
+    user = create_social_user(session, profile, role)
     flash(f"Welcome, {user.display_name}! Your {role.value} account is ready.", "info")
     return sign_in(user, next_url=pop_social_next())

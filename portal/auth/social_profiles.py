@@ -15,7 +15,10 @@ from models.accounts.social import SocialProfile
 
 
 class ProfileError(AccountError):
-    """The provider's answer does not say who signed in."""
+    """The provider's answer does not say who signed in: the sign-in is refused (400), start again."""
+
+    kind = "bad_request"
+    code = "unusable_profile"
 
 
 def _flag(value: Any) -> bool:

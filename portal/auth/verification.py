@@ -26,7 +26,7 @@ def verify(token: str) -> ResponseReturnValue:
     (another browser, signed out) to sign in — the link proves the mailbox, not the password."""
     try:
         user = verify_email(db_session(), token, datetime.now(UTC))
-    except LinkError as exc:
+    except LinkError as exc:  # the expired-link page (410), not an HTTP conversion
         return render_template("auth/verify_invalid.html", message=str(exc)), 410
     if current_user.is_authenticated and current_user.id == user.id:
         flash("Your e-mail address is verified.", "info")

@@ -58,7 +58,7 @@ def signup() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             address = normalize_email(form.email.data or "")
-        except AccountError as exc:
+        except AccountError as exc:  # shown beside the e-mail field, the form kept
             form.email.errors.append(str(exc))
             form.keep_passwords_only_if_valid()
             return render_template("auth/signup.html", form=form), 400

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from models import Ad, Role
+from models import Ad, Role, Video
 from models.catalog.service import CatalogError
 from models.catalog.video_management import (
     delete_ad,
@@ -31,11 +31,9 @@ from portal.database import db_session
 from portal.settings import settings
 
 
-def _owned(video_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return owned_video(db_session(), video_id, current_user)
-    except CatalogError as exc:
-        raise NotFound(str(exc)) from None
+def _owned(video_id: int) -> Video:
+    """The seller's own video (admins: any); another's or a deleted one is the 404 of a missing one."""
+    return owned_video(db_session(), video_id, current_user)
 
 
 def _edit_page(form: FlaskForm, save: Callable[[], object], template: str, saved: str, back: str,
@@ -44,7 +42,7 @@ def _edit_page(form: FlaskForm, save: Callable[[], object], template: str, saved
     if form.validate_on_submit():
         try:
             save()
-        except CatalogError as exc:
+        except CatalogError as exc:  # shown beside the title field, the form kept (not an HTTP conversion)
             form.title.errors = [str(exc)]
             return render_template(template, form=form, **context), 400
         flash(saved, "info")
@@ -54,11 +52,10 @@ def _edit_page(form: FlaskForm, save: Callable[[], object], template: str, saved
 
 def _delete_page(item: object, kind: str, remove: Callable[[], object], deleted: str,
                  back: str) -> ResponseReturnValue:
-    """A confirmation page; its POST deletes for good."""
+    """A confirmation page; its POST deletes for good (CSRFProtect has checked its token before
+    the view: a POST without it is the one `csrf_failed` refusal, portal/errors.py)."""
     form = ToggleForm()
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, description="The form expired; open the delete page again.")
         remove()
         flash(deleted, "info")
         return redirect(back)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -87,7 +87,7 @@ def upload() -> ResponseReturnValue:
                 upload=file.stream, filename=file.filename or "", media_root=settings().media_root,
                 limits=video_limits(), published=bool(form.published.data),
             )
-        except (CatalogError, MediaError) as exc:
+        except (CatalogError, MediaError) as exc:  # shown beside the file field, the form kept
             form.file.errors = [str(exc)]
             return render_template("catalog/upload.html", form=form), 422
         slots = len(video.slots)
@@ -110,13 +110,8 @@ def mine() -> ResponseReturnValue:
 @bp.post("/videos/<int:video_id>/published")
 @role_required(Role.SELLER)
 def publish(video_id: int) -> ResponseReturnValue:
-    if not ToggleForm().validate_on_submit():
-        abort(400)
     form = parse_query(PublishedForm, request.form)
-    try:
-        video = set_published(db_session(), video_id=video_id, seller=current_user, published=form.published == "1")
-    except CatalogError as exc:
-        raise NotFound(str(exc)) from None
+    video = set_published(db_session(), video_id=video_id, seller=current_user, published=form.published == "1")
     flash(f"“{video.title}” is {'published' if video.is_published else 'hidden from the catalog'}.", "info")
     return redirect(url_for("catalog.mine"))
 
@@ -134,7 +129,7 @@ def ads() -> ResponseReturnValue:
                 filename=file.filename or "", media_root=settings().media_root, limits=ad_limits(),
                 active=bool(form.active.data), window_hours=settings().ad_balance_window_hours,
             )
-        except (CatalogError, MediaError) as exc:
+        except (CatalogError, MediaError) as exc:  # shown beside the file field, the form kept
             form.file.errors = [str(exc)]
             status = 422
         else:
@@ -148,14 +143,9 @@ def ads() -> ResponseReturnValue:
 @bp.post("/admin/ads/<int:ad_id>/active")
 @role_required(Role.ADMIN)
 def ad_active(ad_id: int) -> ResponseReturnValue:
-    if not ToggleForm().validate_on_submit():
-        abort(400)
     form = parse_query(AdActiveForm, request.form)
-    try:
-        ad = set_ad_active(db_session(), ad_id=ad_id, active=form.active == "1",
-                           window_hours=settings().ad_balance_window_hours)
-    except CatalogError as exc:
-        raise NotFound(str(exc)) from None
+    ad = set_ad_active(db_session(), ad_id=ad_id, active=form.active == "1",
+                       window_hours=settings().ad_balance_window_hours)
     flash(f"Ad “{ad.title}” is {'active' if ad.is_active else 'switched off'}.", "info")
     return redirect(url_for("catalog.ads"))
 

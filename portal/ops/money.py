@@ -99,7 +99,7 @@ def create_run(month: str) -> ResponseReturnValue:
     when = month_or_404(month)
     try:
         run = create_payout_run(engine(), when, threshold_won=settings().payout_threshold_won, by=current_user.id)
-    except DomainError as exc:
+    except DomainError as exc:  # flashed on the page it returns to
         flash(exc.message, "error")
         return redirect(url_for("ops_money.month", month=month_label(when)))
     flash(f"Payout run of {month_label(when)}: {run.payouts} payouts, {len(run.carried)} carried.", "success")
@@ -170,7 +170,7 @@ def hold() -> ResponseReturnValue:
         return redirect(url_for("ops_money.index"))
     try:
         place_hold(db_session(), seller.id, form.reason, current_user._get_current_object())
-    except DomainError as exc:
+    except DomainError as exc:  # flashed on the page it returns to
         flash(exc.message, "error")
     else:
         flash(f"Payouts of {seller.display_name} are on hold.", "success")

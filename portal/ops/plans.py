@@ -27,7 +27,7 @@ from models.money.price_plans import (
 from models.money.settlement import PricePlan
 from portal.auth import role_required
 from portal.database import db_session
-from portal.errors import status_of
+from portal.errors import sentence, status_of
 from portal.queries.ops import PLAN_FORM_ROWS, PlanForm, PlansQuery
 from portal.queries.parse import parse_query
 from portal.settings import settings
@@ -63,7 +63,7 @@ def index() -> ResponseReturnValue:
         try:
             created = get_plan(session, plan_id)
             stale = stale_days(session, created, settings().tz)
-        except PlanError:
+        except PlanError:  # the created plan is gone (deleted meanwhile): the page without its notice
             created = None
     return _page(_values(None), stale=stale, created=created)
 
@@ -84,8 +84,8 @@ def create() -> ResponseReturnValue:
     session = db_session()
     try:
         plan = create_plan(session, _parsed(values), created_by=current_user.id)
-    except PlanError as exc:
-        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", status_of(exc))
+    except PlanError as exc:  # the form again with the rule's message and the error's status
+        return _page(values, sentence(exc.message), status_of(exc))
     flash(f"Plan {plan.id} ({plan.name}) takes effect on {plan.effective_from.isoformat()}.", "info")
     return redirect(url_for("ops_plans.index", created=plan.id), 303)
 
@@ -100,9 +100,9 @@ def edit(plan_id: int) -> ResponseReturnValue:
     values = _submitted()
     try:
         update_plan(session, plan_id, _parsed(values))
-    except PlanError as exc:
+    except PlanError as exc:  # the form again with the rule's message and the error's status
         session.rollback()
-        return _page(values, exc.message[0].upper() + exc.message[1:] + ".", status_of(exc),
+        return _page(values, sentence(exc.message), status_of(exc),
                      editing=get_plan(session, plan_id))
     flash(f"Plan {plan_id} saved.", "info")
     return redirect(url_for("ops_plans.index", created=plan_id), 303)

@@ -15,7 +15,7 @@ The dashboard is a third-party blueprint; this module wraps it instead of changi
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, current_app, jsonify, redirect, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -26,6 +26,7 @@ from rq_dashboard.web import setup_rq_connection
 
 from models import Role
 from models.errors import Forbidden, NotFound
+from portal.errors import WrongMethod
 
 URL_PREFIX = "/admin/rq"
 CSRF_COOKIE = "_csrf_token"
@@ -42,7 +43,7 @@ def admins_only() -> Response | None:
     if current_user.role != Role.ADMIN:
         raise Forbidden("The job queue dashboard is for admins.")
     if request.method == "GET" and request.endpoint == "rq_dashboard.requeue_all":
-        abort(405, description="Requeueing changes the queue: send it as a POST from the dashboard.")
+        raise WrongMethod("Requeueing changes the queue: send it as a POST from the dashboard.")
     problem = _dashboard_url_problem(request.view_args or {})
     if problem is not None:
         raise NotFound(problem)

@@ -13,14 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from redis.exceptions import RedisError
 
 from jobs.enqueue import (
     QUEUE_DOWN,
-    BatchRequestError,
     cancel_backfill,
     next_nightly,
     request_days,
@@ -30,10 +29,10 @@ from models import Role
 from models.batch.ops_status import run_detail, run_history
 from models.batch.tables import RunState
 from models.business_time import today
-from models.errors import NotFound
-from models.figures.date_window import DateOutOfRange
+from models.errors import DomainError, NotFound, Unavailable
 from portal.auth import role_required
 from portal.database import db_session
+from portal.errors import as_sentence, sentence
 from portal.extensions import htmx
 from portal.queries.ops import BackfillForm, RunDayForm, RunsQuery
 from portal.queries.parse import parse_query
@@ -74,22 +73,21 @@ def ops_int(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
-def _render(message: str | None = None, category: str = "info", status: int = 200) -> ResponseReturnValue:
+def _render() -> ResponseReturnValue:
     page = parse_query(RunsQuery).page
     history = run_history(db_session(), page)
     latest = today(settings().tz) - timedelta(days=1)
-    context = dict(history=history, message=message, category=category, latest=latest, active=ACTIVE,
-                   RunState=RunState)
+    context = dict(history=history, message=None, category="info", latest=latest, active=ACTIVE, RunState=RunState)
     if htmx:
-        return render_template("ops/_runs.html", **context), status
+        return render_template("ops/_runs.html", **context)
     try:
         nightly = next_nightly(settings())
     except RedisError:
         nightly = None
-    return render_template("ops/runs.html", nightly=nightly, **context), status
+    return render_template("ops/runs.html", nightly=nightly, **context)
 
 
-def _answer(message: str, category: str = "info", status: int = 200) -> ResponseReturnValue:
+def _answer(message: str, category: str = "info") -> ResponseReturnValue:
     """After a button: htmx gets the refreshed runs fragment with the message; a plain form
     post is redirected back to the page (303) with the message flashed."""
     if htmx:
@@ -101,17 +99,23 @@ def _answer(message: str, category: str = "info", status: int = 200) -> Response
             latest=today(settings().tz) - timedelta(days=1), active=ACTIVE, RunState=RunState)
         # htmx swaps only successful answers: a refusal comes back as the fragment with its reason.
         return response, 200, {"HX-Push-Url": url_for("ops_runs.index"), "Vary": "HX-Request"}
-    if status >= 400:
-        abort(status, description=message)
     flash(message, category)
     return redirect(url_for("ops_runs.index"), 303)
+
+
+def _refused(exc: DomainError) -> ResponseReturnValue:
+    """A button the rules refused (a day not over yet, a run already going, the queue down): htmx
+    gets the runs fragment with the reason, since it swaps only successful answers; a plain form
+    post gets the one refusal, its status from the error's kind (portal/errors.py)."""
+    if not htmx:
+        raise as_sentence(exc) from exc
+    return _answer(sentence(exc.message), "error")
 
 
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> ResponseReturnValue:
-    body, status = _render()
-    return body, status, {"Vary": "HX-Request"}
+    return _render(), 200, {"Vary": "HX-Request"}
 
 
 @bp.get("/<int:run_id>")
@@ -141,12 +145,10 @@ def run_day() -> ResponseReturnValue:
     day = parse_query(RunDayForm, request.form).day
     try:
         result = request_days(settings(), day, day, requested_by=current_user.id)
-    except DateOutOfRange as exc:
-        return _answer(exc.message[0].upper() + exc.message[1:], "error", 422)
-    except BatchRequestError as exc:
-        return _answer(str(exc).capitalize() + ".", "error", 409)
+    except DomainError as exc:  # DateOutOfRange, BatchRequestError
+        return _refused(exc)
     except RedisError:
-        return _answer(QUEUE_DOWN, "error", 503)
+        return _refused(Unavailable(QUEUE_DOWN))
     return _answer(_started(result, f"a run of {day.isoformat()}"))
 
 
@@ -157,12 +159,10 @@ def backfill() -> ResponseReturnValue:
     first, last = form.first, form.last
     try:
         result = request_days(settings(), first, last, requested_by=current_user.id)
-    except DateOutOfRange as exc:
-        return _answer(exc.message[0].upper() + exc.message[1:], "error", 422)
-    except BatchRequestError as exc:
-        return _answer(str(exc).capitalize() + ".", "error", 409 if first <= last else 400)
+    except DomainError as exc:  # DateOutOfRange, BatchRequestError
+        return _refused(exc)
     except RedisError:
-        return _answer(QUEUE_DOWN, "error", 503)
+        return _refused(Unavailable(QUEUE_DOWN))
     return _answer(_started(result, f"a backfill of {first.isoformat()} to {last.isoformat()}"))
 
 
@@ -173,10 +173,10 @@ def retry(run_id: int) -> ResponseReturnValue:
         raise NotFound(f"There is no batch run {run_id}.")
     try:
         indexes = request_retry(settings(), run_id)
-    except BatchRequestError as exc:
-        return _answer(str(exc).capitalize() + ".", "error", 409)
+    except DomainError as exc:  # BatchRequestError
+        return _refused(exc)
     except RedisError:
-        return _answer(QUEUE_DOWN, "error", 503)
+        return _refused(Unavailable(QUEUE_DOWN))
     what = f"partitions {', '.join(map(str, indexes))}" if indexes else "its final step"
     return _answer(f"Retrying run {run_id}: {what}.")
 
@@ -186,10 +186,9 @@ def retry(run_id: int) -> ResponseReturnValue:
 def cancel(backfill_id: int) -> ResponseReturnValue:
     try:
         cancelled = cancel_backfill(settings(), backfill_id)
-    except BatchRequestError as exc:
-        status = 404 if "there is no backfill" in str(exc) else 409
-        return _answer(str(exc).capitalize() + ".", "error", status)
+    except DomainError as exc:  # BatchRequestError
+        return _refused(exc)
     except RedisError:
-        return _answer(QUEUE_DOWN, "error", 503)
+        return _refused(Unavailable(QUEUE_DOWN))
     return _answer(f"Cancelled {len(cancelled)} day{'s' if len(cancelled) > 1 else ''} of backfill {backfill_id} "
                    f"(runs {', '.join(map(str, sorted(cancelled)))}).")

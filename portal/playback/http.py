@@ -3,14 +3,15 @@
 The browser player (cookie session, CSRF header, portal/watch/views.py) and other players
 (`/api/v1`, bearer token, portal/api/playback.py) do the same things with the same JSON at the
 same URLs: each has plain view functions, with its own guard, that pass the signed-in viewer
-(and how to name media URLs) to the handlers here; the work is done by
-models/playback/service.py. The API's progress endpoint, the hottest of all, is
+(and how to name media URLs) to the handlers here; the bodies are read by the models of
+portal/queries/playback.py and the work is done by models/playback/service.py. A refusal (a
+`DomainError`: PlaybackError, CatalogError, RequestInvalid) is answered as JSON by the one error
+handler (the browser player's views mark their requests as JSON ones, portal/errors.py). The API's progress endpoint, the hottest of all, is
 served in front of Flask (portal/api/progress_fast_path.py) with the same `progress_reply`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from flask.typing import ResponseReturnValue
 
 from models import Ad, User
 from models.playback.ad_breaks import SKIP_AFTER_SECONDS, is_skippable, record_ad_skip
-from models.catalog.service import CatalogError, watchable_video
+from models.catalog.service import watchable_video
 from models.playback.service import (
     open_session,
     pick_ad,
@@ -31,7 +32,9 @@ from models.playback.service import (
 from models.playback.progress_recorder import ProgressRecorder
 from models.playback.watch_rules import PlaybackError, ProgressReport
 from portal.database import db_session, progress_recorder
-from portal.errors import api_error, domain_error, error_body, status_of
+from portal.errors import error_body, status_of
+from portal.queries.parse import RequestInvalid, parse_body
+from portal.queries.playback import AdViewInput, OpenSessionInput, ProgressInput
 from portal.settings import settings
 
 # Players report at least this often while playing (§4: at least every 10 s).
@@ -44,62 +47,25 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def playback_error(exc: PlaybackError) -> ResponseReturnValue:
-    return domain_error(exc)
-
-
-def json_object(body: Any) -> dict[str, Any]:
-    """`body` (a decoded request body, None when it was not JSON) if it is an object; 422 otherwise."""
-    if not isinstance(body, dict):
-        raise PlaybackError("invalid", "invalid_json", "Send a JSON object with Content-Type: application/json.")
-    return body
-
-
-def json_body() -> dict[str, Any]:
-    return json_object(request.get_json(silent=True))
-
-
-def whole_number(body: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    """A JSON number as whole units (fractions of a millisecond are rounded); 422 otherwise."""
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise PlaybackError("invalid", "missing_field", f"{name} is required.")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PlaybackError("invalid", "not_a_number", f"{name} must be a number, got {value!r}.")
-    number = round(value)
-    if number < 0:
-        raise PlaybackError("invalid", "negative_value", f"{name} cannot be negative (got {value}).")
-    return number
-
-
-def parse_progress(body: Any) -> ProgressReport:
-    body = json_object(body)
-    state = body.get("state", "playing")
-    if state not in ("playing", "paused"):
-        raise PlaybackError("invalid", "invalid_state", f"state must be 'playing' or 'paused', got {state!r}.")
-    position = whole_number(body, "position_ms")
-    assert position is not None
-    return ProgressReport(position, state == "playing", whole_number(body, "seek_to_ms", required=False))
+def _body() -> Any:
+    """This request's body as JSON (None when it is not JSON), for `parse_body`: reading, not
+    parsing (the models of portal/queries/playback.py judge it)."""
+    return request.get_json(silent=True)
 
 
 def open_session_input() -> int | None:
     """The optional `start_position_ms` of a request opening a session (no body: None)."""
-    body = json_body() if request.content_length else {}
-    return whole_number(body, "start_position_ms", required=False)
+    return parse_body(OpenSessionInput, _body() if request.content_length else {}).start_position_ms
 
 
-def progress_input() -> ProgressReport:
-    return parse_progress(request.get_json(silent=True))
+def progress_input() -> ProgressInput:
+    return parse_body(ProgressInput, _body())
 
 
 def ad_view_input() -> tuple[int, int]:
     """`slot_index` and `ad_id` of an ad view report."""
-    body = json_body()
-    slot_index, ad_id = whole_number(body, "slot_index"), whole_number(body, "ad_id")
-    assert slot_index is not None and ad_id is not None
-    return slot_index, ad_id
+    body = parse_body(AdViewInput, _body())
+    return body.slot_index, body.ad_id
 
 
 def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int, session_id: int,
@@ -107,9 +73,11 @@ def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int,
     """Status and JSON of a progress report (§4) whose decoded body is `body` (None if not JSON);
     `session_version` is the bearer token's `sv` when a token authenticated the viewer."""
     try:
+        report = parse_body(ProgressInput, body)
         result = recorder.record(viewer_id=viewer_id, video_id=video_id, session_id=session_id,
-                                 report=parse_progress(body), now=now(), session_version=session_version)
-    except PlaybackError as exc:
+                                 report=ProgressReport(report.position_ms, report.playing, report.seek_to_ms),
+                                 now=now(), session_version=session_version)
+    except (RequestInvalid, PlaybackError) as exc:  # answered here: the fast path in front of Flask has no handler
         return status_of(exc), error_body(exc.code, exc.message)
     return 200, {"session_id": session_id, "position_ms": result.position_ms, "status": result.status.value,
                  "ended": result.ended}
@@ -138,10 +106,7 @@ AD_SKIP = f"{SESSION}/slots/<int:slot_index>/skip"
 
 
 def history(viewer: User, video_id: int) -> ResponseReturnValue:
-    try:
-        video = watchable_video(db_session(), video_id, viewer)
-    except CatalogError as exc:
-        return api_error(404, "unknown_video", str(exc))
+    video = watchable_video(db_session(), video_id, viewer)  # CatalogError: 404 unknown_video
     state = resume_state(db_session(), viewer.id, video)
     return jsonify(video_id=video_id, resume_position_ms=state.position_ms,
                    status=state.status.value if state.status else None)
@@ -149,15 +114,9 @@ def history(viewer: User, video_id: int) -> ResponseReturnValue:
 
 def open_playback(viewer: User, video_id: int) -> ResponseReturnValue:
     db = db_session()
-    try:
-        video = watchable_video(db, video_id, viewer)
-    except CatalogError as exc:
-        return api_error(404, "unknown_video", str(exc))
-    try:
-        opened = open_session(db, viewer=viewer, video=video, now=now(), tz=settings().tz,
-                              start_position_ms=open_session_input())
-    except PlaybackError as exc:
-        return playback_error(exc)
+    video = watchable_video(db, video_id, viewer)  # CatalogError: 404 unknown_video
+    opened = open_session(db, viewer=viewer, video=video, now=now(), tz=settings().tz,
+                          start_position_ms=open_session_input())
     return jsonify(
         session_id=opened.session_id,
         video_id=video_id,
@@ -175,15 +134,12 @@ def open_playback(viewer: User, video_id: int) -> ResponseReturnValue:
 def progress(viewer_id: int, video_id: int, session_id: int) -> ResponseReturnValue:
     # The hot path: no ORM session, connections of its own (models/playback/progress_recorder.py).
     status, reply = progress_reply(progress_recorder(), viewer_id=viewer_id, video_id=video_id,
-                                   session_id=session_id, body=request.get_json(silent=True))
+                                   session_id=session_id, body=_body())
     return jsonify(reply), status
 
 
 def details(viewer_id: int, video_id: int, session_id: int) -> ResponseReturnValue:
-    try:
-        found = session_details(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id)
-    except PlaybackError as exc:
-        return playback_error(exc)
+    found = session_details(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id)
     return jsonify(
         session_id=found.session_id,
         video_id=found.video_id,
@@ -203,30 +159,21 @@ def details(viewer_id: int, video_id: int, session_id: int) -> ResponseReturnVal
 
 def ad_for_slot(viewer_id: int, video_id: int, session_id: int, slot_index: int,
                 media_url: MediaUrl) -> ResponseReturnValue:
-    try:
-        ad = pick_ad(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
-                     slot_index=slot_index, now=now(), window_hours=settings().ad_balance_window_hours)
-    except PlaybackError as exc:
-        return playback_error(exc)
+    ad = pick_ad(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                 slot_index=slot_index, now=now(), window_hours=settings().ad_balance_window_hours)
     return jsonify(slot_index=slot_index, ad=ad_json(ad, media_url))
 
 
 def ad_view(viewer_id: int, video_id: int, session_id: int) -> ResponseReturnValue:
-    try:
-        slot_index, ad_id = ad_view_input()
-        view = record_ad_view(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
-                              slot_index=slot_index, ad_id=ad_id, now=now())
-    except PlaybackError as exc:
-        return playback_error(exc)
+    slot_index, ad_id = ad_view_input()
+    view = record_ad_view(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                          slot_index=slot_index, ad_id=ad_id, now=now())
     return jsonify(session_id=session_id, slot_index=view.slot_index, ad_id=view.ad_id,
                    day=view.day.isoformat()), 201
 
 
 def ad_skip(viewer_id: int, video_id: int, session_id: int, slot_index: int) -> ResponseReturnValue:
-    try:
-        view = record_ad_skip(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
-                              slot_index=slot_index, now=now())
-    except PlaybackError as exc:
-        return playback_error(exc)
+    view = record_ad_skip(db_session(), viewer_id=viewer_id, video_id=video_id, session_id=session_id,
+                          slot_index=slot_index, now=now())
     return jsonify(session_id=session_id, slot_index=slot_index, ad_id=view.ad_id,
                    skipped_at=view.skipped_at.isoformat() if view.skipped_at else None)

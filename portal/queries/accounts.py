@@ -1,16 +1,17 @@
 """The accounts questions: the accounts list (`/admin/users/` and `GET /api/v1/admin/users`), its
-role and active forms, and the sign-in pages' arguments."""
+role and active forms, the sign-in pages' arguments and the API's sign-in body."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, field_validator
 
 from models import Role
 from models.accounts.service import MAX_USERS_PAGE, SIGNUP_ROLES
 from portal.queries.base import LenientQuery
 from portal.queries.fields import Page, Switch, rows_per_page
+from portal.queries.parse import Body
 
 
 class AdminUsersQuery(LenientQuery):
@@ -52,6 +53,20 @@ class SocialCallbackQuery(LenientQuery):
     error: Annotated[str, Field(max_length=200)] | None = None
     state: Annotated[str, Field(max_length=500)] = ""
 
+    @property
+    def state_role(self) -> Role | None:
+        """The role the sign-in started with (the state is `"<role>.<random>"`, portal/auth/social.py),
+        None when it names none a person may choose. Read only after authlib has checked that this
+        browser was given this state: a forged state is refused as unverified, not as a bad role."""
+        role = self.state.partition(".")[0]
+        return Role(role) if role in {r.value for r in SIGNUP_ROLES} else None
+
+
+class LinkAnswerForm(LenientQuery):
+    """The answer on the page that links a waiting social sign-in: its two buttons."""
+
+    action: Literal["link", "decline"]
+
 
 class UserRoleForm(LenientQuery):
     """The accounts page's role picker."""
@@ -63,3 +78,30 @@ class UserActiveForm(LenientQuery):
     """The accounts page's switch: 0 deactivates, 1 reactivates."""
 
     active: Switch
+
+
+class AttemptedAccount(LenientQuery):
+    """The e-mail a sign-in attempt names (the page's form field or the API's JSON `email`), as the
+    key of its per-account limit (portal/login_limits.py). It never refuses: the limit is taken
+    before the view, whose own form or schema judges the value; anything but text names no account."""
+
+    email: str = ""
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _normalised(cls, value: object) -> str:
+        return value.strip().lower()[:254] if isinstance(value, str) else ""
+
+
+def _named(email: str) -> str:
+    if not email.strip():
+        raise ValueError("the e-mail address is blank")
+    return email
+
+
+class TokenRequest(Body):
+    """E-mail and password (as JSON; an HTML form with the same fields works too)."""
+
+    email: Annotated[str, AfterValidator(_named)] = Field(min_length=1,
+                                                          description="The account's e-mail address (any case).")
+    password: str = Field(min_length=1)

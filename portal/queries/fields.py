@@ -66,3 +66,19 @@ def rows_per_page(default: int, highest: int, description: str | None = None) ->
     return Field(default, ge=1, le=highest, description=description or f"Rows per page (at most {highest}).")
 # An on/off switch posted by a toggle button: "1" on, "0" off; nothing else.
 Switch = Literal["0", "1"]
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(value: object) -> object:
+    """true/false as a form or a script sends it (also 1/0, yes/no, on/off, any case)."""
+    if isinstance(value, str):
+        if value.lower() not in _FLAGS:
+            raise ValueError(f"must be true or false, got {value[:40]!r}")
+        return _FLAGS[value.lower()]
+    return value
+
+
+# A yes/no field of an API form (portal/api/catalog_schemas.py FLAG_DESCRIPTION documents it).
+Flag = Annotated[bool, BeforeValidator(_flag)]

@@ -129,6 +129,7 @@ def _form_query(model: type[Any]) -> tuple[Any, FormError | None]:
         return parse_query(model), None
     except RequestInvalid as exc:
         dropped = ("from", "to") if exc.field in (None, "from", "to") else (exc.field,)
+        # Not parsing: the query string as sent, less the refused parameter, read again by the model.
         rest = {name: value for name, value in request.args.lists() if name not in dropped}
         try:
             query = parse_query(model, rest)
@@ -143,7 +144,7 @@ def _form_error(field: str | None, message: str) -> FormError:
 
 def _sent(name: str) -> str:
     """A date field as sent (its first value), to show again in the form."""
-    values = request.args.getlist(name)
+    values = request.args.getlist(name)  # not parsing: the text as typed, echoed into the field
     return values[0] if values else ""
 
 
@@ -366,6 +367,7 @@ def receipt(video_id: int, day: str) -> ResponseReturnValue:
 def _receipt_close_url() -> str:
     """Where closing a receipt leads: the settlement table it was opened from (its state rides on
     the receipt's URL)."""
+    # Not parsing: the table's query string (already read by its model) copied into the link back.
     return url_for("seller_portal.settlements", **{k: v for k, v in request.args.items() if v})
 
 
@@ -399,7 +401,7 @@ def video_stats(video_id: int) -> ResponseReturnValue:
     ledger = view_ledger(session, cache, seller_id, video_id, first, last, tz)
     restated = restatement_list(session, seller_id, first, last, video_id=video_id)  # flags the days shown
     state = {"range": window.preset, "from": first.isoformat(), "to": last.isoformat(),
-             "seller_id": request.args.get("seller_id") or None}
+             "seller_id": seller_id if current_user.is_admin else None}  # as scope_seller read it
 
     def period_url(preset: str) -> str:
         args = {**state, "range": preset}

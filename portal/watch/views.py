@@ -15,11 +15,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from models import Ad, User
-from models.catalog.service import CatalogError, watchable_video
-from models.errors import NotFound
+from models.catalog.service import watchable_video
+from models.errors import DomainError, NotFound
 from models.playback.service import resume_state
 from portal.database import db_session
-from portal.errors import api_error
+from portal.errors import answer_in_json
 from portal.media import send_media
 from portal.playback import http
 from portal.playback.http import REPORT_EVERY_SECONDS
@@ -29,12 +29,15 @@ bp = Blueprint("watch", __name__)
 
 
 def signed_in_json(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Like login_required, but a script gets a JSON 401 instead of a redirect to the sign-in page."""
+    """Like login_required, but a script gets a JSON 401 instead of a redirect to the sign-in page;
+    every refusal of the view is JSON (portal/errors.py `answer_in_json`), answered by the one
+    error handler."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        answer_in_json()
         if not current_user.is_authenticated:
-            return api_error(401, "not_signed_in", "Sign in to watch videos.")
+            raise DomainError("Sign in to watch videos.", kind="unauthorized", code="not_signed_in")
         return view(*args, **kwargs)
 
     return wrapped
@@ -49,10 +52,7 @@ def _media_url(kind: str, item_id: int) -> str:
 
 
 def _video_for_viewer(video_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return watchable_video(db_session(), video_id, _viewer())
-    except CatalogError as exc:
-        raise NotFound(str(exc)) from None
+    return watchable_video(db_session(), video_id, _viewer())  # CatalogError: the 404 page, unknown_video
 
 
 @bp.get("/videos/<int:video_id>")
