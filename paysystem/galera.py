@@ -75,6 +75,18 @@ class Layout:
     def check_port(self, n: int) -> int:
         return self.base_port + 40 + n
 
+    def ist_port(self, n: int) -> int:
+        return self.base_port + 20 + n
+
+    def sst_port(self, n: int) -> int:
+        return self.base_port + 30 + n
+
+    def ports(self) -> set[int]:
+        """Every port the cluster listens on: whatever else runs beside it (cluster-web.sh's
+        replica) must keep clear of them, or a node that rejoins cannot open its IST listener."""
+        per_node = (self.sql_port, self.group_port, self.ist_port, self.sst_port, self.check_port)
+        return {self.writer_port, self.stats_port} | {port(n) for n in range(1, self.nodes + 1) for port in per_node}
+
     def datadir(self, n: int) -> Path:
         return self.root / f"node{n}" / "data"
 
@@ -106,7 +118,7 @@ def node_config(layout: Layout, n: int) -> str:
     members = ",".join(f"127.0.0.1:{layout.group_port(i)}" for i in range(1, layout.nodes + 1))
     provider_options = ";".join([
         f"gmcast.listen_addr=tcp://127.0.0.1:{layout.group_port(n)}",
-        f"ist.recv_addr=127.0.0.1:{layout.base_port + 20 + n}",
+        f"ist.recv_addr=127.0.0.1:{layout.ist_port(n)}",
         "gcache.size=64M",
         # A killed node is declared gone after ~3 s instead of the default 5+ s.
         "evs.suspect_timeout=PT3S", "evs.inactive_timeout=PT6S", "evs.keepalive_period=PT0.5S",
@@ -136,7 +148,7 @@ wsrep_node_name=node{n}
 wsrep_node_address=127.0.0.1:{layout.group_port(n)}
 wsrep_provider_options="{provider_options}"
 wsrep_sst_method=rsync
-wsrep_sst_receive_address=127.0.0.1:{layout.base_port + 30 + n}
+wsrep_sst_receive_address=127.0.0.1:{layout.sst_port(n)}
 wsrep_slave_threads=2
 # A binary log an asynchronous replica can follow (GTID): every node logs its own and the
 # other nodes' writesets (log_slave_updates). wsrep_gtid_mode (one cluster-wide GTID, so a

@@ -54,7 +54,7 @@ error = row.get("Last_Error") or row.get("Last_IO_Error")
 fields = ("Master_Host", "Master_Port", "Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master", "Gtid_IO_Pos")
 host, port, io, sql, behind, gtid = (row.get(name) for name in fields)
 print(f"  replica: following {host}:{port}, IO {io}, SQL {sql}, {behind} s behind, GTID {gtid}"
-      + (f", error: {error}" if error else ""))' "${REPLICA_PORT:-3421}" \
+      + (f", error: {error}" if error else ""))' "${REPLICA_PORT:-3451}" \
     2>/dev/null || echo "  replica: not answering"
 }
 

@@ -84,3 +84,19 @@ def test_cluster_script_starts_the_web_side_on_galera_with_the_replica_on_a_node
     assert 'REPLICA_SOURCE="127.0.0.1:$((PAYSYSTEM_CLUSTER_PORT + REPLICA_SOURCE_NODE))"' in script
     checked = subprocess.run(["bash", "-n", str(PROJECT_ROOT / "scripts/cluster.sh")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_web_side_keeps_clear_of_every_port_of_the_cluster(tmp_path):
+    """cluster-web.sh's private primary and replica once sat on 3420/3421, node 1's IST port:
+    a node killed by the failover test could not open its IST listener when it rejoined, and
+    its state transfer failed."""
+    import re
+
+    script = (PROJECT_ROOT / "scripts/cluster-web.sh").read_text()
+    defaults = {name: value for name, value in re.findall(r"^(\w+_PORTS?)=\$\{\w+:-\"?([\d ]+)\"?\}", script, re.M)}
+    assert set(defaults) >= {"PRIMARY_PORT", "REPLICA_PORT", "BALANCER_PORT", "WEB_PORTS", "REDIS_QUEUE_PORT"}
+    web_ports = {int(port) for value in defaults.values() for port in value.split()}
+    layout = Layout(tmp_path, 3400)
+    assert len(layout.ports()) == 2 + 5 * 3  # writer, statistics; per node SQL, group, IST, SST, check
+    assert {layout.ist_port(1), layout.sst_port(3)} == {3421, 3433}
+    assert not web_ports & layout.ports()
