@@ -17,6 +17,7 @@ with a run of every day in order:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -25,7 +26,13 @@ from sqlalchemy import Connection, text
 from models.money import restatements
 from models.figures.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
 from models.figures.period_calendar import period_start_sql
-from models.figures.retention import day_histogram_sql
+from models.figures.period_calendar import rollup_periods
+from models.figures.retention import (
+    GROUP_CONCAT_LIMIT,
+    add_day_to_period_sql,
+    day_histogram_sql,
+    rebuild_period_sql,
+)
 from models.money.pricing import Plan, plans_in_force, price_sql, tiers_of
 from models.money.settlement import PricingBasis
 from models.sql_dialect import Dialect
@@ -34,6 +41,9 @@ from models.figures.tables import RollupPeriod
 _DAY = "tmp_batch_day"
 _CHANGE = "tmp_batch_change"
 _ROLLUP = "tmp_batch_rollup"
+# Set to "1" only by `bench.pipeline --without-retention` (in its workers' environment): the
+# retention step's cost is the backfill with the step minus the backfill without it.
+SKIP_RETENTION_ENV = "PAYSYSTEM_BENCH_SKIP_RETENTION"
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,8 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan,
     if later and conn.execute(text(f"SELECT 1 FROM {_CHANGE} LIMIT 1")).first() is not None:
         later_rows = _carry_forward(conn, d, day)
     rollup_rows = _apply_rollup(conn, d)
-    replace_retention(conn, d, day, params)
+    if os.environ.get(SKIP_RETENTION_ENV) != "1":
+        replace_retention(conn, d, day, params)
     for name in (_DAY, _CHANGE, _ROLLUP):
         conn.execute(text(d.drop_temp(name)))
     # --- restatements (§9): store what changed, in the same transaction as the new rows
@@ -197,12 +208,32 @@ def _apply_rollup(conn: Connection, d: Dialect) -> int:
 
 
 def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> int:
-    """Replace the day's retention rows of the partition's videos (models/figures/retention.py);
-    returns the rows written. A histogram has no running totals and no rollups to move."""
-    conn.execute(text("DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
-    return conn.execute(text(f"""
+    """Replace the day's retention rows of the partition's videos and add them into their week
+    and month rows (models/figures/retention.py); returns the rows written.
+
+    The daily histograms have no running totals. The period rows get the day added like the other
+    rollups, but a histogram text cannot be subtracted: where the period rows already hold this
+    day (a re-run) or a later day of the period (days run out of order), the partition's period
+    rows are rebuilt from the period's daily rows instead, so they keep the days in day order."""
+    replaced = conn.execute(text(
+        "DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params).rowcount
+    rows = conn.execute(text(f"""
         INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
         {day_histogram_sql(d)}"""), params).rowcount
+    for period, start, end in rollup_periods(day):
+        span = {**params, "period": period.value, "period_start": start, "period_end": end}
+        later = conn.execute(text(
+            "SELECT 1 FROM video_daily_retention WHERE day > :day AND day <= :period_end "
+            "AND video_id BETWEEN :lo AND :hi LIMIT 1"), span).first() is not None
+        if not replaced and not later:
+            rows += conn.execute(text(add_day_to_period_sql(d)), span).rowcount
+            continue
+        conn.execute(text("DELETE FROM video_period_retention WHERE period = :period AND period_start = :period_start "
+                          "AND video_id BETWEEN :lo AND :hi"), span)
+        if d.mysql:
+            conn.execute(text(GROUP_CONCAT_LIMIT))
+        rows += conn.execute(text(rebuild_period_sql(d)), span).rowcount
+    return rows
 
 
 def _carry_forward(conn: Connection, d: Dialect, day: date) -> int:

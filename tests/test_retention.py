@@ -19,17 +19,21 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import PlaySession, RunState, User, Video
-from models.business_time import month_range
+from models.business_time import days_between, month_range, week_range
+from models.figures.period_calendar import period_start
 from models.figures.retention import (
     BUCKETS,
     VideoDailyRetention,
+    VideoPeriodRetention,
     bucket_of,
     bucket_sql,
     parse_histogram,
+    range_pieces,
     reach_ms,
     reach_sql,
     retention_over_days,
 )
+from models.figures.tables import RollupPeriod
 from models.playback.service import open_session, report_progress
 from models.sql_dialect import Dialect
 from models.playback.watch_rules import PlaybackError, ProgressReport
@@ -185,6 +189,112 @@ def test_curve_and_averages_equal_a_recomputation(world):
             month = retention_over_days(db, vid, mine[0].duration_seconds, *month_range(days[0]))
             assert month.views == len(mine) and month.curve == pytest.approx(want, abs=1e-12)
         assert retention_over_days(db, 10**12, 1200, days[0], days[-1]).curve == []
+
+
+def _period_rows(engine) -> dict[tuple, list]:
+    with engine.connect() as conn:
+        return {(r.period.value, r.period_start, r.video_id): [r.views, r.reach_ms, parse_histogram(r.histogram)]
+                for r in conn.execute(select(VideoPeriodRetention))}
+
+
+def _recomputed_periods(engine, days: list[date]) -> dict[tuple, list]:
+    """The week and month rows from the raw sessions of the computed `days`."""
+    want: dict[tuple, list] = defaultdict(lambda: [0, 0, defaultdict(int)])
+    for r in _sessions(engine):
+        if not r.counted or r.day not in days:
+            continue
+        length = r.duration_seconds * 1000
+        reach = min(r.furthest_position_ms, r.watch_ms, length)
+        for period in RollupPeriod:
+            cell = want[(period.value, period_start(period, r.day), r.video_id)]
+            cell[0] += 1
+            cell[1] += reach
+            cell[2][min(100, reach * 100 // length)] += 1
+    return {key: [views, reach, dict(hist)] for key, (views, reach, hist) in want.items()}
+
+
+def _texts_in_day_order(engine) -> None:
+    """Each period row's histogram is its daily rows' texts joined in day order (what a re-run
+    or a run in another order must leave byte for byte)."""
+    with Session(engine) as db:
+        daily = db.scalars(select(VideoDailyRetention).order_by(VideoDailyRetention.day)).all()
+        for row in db.scalars(select(VideoPeriodRetention)):
+            texts = [d.histogram for d in daily if d.video_id == row.video_id
+                     and period_start(row.period, d.day) == row.period_start]
+            assert row.histogram == ",".join(texts)
+
+
+def test_week_and_month_rows_equal_a_recomputation_from_the_sessions(world):
+    backend, days = world
+    got = _period_rows(backend.engine)
+    assert got == _recomputed_periods(backend.engine, days)
+    assert {key[0] for key in got} == {"week", "month"} and len(got) > 10
+    _texts_in_day_order(backend.engine)
+
+
+def test_week_and_month_rows_stay_exact_when_days_are_rerun_out_of_order(world):
+    backend, days = world
+    before = _period_rows(backend.engine)
+    for day in (days[3], days[0], days[2], days[0]):  # later days first, and a day twice
+        [result] = run_days_inline(backend.settings, [day], use_cache=False)
+        assert result.state == RunState.SUCCEEDED
+    assert _period_rows(backend.engine) == before == _recomputed_periods(backend.engine, days)
+    _texts_in_day_order(backend.engine)
+
+
+def test_range_pieces_cover_the_range_once_with_whole_months_and_weeks():
+    for first, last in ((date(2026, 3, 1), date(2026, 3, 9)), (date(2026, 1, 15), date(2026, 4, 2)),
+                        (date(2026, 2, 23), date(2026, 3, 31)), (date(2026, 3, 4), date(2026, 3, 4)),
+                        (date(2025, 12, 29), date(2026, 2, 1)), (date(2026, 3, 5), date(2026, 3, 1))):
+        days, periods = range_pieces(first, last)
+        covered = list(days)
+        for kind, start in periods:
+            period_first, period_last = (week_range if kind == RollupPeriod.WEEK else month_range)(start)
+            assert period_first == start and first <= period_first and period_last <= last
+            covered += days_between(period_first, period_last)
+        assert sorted(covered) == days_between(first, last)  # every day once
+    assert range_pieces(date(2026, 3, 1), date(2026, 3, 9)) == (
+        [date(2026, 3, 1), date(2026, 3, 9)], [(RollupPeriod.WEEK, date(2026, 3, 2))])
+    # February 2026 is whole: taken as a month, not eaten into by the week of 26 January
+    days, periods = range_pieces(date(2026, 1, 26), date(2026, 3, 1))
+    assert periods == [(RollupPeriod.MONTH, date(2026, 2, 1))]
+    assert days == days_between(date(2026, 1, 26), date(2026, 1, 31)) + [date(2026, 3, 1)]
+
+
+def test_week_month_and_mixed_ranges_read_from_the_rollups_equal_a_recomputation(world):
+    """Reads over whole weeks and months (their rollup rows) and over ranges mixing days and
+    weeks equal the raw sessions; the rows read are the rollups where the range allows."""
+    backend, days = world
+    rows = [r for r in _sessions(backend.engine) if r.counted and r.day in days]
+    ranges = [week_range(days[0]), month_range(days[0]), (days[0] - timedelta(days=1), days[0] + timedelta(days=7)),
+              (days[1], days[2])]
+    assert range_pieces(*ranges[2])[1] == [(RollupPeriod.WEEK, days[0])]
+    with Session(backend.engine) as db:
+        for vid in sorted({r.video_id for r in rows}):
+            duration = next(r.duration_seconds for r in rows if r.video_id == vid)
+            for first, last in ranges:
+                mine = [r for r in rows if r.video_id == vid and first <= r.day <= last]
+                got = retention_over_days(db, vid, duration, first, last)
+                assert got.views == len(mine)
+                if not mine:
+                    assert got.curve == []
+                    continue
+                length = mine[0].duration_seconds * 1000
+                reaches = [min(r.furthest_position_ms, r.watch_ms, length) for r in mine]
+                want = [sum(1 for x in reaches if x * 100 >= pct * length) / len(mine) for pct in range(101)]
+                assert got.curve == pytest.approx(want, abs=1e-12)
+                assert got.avg_pct_viewed == pytest.approx(100 * sum(reaches) / (len(mine) * length))
+                per_day: dict[date, int] = defaultdict(int)
+                for r in mine:
+                    per_day[r.day] += r.watch_ms
+                assert got.avg_view_seconds == pytest.approx(sum(ms // 1000 for ms in per_day.values()) / len(mine))
+    # the week is read from its rollup row alone: without the daily rows it still answers
+    with Session(backend.engine) as db:
+        vid = rows[0].video_id
+        whole_week = retention_over_days(db, vid, rows[0].duration_seconds, *week_range(days[0]))
+        db.execute(text("DELETE FROM video_daily_retention WHERE video_id = :v"), {"v": vid})
+        assert retention_over_days(db, vid, rows[0].duration_seconds, *week_range(days[0])) == whole_week
+        db.rollback()
 
 
 def test_ad_slots_are_marked_in_percent():
