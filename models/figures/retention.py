@@ -33,8 +33,8 @@ Tables (batch output, written by jobs/pipeline.py):
   them). Adding them bucket by bucket in SQL was measured far too slow: a row per (period,
   video, bucket) is an upsert per (video-day, bucket), about 220 ms of server time per day and
   period, and 101 bucket columns need a pivot of every (video, bucket) group, about 670 ms
-  (README "Audience retention"). The batch keeps the text the days' texts in day order, so a
-  re-run leaves the same bytes.
+  (README "Audience retention"). A row's text is its days' texts, in the order the days were
+  first computed; a re-run that changes a video's day rebuilds that video's rows in day order.
 Reads (`retention_over_days`) take each whole month and ISO week of the range from the period
 rows and only the days around them from the daily rows: at most a dozen rows.
 """
@@ -150,11 +150,11 @@ def day_histogram_sql(d: Dialect) -> str:
 
 def add_day_to_period_sql(d: Dialect) -> str:
     """Add the daily rows of `:day`, videos `:lo` … `:hi`, into their `:period` rows starting
-    `:period_start`: numbers summed, histogram texts appended (module docstring). Only right when
-    the period rows do not hold that day yet and no later day of the period (the text stays in
-    day order); otherwise `rebuild_period_sql`."""
+    `:period_start`: numbers summed, histogram texts appended (module docstring). Only right on
+    the day's first run (the period rows do not hold the day yet); a re-run rebuilds
+    (`rebuild_period_sql`)."""
     columns = "period, period_start, video_id, views, reach_ms, histogram"
-    select_ = f"""
+    select_ = """
         SELECT :period, :period_start, video_id, views, reach_ms, histogram
         FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"""
     if d.mysql:
@@ -170,24 +170,25 @@ def add_day_to_period_sql(d: Dialect) -> str:
 GROUP_CONCAT_LIMIT = "SET SESSION group_concat_max_len = 16777215"  # MEDIUMTEXT's length
 
 
-def rebuild_period_sql(d: Dialect) -> str:
-    """The `:period` rows starting `:period_start` of videos `:lo` … `:hi` from their daily rows
-    of `:period_start` … `:period_end` (after the caller deleted them): for a day re-run or run
-    before a later day of its period. Reads at most 31 daily rows per video; the text is at most
+def rebuild_period_sql(d: Dialect, videos: str) -> str:
+    """The `:period` rows starting `:period_start` of the videos listed in table `videos` (ids
+    within `:lo` … `:hi`), from their daily rows of `:period_start` … `:period_end`, in day order
+    (after the caller deleted them). Reads at most 31 daily rows per video; the text is at most
     31 × 101 pairs (~80 KB), below MariaDB's default `group_concat_max_len` (1 MB), which would
     cut a longer one silently: the batch raises the limit to the column's 16 MB
     (`GROUP_CONCAT_LIMIT`) before running it."""
-    pieces = ("GROUP_CONCAT(histogram ORDER BY day SEPARATOR ',')" if d.mysql
-              # SQLite concatenates in the order of the rows it reads: the subquery's day order.
-              else "group_concat(histogram, ',')")
-    source = ("video_daily_retention" if d.mysql else
-              "(SELECT * FROM video_daily_retention WHERE day BETWEEN :period_start AND :period_end "
-              "AND video_id BETWEEN :lo AND :hi ORDER BY video_id, day)")
+    where = (f"day BETWEEN :period_start AND :period_end AND video_id BETWEEN :lo AND :hi "
+             f"AND video_id IN (SELECT video_id FROM {videos})")
+    if d.mysql:
+        pieces, source = "GROUP_CONCAT(histogram ORDER BY day SEPARATOR ',')", "video_daily_retention"
+    else:  # SQLite concatenates in the order it reads the rows: the subquery's day order
+        pieces = "group_concat(histogram, ',')"
+        source = f"(SELECT * FROM video_daily_retention WHERE {where} ORDER BY video_id, day)"
     return f"""
         INSERT INTO video_period_retention (period, period_start, video_id, views, reach_ms, histogram)
         SELECT :period, :period_start, video_id, SUM(views), SUM(reach_ms), {pieces}
         FROM {source} r
-        WHERE day BETWEEN :period_start AND :period_end AND video_id BETWEEN :lo AND :hi
+        WHERE {where}
         GROUP BY video_id"""
 
 
