@@ -22,6 +22,7 @@ redis://127.0.0.1:6379); both scratch database and Redis DB are removed afterwar
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 from dataclasses import replace
@@ -42,6 +43,7 @@ from bench.dataset import (
 )
 from jobs.engine import engine_for
 from jobs.inline import run_days_inline
+from jobs.pipeline import SKIP_RETENTION_ENV
 from models.batch.tables import RunTrigger
 from models.business_time import days_between
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
@@ -183,9 +185,13 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=Settings().batch_partitions, help="partitions per day")
     parser.add_argument("--naive-events", type=int, default=300_000)
     parser.add_argument("--fork", action="store_true", help="workers fork a work horse per job (rq.Worker)")
+    parser.add_argument("--without-retention", action="store_true",
+                        help="skip the audience retention step (jobs/pipeline.py), to time what it adds")
     parser.add_argument("--nightly-sizes", type=lambda v: [int(x) for x in v.split(",")], default=None,
                         help="instead: time one nightly day at each of these session counts, e.g. 100000,1000000")
     args = parser.parse_args()
+    if args.without_retention:  # read by every partition, in the workers started below too
+        os.environ[SKIP_RETENTION_ENV] = "1"
     if args.nightly_sizes:
         nightly_sizes(args)
         return
@@ -262,6 +268,7 @@ def main() -> None:
     print(f"{'peak worker memory (VmHWM, MB)':<46} {peak:>9.1f}")
     print(f"{'worker class':<46} {'Worker (fork per job)' if args.fork else 'SimpleWorker':>9}")
     print(f"{'partitions per day':<46} {args.partitions:>9}")
+    print(f"{'audience retention step':<46} {'skipped' if args.without_retention else 'run':>9}")
     if naive_s is not None:
         extrapolated = naive_s * total_events / args.naive_events
         backfill_s = stages[1][1]

@@ -14,7 +14,8 @@ so a change to the step can be judged on one day instead of a 30-day backfill.
 The statements: the day-figures pass the step sits beside (SESSION_COUNTS, one streaming
 GROUP BY video over the covering index), the retention histogram's inner GROUP BY (video,
 bucket) alone, the whole histogram SELECT, and the step's INSERT … SELECT (rolled back), beside
-the first version's INSERT of the histogram wrapped in a derived table.
+the first version's INSERT of the histogram wrapped in a derived table; and the INSERT followed
+by the day's additions into its week and month rows (a day's first run, rolled back).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from sqlalchemy.exc import DBAPIError
 from bench.dataset import scratch_database
 from jobs.engine import engine_for
 from models.figures.daily_counts import SESSION_COUNTS
-from models.figures.retention import bucket_sql, day_histogram_sql, reach_sql
+from models.business_time import month_start, week_start
+from models.figures.retention import add_day_to_period_sql, bucket_sql, day_histogram_sql, reach_sql
 from models.sql_dialect import Dialect
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
 from settings import Settings
@@ -84,7 +86,7 @@ def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
     return lambda: cpu_of(tid) / tick
 
 
-def statements(d: Dialect) -> dict[str, str]:
+def statements(d: Dialect) -> dict[str, str | list[str]]:
     length = "v.duration_seconds * 1000"
     reach = reach_sql(d, "s.furthest_position_ms", "s.watch_ms", length)
     bucket = bucket_sql(d, reach, length)
@@ -103,6 +105,12 @@ def statements(d: Dialect) -> dict[str, str]:
         "retention: the step's INSERT … SELECT": f"""
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
             {day_histogram_sql(d)}""",
+        # The daily INSERT and the day added into its week and month rows (first run of the day).
+        "retention: + week and month appends": [f"""
+            INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
+            {day_histogram_sql(d)}""", add_day_to_period_sql(d).replace(":period_start", ":week_start")
+                                         .replace(":period", "'week'"),
+            add_day_to_period_sql(d).replace(":period_start", ":month_start").replace(":period", "'month'")],
     }
 
 
@@ -138,7 +146,9 @@ def main() -> None:
                     c0, t0 = cpu() if cpu else 0.0, time.perf_counter()
                     try:
                         for lo, hi in ranges:
-                            conn.execute(text(sql), {"day": day, "lo": lo, "hi": hi}).close()
+                            for one in [sql] if isinstance(sql, str) else sql:
+                                conn.execute(text(one), {"day": day, "lo": lo, "hi": hi, "week_start": week_start(day),
+                                                         "month_start": month_start(day)}).close()
                     except DBAPIError as error:  # e.g. an on-disk temporary table lost in /tmp
                         failures[name] = failures.get(name, 0) + 1
                         print(f"{name}: {error.orig}", flush=True)

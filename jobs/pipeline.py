@@ -17,6 +17,7 @@ with a run of every day in order:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,8 +25,13 @@ from sqlalchemy import Connection, text
 
 from models.money import restatements
 from models.figures.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
-from models.figures.period_calendar import period_start_sql
-from models.figures.retention import day_histogram_sql
+from models.figures.period_calendar import period_start_sql, rollup_periods
+from models.figures.retention import (
+    GROUP_CONCAT_LIMIT,
+    add_day_to_period_sql,
+    day_histogram_sql,
+    rebuild_period_sql,
+)
 from models.money.pricing import Plan, plans_in_force, price_sql, tiers_of
 from models.money.settlement import PricingBasis
 from models.sql_dialect import Dialect
@@ -34,6 +40,11 @@ from models.figures.tables import RollupPeriod
 _DAY = "tmp_batch_day"
 _CHANGE = "tmp_batch_change"
 _ROLLUP = "tmp_batch_rollup"
+_RETENTION_OLD = "tmp_batch_retention_old"
+_RETENTION_CHANGED = "tmp_batch_retention_changed"
+# Set to "1" only by `bench.pipeline --without-retention` (in its workers' environment): the
+# retention step's cost is the backfill with the step minus the backfill without it.
+SKIP_RETENTION_ENV = "PAYSYSTEM_BENCH_SKIP_RETENTION"
 
 
 @dataclass(frozen=True)
@@ -153,7 +164,8 @@ def compute_partition(conn: Connection, day: date, lo: int, hi: int, plan: Plan,
     if later and conn.execute(text(f"SELECT 1 FROM {_CHANGE} LIMIT 1")).first() is not None:
         later_rows = _carry_forward(conn, d, day)
     rollup_rows = _apply_rollup(conn, d)
-    replace_retention(conn, d, day, params)
+    if os.environ.get(SKIP_RETENTION_ENV) != "1":
+        replace_retention(conn, d, day, params)
     for name in (_DAY, _CHANGE, _ROLLUP):
         conn.execute(text(d.drop_temp(name)))
     # --- restatements (§9): store what changed, in the same transaction as the new rows
@@ -197,12 +209,59 @@ def _apply_rollup(conn: Connection, d: Dialect) -> int:
 
 
 def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> int:
-    """Replace the day's retention rows of the partition's videos (models/figures/retention.py);
-    returns the rows written. A histogram has no running totals and no rollups to move."""
-    conn.execute(text("DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"), params)
-    return conn.execute(text(f"""
+    """Replace the day's retention rows of the partition's videos and add them into their week
+    and month rows (models/figures/retention.py); returns the rows written.
+
+    The daily histograms have no running totals. On the day's first run the period rows get the
+    day added like the other rollups. A histogram text cannot be subtracted, so a re-run keeps
+    the day's old rows aside and rebuilds the week and month rows of the videos whose day
+    changed (usually few: late events) from their daily rows; the others' period rows already
+    hold exactly the day's new rows."""
+    for name in (_RETENTION_OLD, _RETENTION_CHANGED):
+        conn.execute(text(d.drop_temp(name)))
+    # Not d.temp_table: a MEMORY table holds no TEXT.
+    conn.execute(text(f"CREATE TEMPORARY TABLE {_RETENTION_OLD} (video_id BIGINT NOT NULL PRIMARY KEY, "
+                      "views BIGINT NOT NULL, reach_ms BIGINT NOT NULL, histogram TEXT NOT NULL)"))
+    replaced = conn.execute(text(f"""
+        INSERT INTO {_RETENTION_OLD} (video_id, views, reach_ms, histogram)
+        SELECT video_id, views, reach_ms, histogram FROM video_daily_retention
+        WHERE day = :day AND video_id BETWEEN :lo AND :hi"""), params).rowcount
+    if replaced:
+        conn.execute(text("DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"),
+                     params)
+    rows = conn.execute(text(f"""
         INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
         {day_histogram_sql(d)}"""), params).rowcount
+    if not replaced:
+        for period, start, _ in rollup_periods(day):
+            rows += conn.execute(text(add_day_to_period_sql(d)),
+                                 {**params, "period": period.value, "period_start": start}).rowcount
+    else:
+        conn.execute(text(d.temp_table(_RETENTION_CHANGED, "video_id BIGINT NOT NULL PRIMARY KEY")))
+        # The old rows that are gone or differ, then the new rows of videos without an old one.
+        conn.execute(text(f"""
+            INSERT INTO {_RETENTION_CHANGED} (video_id)
+            SELECT o.video_id FROM {_RETENTION_OLD} o
+            LEFT JOIN video_daily_retention n ON n.day = :day AND n.video_id = o.video_id AND n.views = o.views
+                AND n.reach_ms = o.reach_ms AND n.histogram = o.histogram
+            WHERE n.video_id IS NULL"""), params)
+        conn.execute(text(f"""
+            INSERT INTO {_RETENTION_CHANGED} (video_id)
+            SELECT n.video_id FROM video_daily_retention n
+            LEFT JOIN {_RETENTION_OLD} o ON o.video_id = n.video_id
+            WHERE n.day = :day AND n.video_id BETWEEN :lo AND :hi AND o.video_id IS NULL"""), params)
+        if conn.execute(text(f"SELECT 1 FROM {_RETENTION_CHANGED} LIMIT 1")).first() is not None:
+            if d.mysql:
+                conn.execute(text(GROUP_CONCAT_LIMIT))
+            for period, start, end in rollup_periods(day):
+                span = {**params, "period": period.value, "period_start": start, "period_end": end}
+                conn.execute(text(f"""
+                    DELETE FROM video_period_retention WHERE period = :period AND period_start = :period_start
+                    AND video_id IN (SELECT video_id FROM {_RETENTION_CHANGED})"""), span)
+                rows += conn.execute(text(rebuild_period_sql(d, _RETENTION_CHANGED)), span).rowcount
+    for name in (_RETENTION_OLD, _RETENTION_CHANGED):
+        conn.execute(text(d.drop_temp(name)))
+    return rows
 
 
 def _carry_forward(conn: Connection, d: Dialect, day: date) -> int:

@@ -10,7 +10,7 @@ from models.batch.named_lock import NamedLock
 from models.batch.tables import BatchPartition, BatchRun, RunState, RunTrigger
 from models.catalog.tables import Ad, AdSlot, Video, ad_slot_positions
 from models.figures.cache import FigureVersion
-from models.figures.retention import VideoDailyRetention  # noqa: F401  (registers the retention tables)
+from models.figures.retention import VideoDailyRetention, VideoPeriodRetention  # noqa: F401  (registers the retention tables)
 from models.accounts.mailed_links import MailedLink
 from models.money.tables import StatementMonth  # noqa: F401  (registers §13 tables)
 from models.playback.tables import AdView, PlayHistory, PlaySession, PlayStatus, RejectReason

@@ -29,7 +29,7 @@ from models import (
 )
 from models.business_time import month_range, week_range
 from models.figures.rankings import top_videos
-from models.figures.retention import VideoDailyRetention
+from models.figures.retention import VideoDailyRetention, VideoPeriodRetention
 from models.figures.tables import Metric, PeriodKind
 from paysystem import migrate
 from settings import Settings
@@ -66,6 +66,7 @@ class Backend:
         """Empty every table the tests fill, keeping the default price plan (id 1)."""
         with self.engine.begin() as conn:
             for model in (TopVideo, VideoPeriodStats, VideoDailySettlement, VideoDailyStats, VideoDailyRetention,
+                          VideoPeriodRetention,
                           BatchPartition, BatchRun, AdView, PlaySession, PlayHistory, Video, Ad):
                 conn.execute(delete(model))
             conn.execute(delete(PriceTier).where(PriceTier.plan_id != 1))

@@ -19,17 +19,21 @@ from sqlalchemy.orm import Session
 
 from jobs.inline import run_days_inline
 from models import PlaySession, RunState, User, Video
-from models.business_time import month_range
+from models.business_time import days_between, month_range, week_range
+from models.figures.period_calendar import period_start
 from models.figures.retention import (
     BUCKETS,
     VideoDailyRetention,
+    VideoPeriodRetention,
     bucket_of,
     bucket_sql,
     parse_histogram,
+    range_pieces,
     reach_ms,
     reach_sql,
     retention_over_days,
 )
+from models.figures.tables import RollupPeriod
 from models.playback.service import open_session, report_progress
 from models.sql_dialect import Dialect
 from models.playback.watch_rules import PlaybackError, ProgressReport
@@ -187,6 +191,129 @@ def test_curve_and_averages_equal_a_recomputation(world):
         assert retention_over_days(db, 10**12, 1200, days[0], days[-1]).curve == []
 
 
+def _period_rows(engine) -> dict[tuple, list]:
+    with engine.connect() as conn:
+        return {(r.period.value, r.period_start, r.video_id): [r.views, r.reach_ms, parse_histogram(r.histogram)]
+                for r in conn.execute(select(VideoPeriodRetention))}
+
+
+def _recomputed_periods(engine, days: list[date]) -> dict[tuple, list]:
+    """The week and month rows from the raw sessions of the computed `days`."""
+    want: dict[tuple, list] = defaultdict(lambda: [0, 0, defaultdict(int)])
+    for r in _sessions(engine):
+        if not r.counted or r.day not in days:
+            continue
+        length = r.duration_seconds * 1000
+        reach = min(r.furthest_position_ms, r.watch_ms, length)
+        for period in RollupPeriod:
+            cell = want[(period.value, period_start(period, r.day), r.video_id)]
+            cell[0] += 1
+            cell[1] += reach
+            cell[2][min(100, reach * 100 // length)] += 1
+    return {key: [views, reach, dict(hist)] for key, (views, reach, hist) in want.items()}
+
+
+def _texts_are_the_days(engine, in_day_order: set[int] = frozenset()) -> None:
+    """Each period row's histogram is its daily rows' texts joined (in the order the days were
+    first computed; in day order for the videos `in_day_order`, whose day a re-run changed)."""
+    with Session(engine) as db:
+        daily = db.scalars(select(VideoDailyRetention).order_by(VideoDailyRetention.day)).all()
+        for row in db.scalars(select(VideoPeriodRetention)):
+            texts = [d.histogram for d in daily if d.video_id == row.video_id
+                     and period_start(row.period, d.day) == row.period_start]
+            if row.video_id in in_day_order:
+                assert row.histogram == ",".join(texts)
+            else:
+                assert sorted(row.histogram.split(",")) == sorted(",".join(texts).split(","))
+
+
+def test_week_and_month_rows_equal_a_recomputation_from_the_sessions(world):
+    backend, days = world
+    got = _period_rows(backend.engine)
+    assert got == _recomputed_periods(backend.engine, days)
+    assert {key[0] for key in got} == {"week", "month"} and len(got) > 10
+    _texts_are_the_days(backend.engine)
+
+
+def test_week_and_month_rows_stay_exact_when_days_are_rerun_out_of_order_and_changed(world):
+    backend, days = world
+    before = _period_rows(backend.engine)
+    for day in (days[3], days[0], days[2], days[0]):  # later days first, and a day twice: nothing changed
+        [result] = run_days_inline(backend.settings, [day], use_cache=False)
+        assert result.state == RunState.SUCCEEDED
+    assert _period_rows(backend.engine) == before == _recomputed_periods(backend.engine, days)
+    _texts_are_the_days(backend.engine)
+    # A late change to a day already computed (a counted view's furthest position moves): the
+    # re-run rebuilds that video's week and month rows from its daily rows.
+    with backend.engine.begin() as conn:
+        changed = conn.execute(text(
+            "SELECT id, video_id FROM play_sessions WHERE day = :d AND counted = 1 AND furthest_position_ms > 0 "
+            "AND watch_ms > 0 ORDER BY id LIMIT 1"), {"d": days[1]}).one()
+        conn.execute(text("UPDATE play_sessions SET furthest_position_ms = 0 WHERE id = :i"), {"i": changed.id})
+    [result] = run_days_inline(backend.settings, [days[1]], use_cache=False)
+    assert result.state == RunState.SUCCEEDED
+    after = _period_rows(backend.engine)
+    assert after == _recomputed_periods(backend.engine, days) != before
+    assert {key for key in after if after[key] != before.get(key)} == {
+        ("week", week_range(days[1])[0], changed.video_id), ("month", month_range(days[1])[0], changed.video_id)}
+    _texts_are_the_days(backend.engine, {changed.video_id})
+
+
+def test_range_pieces_cover_the_range_once_with_whole_months_and_weeks():
+    for first, last in ((date(2026, 3, 1), date(2026, 3, 9)), (date(2026, 1, 15), date(2026, 4, 2)),
+                        (date(2026, 2, 23), date(2026, 3, 31)), (date(2026, 3, 4), date(2026, 3, 4)),
+                        (date(2025, 12, 29), date(2026, 2, 1)), (date(2026, 3, 5), date(2026, 3, 1))):
+        days, periods = range_pieces(first, last)
+        covered = list(days)
+        for kind, start in periods:
+            period_first, period_last = (week_range if kind == RollupPeriod.WEEK else month_range)(start)
+            assert period_first == start and first <= period_first and period_last <= last
+            covered += days_between(period_first, period_last)
+        assert sorted(covered) == days_between(first, last)  # every day once
+    assert range_pieces(date(2026, 3, 1), date(2026, 3, 9)) == (
+        [date(2026, 3, 1), date(2026, 3, 9)], [(RollupPeriod.WEEK, date(2026, 3, 2))])
+    # February 2026 is whole: taken as a month, not eaten into by the week of 26 January
+    days, periods = range_pieces(date(2026, 1, 26), date(2026, 3, 1))
+    assert periods == [(RollupPeriod.MONTH, date(2026, 2, 1))]
+    assert days == days_between(date(2026, 1, 26), date(2026, 1, 31)) + [date(2026, 3, 1)]
+
+
+def test_week_month_and_mixed_ranges_read_from_the_rollups_equal_a_recomputation(world):
+    """Reads over whole weeks and months (their rollup rows) and over ranges mixing days and
+    weeks equal the raw sessions; the rows read are the rollups where the range allows."""
+    backend, days = world
+    rows = [r for r in _sessions(backend.engine) if r.counted and r.day in days]
+    ranges = [week_range(days[0]), month_range(days[0]), (days[0] - timedelta(days=1), days[0] + timedelta(days=7)),
+              (days[1], days[2])]
+    assert range_pieces(*ranges[2])[1] == [(RollupPeriod.WEEK, days[0])]
+    with Session(backend.engine) as db:
+        for vid in sorted({r.video_id for r in rows}):
+            duration = next(r.duration_seconds for r in rows if r.video_id == vid)
+            for first, last in ranges:
+                mine = [r for r in rows if r.video_id == vid and first <= r.day <= last]
+                got = retention_over_days(db, vid, duration, first, last)
+                assert got.views == len(mine)
+                if not mine:
+                    assert got.curve == []
+                    continue
+                length = mine[0].duration_seconds * 1000
+                reaches = [min(r.furthest_position_ms, r.watch_ms, length) for r in mine]
+                want = [sum(1 for x in reaches if x * 100 >= pct * length) / len(mine) for pct in range(101)]
+                assert got.curve == pytest.approx(want, abs=1e-12)
+                assert got.avg_pct_viewed == pytest.approx(100 * sum(reaches) / (len(mine) * length))
+                per_day: dict[date, int] = defaultdict(int)
+                for r in mine:
+                    per_day[r.day] += r.watch_ms
+                assert got.avg_view_seconds == pytest.approx(sum(ms // 1000 for ms in per_day.values()) / len(mine))
+    # the week is read from its rollup row alone: without the daily rows it still answers
+    with Session(backend.engine) as db:
+        vid = rows[0].video_id
+        whole_week = retention_over_days(db, vid, rows[0].duration_seconds, *week_range(days[0]))
+        db.execute(text("DELETE FROM video_daily_retention WHERE video_id = :v"), {"v": vid})
+        assert retention_over_days(db, vid, rows[0].duration_seconds, *week_range(days[0])) == whole_week
+        db.rollback()
+
+
 def test_ad_slots_are_marked_in_percent():
     from models.figures.retention import Retention
 
@@ -210,3 +337,43 @@ def test_the_retention_figure_is_valid_and_marks_the_ad_breaks():
     curve, breaks = figure.data
     assert list(curve.y)[:2] == [100.0, 50.0] and list(curve.y)[31] == 25.0 and list(curve.y)[100] == 25.0
     assert list(breaks.x) == [0.0, 25.0, 50.0, 75.0] and len(figure.layout.shapes) == 4
+
+
+# ------------------------------------------------------------------ revision 0014 on computed days
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "mariadb"])
+def test_revision_0014_rolls_up_the_days_computed_before_it(kind, tmp_path):
+    """Upgrading a database whose batch has already written daily retention rows builds their
+    week and month rows as the batch would have (sums, texts in day order)."""
+    from paysystem import migrate
+    from models.db import make_engine
+    from tests.support import create_mysql_database, drop_mysql_database
+
+    url = f"sqlite:///{tmp_path / 'r.db'}" if kind == "sqlite" else create_mysql_database("paysystem_ret14")
+    try:
+        migrate.upgrade(url, "0013")
+        engine = make_engine(url)
+        # Sunday 1 March 2026 ends a week that began in February; 2 March starts the next week
+        daily = [(date(2026, 2, 27), 1, 2, 900, "0:1,45:1"), (date(2026, 3, 1), 1, 1, 100, "3:1"),
+                 (date(2026, 2, 28), 1, 3, 50, "0:3"), (date(2026, 3, 2), 1, 1, 7, "100:1"),
+                 (date(2026, 3, 2), 2, 1, 5, "2:1")]
+        with engine.begin() as conn:
+            for day, vid, views, reach, hist in daily:
+                conn.execute(text("INSERT INTO video_daily_retention VALUES (:d, :v, :n, :r, :h)"),
+                             {"d": day, "v": vid, "n": views, "r": reach, "h": hist})
+        engine.dispose()
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as db:
+            got = {(r.period.value, r.period_start, r.video_id): (r.views, r.reach_ms, r.histogram)
+                   for r in db.scalars(select(VideoPeriodRetention))}
+        engine.dispose()
+        assert got == {("week", date(2026, 2, 23), 1): (6, 1050, "0:1,45:1,0:3,3:1"),
+                       ("week", date(2026, 3, 2), 1): (1, 7, "100:1"), ("week", date(2026, 3, 2), 2): (1, 5, "2:1"),
+                       ("month", date(2026, 2, 1), 1): (5, 950, "0:1,45:1,0:3"),
+                       ("month", date(2026, 3, 1), 1): (2, 107, "3:1,100:1"),
+                       ("month", date(2026, 3, 1), 2): (1, 5, "2:1")}
+    finally:
+        if kind == "mariadb":
+            drop_mysql_database(url)

@@ -21,27 +21,39 @@ Average percentage viewed is the mean of reach / length (the area under the exac
 never above 100 %); average view duration is the credited watch time per view, the same
 figure as the view ledger's.
 
-Table (batch output, written per video-day by jobs/pipeline.py): `video_daily_retention`
-(day, video_id) -> views, reach_ms (their summed reach) and the histogram as text
-"bucket:views,…" (only the buckets some view ends in). One row per video-day, like
-`video_daily_stats`: a row per (video-day, bucket) and per-bucket week/month rollups made the
-nightly backfill 67 % slower, as many rows again as there are sessions; a week or month of one
-video is at most 31 rows, summed when it is read.
+Tables (batch output, written by jobs/pipeline.py):
+- `video_daily_retention` (day, video_id) -> views, reach_ms (their summed reach) and the
+  histogram as text "bucket:views,…" (only the buckets some view ends in). One row per
+  video-day, like `video_daily_stats`: a row per (video-day, bucket) made the nightly backfill
+  67 % slower, as many rows again as there are sessions.
+- `video_period_retention` (period, period_start, video_id): the week's and the month's sums of
+  those rows, added in by the batch in the partition that writes the day, like
+  `video_period_stats`. Views and reach are added as numbers; histograms are added by
+  concatenating their texts (a bucket may then appear once per day, `parse_histogram` sums
+  them). Adding them bucket by bucket in SQL was measured far too slow: a row per (period,
+  video, bucket) is an upsert per (video-day, bucket), about 220 ms of server time per day and
+  period, and 101 bucket columns need a pivot of every (video, bucket) group, about 670 ms
+  (README "Audience retention"). A row's text is its days' texts, in the order the days were
+  first computed; a re-run that changes a video's day rebuilds that video's rows in day order.
+Reads (`retention_over_days`) take each whole month and ISO week of the range from the period
+rows and only the days around them from the daily rows: at most a dozen rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, PrimaryKeyConstraint, Text, func, select
+from sqlalchemy import BigInteger, Date, Index, PrimaryKeyConstraint, Text, and_, func, or_, select
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import TABLE_ARGS, Base, BigId
+from models.base import TABLE_ARGS, Base, BigId, enum_column_type
+from models.business_time import month_range, week_range
 from models.catalog.tables import ad_slot_positions
 from models.sql_dialect import Dialect
-from models.figures.tables import VideoDailyStats
+from models.figures.tables import RollupPeriod, VideoDailyStats, VideoPeriodStats
 
 BUCKETS = 100  # whole percents: buckets 0 … 100
 
@@ -62,8 +74,27 @@ class VideoDailyRetention(Base):
     video_id: Mapped[int] = mapped_column(BigId)
     views: Mapped[int] = mapped_column(BigInteger)
     reach_ms: Mapped[int] = mapped_column(BigInteger)
-    # "bucket:views" pairs, comma-separated (`histogram_sql` writes it, `parse_histogram` reads it).
+    # "bucket:views" pairs, comma-separated (`day_histogram_sql` writes it, `parse_histogram` reads it).
     histogram: Mapped[str] = mapped_column(Text)
+
+
+class VideoPeriodRetention(Base):
+    """A video's week or month of `video_daily_retention` rows added up (module docstring).
+
+    Always equal to the sum of the video's daily rows in the period computed so far: the
+    partition that writes a day adds it in the same transaction."""
+
+    __tablename__ = "video_period_retention"
+    __table_args__ = (PrimaryKeyConstraint("period", "period_start", "video_id"), TABLE_ARGS)
+
+    period: Mapped[RollupPeriod] = mapped_column(enum_column_type(RollupPeriod, "rollup_period"))
+    period_start: Mapped[date] = mapped_column(Date)
+    video_id: Mapped[int] = mapped_column(BigId)
+    views: Mapped[int] = mapped_column(BigInteger)
+    reach_ms: Mapped[int] = mapped_column(BigInteger)
+    # The days' "bucket:views" texts joined by commas, in day order: a month of a video whose
+    # views reach every bucket every day is 31 × 101 pairs, about 80 KB (past TEXT's 64 KB).
+    histogram: Mapped[str] = mapped_column(Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"))
 
 
 # ------------------------------------------------------------------------------- the rule
@@ -115,6 +146,50 @@ def day_histogram_sql(d: Dialect) -> str:
             GROUP BY s.video_id, {bucket}
         ) h
         GROUP BY h.video_id"""
+
+
+def add_day_to_period_sql(d: Dialect) -> str:
+    """Add the daily rows of `:day`, videos `:lo` … `:hi`, into their `:period` rows starting
+    `:period_start`: numbers summed, histogram texts appended (module docstring). Only right on
+    the day's first run (the period rows do not hold the day yet); a re-run rebuilds
+    (`rebuild_period_sql`)."""
+    columns = "period, period_start, video_id, views, reach_ms, histogram"
+    select_ = """
+        SELECT :period, :period_start, video_id, views, reach_ms, histogram
+        FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"""
+    if d.mysql:
+        return f"""INSERT INTO video_period_retention ({columns}) {select_}
+        ON DUPLICATE KEY UPDATE views = video_period_retention.views + VALUES(views),
+            reach_ms = video_period_retention.reach_ms + VALUES(reach_ms),
+            histogram = CONCAT(video_period_retention.histogram, ',', VALUES(histogram))"""
+    return f"""INSERT INTO video_period_retention ({columns}) {select_}
+        ON CONFLICT (period, period_start, video_id) DO UPDATE SET views = views + excluded.views,
+            reach_ms = reach_ms + excluded.reach_ms, histogram = histogram || ',' || excluded.histogram"""
+
+
+GROUP_CONCAT_LIMIT = "SET SESSION group_concat_max_len = 16777215"  # MEDIUMTEXT's length
+
+
+def rebuild_period_sql(d: Dialect, videos: str) -> str:
+    """The `:period` rows starting `:period_start` of the videos listed in table `videos` (ids
+    within `:lo` … `:hi`), from their daily rows of `:period_start` … `:period_end`, in day order
+    (after the caller deleted them). Reads at most 31 daily rows per video; the text is at most
+    31 × 101 pairs (~80 KB), below MariaDB's default `group_concat_max_len` (1 MB), which would
+    cut a longer one silently: the batch raises the limit to the column's 16 MB
+    (`GROUP_CONCAT_LIMIT`) before running it."""
+    where = (f"day BETWEEN :period_start AND :period_end AND video_id BETWEEN :lo AND :hi "
+             f"AND video_id IN (SELECT video_id FROM {videos})")
+    if d.mysql:
+        pieces, source = "GROUP_CONCAT(histogram ORDER BY day SEPARATOR ',')", "video_daily_retention"
+    else:  # SQLite concatenates in the order it reads the rows: the subquery's day order
+        pieces = "group_concat(histogram, ',')"
+        source = f"(SELECT * FROM video_daily_retention WHERE {where} ORDER BY video_id, day)"
+    return f"""
+        INSERT INTO video_period_retention (period, period_start, video_id, views, reach_ms, histogram)
+        SELECT :period, :period_start, video_id, SUM(views), SUM(reach_ms), {pieces}
+        FROM {source} r
+        WHERE {where}
+        GROUP BY video_id"""
 
 
 def parse_histogram(text_: str) -> dict[int, int]:
@@ -177,19 +252,55 @@ class Retention:
                 "ad_slot_pcts": self.ad_slot_pcts}
 
 
+def range_pieces(first: date, last: date) -> tuple[list[date], list[tuple[RollupPeriod, date]]]:
+    """The days `first` … `last` as the whole calendar months and ISO weeks inside them (their
+    rollup rows) and the days left over (their daily rows). A week is not taken where it would
+    eat into a whole month of the range."""
+    days: list[date] = []
+    periods: list[tuple[RollupPeriod, date]] = []
+    day = first
+    while day <= last:
+        month_first, month_last = month_range(day)
+        if day == month_first and month_last <= last:
+            periods.append((RollupPeriod.MONTH, day))
+            day = month_last + timedelta(days=1)
+            continue
+        week_first, week_last = week_range(day)
+        next_month = month_last + timedelta(days=1)
+        crosses_whole_month = week_last >= next_month and month_range(next_month)[1] <= last
+        if day == week_first and week_last <= last and not crosses_whole_month:
+            periods.append((RollupPeriod.WEEK, day))
+            day = week_last + timedelta(days=1)
+            continue
+        days.append(day)
+        day += timedelta(days=1)
+    return days, periods
+
+
 def retention_over_days(db: Session, video_id: int, duration_seconds: int, first: date, last: date) -> Retention:
-    """Over the business days `first` … `last` the batch has computed (today is never in it); a week
-    or a month is its days."""
-    t = VideoDailyRetention
-    rows = db.execute(
-        select(t.views, t.reach_ms, t.histogram).where(t.video_id == video_id, t.day.between(first, last))
-    ).all()
+    """Over the business days `first` … `last` the batch has computed (today is never in it): the
+    whole months and weeks of the range read from the batch's rollup rows, the other days from
+    its daily rows (`range_pieces`); the watch time likewise from `video_period_stats` and
+    `video_daily_stats`."""
+    days, periods = range_pieces(first, last)
+    daily, rolled = VideoDailyRetention, VideoPeriodRetention
+    rows = db.execute(select(daily.views, daily.reach_ms, daily.histogram)
+                      .where(daily.video_id == video_id, daily.day.in_(days))).all() if days else []
+    if periods:
+        in_periods = or_(*(and_(rolled.period == kind, rolled.period_start == start) for kind, start in periods))
+        rows += db.execute(select(rolled.views, rolled.reach_ms, rolled.histogram)
+                           .where(rolled.video_id == video_id, in_periods)).all()
     counts = [0] * (BUCKETS + 1)
     for row in rows:
         for bucket, views in parse_histogram(row.histogram).items():
             counts[bucket] += views
-    s = VideoDailyStats
-    watch = db.scalar(select(func.coalesce(func.sum(s.watch_seconds), 0))
-                      .where(s.video_id == video_id, s.day.between(first, last)))
-    return Retention(duration_seconds, sum(counts), int(watch or 0), sum(int(r.reach_ms) for r in rows),
-                     tuple(counts))
+    s, p = VideoDailyStats, VideoPeriodStats
+    watch = 0
+    if days:
+        watch += int(db.scalar(select(func.coalesce(func.sum(s.watch_seconds), 0))
+                               .where(s.video_id == video_id, s.day.in_(days))) or 0)
+    if periods:
+        in_stats = or_(*(and_(p.period == kind, p.period_start == start) for kind, start in periods))
+        watch += int(db.scalar(select(func.coalesce(func.sum(p.watch_seconds), 0))
+                               .where(p.video_id == video_id, in_stats)) or 0)
+    return Retention(duration_seconds, sum(counts), watch, sum(int(r.reach_ms) for r in rows), tuple(counts))
