@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, request
 
 from models.figures.cache import FigureCache
 from models.figures.status_memo import StatusMemo
 from portal.database import session_factory
-from portal.read_replica import figure_session
+from portal.read_pipeline import CHECKED_READ
+from portal.read_replica import figure_session, reads_replica
 from portal.redis_client import redis_client
 from portal.settings import settings
 
@@ -36,4 +37,9 @@ def figure_cache() -> FigureCache:
     bound: FigureCache | None = g.get("figure_cache")
     if bound is None:
         bound = g.figure_cache = app_figure_cache().for_session(figure_session())
+        checked = request.environ.get(CHECKED_READ)
+        # The router read the versions on the primary: figures read on a replica are kept under
+        # the versions the replica holds, never old rows under new versions.
+        if checked is not None and not reads_replica():
+            bound.already_read(checked.versions)
     return bound

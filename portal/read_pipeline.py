@@ -23,6 +23,14 @@ keyed in one place and the router can only ever serve what a view stored for the
   Redis write with the figures it computed (`keep_answer`) and fetched by the router
   (`stored_answer`).
 
+One thing crosses from the router to Flask, under one environ key (`CHECKED_READ`): what the
+router's one database round trip found when it then cannot answer (a miss): the verified
+claims, the active role and the scopes' versions (`CheckedRead`). Without it a settlements
+miss costs Flask the token check, the role query and the versions query again (a miss took
+~35-50 % longer in-process, README "Portal read benchmark"); `api_auth` and the request's
+figure cache take it over. Only code can set it: a client's headers reach the environ as
+`HTTP_*` keys only.
+
 The body also carries data statuses, which the portal may show up to FIGURE_STATUS_TTL_SECONDS
 late (models/figures/status_memo.py), so an answer lives that long; with the memo switched off
 (0) nothing is stored.
@@ -38,6 +46,7 @@ from zoneinfo import ZoneInfo
 import pybreaker
 from redis.exceptions import RedisError
 
+from models import Role
 from models.business_time import today
 from models.figures.cache import FigureCache, versioned_key
 from models.figures.date_window import DayWindow
@@ -52,6 +61,21 @@ ENDPOINTS: dict[str, tuple[str, type[schema.ScopedQuery]]] = {
     "/api/v1/stats/top5": (TOP5, schema.Top5Query),
     "/api/v1/settlements": (SETTLEMENTS, schema.SettlementsQuery),
 }
+
+
+CHECKED_READ = "paysystem.read_router.checked"
+
+
+@dataclass(frozen=True)
+class CheckedRead:
+    """What `api_auth` and the figure cache would find for this request, found moments ago by the
+    router: the verified claims (portal/api/tokens.py `TokenClaims`) of `authorization`, the
+    account's role (it is active) and the versions of the plan's figure scopes."""
+
+    authorization: str
+    claims: Any
+    role: Role
+    versions: dict[str, int]
 
 
 def parsed_query(endpoint_model: type[schema.ScopedQuery], params: dict[str, Any],

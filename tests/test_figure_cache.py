@@ -103,8 +103,7 @@ def test_a_request_reads_each_version_once_on_its_own_connection(redis_url, engi
 
 def test_held_writes_are_stored_with_the_answer_in_one_round_trip(redis_url, engine, session_factory):
     """The settlements API holds the figures it computes and stores them with its whole answer
-    in one pipeline (portal/read_pipeline.py `keep_answer`); versions the request already read
-    (for the answer's key) are not asked again."""
+    in one pipeline; versions already read (by the read router) are not asked again."""
     from sqlalchemy import event
 
     redis = Redis.from_url(redis_url)
@@ -116,15 +115,16 @@ def test_held_writes_are_stored_with_the_answer_in_one_round_trip(redis_url, eng
         statements.append(statement)
 
     with session_factory() as session:
-        request_cache = app_cache.for_session(session)
-        request_cache.versions([month])
+        known = app_cache.for_session(session).versions([month])
         event.listen(engine, "before_cursor_execute", note)
         try:
+            request_cache = app_cache.for_session(session)
+            request_cache.already_read(known)
             request_cache.hold_writes()
             assert request_cache.get_or_compute(month, key, lambda: {"views": 1}) == {"views": 1}
         finally:
             event.remove(engine, "before_cursor_execute", note)
-        assert statements == []  # the versions were read once for the request
+        assert statements == []  # the versions were handed over
         assert not redis.keys(f"*{key}")  # held, not stored yet
         sent: list[int] = []
         real = redis.pipeline

@@ -132,6 +132,15 @@ class FigureCache:
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("could not store figures in the cache: %s", exc)
 
+    def already_read(self, versions: dict[str, int]) -> None:
+        """Versions this request read earlier, before any of its figures (the read router reads
+        them with the caller's role, portal/read_pipeline.py `CheckedRead`): not asked again.
+        Read before the figures, they can only be as new as the rows the request then reads or
+        older, so a value is never stored under a version newer than its rows (the batch writes
+        the rows, then bumps)."""
+        if self._session is not None:
+            self._known.update(versions)
+
     def prefetch(self, scope_names: Iterable[str]) -> None:
         """Read the versions of all these scopes in one query (a request bound by `for_session`
         that knows what it will show); later lookups of them cost nothing."""

@@ -16,6 +16,7 @@ from models.accounts.users import active_role
 from models.errors import Forbidden
 from portal.api.tokens import Refusal, TokenClaims, decode_token
 from portal.database import db_session
+from portal.read_pipeline import CHECKED_READ, CheckedRead
 from portal.redis_client import revocations
 from portal.revocations import RevocationMirror
 from portal.settings import settings
@@ -79,9 +80,16 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            claims = verified_claims(request.headers.get("Authorization"), settings(), revocations())  # Refusal: 401
-            # One lean query (the role of an active account), not the ORM row: every request asks.
-            role = active_role(db_session(), claims.user_id, claims.session_version)
+            authorization = request.headers.get("Authorization")
+            checked: CheckedRead | None = request.environ.get(CHECKED_READ)
+            if checked is not None and checked.authorization == authorization:
+                # Checked by the read router on this very request (same token check, same
+                # active-role rule), which then could not answer it: not asked again.
+                claims, role = checked.claims, checked.role
+            else:
+                claims = verified_claims(authorization, settings(), revocations())  # Refusal: 401
+                # One lean query (the role of an active account), not the ORM row: every request asks.
+                role = active_role(db_session(), claims.user_id, claims.session_version)
             g.api_claims = claims
             if role is None:
                 raise Refusal(401, "invalid_token", "The access token is not valid.")
