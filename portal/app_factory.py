@@ -31,7 +31,6 @@ from portal import (
     watch,
 )
 from portal.api.progress_fast_path import ProgressFastPath
-from portal.api.read_fast_path import ReadFastPath
 from portal.api.routes import api_bp
 from portal.assets import init_assets
 from portal.auth.server_sessions import init_server_sessions
@@ -54,6 +53,7 @@ from portal.ops.metrics import init_metrics, note_endpoint
 from portal.ops.rq import URL_PREFIX as RQ_URL_PREFIX
 from portal.ops.rq import admins_only, init_rq_dashboard, rq_blueprint
 from portal.read_replica import init_read_replica
+from portal.read_router import ReadRouter
 from portal.redis_client import init_redis
 from portal.request_limits import init_request_limits, refuse_oversized
 from portal.security_headers import init_security_headers
@@ -148,7 +148,7 @@ def _wsgi_layers(app: Flask, settings: Settings) -> None:
     """The WSGI layers around Flask, innermost first (each wraps the one before)."""
     flask_wsgi = app.wsgi_app
     # Cached Top-5 and settlements answers, in front of Flask like the progress reports.
-    app.wsgi_app = ProgressFastPath(app, ReadFastPath(app, app.wsgi_app))  # type: ignore[method-assign]
+    app.wsgi_app = ProgressFastPath(app, ReadRouter(app, app.wsgi_app))  # type: ignore[method-assign]
     init_request_limits(app, flask_wsgi)  # in front of the fast paths: an oversized request goes to Flask
     init_compression(app)
     init_assets(app, settings)  # /static/ answered before any of the above

@@ -7,16 +7,12 @@ from flask import current_app, g, has_request_context, request
 from models.figures.cache import FigureCache
 from models.figures.status_memo import StatusMemo
 from portal.database import session_factory
+from portal.read_pipeline import CHECKED_READ
 from portal.read_replica import figure_session, reads_replica
 from portal.redis_client import redis_client
 from portal.settings import settings
 
 _CACHE = "paysystem.figure_cache"
-# The WSGI environ key under which a layer in front of Flask (portal/api/read_fast_path.py)
-# hands over the figure versions it read for this request: `{scope: version}`.
-KNOWN_VERSIONS = "paysystem.figure_versions"
-# ... and the figure values it fetched from Redis for this request: `{full key: value or None}`.
-KNOWN_FIGURES = "paysystem.figure_values"
 
 
 def app_figure_cache() -> FigureCache:
@@ -41,14 +37,9 @@ def figure_cache() -> FigureCache:
     bound: FigureCache | None = g.get("figure_cache")
     if bound is None:
         bound = g.figure_cache = app_figure_cache().for_session(figure_session())
-        if reads_replica():
-            # The fast path read its versions on the primary: figures read on a replica must be
-            # kept under the versions the replica holds, never old rows under new versions.
-            return bound
-        known = request.environ.get(KNOWN_VERSIONS)
-        if known:
-            bound.already_read(known)
-        fetched = request.environ.get(KNOWN_FIGURES)
-        if fetched:
-            bound.already_fetched(fetched)
+        checked = request.environ.get(CHECKED_READ)
+        # The router read the versions on the primary: figures read on a replica are kept under
+        # the versions the replica holds, never old rows under new versions.
+        if checked is not None and not reads_replica():
+            bound.already_read(checked.versions)
     return bound

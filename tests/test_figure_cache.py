@@ -103,7 +103,7 @@ def test_a_request_reads_each_version_once_on_its_own_connection(redis_url, engi
 
 def test_held_writes_are_stored_with_the_answer_in_one_round_trip(redis_url, engine, session_factory):
     """The settlements API holds the figures it computes and stores them with its whole answer
-    in one pipeline; versions already read (by the read fast path) are not asked again."""
+    in one pipeline; versions already read (by the read router) are not asked again."""
     from sqlalchemy import event
 
     redis = Redis.from_url(redis_url)

@@ -101,22 +101,14 @@ class FigureCache:
         self._session: Session | None = None
         self._known: dict[str, int] = {}  # versions already read by this request
         self._held: list[tuple[str, bytes, int]] | None = None  # stores kept for one round trip
-        self._fetched: dict[str, bytes | None] = {}  # values this request already read from Redis
 
     def for_session(self, session: Session) -> FigureCache:
         """This cache for one request: the versions are read on `session`'s connection (inside
         its transaction, so they match the rows it reads) and each scope once per request.
         Shares Redis, the breaker and the TTL with `self`; never share it between requests."""
         bound = copy.copy(self)
-        bound._session, bound._known, bound._held, bound._fetched = session, {}, None, {}
+        bound._session, bound._known, bound._held = session, {}, None
         return bound
-
-    def already_fetched(self, values: dict[str, bytes | None]) -> None:
-        """Values (None: missing) this request read from Redis earlier under their full keys
-        (`versioned_key`; the read fast path fetches a settlements table with its answer):
-        not asked again. Only for a bound cache (one request)."""
-        if self._session is not None:
-            self._fetched.update(values)
 
     def hold_writes(self) -> None:
         """Keep the values this request computes until `write_held`, which stores them together
@@ -141,10 +133,11 @@ class FigureCache:
             log.warning("could not store figures in the cache: %s", exc)
 
     def already_read(self, versions: dict[str, int]) -> None:
-        """Versions this request read earlier, before any of its figures (the API's read fast
-        path reads them with the caller's role): not asked again. Read before the figures, they
-        can only be as new as the rows the request then reads or older, so a value is never
-        stored under a version newer than its rows (the batch writes the rows, then bumps)."""
+        """Versions this request read earlier, before any of its figures (the read router reads
+        them with the caller's role, portal/read_pipeline.py `CheckedRead`): not asked again.
+        Read before the figures, they can only be as new as the rows the request then reads or
+        older, so a value is never stored under a version newer than its rows (the batch writes
+        the rows, then bumps)."""
         if self._session is not None:
             self._known.update(versions)
 
@@ -198,10 +191,7 @@ class FigureCache:
         """The JSON value stored under `full_key` (already versioned), or `compute()` stored there."""
         assert self.redis is not None
         try:
-            if full_key in self._fetched:  # read moments ago on this request (the read fast path)
-                cached = self._fetched.pop(full_key)
-            else:
-                cached = self._call(self.redis.get, full_key)
+            cached = self._call(self.redis.get, full_key)
         except (RedisError, pybreaker.CircuitBreakerError) as exc:
             log.warning("figure cache unavailable, reading the database: %s", exc)
             return compute()

@@ -8,7 +8,7 @@ a price plan is created, so a process keeps each range's statuses for `ttl_secon
 
 The bound: a status computed here is at most `ttl_seconds` (FIGURE_STATUS_TTL_SECONDS,
 default 5 s) older than the database (an answer of the read API cached whole by
-portal/api/response_cache.py lives as long again, so up to twice that there), so a day whose events changed after its run is shown
+portal/read_pipeline.py lives as long again, so up to twice that there), so a day whose events changed after its run is shown
 `final` for at most that long after the change (and a re-run's `final` appears at most that
 late). 5 s is well under the time a batch run of a day takes (minutes) and under the
 refresh interval of any page, so nobody can act on the difference; 0 switches the memo off.

@@ -1,5 +1,6 @@
 """`api_auth`: the decorator every protected API endpoint carries, and `verified_claims`, the
-token check it runs, which the progress fast path (portal/api/progress_fast_path.py) runs too."""
+token check it runs, which the layers in front of Flask (portal/api/progress_fast_path.py,
+portal/read_router) run too."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from models.accounts.users import active_role
 from models.errors import Forbidden
 from portal.api.tokens import Refusal, TokenClaims, decode_token
 from portal.database import db_session
+from portal.read_pipeline import CHECKED_READ, CheckedRead
 from portal.redis_client import revocations
 from portal.revocations import RevocationMirror
 from portal.settings import settings
@@ -62,23 +64,6 @@ def current_api_caller() -> ApiCaller:
     return g.api_caller
 
 
-# The WSGI environ key under which a layer in front of Flask (portal/api/read_fast_path.py) that
-# has already run this request's token check hands its outcome over (`CheckedCaller`), so that a
-# request it does not answer is not checked twice. Only code can set it: a client's headers
-# reach the environ as `HTTP_*` keys only.
-CHECKED_CALLER = "paysystem.api.checked_caller"
-
-
-@dataclass(frozen=True)
-class CheckedCaller:
-    """What `api_auth` would find for this request, found moments ago by the fast path: the
-    verified claims of `authorization` and the role of the account if it is active."""
-
-    authorization: str
-    claims: TokenClaims
-    role: Role
-
-
 def current_api_claims() -> TokenClaims:
     return g.api_claims
 
@@ -96,10 +81,10 @@ def api_auth(*roles: Role) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             authorization = request.headers.get("Authorization")
-            checked: CheckedCaller | None = request.environ.get(CHECKED_CALLER)
+            checked: CheckedRead | None = request.environ.get(CHECKED_READ)
             if checked is not None and checked.authorization == authorization:
-                # Checked by the read fast path on this very request (same token check, same
-                # active-role rule), which then handed it to Flask: not asked again.
+                # Checked by the read router on this very request (same token check, same
+                # active-role rule), which then could not answer it: not asked again.
                 claims, role = checked.claims, checked.role
             else:
                 claims = verified_claims(authorization, settings(), revocations())  # Refusal: 401

@@ -27,8 +27,7 @@ from models.figures.summary import cards, tier_progress
 from models.figures.top import top5
 from models.figures.skip_rates import video_skip_rate
 from models.figures.tables import Metric, PeriodKind
-from models.redis_conn import key_namespace
-from portal.api import response_cache
+from portal import read_pipeline
 from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller
 from portal.api.blueprint import api_bp
@@ -48,18 +47,11 @@ def _seller(query: queries._Query) -> int | None:
     return seller_scope(caller.role, caller.id, query.seller_id)
 
 
-def _kept(plan: response_cache.AnswerPlan | None, query: queries._Query, answer: Response) -> Response:
-    """Store a closed period's answer whole for the fast path (portal/api/read_fast_path.py),
-    in the same Redis round trip as the figures the request computed (`hold_writes`).
-    `plan` is made before the answer is computed: a period still live then is never stored."""
-    cache = figure_cache()
-    writes = []
-    if plan is not None and cache.redis is not None and answer.status_code == 200:
-        # The versions this request read its figures under (already known: no extra query).
-        key = response_cache.response_key(key_namespace(settings().database_url), plan, _seller(query),
-                                          cache.versions(plan.scopes))
-        writes = response_cache.answer_writes(key, answer.get_data(), settings().figure_status_ttl_seconds)
-    cache.write_held(writes)
+def _kept(plan: read_pipeline.AnswerPlan | None, seller_id: int | None, answer: Response) -> Response:
+    """Store a closed period's 200 answer whole for the read router (portal/read_router), through
+    the read pipeline it reads them with, in the request's one Redis round trip (`hold_writes`)."""
+    read_pipeline.keep_answer(figure_cache(), plan, seller_id, answer.get_data() if answer.status_code == 200 else None,
+                              settings().figure_status_ttl_seconds)
     return answer
 
 
@@ -89,12 +81,12 @@ def stats_top5() -> ResponseReturnValue:
     tz = settings().tz
     # The default day resolved once: the answer and its cache key are about the same day.
     query = validated_query()
-    query = query.model_copy(update={"day": response_cache.top5_day(query, tz)})
-    plan = response_cache.answer_plan(response_cache.TOP5, query, tz)
+    query = query.model_copy(update={"day": read_pipeline.top5_day(query, tz)})
+    plan, seller_id = read_pipeline.answer_plan(read_pipeline.TOP5, query, tz), _seller(query)
     answer = jsonify(schema.Top5.model_validate(top5(
-        figure_session(), figure_cache(), _seller(query), Metric(query.metric), PeriodKind(query.period), query.day,
+        figure_session(), figure_cache(), seller_id, Metric(query.metric), PeriodKind(query.period), query.day,
         tz)).model_dump(mode="json"))
-    return _kept(plan, query, answer)
+    return _kept(plan, seller_id, answer)
 
 
 @api_bp.get("/settlements")
@@ -105,15 +97,15 @@ def stats_top5() -> ResponseReturnValue:
 def settlements_list() -> ResponseReturnValue:
     """Settlement lines per video and day, week or month, with period totals (404: not your video)."""
     query = validated_query()
-    plan = response_cache.answer_plan(response_cache.SETTLEMENTS, query, settings().tz)
+    plan, seller_id = read_pipeline.answer_plan(read_pipeline.SETTLEMENTS, query, settings().tz), _seller(query)
     figure_cache().hold_writes()  # stored with the answer by `_kept`
     # The table is already the shape of `SettlementPage`, in JSON types (dates as ISO strings):
     # encoded as it is, not rebuilt as pydantic models of every line and dumped again. The answer
     # is checked against the model wherever answers are validated (development, tests), and
     # tests/test_stats_api.py holds the bytes equal to the model's.
-    answer = jsonify(settlement_table(figure_session(), figure_cache(), _seller(query), tz=settings().tz,
-                                      **response_cache.settlement_args(query)))
-    return _kept(plan, query, answer)
+    answer = jsonify(settlement_table(figure_session(), figure_cache(), seller_id, tz=settings().tz,
+                                      **read_pipeline.settlement_args(query)))
+    return _kept(plan, seller_id, answer)
 
 
 @api_bp.get("/settlements/<int:video_id>/<day>")
