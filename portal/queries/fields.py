@@ -20,7 +20,7 @@ from portal.numbers import MAX_ID, MAX_PAGE
 from portal.settings import settings
 
 # The key of the validation context under which a caller outside a Flask app context (the read
-# fast path, portal/api/read_fast_path.py) hands over the window of its app.
+# router, portal/read_router/router.py) hands over the window of its app.
 WINDOW = "day_window"
 
 
