@@ -41,8 +41,8 @@ from models.business_time import today
 from models.db import make_engine
 from models.figures.cache import FigureCache, month_scopes
 from models.figures.period_windows import period_window
-from models.money.settlement import PricePlan, VideoDailySettlement
 from models.figures.tables import VideoDailyStats
+from models.money.settlement import PricePlan, VideoDailySettlement
 from portal.api.tokens import issue_token
 
 PASSWORD = "bench-password-content-table"

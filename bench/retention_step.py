@@ -30,8 +30,8 @@ from sqlalchemy.exc import DBAPIError
 
 from bench.dataset import scratch_database
 from jobs.engine import engine_for
-from models.figures.daily_counts import SESSION_COUNTS
 from models.business_time import month_start, week_start
+from models.figures.daily_counts import SESSION_COUNTS
 from models.figures.retention import add_day_to_period_sql, bucket_sql, day_histogram_sql, reach_sql
 from models.sql_dialect import Dialect
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate

@@ -74,11 +74,11 @@ from sqlalchemy.engine import make_url
 from bench.progress import free_port, percentile, wait_healthy
 from jobs.inline import run_days_inline
 from models import PlaySession, Role, User, Video
+from models.accounts.passwords import hash_password
 from models.accounts.service import create_user
 from models.batch.tables import RunTrigger
 from models.business_time import days_between
 from models.db import make_engine, make_sessionmaker, normalize_url
-from models.accounts.passwords import hash_password
 from paysystem import migrate
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
 from portal.api.tokens import issue_token

@@ -28,6 +28,7 @@ from sqlalchemy import insert, text
 from bench.dataset import bench_settings, scratch_database, scratch_redis
 from jobs.engine import engine_for
 from jobs.inline import run_days_inline
+from models.accounts.users import User
 from models.batch.tables import RunTrigger
 from models.business_time import days_between, today
 from models.money import ledger
@@ -35,7 +36,6 @@ from models.money.payout_details import account_cipher, encrypt_account
 from models.money.payouts import create_payout_run, import_results, transfer_file
 from models.money.statements import finalize_month
 from models.money.tables import PayoutDetails, PayoutHold
-from models.accounts.users import User
 from paysystem.synthetic_data import GenerateSpec, generate
 
 TARGET_SECONDS = 5.0

@@ -37,8 +37,8 @@ from jobs.run_retries import check_retry, reset_for_retry
 from jobs.run_state import latest_open_run
 from models.batch.tables import RunState, RunTrigger
 from models.business_time import days_between, today
-from models.figures.date_window import day_window
 from models.db import database_identity
+from models.figures.date_window import day_window
 from models.redis_conn import key_namespace
 from settings import Settings
 

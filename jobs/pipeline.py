@@ -23,7 +23,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
-from models.money import restatements
 from models.figures.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
 from models.figures.period_calendar import period_start_sql, rollup_periods
 from models.figures.retention import (
@@ -32,10 +31,11 @@ from models.figures.retention import (
     day_histogram_sql,
     rebuild_period_sql,
 )
+from models.figures.tables import RollupPeriod
+from models.money import restatements
 from models.money.pricing import Plan, plans_in_force, price_sql, tiers_of
 from models.money.settlement import PricingBasis
 from models.sql_dialect import Dialect
-from models.figures.tables import RollupPeriod
 
 _DAY = "tmp_batch_day"
 _CHANGE = "tmp_batch_change"

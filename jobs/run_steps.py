@@ -24,9 +24,9 @@ from models.batch.tables import BatchPartition, BatchRun, RunState
 from models.business_time import days_between
 from models.figures.cache import FigureCache
 from models.figures.period_calendar import rollup_periods
-from models.money.pricing import as_date, plan_for_day
 from models.figures.rankings import materialize_top
 from models.figures.tables import PeriodKind
+from models.money.pricing import as_date, plan_for_day
 
 ERROR_LIMIT = 4000
 

@@ -38,8 +38,8 @@ from models import (
 )
 from models.accounts.service import create_user, find_user_by_email
 from models.business_time import business_day
-from models.catalog.tables import AdSlot, ad_slot_positions
 from models.catalog.posters import write_poster
+from models.catalog.tables import AdSlot, ad_slot_positions
 from paysystem.demo_media import write_clip
 from settings import Settings
 

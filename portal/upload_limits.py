@@ -12,8 +12,8 @@ from typing import Literal
 
 from flask import Flask
 
-from models.formatting import duration
 from models.catalog.media import MediaLimits
+from models.formatting import duration
 from portal.settings import settings
 
 UploadKind = Literal["video", "ad"]

@@ -14,10 +14,10 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from models import User
+from models.accounts.passwords import hash_password
 from models.money.payout_details import DetailsInput, account_cipher, set_payout_details
 from models.money.payouts import create_payout_run, import_results, transfer_file
 from models.money.statements import finalize_month
-from models.accounts.passwords import hash_password
 from settings import Settings
 from tests.batch_support import Backend, World, add_plan
 from tests.mail_support import Inbox, smtp_server

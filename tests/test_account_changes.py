@@ -14,10 +14,10 @@ from sqlalchemy import select
 from models import Role, User
 from models.accounts.deletion import delete_account
 from models.accounts.service import AccountError, create_user
+from models.accounts.users import SocialIdentity
 from models.catalog.tables import Video
 from models.db import make_engine, make_sessionmaker
 from models.money.settlement import VideoDailySettlement
-from models.accounts.users import SocialIdentity
 from paysystem import migrate
 from portal import create_app
 from portal.mail_outbox import mail_outbox

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Role
-from models.playback.ad_rotation import AdPickHour
 from models.catalog.service import create_ad, set_ad_active
+from models.playback.ad_rotation import AdPickHour
 from models.playback.service import open_session, pick_ad
 from tests.watching_support import add_ad, add_video, clip
 

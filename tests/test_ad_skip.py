@@ -9,8 +9,8 @@ import pytest
 
 from models import Role
 from models.playback.ad_breaks import record_ad_skip
-from models.playback.tables import AdPick
 from models.playback.service import open_session, record_ad_view
+from models.playback.tables import AdPick
 from models.playback.watch_rules import PlaybackError
 from tests.watching_support import add_ad, add_video, bearer, csrf_token, sign_in
 

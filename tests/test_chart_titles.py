@@ -27,8 +27,8 @@ from models import Role, User, Video
 from models.accounts.service import create_user
 from models.business_time import today
 from models.catalog.service import set_published
-from models.figures.cache import TITLES_SCOPE, FigureVersion
 from models.catalog.video_management import delete_video, edit_video
+from models.figures.cache import TITLES_SCOPE, FigureVersion
 from portal.seller_portal import charts
 from tests.batch_support import Backend, World, add_sessions
 from tests.support import TEST_PASSWORD

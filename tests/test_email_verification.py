@@ -15,7 +15,12 @@ from sqlalchemy import create_engine, select, text, update
 from models import MailedLink, Role, User
 from models.accounts.mailed_links import LinkError
 from models.accounts.social import SocialProfile, create_social_user
-from models.accounts.verification import VERIFY_LINK_LIFETIME, VERIFY_MAILS_PER_HOUR, register, verify_email
+from models.accounts.verification import (
+    VERIFY_LINK_LIFETIME,
+    VERIFY_MAILS_PER_HOUR,
+    register,
+    verify_email,
+)
 from paysystem import migrate
 from portal import create_app
 from portal.mail_outbox import mail_outbox

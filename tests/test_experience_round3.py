@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Ad, Role
-from models.catalog.service import create_ad, create_video
 from models.catalog.posters import poster_path_of
+from models.catalog.service import create_ad, create_video
 from tests.browser_support import ARTIFACTS, axe_findings, screenshot, sign_in_browser, wait_for_js
 from tests.watching_support import add_ad, add_video, clip, csrf_token, sign_in
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from jobs.inline import run_days_inline
 from models import PricePlan, Role, RunTrigger, VideoDailySettlement
 from models.batch.tables import RunState
+from models.db import make_sessionmaker
 from models.figures.data_status import DataStatus, day_statuses
 from models.figures.date_window import day_window
-from models.db import make_sessionmaker
 from models.money.price_plans import PlanError, create_plan, parse_plan, stale_days
 from portal import create_app
 from settings import Settings

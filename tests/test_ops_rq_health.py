@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from models.batch.ops_status import nightly_health
 from models.batch.tables import RunState
 from models.business_time import today
-from models.batch.ops_status import nightly_health
 from portal import create_app
 from tests.ops_support import add_run, assert_admin_only_page, clients_by_role, forget_runs
 

@@ -12,6 +12,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from models import Role, User
+from models.accounts.passwords import hash_password
 from models.business_time import days_between, month_range
 from models.money import ledger
 from models.money.payout_details import (
@@ -39,7 +40,6 @@ from models.money.payouts import (
     transfer_file,
 )
 from models.money.statements import finalize_month
-from models.accounts.passwords import hash_password
 from settings import Settings, generate_fernet_key
 from tests.batch_support import Backend, World, add_plan
 from tests.money_support import expected_lines, month_world, parallel, reset, run_month

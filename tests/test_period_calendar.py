@@ -18,8 +18,8 @@ from models.figures.period_calendar import (
     periods_span,
     rollup_periods,
 )
-from models.sql_dialect import Dialect
 from models.figures.tables import PeriodKind, RollupPeriod
+from models.sql_dialect import Dialect
 from tests.support import create_mysql_database, drop_mysql_database
 
 # Two years around a leap day, plus the ends of the calendar's range.

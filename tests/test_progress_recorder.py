@@ -15,8 +15,8 @@ from sqlalchemy import Engine, delete, select, update
 
 from models import PlayHistory, PlaySession, Role, User
 from models.accounts.service import create_user
-from models.playback.service import open_session, report_progress
 from models.playback.progress_recorder import ProgressRecorder
+from models.playback.service import open_session, report_progress
 from models.playback.watch_rules import PlaybackError, ProgressReport
 from tests.support import unique_email
 from tests.watching_support import add_video

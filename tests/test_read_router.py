@@ -22,8 +22,8 @@ from werkzeug.test import Client
 from models import Role, User, Video
 from models.accounts.service import create_user
 from models.business_time import month_start, today, week_start
-from portal.read_router import ReadRouter
 from portal.figures import app_figure_cache
+from portal.read_router import ReadRouter
 from tests.support import TEST_PASSWORD, free_port
 from tests.watching_support import bearer
 

@@ -17,8 +17,8 @@ from rq_scheduler import Scheduler
 from sqlalchemy.orm import Session
 
 from jobs.enqueue import request_retry
-from jobs.queues import queue_connection, queue_name
 from jobs.job_ids import partition_job_id
+from jobs.queues import queue_connection, queue_name
 from jobs.schedule import reconcile_nightly, scheduled_nightly_jobs
 from models import Role
 from models.accounts.service import create_user

@@ -10,10 +10,10 @@ import requests
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Role, User
-from models.accounts.service import create_user
-from models.db import make_engine, make_sessionmaker
 from models.accounts.passwords import verify_password
 from models.accounts.recovery import create_reset_token
+from models.accounts.service import create_user
+from models.db import make_engine, make_sessionmaker
 from portal import create_app
 from tests.conftest import LiveServer
 from tests.security_support import at_once, sqlite_settings

@@ -35,8 +35,8 @@ from models.figures.retention import (
 )
 from models.figures.tables import RollupPeriod
 from models.playback.service import open_session, report_progress
-from models.sql_dialect import Dialect
 from models.playback.watch_rules import PlaybackError, ProgressReport
+from models.sql_dialect import Dialect
 from tests.batch_support import DAY0, Backend, World, add_users_and_videos, started_at
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -346,8 +346,8 @@ def test_the_retention_figure_is_valid_and_marks_the_ad_breaks():
 def test_revision_0014_rolls_up_the_days_computed_before_it(kind, tmp_path):
     """Upgrading a database whose batch has already written daily retention rows builds their
     week and month rows as the batch would have (sums, texts in day order)."""
-    from paysystem import migrate
     from models.db import make_engine
+    from paysystem import migrate
     from tests.support import create_mysql_database, drop_mysql_database
 
     url = f"sqlite:///{tmp_path / 'r.db'}" if kind == "sqlite" else create_mysql_database("paysystem_ret14")

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from models import BatchRun, RunState, RunTrigger, Video
 from models.accounts.service import create_user
+from models.accounts.users import Role
 from models.business_time import day_bounds_utc, today
 from models.figures.data_status import DataStatus, day_statuses, seller_day_statuses
 from models.figures.series import daily_series
 from models.figures.settlements import settlement_table
-from models.figures.top import top5
 from models.figures.tables import Metric, PeriodKind
-from models.accounts.users import Role
+from models.figures.top import top5
 from tests.batch_support import Backend, World, add_sessions
 from tests.portal_support import TZ
 from tests.support import TEST_PASSWORD

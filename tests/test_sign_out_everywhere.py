@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from models import RememberToken, Role, User
 from models.accounts.service import change_password
-from models.base import utcnow
 from models.accounts.sign_in_sessions import end_all_sessions
+from models.base import utcnow
 from portal.database import session_factory
 from tests.support import TEST_PASSWORD, reset_login_limits
 

@@ -11,8 +11,8 @@ import pytest
 
 from models import Role
 from models.business_time import today
-from models.playback.tables import AdView, PlaySession
 from models.figures.skip_rates import SkipRate, ad_skip_rates, video_skip_rate
+from models.playback.tables import AdView, PlaySession
 from tests.watching_support import add_ad, add_video, bearer, sign_in
 
 

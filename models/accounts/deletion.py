@@ -20,15 +20,15 @@ from pathlib import Path
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from models.accounts.service import AccountError, locked_active_admins
-from models.catalog.tables import Video
-from models.figures.cache import TITLES_SCOPE, bump_in
 from models.accounts.mailed_links import MailedLink
 from models.accounts.passwords import verify_password
-from models.catalog.posters import remove_media
-from models.money.settlement import VideoDailySettlement
+from models.accounts.service import AccountError, locked_active_admins
 from models.accounts.sign_in_sessions import end_sessions_in
 from models.accounts.users import RememberToken, SocialIdentity, User
+from models.catalog.posters import remove_media
+from models.catalog.tables import Video
+from models.figures.cache import TITLES_SCOPE, bump_in
+from models.money.settlement import VideoDailySettlement
 
 DELETED_NAME = "Deleted account"
 

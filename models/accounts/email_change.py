@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.accounts.service import AccountError, normalize_email
 from models.accounts.mailed_links import LinkPurpose, reserve_link, spend_link_row
 from models.accounts.passwords import verify_password
+from models.accounts.service import AccountError, normalize_email
 from models.accounts.users import User
 
 EMAIL_CHANGE = LinkPurpose("email", "confirmation link", timedelta(hours=24), 3)

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.accounts.users import User
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, utcnow
 from models.db import sqlite_write_lock
 from models.errors import DomainError
-from models.accounts.users import User
 
 
 @dataclass(frozen=True)

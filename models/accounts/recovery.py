@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models.accounts.service import AccountError, change_password, find_user_by_email
 from models.accounts.mailed_links import (
     LinkError,
     LinkPurpose,
@@ -22,6 +21,7 @@ from models.accounts.mailed_links import (
     spend_link,
     store_link,
 )
+from models.accounts.service import AccountError, change_password, find_user_by_email
 from models.accounts.users import User
 
 # How long a reset link works: long enough to reach the mailbox, short enough to be safe.

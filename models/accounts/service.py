@@ -9,13 +9,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from models.accounts.passwords import hash_password, needs_rehash, verify_password
+from models.accounts.sign_in_sessions import end_sessions_in
+from models.accounts.users import Role, User, is_active_account
 from models.base import utcnow
 from models.db import sqlite_write_lock
 from models.errors import DomainError
 from models.listing import Paged, contains_pattern
-from models.accounts.passwords import hash_password, needs_rehash, verify_password
-from models.accounts.sign_in_sessions import end_sessions_in
-from models.accounts.users import Role, User, is_active_account
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

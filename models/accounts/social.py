@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.accounts.service import SIGNUP_ROLES, AccountError, find_user_by_email, normalize_email
-from models.base import utcnow
 from models.accounts.users import Role, SocialIdentity, User
+from models.base import utcnow
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models.accounts.service import EmailTaken, create_user, find_user_by_email
 from models.accounts.mailed_links import LinkPurpose, reserve_link, spend_link, store_link
+from models.accounts.service import EmailTaken, create_user, find_user_by_email
 from models.accounts.users import Role, User
 
 # Long enough for a mail that lands in the spam folder over a weekend.

@@ -9,15 +9,15 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from models.playback.ad_rotation import DEFAULT_WINDOW_HOURS, join_rotation
+from models.accounts.users import Role, User
 from models.base import utcnow
+from models.catalog.media import AD_LIMITS, VIDEO_LIMITS, MediaError, MediaLimits, stored_media
+from models.catalog.posters import remove_media, write_poster
 from models.catalog.tables import Ad, AdSlot, Video, ad_slot_positions
 from models.errors import DomainError
 from models.figures.cache import TITLES_SCOPE, bump_in
 from models.listing import Paged, contains_pattern
-from models.catalog.media import AD_LIMITS, VIDEO_LIMITS, MediaError, MediaLimits, stored_media
-from models.catalog.posters import remove_media, write_poster
-from models.accounts.users import Role, User
+from models.playback.ad_rotation import DEFAULT_WINDOW_HOURS, join_rotation
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, utcnow
 from models.accounts.users import User
+from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, utcnow
 
 AD_SLOT_INTERVAL_SECONDS = 300
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from models.catalog.tables import Ad, Video
-from models.catalog.service import CatalogError, clean_description, clean_title
-from models.figures.cache import TITLES_SCOPE, bump_in
-from models.catalog.posters import poster_path_of, remove_media
 from models.accounts.users import Role, User
+from models.catalog.posters import poster_path_of, remove_media
+from models.catalog.service import CatalogError, clean_description, clean_title
+from models.catalog.tables import Ad, Video
+from models.figures.cache import TITLES_SCOPE, bump_in
 
 
 def owned_video(db: Session, video_id: int, seller: User) -> Video:

@@ -26,9 +26,9 @@ from models.catalog.tables import Video
 from models.errors import DomainError
 from models.figures.cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes
 from models.figures.per_view import average_view_seconds, average_view_seconds_sql, rpm, rpm_sql
+from models.figures.tables import VideoDailyStats
 from models.money.settlement import VideoDailySettlement
 from models.sql_dialect import Dialect
-from models.figures.tables import VideoDailyStats
 
 Sort = Literal["title", "views", "watch_seconds", "average_view_seconds", "ad_views", "revenue", "rpm"]
 SORTS: tuple[str, ...] = get_args(Sort)

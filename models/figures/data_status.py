@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from models.batch.tables import BatchRun, RunState
 from models.business_time import business_day, days_between, today
 from models.catalog.tables import Video
-from models.playback.tables import PlaySession
 from models.money.pricing import in_force_on
 from models.money.settlement import PricePlan
+from models.playback.tables import PlaySession
 
 
 class DataStatus(enum.StrEnum):

@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from models.business_time import month_range, month_start, week_range, week_start
-from models.sql_dialect import Dialect
 from models.figures.tables import PeriodKind, RollupPeriod
+from models.sql_dialect import Dialect
 
 # The granularities a period is asked for by (`PeriodKind` values; RollupPeriod is week and month).
 GRANULARITIES = tuple(kind.value for kind in PeriodKind)

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from models.figures.data_status import DataStatus
 from models.figures.cache import FigureCache
 from models.figures.changes import changes
+from models.figures.data_status import DataStatus
 from models.figures.per_view import average_view_seconds, rpm
 from models.figures.period_windows import PeriodWindow
 from models.figures.scope import FIGURES

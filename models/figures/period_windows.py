@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal, get_args
 
+from models.errors import DomainError
 from models.figures.period_calendar import period_range, period_start
 from models.figures.tables import PeriodKind
-from models.errors import DomainError
 
 Preset = Literal["7", "28", "90", "this_month", "last_month", "custom"]
 PRESETS: tuple[str, ...] = get_args(Preset)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from models.figures.period_calendar import period_range
 from models.figures.restatement_pages import restatement_page
 from models.figures.scope import MAX_PER_PAGE, MONEY, FigureError, seller_video
+from models.figures.tables import RollupPeriod, VideoPeriodStats
 from models.money.pricing import bracket_lines
 from models.money.settlement import PricePlan, VideoDailySettlement, scaled_to_rate
-from models.figures.tables import RollupPeriod, VideoPeriodStats
 
 
 def _restatement_dicts(session: Session, video_id: int, first: date, last: date) -> list[dict[str, Any]]:

@@ -52,8 +52,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import TABLE_ARGS, Base, BigId, enum_column_type
 from models.business_time import month_range, week_range
 from models.catalog.tables import ad_slot_positions
-from models.sql_dialect import Dialect
 from models.figures.tables import RollupPeriod, VideoDailyStats, VideoPeriodStats
+from models.sql_dialect import Dialect
 
 BUCKETS = 100  # whole percents: buckets 0 … 100
 

@@ -13,11 +13,11 @@ from datetime import date
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models.catalog.tables import Video
-from models.money.settlement import VideoDailySettlement
-from models.figures.tables import VideoDailyStats
 from models.accounts.users import Role
+from models.catalog.tables import Video
 from models.errors import DomainError
+from models.figures.tables import VideoDailyStats
+from models.money.settlement import VideoDailySettlement
 
 MAX_RANGE_DAYS = 366
 MAX_PER_PAGE = 500

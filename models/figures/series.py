@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session
 
 from models.business_time import days_between, today
 from models.catalog.tables import Video
-from models.figures.daily_counts import live_figures
 from models.figures.cache import FigureCache, get_or_compute_in, month_scopes
+from models.figures.daily_counts import live_figures
 from models.figures.scope import FIGURES, cache_key, check_range, scoped, seller_video
 from models.figures.shown_status import shown_statuses
 from models.figures.summary import cards_first
+from models.figures.tables import PeriodKind, VideoDailyStats
 from models.figures.top import top5_scopes
 from models.money.pricing import bracket_lines, plan_row_for_day
 from models.money.settlement import PricingBasis, VideoDailySettlement
-from models.figures.tables import PeriodKind, VideoDailyStats
 
 
 def _daily_rows(session: Session, seller_id: int | None, first: date, last: date,

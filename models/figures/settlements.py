@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from models.catalog.tables import Video
-from models.figures.data_status import DataStatus
 from models.figures.cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes
+from models.figures.data_status import DataStatus
 from models.figures.period_calendar import (
     GRANULARITIES,
     period_end,
@@ -34,10 +34,10 @@ from models.figures.period_calendar import (
 )
 from models.figures.scope import MONEY, FigureError, cache_key, check_range, seller_video
 from models.figures.shown_status import shown_statuses, status_summary
+from models.figures.tables import RollupPeriod, VideoPeriodStats
 from models.money.restatements import Restatement
 from models.money.settlement import VideoDailySettlement
 from models.sql_dialect import Dialect
-from models.figures.tables import RollupPeriod, VideoPeriodStats
 
 SETTLEMENT_SORTS = ("period", "video", "views", "ad_views", "video_amount", "ad_amount", "total_amount")
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from models.business_time import today
-from models.figures.data_status import DataStatus, seller_day_statuses
 from models.figures.cache import FigureCache
+from models.figures.data_status import DataStatus, seller_day_statuses
 
 
 def status_summary(statuses: list[DataStatus]) -> str:

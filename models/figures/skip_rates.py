@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from models.playback.ad_breaks import SKIPPABLE_LONGER_THAN_SECONDS
 from models.business_time import today
 from models.catalog.tables import Ad
+from models.playback.ad_breaks import SKIPPABLE_LONGER_THAN_SECONDS
 from models.playback.tables import AdView
 
 # The window of the ad list's skip rate (the page and GET /ads have no range of their own).

@@ -12,16 +12,16 @@ from sqlalchemy.orm import Session
 
 from models.business_time import days_between, today
 from models.catalog.tables import Video
-from models.figures.data_status import DataStatus
 from models.figures.cache import FigureCache, get_or_compute_in, month_scopes
 from models.figures.changes import changes
+from models.figures.data_status import DataStatus
 from models.figures.period_calendar import period_start
 from models.figures.period_windows import same_days_of_previous_month
 from models.figures.scope import FIGURES, cache_key, scoped
 from models.figures.shown_status import shown_statuses, status_summary
+from models.figures.tables import PeriodKind, VideoDailyStats
 from models.money.pricing import plan_row_for_day
 from models.money.settlement import PricingBasis, VideoDailySettlement
-from models.figures.tables import PeriodKind, VideoDailyStats
 
 
 def _range_totals(session: Session, seller_id: int | None, first: date, last: date,

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from models.figures.data_status import DataStatus
 from models.figures.cache import TITLES_SCOPE, FigureCache, get_or_compute_in, scope
+from models.figures.data_status import DataStatus
 from models.figures.period_calendar import period_range, period_start
+from models.figures.rankings import top_videos
 from models.figures.scope import cache_key, video_titles
 from models.figures.shown_status import shown_statuses, status_summary
-from models.figures.rankings import top_videos
 from models.figures.tables import Metric, PeriodKind
 
 

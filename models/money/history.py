@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
+from models.accounts.users import User
 from models.business_time import today
 from models.money import ledger
 from models.money.months import _as_date, next_month, parse_month
 from models.money.payouts import CARRY_REASONS, carry_reason
 from models.money.statements import StatementView, seller_statement
 from models.money.tables import PayoutDetails, PayoutHold
-from models.accounts.users import User
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.accounts.passwords import verify_password
+from models.accounts.users import User
 from models.base import utcnow
 from models.errors import DomainError
 from models.money.tables import Payout, PayoutDetails, PayoutDetailsChange
 from models.money.withholding import BUSINESS, INDIVIDUAL
-from models.accounts.passwords import verify_password
-from models.accounts.users import User
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.orm import Session
 
+from models.accounts.users import Role, User
 from models.base import utcnow
 from models.errors import DomainError
 from models.money import ledger
@@ -42,7 +43,6 @@ from models.money.tables import (
 )
 from models.money.withholding import withhold
 from models.sql_dialect import Dialect
-from models.accounts.users import Role, User
 
 TRANSFER_HEADER = ("bank_code", "account_number", "holder", "net", "reference")
 RESULT_HEADER = ("reference", "status", "amount", "reason")

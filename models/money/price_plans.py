@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session, selectinload
 from models.base import utcnow
 from models.batch.tables import BatchRun, RunState
 from models.business_time import today
+from models.errors import DomainError
 from models.figures.data_status import day_statuses
 from models.figures.date_window import DateOutOfRange, DayWindow
-from models.errors import DomainError
 from models.money.pricing import in_force_on, plans_in_force
 from models.money.settlement import (
     PricePlan,

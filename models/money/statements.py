@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.business_time import month_range
-from models.figures.data_status import DataStatus, DayStatus, day_statuses
 from models.errors import DomainError
+from models.figures.data_status import DataStatus, DayStatus, day_statuses
 from models.money import ledger
 from models.money.months import ensure_month_row, lock_month, month_label, next_month, parse_month
 from models.sql_dialect import Dialect

@@ -37,8 +37,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 
 from models.db import is_conflict_error, is_connection_error, make_engine
-from models.playback.tables import PlayStatus
 from models.playback.service import ProgressResult, ensure_history, report_progress
+from models.playback.tables import PlayStatus
 from models.playback.watch_rules import (
     CREDIT_SLACK_MS,
     PlaybackError,

@@ -24,13 +24,19 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.playback.ad_rotation import DEFAULT_WINDOW_HOURS, count_pick, least_picked_ad
+from models.accounts.users import User
 from models.base import UTCDateTime, utcnow
 from models.business_time import business_day
 from models.catalog.tables import Ad, AdSlot, Video
-from models.playback.tables import AdPick, AdView, PlayHistory, PlaySession, PlayStatus, RejectReason
-from models.upserts import insert_if_missing
-from models.accounts.users import User
+from models.playback.ad_rotation import DEFAULT_WINDOW_HOURS, count_pick, least_picked_ad
+from models.playback.tables import (
+    AdPick,
+    AdView,
+    PlayHistory,
+    PlaySession,
+    PlayStatus,
+    RejectReason,
+)
 from models.playback.watch_rules import (
     PlaybackError,
     ProgressReport,
@@ -44,6 +50,7 @@ from models.playback.watch_rules import (
     history_position_ms,
     resume_position_ms,
 )
+from models.upserts import insert_if_missing
 
 # Core UPDATEs on mapped classes: skip the ORM's search for affected objects in the session.
 _CORE = {"synchronize_session": False}

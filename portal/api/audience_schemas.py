@@ -17,7 +17,6 @@ from portal.queries.audience import (  # noqa: F401  (the endpoints' query model
     VideoPageQuery,
 )
 
-
 # ---------------------------------------------------------------------------------- answers
 
 

@@ -17,11 +17,10 @@ from portal.api.openapi import PUBLIC, api_spec, responses
 from portal.api.tokens import issue_token
 from portal.database import db_session
 from portal.errors import api_error
-from portal.queries.parse import parse_body
 from portal.login_limits import login_attempt
+from portal.queries.parse import parse_body
 from portal.redis_client import revocations
 from portal.settings import settings
-
 
 # The documented status of a refused sign-in body (older than the API's 422 for other bodies).
 TOKEN_REFUSAL = 400

@@ -23,11 +23,17 @@ from spectree import Response
 
 from jobs.enqueue import QUEUE_DOWN, cancel_backfill, request_days, request_retry
 from models import Role
+from models.batch.ops_status import (
+    ad_impressions,
+    calendar,
+    nightly_health,
+    run_detail,
+    run_history,
+)
 from models.batch.tables import BatchRun
 from models.business_time import month_range, today
 from models.errors import NotFound, Unavailable
 from models.figures.date_window import day_window
-from models.batch.ops_status import ad_impressions, calendar, nightly_health, run_detail, run_history
 from models.money.price_plans import (
     PlanError,
     create_plan,

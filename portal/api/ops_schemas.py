@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from models.batch.tables import RunState, RunTrigger
 from models.batch.ops_status import CalendarStatus
+from models.batch.tables import RunState, RunTrigger
 from models.money.price_plans import MAX_BRACKETS, NAME_LENGTH
 from portal.queries.fields import TypedDay
 

@@ -23,10 +23,10 @@ from models.figures.restatement_pages import restatement_page
 from models.figures.scope import seller_scope
 from models.figures.series import daily_series, view_ledger
 from models.figures.settlements import settlement_table
-from models.figures.summary import cards, tier_progress
-from models.figures.top import top5
 from models.figures.skip_rates import video_skip_rate
+from models.figures.summary import cards, tier_progress
 from models.figures.tables import Metric, PeriodKind
+from models.figures.top import top5
 from portal import read_pipeline
 from portal.api import stats_schemas as schema
 from portal.api.auth import api_auth, current_api_caller

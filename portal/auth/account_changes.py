@@ -14,9 +14,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from models.accounts.deletion import delete_account
-from models.accounts.service import AccountError
 from models.accounts.email_change import confirm_email_change, request_email_change
 from models.accounts.mailed_links import LinkError, new_link_token
+from models.accounts.service import AccountError
 from portal.auth.account_mail import send_email_change_mails
 from portal.auth.account_page import account_page
 from portal.auth.forms import DeleteAccountForm, EmailChangeForm

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from models import Role
 from models.accounts.email_change import EMAIL_CHANGE
-from models.mailer import send_mail
 from models.accounts.recovery import RESET_TOKEN_LIFETIME, request_reset
 from models.accounts.verification import VERIFY_LINK_LIFETIME, register
+from models.mailer import send_mail
 from portal.database import session_factory
 from portal.settings import settings
 

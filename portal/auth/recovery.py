@@ -16,9 +16,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from models.accounts.service import AccountError, change_password, rename
 from models.accounts.passwords import verify_password
-from models.accounts.recovery import RecoveryError, new_reset_token, reset_password, user_for_reset_token
+from models.accounts.recovery import (
+    RecoveryError,
+    new_reset_token,
+    reset_password,
+    user_for_reset_token,
+)
+from models.accounts.service import AccountError, change_password, rename
 from portal.auth.account_mail import send_reset_mail
 from portal.auth.account_page import account_page
 from portal.auth.forms import ForgotForm, PasswordForm, RenameForm, ResetForm

@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from models import Role
-from models.accounts.service import AccountError, authenticate, normalize_email
 from models.accounts.mailed_links import new_link_token
+from models.accounts.service import AccountError, authenticate, normalize_email
 from portal.auth.account_mail import SignUpLinks, sign_up_and_mail
 from portal.auth.account_page import account_page
 from portal.auth.forms import SignInForm, SignUpForm

@@ -7,8 +7,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from models.catalog.service import DESCRIPTION_MAX, TITLE_MAX
 from models.catalog.media import ACCEPTED_EXTENSIONS
+from models.catalog.service import DESCRIPTION_MAX, TITLE_MAX
 
 ACCEPT = ",".join(sorted(set(ACCEPTED_EXTENSIONS) | set(ACCEPTED_EXTENSIONS.values())))
 

@@ -11,8 +11,8 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from models import Role
-from models.business_time import days_between, today
 from models.batch.ops_status import ad_impressions
+from models.business_time import days_between, today
 from models.figures.skip_rates import ad_skip_rates
 from portal.api.impression_range import date_range
 from portal.auth import role_required

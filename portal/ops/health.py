@@ -12,9 +12,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from models.batch.ops_status import nightly_health
 from models.money.months import month_label
 from models.money.statements import open_refusals
-from models.batch.ops_status import nightly_health
 from portal.database import db_session
 from portal.settings import settings
 

@@ -15,8 +15,8 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from models import Role
-from models.business_time import month_range, today
 from models.batch.ops_status import CalendarStatus, calendar, nightly_health
+from models.business_time import month_range, today
 from portal.auth import role_required
 from portal.database import db_session
 from portal.extensions import htmx

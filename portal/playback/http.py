@@ -20,8 +20,9 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from models import Ad, User
-from models.playback.ad_breaks import SKIP_AFTER_SECONDS, is_skippable, record_ad_skip
 from models.catalog.service import watchable_video
+from models.playback.ad_breaks import SKIP_AFTER_SECONDS, is_skippable, record_ad_skip
+from models.playback.progress_recorder import ProgressRecorder
 from models.playback.service import (
     open_session,
     pick_ad,
@@ -29,7 +30,6 @@ from models.playback.service import (
     resume_state,
     session_details,
 )
-from models.playback.progress_recorder import ProgressRecorder
 from models.playback.watch_rules import PlaybackError, ProgressReport
 from portal.database import db_session, progress_recorder
 from portal.errors import error_body, status_of

@@ -32,9 +32,9 @@ from models.figures.scope import FigureError, check_range, seller_scope, seller_
 from models.figures.series import daily_series, dashboard_scopes, view_ledger
 from models.figures.settlements import settlement_lines, settlement_table
 from models.figures.summary import tier_progress
+from models.figures.tables import Metric, PeriodKind
 from models.figures.top import top5
 from models.formatting import duration, number, signed_pct, signed_won, won
-from models.figures.tables import Metric, PeriodKind
 from models.ttl_memo import TtlMemo
 from portal.auth import role_required
 from portal.csv_export import csv_response

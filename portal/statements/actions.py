@@ -10,10 +10,10 @@ from functools import partial
 from flask import url_for
 from sqlalchemy import Engine, text
 
+from models.accounts.users import User
 from models.money.months import month_label
 from models.money.payouts import Settled, import_results
 from models.money.statements import FinalizeResult, finalize_month
-from models.accounts.users import User
 from portal.database import db_session
 from portal.mail_outbox import mail_outbox
 from portal.settings import settings

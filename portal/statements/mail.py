@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from models.accounts.users import User
 from models.formatting import won
 from models.mailer import send_mail
 from models.money.notices import statement_final_text
-from models.accounts.users import User
 from portal.database import session_factory
 from portal.presentation import local_time
 from portal.settings import settings
