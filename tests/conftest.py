@@ -277,3 +277,12 @@ def page(browser):  # type: ignore[no-untyped-def]
     yield page
     context.close()
     assert violations == [], violations
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules with slow tests (servers, browsers, the demo) first: pytest-xdist hands out whole
+    modules in this order (`--dist loadfile`), and one of them started last (the every-page
+    browser check takes about a minute) kept a worker busy while the others had nothing left."""
+    slow_modules = {item.module.__name__ for item in items
+                    if item.get_closest_marker("slow") and getattr(item, "module", None) is not None}
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", "") not in slow_modules)
