@@ -113,9 +113,22 @@ cmd_start() {
   log "replica: mariadbd on 127.0.0.1:$REPLICA_PORT following $source (MASTER_USE_GTID=slave_pos)"
   # Without grant tables the replica cannot apply account statements (a Galera source logs
   # its CREATE USER/GRANT for root@'%'): skip exactly that error (1290), nothing else.
+  local seeded=1
+  [[ -d "$DIR/replica/mysql" ]] || seeded=0
   start_mariadb replica "$REPLICA_PORT" --server-id=2 --skip-log-bin --log-basename=replica --read-only=1 \
     --slave-skip-errors=1290
   sql "$REPLICA_PORT" "STOP SLAVE"
+  if [[ $seeded = 0 ]]; then
+    # A new replica starts from a consistent copy of the source's database and the source's GTID
+    # position at that moment (mariadb-dump --master-data --gtid sets gtid_slave_pos), not from
+    # the start of the source's binary log: a Galera node that was killed and rejoined by a state
+    # transfer no longer has its whole history in its binlog (error 1236 otherwise).
+    log "replica: seeding from $source (mariadb-dump --single-transaction --master-data --gtid)"
+    mariadb-dump -h "${source%:*}" -P "${source##*:}" -u "${REPLICA_SOURCE_USER:-root}" \
+      ${REPLICA_SOURCE_PASSWORD:+-p"$REPLICA_SOURCE_PASSWORD"} --single-transaction --master-data=1 --gtid \
+      --databases "$DB_NAME" 2>"$DIR/logs/replica-seed.log" \
+      | mariadb -h 127.0.0.1 -P "$REPLICA_PORT" -u root 2>>"$DIR/logs/replica-seed.log"
+  fi
   sql "$REPLICA_PORT" "CHANGE MASTER TO MASTER_HOST='${source%:*}', MASTER_PORT=${source##*:}, \
 MASTER_USER='${REPLICA_SOURCE_USER:-root}', MASTER_PASSWORD='${REPLICA_SOURCE_PASSWORD:-}', \
 MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1"

@@ -82,6 +82,10 @@ def test_cluster_script_starts_the_web_side_on_galera_with_the_replica_on_a_node
     assert '"${CLUSTER_PIECES:-galera web}"' in script  # the database first, then the web side
     assert 'DATABASE_URL="mysql+pymysql://root@127.0.0.1:${PAYSYSTEM_CLUSTER_PORT}/${DB_NAME}"' in script
     assert 'REPLICA_SOURCE="127.0.0.1:$((PAYSYSTEM_CLUSTER_PORT + REPLICA_SOURCE_NODE))"' in script
+    # A new replica is seeded from a consistent copy with the source's GTID position, not from the
+    # start of the binlog, which a node rejoined by a state transfer no longer has (docs/cluster.md).
+    web = (PROJECT_ROOT / "scripts/cluster-web.sh").read_text()
+    assert "--single-transaction --master-data=1 --gtid" in web and "MASTER_USE_GTID=slave_pos" in web
     checked = subprocess.run(["bash", "-n", str(PROJECT_ROOT / "scripts/cluster.sh")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
 
