@@ -230,6 +230,14 @@ def live_server(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def portal_server(portal_app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The generated data set's app over HTTP, for the seller portal's browser tests."""
+    server = LiveServer(portal_app).start()
+    yield server
+    server.stop()
+
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

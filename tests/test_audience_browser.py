@@ -7,17 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser_support import screenshot, sign_in_browser, wait_for_js
-from tests.conftest import LiveServer
 from tests.test_pages_browser import SIDEWAYS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def portal_server(portal_app):
-    server = LiveServer(portal_app).start()
-    yield server
-    server.stop()
 
 
 def test_comparison_content_table_and_last_48_hours(browser, portal_server, portal_data):

@@ -7,17 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser_support import axe_findings, screenshot, sign_in_browser
-from tests.conftest import LiveServer
 from tests.test_pages_browser import SIDEWAYS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def portal_server(portal_app):
-    server = LiveServer(portal_app).start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

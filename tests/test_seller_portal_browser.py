@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.browser_support import screenshot, sign_in_browser, wait_for_js
-from tests.conftest import LiveServer
 from tests.support import TEST_PASSWORD
 from tests.test_pages_browser import AXE, RUN_AXE, SIDEWAYS
 
@@ -20,13 +19,6 @@ FITS = """() => [...document.querySelectorAll('.chart[data-drawn]')].every(c => 
   const svg = c.querySelector('.main-svg');
   return svg && Math.abs(svg.getBoundingClientRect().width - c.getBoundingClientRect().width) <= 1;
 })"""
-
-
-@pytest.fixture(scope="module")
-def portal_server(portal_app):
-    server = LiveServer(portal_app).start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.slow
