@@ -132,3 +132,13 @@ def test_video_page_compares_its_period_with_the_previous(app, data):
     fragment = client.get(f"/videos/{vid}/stats?range=last_month", headers={"HX-Request": "true",
                                                                           "HX-Target": "video-figures"})
     assert fragment.get_data(as_text=True).lstrip().startswith('<section id="video-figures"')
+
+
+def test_a_figure_that_is_zero_in_both_periods_is_not_called_new(app, data):
+    """Nothing before and nothing now is no change, not "new" (a figure that grew from zero is)."""
+    client = _client(app, data.sellers[0])
+    empty = client.get("/dashboard?range=custom&from=2001-01-01&to=2001-01-07").get_data(as_text=True)
+    assert 'data-figure-name="views"' in empty and "±0 · was 0" in empty
+    assert 'class="change' not in empty
+    busy = client.get("/dashboard?range=90").get_data(as_text=True)
+    assert 'class="change' in busy
