@@ -48,6 +48,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Unauthorized(DomainError):
+    """The caller is not known: no credentials, or credentials that do not check out."""
+
+    kind = "unauthorized"
+    code = "unauthorized"
+
+
 class Forbidden(DomainError):
     """The caller is known but may not do this."""
 

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from models.db import CONNECTION_ERRORS, as_unavailable
 from models.errors import DomainError
+from portal.body_limits import too_large_message
 from portal.errors import domain_error, error_code, error_headers, status_of, wants_json
 from portal.extensions import login_manager
 from portal.presentation import local_time
@@ -182,7 +183,10 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException) -> ResponseReturnValue:
         code = exc.code or 500
         if wants_json():
-            return jsonify(error=error_code(exc), message=exc.description), code
+            # A 413 says the limit that applies whichever layer refused the body (the body limit,
+            # an upload's form parser), in the API's one code.
+            message = too_large_message() if code == 413 else exc.description
+            return jsonify(error=error_code(exc), message=message), code
         _account_or_visitor()
         page = page_for(exc)
         return render_template("errors/error.html", code=code, title=page.title, message=page.message,

@@ -73,10 +73,6 @@ def error_body(code: str, message: str) -> dict[str, str]:
     return {"error": code, "message": message}
 
 
-def api_error(status: int, code: str, message: str) -> ResponseReturnValue:
-    return jsonify(error_body(code, message)), status
-
-
 def status_of(exc: DomainError) -> int:
     return STATUS_OF_KIND.get(exc.kind, 400)
 
@@ -109,6 +105,8 @@ def wants_json() -> bool:
 
 
 def error_code(exc: HTTPException) -> str:
+    if exc.code == 413:
+        return TOO_LARGE
     return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
 
 

@@ -234,26 +234,26 @@ def test_the_sign_in_form_is_read_by_the_same_model_as_the_json(app, make_user):
 
 def test_player_bodies_keep_their_own_codes():
     from portal.queries.parse import RequestInvalid, parse_body
-    from portal.queries.playback import AdViewInput, OpenSessionInput, ProgressInput
+    from portal.queries.playback import AdViewBody, OpenSessionBody, ProgressBody
 
-    cases = [(ProgressInput, None, "invalid_json", "Send a JSON object with Content-Type: application/json."),
-             (ProgressInput, [1], "invalid_json", "Send a JSON object with Content-Type: application/json."),
-             (ProgressInput, {}, "missing_field", "position_ms is required."),
-             (ProgressInput, {"position_ms": "{x}"}, "not_a_number", "position_ms must be a number, got '{x}'."),
-             (ProgressInput, {"position_ms": -3, "state": "stopped"}, "invalid_state",
+    cases = [(ProgressBody, None, "invalid_json", "Send a JSON object with Content-Type: application/json."),
+             (ProgressBody, [1], "invalid_json", "Send a JSON object with Content-Type: application/json."),
+             (ProgressBody, {}, "missing_field", "position_ms is required."),
+             (ProgressBody, {"position_ms": "{x}"}, "not_a_number", "position_ms must be a number, got '{x}'."),
+             (ProgressBody, {"position_ms": -3, "state": "stopped"}, "invalid_state",
               "state must be 'playing' or 'paused', got 'stopped'."),
-             (ProgressInput, {"position_ms": -3}, "negative_value", "position_ms cannot be negative (got -3)."),
-             (ProgressInput, {"position_ms": 1, "seek_to_ms": float("inf")}, "not_a_number",
+             (ProgressBody, {"position_ms": -3}, "negative_value", "position_ms cannot be negative (got -3)."),
+             (ProgressBody, {"position_ms": 1, "seek_to_ms": float("inf")}, "not_a_number",
               "seek_to_ms must be a number, got inf."),
-             (AdViewInput, {"ad_id": 1}, "missing_field", "slot_index is required."),
-             (OpenSessionInput, {"start_position_ms": False}, "not_a_number", "start_position_ms must be a number, got False.")]
+             (AdViewBody, {"ad_id": 1}, "missing_field", "slot_index is required."),
+             (OpenSessionBody, {"start_position_ms": False}, "not_a_number", "start_position_ms must be a number, got False.")]
     for model, body, code, message in cases:
         with pytest.raises(RequestInvalid) as refused:
             parse_body(model, body)
         assert (refused.value.status, refused.value.code, refused.value.message) == (422, code, message), body
-    report = parse_body(ProgressInput, {"position_ms": 1000.6, "state": "paused", "seek_to_ms": None, "extra": 1})
+    report = parse_body(ProgressBody, {"position_ms": 1000.6, "state": "paused", "seek_to_ms": None, "extra": 1})
     assert (report.position_ms, report.playing, report.seek_to_ms) == (1001, False, None)
-    assert parse_body(OpenSessionInput, {}).start_position_ms is None
+    assert parse_body(OpenSessionBody, {}).start_position_ms is None
 
 
 def test_the_browser_players_refusals_are_json_whatever_it_accepts(app, make_user, session_factory):

@@ -10,13 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from models import User
 from models.accounts.service import authenticate
+from models.errors import Unauthorized
 from portal.api import auth_schemas as schema
 from portal.api.auth import api_auth, current_api_claims, current_api_user
 from portal.api.blueprint import api_bp
 from portal.api.openapi import PUBLIC, api_spec, responses
 from portal.api.tokens import issue_token
 from portal.database import db_session
-from portal.errors import api_error
 from portal.login_limits import login_attempt
 from portal.queries.parse import parse_body
 from portal.redis_client import revocations
@@ -62,7 +62,7 @@ def issue_access_token() -> ResponseReturnValue:
     user = authenticate(session, credentials.email, credentials.password)
     if user is None:
         session.rollback()
-        return api_error(401, "invalid_credentials", "E-mail or password is not correct.")
+        raise Unauthorized("E-mail or password is not correct.", code="invalid_credentials")
     token, claims = issue_token(user, settings())
     return jsonify(
         access_token=token,

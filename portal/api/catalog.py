@@ -9,7 +9,6 @@ from typing import Any
 from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from spectree import Response
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Ad, Role, Video
 from models.catalog.service import (
@@ -30,9 +29,8 @@ from portal.api.auth import api_auth, current_api_user
 from portal.api.blueprint import api_bp
 from portal.api.openapi import PUBLIC, ErrorBody, api_spec, responses, validated_query
 from portal.api.rule_checks import refused_by_rules
-from portal.body_limits import accepts_uploads, too_large_message
+from portal.body_limits import accepts_uploads
 from portal.database import db_session
-from portal.errors import TOO_LARGE, api_error
 from portal.media import send_media
 from portal.playback.http import ad_json
 from portal.queries.catalog import AdUploadFields, VideosQuery, VideoUploadFields
@@ -69,11 +67,6 @@ def video_json(video: Video) -> dict[str, Any]:
         "ad_slots": [slot.position_seconds for slot in video.slots],
         "media_url": media_url("video", video.id),
     }
-
-
-@api_bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return api_error(413, TOO_LARGE, too_large_message())
 
 
 @api_bp.get("/videos")

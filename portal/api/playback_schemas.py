@@ -1,12 +1,10 @@
 """Request and response models of the API's playback endpoints (§4–§5), and the spectree
 decorators that document and validate them (the views of portal/api/playback.py carry them).
 
-The JSON bodies are read by their models in portal/queries/playback.py, which the browser
-player and the progress fast path (portal/api/progress_fast_path.py) share and whose refusal
-codes players rely on; the body models here document the same fields, and
-portal/api/rule_checks.py makes a body the schema refuses answer with that model's own code.
-Numbers in bodies may be fractional (they are rounded to whole milliseconds or ids), so they
-are `number` in the document.
+The JSON bodies are the models of portal/queries/playback.py, which the browser player and the
+progress fast path (portal/api/progress_fast_path.py) read them with and whose refusal codes
+players rely on; spectree documents and validates with the same models, and
+portal/api/rule_checks.py makes a body they refuse answer with that model's own code.
 """
 
 from __future__ import annotations
@@ -15,36 +13,15 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from portal.api.catalog_schemas import PlayerAd
 from portal.api.openapi import api_spec, responses
 from portal.api.rule_checks import refused_by_rules
 from portal.playback.http import ad_view_input, open_session_input, progress_input
+from portal.queries.playback import AdViewBody, OpenSessionBody, ProgressBody
 
 RejectReason = Literal["own_video", "repeat_within_30s"]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class OpenSessionBody(_Body):
-    """Optional: where playback starts (default: where the viewer stopped, §4)."""
-
-    start_position_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
-
-
-class ProgressBody(_Body):
-    position_ms: float = Field(ge=0, allow_inf_nan=False, description="Where the player is (ms into the video).")
-    state: Literal["playing", "paused"] = "playing"
-    seek_to_ms: float | None = Field(None, ge=0, allow_inf_nan=False,
-                                     description="Where the viewer jumped to, when they seeked.")
-
-
-class AdViewBody(_Body):
-    slot_index: float = Field(ge=0, allow_inf_nan=False, description="The ad break (0 is the pre-roll).")
-    ad_id: float = Field(ge=0, allow_inf_nan=False, description="The ad the player was given for that break.")
 
 
 class WatchHistory(BaseModel):

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
 from models import Role, User
+from models.errors import NotFound
 from models.money import history, overview
 from models.money.months import month_label, parse_month
 from models.money.payouts import create_payout_run
@@ -28,7 +29,6 @@ from portal.api.auth import api_auth, current_api_caller, current_api_user
 from portal.api.blueprint import api_bp
 from portal.api.openapi import api_spec, responses, validated_json, validated_query
 from portal.database import db_session
-from portal.errors import api_error
 from portal.queries.money import SellerQuery
 from portal.settings import settings
 from portal.statements.actions import engine, finalize
@@ -76,7 +76,7 @@ def api_statement(month: str) -> ResponseReturnValue:
     when = parse_month(month)  # a malformed month: 422 bad_month
     conn = db_session().connection()
     if not history.has_statement(conn, seller.id, when, settings().tz):
-        return api_error(404, "not_found", f"{seller.id} has no statement of {month_label(when)}.")
+        raise NotFound(f"{seller.id} has no statement of {month_label(when)}.")
     doc = history.statement_document(conn, seller, when, settings().tz)
     s = doc.statement
     return jsonify(
@@ -161,5 +161,5 @@ def api_payout_run(run_id: int) -> ResponseReturnValue:
     """A payout run: its payouts (no account numbers) and who was carried and why."""
     run = _run(db_session().connection(), run_id)
     if run is None:
-        return api_error(404, "no_such_run", f"There is no payout run {run_id}.")
+        raise NotFound(f"There is no payout run {run_id}.", code="no_such_run")
     return jsonify(run)

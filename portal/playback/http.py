@@ -34,7 +34,7 @@ from models.playback.watch_rules import PlaybackError, ProgressReport
 from portal.database import db_session, progress_recorder
 from portal.errors import error_body, status_of
 from portal.queries.parse import RequestInvalid, parse_body
-from portal.queries.playback import AdViewInput, OpenSessionInput, ProgressInput
+from portal.queries.playback import AdViewBody, OpenSessionBody, ProgressBody
 from portal.settings import settings
 
 # Players report at least this often while playing (§4: at least every 10 s).
@@ -55,16 +55,16 @@ def _body() -> Any:
 
 def open_session_input() -> int | None:
     """The optional `start_position_ms` of a request opening a session (no body: None)."""
-    return parse_body(OpenSessionInput, _body() if request.content_length else {}).start_position_ms
+    return parse_body(OpenSessionBody, _body() if request.content_length else {}).start_position_ms
 
 
-def progress_input() -> ProgressInput:
-    return parse_body(ProgressInput, _body())
+def progress_input() -> ProgressBody:
+    return parse_body(ProgressBody, _body())
 
 
 def ad_view_input() -> tuple[int, int]:
     """`slot_index` and `ad_id` of an ad view report."""
-    body = parse_body(AdViewInput, _body())
+    body = parse_body(AdViewBody, _body())
     return body.slot_index, body.ad_id
 
 
@@ -73,7 +73,7 @@ def progress_reply(recorder: ProgressRecorder, *, viewer_id: int, video_id: int,
     """Status and JSON of a progress report (§4) whose decoded body is `body` (None if not JSON);
     `session_version` is the bearer token's `sv` when a token authenticated the viewer."""
     try:
-        report = parse_body(ProgressInput, body)
+        report = parse_body(ProgressBody, body)
         result = recorder.record(viewer_id=viewer_id, video_id=video_id, session_id=session_id,
                                  report=ProgressReport(report.position_ms, report.playing, report.seek_to_ms),
                                  now=now(), session_version=session_version)

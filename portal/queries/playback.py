@@ -7,8 +7,11 @@ the refusal codes these bodies have always had — `invalid_json`, `missing_fiel
 (`own_refusal`) instead of pydantic's generic one. Fields are checked in the order they are
 declared, so the first problem named is the one the player has always been told about.
 
-The API documents the same bodies with portal/api/playback_schemas.py (numbers there are
-`number`: fractions are rounded to whole milliseconds or ids here).
+The same models are the API's documented request bodies (portal/api/playback_schemas.py hands
+them to spectree): each field carries the JSON schema it is documented with (`WithJsonSchema`:
+numbers are `number`, since fractions are rounded to whole milliseconds or ids, and at least 0),
+and `PlayerBody` lists the required ones, which the model itself takes as absent-able only so
+that an absent one gets its own refusal.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, ValidationInfo
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
 from portal.queries.parse import Body, own_refusal
 
@@ -49,37 +52,53 @@ def _play_state(value: Any) -> str:
     return value
 
 
+_NUMBER = {"type": "number", "minimum": 0}
 # A required number's default (None) is validated, so that an absent one gets the same refusal as
 # a null one; the other defaults are not (the hot progress report pays for no check it skips).
-RequiredNumber = Annotated[int, BeforeValidator(_required), Field(None, validate_default=True)]
-OptionalNumber = Annotated[int | None, BeforeValidator(_optional)]
+RequiredNumber = Annotated[int, BeforeValidator(_required), WithJsonSchema(_NUMBER),
+                           Field(None, validate_default=True)]
+OptionalNumber = Annotated[int | None, BeforeValidator(_optional),
+                           WithJsonSchema({"anyOf": [_NUMBER, {"type": "null"}]})]
+PlayState = Annotated[str, BeforeValidator(_play_state), WithJsonSchema({"type": "string", "enum": list(PLAY_STATES)})]
+
+
+def _document_required(schema: dict[str, Any], model: type) -> None:
+    """The body's JSON schema: its `RequiredNumber` fields are required and have no default."""
+    required = [name for name, field in model.model_fields.items()  # type: ignore[attr-defined]
+                if any(getattr(m, "func", None) is _required for m in field.metadata)]
+    for name in required:
+        schema["properties"][name].pop("default", None)
+    if required:
+        schema["required"] = required
 
 
 class PlayerBody(Body):
+    model_config = ConfigDict(json_schema_extra=_document_required)
     NOT_AN_OBJECT: ClassVar[tuple[str, str]] = ("invalid_json",
                                                 "Send a JSON object with Content-Type: application/json.")
 
 
-class OpenSessionInput(PlayerBody):
-    """Where playback starts (absent: where the viewer stopped, §4)."""
+class OpenSessionBody(PlayerBody):
+    """Optional: where playback starts (default: where the viewer stopped, §4)."""
 
     start_position_ms: OptionalNumber = None
 
 
-class ProgressInput(PlayerBody):
-    """A progress report: the state first, as players have always been told about it first."""
+class ProgressBody(PlayerBody):
+    """A progress report (§4): where the player is, whether it plays, where the viewer jumped to."""
 
-    state: Annotated[str, BeforeValidator(_play_state)] = "playing"
-    position_ms: RequiredNumber
-    seek_to_ms: OptionalNumber = None
+    # The state first: players have always been told about a wrong state before a wrong number.
+    state: PlayState = "playing"
+    position_ms: RequiredNumber = Field(description="Where the player is (ms into the video).")
+    seek_to_ms: OptionalNumber = Field(None, description="Where the viewer jumped to, when they seeked.")
 
     @property
     def playing(self) -> bool:
         return self.state == "playing"
 
 
-class AdViewInput(PlayerBody):
+class AdViewBody(PlayerBody):
     """The ad the player started for an ad break."""
 
-    slot_index: RequiredNumber
-    ad_id: RequiredNumber
+    slot_index: RequiredNumber = Field(description="The ad break (0 is the pre-roll).")
+    ad_id: RequiredNumber = Field(description="The ad the player was given for that break.")
