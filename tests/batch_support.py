@@ -33,7 +33,12 @@ from models.figures.retention import VideoDailyRetention, VideoPeriodRetention
 from models.figures.tables import Metric, PeriodKind
 from paysystem import migrate
 from settings import Settings
-from tests.support import TEST_SECRET, create_mysql_database, drop_mysql_database
+from tests.support import (
+    TEST_SECRET,
+    drop_mysql_database,
+    migrated_mysql_database,
+    migrated_sqlite_database,
+)
 
 SEOUL_OFFSET = timedelta(hours=9)
 DEFAULT_TIERS = [(1, 100_000, 10_000, 100_000), (100_001, 500_000, 11_000, 120_000),
@@ -47,11 +52,11 @@ class Backend:
         self.kind = kind
         if url is not None:  # a database the caller made (and drops)
             self.kind, self.url = "given", url
+            migrate.upgrade(self.url)
         elif kind == "mariadb":
-            self.url = create_mysql_database("paysystem_batch")
+            self.url = migrated_mysql_database("paysystem_batch")
         else:
-            self.url = f"sqlite:///{tmp / 'batch.db'}"
-        migrate.upgrade(self.url)
+            self.url = migrated_sqlite_database(tmp / "batch.db")
         self.settings = Settings(environment="test", database_url=self.url, redis_url=redis_url,
                                  secret_key=TEST_SECRET, batch_partitions=3, batch_retries=0,
                                  batch_lock_wait_seconds=2, **overrides).validate()

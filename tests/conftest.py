@@ -22,7 +22,6 @@ from models import Role, User
 from models.accounts import passwords
 from models.accounts.service import create_user
 from models.db import make_engine, make_sessionmaker
-from paysystem import migrate
 from settings import Settings
 
 # The seller portal's generated data set and its app (tests/portal_support.py).
@@ -35,8 +34,9 @@ from tests.support import (
     REDIS_SERVER_URL,
     TEST_PASSWORD,
     TEST_SECRET,
-    create_mysql_database,
     drop_mysql_database,
+    migrated_mysql_database,
+    server_url,
     unique_email,
 )
 
@@ -55,7 +55,10 @@ def _unreachable(what: str, url: str, exc: Exception, hint: str) -> None:
 def database_url() -> Iterator[str]:
     """A fresh MariaDB database, migrated to head, for this test session."""
     try:
-        url = create_mysql_database()
+        server = make_engine(server_url())
+        with server.connect():
+            pass
+        server.dispose()
     except Exception as exc:
         _unreachable(
             "MariaDB/MySQL",
@@ -64,7 +67,7 @@ def database_url() -> Iterator[str]:
             "Start it (start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd) "
             "or point TEST_DATABASE_URL at a server where the user may create databases.",
         )
-    migrate.upgrade(url)
+    url = migrated_mysql_database()
     yield url
     drop_mysql_database(url)
 

@@ -16,9 +16,9 @@ import requests
 from redis import Redis
 from redis.exceptions import RedisError
 
-from paysystem import migrate
 from paysystem.launcher import embedded_redis_binary
 from settings import Settings
+from tests.support import migrated_sqlite_database
 
 
 def at_once(count: int, call: Callable[[int], Any]) -> list[Any]:
@@ -39,8 +39,7 @@ def post_json(url: str, body: Any = None, headers: dict[str, str] | None = None)
 
 def sqlite_settings(base: Settings, directory: Path) -> Settings:
     """`base` on a fresh, migrated SQLite file: the demo's default database."""
-    url = f"sqlite:///{directory / 'portal.db'}"
-    migrate.upgrade(url)
+    url = migrated_sqlite_database(directory / "portal.db")
     return replace(base, database_url=url).validate()
 
 

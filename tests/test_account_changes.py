@@ -18,11 +18,10 @@ from models.accounts.users import SocialIdentity
 from models.catalog.tables import Video
 from models.db import make_engine, make_sessionmaker
 from models.money.settlement import VideoDailySettlement
-from paysystem import migrate
 from portal import create_app
 from portal.mail_outbox import mail_outbox
 from tests.mail_support import smtp_server
-from tests.support import TEST_PASSWORD, create_mysql_database, drop_mysql_database, unique_email
+from tests.support import TEST_PASSWORD, drop_mysql_database, migrated_mysql_database, unique_email
 
 
 def _csrf(client, path: str = "/auth/account") -> str:  # type: ignore[no-untyped-def]
@@ -149,9 +148,8 @@ def test_an_account_with_earnings_cannot_delete_itself(app, make_user, session_f
 
 def test_the_last_active_admin_cannot_delete_their_account(tmp_path):
     """On a database of its own: the rule needs every other admin switched off."""
-    url = create_mysql_database("paysystem_delete")
+    url = migrated_mysql_database("paysystem_delete")
     try:
-        migrate.upgrade(url)
         factory = make_sessionmaker(make_engine(url))
         with factory() as db:
             only = create_user(db, email=unique_email("only"), password=TEST_PASSWORD, role=Role.ADMIN)

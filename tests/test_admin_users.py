@@ -10,8 +10,7 @@ from sqlalchemy import select
 from models import Role, User
 from models.accounts.service import AccountError, change_role, create_user
 from models.db import make_engine, make_sessionmaker
-from paysystem import migrate
-from tests.support import TEST_PASSWORD, create_mysql_database, drop_mysql_database, unique_email
+from tests.support import TEST_PASSWORD, drop_mysql_database, migrated_mysql_database, unique_email
 from tests.test_cli import run_cli
 
 
@@ -140,8 +139,7 @@ def test_the_api_refuses_bad_paging(client, make_user):
 
 @pytest.fixture
 def scratch_db():
-    url = create_mysql_database("paysystem_roles")
-    migrate.upgrade(url)
+    url = migrated_mysql_database("paysystem_roles")
     yield url
     drop_mysql_database(url)
 

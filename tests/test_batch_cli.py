@@ -13,10 +13,10 @@ from jobs.engine import engine_for
 from jobs.inline import run_days_inline
 from models import AdView, BatchRun, PlaySession, RunState, RunTrigger, User, Video
 from models.business_time import days_between, today
-from paysystem import migrate
 from paysystem.synthetic_data import GenerateError, GenerateSpec, generate
 from settings import Settings
 from tests.batch_support import Backend, plan_ids, reference, snapshot, world_from_db
+from tests.support import migrated_sqlite_database
 from tests.test_cli import run_cli
 
 LAST = date(2026, 3, 4)
@@ -83,8 +83,7 @@ def test_generator_is_reproducible(mariadb, tmp_path):
     spec = GenerateSpec(videos=5, sellers=2, viewers=20, days=2, sessions=300, ad_views=200, seed=4, last_day=LAST)
     dumps = []
     for name in ("a", "b"):
-        url = f"sqlite:///{tmp_path / name}.db"
-        migrate.upgrade(url)
+        url = migrated_sqlite_database(tmp_path / f"{name}.db")
         engine = engine_for(url)
         generate(engine, spec, mariadb.settings.tz)
         with engine.connect() as conn:

@@ -10,11 +10,10 @@ from sqlalchemy import func, select, update
 
 from models import Role, User
 from models.accounts.service import create_user
-from paysystem import migrate
 from portal import create_app
 from portal.database import session_factory
 from tests.security_support import at_once, sqlite_settings
-from tests.support import TEST_PASSWORD, create_mysql_database, drop_mysql_database, unique_email
+from tests.support import TEST_PASSWORD, drop_mysql_database, migrated_mysql_database, unique_email
 from tests.watching_support import bearer
 
 ROUNDS = 6
@@ -24,8 +23,7 @@ ROUNDS = 6
 def lone_admins(request, settings, tmp_path):  # type: ignore[no-untyped-def]
     """An app on a database of its own whose only admins are the two returned."""
     if request.param == "mariadb":
-        url = create_mysql_database("paysystem_admins")
-        migrate.upgrade(url)
+        url = migrated_mysql_database("paysystem_admins")
         app = create_app(replace(settings, database_url=url))
     else:
         url = None
