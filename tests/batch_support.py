@@ -57,9 +57,9 @@ class Backend:
             self.url = migrated_mysql_database("paysystem_batch")
         else:
             self.url = migrated_sqlite_database(tmp / "batch.db")
-        self.settings = Settings(environment="test", database_url=self.url, redis_url=redis_url,
-                                 secret_key=TEST_SECRET, batch_partitions=3, batch_retries=0,
-                                 batch_lock_wait_seconds=2, **overrides).validate()
+        self.settings = Settings(**{"environment": "test", "database_url": self.url, "redis_url": redis_url,
+                                    "secret_key": TEST_SECRET, "batch_partitions": 3, "batch_retries": 0,
+                                    "batch_lock_wait_seconds": 2, **overrides}).validate()
         self.engine: Engine = engine_for(self.url)
 
     def with_settings(self, **changes) -> Settings:

@@ -121,11 +121,12 @@ def backend(request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: py
     """A scratch database of the module's own (tests/batch_support.py `Backend`), MariaDB unless
     the module lists kinds in `BACKENDS` (each kind's tests then run in turn) or a test asks for
     one with `@pytest.mark.parametrize("backend", [...], indirect=True)`. Tests that need it
-    empty call `backend.reset()`."""
+    empty call `backend.reset()`. A module's `BACKEND_SETTINGS` (a dict) changes its settings."""
     from tests.batch_support import Backend
 
     kind = getattr(request, "param", "mariadb")
-    b = Backend(kind, redis_url, tmp_path_factory.mktemp(f"backend-{kind}"))
+    overrides = getattr(request.module, "BACKEND_SETTINGS", {})
+    b = Backend(kind, redis_url, tmp_path_factory.mktemp(f"backend-{kind}"), **overrides)
     yield b
     b.close()
 

@@ -14,6 +14,9 @@ from tests.money_support import month_world, reset, run_month
 from tests.test_cli import run_cli
 
 FEB = date(2026, 2, 1)
+# Money is what these tests check, not the batch's partitioning (tests/test_batch_*.py): one
+# partition per day runs the months they need in half the time.
+BACKEND_SETTINGS = {"batch_partitions": 1}
 
 
 @pytest.fixture(scope="module")
