@@ -15,7 +15,7 @@ The dashboard is a third-party blueprint; this module wraps it instead of changi
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
+from flask import Flask, Response, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -25,7 +25,7 @@ from rq_dashboard.web import blueprint as rq_blueprint
 from rq_dashboard.web import setup_rq_connection
 
 from models import Role
-from models.errors import Forbidden, NotFound
+from models.errors import DomainError, Forbidden, NotFound
 from portal.errors import WrongMethod
 
 URL_PREFIX = "/admin/rq"
@@ -95,12 +95,13 @@ def init_rq_dashboard(app: Flask, redis_url: str) -> None:
 
 
 def _queue_refused(exc: ResponseError) -> ResponseReturnValue:
-    """Redis refusing a dashboard action (e.g. compacting an empty queue) is a 409, not a 500."""
+    """Redis refusing a dashboard action (e.g. compacting an empty queue) is a 409, not a 500:
+    answered as the one refusal by the one DomainError handler (JSON for the dashboard's calls)."""
     if request.blueprint != rq_blueprint.name:
         raise exc
-    return jsonify(error="conflict", message=f"Redis refused: {exc}"), 409
+    return current_app.handle_user_exception(DomainError(f"Redis refused: {exc}", kind="conflict", code="conflict"))
 
 
 def _no_such_job(exc: NoSuchJobError) -> ResponseReturnValue:
     """The dashboard lets RQ's lookup error escape (a 500); a stale job id is a 404."""
-    return jsonify(error="not_found", message=str(exc)), 404
+    return current_app.handle_user_exception(NotFound(str(exc)))
