@@ -7,9 +7,7 @@ Sellers see their own videos (another seller's video is 404), admins the platfor
 
 from __future__ import annotations
 
-from flask import jsonify
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel
 
 from models import Role
 from models.business_time import today
@@ -17,33 +15,23 @@ from models.figures.content_table import content_table
 from models.figures.last_48_hours import last_48_hours
 from models.figures.period_comparison import comparison
 from models.figures.period_windows import PeriodWindow, period_window
-from models.figures.scope import seller_scope, seller_video
+from models.figures.scope import seller_video
 from portal.api import audience_schemas as schema
-from portal.api.auth import api_auth, current_api_caller
+from portal.api.auth import api_auth, scoped_seller
 from portal.api.blueprint import api_bp
-from portal.api.openapi import api_spec, responses, validated_query
+from portal.api.openapi import api_spec, model_answer, responses, validated_query
 from portal.database import db_session
 from portal.figures import figure_cache
 from portal.queries import audience as queries
-from portal.queries.figures import ScopedQuery
 from portal.read_replica import figure_session, figures_from_replica
 from portal.settings import settings
 
 TAGS = ["audience"]
 
 
-def _seller(query: ScopedQuery) -> int | None:
-    caller = current_api_caller()
-    return seller_scope(caller.role, caller.id, query.seller_id)
-
-
 def window_of(query: queries.PeriodQuery) -> PeriodWindow:
     """The query's period on today's business date."""
     return period_window(query.period, today(settings().tz), query.first, query.last)
-
-
-def _answer(model: type[BaseModel], body: dict) -> ResponseReturnValue:
-    return jsonify(model.model_validate(body).model_dump(mode="json"))
 
 
 @api_bp.get("/audience/comparison")
@@ -54,7 +42,7 @@ def audience_comparison() -> ResponseReturnValue:
     """The period's totals and daily series against the previous period's, with the change as a number
     and a percentage (one video with `video_id`)."""
     query = validated_query()
-    return _answer(schema.Comparison, comparison(figure_session(), figure_cache(), _seller(query), window_of(query),
+    return model_answer(schema.Comparison, comparison(figure_session(), figure_cache(), scoped_seller(query), window_of(query),
                                                  settings().tz, video_id=query.video_id))
 
 
@@ -67,8 +55,8 @@ def audience_content() -> ResponseReturnValue:
     period's closed days, sorted and paged."""
     query = validated_query()
     window = window_of(query)
-    return _answer(schema.ContentTable, content_table(
-        figure_session(), figure_cache(), _seller(query), window.first, window.last, today(settings().tz),
+    return model_answer(schema.ContentTable, content_table(
+        figure_session(), figure_cache(), scoped_seller(query), window.first, window.last, today(settings().tz),
         sort=query.sort, descending=query.direction == "desc", page=query.page, per_page=query.per_page))
 
 
@@ -79,8 +67,8 @@ def audience_content() -> ResponseReturnValue:
 def audience_last_48_hours() -> ResponseReturnValue:
     """Counted views per hour over the last 48 hours, live from the raw events: an estimate."""
     query = validated_query()
-    seller_id = _seller(query)
+    seller_id = scoped_seller(query)
     if query.video_id is not None:
         seller_video(db_session(), seller_id, query.video_id)
-    return _answer(schema.Last48Hours, last_48_hours(db_session(), seller_id, settings().tz,
+    return model_answer(schema.Last48Hours, last_48_hours(db_session(), seller_id, settings().tz,
                                                      video_id=query.video_id))

@@ -14,6 +14,7 @@ from flask import g, request
 from models import Role, User
 from models.accounts.users import active_role
 from models.errors import Forbidden
+from models.figures.scope import seller_scope
 from portal.api.tokens import Refusal, TokenClaims, decode_token
 from portal.database import db_session
 from portal.read_pipeline import CHECKED_READ, CheckedRead
@@ -66,6 +67,13 @@ def current_api_caller() -> ApiCaller:
 
 def current_api_claims() -> TokenClaims:
     return g.api_claims
+
+
+def scoped_seller(query: Any) -> int | None:
+    """The seller a figure query is about: sellers always themselves, admins the `seller_id`
+    they chose (None: platform-wide)."""
+    caller = current_api_caller()
+    return seller_scope(caller.role, caller.id, query.seller_id)
 
 
 def api_auth(*roles: Role) -> Callable[[F], F]:

@@ -13,11 +13,11 @@ from models.figures.period_calendar import period_range
 from models.figures.retention import retention_over_days
 from models.figures.scope import seller_video
 from models.figures.skip_rates import video_skip_rate
-from portal.api.auth import api_auth
+from portal.api.auth import api_auth, scoped_seller
 from portal.api.blueprint import api_bp
-from portal.api.openapi import api_spec, responses, validated_query
+from portal.api.openapi import api_spec, model_answer, responses, validated_query
 from portal.api.retention_schemas import Retention, RetentionQuery
-from portal.api.stats import TAGS, _answer, _seller
+from portal.api.stats import TAGS
 from portal.read_replica import figure_session, figures_from_replica
 from portal.settings import settings
 
@@ -32,10 +32,10 @@ def video_retention(video_id: int) -> ResponseReturnValue:
     (default: yesterday). Only days the nightly batch has computed are in it."""
     query = validated_query()
     session = figure_session()
-    video = seller_video(session, _seller(query), video_id)
+    video = seller_video(session, scoped_seller(query), video_id)
     day = query.day or today(settings().tz) - timedelta(days=1)
     first, last = period_range(query.period, day)
     figures = retention_over_days(session, video.id, video.duration_seconds, first, last)
     skips = video_skip_rate(session, video.id, first, last)
-    return _answer(Retention, {"video_id": video.id, "period": query.period, "period_start": first,
+    return model_answer(Retention, {"video_id": video.id, "period": query.period, "period_start": first,
                                "period_end": last, **figures.as_json(), "ad_skips": skips.as_json()})

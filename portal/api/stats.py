@@ -11,16 +11,12 @@ admins see the platform or, with `seller_id`, one seller; viewers get 403.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel
 
 from models import Role
 from models.figures.receipts import day_receipt, period_receipt
 from models.figures.restatement_pages import restatement_page
-from models.figures.scope import seller_scope
 from models.figures.series import daily_series, view_ledger
 from models.figures.settlements import settlement_table
 from models.figures.skip_rates import video_skip_rate
@@ -29,9 +25,9 @@ from models.figures.tables import Metric, PeriodKind
 from models.figures.top import top5
 from portal import read_pipeline
 from portal.api import stats_schemas as schema
-from portal.api.auth import api_auth, current_api_caller
+from portal.api.auth import api_auth, scoped_seller
 from portal.api.blueprint import api_bp
-from portal.api.openapi import api_spec, responses, validated_query
+from portal.api.openapi import api_spec, model_answer, responses, validated_query
 from portal.figures import figure_cache
 from portal.queries import figures as queries
 from portal.queries.parse import path_day
@@ -39,12 +35,6 @@ from portal.read_replica import figure_session, figures_from_replica
 from portal.settings import settings
 
 TAGS = ["statistics"]
-
-
-def _seller(query: queries._Query) -> int | None:
-    """Sellers are always scoped to themselves; admins choose (None: platform-wide)."""
-    caller = current_api_caller()
-    return seller_scope(caller.role, caller.id, query.seller_id)
 
 
 def _kept(plan: read_pipeline.AnswerPlan | None, seller_id: int | None, answer: Response) -> Response:
@@ -55,10 +45,6 @@ def _kept(plan: read_pipeline.AnswerPlan | None, seller_id: int | None, answer: 
     return answer
 
 
-def _answer(model: type[BaseModel], body: dict[str, Any]) -> ResponseReturnValue:
-    return jsonify(model.model_validate(body).model_dump(mode="json"))
-
-
 @api_bp.get("/stats/summary")
 @api_auth(Role.SELLER)
 @api_spec.validate(query=queries.SummaryQuery, resp=responses(schema.Summary, 401, 403, 422), tags=TAGS)
@@ -66,9 +52,9 @@ def _answer(model: type[BaseModel], body: dict[str, Any]) -> ResponseReturnValue
 def stats_summary() -> ResponseReturnValue:
     """Yesterday's and month-to-date cards with their changes, and tier progress."""
     query = validated_query()
-    seller_id, tz = _seller(query), settings().tz
+    seller_id, tz = scoped_seller(query), settings().tz
     body = cards(figure_session(), figure_cache(), seller_id, tz)
-    return _answer(schema.Summary, {**body, "timezone": settings().timezone,
+    return model_answer(schema.Summary, {**body, "timezone": settings().timezone,
                                     "tier_progress": tier_progress(figure_session(), seller_id, tz)})
 
 
@@ -82,7 +68,7 @@ def stats_top5() -> ResponseReturnValue:
     # The default day resolved once: the answer and its cache key are about the same day.
     query = validated_query()
     query = query.model_copy(update={"day": read_pipeline.top5_day(query, tz)})
-    plan, seller_id = read_pipeline.answer_plan(read_pipeline.TOP5, query, tz), _seller(query)
+    plan, seller_id = read_pipeline.answer_plan(read_pipeline.TOP5, query, tz), scoped_seller(query)
     answer = jsonify(schema.Top5.model_validate(top5(
         figure_session(), figure_cache(), seller_id, Metric(query.metric), PeriodKind(query.period), query.day,
         tz)).model_dump(mode="json"))
@@ -97,7 +83,7 @@ def stats_top5() -> ResponseReturnValue:
 def settlements_list() -> ResponseReturnValue:
     """Settlement lines per video and day, week or month, with period totals (404: not your video)."""
     query = validated_query()
-    plan, seller_id = read_pipeline.answer_plan(read_pipeline.SETTLEMENTS, query, settings().tz), _seller(query)
+    plan, seller_id = read_pipeline.answer_plan(read_pipeline.SETTLEMENTS, query, settings().tz), scoped_seller(query)
     figure_cache().hold_writes()  # stored with the answer by `_kept`
     # The table is already the shape of `SettlementPage`, in JSON types (dates as ISO strings):
     # encoded as it is, not rebuilt as pydantic models of every line and dumped again. The answer
@@ -121,8 +107,8 @@ def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
     query = validated_query()
     when = path_day(day)
     if query.granularity == "day":
-        return _answer(schema.DayReceipt, day_receipt(figure_session(), _seller(query), video_id, when))
-    return _answer(schema.PeriodReceipt, period_receipt(figure_session(), _seller(query), video_id, query.granularity,
+        return model_answer(schema.DayReceipt, day_receipt(figure_session(), scoped_seller(query), video_id, when))
+    return model_answer(schema.PeriodReceipt, period_receipt(figure_session(), scoped_seller(query), video_id, query.granularity,
                                                         when))
 
 
@@ -133,9 +119,9 @@ def settlement_receipt(video_id: int, day: str) -> ResponseReturnValue:
 def video_stats(video_id: int) -> ResponseReturnValue:
     """A video's figures per business day (default: the 30 days ending today), and how often its ads were skipped."""
     query = validated_query()
-    body = daily_series(figure_session(), figure_cache(), _seller(query), query.first, query.last, settings().tz, video_id)
+    body = daily_series(figure_session(), figure_cache(), scoped_seller(query), query.first, query.last, settings().tz, video_id)
     skips = video_skip_rate(figure_session(), video_id, query.first, query.last)  # after the seller's check above
-    return _answer(schema.VideoSeries, {**body, "ad_skips": skips.as_json()})
+    return model_answer(schema.VideoSeries, {**body, "ad_skips": skips.as_json()})
 
 
 @api_bp.get("/videos/<int:video_id>/ledger")
@@ -145,7 +131,7 @@ def video_stats(video_id: int) -> ResponseReturnValue:
 def video_ledger(video_id: int) -> ResponseReturnValue:
     """Started, counted and rejected plays of a video per business day (default: the last 30 days)."""
     query = validated_query()
-    return _answer(schema.Ledger, view_ledger(figure_session(), figure_cache(), _seller(query), video_id, query.first,
+    return model_answer(schema.Ledger, view_ledger(figure_session(), figure_cache(), scoped_seller(query), video_id, query.first,
                                               query.last, settings().tz))
 
 
@@ -157,6 +143,6 @@ def restatements() -> ResponseReturnValue:
     """The restatements of the caller's videos, newest first, a page at a time, with their count and
     net change in total (empty for another seller's video)."""
     query = validated_query()
-    return _answer(schema.RestatementList, restatement_page(
-        figure_session(), _seller(query), first=query.first, last=query.last, video_id=query.video_id, page=query.page,
+    return model_answer(schema.RestatementList, restatement_page(
+        figure_session(), scoped_seller(query), first=query.first, last=query.last, video_id=query.video_id, page=query.page,
         per_page=query.per_page))
