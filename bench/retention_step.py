@@ -15,7 +15,7 @@ The statements: the day-figures pass the step sits beside (SESSION_COUNTS, one s
 GROUP BY video over the covering index), the retention histogram's inner GROUP BY (video,
 bucket) alone, the whole histogram SELECT, and the step's INSERT … SELECT (rolled back), beside
 the first version's INSERT of the histogram wrapped in a derived table; and the INSERT followed
-by the day's additions into its week and month rows (a day's first run, rolled back).
+by the rows of the week and month the day closes (of that one day, rolled back).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable
+from datetime import date
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
@@ -32,7 +33,13 @@ from bench.dataset import scratch_database
 from jobs.engine import engine_for
 from models.business_time import month_start, week_start
 from models.figures.daily_counts import SESSION_COUNTS
-from models.figures.retention import add_day_to_period_sql, bucket_sql, day_histogram_sql, reach_sql
+from models.figures.retention import (
+    GROUP_CONCAT_LIMIT,
+    bucket_sql,
+    close_period_sql,
+    day_histogram_sql,
+    reach_sql,
+)
 from models.sql_dialect import Dialect
 from paysystem.synthetic_data import GenerateSpec, default_last_day, generate
 from settings import Settings
@@ -86,7 +93,7 @@ def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
     return lambda: cpu_of(tid) / tick
 
 
-def statements(d: Dialect) -> dict[str, str | list[str]]:
+def statements(d: Dialect, day: date) -> dict[str, str | list[str]]:
     length = "v.duration_seconds * 1000"
     reach = reach_sql(d, "s.furthest_position_ms", "s.watch_ms", length)
     bucket = bucket_sql(d, reach, length)
@@ -105,13 +112,17 @@ def statements(d: Dialect) -> dict[str, str | list[str]]:
         "retention: the step's INSERT … SELECT": f"""
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
             {day_histogram_sql(d)}""",
-        # The daily INSERT and the day added into its week and month rows (first run of the day).
-        "retention: + week and month appends": [f"""
+        # The daily INSERT and, on a period's last day, the rows of its week and month (here of
+        # the one day there is; a real month reads its 28-31 days).
+        "retention: + closing its week and month": [f"""
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
-            {day_histogram_sql(d)}""", add_day_to_period_sql(d).replace(":period_start", ":week_start")
-                                         .replace(":period", "'week'"),
-            add_day_to_period_sql(d).replace(":period_start", ":month_start").replace(":period", "'month'")],
+            {day_histogram_sql(d)}""", GROUP_CONCAT_LIMIT, _closing(d, "week", day), _closing(d, "month", day)],
     }
+
+
+def _closing(d: Dialect, period: str, day: date) -> str:
+    """`close_period_sql` of the day's `period` (of that one day), videos `:lo` … `:hi`."""
+    return close_period_sql(d, [day]).replace(":period_start", f":{period}_start").replace(":period", f"'{period}'")
 
 
 def main() -> None:
@@ -142,7 +153,7 @@ def main() -> None:
             wall_s: dict[str, list[float]] = {}
             failures: dict[str, int] = {}
             for _ in range(args.repeats):
-                for name, sql in statements(d).items():
+                for name, sql in statements(d, day).items():
                     c0, t0 = cpu() if cpu else 0.0, time.perf_counter()
                     try:
                         for lo, hi in ranges:
@@ -162,7 +173,7 @@ def main() -> None:
     print(f"one day of {args.sessions:,} sessions, {args.partitions} partitions, {args.repeats} repeats")
     print(f"{'statement':42} {'server CPU ms/day':>18} {'fastest wall ms':>16} {'failed':>7}")
     print("-" * 86)
-    for name in statements(d):
+    for name in statements(d, day):
         done = wall_s.get(name, [])
         server = f"{1000 * cpu_s[name] / len(done):.0f}" if cpu and done else "n/a"
         fastest = f"{1000 * min(done):.0f}" if done else "n/a"

@@ -23,11 +23,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
+from models.business_time import days_between
 from models.figures.daily_counts import AD_COUNTS, SESSION_COUNTS, watch_seconds
 from models.figures.period_calendar import period_start_sql, rollup_periods
 from models.figures.retention import (
     GROUP_CONCAT_LIMIT,
     add_day_to_period_sql,
+    close_period_sql,
     day_histogram_sql,
     rebuild_period_sql,
 )
@@ -208,15 +210,21 @@ def _apply_rollup(conn: Connection, d: Dialect) -> int:
     return rows
 
 
-def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> int:
-    """Replace the day's retention rows of the partition's videos and add them into their week
-    and month rows (models/figures/retention.py); returns the rows written.
+_PERIOD_ROWS = "period = :period AND period_start = :period_start AND video_id BETWEEN :lo AND :hi"
 
-    The daily histograms have no running totals. On the day's first run the period rows get the
-    day added like the other rollups. A histogram text cannot be subtracted, so a re-run keeps
-    the day's old rows aside and rebuilds the week and month rows of the videos whose day
-    changed (usually few: late events) from their daily rows; the others' period rows already
-    hold exactly the day's new rows."""
+
+def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> int:
+    """Replace the day's retention rows of the partition's videos and keep their week and month
+    rows equal to the sum of their days (models/figures/retention.py); returns the rows written.
+
+    The daily histograms have no running totals. On the day's first run the day is appended to
+    the period rows that exist (an open period has none). A histogram text cannot be subtracted,
+    so a re-run keeps the day's old rows aside and rebuilds the week and month rows of the videos
+    whose day changed (usually few: late events) from their daily rows; the others' period rows
+    already hold exactly the day's new rows. On a week's or month's last day the partition then
+    writes the period's rows of its videos that have none, from their daily rows: holding the
+    lock on its videos (`lock_videos`), so a partition computing another day of the period for
+    the same videos either committed before (its day is read) or comes after (and appends)."""
     for name in (_RETENTION_OLD, _RETENTION_CHANGED):
         conn.execute(text(d.drop_temp(name)))
     # Not d.temp_table: a MEMORY table holds no TEXT.
@@ -234,8 +242,10 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
         {day_histogram_sql(d)}"""), params).rowcount
     if not replaced:
         for period, start, _ in rollup_periods(day):
-            rows += conn.execute(text(add_day_to_period_sql(d)),
-                                 {**params, "period": period.value, "period_start": start}).rowcount
+            span = {**params, "period": period.value, "period_start": start}
+            if conn.execute(text(f"SELECT 1 FROM video_period_retention WHERE {_PERIOD_ROWS} LIMIT 1"),
+                            span).first() is not None:  # usually none: the period is still open
+                rows += conn.execute(text(add_day_to_period_sql(d)), span).rowcount
     else:
         conn.execute(text(d.temp_table(_RETENTION_CHANGED, "video_id BIGINT NOT NULL PRIMARY KEY")))
         # The old rows that are gone or differ, then the new rows of videos without an old one.
@@ -259,6 +269,12 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
                     DELETE FROM video_period_retention WHERE period = :period AND period_start = :period_start
                     AND video_id IN (SELECT video_id FROM {_RETENTION_CHANGED})"""), span)
                 rows += conn.execute(text(rebuild_period_sql(d, _RETENTION_CHANGED)), span).rowcount
+    for period, start, end in rollup_periods(day):
+        if end == day:  # the period closes: rows for the partition's videos that have none
+            if d.mysql:
+                conn.execute(text(GROUP_CONCAT_LIMIT))
+            rows += conn.execute(text(close_period_sql(d, days_between(start, end))),
+                                 {**params, "period": period.value, "period_start": start}).rowcount
     for name in (_RETENTION_OLD, _RETENTION_CHANGED):
         conn.execute(text(d.drop_temp(name)))
     return rows
@@ -325,4 +341,3 @@ def insert_settlements(conn: Connection, plan: Plan, where: str, params: dict, j
 
 # ---------------------------------------------------------------------------------- final step
 # The final step materializes the Top-5 through models/figures/rankings.py (the ranking rule's home).
-

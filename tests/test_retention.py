@@ -119,10 +119,15 @@ def world(backend):
                 second = rng.choice([86_399, 86_395, rng.randrange(86_400)])  # near midnight, often
                 _play(db, rng, rng.choice(viewers), video, day, second)
     days = [DAY0 + timedelta(days=i) for i in range(4)]
-    for day in days + [days[1]]:  # a re-run too
+    # The week's last day (no sessions) closes the week after days 0, 1 and 3 (its rows are built
+    # then); day 2 is first computed after that (appended to them); then a re-run of day 1.
+    for day in [days[0], days[1], days[3], WEEK_END, days[2], days[1]]:
         [result] = run_days_inline(backend.settings, [day], use_cache=False)
         assert result.state == RunState.SUCCEEDED
     return backend, days
+
+
+WEEK_END = DAY0 + timedelta(days=6)  # Sunday: the last day of DAY0's ISO week
 
 
 def _sessions(engine) -> list:
@@ -227,11 +232,26 @@ def _texts_are_the_days(engine, in_day_order: set[int] = frozenset()) -> None:
                 assert sorted(row.histogram.split(",")) == sorted(",".join(texts).split(","))
 
 
+def _exact_where_they_exist(engine, days: list[date]) -> dict[tuple, list]:
+    """The period rows, each equal to the recomputation of its (period, start, video)."""
+    got, want = _period_rows(engine), _recomputed_periods(engine, days)
+    assert {key: want.get(key) for key in got} == got
+    return got
+
+
 def test_week_and_month_rows_equal_a_recomputation_from_the_sessions(world):
+    """The closed week has a row for every video with views when it closed (days 0, 1, 3), and
+    day 2, computed later, is in them; the open month has none (its days are read)."""
     backend, days = world
-    got = _period_rows(backend.engine)
-    assert got == _recomputed_periods(backend.engine, days)
-    assert {key[0] for key in got} == {"week", "month"} and len(got) > 10
+    got = _exact_where_they_exist(backend.engine, days)
+    with backend.engine.connect() as conn:
+        at_close = set(conn.scalars(text("SELECT DISTINCT video_id FROM play_sessions WHERE counted = 1 "
+                                         "AND day IN (:a, :b, :c)"), {"a": days[0], "b": days[1], "c": days[3]}))
+        late = set(conn.scalars(text("SELECT DISTINCT video_id FROM play_sessions WHERE counted = 1 AND day = :d"),
+                                {"d": days[2]}))
+    week = week_range(days[0])[0]
+    assert set(got) == {("week", week, vid) for vid in at_close} and len(got) > 3
+    assert late & at_close, "a day appended to rows that exist"
     _texts_are_the_days(backend.engine)
 
 
@@ -241,10 +261,11 @@ def test_week_and_month_rows_stay_exact_when_days_are_rerun_out_of_order_and_cha
     for day in (days[3], days[0], days[2], days[0]):  # later days first, and a day twice: nothing changed
         [result] = run_days_inline(backend.settings, [day], use_cache=False)
         assert result.state == RunState.SUCCEEDED
-    assert _period_rows(backend.engine) == before == _recomputed_periods(backend.engine, days)
+    assert _exact_where_they_exist(backend.engine, days) == before
     _texts_are_the_days(backend.engine)
     # A late change to a day already computed (a counted view's furthest position moves): the
-    # re-run rebuilds that video's week and month rows from its daily rows.
+    # re-run rebuilds that video's week and month rows from its daily rows (the month's row is
+    # written then, before the month closes: a row, where there is one, is exact).
     with backend.engine.begin() as conn:
         changed = conn.execute(text(
             "SELECT id, video_id FROM play_sessions WHERE day = :d AND counted = 1 AND furthest_position_ms > 0 "
@@ -252,8 +273,8 @@ def test_week_and_month_rows_stay_exact_when_days_are_rerun_out_of_order_and_cha
         conn.execute(text("UPDATE play_sessions SET furthest_position_ms = 0 WHERE id = :i"), {"i": changed.id})
     [result] = run_days_inline(backend.settings, [days[1]], use_cache=False)
     assert result.state == RunState.SUCCEEDED
-    after = _period_rows(backend.engine)
-    assert after == _recomputed_periods(backend.engine, days) != before
+    after = _exact_where_they_exist(backend.engine, days)
+    assert after != before
     assert {key for key in after if after[key] != before.get(key)} == {
         ("week", week_range(days[1])[0], changed.video_id), ("month", month_range(days[1])[0], changed.video_id)}
     _texts_are_the_days(backend.engine, {changed.video_id})
@@ -305,12 +326,17 @@ def test_week_month_and_mixed_ranges_read_from_the_rollups_equal_a_recomputation
                 for r in mine:
                     per_day[r.day] += r.watch_ms
                 assert got.avg_view_seconds == pytest.approx(sum(ms // 1000 for ms in per_day.values()) / len(mine))
-    # the week is read from its rollup row alone: without the daily rows it still answers
+    # the closed week is read from its rollup row alone: without the daily rows it still answers;
+    # the open month, which has no rows, from the daily rows
     with Session(backend.engine) as db:
-        vid = rows[0].video_id
-        whole_week = retention_over_days(db, vid, rows[0].duration_seconds, *week_range(days[0]))
+        by_period = {(row.period.value, row.video_id) for row in db.scalars(select(VideoPeriodRetention))}
+        vid = min(v for kind, v in by_period if kind == "week" and ("month", v) not in by_period)
+        duration = next(r.duration_seconds for r in rows if r.video_id == vid)
+        whole_week = retention_over_days(db, vid, duration, *week_range(days[0]))
+        assert whole_week.views > 0
         db.execute(text("DELETE FROM video_daily_retention WHERE video_id = :v"), {"v": vid})
-        assert retention_over_days(db, vid, rows[0].duration_seconds, *week_range(days[0])) == whole_week
+        assert retention_over_days(db, vid, duration, *week_range(days[0])) == whole_week
+        assert retention_over_days(db, vid, duration, *month_range(days[0])).views == 0
         db.rollback()
 
 
@@ -377,3 +403,59 @@ def test_revision_0014_rolls_up_the_days_computed_before_it(kind, tmp_path):
     finally:
         if kind == "mariadb":
             drop_mysql_database(url)
+
+
+# ------------------------------------------------------------------ a week closing during a partition
+
+
+def test_a_week_closed_while_a_partition_of_it_runs_keeps_that_day(world):
+    """The partition of a week's last day, which writes the week's rows, waits for a partition
+    computing another day of that week for the same videos: that day is in the rows it writes
+    (without the wait, the rows would miss the day for good: the other partition found no row to
+    append to, and the rows could not be built from its uncommitted daily rows)."""
+    import threading
+
+    from jobs import pipeline
+    from models.money.pricing import plan_for_day
+
+    backend, _ = world
+    if not Dialect(backend.engine.connect()).mysql:
+        pytest.skip("SQLite has a single writer: the two cannot overlap")
+    monday, tuesday, sunday = DAY0 + timedelta(days=7), DAY0 + timedelta(days=8), DAY0 + timedelta(days=13)
+    rng = random.Random(11)
+    with Session(backend.engine) as db:
+        videos = db.scalars(select(Video).order_by(Video.id)).all()
+        viewer = db.scalars(select(User).where(User.id.not_in(select(Video.seller_id)))).first()
+        for day in (monday, tuesday):
+            for video in videos:
+                for _ in range(3):
+                    _play(db, rng, viewer, video, day, rng.randrange(80_000))
+    [result] = run_days_inline(backend.settings, [monday], use_cache=False)
+    assert result.state == RunState.SUCCEEDED
+    written: list[int] = []
+
+    def compute(conn, day: date) -> int:  # as jobs/run_steps.py computes a partition
+        pipeline.lock_videos(conn, 0, 2**62)
+        return pipeline.compute_partition(conn, day, 0, 2**62, plan_for_day(conn, day)).rows_written
+
+    def close_week() -> None:
+        with backend.engine.connect().execution_options(isolation_level="READ COMMITTED") as conn, conn.begin():
+            written.append(compute(conn, sunday))
+
+    closing = threading.Thread(target=close_week)
+    with backend.engine.connect().execution_options(isolation_level="READ COMMITTED") as partition:
+        with partition.begin():
+            compute(partition, tuesday)
+            closing.start()
+            closing.join(1.0)
+            waited = closing.is_alive()
+        # committed: Sunday's partition goes on
+        closing.join(30)
+    assert waited, "Sunday's partition waits for the videos Tuesday's holds"
+    assert written
+    got = _period_rows(backend.engine)
+    want = _recomputed_periods(backend.engine, [monday, tuesday])
+    week = {key: row for key, row in got.items() if key[:2] == ("week", monday)}
+    assert week == {key: row for key, row in want.items() if key[:2] == ("week", monday)}
+    assert sum(row[0] for row in week.values()) == len(
+        [r for r in _sessions(backend.engine) if r.counted and r.day in (monday, tuesday)])

@@ -27,16 +27,22 @@ Tables (batch output, written by jobs/pipeline.py):
   video-day, like `video_daily_stats`: a row per (video-day, bucket) made the nightly backfill
   67 % slower, as many rows again as there are sessions.
 - `video_period_retention` (period, period_start, video_id): the week's and the month's sums of
-  those rows, added in by the batch in the partition that writes the day, like
-  `video_period_stats`. Views and reach are added as numbers; histograms are added by
-  concatenating their texts (a bucket may then appear once per day, `parse_histogram` sums
-  them). Adding them bucket by bucket in SQL was measured far too slow: a row per (period,
-  video, bucket) is an upsert per (video-day, bucket), about 220 ms of server time per day and
-  period, and 101 bucket columns need a pivot of every (video, bucket) group, about 670 ms
-  (README "Audience retention"). A row's text is its days' texts, in the order the days were
-  first computed; a re-run that changes a video's day rebuilds that video's rows in day order.
+  those rows. Views and reach are added as numbers; histograms by concatenating their texts (a
+  bucket may then appear once per day, `parse_histogram` sums them). Adding them bucket by
+  bucket in SQL was measured far too slow: a row per (period, video, bucket) is an upsert per
+  (video-day, bucket), about 220 ms of server time per day and period, and 101 bucket columns
+  need a pivot of every (video, bucket) group, about 670 ms (README "Audience retention").
+  Appending a day's text to every video's row as each day is computed rewrites a growing row
+  every day (a month's bytes grow with the square of its days): it made the step cost a third
+  to a half of the backfill. So a period's rows are written when it closes: the partitions of
+  its last day build them from the daily rows (`close_period_sql`); after that a
+  partition computing a day of it for the first time appends the day to the rows that exist
+  (`add_day_to_period_sql`), and a re-run that changes a video's day rebuilds that video's rows
+  from its daily rows (`rebuild_period_sql`). Invariant: a row, where it exists, equals the sum
+  of its video's daily rows in the period; where there is none (an open period, or a video
+  whose first views in a closed period came from a later re-run), the days are read.
 Reads (`retention_over_days`) take each whole month and ISO week of the range from the period
-rows and only the days around them from the daily rows: at most a dozen rows.
+rows (their days where a video has none) and only the days around them from the daily rows.
 """
 
 from __future__ import annotations
@@ -50,8 +56,9 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import TABLE_ARGS, Base, BigId, enum_column_type
-from models.business_time import month_range, week_range
+from models.business_time import days_between, month_range, week_range
 from models.catalog.tables import ad_slot_positions
+from models.figures.period_calendar import period_range
 from models.figures.tables import RollupPeriod, VideoDailyStats, VideoPeriodStats
 from models.sql_dialect import Dialect
 
@@ -149,22 +156,35 @@ def day_histogram_sql(d: Dialect) -> str:
 
 
 def add_day_to_period_sql(d: Dialect) -> str:
-    """Add the daily rows of `:day`, videos `:lo` … `:hi`, into their `:period` rows starting
-    `:period_start`: numbers summed, histogram texts appended (module docstring). Only right on
-    the day's first run (the period rows do not hold the day yet); a re-run rebuilds
-    (`rebuild_period_sql`)."""
-    columns = "period, period_start, video_id, views, reach_ms, histogram"
-    select_ = """
-        SELECT :period, :period_start, video_id, views, reach_ms, histogram
-        FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"""
+    """Append the daily rows of `:day`, videos `:lo` … `:hi`, to their `:period` rows starting
+    `:period_start` where those rows exist: numbers summed, histogram texts appended (module
+    docstring). A video without a row there keeps none (its period is read from its daily rows
+    until the period closes, `close_period_sql`). Only right on the day's first run (the rows
+    do not hold the day yet); a re-run rebuilds (`rebuild_period_sql`)."""
+    where = "p.period = :period AND p.period_start = :period_start AND p.video_id BETWEEN :lo AND :hi"
     if d.mysql:
-        return f"""INSERT INTO video_period_retention ({columns}) {select_}
-        ON DUPLICATE KEY UPDATE views = video_period_retention.views + VALUES(views),
-            reach_ms = video_period_retention.reach_ms + VALUES(reach_ms),
-            histogram = CONCAT(video_period_retention.histogram, ',', VALUES(histogram))"""
-    return f"""INSERT INTO video_period_retention ({columns}) {select_}
-        ON CONFLICT (period, period_start, video_id) DO UPDATE SET views = views + excluded.views,
-            reach_ms = reach_ms + excluded.reach_ms, histogram = histogram || ',' || excluded.histogram"""
+        return f"""UPDATE video_period_retention p
+        JOIN video_daily_retention r ON r.day = :day AND r.video_id = p.video_id
+        SET p.views = p.views + r.views, p.reach_ms = p.reach_ms + r.reach_ms,
+            p.histogram = CONCAT(p.histogram, ',', r.histogram)
+        WHERE {where}"""
+    return f"""UPDATE video_period_retention AS p
+        SET views = p.views + r.views, reach_ms = p.reach_ms + r.reach_ms,
+            histogram = p.histogram || ',' || r.histogram
+        FROM video_daily_retention r
+        WHERE r.day = :day AND r.video_id = p.video_id AND {where}"""
+
+
+def close_period_sql(d: Dialect, days: list[date]) -> str:
+    """The `:period` rows starting `:period_start` (its days: `days`) of the videos `:lo` … `:hi`
+    that have daily rows in it and no row yet: written by the partition of the period's last day
+    (jobs/pipeline.py `replace_retention`). The days are listed, not a range: with the video range
+    they make one index range per day of the (day, video_id) key instead of a scan of the whole
+    period's rows for each partition."""
+    listed = ", ".join(f"'{day.isoformat()}'" for day in days)
+    return _period_rows_sql(d, "r.video_id BETWEEN :lo AND :hi AND NOT EXISTS (SELECT 1 FROM video_period_retention p "
+                               "WHERE p.period = :period AND p.period_start = :period_start AND p.video_id = r.video_id)",
+                            f"r.day IN ({listed})")
 
 
 GROUP_CONCAT_LIMIT = "SET SESSION group_concat_max_len = 16777215"  # MEDIUMTEXT's length
@@ -172,24 +192,28 @@ GROUP_CONCAT_LIMIT = "SET SESSION group_concat_max_len = 16777215"  # MEDIUMTEXT
 
 def rebuild_period_sql(d: Dialect, videos: str) -> str:
     """The `:period` rows starting `:period_start` of the videos listed in table `videos` (ids
-    within `:lo` … `:hi`), from their daily rows of `:period_start` … `:period_end`, in day order
-    (after the caller deleted them). Reads at most 31 daily rows per video; the text is at most
-    31 × 101 pairs (~80 KB), below MariaDB's default `group_concat_max_len` (1 MB), which would
-    cut a longer one silently: the batch raises the limit to the column's 16 MB
-    (`GROUP_CONCAT_LIMIT`) before running it."""
-    where = (f"day BETWEEN :period_start AND :period_end AND video_id BETWEEN :lo AND :hi "
-             f"AND video_id IN (SELECT video_id FROM {videos})")
+    within `:lo` … `:hi`, their rows deleted by the caller), from their daily rows."""
+    return _period_rows_sql(d, f"r.video_id BETWEEN :lo AND :hi AND r.video_id IN (SELECT video_id FROM {videos})")
+
+
+def _period_rows_sql(d: Dialect, videos_where: str, days: str = "r.day BETWEEN :period_start AND :period_end") -> str:
+    """INSERT the `:period` rows starting `:period_start` of the videos meeting `videos_where`
+    (on `r.video_id`) from their daily rows of `days` (a condition on `r.day`; by default
+    `:period_start` … `:period_end`), texts in day order. A month's text is at most 31 × 101
+    pairs (~80 KB), below MariaDB's default `group_concat_max_len` (1 MB), which would cut a
+    longer one silently: the batch raises the limit to the column's 16 MB (`GROUP_CONCAT_LIMIT`)
+    before running it."""
     if d.mysql:
-        pieces, source = "GROUP_CONCAT(histogram ORDER BY day SEPARATOR ',')", "video_daily_retention"
+        pieces, source = "GROUP_CONCAT(r.histogram ORDER BY r.day SEPARATOR ',')", "video_daily_retention"
     else:  # SQLite concatenates in the order it reads the rows: the subquery's day order
-        pieces = "group_concat(histogram, ',')"
-        source = f"(SELECT * FROM video_daily_retention WHERE {where} ORDER BY video_id, day)"
+        pieces = "group_concat(r.histogram, ',')"
+        source = f"(SELECT * FROM video_daily_retention r WHERE {days} ORDER BY r.video_id, r.day)"
     return f"""
         INSERT INTO video_period_retention (period, period_start, video_id, views, reach_ms, histogram)
-        SELECT :period, :period_start, video_id, SUM(views), SUM(reach_ms), {pieces}
+        SELECT :period, :period_start, r.video_id, SUM(r.views), SUM(r.reach_ms), {pieces}
         FROM {source} r
-        WHERE {where}
-        GROUP BY video_id"""
+        WHERE {days} AND {videos_where}
+        GROUP BY r.video_id"""
 
 
 def parse_histogram(text_: str) -> dict[int, int]:
@@ -280,16 +304,25 @@ def range_pieces(first: date, last: date) -> tuple[list[date], list[tuple[Rollup
 def retention_over_days(db: Session, video_id: int, duration_seconds: int, first: date, last: date) -> Retention:
     """Over the business days `first` … `last` the batch has computed (today is never in it): the
     whole months and weeks of the range read from the batch's rollup rows, the other days from
-    its daily rows (`range_pieces`); the watch time likewise from `video_period_stats` and
-    `video_daily_stats`."""
+    its daily rows (`range_pieces`), and so are the days of a week or month that has no rollup
+    row for the video (the period is not closed yet, module docstring); the watch time likewise
+    from `video_period_stats` and `video_daily_stats`."""
     days, periods = range_pieces(first, last)
     daily, rolled = VideoDailyRetention, VideoPeriodRetention
-    rows = db.execute(select(daily.views, daily.reach_ms, daily.histogram)
-                      .where(daily.video_id == video_id, daily.day.in_(days))).all() if days else []
+    rows: list[Any] = []
     if periods:
         in_periods = or_(*(and_(rolled.period == kind, rolled.period_start == start) for kind, start in periods))
-        rows += db.execute(select(rolled.views, rolled.reach_ms, rolled.histogram)
+        rows += db.execute(select(rolled.period, rolled.period_start, rolled.views, rolled.reach_ms, rolled.histogram)
                            .where(rolled.video_id == video_id, in_periods)).all()
+        # A week or month without a row (not closed yet, or no views when it was): its days.
+        found = {(row.period, row.period_start) for row in rows}
+        unrolled = [day for kind, start in periods if (kind, start) not in found
+                    for day in days_between(*period_range(kind, start))]
+    else:
+        unrolled = []
+    if days or unrolled:
+        rows += db.execute(select(daily.views, daily.reach_ms, daily.histogram)
+                           .where(daily.video_id == video_id, daily.day.in_(days + unrolled))).all()
     counts = [0] * (BUCKETS + 1)
     for row in rows:
         for bucket, views in parse_histogram(row.histogram).items():
