@@ -3,7 +3,8 @@
 # Override with TEST_DATABASE_URL=mysql://user:pass@host:port and TEST_REDIS_URL=redis://host:port.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k settlement, scripts/test.sh -m "not slow").
 # The suite runs on TEST_WORKERS pytest-xdist workers (TEST_WORKERS=0: in this process), a test
-# module per worker at a time (--dist loadfile: module-scoped servers and databases start once);
+# module per worker at a time (--dist loadfile: module-scoped servers and databases start once),
+# the longest modules first (tests/module_seconds.json; --no-loadscope-reorder keeps that order);
 # each worker has its own database and Redis DB number (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +20,9 @@ if [ ! -x "$chromium" ]; then
   exit 1
 fi
 
-exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-3}" --dist loadfile --durations=25 "$@"
+# Plugins are named, not found by entry point: pytest rewrites the assertions of every module of
+# an entry-point plugin's package (hypothesis, schemathesis: ~370 modules), in each worker, at
+# every start (3.6 s of CPU per worker); ours still get their assertions rewritten.
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+exec .venv/bin/python -m pytest -p xdist.plugin -p xdist.looponfail -p _hypothesis_pytestplugin \
+  -p schemathesis.pytest.plugin -n "${TEST_WORKERS:-3}" --dist loadfile --no-loadscope-reorder --durations=25 "$@"

@@ -6,6 +6,7 @@ TEST_DATABASE_URL (server URL without a database name) and TEST_REDIS_URL.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -291,10 +292,40 @@ def page(browser):  # type: ignore[no-untyped-def]
     assert violations == [], violations
 
 
+# Seconds each module took in a full run (setup, call and teardown of its tests, 3 workers on
+# this 2-core machine): the order modules are handed out in. Refresh it after the suite changed
+# much: TEST_STORE_MODULE_SECONDS=1 scripts/test.sh rewrites it at the end of the run.
+MODULE_SECONDS = Path(__file__).with_name("module_seconds.json")
+SLOW_TEST_SECONDS = 8.0  # a test marked slow, in a module the file does not know
+TEST_SECONDS = 0.3  # any other test there
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules with slow tests (servers, browsers, the demo) first: pytest-xdist hands out whole
-    modules in this order (`--dist loadfile`), and one of them started last (the every-page
-    browser check takes about a minute) kept a worker busy while the others had nothing left."""
-    slow_modules = {item.module.__name__ for item in items
-                    if item.get_closest_marker("slow") and getattr(item, "module", None) is not None}
-    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", "") not in slow_modules)
+    """The longest modules first: pytest-xdist hands out whole modules in this order (`--dist
+    loadfile --no-loadscope-reorder`; its default reorders them by their number of tests, which put
+    the one-test modules that take half a minute or more, the every-page browser check and the
+    demo, last: one worker was busy for minutes after the others had nothing left)."""
+    known = json.loads(MODULE_SECONDS.read_text()) if MODULE_SECONDS.is_file() else {}
+    weight: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        guess = SLOW_TEST_SECONDS if item.get_closest_marker("slow") else TEST_SECONDS
+        weight[module] = weight.get(module, 0.0) + guess
+    weight |= {module: seconds for module, seconds in known.items() if module in weight}
+    items.sort(key=lambda item: -weight[item.nodeid.split("::")[0]])
+
+
+_module_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if os.environ.get("TEST_STORE_MODULE_SECONDS") == "1":
+        module = report.nodeid.split("::")[0]
+        _module_seconds[module] = _module_seconds.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The controller (or the only process) sees every report; an xdist worker only its own.
+    if _module_seconds and not os.environ.get("PYTEST_XDIST_WORKER"):
+        ranked = sorted(_module_seconds.items(), key=lambda kv: -kv[1])
+        MODULE_SECONDS.write_text(json.dumps({m: round(t, 1) for m, t in ranked if t >= 1.0}, indent=0) + "\n")
