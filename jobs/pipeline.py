@@ -227,14 +227,18 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
     the same videos either committed before (its day is read) or comes after (and appends)."""
     for name in (_RETENTION_OLD, _RETENTION_CHANGED):
         conn.execute(text(d.drop_temp(name)))
-    # Not d.temp_table: a MEMORY table holds no TEXT.
-    conn.execute(text(f"CREATE TEMPORARY TABLE {_RETENTION_OLD} (video_id BIGINT NOT NULL PRIMARY KEY, "
-                      "views BIGINT NOT NULL, reach_ms BIGINT NOT NULL, histogram TEXT NOT NULL)"))
-    replaced = conn.execute(text(f"""
-        INSERT INTO {_RETENTION_OLD} (video_id, views, reach_ms, histogram)
-        SELECT video_id, views, reach_ms, histogram FROM video_daily_retention
-        WHERE day = :day AND video_id BETWEEN :lo AND :hi"""), params).rowcount
+    # A day's first run has no old rows to keep aside: no temporary table (with TEXT it is an
+    # on-disk one) for the 4 partitions × 30 days of a backfill.
+    replaced = conn.execute(text("SELECT 1 FROM video_daily_retention WHERE day = :day "
+                                 "AND video_id BETWEEN :lo AND :hi LIMIT 1"), params).first() is not None
     if replaced:
+        # Not d.temp_table: a MEMORY table holds no TEXT.
+        conn.execute(text(f"CREATE TEMPORARY TABLE {_RETENTION_OLD} (video_id BIGINT NOT NULL PRIMARY KEY, "
+                          "views BIGINT NOT NULL, reach_ms BIGINT NOT NULL, histogram TEXT NOT NULL)"))
+        conn.execute(text(f"""
+            INSERT INTO {_RETENTION_OLD} (video_id, views, reach_ms, histogram)
+            SELECT video_id, views, reach_ms, histogram FROM video_daily_retention
+            WHERE day = :day AND video_id BETWEEN :lo AND :hi"""), params)
         conn.execute(text("DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"),
                      params)
     rows = conn.execute(text(f"""
