@@ -188,6 +188,7 @@ def close_period_sql(d: Dialect, days: list[date]) -> str:
 
 
 GROUP_CONCAT_LIMIT = "SET SESSION group_concat_max_len = 16777215"  # MEDIUMTEXT's length
+GROUP_CONCAT_DEFAULT = "SET SESSION group_concat_max_len = DEFAULT"  # back to the server's
 
 
 def rebuild_period_sql(d: Dialect, videos: str) -> str:
