@@ -35,7 +35,7 @@ def gunicorn(settings):  # type: ignore[no-untyped-def]
         try:
             if requests.get(base + "/healthz", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its worker still loading the app
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()
