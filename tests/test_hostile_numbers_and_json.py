@@ -4,11 +4,10 @@ given as a list get a 4xx with a message on every endpoint, on MariaDB and on SQ
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 
-from models import BatchPartition, BatchRun, Role, RunState, RunTrigger
+from models import Role
 from models.accounts.service import create_user
 from portal import create_app
 from portal.database import session_factory
@@ -92,27 +91,6 @@ def test_deeply_nested_json_is_refused_on_every_json_endpoint(target):
         for auth in ({}, admin):
             response = client.open(url, method=method, data=NESTED, headers={**headers, **auth})
             _assert_refused(response, f"{method} {url}")
-
-
-def test_an_endpoint_that_reads_no_body_refuses_a_malformed_one_and_does_nothing(target):
-    """A failed run's retry takes no body; sent a broken one it refuses it (the same 400 as the
-    endpoints that read theirs) instead of queueing the retry with the body ignored."""
-    app, admin = target
-    client, admin = _client(app, admin)
-    with session_factory(app)() as db:
-        run = BatchRun(day=date(2026, 3, 2), trigger=RunTrigger.MANUAL, state=RunState.FAILED, partitions_total=1,
-                       error="partition 0 failed")
-        db.add(run)
-        db.flush()
-        db.add(BatchPartition(run_id=run.id, partition_index=0, video_id_lo=0, video_id_hi=99, state=RunState.FAILED))
-        db.commit()
-        run_id = run.id
-    for body in (NESTED, "{", '{"a": }'):
-        response = client.post(f"/api/v1/admin/runs/{run_id}/retry", data=body,
-                               headers={**admin, "Content-Type": "application/json"})
-        assert response.status_code == 400 and response.get_json()["message"], (body[:5], response.get_data()[:200])
-    with session_factory(app)() as db:
-        assert db.get(BatchRun, run_id).state == RunState.FAILED
 
 
 def test_a_role_given_as_a_list_is_refused(target):
