@@ -84,13 +84,27 @@ def test_deeply_nested_json_is_refused_on_every_json_endpoint(target):
     app, admin = target
     client, admin = _client(app, admin)
     headers = {"Content-Type": "application/json"}
+    # Which operations read a body is the OpenAPI document's: the others (a run's retry, a
+    # cancel) ignore one, and answer as they would without it: whether that is a refusal
+    # depends on the data other tests of this database left (run 1 failed: the retry is taken).
+    document = client.get("/api/v1/openapi.json").get_json()
+    base = document.get("servers", [{}])[0].get("url", "").rstrip("/")
+    reads_body = {(method.upper(), base + re.sub(r"\{\w+\}", "1", path)) for path, operations in document["paths"].items()
+                  for method, operation in operations.items() if "requestBody" in operation}
+    checked = 0
     for method, url in [*_urls(app, "1"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/videos"),
                         ("POST", "/api/v1/ads")]:
         if method not in MUTATING or method == "DELETE":  # a DELETE reads no body (and would delete)
             continue
+        documented = (method, url) in reads_body
         for auth in ({}, admin):
             response = client.open(url, method=method, data=NESTED, headers={**headers, **auth})
-            _assert_refused(response, f"{method} {url}")
+            if documented or not auth:  # without a token every operation refuses (401)
+                _assert_refused(response, f"{method} {url}")
+                checked += documented
+            else:
+                assert response.status_code < 500, (method, url, response.status_code)
+    assert checked >= 5, checked
 
 
 def test_a_role_given_as_a_list_is_refused(target):
