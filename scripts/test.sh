@@ -10,13 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
 
-chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+# Debian's Chromium headless shell: the same engine without the browser's own UI, which in
+# the full browser's headless mode costs a third of a browser test's CPU (tests/conftest.py).
+chromium=${CHROMIUM_PATH:-/usr/bin/chromium-headless-shell}
 if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "* installing Chromium for the browser tests"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  echo "* installing Chromium (headless shell) for the browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell) >/dev/null
 fi
 if [ ! -x "$chromium" ]; then
-  echo "Chromium is needed for the browser tests: sudo apt-get install -y chromium (or set CHROMIUM_PATH)" >&2
+  echo "Chromium is needed for the browser tests: sudo apt-get install -y chromium-headless-shell (or set CHROMIUM_PATH)" >&2
   exit 1
 fi
 
