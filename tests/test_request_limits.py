@@ -31,19 +31,22 @@ def gunicorn(settings):  # type: ignore[no-untyped-def]
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(base + "/healthz", timeout=5).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its worker still loading the app
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail(f"gunicorn did not start: {proc.communicate()[0][-2000:]}")
-        time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.communicate(timeout=30)
+    try:
+        while True:
+            try:
+                if requests.get(base + "/healthz", timeout=5).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its worker still loading the app
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"gunicorn did not start: {proc.communicate()[0][-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:  # also when the start failed or a test was interrupted: no gunicorn outlives the module
+        if proc.poll() is None:
+            proc.terminate()
+            proc.communicate(timeout=30)
 
 
 def _json_refusal(response: requests.Response, status: int, error: str) -> None:
