@@ -213,9 +213,6 @@ def _apply_rollup(conn: Connection, d: Dialect) -> int:
     return rows
 
 
-_PERIOD_ROWS = "period = :period AND period_start = :period_start AND video_id BETWEEN :lo AND :hi"
-
-
 def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> int:
     """Replace the day's retention rows of the partition's videos and keep their week and month
     rows equal to the sum of their days (models/figures/retention.py); returns the rows written.
@@ -247,12 +244,10 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
     rows = conn.execute(text(f"""
         INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
         {day_histogram_sql(d)}"""), params).rowcount
-    if not replaced:
+    if not replaced:  # appended where the period has rows (usually none: it is still open)
         for period, start, _ in rollup_periods(day):
-            span = {**params, "period": period.value, "period_start": start}
-            if conn.execute(text(f"SELECT 1 FROM video_period_retention WHERE {_PERIOD_ROWS} LIMIT 1"),
-                            span).first() is not None:  # usually none: the period is still open
-                rows += conn.execute(text(add_day_to_period_sql(d)), span).rowcount
+            rows += conn.execute(text(add_day_to_period_sql(d)),
+                                 {**params, "period": period.value, "period_start": start}).rowcount
     else:
         conn.execute(text(d.temp_table(_RETENTION_CHANGED, "video_id BIGINT NOT NULL PRIMARY KEY")))
         # The old rows that are gone or differ, then the new rows of videos without an old one.

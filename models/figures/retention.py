@@ -311,6 +311,7 @@ def retention_over_days(db: Session, video_id: int, duration_seconds: int, first
     days, periods = range_pieces(first, last)
     daily, rolled = VideoDailyRetention, VideoPeriodRetention
     rows: list[Any] = []
+    unrolled: list[date] = []
     if periods:
         in_periods = or_(*(and_(rolled.period == kind, rolled.period_start == start) for kind, start in periods))
         rows += db.execute(select(rolled.period, rolled.period_start, rolled.views, rolled.reach_ms, rolled.histogram)
@@ -319,8 +320,6 @@ def retention_over_days(db: Session, video_id: int, duration_seconds: int, first
         found = {(row.period, row.period_start) for row in rows}
         unrolled = [day for kind, start in periods if (kind, start) not in found
                     for day in days_between(*period_range(kind, start))]
-    else:
-        unrolled = []
     if days or unrolled:
         rows += db.execute(select(daily.views, daily.reach_ms, daily.histogram)
                            .where(daily.video_id == video_id, daily.day.in_(days + unrolled))).all()
