@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -27,33 +28,41 @@ from models.accounts.revoked_tokens import RevokedToken
 from tests.watching_support import bearer, sign_in
 
 
-@pytest.fixture(scope="module")
-def no_redis_app(portal_data, media_root):
-    from portal import create_app
-
-    settings = replace(portal_data.backend.settings, media_root=media_root,
-                       redis_url=f"redis://127.0.0.1:{_hung_redis()}/0")
-    return create_app(settings), settings
-
-
 WAITED = 0.5  # seconds: the Redis client's read timeout is 1 s (models/redis_conn.py)
 
 
-def _hung_redis() -> int:
-    """A port that accepts connections and never answers; returns the port."""
+@pytest.fixture(scope="module")
+def hung_redis() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A port that accepts connections and never answers, and the connections it took (closed
+    after the module)."""
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
 
     def accept() -> None:
         while True:
-            connection, _ = listener.accept()
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was closed
+                return
             held.append(connection)  # kept open, never read: the client waits for its reply
 
     threading.Thread(target=accept, daemon=True).start()
-    return listener.getsockname()[1]
+    yield listener.getsockname()[1], held
+    listener.close()
+    for connection in held:
+        connection.close()
 
 
-def test_pages_and_api_answer_from_the_database_without_redis(no_redis_app, portal_data):
+@pytest.fixture(scope="module")
+def no_redis_app(portal_data, media_root, hung_redis):
+    from portal import create_app
+
+    settings = replace(portal_data.backend.settings, media_root=media_root,
+                       redis_url=f"redis://127.0.0.1:{hung_redis[0]}/0")
+    return create_app(settings), settings
+
+
+def test_pages_and_api_answer_from_the_database_without_redis(no_redis_app, portal_data, hung_redis):
     app, _ = no_redis_app
     seller = portal_data.sellers[0]
     vid = portal_data.videos[seller.id][0]
@@ -75,7 +84,8 @@ def test_pages_and_api_answer_from_the_database_without_redis(no_redis_app, port
         return out
 
     fetch_all()  # the breaker opens after its first failures
-    timings = min((fetch_all() for _ in range(3)), key=lambda t: max(s for _, _, s in t))  # the least loaded round
+    assert hung_redis[1], "the app asked the hung Redis before its breakers opened"
+    timings = _least_loaded_round(fetch_all)
     assert [(u, s) for u, s, _ in timings if s != 200] == []
     slow = [(url, round(seconds * 1000)) for url, _, seconds in timings if seconds > WAITED]
     assert not slow, f"requests that waited for the hung Redis (ms): {slow}"
@@ -86,7 +96,7 @@ def _least_loaded_round(fetch):  # type: ignore[no-untyped-def]
     return min((fetch() for _ in range(3)), key=lambda t: max(s for _, _, s in t))
 
 
-def test_every_api_get_answers_from_the_database_without_redis_under_100_ms(no_redis_app, portal_data):
+def test_every_api_get_answers_from_the_database_without_waiting_for_redis(no_redis_app, portal_data):
     app, settings = no_redis_app
     seller, viewer, admin = portal_data.sellers[0], portal_data.viewer, portal_data.admin
     vid = portal_data.videos[seller.id][0]
