@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh dev
 
 # Debian's Chromium headless shell: the same engine without the browser's own UI, which in
-# the full browser's headless mode costs a third of a browser test's CPU (tests/conftest.py).
+# the full browser's headless mode cost a third of the every-page check's user CPU (tests/conftest.py).
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium-headless-shell}
 if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "* installing Chromium (headless shell) for the browser tests"

@@ -245,7 +245,7 @@ def portal_server(portal_app) -> Iterator[LiveServer]:  # type: ignore[no-untype
 
 # Debian's headless shell (package chromium-headless-shell): Chromium's engine without the
 # browser's UI. The full browser's headless mode runs that UI too (its browser process and
-# WebUI renderers): the every-page check took 40 s of CPU with it and 26 s with the shell.
+# WebUI renderers): the every-page check took 40 s of user CPU with it and 26 s with the shell.
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium-headless-shell")
 CHROMIUM_ARGS = [
     "--no-sandbox",
