@@ -189,6 +189,8 @@ def main() -> None:
                         help="skip the audience retention step (jobs/pipeline.py), to time what it adds")
     parser.add_argument("--nightly-sizes", type=lambda v: [int(x) for x in v.split(",")], default=None,
                         help="instead: time one nightly day at each of these session counts, e.g. 100000,1000000")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the backfilled database (to time single statements on it, e.g. with bench.retention_step)")
     args = parser.parse_args()
     if args.without_retention:  # read by every partition, in the workers started below too
         os.environ[SKIP_RETENTION_ENV] = "1"
@@ -200,7 +202,7 @@ def main() -> None:
     last = default_last_day(Settings().tz)
     first = last - timedelta(days=args.days - 1)
 
-    with scratch_redis() as redis_url, scratch_database("main") as url:
+    with scratch_redis() as redis_url, scratch_database("main", keep=args.keep) as url:
         settings = bench_settings(url, redis_url, args.partitions)
         engine = engine_for(url)
         spec = size_spec(args, last)

@@ -14,8 +14,9 @@ so a change to the step can be judged on one day instead of a 30-day backfill.
 The statements: the day-figures pass the step sits beside (SESSION_COUNTS, one streaming
 GROUP BY video over the covering index), the retention histogram's inner GROUP BY (video,
 bucket) alone, the whole histogram SELECT, and the step's INSERT … SELECT (rolled back), beside
-the first version's INSERT of the histogram wrapped in a derived table; and the INSERT followed
-by the rows of the week and month the day closes (of that one day, rolled back).
+the first version's INSERT of the histogram wrapped in a derived table, and the same INSERT
+without its histogram (the floor of any form of the step that reads the views once more); and
+the INSERT followed by the rows of the week and month the day closes (of that one day, rolled back).
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ def statements(d: Dialect, day: date) -> dict[str, str | list[str]]:
         "retention: the step's INSERT … SELECT": f"""
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
             {day_histogram_sql(d)}""",
+        # What any form of the step pays before its histogram: each counted view's reach read
+        # once more (one streaming GROUP BY video) and a row per video-day written.
+        "retention: the INSERT without its histogram": f"""
+            INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
+            SELECT :day, s.video_id, COUNT(*), SUM({reach}), ''
+            FROM play_sessions s JOIN videos v ON v.id = s.video_id WHERE {where}
+            GROUP BY s.video_id""",
         # The daily INSERT and, on a period's last day, the rows of its week and month (here of
         # the one day there is; a real month reads its 28-31 days).
         "retention: + closing its week and month": [f"""
