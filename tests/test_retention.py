@@ -166,10 +166,14 @@ def test_daily_rows_equal_a_recomputation_from_the_sessions(world):
         cell[1] += reach
         cell[2][min(100, reach * 100 // length)] += 1
     with backend.engine.connect() as conn:
-        got = {(r.day, r.video_id): [r.views, r.reach_ms, parse_histogram(r.histogram)]
-               for r in conn.execute(select(VideoDailyRetention))}
+        rows = conn.execute(select(VideoDailyRetention)).all()
+    got = {(r.day, r.video_id): [r.views, r.reach_ms, parse_histogram(r.histogram)] for r in rows}
     assert got == {key: [views, reach, dict(hist)] for key, (views, reach, hist) in daily.items()}
     assert len(got) > 10
+    # One text per histogram, in bucket order: a re-run finds a changed video-day by its text.
+    assert {r.histogram for r in rows if r.histogram.count(",") >= 3}, "some video-day has several buckets"
+    for r in rows:
+        assert r.histogram == ",".join(f"{b}:{n}" for b, n in sorted(daily[(r.day, r.video_id)][2].items()))
 
 
 def test_curve_and_averages_equal_a_recomputation(world):
