@@ -16,7 +16,9 @@ GROUP BY video over the covering index), the retention histogram's inner GROUP B
 bucket) alone, the whole histogram SELECT, and the step's INSERT … SELECT (rolled back), beside
 the first version's INSERT of the histogram wrapped in a derived table, and the same INSERT
 without its histogram (the floor of any form of the step that reads the views once more); and
-the INSERT followed by the rows of the week and month the day closes (of that one day, rolled back).
+the INSERT followed by the rows of the week and month the day closes (of that one day, rolled back);
+on a database kept by `bench.pipeline --keep` (30 days), also the rows of the whole week and
+month before the last day's, as their closing partitions write them.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ import argparse
 import os
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from bench.dataset import scratch_database
 from jobs.engine import engine_for
-from models.business_time import month_start, week_start
+from models.business_time import days_between, month_range, month_start, week_range, week_start
 from models.figures.daily_counts import SESSION_COUNTS
 from models.figures.retention import (
     GROUP_CONCAT_LIMIT,
@@ -94,12 +96,12 @@ def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
     return lambda: cpu_of(tid) / tick
 
 
-def statements(d: Dialect, day: date) -> dict[str, str | list[str]]:
+def statements(d: Dialect, day: date, history: bool = False) -> dict[str, str | list[str]]:
     length = "v.duration_seconds * 1000"
     reach = reach_sql(d, "s.furthest_position_ms", "s.watch_ms", length)
     bucket = bucket_sql(d, reach, length)
     where = "s.day = :day AND s.video_id BETWEEN :lo AND :hi AND s.counted = 1"
-    return {
+    timed: dict[str, str | list[str]] = {
         "day figures pass (SESSION_COUNTS)": SESSION_COUNTS,
         "retention: GROUP BY video, bucket only": f"""
             SELECT s.video_id, {bucket} AS bucket, COUNT(*), SUM({reach})
@@ -126,6 +128,27 @@ def statements(d: Dialect, day: date) -> dict[str, str | list[str]]:
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
             {day_histogram_sql(d)}""", GROUP_CONCAT_LIMIT, _closing(d, "week", day), _closing(d, "month", day)],
     }
+    if not history:
+        return timed
+    # The day is computed there already: its rows go first (in the same rolled-back transaction).
+    clear = "DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"
+    return {name: [clear, *sql] if isinstance(sql, list) else [clear, sql] if "INSERT" in sql else sql
+            for name, sql in timed.items()} | _closing_history(d, day)
+
+
+def _closing_history(d: Dialect, day: date) -> dict[str, str | list[str]]:
+    """On a kept `bench.pipeline` database (30 days of daily rows): the rows of the whole ISO week
+    and the month before `day`'s, as the partitions of their last day write them (their existing
+    rows deleted first, in the same rolled-back transaction)."""
+    out: dict[str, str | list[str]] = {}
+    for period, (start, end) in (("week", week_range(week_start(day) - timedelta(days=1))),
+                                 ("month", month_range(month_start(day) - timedelta(days=1)))):
+        out[f"closing the {period} before (kept history)"] = [
+            f"DELETE FROM video_period_retention WHERE period = '{period}' AND period_start = '{start}' "
+            "AND video_id BETWEEN :lo AND :hi", GROUP_CONCAT_LIMIT,
+            close_period_sql(d, days_between(start, end)).replace(":period_start", f"'{start}'")
+            .replace(":period", f"'{period}'")]
+    return out
 
 
 def _closing(d: Dialect, period: str, day: date) -> str:
@@ -152,6 +175,8 @@ def main() -> None:
         with engine.connect() as conn:
             d = Dialect(conn)
             day = conn.execute(text("SELECT MAX(day) FROM play_sessions")).scalar()
+            # A kept bench.pipeline database has a month of daily rows: its closings are timed too.
+            history = conn.execute(text("SELECT COUNT(DISTINCT day) FROM video_daily_retention")).scalar() > 7
             top = int(conn.execute(text("SELECT MAX(id) FROM videos")).scalar())
             conn.rollback()
             step = top // args.partitions + 1
@@ -161,7 +186,7 @@ def main() -> None:
             wall_s: dict[str, list[float]] = {}
             failures: dict[str, int] = {}
             for _ in range(args.repeats):
-                for name, sql in statements(d, day).items():
+                for name, sql in statements(d, day, history).items():
                     c0, t0 = cpu() if cpu else 0.0, time.perf_counter()
                     try:
                         for lo, hi in ranges:
@@ -181,7 +206,7 @@ def main() -> None:
     print(f"one day of {args.sessions:,} sessions, {args.partitions} partitions, {args.repeats} repeats")
     print(f"{'statement':42} {'server CPU ms/day':>18} {'fastest wall ms':>16} {'failed':>7}")
     print("-" * 86)
-    for name in statements(d, day):
+    for name in statements(d, day, history):
         done = wall_s.get(name, [])
         server = f"{1000 * cpu_s[name] / len(done):.0f}" if cpu and done else "n/a"
         fastest = f"{1000 * min(done):.0f}" if done else "n/a"
