@@ -27,7 +27,6 @@ from models import Ad, BatchRun, PricePlan
 from models.accounts.revoked_tokens import RevokedToken
 from tests.watching_support import bearer, sign_in
 
-
 WAITED = 0.5  # seconds: the Redis client's read timeout is 1 s (models/redis_conn.py)
 
 
