@@ -126,14 +126,18 @@ def statements(d: Dialect, day: date, history: bool = False) -> dict[str, str | 
         # the one day there is; a real month reads its 28-31 days).
         "retention: + closing its week and month": [f"""
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
-            {day_histogram_sql(d)}""", GROUP_CONCAT_LIMIT, _closing(d, "week", day), _closing(d, "month", day)],
+            {day_histogram_sql(d)}""", GROUP_CONCAT_LIMIT, _closing(d, "week", [day], ":week_start"),
+            _closing(d, "month", [day], ":month_start")],
     }
     if not history:
         return timed
-    # The day is computed there already: its rows go first (in the same rolled-back transaction).
+    # The day is computed there already: a statement writing its rows deletes them first (in the
+    # same rolled-back transaction).
     clear = "DELETE FROM video_daily_retention WHERE day = :day AND video_id BETWEEN :lo AND :hi"
-    return {name: [clear, *sql] if isinstance(sql, list) else [clear, sql] if "INSERT" in sql else sql
-            for name, sql in timed.items()} | _closing_history(d, day)
+    for name, sql in timed.items():
+        if "INSERT INTO video_daily_retention" in str(sql):
+            timed[name] = [clear, *([sql] if isinstance(sql, str) else sql)]
+    return timed | _closing_history(d, day)
 
 
 def _closing_history(d: Dialect, day: date) -> dict[str, str | list[str]]:
@@ -146,14 +150,13 @@ def _closing_history(d: Dialect, day: date) -> dict[str, str | list[str]]:
         out[f"closing the {period} before (kept history)"] = [
             f"DELETE FROM video_period_retention WHERE period = '{period}' AND period_start = '{start}' "
             "AND video_id BETWEEN :lo AND :hi", GROUP_CONCAT_LIMIT,
-            close_period_sql(d, days_between(start, end)).replace(":period_start", f"'{start}'")
-            .replace(":period", f"'{period}'")]
+            _closing(d, period, days_between(start, end), f"'{start}'")]
     return out
 
 
-def _closing(d: Dialect, period: str, day: date) -> str:
-    """`close_period_sql` of the day's `period` (of that one day), videos `:lo` … `:hi`."""
-    return close_period_sql(d, [day]).replace(":period_start", f":{period}_start").replace(":period", f"'{period}'")
+def _closing(d: Dialect, period: str, days: list[date], start: str) -> str:
+    """`close_period_sql` of a `period` of `days` starting `start` (SQL), videos `:lo` … `:hi`."""
+    return close_period_sql(d, days).replace(":period_start", start).replace(":period", f"'{period}'")
 
 
 def main() -> None:
