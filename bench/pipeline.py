@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import threading
 import time
 from dataclasses import replace
@@ -63,6 +64,12 @@ def children(pid: int) -> list[int]:
     import psutil
 
     return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process (all its threads): the bench's own share of the 2 cores."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class RssSampler(threading.Thread):
@@ -213,20 +220,25 @@ def main() -> None:
                        generated.sessions + generated.ad_views + generated.users + generated.videos))
 
         with batch_workers(settings, args.workers, args.fork) as workers:
-            sampler = RssSampler([w.pid for w in workers])
-            sampler.start()
+            # Only fork mode's horses need sampling (they live too briefly for VmHWM to be read
+            # after them): the sampler's process walks at 20 Hz took 15 % of a core from the
+            # workers and the server it times.
+            sampler = RssSampler([w.pid for w in workers]) if args.fork else None
+            if sampler:
+                sampler.start()
             print(f"backfilling {args.days} days with {args.workers} workers ...", flush=True)
-            t0 = time.perf_counter()
+            c0, t0 = own_cpu_s(), time.perf_counter()
             run_ids = backfill(settings, engine, first, last)
-            backfill_s = time.perf_counter() - t0
+            backfill_s, harness_cpu_s = time.perf_counter() - t0, own_cpu_s() - c0
             stages.append((f"backfill {args.days} days ({args.workers} workers)", backfill_s, total_events))
             t0 = time.perf_counter()
             backfill(settings, engine, last, last, RunTrigger.NIGHTLY)
             day_events = count_day(engine, last)
             stages.append(("one nightly day (re-run of the last day)", time.perf_counter() - t0, day_events))
-            sampler.stop = True
-            sampler.join()
-            peak = max(sampler.peak, *(peak_rss_mb(w.pid) for w in workers))
+            if sampler:
+                sampler.stop = True
+                sampler.join()
+            peak = max(sampler.peak if sampler else 0.0, *(peak_rss_mb(w.pid) for w in workers))
         with engine.connect() as conn:
             per_stage = conn.execute(text(
                 "SELECT MIN(p.started_at), MAX(p.finished_at), MIN(r.finalize_started_at), MAX(r.finished_at), "
@@ -268,6 +280,7 @@ def main() -> None:
     total = sum(s for _, s, _ in stages)
     print(f"{'total':<46} {total:>9.2f}")
     print(f"{'peak worker memory (VmHWM, MB)':<46} {peak:>9.1f}")
+    print(f"{'this process, CPU s during the backfill':<46} {harness_cpu_s:>9.2f}")
     print(f"{'worker class':<46} {'Worker (fork per job)' if args.fork else 'SimpleWorker':>9}")
     print(f"{'partitions per day':<46} {args.partitions:>9}")
     print(f"{'audience retention step':<46} {'skipped' if args.without_retention else 'run':>9}")
