@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, PrimaryKeyConstraint, Text, and_, func, or_, select
+from sqlalchemy import BigInteger, Date, PrimaryKeyConstraint, Text, and_, func, or_, select
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -70,10 +70,11 @@ class VideoDailyRetention(Base):
 
     __tablename__ = "video_daily_retention"
     __table_args__ = (
-        # Clustered by (day, video_id): the batch writes and deletes one day's video range.
+        # Clustered by (day, video_id): the batch writes, deletes and closes by days of a video
+        # range, and the pages read one video's listed days as points of the same key. No
+        # (video_id, day) index: it made the nightly INSERT about a sixth costlier and the
+        # pages' reads no faster (revision 0015).
         PrimaryKeyConstraint("day", "video_id"),
-        # The pages read one video over a range of days.
-        Index(None, "video_id", "day"),
         TABLE_ARGS,
     )
 
