@@ -72,8 +72,8 @@ class VideoDailyRetention(Base):
     __table_args__ = (
         # Clustered by (day, video_id): the batch writes, deletes and closes by days of a video
         # range, and the pages read one video's listed days as points of the same key. No
-        # (video_id, day) index: it made the nightly INSERT about a sixth costlier and the
-        # pages' reads no faster (revision 0015).
+        # (video_id, day) index: with it the nightly INSERT took 240 against 200 ms of server
+        # CPU per day, and the pages' reads were no faster (revision 0015).
         PrimaryKeyConstraint("day", "video_id"),
         TABLE_ARGS,
     )
