@@ -209,10 +209,10 @@ def _period_rows_sql(d: Dialect, videos_where: str, days: str = "r.day BETWEEN :
                      having: str = "") -> str:
     """INSERT the `:period` rows starting `:period_start` of the videos meeting `videos_where`
     (on `r.video_id`) from their daily rows of `days` (a condition on `r.day`; by default
-    `:period_start` … `:period_end`) and, if given, `having` (on the video's group), texts in day order. A month's text is at most 31 × 101
-    pairs (~80 KB), below MariaDB's default `group_concat_max_len` (1 MB), which would cut a
-    longer one silently: the batch raises the limit to the column's 16 MB (`GROUP_CONCAT_LIMIT`)
-    before running it."""
+    `:period_start` … `:period_end`) and, if given, `having` (on the video's group), texts in day
+    order. A month's text is at most 31 × 101 pairs (~80 KB), below MariaDB's default
+    `group_concat_max_len` (1 MB), which would cut a longer one silently: the batch raises the
+    limit to the column's 16 MB (`GROUP_CONCAT_LIMIT`) before running it."""
     if d.mysql:
         pieces, source = "GROUP_CONCAT(r.histogram ORDER BY r.day SEPARATOR ',')", "video_daily_retention"
     else:  # SQLite concatenates in the order it reads the rows: the subquery's day order
