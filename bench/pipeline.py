@@ -2,7 +2,8 @@
 
 1. generate 3,000,000 play sessions + 3,000,000 ad views over 30 days for 10,000 videos
    (1,000 sellers, 100,000 viewers) into a scratch database;
-2. backfill the 30 days with 2 real RQ worker processes (`paysystem worker`);
+2. once InnoDB has written back the pages the load dirtied (`settle`), backfill the 30 days
+   with 2 real RQ worker processes (`paysystem worker`);
 3. re-run one nightly-size day (100,000 sessions + 100,000 ad views) on the same workers;
 4. the naive way on a 300,000-event subset (its own scratch database): every event read,
    its figures updated and committed one row at a time; its output is checked against the
@@ -12,6 +13,9 @@ With `--nightly-sizes 100000,1000000,3000000` it instead measures how one nightl
 its events: for each size, a scratch database holding one business day of that many play
 sessions and as many ad views (over `--videos` videos), and the nightly run of that day on
 `--workers` workers.
+
+With `--retention-ab 6` it instead measures what the audience retention step adds to the backfill:
+one data set, backfilled in 6 rounds both with and without the step (`retention_ab`).
 
 Prints a table: time per stage, total, rows/s, peak worker memory (VmHWM), and the
 baseline ratio. Servers: BENCH_DATABASE_URL (a MariaDB server URL without database,
@@ -24,12 +28,14 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import threading
 import time
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from redis import Redis
 from sqlalchemy import Engine, text
 
 from bench.dataset import (
@@ -70,6 +76,42 @@ def own_cpu_s() -> float:
     """CPU seconds of this process (all its threads): the bench's own share of the 2 cores."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used, from /proc: 0 when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(engine: Engine) -> int | None:
+    """The MariaDB server's pid when it runs on this machine (its pid file readable), else None."""
+    with engine.connect() as conn:
+        try:
+            return int(Path(conn.execute(text("SELECT @@pid_file")).scalar_one()).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+def settle(engine: Engine, limit_s: float = 300.0) -> float:
+    """Wait until InnoDB has written back the pages the load left dirty; returns the seconds waited.
+
+    Right after the load about half of the buffer pool is dirty, and the server's page cleaners
+    write it out while whatever runs next runs: backfills without the retention step started at
+    once took 12.0–15.1 s (four runs, 2026-12-07). The backfill is timed from a server that has
+    nothing of the load left to write (which alone did not make the runs agree: `retention_ab`)."""
+    t0, seen = time.perf_counter(), []
+    with engine.connect() as conn:
+        while time.perf_counter() - t0 < limit_s:
+            seen.append(int(conn.execute(text("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")).one()[1]))
+            # Written back, or no longer being written (the server keeps a few pages dirty when idle).
+            if seen[-1] == 0 or len(seen) > 6 and min(seen[-6:]) == max(seen[-6:]):
+                break
+            time.sleep(0.5)
+    return time.perf_counter() - t0
 
 
 class RssSampler(threading.Thread):
@@ -160,6 +202,90 @@ def snapshot(engine: Engine) -> list:
                 for t in ("video_daily_stats", "video_daily_settlements")]
 
 
+def retention_ab(args: argparse.Namespace) -> None:
+    """What the retention step adds to the backfill, as alternating pairs on one data set.
+
+    Whole runs of the bench without the step took 12.0–17.8 s in one morning on the shared 2-core
+    machine (seven runs, 2026-12-07), more than the step's share, and the server's CPU for the
+    same backfill with the step 20.9 s in one run and 27.8 s in another. So the data is generated once, and each round backfills it
+    twice, with and without the step (the order alternating), each from the same start: the
+    backfill's output tables emptied, InnoDB settled, fresh workers. What drifts with the machine
+    drifts for both halves of a round alike; the median of the rounds' ratios is the answer."""
+    last = default_last_day(Settings().tz)
+    first = last - timedelta(days=args.days - 1)
+    rounds: list[dict[bool, tuple[float, float | None]]] = []
+    with scratch_redis() as redis_url, scratch_database("ab") as url:
+        settings = bench_settings(url, redis_url, args.partitions)
+        engine = engine_for(url)
+        print(f"generating {args.sessions:,} sessions + {args.ad_views:,} ad views over {args.days} days ...", flush=True)
+        generate(engine, size_spec(args, last), settings.tz)
+        outputs = empty_tables(engine)
+        server = server_pid(engine)
+        try:
+            for number in range(args.retention_ab):
+                times: dict[bool, tuple[float, float | None]] = {}
+                for with_step in (True, False) if number % 2 == 0 else (False, True):
+                    empty(engine, outputs)
+                    Redis.from_url(redis_url).flushdb()  # run ids start again at 1: so do the job ids
+                    settle(engine)
+                    if with_step:
+                        os.environ.pop(SKIP_RETENTION_ENV, None)
+                    else:
+                        os.environ[SKIP_RETENTION_ENV] = "1"  # read by every partition of the workers below
+                    with batch_workers(settings, args.workers, args.fork):
+                        cpu0 = process_cpu_s(server) if server else None
+                        t0 = time.perf_counter()
+                        backfill(settings, engine, first, last)
+                        wall = time.perf_counter() - t0
+                        cpu = process_cpu_s(server) - cpu0 if server and cpu0 is not None else None
+                    times[with_step] = (wall, cpu)
+                    print(f"round {number + 1}, {'with' if with_step else 'without'} the step: {wall:.2f} s"
+                          + (f", server CPU {cpu:.2f} s" if cpu is not None else ""), flush=True)
+                rounds.append(times)
+        finally:
+            os.environ.pop(SKIP_RETENTION_ENV, None)
+            engine.dispose()
+
+    def added(a: float, b: float) -> str:
+        return f"{100 * (a / b - 1):+.1f} %"
+
+    print()
+    print(f"the retention step in the {args.days}-day backfill ({args.sessions:,} sessions + {args.ad_views:,} ad views, "
+          f"{args.workers} workers, {args.partitions} partitions), {len(rounds)} rounds")
+    print(f"{'round':>5} {'without s':>10} {'with s':>10} {'added':>9} {'server CPU without':>19} "
+          f"{'with':>8} {'added':>9}")
+    print("-" * 76)
+    wall_ratios, cpu_ratios = [], []
+    for number, times in enumerate(rounds, 1):
+        (w_wall, w_cpu), (o_wall, o_cpu) = times[True], times[False]
+        wall_ratios.append(w_wall / o_wall)
+        line = f"{number:>5} {o_wall:>10.2f} {w_wall:>10.2f} {added(w_wall, o_wall):>9}"
+        if w_cpu is not None and o_cpu is not None:
+            cpu_ratios.append(w_cpu / o_cpu)
+            line += f" {o_cpu:>19.2f} {w_cpu:>8.2f} {added(w_cpu, o_cpu):>9}"
+        print(line)
+    print("-" * 76)
+    print(f"{'median of the rounds, wall time':<46} {100 * (statistics.median(wall_ratios) - 1):+.1f} %")
+    if cpu_ratios:
+        print(f"{'median of the rounds, server CPU':<46} {100 * (statistics.median(cpu_ratios) - 1):+.1f} %")
+
+
+def empty_tables(engine: Engine) -> list[str]:
+    """The tables the generated data left empty: what a backfill fills (and `empty` empties)."""
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT table_name FROM information_schema.tables "
+                                  "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'")).scalars().all()
+        return [name for name in names if conn.execute(text(f"SELECT 1 FROM `{name}` LIMIT 1")).first() is None]
+
+
+def empty(engine: Engine, tables: list[str]) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SET SESSION foreign_key_checks = 0"))
+        for name in tables:
+            conn.execute(text(f"TRUNCATE TABLE `{name}`"))
+        conn.execute(text("SET SESSION foreign_key_checks = 1"))
+
+
 def nightly_sizes(args: argparse.Namespace) -> None:
     """One nightly day at each size: the time of the run from enqueue to succeeded."""
     last = default_last_day(Settings().tz)
@@ -171,6 +297,7 @@ def nightly_sizes(args: argparse.Namespace) -> None:
             print(f"generating one day of {sessions:,} sessions + {sessions:,} ad views ...", flush=True)
             generate(engine, GenerateSpec(args.videos, args.sellers, args.viewers, 1, sessions, sessions, 1, last),
                      settings.tz)
+            settle(engine)
             with batch_workers(settings, args.workers, args.fork):
                 t0 = time.perf_counter()
                 backfill(settings, engine, last, last, RunTrigger.NIGHTLY)
@@ -196,6 +323,9 @@ def main() -> None:
                         help="skip the audience retention step (jobs/pipeline.py), to time what it adds")
     parser.add_argument("--nightly-sizes", type=lambda v: [int(x) for x in v.split(",")], default=None,
                         help="instead: time one nightly day at each of these session counts, e.g. 100000,1000000")
+    parser.add_argument("--retention-ab", type=int, default=0, metavar="ROUNDS",
+                        help="instead: ROUNDS rounds of the backfill with and without the retention step on one "
+                             "data set, printing what the step adds")
     parser.add_argument("--keep", action="store_true",
                         help="keep the backfilled database (to time single statements on it, e.g. with bench.retention_step)")
     args = parser.parse_args()
@@ -203,6 +333,9 @@ def main() -> None:
         os.environ[SKIP_RETENTION_ENV] = "1"
     if args.nightly_sizes:
         nightly_sizes(args)
+        return
+    if args.retention_ab:
+        retention_ab(args)
         return
     stages: list[tuple[str, float, int]] = []
     total_events = args.sessions + args.ad_views
@@ -218,6 +351,7 @@ def main() -> None:
         generated = generate(engine, spec, settings.tz)
         stages.append(("generate (LOAD DATA, key order)", time.perf_counter() - t0,
                        generated.sessions + generated.ad_views + generated.users + generated.videos))
+        settled_s = settle(engine)
 
         with batch_workers(settings, args.workers, args.fork) as workers:
             # Only fork mode's horses need sampling (they live too briefly for VmHWM to be read
@@ -227,9 +361,18 @@ def main() -> None:
             if sampler:
                 sampler.start()
             print(f"backfilling {args.days} days with {args.workers} workers ...", flush=True)
+            # CPU of the server and the workers as well as the wall time: on the shared 2-core
+            # machine the wall time of the same code swung by more than the retention step's
+            # share of it; the CPU the backfill takes does not depend on who else runs.
+            server = server_pid(engine)
+            cpu_of = [server, *(w.pid for w in workers)] if server else [w.pid for w in workers]
+            cpu0 = [process_cpu_s(pid) for pid in cpu_of]
             c0, t0 = own_cpu_s(), time.perf_counter()
             run_ids = backfill(settings, engine, first, last)
             backfill_s, harness_cpu_s = time.perf_counter() - t0, own_cpu_s() - c0
+            used = [process_cpu_s(pid) - before for pid, before in zip(cpu_of, cpu0, strict=True)]
+            server_cpu_s = used.pop(0) if server else None
+            worker_cpu_s = sum(used)
             stages.append((f"backfill {args.days} days ({args.workers} workers)", backfill_s, total_events))
             t0 = time.perf_counter()
             backfill(settings, engine, last, last, RunTrigger.NIGHTLY)
@@ -280,7 +423,12 @@ def main() -> None:
     total = sum(s for _, s, _ in stages)
     print(f"{'total':<46} {total:>9.2f}")
     print(f"{'peak worker memory (VmHWM, MB)':<46} {peak:>9.1f}")
+    print(f"{'waited for InnoDB to write back the load (s)':<46} {settled_s:>9.2f}")
     print(f"{'this process, CPU s during the backfill':<46} {harness_cpu_s:>9.2f}")
+    print(f"{'workers, CPU s during the backfill':<46} {worker_cpu_s:>9.2f}")
+    if server_cpu_s is not None:
+        print(f"{'MariaDB server, CPU s during the backfill':<46} {server_cpu_s:>9.2f}")
+        print(f"{'  server + workers':<46} {server_cpu_s + worker_cpu_s:>9.2f}")
     print(f"{'worker class':<46} {'Worker (fork per job)' if args.fork else 'SimpleWorker':>9}")
     print(f"{'partitions per day':<46} {args.partitions:>9}")
     print(f"{'audience retention step':<46} {'skipped' if args.without_retention else 'run':>9}")
