@@ -207,10 +207,11 @@ def retention_ab(args: argparse.Namespace) -> None:
 
     Whole runs of the bench without the step took 12.0–17.8 s in one morning on the shared 2-core
     machine (seven runs, 2026-12-07), more than the step's share, and the server's CPU for the
-    same backfill with the step 20.9 s in one run and 27.8 s in another. So the data is generated once, and each round backfills it
-    twice, with and without the step (the order alternating), each from the same start: the
-    backfill's output tables emptied, InnoDB settled, fresh workers. What drifts with the machine
-    drifts for both halves of a round alike; the median of the rounds' ratios is the answer."""
+    same backfill with the step 20.9 s in one run and 27.8 s in another. So the data is
+    generated once, and each round backfills it twice, with and without the step (the order
+    alternating), each from the same start: the backfill's output tables emptied, InnoDB
+    settled, fresh workers. What drifts with the machine drifts for both halves of a round
+    alike; the median of the rounds' ratios is the answer."""
     last = default_last_day(Settings().tz)
     first = last - timedelta(days=args.days - 1)
     rounds: list[dict[bool, tuple[float, float | None]]] = []
