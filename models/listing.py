@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def page_count(total: int, per_page: int) -> int:
+    """Pages of `per_page` rows that `total` rows fill: at least 1, so an empty list has a page to show."""
+    return max(1, -(-total // per_page))
+
+
 class Paged:
     """Page arithmetic for a list result holding `total`, `page` and `per_page`."""
 
@@ -14,7 +19,7 @@ class Paged:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     @property
     def has_next(self) -> bool:

@@ -192,3 +192,27 @@ def test_answers_are_checked_against_their_model_only_where_the_settings_ask(set
     assert Settings.from_env().api_validate_responses is False
     monkeypatch.setenv("API_VALIDATE_RESPONSES", "1")
     assert Settings.from_env().api_validate_responses is True
+
+
+def test_every_paged_answer_documents_the_same_paging_fields(document):
+    """The paging fields come from one definition (portal/api/paging_schemas.py), with the page
+    arithmetic of models/listing.py `page_count`: an empty list still has one page."""
+    from models.listing import page_count
+    from portal.api.paging_schemas import PageFields
+
+    shared = {name: field.description for name, field in PageFields.model_fields.items()}
+    paged = {name: schema["properties"] for name, schema in _schemas(document).items()
+             if {"per_page", "pages"} <= set(schema.get("properties", {}))}  # answers, not queries
+    assert {"AdminUserPage", "CatalogVideoList", "RunHistory", "SettlementPage", "ContentTable",
+            "RestatementList"} <= {name.split(".")[-1] for name in paged}
+    for name, properties in paged.items():
+        assert {field: properties[field].get("description") for field in shared} == shared, name
+    assert [page_count(total, 20) for total in (0, 1, 20, 21, 40, 41)] == [1, 1, 1, 2, 2, 3]
+
+
+def _schemas(document: dict) -> dict:
+    """Every named schema of the document, wherever spectree put it."""
+    found = dict(document.get("components", {}).get("schemas", {}))
+    for schema in list(found.values()):
+        found.update(schema.get("$defs", {}))
+    return found

@@ -27,6 +27,7 @@ from models.errors import DomainError
 from models.figures.cache import TITLES_SCOPE, FigureCache, get_or_compute_in, month_scopes
 from models.figures.per_view import average_view_seconds, average_view_seconds_sql, rpm, rpm_sql
 from models.figures.tables import VideoDailyStats
+from models.listing import page_count
 from models.money.settlement import VideoDailySettlement
 from models.sql_dialect import Dialect
 
@@ -132,7 +133,7 @@ def content_table(session: Session, cache: FigureCache | None, seller_id: int | 
         totals.update(average_view_seconds=average_view_seconds(totals["watch_seconds"], totals["views"]),
                       rpm=rpm(totals["revenue"], totals["views"]))
         count = int(t.total_rows)
-        return {"rows": rows, "totals": totals, "total_rows": count, "pages": max(1, -(-count // per_page))}
+        return {"rows": rows, "totals": totals, "total_rows": count, "pages": page_count(count, per_page)}
 
     scopes = [*month_scopes(first, end), TITLES_SCOPE] if end >= first else [TITLES_SCOPE]
     return {**head, **get_or_compute_in(cache, scopes, key, compute)}

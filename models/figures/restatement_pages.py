@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models.catalog.tables import Video
 from models.figures.scope import FIGURES, MAX_PER_PAGE, FigureError
+from models.listing import page_count
 from models.money.restatements import REASON_TEXT, Restatement, RestatementReason
 
 
@@ -47,7 +48,7 @@ def restatement_page(session: Session, seller_id: int | None, *, first: date | N
                            .order_by(Restatement.recorded_at.desc(), Restatement.id.desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": [restatement_dict(r, title) for r, title in rows], "page": page, "per_page": per_page,
-            "total_rows": int(count), "pages": max(1, -(-int(count) // per_page)), "net_change_total": int(net)}
+            "total_rows": int(count), "pages": page_count(int(count), per_page), "net_change_total": int(net)}
 
 
 def restatement_list(session: Session, seller_id: int | None, first: date | None = None,

@@ -35,6 +35,7 @@ from models.figures.period_calendar import (
 from models.figures.scope import MONEY, FigureError, cache_key, check_range, seller_video
 from models.figures.shown_status import shown_statuses, status_summary
 from models.figures.tables import RollupPeriod, VideoPeriodStats
+from models.listing import page_count
 from models.money.restatements import Restatement
 from models.money.settlement import VideoDailySettlement
 from models.sql_dialect import Dialect
@@ -210,7 +211,7 @@ def settlement_table(session: Session, cache: FigureCache | None, seller_id: int
                           **{n: int(sums[n]) for n in names}} for start, sums in sorted(summed, key=lambda p: p[0])]
         totals = {n: sum(p[n] for p in table_periods) for n in names}
         return {"rows": lines, "periods": table_periods, "totals": totals,
-                "total_rows": count, "pages": max(1, -(-count // per_page))}
+                "total_rows": count, "pages": page_count(count, per_page)}
 
     body = get_or_compute_in(cache, scopes, key, compute)
     statuses = shown_statuses(session, cache, seller_id, start, end, tz, video_id=video_id)

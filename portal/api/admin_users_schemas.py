@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from models import Role
 from portal.api.auth_schemas import Account
+from portal.api.paging_schemas import PageFields
 
 
 class AccountChange(BaseModel):
@@ -29,9 +30,6 @@ class AccountChange(BaseModel):
         return self
 
 
-class AdminUserPage(BaseModel):
+class AdminUserPage(PageFields):
     users: list[Account] = Field(description="Newest first.")
-    page: int
-    per_page: int
-    pages: int
     total: int

@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from portal.api.paging_schemas import PageFields
 from portal.api.stats_schemas import Change, Figures, Status
 from portal.queries.audience import (  # noqa: F401  (the endpoints' query models, documented by spectree)
     ComparisonQuery,
@@ -60,15 +61,12 @@ class ContentTotals(BaseModel):
     rpm: int
 
 
-class ContentTable(BaseModel):
+class ContentTable(PageFields):
     first: date
     last: date
     closed_last: date = Field(description="The last day counted: the batch tables hold closed days only.")
     sort: str
     descending: bool
-    page: int
-    per_page: int
-    pages: int
     total_rows: int
     rows: list[ContentLine]
     totals: ContentTotals

@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage
 
 from models.catalog.service import DESCRIPTION_MAX, TITLE_MAX
 from models.figures.skip_rates import RECENT_SKIP_DAYS
+from portal.api.paging_schemas import PageFields
 from portal.api.skip_schemas import SkipFigures
 
 FLAG_DESCRIPTION = "true/false (also 1/0, yes/no, on/off, any case)"
@@ -41,11 +42,8 @@ class CatalogVideo(BaseModel):
     media_url: str
 
 
-class CatalogVideoList(BaseModel):
+class CatalogVideoList(PageFields):
     items: list[CatalogVideo]
-    page: int
-    per_page: int
-    pages: int
     total: int
     max_per_page: int
 

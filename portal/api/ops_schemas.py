@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from models.batch.ops_status import CalendarStatus
 from models.batch.tables import RunState, RunTrigger
 from models.money.price_plans import MAX_BRACKETS, NAME_LENGTH
+from portal.api.paging_schemas import PageFields
 from portal.queries.fields import TypedDay
 
 Basis = Literal["daily", "lifetime"]
@@ -120,11 +121,8 @@ class RunDay(BaseModel):
     runs: list[BatchRunInfo]
 
 
-class RunHistory(BaseModel):
+class RunHistory(PageFields):
     days: list[RunDay]
-    page: int
-    per_page: int
-    pages: int
     total: int
 
 

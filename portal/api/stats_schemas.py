@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, RootModel
 
+from portal.api.paging_schemas import PageFields
 from portal.api.skip_schemas import SkipFigures
 from portal.queries.fields import Granularity
 
@@ -106,15 +107,12 @@ class Totals(BaseModel):
     total_amount: int
 
 
-class SettlementPage(BaseModel):
+class SettlementPage(PageFields):
     granularity: Granularity
     first: date
     last: date
     sort: str
     descending: bool
-    page: int
-    per_page: int
-    pages: int
     total_rows: int
     status: Status
     rows: list[SettlementLine]
@@ -242,10 +240,7 @@ class Ledger(BaseModel):
     days: list[LedgerDay]
 
 
-class RestatementList(BaseModel):
+class RestatementList(PageFields):
     items: list[Restatement] = Field(description="This page, newest first.")
-    page: int
-    per_page: int
-    pages: int
     total_rows: int = Field(description="Restatements matching the query, on every page.")
     net_change_total: int = Field(description="Σ net_change of every matching restatement (all pages), whole won.")
