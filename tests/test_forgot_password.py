@@ -108,15 +108,20 @@ def test_the_request_does_no_mail_io_and_takes_the_same_time_for_known_and_unkno
         first_known = timed(user.email)
         assert first_known[0] < slow / 2, f"the request waited for the mail server ({first_known[0]:.3f} s)"
         known, unknown = [], []
-        for _ in range(15):  # interleaved, so load on the machine hits both alike
+        for _ in range(20):  # interleaved, so load on the machine hits both alike
             known.append(timed(user.email))
             unknown.append(timed(stranger))
         # The same answer: status and body, but for the address it repeats (and the CSRF token,
         # signed with the second it was made in: 30 requests may straddle a second).
         assert {(status, _unsigned(body).replace(user.email, "@")) for _, status, body in known} == \
             {(status, _unsigned(body).replace(stranger, "@")) for _, status, body in unknown}
-        known_ms = statistics.median(t for t, _, _ in known) * 1000
-        unknown_ms = statistics.median(t for t, _, _ in unknown) * 1000
+        # The lower quartiles: work done for one kind of address only (a query, a write) moves
+        # every request of that kind, the quartile with them; load from the rest of the machine
+        # (a parallel test session) only adds delays, mostly to the slower half. With medians, a
+        # loaded CI run once failed by 0.02 ms (6.09 against 3.07 ms) where quiet runs differ by
+        # 0.1-0.3 ms.
+        known_ms = statistics.quantiles([t for t, _, _ in known], n=4)[0] * 1000
+        unknown_ms = statistics.quantiles([t for t, _, _ in unknown], n=4)[0] * 1000
         assert abs(known_ms - unknown_ms) <= max(3.0, 0.5 * unknown_ms), (known_ms, unknown_ms)
         assert mail_outbox(app).wait_until_idle()
         assert len(inbox.to(user.email)) == RESET_MAILS_PER_HOUR and not inbox.to(stranger)
