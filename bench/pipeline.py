@@ -48,6 +48,7 @@ from bench.dataset import (
     scratch_redis,
     size_spec,
 )
+from bench.proc_cpu import server_pid, stat_cpu_s
 from jobs.engine import engine_for
 from jobs.inline import run_days_inline
 from jobs.pipeline import SKIP_RETENTION_ENV
@@ -79,21 +80,13 @@ def own_cpu_s() -> float:
 
 
 def process_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system, all threads) a process has used, from /proc: 0 when unreadable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds a process (all its threads) has used."""
+    return stat_cpu_s(f"/proc/{pid}/stat")
 
 
-def server_pid(engine: Engine) -> int | None:
-    """The MariaDB server's pid when it runs on this machine (its pid file readable), else None."""
+def local_server_pid(engine: Engine) -> int | None:
     with engine.connect() as conn:
-        try:
-            return int(Path(conn.execute(text("SELECT @@pid_file")).scalar_one()).read_text().strip())
-        except (OSError, ValueError):
-            return None
+        return server_pid(conn)
 
 
 def settle(engine: Engine, limit_s: float = 300.0) -> float:
@@ -221,7 +214,7 @@ def retention_ab(args: argparse.Namespace) -> None:
         print(f"generating {args.sessions:,} sessions + {args.ad_views:,} ad views over {args.days} days ...", flush=True)
         generate(engine, size_spec(args, last), settings.tz)
         outputs = empty_tables(engine)
-        server = server_pid(engine)
+        server = local_server_pid(engine)
         try:
             for number in range(args.retention_ab):
                 times: dict[bool, tuple[float, float | None]] = {}
@@ -234,11 +227,11 @@ def retention_ab(args: argparse.Namespace) -> None:
                     else:
                         os.environ[SKIP_RETENTION_ENV] = "1"  # read by every partition of the workers below
                     with batch_workers(settings, args.workers, args.fork):
-                        cpu0 = process_cpu_s(server) if server else None
+                        cpu0 = process_cpu_s(server) if server else 0.0
                         t0 = time.perf_counter()
                         backfill(settings, engine, first, last)
                         wall = time.perf_counter() - t0
-                        cpu = process_cpu_s(server) - cpu0 if server and cpu0 is not None else None
+                        cpu = process_cpu_s(server) - cpu0 if server else None
                     times[with_step] = (wall, cpu)
                     print(f"round {number + 1}, {'with' if with_step else 'without'} the step: {wall:.2f} s"
                           + (f", server CPU {cpu:.2f} s" if cpu is not None else ""), flush=True)
@@ -365,15 +358,14 @@ def main() -> None:
             # CPU of the server and the workers as well as the wall time: on the shared 2-core
             # machine the wall time of the same code swung by more than the retention step's
             # share of it; the CPU the backfill takes does not depend on who else runs.
-            server = server_pid(engine)
-            cpu_of = [server, *(w.pid for w in workers)] if server else [w.pid for w in workers]
-            cpu0 = [process_cpu_s(pid) for pid in cpu_of]
+            server = local_server_pid(engine)
+            server0 = process_cpu_s(server) if server else 0.0
+            workers0 = sum(process_cpu_s(w.pid) for w in workers)
             c0, t0 = own_cpu_s(), time.perf_counter()
             run_ids = backfill(settings, engine, first, last)
             backfill_s, harness_cpu_s = time.perf_counter() - t0, own_cpu_s() - c0
-            used = [process_cpu_s(pid) - before for pid, before in zip(cpu_of, cpu0, strict=True)]
-            server_cpu_s = used.pop(0) if server else None
-            worker_cpu_s = sum(used)
+            server_cpu_s = process_cpu_s(server) - server0 if server else None
+            worker_cpu_s = sum(process_cpu_s(w.pid) for w in workers) - workers0
             stages.append((f"backfill {args.days} days ({args.workers} workers)", backfill_s, total_events))
             t0 = time.perf_counter()
             backfill(settings, engine, last, last, RunTrigger.NIGHTLY)

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from bench.dataset import scratch_database
+from bench.proc_cpu import server_pid, stat_cpu_s
 from jobs.engine import engine_for
 from models.business_time import days_between, month_range, month_start, week_range, week_start
 from models.figures.daily_counts import SESSION_COUNTS
@@ -51,18 +52,14 @@ from settings import Settings
 def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
     """A clock of the server thread serving `conn` (seconds of CPU), or None when the server's
     /proc is not readable. The thread is the one that does the work of a busy statement."""
-    try:  # the server's own pid file: other MariaDB servers may run on the machine
-        pid = open(conn.execute(text("SELECT @@pid_file")).scalar_one()).read().strip()
-        os.listdir(f"/proc/{pid}/task")
-    except OSError:
+    pid = server_pid(conn)
+    if pid is None:
         return None
-    tick = os.sysconf("SC_CLK_TCK")
 
-    def cpu_of(tid: str) -> int:
-        fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
+    def cpu_of(tid: str) -> float:
+        return stat_cpu_s(f"/proc/{pid}/task/{tid}/stat")
 
-    def all_threads() -> dict[str, int]:
+    def all_threads() -> dict[str, float]:
         out = {}
         for tid in os.listdir(f"/proc/{pid}/task"):
             try:
@@ -71,7 +68,7 @@ def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
                 pass
         return out
 
-    def busy(seconds: float, ours: bool) -> dict[str, int]:
+    def busy(seconds: float, ours: bool) -> dict[str, float]:
         before, t0 = all_threads(), time.perf_counter()
         if ours:
             conn.execute(text("SELECT BENCHMARK(20000000, SQRT(RAND()))")).all()
@@ -83,7 +80,7 @@ def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
     try:
         # Other connections may be busy too: ours is the thread busy while we are and idle
         # while we wait (twice, to rule out a coincidence).
-        score: dict[str, int] = {}
+        score: dict[str, float] = {}
         for _ in range(2):
             mine = busy(0, True)
             idle = busy(mine.pop("") / 1000, False)
@@ -93,7 +90,7 @@ def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
         return None
     conn.rollback()
     tid = max(score, key=lambda t: score[t])
-    return lambda: cpu_of(tid) / tick
+    return lambda: cpu_of(tid)
 
 
 def statements(d: Dialect, day: date, history: bool = False) -> dict[str, str | list[str]]:
