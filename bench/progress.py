@@ -137,7 +137,8 @@ def seed(settings: Settings, viewers: int, base_url: str) -> list[Player]:
         day = business_day(now, settings.tz)
         db.execute(insert(PlaySession), [
             {"viewer_id": viewer_id, "video_id": video_id, "day": day, "started_at": now, "last_report_at": now,
-             "last_position_ms": 0, "furthest_position_ms": 0, "watch_ms": 0, "counted": True,
+             "last_position_ms": 0, "furthest_position_ms": 0, "watch_ms": 0,
+             "length_ms": VIDEO_SECONDS * 1000, "counted": True,
              "reject_reason": None, "updated_at": now} for viewer_id in ids
         ])
         db.execute(insert(PlayHistory), [

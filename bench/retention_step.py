@@ -14,9 +14,9 @@ so a change to the step can be judged on one day instead of a 30-day backfill.
 The statements: the day-figures pass the step sits beside (SESSION_COUNTS, one streaming
 GROUP BY video over the covering index), the retention histogram's inner GROUP BY (video,
 bucket) alone, the whole histogram SELECT, and the step's INSERT … SELECT (rolled back), beside
-the first version's INSERT of the histogram wrapped in a derived table, and the same INSERT
-without its histogram (the floor of any form of the step that reads the views once more); and
-the INSERT followed by the rows of the week and month the day closes (of that one day, rolled back);
+the same INSERT applying the rule per read (joined to `videos`, as before revision 0016 kept
+each session's reach and bucket in generated columns), and the INSERT without its histogram
+(the floor of any form of the step that reads the views once more); and the INSERT followed by the rows of the week and month the day closes (of that one day, rolled back);
 on a database kept by `bench.pipeline --keep` (30 days), also the rows of the whole week and
 month before the last day's, as their closing partitions write them.
 """
@@ -94,6 +94,7 @@ def server_thread_cpu(conn: Connection) -> Callable[[], float] | None:
 
 
 def statements(d: Dialect, day: date, history: bool = False) -> dict[str, str | list[str]]:
+    # The rule applied per read, as the step did before revision 0016 stored it in the sessions.
     length = "v.duration_seconds * 1000"
     reach = reach_sql(d, "s.furthest_position_ms", "s.watch_ms", length)
     bucket = bucket_sql(d, reach, length)
@@ -101,23 +102,27 @@ def statements(d: Dialect, day: date, history: bool = False) -> dict[str, str | 
     timed: dict[str, str | list[str]] = {
         "day figures pass (SESSION_COUNTS)": SESSION_COUNTS,
         "retention: GROUP BY video, bucket only": f"""
-            SELECT s.video_id, {bucket} AS bucket, COUNT(*), SUM({reach})
-            FROM play_sessions s JOIN videos v ON v.id = s.video_id WHERE {where}
-            GROUP BY s.video_id, {bucket}""",
+            SELECT s.video_id, s.reach_bucket, COUNT(*), SUM(s.reach_ms)
+            FROM play_sessions s WHERE {where}
+            GROUP BY s.video_id, s.reach_bucket""",
         "retention: histogram SELECT": day_histogram_sql(d),
-        "retention: INSERT of a derived table (old)": f"""
-            INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
-            SELECT r.day, r.video_id, r.views, r.reach_ms, r.histogram FROM ({day_histogram_sql(d)}) r
-            ORDER BY r.video_id""",
         "retention: the step's INSERT … SELECT": f"""
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
             {day_histogram_sql(d)}""",
+        "retention: INSERT, rule per read (old)": f"""
+            INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
+            SELECT :day, h.video_id, SUM(h.views), SUM(h.reach_ms),
+                   GROUP_CONCAT(h.bucket, ':', h.views ORDER BY h.bucket SEPARATOR ',')
+            FROM (SELECT s.video_id AS video_id, {bucket} AS bucket, COUNT(*) AS views, SUM({reach}) AS reach_ms
+                  FROM play_sessions s JOIN videos v ON v.id = s.video_id WHERE {where}
+                  GROUP BY s.video_id, {bucket}) h
+            GROUP BY h.video_id""",
         # What any form of the step pays before its histogram: each counted view's reach read
         # once more (one streaming GROUP BY video) and a row per video-day written.
         "retention: the INSERT without its histogram": f"""
             INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
-            SELECT :day, s.video_id, COUNT(*), SUM({reach}), ''
-            FROM play_sessions s JOIN videos v ON v.id = s.video_id WHERE {where}
+            SELECT :day, s.video_id, COUNT(*), SUM(s.reach_ms), ''
+            FROM play_sessions s WHERE {where}
             GROUP BY s.video_id""",
         # The daily INSERT and, on a period's last day, the rows of its week and month (here of
         # the one day there is; a real month reads its 28-31 days).

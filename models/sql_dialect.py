@@ -7,7 +7,12 @@ models/figures/daily_counts.py), so each rule is spelled once for both databases
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 
 
 class Dialect:
@@ -15,13 +20,16 @@ class Dialect:
 
     def __init__(self, conn: Connection) -> None:
         self.mysql = conn.dialect.name in ("mysql", "mariadb")
+        # MariaDB's own spellings (SET STATEMENT …) where MySQL has none or ignores the setting.
+        self.mariadb = self.mysql and bool(getattr(conn.dialect, "is_mariadb", False))
 
     @classmethod
     def of(cls, mysql: bool) -> Dialect:
-        """The spellings of MariaDB/MySQL (True) or SQLite (False), for statements built once
-        per dialect and kept."""
+        """The spellings of MariaDB/MySQL (True: those both understand) or SQLite (False), for
+        statements built once per dialect and kept."""
         dialect = cls.__new__(cls)
         dialect.mysql = mysql
+        dialect.mariadb = False
         return dialect
 
     def greatest(self, a: str, b: str) -> str:
@@ -53,3 +61,28 @@ class Dialect:
 
     def drop_temp(self, name: str) -> str:
         return f"DROP TEMPORARY TABLE IF EXISTS {name}" if self.mysql else f"DROP TABLE IF EXISTS temp.{name}"
+
+
+class _PerDialectSql(ColumnElement[Any]):
+    """SQL text built for the dialect it is compiled for (see `per_dialect`)."""
+
+    inherit_cache = False
+
+    def __init__(self, build: Callable[[Dialect], str]) -> None:
+        self.build = build
+
+
+@compiles(_PerDialectSql)
+def _compile_mysql(element: _PerDialectSql, compiler: Any, **kw: Any) -> str:
+    return element.build(Dialect.of(True))
+
+
+@compiles(_PerDialectSql, "sqlite")
+def _compile_sqlite(element: _PerDialectSql, compiler: Any, **kw: Any) -> str:
+    return element.build(Dialect.of(False))
+
+
+def per_dialect(build: Callable[[Dialect], str]) -> ColumnElement[Any]:
+    """A rule's SQL form as a clause (for a model's `Computed` column): the same builder the
+    batch's SQL text uses, compiled with the spellings of the database the DDL is for."""
+    return _PerDialectSql(build)

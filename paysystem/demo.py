@@ -176,7 +176,7 @@ def add_late_plays(session: Session, tz: ZoneInfo, now: datetime | None = None, 
         rows.append({"viewer_id": viewers[i % len(viewers)].id, "video_id": video.id, "day": day,
                      "started_at": started, "last_report_at": started + timedelta(milliseconds=watched),
                      "last_position_ms": watched, "furthest_position_ms": watched, "watch_ms": watched,
-                     "counted": True, "reject_reason": None, "ended_at": None, "updated_at": now})
+                     "length_ms": video.duration_seconds * 1000, "counted": True, "reject_reason": None, "ended_at": None, "updated_at": now})
     session.execute(insert(PlaySession), rows)
     return day
 
@@ -230,6 +230,7 @@ def _seed_activity(session: Session, rng: random.Random, tz: ZoneInfo, now: date
                 "last_position_ms": watched_ms,
                 "furthest_position_ms": watched_ms,
                 "watch_ms": watched_ms,
+                "length_ms": duration_ms,
                 "counted": counted,
                 "reject_reason": reason,
                 "ended_at": ended if watched_ms >= duration_ms - 1000 else None,

@@ -103,7 +103,8 @@ class _Writer:
         "ads": ["id", "title", "media_path", "content_type", "size_bytes", "duration_seconds", "is_active",
                 "impressions", "created_by", "created_at"],
         "play_sessions": ["id", "viewer_id", "video_id", "day", "started_at", "last_report_at", "last_position_ms",
-                          "furthest_position_ms", "watch_ms", "counted", "reject_reason", "ended_at", "updated_at"],
+                          "furthest_position_ms", "watch_ms", "counted", "reject_reason", "ended_at", "updated_at",
+                          "length_ms"],
         "ad_views": ["id", "session_id", "video_id", "day", "counted", "slot_index", "ad_id", "viewed_at"],
     }
     TIMES = {"created_at", "last_login_at", "started_at", "last_report_at", "ended_at", "updated_at", "viewed_at"}
@@ -350,7 +351,8 @@ def generate(engine: Engine, spec: GenerateSpec, tz: ZoneInfo,
                 ended = started + watch + int(rnd() * 3_000)
                 full = watch == duration[vid] * 1000
                 sessions.append((session_id, viewer, vid, day_str, started, ended, watch, watch, watch,
-                                 0 if reason else 1, reason or NULL, ended if full else NULL, ended))
+                                 0 if reason else 1, reason or NULL, ended if full else NULL, ended,
+                                 duration[vid] * 1000))
                 if reachable and day_ads > 0:
                     whole = int(rate)
                     take = min(reachable, day_ads, whole + (1 if rnd() < rate - whole else 0))

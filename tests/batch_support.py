@@ -134,13 +134,14 @@ def add_sessions(engine: Engine, world: World, rows: list[dict], ads_per_session
             ad_id = conn.execute(insert(Ad).values(
                 title="ad", media_path="a.webm", content_type="video/webm", size_bytes=1, duration_seconds=5,
                 is_active=True, impressions=0, created_at=datetime(2026, 1, 1, tzinfo=UTC))).inserted_primary_key[0]
+        lengths = dict(conn.execute(select(Video.id, Video.duration_seconds * 1000)).all())
         for row, ads in zip(rows, ads_per_session, strict=True):
             start = started_at(row["day"], row["second"])
             reason = row.get("reason")
             values = dict(viewer_id=row["viewer_id"], video_id=row["video_id"], day=row["day"], started_at=start,
                           last_report_at=start, last_position_ms=row["watch_ms"],
                           furthest_position_ms=row["watch_ms"], watch_ms=row["watch_ms"],
-                          counted=reason is None, reject_reason=reason,
+                          length_ms=lengths[row["video_id"]], counted=reason is None, reject_reason=reason,
                           updated_at=row.get("updated_at", start))
             session_id = conn.execute(insert(PlaySession).values(**values)).inserted_primary_key[0]
             world.sessions.append({**values, "id": session_id})

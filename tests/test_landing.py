@@ -91,7 +91,8 @@ def test_catalog_cards_show_views_age_and_past_the_end_says_no_more_results(clie
     with session_factory() as db:
         for counted in (True, True, False):
             db.add(PlaySession(viewer_id=viewer.id, video_id=video.id, day=business_today, started_at=now,
-                               last_report_at=now, counted=counted, updated_at=now))
+                               last_report_at=now, counted=counted, updated_at=now,
+                               length_ms=video.duration_seconds * 1000))
         db.commit()
     html = client.get("/videos?q=Busan+fish").get_data(as_text=True)
     assert "2 views" in html and "3 days ago" in html

@@ -69,7 +69,8 @@ def test_one_ad_view_per_session_and_slot(db, make_user):
     video = _video(db, seller)
     ad = Ad(title="ad", media_path="a.webm", content_type="video/webm", size_bytes=1, duration_seconds=5)
     db.add(ad)
-    play = PlaySession(viewer_id=viewer.id, video_id=video.id, day=date(2026, 3, 1), counted=True)
+    play = PlaySession(viewer_id=viewer.id, video_id=video.id, day=date(2026, 3, 1), counted=True,
+                       length_ms=video.duration_seconds * 1000)
     db.add(play)
     db.flush()
     db.add(AdView(session_id=play.id, video_id=video.id, day=play.day, counted=True, slot_index=0, ad_id=ad.id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -151,6 +151,23 @@ def test_the_data_is_adversarial(world):
                 or (r.last_report_at - r.started_at) > timedelta(0) and r.started_at.hour == 14
                 and r.last_report_at.hour == 15]  # 15:00 UTC is midnight in Seoul
     assert crossing, "sessions crossing midnight"
+
+
+def test_the_sessions_keep_the_rule_in_their_generated_columns(world):
+    """Every session written by opening and progress reports (seeks, rewatching, zero-length,
+    short videos) holds the rule's reach and bucket of its current positions, as the Python form
+    computes them, and its video's length."""
+    backend, _ = world
+    with backend.engine.connect() as conn:
+        rows = conn.execute(select(PlaySession.furthest_position_ms, PlaySession.watch_ms, PlaySession.length_ms,
+                                   PlaySession.reach_ms, PlaySession.reach_bucket, Video.duration_seconds)
+                            .join(Video, Video.id == PlaySession.video_id)).all()
+    assert len(rows) > 100
+    for r in rows:
+        reach = reach_ms(r.furthest_position_ms, r.watch_ms, r.duration_seconds * 1000)
+        assert (r.length_ms, r.reach_ms, r.reach_bucket) == (
+            r.duration_seconds * 1000, reach, bucket_of(reach, r.duration_seconds * 1000)), r
+    assert len({r.reach_bucket for r in rows}) > 20
 
 
 def test_daily_rows_equal_a_recomputation_from_the_sessions(world):
@@ -406,6 +423,52 @@ def test_revision_0014_rolls_up_the_days_computed_before_it(kind, tmp_path):
                        ("month", date(2026, 2, 1), 1): (5, 950, "0:1,45:1,0:3"),
                        ("month", date(2026, 3, 1), 1): (2, 107, "3:1,100:1"),
                        ("month", date(2026, 3, 1), 2): (1, 5, "2:1")}
+    finally:
+        if kind == "mariadb":
+            drop_mysql_database(url)
+
+
+# ------------------------------------------------------------------ revision 0016 on recorded sessions
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "mariadb"])
+def test_revision_0016_gives_the_sessions_recorded_before_it_their_length_reach_and_bucket(kind, tmp_path):
+    """Sessions recorded before the revision get their video's length, and the generated reach and
+    bucket follow later progress updates of the row."""
+    from models.db import make_engine
+    from paysystem import migrate
+    from tests.support import create_mysql_database, drop_mysql_database
+
+    url = f"sqlite:///{tmp_path / 'r16.db'}" if kind == "sqlite" else create_mysql_database("paysystem_ret16")
+    try:
+        migrate.upgrade(url, "0015")
+        engine = make_engine(url)
+        at = datetime(2026, 3, 1, 3)  # stored UTC, naive
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, display_name, role, is_active, created_at) "
+                              "VALUES (1, 's', 'seller', 1, :at), (2, 'v', 'viewer', 1, :at)"), {"at": at})
+            for vid, seconds in ((1, 90), (2, 0), (3, 3600)):
+                conn.execute(text("INSERT INTO videos (id, seller_id, title, description, media_path, content_type, "
+                                  "size_bytes, duration_seconds, is_published, created_at) "
+                                  "VALUES (:v, 1, 't', '', 'm.webm', 'video/webm', 1, :s, 1, :at)"),
+                             {"v": vid, "s": seconds, "at": at})
+            # (video, furthest, watch): seek ahead, rewatch, a video without length, past the end
+            for sid, (vid, furthest, watch) in enumerate([(1, 60_000, 9_000), (1, 10_000, 80_000), (2, 5_000, 5_000),
+                                                         (3, 0, 0), (1, 95_000, 95_000)], start=1):
+                conn.execute(text("INSERT INTO play_sessions (id, viewer_id, video_id, day, started_at, last_report_at, "
+                                  "last_position_ms, furthest_position_ms, watch_ms, counted, updated_at) "
+                                  "VALUES (:i, 2, :v, '2026-03-01', :at, :at, 0, :f, :w, 1, :at)"),
+                             {"i": sid, "v": vid, "f": furthest, "w": watch, "at": at})
+        engine.dispose()
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        read = "SELECT length_ms, reach_ms, reach_bucket FROM play_sessions ORDER BY id"
+        with engine.begin() as conn:
+            assert [tuple(r) for r in conn.execute(text(read))] == [
+                (90_000, 9_000, 10), (90_000, 10_000, 11), (0, 0, 100), (3_600_000, 0, 0), (90_000, 90_000, 100)]
+            conn.execute(text("UPDATE play_sessions SET furthest_position_ms = 45000, watch_ms = 50000 WHERE id = 1"))
+            assert tuple(conn.execute(text(read)).first()) == (90_000, 45_000, 50)
+        engine.dispose()
     finally:
         if kind == "mariadb":
             drop_mysql_database(url)

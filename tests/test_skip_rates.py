@@ -22,7 +22,7 @@ def _views(factory, viewer, video, ad, day: date, views: int, skipped: int) -> N
     with factory() as db:
         for n in range(views):
             play = PlaySession(viewer_id=viewer.id, video_id=video.id, day=day, started_at=at, last_report_at=at,
-                               counted=True)
+                               counted=True, length_ms=video.duration_seconds * 1000)
             db.add(play)
             db.flush()
             db.add(AdView(session_id=play.id, video_id=video.id, day=day, counted=True, slot_index=0, ad_id=ad.id,

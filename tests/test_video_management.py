@@ -47,7 +47,7 @@ def test_deleting_a_video_keeps_every_statistics_and_settlement_row(client, make
                            media_root=settings.media_root, active=False)
         now = datetime.now(UTC)
         play = PlaySession(viewer_id=viewer.id, video_id=video_id, day=DAY, started_at=now, last_report_at=now,
-                           counted=True, updated_at=now, watch_ms=12_000)
+                           counted=True, updated_at=now, watch_ms=12_000, length_ms=video.duration_seconds * 1000)
         db.add(play)
         db.flush()
         db.add(AdView(session_id=play.id, video_id=video_id, day=DAY, counted=True, slot_index=0, ad_id=ad.id,

@@ -208,6 +208,7 @@ def open_session(
         last_position_ms=start_position_ms,
         furthest_position_ms=start_position_ms,
         watch_ms=0,
+        length_ms=duration_ms,
         counted=counted,
         reject_reason=reason,
         updated_at=now,

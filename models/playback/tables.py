@@ -11,10 +11,22 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TABLE_ARGS, Base, BigId, UTCDateTime, enum_column_type, utcnow
+from models.figures.retention import bucket_sql, reach_sql
+from models.sql_dialect import per_dialect
 
 
 class RejectReason(enum.StrEnum):
@@ -34,10 +46,12 @@ class PlaySession(Base):
     __tablename__ = "play_sessions"
     __table_args__ = (
         # The batch reads a day by video-id range: this index is its access path, and it
-        # covers every column the batch aggregates, so a day is read without row lookups
-        # (the furthest position for the retention histogram, models/figures/retention.py).
-        Index("ix_play_sessions_day_batch", "day", "video_id", "counted", "reject_reason", "watch_ms",
-              "furthest_position_ms"),
+        # covers every column the batch aggregates, so a day is read without row lookups.
+        # `reach_bucket` right after `counted`: within a video its counted views come in bucket
+        # order, so the retention histogram (models/figures/retention.py) is a streaming
+        # GROUP BY (video, bucket) with no temporary table and no join to `videos`.
+        Index("ix_play_sessions_day_batch", "day", "video_id", "counted", "reach_bucket", "reject_reason",
+              "watch_ms", "reach_ms"),
         # The 30-second repeat rule looks up the viewer's latest sessions of a video.
         Index(None, "viewer_id", "video_id", "started_at"),
         # Data status: has anything of day D changed since the batch ran?
@@ -62,6 +76,17 @@ class PlaySession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every change of the session or its ad views; compared with batch run times.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The video's length when the session opened (a video's length is fixed at upload), so the
+    # two columns below are functions of the row alone. No default: every writer gives it.
+    length_ms: Mapped[int] = mapped_column(BigInteger)
+    # Audience retention's rule (models/figures/retention.py `reach_ms`, `bucket_of`) kept by the
+    # database in its SQL form on every insert and progress update, whoever writes the row.
+    # Nullable only in the DDL (MariaDB refuses NOT NULL on a generated column): the inputs never are.
+    reach_ms: Mapped[int] = mapped_column(BigInteger, Computed(per_dialect(
+        lambda d: reach_sql(d, "furthest_position_ms", "watch_ms", "length_ms")), persisted=True), nullable=True)
+    reach_bucket: Mapped[int] = mapped_column(SmallInteger, Computed(per_dialect(
+        lambda d: bucket_sql(d, reach_sql(d, "furthest_position_ms", "watch_ms", "length_ms"), "length_ms")),
+        persisted=True), nullable=True)
 
 
 class PlayHistory(Base):
