@@ -14,6 +14,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.source_support import parse_python
+
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ("settings", "models", "jobs", "portal", "paysystem", "migrations")
 # What each top-level package may import of ours (besides itself).
@@ -47,7 +49,7 @@ def _modules() -> dict[str, Path]:
 
 def _imports(path: Path, name: str, modules: dict[str, Path]) -> Iterator[tuple[str, bool]]:
     """(imported module of ours, at module level?) for every import statement in the file."""
-    tree = ast.parse(path.read_text(), str(path))
+    tree = parse_python(path.read_text(), str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     top_level = {id(node) for node in tree.body}
     for node in ast.walk(tree):
@@ -200,7 +202,7 @@ def test_views_and_commands_never_commit() -> None:
     callers = [*sorted((ROOT / "portal").rglob("*.py")), ROOT / "paysystem" / "cli.py", ROOT / "jobs" / "cli.py"]
     committing = []
     for path in callers:
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(parse_python(path.read_text(), str(path))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
                 committing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert committing == []
@@ -221,7 +223,7 @@ HOOK_LISTS = {"before_request_funcs", "after_request_funcs", "teardown_request_f
 
 
 def _hook_list_uses(source: str) -> list[int]:
-    return [node.lineno for node in ast.walk(ast.parse(source))
+    return [node.lineno for node in ast.walk(parse_python(source))
             if isinstance(node, ast.Attribute) and node.attr in HOOK_LISTS]
 
 
@@ -239,7 +241,7 @@ def test_no_module_touches_flask_hook_lists() -> None:
 def _engine_lookups(source: str) -> dict[str, int]:
     """engine_for(...) calls per function (by name) of a module."""
     found: dict[str, int] = {}
-    for function in ast.walk(ast.parse(source)):
+    for function in ast.walk(parse_python(source)):
         if not isinstance(function, ast.FunctionDef):
             continue
         for node in ast.walk(function):
@@ -255,7 +257,7 @@ def test_batch_jobs_look_the_engine_up_once_per_entry_point() -> None:
     wrong = []
     for path in sorted((ROOT / "jobs").glob("*.py")):
         source = path.read_text()
-        takes_engine = {f.name for f in ast.walk(ast.parse(source)) if isinstance(f, ast.FunctionDef)
+        takes_engine = {f.name for f in ast.walk(parse_python(source)) if isinstance(f, ast.FunctionDef)
                         and any(a.arg == "engine" for a in [*f.args.args, *f.args.kwonlyargs])}
         for function, calls in _engine_lookups(source).items():
             helper = function.startswith("_") and not path.name.endswith("cli.py")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.source_support import parse_python
+
 TESTS = Path(__file__).resolve().parent
 
 # Calls that start a process serving something (tests/ops_support.py start_process runs
@@ -51,7 +53,7 @@ def _parametrized(fn: ast.FunctionDef) -> set[str]:
 
 def unmarked_server_tests(path: Path) -> list[str]:
     """The tests of one module that start a server without the slow mark."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+    tree = parse_python(path.read_text(), str(path))
     module_slow = any(isinstance(s, ast.Assign) and any(getattr(t, "id", "") == "pytestmark" for t in s.targets)
                       and _has_slow([s.value]) for s in tree.body)
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
@@ -103,3 +105,13 @@ def test_the_check_sees_a_server_started_through_a_fixture(tmp_path):
         "def test_plain():\n"
         "    pass\n")
     assert unmarked_server_tests(module) == ["test_example.py::test_uses_it", "test_example.py::test_drives_chromium"]
+
+
+def test_test_modules_parse_our_source_through_the_race_proof_helper():
+    """A bare ast.parse in a test can fail spuriously while a server thread of the same worker
+    formats a traceback (tests/source_support.py): every parse goes through parse_python."""
+    bare = [f"{path.name}:{node.lineno}" for path in sorted(TESTS.glob("*.py")) if path.name != "source_support.py"
+            for node in ast.walk(parse_python(path.read_text(), str(path)))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "parse"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "ast"]
+    assert bare == []
