@@ -31,6 +31,7 @@ from models.figures.period_calendar import period_start_sql, rollup_periods
 from models.figures.retention import (
     GROUP_CONCAT_DEFAULT,
     GROUP_CONCAT_LIMIT,
+    add_day_params,
     add_day_to_period_sql,
     close_period_sql,
     day_histogram_sql,
@@ -225,13 +226,13 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
     writes the period's rows of its videos that have none, from their daily rows: holding the
     lock on its videos (`lock_videos`), so a partition computing another day of the period for
     the same videos either committed before (its day is read) or comes after (and appends)."""
-    for name in (_RETENTION_OLD, _RETENTION_CHANGED):
-        conn.execute(text(d.drop_temp(name)))
-    # A day's first run has no old rows to keep aside: no temporary table (with TEXT it is an
-    # on-disk one) for the 4 partitions × 30 days of a backfill.
+    # A day's first run has no old rows to keep aside: no temporary tables (with TEXT one is an
+    # on-disk table), not even their DROP IF EXISTS, for the 4 partitions × 30 days of a backfill.
     replaced = conn.execute(text("SELECT 1 FROM video_daily_retention WHERE day = :day "
                                  "AND video_id BETWEEN :lo AND :hi LIMIT 1"), params).first() is not None
     if replaced:
+        for name in (_RETENTION_OLD, _RETENTION_CHANGED):  # left on this pooled connection by a failed run
+            conn.execute(text(d.drop_temp(name)))
         # Not d.temp_table: a MEMORY table holds no TEXT.
         conn.execute(text(f"CREATE TEMPORARY TABLE {_RETENTION_OLD} (video_id BIGINT NOT NULL PRIMARY KEY, "
                           "views BIGINT NOT NULL, reach_ms BIGINT NOT NULL, histogram TEXT NOT NULL)"))
@@ -245,9 +246,7 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
         INSERT INTO video_daily_retention (day, video_id, views, reach_ms, histogram)
         {day_histogram_sql(d)}"""), params).rowcount
     if not replaced:  # appended where the period has rows (usually none: it is still open)
-        for period, start, _ in rollup_periods(day):
-            rows += conn.execute(text(add_day_to_period_sql(d)),
-                                 {**params, "period": period.value, "period_start": start}).rowcount
+        rows += conn.execute(text(add_day_to_period_sql(d)), {**params, **add_day_params(day)}).rowcount
     else:
         conn.execute(text(d.temp_table(_RETENTION_CHANGED, "video_id BIGINT NOT NULL PRIMARY KEY")))
         # The old rows that are gone or differ, then the new rows of videos without an old one.
@@ -275,8 +274,9 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
             with _long_group_concat(conn, d):
                 rows += conn.execute(text(close_period_sql(d, days_between(start, end))),
                                      {**params, "period": period.value, "period_start": start}).rowcount
-    for name in (_RETENTION_OLD, _RETENTION_CHANGED):
-        conn.execute(text(d.drop_temp(name)))
+    if replaced:
+        for name in (_RETENTION_OLD, _RETENTION_CHANGED):
+            conn.execute(text(d.drop_temp(name)))
     return rows
 
 

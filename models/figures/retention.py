@@ -167,12 +167,15 @@ def day_histogram_sql(d: Dialect) -> str:
 
 
 def add_day_to_period_sql(d: Dialect) -> str:
-    """Append the daily rows of `:day`, videos `:lo` … `:hi`, to their `:period` rows starting
-    `:period_start` where those rows exist: numbers summed, histogram texts appended (module
-    docstring). A video without a row there keeps none (its period is read from its daily rows
-    until the period closes, `close_period_sql`). Only right on the day's first run (the rows
-    do not hold the day yet); a re-run rebuilds (`rebuild_period_sql`)."""
-    where = "p.period = :period AND p.period_start = :period_start AND p.video_id BETWEEN :lo AND :hi"
+    """Append the daily rows of `:day`, videos `:lo` … `:hi`, to their week and month rows
+    (`:week` starting `:week_start`, `:month` starting `:month_start`) where those rows exist:
+    numbers summed, histogram texts appended (module docstring). A video without a row there
+    keeps none (its period is read from its daily rows until the period closes,
+    `close_period_sql`). Only right on the day's first run (the rows do not hold the day yet); a
+    re-run rebuilds (`rebuild_period_sql`). Both periods in one statement: the backfill runs it
+    for every partition of every day, and in an open period it finds nothing to do."""
+    where = ("p.video_id BETWEEN :lo AND :hi AND ((p.period = :week AND p.period_start = :week_start) "
+             "OR (p.period = :month AND p.period_start = :month_start))")
     if d.mysql:
         return f"""UPDATE video_period_retention p
         JOIN video_daily_retention r ON r.day = :day AND r.video_id = p.video_id
@@ -184,6 +187,12 @@ def add_day_to_period_sql(d: Dialect) -> str:
             histogram = p.histogram || ',' || r.histogram
         FROM video_daily_retention r
         WHERE r.day = :day AND r.video_id = p.video_id AND {where}"""
+
+
+def add_day_params(day: date) -> dict[str, Any]:
+    """The period parameters of `add_day_to_period_sql` for `day`."""
+    return {"week": RollupPeriod.WEEK.value, "week_start": period_range(RollupPeriod.WEEK, day)[0],
+            "month": RollupPeriod.MONTH.value, "month_start": period_range(RollupPeriod.MONTH, day)[0]}
 
 
 def close_period_sql(d: Dialect, days: list[date]) -> str:
