@@ -231,8 +231,7 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
     replaced = conn.execute(text("SELECT 1 FROM video_daily_retention WHERE day = :day "
                                  "AND video_id BETWEEN :lo AND :hi LIMIT 1"), params).first() is not None
     if replaced:
-        for name in (_RETENTION_OLD, _RETENTION_CHANGED):  # left on this pooled connection by a failed run
-            conn.execute(text(d.drop_temp(name)))
+        _drop_retention_temps(conn, d)  # left on this pooled connection by a failed run
         # Not d.temp_table: a MEMORY table holds no TEXT.
         conn.execute(text(f"CREATE TEMPORARY TABLE {_RETENTION_OLD} (video_id BIGINT NOT NULL PRIMARY KEY, "
                           "views BIGINT NOT NULL, reach_ms BIGINT NOT NULL, histogram TEXT NOT NULL)"))
@@ -275,9 +274,14 @@ def replace_retention(conn: Connection, d: Dialect, day: date, params: dict) -> 
                 rows += conn.execute(text(close_period_sql(d, days_between(start, end))),
                                      {**params, "period": period.value, "period_start": start}).rowcount
     if replaced:
-        for name in (_RETENTION_OLD, _RETENTION_CHANGED):
-            conn.execute(text(d.drop_temp(name)))
+        _drop_retention_temps(conn, d)
     return rows
+
+
+def _drop_retention_temps(conn: Connection, d: Dialect) -> None:
+    """The re-run's temporary tables of `replace_retention` (a first run makes none)."""
+    for name in (_RETENTION_OLD, _RETENTION_CHANGED):
+        conn.execute(text(d.drop_temp(name)))
 
 
 @contextmanager

@@ -14,10 +14,10 @@ _ATTEMPTS = 5
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
     """ast.parse, immune to the cross-thread counter race above."""
-    for attempt in range(_ATTEMPTS):
+    for _ in range(_ATTEMPTS - 1):
         try:
             return ast.parse(source, filename=filename)
         except SystemError as error:
-            if _MISMATCH not in str(error) or attempt == _ATTEMPTS - 1:
+            if _MISMATCH not in str(error):
                 raise
-    raise AssertionError("unreachable")
+    return ast.parse(source, filename=filename)

@@ -58,7 +58,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import TABLE_ARGS, Base, BigId, enum_column_type
 from models.business_time import days_between, month_range, week_range
 from models.catalog.tables import ad_slot_positions
-from models.figures.period_calendar import period_range
+from models.figures.period_calendar import period_range, rollup_periods
 from models.figures.tables import RollupPeriod, VideoDailyStats, VideoPeriodStats
 from models.sql_dialect import Dialect
 
@@ -168,14 +168,15 @@ def day_histogram_sql(d: Dialect) -> str:
 
 def add_day_to_period_sql(d: Dialect) -> str:
     """Append the daily rows of `:day`, videos `:lo` … `:hi`, to their week and month rows
-    (`:week` starting `:week_start`, `:month` starting `:month_start`) where those rows exist:
+    (starting `:week_start` and `:month_start`, `add_day_params`) where those rows exist:
     numbers summed, histogram texts appended (module docstring). A video without a row there
     keeps none (its period is read from its daily rows until the period closes,
     `close_period_sql`). Only right on the day's first run (the rows do not hold the day yet); a
     re-run rebuilds (`rebuild_period_sql`). Both periods in one statement: the backfill runs it
     for every partition of every day, and in an open period it finds nothing to do."""
-    where = ("p.video_id BETWEEN :lo AND :hi AND ((p.period = :week AND p.period_start = :week_start) "
-             "OR (p.period = :month AND p.period_start = :month_start))")
+    periods = " OR ".join(f"(p.period = '{period.value}' AND p.period_start = :{period.value}_start)"
+                          for period in RollupPeriod)
+    where = f"p.video_id BETWEEN :lo AND :hi AND ({periods})"
     if d.mysql:
         return f"""UPDATE video_period_retention p
         JOIN video_daily_retention r ON r.day = :day AND r.video_id = p.video_id
@@ -191,8 +192,7 @@ def add_day_to_period_sql(d: Dialect) -> str:
 
 def add_day_params(day: date) -> dict[str, Any]:
     """The period parameters of `add_day_to_period_sql` for `day`."""
-    return {"week": RollupPeriod.WEEK.value, "week_start": period_range(RollupPeriod.WEEK, day)[0],
-            "month": RollupPeriod.MONTH.value, "month_start": period_range(RollupPeriod.MONTH, day)[0]}
+    return {f"{period.value}_start": start for period, start, _ in rollup_periods(day)}
 
 
 def close_period_sql(d: Dialect, days: list[date]) -> str:
